@@ -1,0 +1,8 @@
+//go:build !purego
+
+package kernels
+
+// Placeholder until the assembly micro-kernels land: amd64 uses the generic path.
+func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	SgemmGeneric(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
