@@ -1,0 +1,57 @@
+// ref.mjs: runs a reference tokenizer for tern's tests (tokenizer/ref_test.go) and benchmarks.
+// Reads one JSON request on stdin, writes one JSON reply on stdout:
+//   {"lib": "tiktoken" | "js-tiktoken" | "hf", "tokenizer": "path/to/tokenizer.json" (hf only),
+//    "special": "text" | "allow" | "disallow", "texts": ["<base64 of UTF-8>", ...],
+//    "bench": 0}                  (bench > 0: time that many encode passes instead)
+//   -> {"ids": [[...], ...], "errors": [null | "message", ...]}  or  {"seconds": [..], "bytes": N}
+// The packages come from $TERN_REFS/node_modules (scripts/setup-refs.sh installs them).
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const refs = process.env.TERN_REFS;
+if (!refs) throw new Error("TERN_REFS is not set");
+const require = createRequire(path.join(refs, "package.json"));
+const req = JSON.parse(readFileSync(0, "utf8"));
+const texts = req.texts.map((b) => Buffer.from(b, "base64").toString("utf8"));
+
+let encode;
+if (req.lib === "tiktoken") {
+  const { get_encoding } = require("tiktoken");
+  const enc = get_encoding("r50k_base");
+  encode = (t) => Array.from(
+    req.special === "allow" ? enc.encode(t, "all") :
+    req.special === "disallow" ? enc.encode(t) : enc.encode_ordinary(t));
+} else if (req.lib === "js-tiktoken") {
+  const { getEncoding } = require("js-tiktoken");
+  const enc = getEncoding("r50k_base");
+  encode = (t) =>
+    req.special === "allow" ? enc.encode(t, "all") :
+    req.special === "disallow" ? enc.encode(t) : enc.encode(t, [], []);
+} else if (req.lib === "hf") {
+  const mod = await import(pathToFileURL(path.join(refs, "node_modules/@huggingface/tokenizers/dist/tokenizers.mjs")).href);
+  const tok = new mod.Tokenizer(JSON.parse(readFileSync(req.tokenizer, "utf8")), {});
+  encode = (t) => tok.encode(t, { add_special_tokens: false }).ids;
+} else {
+  throw new Error("unknown lib " + req.lib);
+}
+
+if (req.bench > 0) {
+  let bytes = 0;
+  for (const t of texts) bytes += Buffer.byteLength(t, "utf8");
+  const seconds = [];
+  for (let r = 0; r < req.bench; r++) {
+    const t0 = process.hrtime.bigint();
+    for (const t of texts) encode(t);
+    seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  process.stdout.write(JSON.stringify({ seconds, bytes }));
+} else {
+  const ids = [], errors = [];
+  for (const t of texts) {
+    try { ids.push(encode(t)); errors.push(null); }
+    catch (e) { ids.push(null); errors.push(String(e && e.message || e)); }
+  }
+  process.stdout.write(JSON.stringify({ ids, errors }));
+}
