@@ -5,6 +5,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -101,3 +102,5 @@ func parseFlags(fs *flag.FlagSet, args []string, allowArgs bool) error {
 	}
 	return nil
 }
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"tern/infer"
+	"tern/model"
+	"tern/train"
+)
+
+func init() { register("generate", "generate text from a trained model, streamed as it is produced", runGenerate) }
+
+func runGenerate(ctx context.Context, args []string) error {
+	fs := newFlags("generate", "generate --model M [flags]")
+	path := fs.String("model", "", "model file (model.safetensors from tern train, or a checkpoint)")
+	prompt := fs.String("prompt", "\n", "prompt text")
+	n := fs.Int("max-tokens", 200, "tokens to generate")
+	temp := fs.Float64("temperature", 0.8, "sampling temperature (0 = greedy)")
+	topK := fs.Int("top-k", 0, "sample among the k most likely tokens (0 = all)")
+	topP := fs.Float64("top-p", 0, "nucleus sampling: smallest set with probability >= p (0 = off)")
+	seed := fs.Uint64("seed", 1, "sampling seed")
+	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	if *path == "" {
+		return fmt.Errorf("--model is required")
+	}
+	setThreads(*threads)
+	lm, tokSpec, err := model.Load(*path)
+	if err != nil {
+		return err
+	}
+	tok, err := train.TokenizerFromSpec(tokSpec)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *path, err)
+	}
+	return streamSample(ctx, lm, tok, *prompt, *n, infer.Sampling{Temperature: *temp, TopK: *topK, TopP: *topP}, *seed)
+}
+
+// streamSample prints the prompt, then each generated piece as soon as it is decoded.
+func streamSample(ctx context.Context, lm model.LM, tok train.Tokenizer, prompt string, n int, s infer.Sampling, seed uint64) error {
+	ids, err := tok.EncodeChecked(prompt)
+	if err != nil {
+		return fmt.Errorf("prompt: %w", err)
+	}
+	fmt.Print(prompt)
+	var pending []int // BPE tokens may split a UTF-8 character: print only whole characters
+	_, err = infer.Generate(ctx, lm, ids, n, infer.NewSampler(s, seed), func(id int) bool {
+		pending = append(pending, id)
+		if text := tok.Decode(pending); validUTF8(text) {
+			os.Stdout.WriteString(text)
+			pending = pending[:0]
+		}
+		return true
+	})
+	fmt.Println()
+	return err
+}

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"tern/model"
+	"tern/train"
+)
+
+func init() {
+	register("train", "train a language model (1.58-bit BitLinear or fp32) on a text corpus", runTrain)
+}
+
+// trainFlags maps flags one-to-one onto train.Config and model.Config fields. Model flags override the
+// preset or config file only when given.
+type trainFlags struct {
+	fs     *flag.FlagSet
+	tc     train.Config
+	mc     model.Config
+	preset string
+	config string
+	resume bool
+	asJSON bool
+}
+
+func newTrainFlags(name, synopsis string) *trainFlags {
+	f := &trainFlags{tc: train.Defaults(), fs: newFlags(name, synopsis)}
+	fs, tc := f.fs, &f.tc
+	fs.StringVar(&f.preset, "preset", "tiny", "model preset: "+fmt.Sprint(model.PresetNames()))
+	fs.StringVar(&f.config, "config", "", `JSON config file: {"model": {...}, "train": {...}} (either part optional)`)
+	fs.BoolVar(&f.resume, "resume", false, "continue the run in --out from its checkpoint (bit-identical)")
+	fs.BoolVar(&f.asJSON, "json", false, "print the final result as one JSON object")
+	fs.StringVar(&tc.Data, "data", tc.Data, "corpus: tinyshakespeare (embedded), a .txt file, a folder of .txt, or a Gutenberg folder with split.tsv")
+	fs.StringVar(&tc.Tokenizer, "tokenizer", tc.Tokenizer, "char, gpt2, or a tokenizer.json path")
+	fs.StringVar(&tc.Out, "out", tc.Out, "run directory (checkpoint, model, metrics.jsonl, loss.png)")
+	fs.IntVar(&tc.Steps, "steps", tc.Steps, "optimizer steps")
+	fs.IntVar(&tc.Batch, "batch", tc.Batch, "micro-batch size")
+	fs.IntVar(&tc.Seq, "seq", tc.Seq, "sequence length")
+	fs.IntVar(&tc.Accum, "accum", tc.Accum, "gradient accumulation steps (effective batch = batch x accum)")
+	fs.Float64Var(&tc.LR, "lr", tc.LR, "peak learning rate")
+	fs.Float64Var(&tc.MinLR, "min-lr", tc.MinLR, "final learning rate")
+	fs.IntVar(&tc.Warmup, "warmup", tc.Warmup, "warmup steps")
+	fs.StringVar(&tc.Schedule, "schedule", tc.Schedule, "cosine, bitnet (two-stage LR, weight decay off in stage two) or constant")
+	fs.Float64Var(&tc.WD, "wd", tc.WD, "weight decay")
+	fs.Float64Var(&tc.Clip, "clip", tc.Clip, "gradient-norm clip (0 = off)")
+	fs.Float64Var(&tc.MaskProb, "mask-prob", tc.MaskProb, "masked-LM masking probability")
+	fs.IntVar(&tc.EvalEvery, "eval-every", tc.EvalEvery, "validate every N steps")
+	fs.IntVar(&tc.EvalBatches, "eval-batches", tc.EvalBatches, "validation batches per evaluation (0 = whole split)")
+	fs.IntVar(&tc.CkptEvery, "ckpt-every", tc.CkptEvery, "checkpoint every N steps (0 = only at the end)")
+	fs.Uint64Var(&tc.Seed, "seed", tc.Seed, "random seed (weights, batches, masks)")
+	fs.IntVar(&tc.Threads, "threads", tc.Threads, "kernel threads (0 = all cores)")
+	// model overrides
+	fs.String("type", "", "model type: transformer or rnn")
+	fs.String("objective", "", "causal (GPT-style) or mlm (BERT-style masked LM)")
+	fs.String("linear", "", "bitnet (ternary BitLinear) or fp32")
+	fs.Bool("tie-embeddings", false, "LM head shares the token embedding")
+	fs.Int("layers", 0, "layers")
+	fs.Int("hidden", 0, "hidden size")
+	fs.Int("heads", 0, "attention heads")
+	fs.Int("ffn", 0, "FFN hidden size")
+	fs.Int("max-pos", 0, "positions")
+	fs.Int("type-vocab", 0, "token types (0 = none)")
+	fs.String("norm", "", "layernorm or rmsnorm")
+	fs.Bool("bias", false, "biases in projections")
+	fs.Float64("dropout", 0, "dropout probability")
+	fs.String("cell", "", "rnn cell: lstm or gru")
+	return f
+}
+
+// parse resolves preset < config file < flags into the final configs.
+func (f *trainFlags) parse(args []string) error {
+	if err := parseFlags(f.fs, args, false); err != nil {
+		return err
+	}
+	mc, err := model.Preset(f.preset)
+	if err != nil {
+		return err
+	}
+	if f.config != "" {
+		b, err := os.ReadFile(f.config)
+		if err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		var raw struct {
+			Model json.RawMessage `json:"model"`
+			Train json.RawMessage `json:"train"`
+		}
+		if err := strictJSON(b, &raw); err != nil {
+			return fmt.Errorf("config %s: %w", f.config, err)
+		}
+		if raw.Model != nil {
+			if mc, err = model.ParseConfig(raw.Model, mc, f.config); err != nil {
+				return err
+			}
+		}
+		if raw.Train != nil {
+			tc := f.tc
+			if err := strictJSON(raw.Train, &tc); err != nil {
+				return fmt.Errorf("config %s: train: %w", f.config, err)
+			}
+			// flags given on the command line still win over the file
+			set := map[string]bool{}
+			f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+			cmdline := f.tc
+			f.tc = tc
+			f.overlayTrain(set, cmdline)
+		}
+	}
+	f.fs.Visit(func(fl *flag.Flag) {
+		g := fl.Value.(flag.Getter).Get()
+		switch fl.Name {
+		case "type":
+			mc.Type = g.(string)
+		case "objective":
+			mc.Objective = g.(string)
+		case "linear":
+			mc.Linear = g.(string)
+		case "tie-embeddings":
+			mc.TieEmbeddings = g.(bool)
+		case "layers":
+			mc.Layers = g.(int)
+		case "hidden":
+			mc.Hidden = g.(int)
+		case "heads":
+			mc.Heads = g.(int)
+		case "ffn":
+			mc.FFN = g.(int)
+		case "max-pos":
+			mc.MaxPos = g.(int)
+		case "type-vocab":
+			mc.TypeVocab = g.(int)
+		case "norm":
+			mc.Norm = g.(string)
+		case "bias":
+			mc.Bias = g.(bool)
+		case "dropout":
+			mc.Dropout = g.(float64)
+		case "cell":
+			mc.Cell = g.(string)
+		}
+	})
+	if mc.Type == "rnn" && mc.Cell == "" {
+		mc.Cell = "lstm"
+	}
+	f.mc = mc
+	return nil
+}
+
+// overlayTrain copies command-line train flags (set) from cmdline over the file's values.
+func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
+	t, c := &f.tc, cmdline
+	for name := range set {
+		switch name {
+		case "data":
+			t.Data = c.Data
+		case "tokenizer":
+			t.Tokenizer = c.Tokenizer
+		case "out":
+			t.Out = c.Out
+		case "steps":
+			t.Steps = c.Steps
+		case "batch":
+			t.Batch = c.Batch
+		case "seq":
+			t.Seq = c.Seq
+		case "accum":
+			t.Accum = c.Accum
+		case "lr":
+			t.LR = c.LR
+		case "min-lr":
+			t.MinLR = c.MinLR
+		case "warmup":
+			t.Warmup = c.Warmup
+		case "schedule":
+			t.Schedule = c.Schedule
+		case "wd":
+			t.WD = c.WD
+		case "clip":
+			t.Clip = c.Clip
+		case "mask-prob":
+			t.MaskProb = c.MaskProb
+		case "eval-every":
+			t.EvalEvery = c.EvalEvery
+		case "eval-batches":
+			t.EvalBatches = c.EvalBatches
+		case "ckpt-every":
+			t.CkptEvery = c.CkptEvery
+		case "seed":
+			t.Seed = c.Seed
+		case "threads":
+			t.Threads = c.Threads
+		}
+	}
+}
+
+func strictJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytesReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+func runTrain(ctx context.Context, args []string) error {
+	f := newTrainFlags("train", "train [flags]")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	tc, mc := f.tc, f.mc
+	if f.resume {
+		// The checkpoint's own configuration is the run's; flags given now may only extend steps or
+		// change threads/eval/checkpoint cadence (checked in train.NewRun).
+		set := map[string]bool{}
+		f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+		stc, smc, err := train.CheckpointConfig(filepath.Join(tc.Out, train.CheckpointName))
+		if err != nil {
+			return err
+		}
+		cmdline := tc
+		f.tc = stc
+		f.overlayTrain(set, cmdline)
+		tc = f.tc
+		if !anySet(set, "preset", "config", "type", "objective", "linear", "tie-embeddings", "layers", "hidden", "heads", "ffn", "max-pos", "type-vocab", "norm", "bias", "dropout", "cell") {
+			mc = smc
+		}
+	} else if _, err := os.Stat(filepath.Join(tc.Out, train.CheckpointName)); err == nil {
+		return fmt.Errorf("%s already holds a checkpoint: pass --resume to continue it, or choose another --out", tc.Out)
+	}
+	r, err := train.NewRun(tc, mc, f.resume, os.Stdout)
+	if err != nil {
+		return err
+	}
+	if f.resume {
+		fmt.Printf("resuming %s from step %d\n", tc.Out, r.Step)
+	}
+	res, err := r.Train(ctx)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("interrupted; checkpoint saved in %s (continue with --resume)", tc.Out)
+		}
+		return err
+	}
+	if f.asJSON {
+		return json.NewEncoder(os.Stdout).Encode(res)
+	}
+	fmt.Printf("done: %d steps, train loss %.4f, val loss %.4f (ppl %.2f), %.0f tok/s; model in %s\n",
+		res.Steps, res.TrainLoss, res.ValLoss, res.ValPPL, res.TokensPerSec, filepath.Join(tc.Out, train.ModelName))
+	return nil
+}
+
+func anySet(set map[string]bool, names ...string) bool {
+	for _, n := range names {
+		if set[n] {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,171 @@
+// Package model builds tern's architectures from one JSON-able Config: a transformer (GPT-style causal
+// LM or BERT-style bidirectional encoder with a masked-LM head) and an RNN LM (LSTM or GRU). Each model
+// keeps its forward and backward passes in one file that reads top to bottom.
+//
+// Dimension legend: B = batch, T = sequence length, C = hidden size, V = vocabulary, L = layers,
+// NH = heads, HS = C/NH, F = FFN hidden size.
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Config describes an architecture. Defaults are the seed's BERT-base sizes.
+type Config struct {
+	Type      string `json:"type"`      // "transformer" or "rnn"
+	Objective string `json:"objective"` // "causal" (GPT-style LM) or "mlm" (BERT-style masked LM)
+	Vocab     int    `json:"vocab"`     // e.g. 50257 (GPT-2 BPE); the MLM objective adds one [MASK] id at Vocab
+	Hidden    int    `json:"hidden"`    // C, e.g. 768
+	Layers    int    `json:"layers"`    // L, e.g. 12
+	Heads     int    `json:"heads"`     // NH, e.g. 12; must divide Hidden
+	FFN       int    `json:"ffn"`       // F, e.g. 3072 (4x Hidden)
+	MaxPos    int    `json:"max_pos"`   // learned positions, e.g. 512
+	TypeVocab int    `json:"type_vocab"` // token types (segment ids), e.g. 2; 0 = none (GPT-style)
+
+	Linear        string  `json:"linear"`         // "bitnet" (BitLinear b1.58) or "fp32"
+	TieEmbeddings bool    `json:"tie_embeddings"` // LM head reuses the token embedding matrix
+	Norm          string  `json:"norm"`           // "layernorm" or "rmsnorm"
+	Bias          bool    `json:"bias"`           // biases in projections
+	Dropout       float64 `json:"dropout"`        // on embeddings, attention output and FFN output
+
+	Cell string `json:"cell,omitempty"` // rnn: "lstm" or "gru"
+}
+
+// Default returns BERT-base sizes as a bidirectional transformer with BitLinear projections.
+func Default() Config {
+	return Config{Type: "transformer", Objective: "mlm", Vocab: 50257, Hidden: 768, Layers: 12, Heads: 12,
+		FFN: 3072, MaxPos: 512, TypeVocab: 2, Linear: "bitnet", TieEmbeddings: true, Norm: "layernorm"}
+}
+
+// presets, from tiny to base. "small" is the configuration of ../shared/peers/torch_train_bench.py
+// (GPT-2 style, pre-LN, learned positions, tied embeddings, no biases) so benchmarks compare like for like.
+var presets = map[string]Config{
+	"tiny":   {Type: "transformer", Objective: "causal", Vocab: 256, Hidden: 128, Layers: 4, Heads: 4, FFN: 512, MaxPos: 128, Linear: "bitnet", TieEmbeddings: true, Norm: "layernorm"},
+	"small":  {Type: "transformer", Objective: "causal", Vocab: 8192, Hidden: 256, Layers: 4, Heads: 4, FFN: 1024, MaxPos: 128, Linear: "bitnet", TieEmbeddings: true, Norm: "layernorm"},
+	"medium": {Type: "transformer", Objective: "causal", Vocab: 8192, Hidden: 384, Layers: 6, Heads: 6, FFN: 1536, MaxPos: 256, Linear: "bitnet", TieEmbeddings: true, Norm: "layernorm"},
+	"base":   {Type: "transformer", Objective: "causal", Vocab: 50257, Hidden: 768, Layers: 12, Heads: 12, FFN: 3072, MaxPos: 512, Linear: "bitnet", TieEmbeddings: true, Norm: "layernorm"},
+	"bert":   Default(),
+	"lstm":   {Type: "rnn", Cell: "lstm", Objective: "causal", Vocab: 256, Hidden: 256, Layers: 2, MaxPos: 256, Linear: "fp32"},
+	"gru":    {Type: "rnn", Cell: "gru", Objective: "causal", Vocab: 256, Hidden: 256, Layers: 2, MaxPos: 256, Linear: "fp32"},
+}
+
+// Preset returns a named configuration.
+func Preset(name string) (Config, error) {
+	c, ok := presets[name]
+	if !ok {
+		return Config{}, fmt.Errorf("unknown preset %q (have %s)", name, strings.Join(PresetNames(), ", "))
+	}
+	return c, nil
+}
+
+// PresetNames lists the presets.
+func PresetNames() []string {
+	var s []string
+	for n := range presets {
+		s = append(s, n)
+	}
+	sort.Strings(s)
+	return s
+}
+
+// Validate reports the first reason the config cannot work.
+func (c Config) Validate() error {
+	pos := func(name string, v int) error {
+		if v <= 0 {
+			return fmt.Errorf("model config: %s must be > 0 (got %d)", name, v)
+		}
+		return nil
+	}
+	for _, f := range []struct {
+		n string
+		v int
+	}{{"vocab", c.Vocab}, {"hidden", c.Hidden}, {"layers", c.Layers}, {"max_pos", c.MaxPos}} {
+		if err := pos(f.n, f.v); err != nil {
+			return err
+		}
+	}
+	switch c.Linear {
+	case "bitnet", "fp32":
+	default:
+		return fmt.Errorf("model config: unknown linear %q (want bitnet or fp32)", c.Linear)
+	}
+	switch c.Objective {
+	case "causal", "mlm":
+	default:
+		return fmt.Errorf("model config: unknown objective %q (want causal or mlm)", c.Objective)
+	}
+	if c.Dropout < 0 || c.Dropout >= 1 {
+		return fmt.Errorf("model config: dropout must be in [0, 1) (got %g)", c.Dropout)
+	}
+	switch c.Type {
+	case "transformer":
+		if err := pos("heads", c.Heads); err != nil {
+			return err
+		}
+		if err := pos("ffn", c.FFN); err != nil {
+			return err
+		}
+		if c.Hidden%c.Heads != 0 {
+			return fmt.Errorf("model config: heads (%d) must divide hidden (%d)", c.Heads, c.Hidden)
+		}
+		switch c.Norm {
+		case "layernorm", "rmsnorm":
+		default:
+			return fmt.Errorf("model config: unknown norm %q (want layernorm or rmsnorm)", c.Norm)
+		}
+		if c.TypeVocab < 0 {
+			return fmt.Errorf("model config: type_vocab must be >= 0 (got %d)", c.TypeVocab)
+		}
+	case "rnn":
+		if c.Cell != "lstm" && c.Cell != "gru" {
+			return fmt.Errorf("model config: unknown rnn cell %q (want lstm or gru)", c.Cell)
+		}
+		if c.Objective != "causal" {
+			return fmt.Errorf("model config: rnn models are causal LMs (objective %q)", c.Objective)
+		}
+	default:
+		return fmt.Errorf("model config: unknown model type %q (want transformer or rnn)", c.Type)
+	}
+	return nil
+}
+
+// InputVocab is the embedding table size: the MLM objective appends a [MASK] token.
+func (c Config) InputVocab() int {
+	if c.Objective == "mlm" {
+		return c.Vocab + 1
+	}
+	return c.Vocab
+}
+
+// MaskID is the [MASK] token of the MLM objective.
+func (c Config) MaskID() int { return c.Vocab }
+
+// LoadConfig reads a JSON config; unknown keys are errors (a typo must not silently fall back to a default).
+func LoadConfig(path string, base Config) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("model config: %w", err)
+	}
+	return ParseConfig(b, base, path)
+}
+
+// ParseConfig decodes JSON over base, rejecting unknown keys.
+func ParseConfig(b []byte, base Config, name string) (Config, error) {
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	c := base
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("model config %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// JSON returns the config as indented JSON.
+func (c Config) JSON() string {
+	b, _ := json.MarshalIndent(c, "", "  ")
+	return string(b)
+}

@@ -1,0 +1,108 @@
+package model
+
+// Model files: a tern safetensors file (package format) holding each unique parameter once, by name,
+// as F32, with the architecture ("tern.model_config", JSON) and the tokenizer ("tern.tokenizer") in
+// the metadata. Checkpoints are model files with optimizer and training state added (package train).
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"tern/format"
+	"tern/nn"
+	"tern/optim"
+	"tern/tensor"
+)
+
+// Metadata keys of model files.
+const (
+	MetaKind      = "tern.kind"         // "model" or "checkpoint"
+	MetaConfig    = "tern.model_config" // Config as JSON
+	MetaTokenizer = "tern.tokenizer"    // tokenizer spec (see package tokenizer)
+)
+
+// ParamTensors returns each unique parameter once as an F32 tensor named by the parameter.
+func ParamTensors(lm LM) ([]format.Tensor, error) {
+	var ts []format.Tensor
+	seen := map[string]*nn.Param{}
+	for _, p := range optim.Unique(lm.Params()) {
+		if q, dup := seen[p.Name]; dup && q != p {
+			return nil, fmt.Errorf("model: two different parameters are both named %q", p.Name)
+		}
+		seen[p.Name] = p
+		ts = append(ts, format.F32Tensor(p.Name, p.Shape, p.W))
+	}
+	return ts, nil
+}
+
+// FileMeta returns the metadata every model file carries.
+func FileMeta(lm LM, kind, tok string) map[string]string {
+	cfg, _ := json.Marshal(lm.Config())
+	return map[string]string{MetaKind: kind, MetaConfig: string(cfg), MetaTokenizer: tok}
+}
+
+// Save writes lm's weights, config and tokenizer spec to path atomically.
+func Save(path string, lm LM, tok string) error {
+	ts, err := ParamTensors(lm)
+	if err != nil {
+		return err
+	}
+	if err := format.Write(path, FileMeta(lm, "model", tok), ts); err != nil {
+		return fmt.Errorf("model: save %s: %w", path, err)
+	}
+	return nil
+}
+
+// ConfigOf reads the architecture from a model file's metadata.
+func ConfigOf(f *format.File, path string) (Config, error) {
+	raw, ok := f.Meta[MetaConfig]
+	if !ok {
+		return Config{}, fmt.Errorf("model: %s has no %s metadata: not a tern model or checkpoint", path, MetaConfig)
+	}
+	cfg, err := ParseConfig([]byte(raw), Config{}, path)
+	if err != nil {
+		return Config{}, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// Load reads a model (or checkpoint) file and returns the model and its tokenizer spec.
+func Load(path string) (LM, string, error) {
+	f, err := format.Read(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("model: %w", err)
+	}
+	cfg, err := ConfigOf(f, path)
+	if err != nil {
+		return nil, "", err
+	}
+	lm, err := New(cfg, tensor.NewRNG(0))
+	if err != nil {
+		return nil, "", err
+	}
+	if err := LoadParams(lm, f, path); err != nil {
+		return nil, "", err
+	}
+	return lm, f.Meta[MetaTokenizer], nil
+}
+
+// LoadParams copies every parameter of lm from f, checking names and shapes.
+func LoadParams(lm LM, f *format.File, path string) error {
+	for _, p := range optim.Unique(lm.Params()) {
+		t, err := f.Get(p.Name)
+		if err != nil {
+			return fmt.Errorf("model: %s: %w", path, err)
+		}
+		if !sameShape(t.Shape, p.Shape) {
+			return fmt.Errorf("model: %s: tensor %q has shape %v, the model needs %v", path, p.Name, t.Shape, p.Shape)
+		}
+		w, err := t.Float32()
+		if err != nil {
+			return fmt.Errorf("model: %s: tensor %q: %w", path, p.Name, err)
+		}
+		copy(p.W, w)
+	}
+	return nil
+}
+
+func sameShape(a, b []int) bool { return tensor.SameShape(a, b) }

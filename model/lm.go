@@ -1,0 +1,67 @@
+package model
+
+import (
+	"fmt"
+
+	"tern/nn"
+	"tern/tensor"
+)
+
+// LM is what the trainer and generator need from a language model.
+type LM interface {
+	// Forward maps ids (B, T) to logits (B, T, V), owned by the model until the next Forward.
+	Forward(ids []int32, b, t int) ([]float32, error)
+	// Backward takes dlogits (B, T, V) of the last Forward and accumulates parameter gradients.
+	Backward(dlogits []float32)
+	// Params lists every parameter slot (a shared param once per use).
+	Params() []*nn.Param
+	// Config returns the architecture.
+	Config() Config
+}
+
+// New builds the model cfg describes.
+func New(cfg Config, rng *tensor.RNG) (LM, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	switch cfg.Type {
+	case "transformer":
+		m, err := NewTransformer(cfg, rng)
+		if err != nil {
+			return nil, err
+		}
+		return transformerLM{m}, nil
+	case "rnn":
+		return NewRNN(cfg, rng)
+	}
+	return nil, fmt.Errorf("model: unknown type %q", cfg.Type)
+}
+
+type transformerLM struct{ *Transformer }
+
+func (m transformerLM) Forward(ids []int32, b, t int) ([]float32, error) {
+	return m.Transformer.Forward(ids, nil, nil, b, t)
+}
+
+func (m transformerLM) Config() Config { return m.Cfg }
+
+// Unwrap returns the underlying *Transformer of an LM built by New, or nil.
+func AsTransformer(lm LM) *Transformer {
+	if t, ok := lm.(transformerLM); ok {
+		return t.Transformer
+	}
+	return nil
+}
+
+// CountParams returns (total slots, unique) parameter counts: total counts a shared tensor once per use.
+func CountParams(ps []*nn.Param) (total, unique int) {
+	seen := map[*nn.Param]bool{}
+	for _, p := range ps {
+		total += len(p.W)
+		if !seen[p] {
+			seen[p] = true
+			unique += len(p.W)
+		}
+	}
+	return
+}

@@ -1,0 +1,265 @@
+package model
+
+// Transformer: GPT-style causal LM or BERT-style bidirectional encoder, pre-LN blocks.
+//
+//   x = tok[ids] + pos[t] (+ type[seg])                       (B, T, C)
+//   for each block: x = x + attn(ln1(x)); x = x + ffn(ln2(x))
+//   logits = lnf(x) · Wᵀ, W = tok (tied) or a separate head   (B, T, V)
+//
+// Pre-LN (GPT-2 / nanoGPT) rather than BERT's post-LN: it trains stably without warmup tricks at every
+// depth, and it is the layout of ../shared/peers/torch_train_bench.py, our speed baseline. BitLinear
+// replaces the attention and FFN projections; embeddings and the head stay fp32 (BitNet b1.58 recipe).
+//
+// References: GPT-2 (Radford et al. 2019), BERT (https://arxiv.org/abs/1810.04805),
+// BitNet b1.58 (https://arxiv.org/abs/2402.17764), nanoGPT model.py.
+
+import (
+	"fmt"
+
+	"tern/kernels"
+	"tern/nn"
+	"tern/tensor"
+)
+
+// layer is what norms, FFNs and other row-wise layers share.
+type layer interface {
+	Forward(inp []float32, n int) []float32
+	Backward(dout []float32) []float32
+	Params() []*nn.Param
+}
+
+// Block is one pre-LN transformer block.
+type Block struct {
+	Ln1, Ln2 layer
+	Attn     *nn.Attention
+	FFN      *nn.FFN
+
+	res1, res2 []float32 // (B, T, C) residual stream after attention and after the FFN
+	dres1, dx  []float32 // (B, T, C) gradients
+}
+
+// Transformer is the model. Params are reachable through Params(); sharing is pointer identity.
+type Transformer struct {
+	Cfg    Config
+	Tok    *nn.Embedding // (V', C) token embeddings (V' = V, or V+1 with [MASK])
+	Pos    *nn.Embedding // (MaxPos, C)
+	Type   *nn.Embedding // (TypeVocab, C) or nil
+	Blocks []*Block
+	LnF    layer
+	Head   *nn.Linear // (V, C), nil when tied
+
+	// KeepHidden makes Forward keep each block's output in Hidden (for probing and task heads).
+	KeepHidden bool
+	Hidden     [][]float32 // L+1 slices (B, T, C): embeddings, then each block
+
+	b, t     int
+	x        []float32 // (B, T, C) embedding sum
+	posIDs   []int32   // (B*T)
+	h        []float32 // (B, T, C) final normed hidden (owned by LnF)
+	logits   []float32 // (B, T, V)
+	dh       []float32 // (B, T, C)
+}
+
+// NewTransformer builds the model with weights drawn from rng (normal(0, 0.02), GPT-2's init).
+func NewTransformer(cfg Config, rng *tensor.RNG) (*Transformer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Type != "transformer" {
+		return nil, fmt.Errorf("model: NewTransformer got type %q", cfg.Type)
+	}
+	C := cfg.Hidden
+	m := &Transformer{Cfg: cfg}
+	m.Tok = nn.NewEmbedding("tok_emb", cfg.InputVocab(), C, rng)
+	m.Pos = nn.NewEmbedding("pos_emb", cfg.MaxPos, C, rng)
+	if cfg.TypeVocab > 0 {
+		m.Type = nn.NewEmbedding("type_emb", cfg.TypeVocab, C, rng)
+	}
+	proj := func(name string, in, out int) nn.Projection {
+		if cfg.Linear == "bitnet" {
+			return nn.NewBitLinear(name, in, out, cfg.Bias, rng)
+		}
+		return nn.NewLinear(name, in, out, cfg.Bias, rng)
+	}
+	for l := 0; l < cfg.Layers; l++ {
+		p := fmt.Sprintf("blocks.%d.", l)
+		blk := &Block{
+			Ln1:  newNorm(cfg, p+"ln1"),
+			Ln2:  newNorm(cfg, p+"ln2"),
+			Attn: nn.NewSelfAttention(p+"attn", C, cfg.Heads, cfg.Objective == "causal", cfg.Bias, proj),
+			FFN:  nn.NewFFN(p+"ffn", C, cfg.FFN, cfg.Bias, proj),
+		}
+		m.Blocks = append(m.Blocks, blk)
+	}
+	m.LnF = newNorm(cfg, "ln_f")
+	if !cfg.TieEmbeddings {
+		m.Head = nn.NewLinear("lm_head", C, cfg.Vocab, false, rng)
+	}
+	return m, nil
+}
+
+func newNorm(cfg Config, name string) layer {
+	if cfg.Norm == "rmsnorm" {
+		return nn.NewRMSNorm(name, cfg.Hidden)
+	}
+	return nn.NewLayerNorm(name, cfg.Hidden)
+}
+
+// Params returns every parameter slot in a fixed order (shared params appear once per use;
+// optim.Unique removes repeats).
+func (m *Transformer) Params() []*nn.Param {
+	ps := append([]*nn.Param{}, m.Tok.Params()...)
+	ps = append(ps, m.Pos.Params()...)
+	if m.Type != nil {
+		ps = append(ps, m.Type.Params()...)
+	}
+	for _, b := range m.Blocks {
+		ps = append(ps, b.Ln1.Params()...)
+		ps = append(ps, b.Attn.Params()...)
+		ps = append(ps, b.Ln2.Params()...)
+		ps = append(ps, b.FFN.Params()...)
+	}
+	ps = append(ps, m.LnF.Params()...)
+	if m.Head != nil {
+		ps = append(ps, m.Head.Params()...)
+	}
+	return ps
+}
+
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
+}
+
+// Forward runs ids (B, T) (and optional token types, (B, T) or nil, and key padding mask, (B, T) true =
+// padding, or nil) and returns logits (B, T, V), owned by the model until the next Forward.
+func (m *Transformer) Forward(ids, types []int32, pad []bool, b, t int) ([]float32, error) {
+	cfg := m.Cfg
+	C, V, n := cfg.Hidden, cfg.Vocab, b*t
+	if len(ids) != n {
+		return nil, fmt.Errorf("model: Forward: ids has %d tokens, want B*T = %d*%d", len(ids), b, t)
+	}
+	if t > cfg.MaxPos {
+		return nil, fmt.Errorf("model: sequence length %d exceeds max_pos %d", t, cfg.MaxPos)
+	}
+	for i, id := range ids {
+		if id < 0 || int(id) >= cfg.InputVocab() {
+			return nil, fmt.Errorf("model: token id %d at position %d outside vocabulary [0, %d)", id, i, cfg.InputVocab())
+		}
+	}
+	if types != nil {
+		if m.Type == nil || len(types) != n {
+			return nil, fmt.Errorf("model: token types given but model has type_vocab %d (or wrong length %d)", cfg.TypeVocab, len(types))
+		}
+		for i, ty := range types {
+			if ty < 0 || int(ty) >= cfg.TypeVocab {
+				return nil, fmt.Errorf("model: token type %d at position %d outside [0, %d)", ty, i, cfg.TypeVocab)
+			}
+		}
+	}
+	m.b, m.t = b, t
+
+	// embeddings
+	if len(m.posIDs) != n {
+		m.posIDs = make([]int32, n)
+		for i := range m.posIDs {
+			m.posIDs[i] = int32(i % t)
+		}
+	}
+	m.x = grow(m.x, n*C)
+	copy(m.x, m.Tok.Forward(ids, n))
+	addInto(m.x, m.Pos.Forward(m.posIDs, n))
+	if m.Type != nil {
+		tys := types
+		if tys == nil {
+			tys = make([]int32, n) // segment 0 (allocates only when types are omitted on a typed model)
+		}
+		addInto(m.x, m.Type.Forward(tys, n))
+	}
+	if m.KeepHidden {
+		m.Hidden = append(m.Hidden[:0], m.x)
+	}
+
+	// blocks
+	x := m.x
+	for _, blk := range m.Blocks {
+		x = blk.forward(x, pad, b, t, C)
+		if m.KeepHidden {
+			m.Hidden = append(m.Hidden, x)
+		}
+	}
+
+	// head
+	m.h = m.LnF.Forward(x, n)
+	if m.Head != nil {
+		m.logits = m.Head.Forward(m.h, n)
+	} else {
+		m.logits = grow(m.logits, n*V)
+		// logits (N, V) = h (N, C) · tokᵀ (V, C); the [MASK] row of an MLM table is not an output class.
+		kernels.Sgemm(false, true, n, V, C, 1, m.h, C, m.Tok.W.W, C, 0, m.logits, V)
+	}
+	return m.logits, nil
+}
+
+func (blk *Block) forward(x []float32, pad []bool, b, t, C int) []float32 {
+	n := b * t
+	a := blk.Ln1.Forward(x, n)
+	att := blk.Attn.Forward(a, b, t, pad)
+	blk.res1 = grow(blk.res1, n*C)
+	add(blk.res1, x, att)
+	f := blk.FFN.Forward(blk.Ln2.Forward(blk.res1, n), n)
+	blk.res2 = grow(blk.res2, n*C)
+	add(blk.res2, blk.res1, f)
+	return blk.res2
+}
+
+// Backward takes dlogits (B, T, V) for the last Forward and accumulates every parameter's gradient.
+func (m *Transformer) Backward(dlogits []float32) {
+	cfg := m.Cfg
+	C, V, n := cfg.Hidden, cfg.Vocab, m.b*m.t
+	var dx []float32
+	if m.Head != nil {
+		dx = m.LnF.Backward(m.Head.Backward(dlogits))
+	} else {
+		m.dh = grow(m.dh, n*C)
+		// dh (N, C) = dlogits (N, V) · tok (V, C);  dtok (V, C) += dlogitsᵀ (V, N) · h (N, C)
+		kernels.Sgemm(false, false, n, C, V, 1, dlogits, V, m.Tok.W.W, C, 0, m.dh, C)
+		kernels.Sgemm(true, false, V, C, n, 1, dlogits, V, m.h, C, 1, m.Tok.W.G, C)
+		dx = m.LnF.Backward(m.dh)
+	}
+	for l := len(m.Blocks) - 1; l >= 0; l-- {
+		dx = m.Blocks[l].backward(dx, n, C)
+	}
+	m.Tok.Backward(dx)
+	m.Pos.Backward(dx)
+	if m.Type != nil {
+		m.Type.Backward(dx)
+	}
+}
+
+func (blk *Block) backward(dout []float32, n, C int) []float32 {
+	// res2 = res1 + ffn(ln2(res1))
+	blk.dres1 = grow(blk.dres1, n*C)
+	add(blk.dres1, dout, blk.Ln2.Backward(blk.FFN.Backward(dout)))
+	// res1 = x + attn(ln1(x))
+	blk.dx = grow(blk.dx, n*C)
+	add(blk.dx, blk.dres1, blk.Ln1.Backward(blk.Attn.Backward(blk.dres1)))
+	return blk.dx
+}
+
+func add(dst, a, b []float32) {
+	_ = a[len(dst)-1]
+	_ = b[len(dst)-1]
+	for i := range dst {
+		dst[i] = a[i] + b[i]
+	}
+}
+
+func addInto(dst, a []float32) {
+	_ = a[len(dst)-1]
+	for i := range dst {
+		dst[i] += a[i]
+	}
+}

@@ -1,0 +1,165 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"tern/format"
+	"tern/model"
+	"tern/tensor"
+)
+
+// CheckpointName is the checkpoint's file name in the run directory; ModelName is the weights-only
+// model file written beside it (what `tern generate` and `tern eval` read).
+const (
+	CheckpointName = "checkpoint.safetensors"
+	ModelName      = "model.safetensors"
+)
+
+// Checkpoint metadata keys (besides model.Meta*).
+const (
+	metaTrainConfig = "tern.train_config"
+	metaStep        = "tern.step"
+	metaAdamStep    = "tern.adam_step"
+	metaSamplerRNG  = "tern.sampler_rng"
+)
+
+// Save writes the checkpoint (weights, AdamW moments, step, sampler RNG: everything a bit-identical
+// resume needs) and the weights-only model file, each atomically (temp file, fsync, rename), so a crash
+// or a full disk mid-save leaves the previous files whole.
+func (r *Run) Save() error {
+	ts, err := model.ParamTensors(r.Model)
+	if err != nil {
+		return err
+	}
+	meta := model.FileMeta(r.Model, "checkpoint", r.Tok.Spec())
+	if err := format.Write(r.path(ModelName), model.FileMeta(r.Model, "model", r.Tok.Spec()), ts); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	tc, _ := json.Marshal(r.Cfg)
+	rs, _ := json.Marshal(r.sampler.RNG.State())
+	meta[metaTrainConfig] = string(tc)
+	meta[metaStep] = strconv.Itoa(r.Step)
+	meta[metaAdamStep] = strconv.Itoa(r.Opt.Step)
+	meta[metaSamplerRNG] = string(rs)
+	ts = append(ts,
+		format.F32Tensor("optim.adamw.m", []int{len(r.Opt.M)}, r.Opt.M),
+		format.F32Tensor("optim.adamw.v", []int{len(r.Opt.V)}, r.Opt.V))
+	if err := format.Write(r.path(CheckpointName), meta, ts); err != nil {
+		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	return nil
+}
+
+func (r *Run) path(name string) string { return r.Cfg.Out + "/" + name }
+
+// checkpointState is a checkpoint read back, before a model exists to receive it.
+type checkpointState struct {
+	path      string
+	file      *format.File
+	Model     model.Config
+	Train     Config
+	Step      int
+	AdamStep  int
+	Sampler   tensor.RNGState
+	Tokenizer string
+}
+
+func readCheckpoint(path string) (*checkpointState, error) {
+	f, err := format.Read(path)
+	if err != nil {
+		return nil, fmt.Errorf("resume: %w (start without --resume, or point --out at the run to resume)", err)
+	}
+	st := &checkpointState{path: path, file: f, Tokenizer: f.Meta[model.MetaTokenizer]}
+	if f.Meta[model.MetaKind] != "checkpoint" {
+		return nil, fmt.Errorf("resume: %s is a %q file, not a training checkpoint", path, f.Meta[model.MetaKind])
+	}
+	if st.Model, err = model.ConfigOf(f, path); err != nil {
+		return nil, err
+	}
+	bad := func(key string, err error) error {
+		return fmt.Errorf("resume: %s: metadata %s: %v", path, key, err)
+	}
+	if err := json.Unmarshal([]byte(f.Meta[metaTrainConfig]), &st.Train); err != nil {
+		return nil, bad(metaTrainConfig, err)
+	}
+	if st.Step, err = strconv.Atoi(f.Meta[metaStep]); err != nil {
+		return nil, bad(metaStep, err)
+	}
+	if st.AdamStep, err = strconv.Atoi(f.Meta[metaAdamStep]); err != nil {
+		return nil, bad(metaAdamStep, err)
+	}
+	if err := json.Unmarshal([]byte(f.Meta[metaSamplerRNG]), &st.Sampler); err != nil {
+		return nil, bad(metaSamplerRNG, err)
+	}
+	return st, nil
+}
+
+// compatible rejects resuming with settings that would change the run: the architecture, data,
+// tokenizer, batch geometry, schedule or seed (the step count may grow).
+func compatible(st *checkpointState, cfg Config, mc model.Config) error {
+	a, b := st.Train, cfg
+	a.Steps, b.Steps = 0, 0
+	a.Threads, b.Threads = 0, 0
+	a.EvalEvery, b.EvalEvery, a.CkptEvery, b.CkptEvery, a.EvalBatches, b.EvalBatches = 0, 0, 0, 0, 0, 0
+	if a != b {
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		return fmt.Errorf("resume: %s was trained with a different configuration:\n  checkpoint: %s\n  now:        %s", st.path, ja, jb)
+	}
+	want := st.Model
+	if mc.Vocab != want.Vocab { // vocab comes from the tokenizer, not the flags
+		mc.Vocab = want.Vocab
+	}
+	if mc != want {
+		return fmt.Errorf("resume: %s holds a different model:\n  checkpoint: %s\n  now:        %s", st.path, mustJSON(want), mustJSON(mc))
+	}
+	if cfg.Steps < st.Step {
+		return fmt.Errorf("resume: %s is at step %d, beyond --steps %d", st.path, st.Step, cfg.Steps)
+	}
+	return nil
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// restore fills a freshly built run from the checkpoint.
+func (st *checkpointState) restore(r *Run) error {
+	if err := model.LoadParams(r.Model, st.file, st.path); err != nil {
+		return err
+	}
+	for _, name := range []string{"optim.adamw.m", "optim.adamw.v"} {
+		t, err := st.file.Get(name)
+		if err != nil {
+			return fmt.Errorf("resume: %s: %w", st.path, err)
+		}
+		v, err := t.Float32()
+		if err != nil {
+			return fmt.Errorf("resume: %s: %s: %w", st.path, name, err)
+		}
+		dst := r.Opt.M
+		if name == "optim.adamw.v" {
+			dst = r.Opt.V
+		}
+		if len(v) != len(dst) {
+			return fmt.Errorf("resume: %s: %s holds %d values, the model needs %d", st.path, name, len(v), len(dst))
+		}
+		copy(dst, v)
+	}
+	r.Step = st.Step
+	r.Opt.Step = st.AdamStep
+	r.sampler.RNG.SetState(st.Sampler)
+	return nil
+}
+
+// CheckpointConfig returns the training and model configuration stored in a checkpoint.
+func CheckpointConfig(path string) (Config, model.Config, error) {
+	st, err := readCheckpoint(path)
+	if err != nil {
+		return Config{}, model.Config{}, err
+	}
+	return st.Train, st.Model, nil
+}

@@ -1,0 +1,76 @@
+// Package train is tern's training loop: deterministic batches, gradient accumulation, AdamW with
+// schedules and clipping, periodic validation, NaN detection, atomic checkpoints that resume
+// bit-identically, a progress bar, metrics.jsonl and a loss-curve PNG.
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"tern/model"
+	"tern/optim"
+)
+
+// Config holds the flat training hyperparameters (the model's architecture is model.Config).
+type Config struct {
+	Data      string `json:"data"`      // corpus: "tinyshakespeare", a file, a folder, or a Gutenberg folder with split.tsv
+	Tokenizer string `json:"tokenizer"` // "char", "gpt2", or a tokenizer.json path
+	Out       string `json:"out"`       // run directory: checkpoints, metrics.jsonl, loss.png
+
+	Steps    int     `json:"steps"`     // optimizer steps
+	Batch    int     `json:"batch"`     // micro-batch size B
+	Seq      int     `json:"seq"`       // sequence length T
+	Accum    int     `json:"accum"`     // micro-batches per step (effective batch = Batch*Accum)
+	LR       float64 `json:"lr"`        // peak learning rate
+	MinLR    float64 `json:"min_lr"`    // final learning rate
+	Warmup   int     `json:"warmup"`    // warmup steps
+	Schedule string  `json:"schedule"`  // cosine | bitnet | constant
+	WD       float64 `json:"wd"`        // weight decay
+	Clip     float64 `json:"clip"`      // global gradient-norm clip (0 = off)
+	MaskProb float64 `json:"mask_prob"` // MLM: fraction of tokens masked (BERT: 0.15)
+
+	EvalEvery   int `json:"eval_every"`   // validate every N steps (and at the end)
+	EvalBatches int `json:"eval_batches"` // validation micro-batches per evaluation
+	CkptEvery   int `json:"ckpt_every"`   // checkpoint every N steps (and at the end); 0 = end only
+
+	Seed    uint64 `json:"seed"`
+	Threads int    `json:"threads"`
+}
+
+// Defaults are small and safe; presets and flags override them.
+func Defaults() Config {
+	return Config{Data: "tinyshakespeare", Tokenizer: "char", Out: "runs/tern", Steps: 1000, Batch: 8, Seq: 128,
+		Accum: 1, LR: 1.5e-3, MinLR: 1.5e-4, Warmup: 50, Schedule: "cosine", WD: 0.1, Clip: 1.0, MaskProb: 0.15,
+		EvalEvery: 100, EvalBatches: 8, CkptEvery: 0, Seed: 1337, Threads: 0}
+}
+
+// Validate checks the config against the model and returns the first problem.
+func (c Config) Validate(mc model.Config) error {
+	if c.Steps <= 0 || c.Batch <= 0 || c.Seq <= 0 || c.Accum <= 0 {
+		return fmt.Errorf("train config: steps, batch, seq and accum must be > 0 (got %d, %d, %d, %d)", c.Steps, c.Batch, c.Seq, c.Accum)
+	}
+	if c.Seq > mc.MaxPos {
+		return fmt.Errorf("train config: seq %d is longer than the model's max_pos %d", c.Seq, mc.MaxPos)
+	}
+	if c.EvalEvery < 0 || c.CkptEvery < 0 || c.EvalBatches < 0 {
+		return fmt.Errorf("train config: eval_every, ckpt_every and eval_batches must be >= 0")
+	}
+	if mc.Objective == "mlm" && (c.MaskProb <= 0 || c.MaskProb >= 1) {
+		return fmt.Errorf("train config: mask_prob must be in (0, 1) for the mlm objective (got %g)", c.MaskProb)
+	}
+	if strings.TrimSpace(c.Out) == "" {
+		return fmt.Errorf("train config: out directory is empty")
+	}
+	return c.schedule().Validate()
+}
+
+func (c Config) schedule() optim.Schedule {
+	return optim.Schedule{Kind: c.Schedule, LR: c.LR, MinLR: c.MinLR, Warmup: c.Warmup, Steps: c.Steps, WD: c.WD}
+}
+
+// JSON returns the config as indented JSON.
+func (c Config) JSON() string {
+	b, _ := json.MarshalIndent(c, "", "  ")
+	return string(b)
+}

@@ -1,0 +1,175 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"tern/plot"
+)
+
+// Metric is one line of metrics.jsonl.
+type Metric struct {
+	Step         int     `json:"step"`
+	Split        string  `json:"split"` // train | valid
+	Loss         float64 `json:"loss"`
+	PPL          float64 `json:"ppl,omitempty"`
+	LR           float64 `json:"lr,omitempty"`
+	TokensPerSec float64 `json:"tokens_per_s,omitempty"`
+	StepMS       float64 `json:"step_ms,omitempty"`
+}
+
+// Logger writes human progress to a terminal (a redrawn bar) or plain lines (not a terminal), and every
+// metric to metrics.jsonl in the run directory.
+type Logger struct {
+	out      io.Writer
+	tty      bool
+	jsonl    *os.File
+	metrics  []Metric
+	start    time.Time
+	from, to int
+	lastLine time.Time
+	barShown bool
+}
+
+// NewLogger opens dir/metrics.jsonl (appending when resuming, so the curve stays whole).
+func NewLogger(dir string, out io.Writer, resume bool) (*Logger, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("train: create run directory: %w", err)
+	}
+	path := filepath.Join(dir, "metrics.jsonl")
+	l := &Logger{out: out, tty: isTerminal(out)}
+	if resume {
+		l.metrics = readMetrics(path)
+	}
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if resume {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	l.jsonl = f
+	return l, nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func readMetrics(path string) []Metric {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var ms []Metric
+	for _, line := range strings.Split(string(b), "\n") {
+		var m Metric
+		if json.Unmarshal([]byte(line), &m) == nil && m.Split != "" {
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
+
+// Metric records m (dropping entries of a resumed run that lie beyond its checkpoint is the caller's
+// concern: a resumed run truncates nothing, and the plot keeps the last value per step).
+func (l *Logger) Metric(m Metric) {
+	l.metrics = append(l.metrics, m)
+	b, _ := json.Marshal(m)
+	l.jsonl.Write(append(b, '\n'))
+}
+
+// Printf prints a line, clearing the progress bar first on a terminal.
+func (l *Logger) Printf(format string, args ...any) {
+	if l.tty && l.barShown {
+		fmt.Fprint(l.out, "\r\033[K")
+	}
+	fmt.Fprintf(l.out, format, args...)
+}
+
+// StartProgress begins timing steps from..to.
+func (l *Logger) StartProgress(from, to int) { l.start, l.from, l.to = time.Now(), from, to }
+
+// Progress shows step, loss, tokens/s and ETA: a bar redrawn in place on a terminal, a plain line at
+// most every 10 s otherwise (and for the first step).
+func (l *Logger) Progress(step int, loss, tps float64) {
+	done := step - l.from
+	el := time.Since(l.start)
+	eta := time.Duration(0)
+	if done > 0 {
+		eta = time.Duration(float64(el) / float64(done) * float64(l.to-step))
+	}
+	if l.tty {
+		const w = 30
+		frac := float64(step) / float64(max(l.to, 1))
+		fill := int(frac * w)
+		bar := strings.Repeat("█", fill) + strings.Repeat("░", w-fill)
+		fmt.Fprintf(l.out, "\r\033[K%s %d/%d loss %.4f | %.0f tok/s | ETA %s", bar, step, l.to, loss, tps, eta.Round(time.Second))
+		l.barShown = true
+		return
+	}
+	if time.Since(l.lastLine) >= 10*time.Second || done == 1 || step == l.to {
+		l.lastLine = time.Now()
+		fmt.Fprintf(l.out, "step %d/%d: loss %.4f (%.0f tok/s, ETA %s)\n", step, l.to, loss, tps, eta.Round(time.Second))
+	}
+}
+
+// EndProgress ends the bar's line.
+func (l *Logger) EndProgress() {
+	if l.tty && l.barShown {
+		fmt.Fprintln(l.out)
+		l.barShown = false
+	}
+}
+
+// Close flushes the metrics file.
+func (l *Logger) Close() error {
+	if err := l.jsonl.Sync(); err != nil {
+		return err
+	}
+	return l.jsonl.Close()
+}
+
+// Plot draws train and validation loss against step into path.
+func (l *Logger) Plot(path string) error {
+	byStep := map[string]map[int]float64{"train": {}, "valid": {}}
+	for _, m := range l.metrics {
+		if s, ok := byStep[m.Split]; ok {
+			s[m.Step] = m.Loss // the last value per step wins (a resumed run rewrites its steps)
+		}
+	}
+	var series []plot.Series
+	for _, name := range []string{"train", "valid"} {
+		pts := byStep[name]
+		if len(pts) == 0 {
+			continue
+		}
+		steps := make([]int, 0, len(pts))
+		for s := range pts {
+			steps = append(steps, s)
+		}
+		sort.Ints(steps)
+		ser := plot.Series{Name: name}
+		for _, s := range steps {
+			ser.X = append(ser.X, float64(s))
+			ser.Y = append(ser.Y, pts[s])
+		}
+		series = append(series, ser)
+	}
+	if len(series) == 0 {
+		return nil
+	}
+	return plot.Lines(path, "loss", "step", "nats/token", series, 800, 450)
+}

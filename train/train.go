@@ -1,0 +1,265 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"tern/kernels"
+	"tern/model"
+	"tern/nn"
+	"tern/optim"
+	"tern/tensor"
+)
+
+// ErrNonFinite reports NaN or Inf in the loss or the gradients.
+var ErrNonFinite = errors.New("non-finite loss or gradient")
+
+// Run is one training run: model, optimizer, data and where they are.
+type Run struct {
+	Cfg   Config
+	Model model.LM
+	Opt   *optim.AdamW
+	Tok   Tokenizer
+	Step  int // optimizer steps done
+
+	train, valid []int32
+	sampler      *Sampler
+	params       []*nn.Param // unique, optimizer order
+
+	ids, targets []int32
+	rowLoss      []float64
+	log          *Logger
+}
+
+// Result summarizes a finished run.
+type Result struct {
+	Steps         int     `json:"steps"`
+	TrainLoss     float64 `json:"train_loss"`
+	ValLoss       float64 `json:"val_loss"`
+	ValPPL        float64 `json:"val_ppl"`
+	TokensPerSec  float64 `json:"tokens_per_s"`
+	Checkpoint    string  `json:"checkpoint"`
+	Params        int     `json:"params"`
+	UniqueParams  int     `json:"unique_params"`
+	ElapsedSec    float64 `json:"elapsed_s"`
+}
+
+// NewRun prepares a run: tokenizes the corpus, and either builds a fresh model (seeded) or, with resume
+// and an existing checkpoint in cfg.Out, restores everything from it.
+func NewRun(cfg Config, mc model.Config, resume bool, stdout io.Writer) (*Run, error) {
+	if cfg.Threads > 0 {
+		kernels.SetThreads(cfg.Threads)
+	}
+	ckpt := filepath.Join(cfg.Out, CheckpointName)
+	var st *checkpointState
+	if resume {
+		var err error
+		st, err = readCheckpoint(ckpt)
+		if err != nil {
+			return nil, err
+		}
+		if err := compatible(st, cfg, mc); err != nil {
+			return nil, err
+		}
+		mc = st.Model
+	}
+	if err := mc.Validate(); err != nil {
+		return nil, err
+	}
+	corpus, tok, err := loadData(cfg, st)
+	if err != nil {
+		return nil, err
+	}
+	if mc.Vocab != tok.VocabSize() {
+		if st != nil {
+			return nil, fmt.Errorf("checkpoint %s: vocab %d does not match its tokenizer (%d)", ckpt, mc.Vocab, tok.VocabSize())
+		}
+		mc.Vocab = tok.VocabSize() // the tokenizer decides the vocabulary
+	}
+	if err := cfg.Validate(mc); err != nil {
+		return nil, err
+	}
+	r := &Run{Cfg: cfg, Tok: tok}
+	r.train = tok.Encode32(corpus.Train)
+	r.valid = tok.Encode32(corpus.Valid)
+	if len(r.train) < cfg.Seq+2 {
+		return nil, fmt.Errorf("corpus %s: training split has %d tokens, need more than seq+1 = %d", cfg.Data, len(r.train), cfg.Seq+1)
+	}
+	if len(r.valid) < cfg.Seq+2 {
+		return nil, fmt.Errorf("corpus %s: validation split has %d tokens, need more than seq+1 = %d", cfg.Data, len(r.valid), cfg.Seq+1)
+	}
+	r.Model, err = model.New(mc, tensor.NewRNG(cfg.Seed))
+	if err != nil {
+		return nil, err
+	}
+	r.params = optim.Unique(r.Model.Params())
+	r.Opt = optim.NewAdamW(r.params, noDecay(r.params))
+	r.sampler = &Sampler{Tokens: r.train, RNG: tensor.NewRNG(cfg.Seed ^ 0x5eed)}
+	if st != nil {
+		if err := st.restore(r); err != nil {
+			return nil, err
+		}
+	}
+	n := cfg.Batch * cfg.Seq
+	r.ids, r.targets, r.rowLoss = make([]int32, n), make([]int32, n), make([]float64, n)
+	r.log, err = NewLogger(cfg.Out, stdout, st != nil)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// noDecay: norm gains and biases (1-D tensors) get no weight decay, as in GPT-2/nanoGPT.
+func noDecay(ps []*nn.Param) []*nn.Param {
+	var out []*nn.Param
+	for _, p := range ps {
+		if len(p.Shape) < 2 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Train runs the loop to cfg.Steps, validating and checkpointing on schedule. It stops cleanly on
+// ctx cancellation (checkpointing first) and on a non-finite loss or gradient (without checkpointing,
+// so the last good checkpoint stays intact).
+func (r *Run) Train(ctx context.Context) (*Result, error) {
+	cfg, mc := r.Cfg, r.Model.Config()
+	sched := cfg.schedule()
+	total, unique := model.CountParams(r.Model.Params())
+	r.log.Printf("model: %s, %d params (%d unique), linear=%s, %d threads (%s)\n", describe(mc), total, unique, mc.Linear, kernels.Threads(), kernels.Features())
+	r.log.Printf("data: %s, %d train / %d valid tokens; batch %d x seq %d x accum %d = %d tokens per step\n",
+		cfg.Data, len(r.train), len(r.valid), cfg.Batch, cfg.Seq, cfg.Accum, cfg.Batch*cfg.Seq*cfg.Accum)
+	res := &Result{Params: total, UniqueParams: unique}
+	start := time.Now()
+	startStep := r.Step
+	var trainLoss float64
+	r.log.StartProgress(r.Step, cfg.Steps)
+	for r.Step < cfg.Steps {
+		if err := ctx.Err(); err != nil {
+			r.log.EndProgress()
+			r.log.Printf("interrupted at step %d; saving checkpoint\n", r.Step)
+			if err := r.Save(); err != nil {
+				return nil, err
+			}
+			return nil, err
+		}
+		t0 := time.Now()
+		lr, wd := sched.At(r.Step)
+		loss, err := r.step(lr, wd)
+		if err != nil {
+			r.log.EndProgress()
+			return nil, err
+		}
+		trainLoss = loss
+		r.Step++
+		dt := time.Since(t0).Seconds()
+		tps := float64(cfg.Batch*cfg.Seq*cfg.Accum) / dt
+		r.log.Metric(Metric{Step: r.Step, Split: "train", Loss: loss, LR: lr, TokensPerSec: tps, StepMS: dt * 1000})
+		r.log.Progress(r.Step, loss, tps)
+		if (cfg.EvalEvery > 0 && r.Step%cfg.EvalEvery == 0) || r.Step == cfg.Steps {
+			vl := r.Evaluate(cfg.EvalBatches)
+			r.log.Metric(Metric{Step: r.Step, Split: "valid", Loss: vl, PPL: math.Exp(vl)})
+			r.log.Printf("step %d: train loss %.4f, val loss %.4f, val ppl %.2f\n", r.Step, loss, vl, math.Exp(vl))
+			res.ValLoss, res.ValPPL = vl, math.Exp(vl)
+		}
+		if (cfg.CkptEvery > 0 && r.Step%cfg.CkptEvery == 0) || r.Step == cfg.Steps {
+			if err := r.Save(); err != nil {
+				r.log.EndProgress()
+				return nil, err
+			}
+		}
+	}
+	r.log.EndProgress()
+	el := time.Since(start).Seconds()
+	res.Steps, res.TrainLoss, res.ElapsedSec = r.Step, trainLoss, el
+	if r.Step > startStep {
+		res.TokensPerSec = float64((r.Step-startStep)*cfg.Batch*cfg.Seq*cfg.Accum) / el
+	}
+	res.Checkpoint = filepath.Join(cfg.Out, CheckpointName)
+	if err := r.log.Plot(filepath.Join(cfg.Out, "loss.png")); err != nil {
+		r.log.Printf("warning: loss plot: %v\n", err)
+	}
+	return res, r.log.Close()
+}
+
+// step runs one optimizer step (Accum micro-batches) and returns the mean training loss.
+func (r *Run) step(lr, wd float64) (float64, error) {
+	cfg, mc := r.Cfg, r.Model.Config()
+	B, T, V := cfg.Batch, cfg.Seq, mc.Vocab
+	for _, p := range r.params {
+		clear(p.G)
+	}
+	var sum float64
+	for a := 0; a < cfg.Accum; a++ {
+		r.sampler.Next(r.ids, r.targets, B, T, mc, cfg.MaskProb)
+		logits, err := r.Model.Forward(r.ids, B, T)
+		if err != nil {
+			return 0, err
+		}
+		nats, cnt := crossEntropy(logits, r.targets, r.rowLoss, B*T, V, 1/float32(cfg.Accum))
+		if cnt > 0 {
+			sum += nats / float64(cnt)
+		}
+		r.Model.Backward(logits)
+	}
+	loss := sum / float64(cfg.Accum)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return 0, fmt.Errorf("step %d: loss is %v: %w; stopping (the last checkpoint in %s is intact)", r.Step+1, loss, ErrNonFinite, r.Cfg.Out)
+	}
+	norm := optim.ClipGradNorm(r.params, cfg.Clip)
+	if math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return 0, fmt.Errorf("step %d: gradient norm is %v: %w; stopping (the last checkpoint in %s is intact)", r.Step+1, norm, ErrNonFinite, r.Cfg.Out)
+	}
+	r.Opt.Update(lr, wd)
+	return loss, nil
+}
+
+// Evaluate returns the mean validation loss over up to nb consecutive validation batches (all of the
+// split that fits when nb <= 0). MLM masks come from a fixed seed, so the number is comparable across
+// steps and runs.
+func (r *Run) Evaluate(nb int) float64 {
+	cfg, mc := r.Cfg, r.Model.Config()
+	B, T, V := cfg.Batch, cfg.Seq, mc.Vocab
+	maskRNG := tensor.NewRNG(12345)
+	var nats float64
+	var count int
+	for i := 0; nb <= 0 || i < nb; i++ {
+		if !Sequential(r.valid, r.ids, r.targets, B, T, i) {
+			break
+		}
+		if mc.Objective == "mlm" {
+			maskTokens(r.ids, r.targets, maskRNG, mc, cfg.MaskProb)
+		}
+		logits, err := r.Model.Forward(r.ids, B, T)
+		if err != nil {
+			return math.NaN()
+		}
+		s, c := crossEntropy(logits, r.targets, r.rowLoss, B*T, V, 1)
+		nats += s
+		count += c
+	}
+	if count == 0 {
+		return math.NaN()
+	}
+	return nats / float64(count)
+}
+
+func describe(mc model.Config) string {
+	if mc.Type == "rnn" {
+		return fmt.Sprintf("%s %s, %d layers, hidden %d, vocab %d", mc.Type, mc.Cell, mc.Layers, mc.Hidden, mc.Vocab)
+	}
+	return fmt.Sprintf("transformer (%s), %d layers, hidden %d, %d heads, ffn %d, vocab %d", mc.Objective, mc.Layers, mc.Hidden, mc.Heads, mc.FFN, mc.Vocab)
+}
+
+// exists reports whether path exists.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
