@@ -1,0 +1,284 @@
+package kernels
+
+import (
+	"math"
+	"testing"
+
+	"tern/tensor"
+)
+
+// Row-wise kernels against float64 references: forward passes against direct float64 formulas,
+// backward passes against float64 central differences of those formulas (exact enough at eps 1e-6),
+// every dispatcher against its Generic twin, and thread-count independence.
+
+const (
+	maxErrRow   = 2e-5 // float32 row kernels vs float64 reference, relative to 1+|want|
+	maxErrRowBw = 1e-4 // backward passes (longer float32 sums)
+)
+
+var rowSizes = []int{1, 3, 7, 17, 33, 65, 257, 1000}
+
+func randRow(rng *tensor.RNG, n int, std float64) []float32 {
+	x := make([]float32, n)
+	rng.FillNormal(x, std)
+	return x
+}
+
+func near(t *testing.T, name string, got float32, want, tol float64) {
+	t.Helper()
+	if math.IsNaN(float64(got)) || math.Abs(float64(got)-want) > tol*(1+math.Abs(want)) {
+		t.Fatalf("%s = %v, want %v", name, got, want)
+	}
+}
+
+func sameBits32(t *testing.T, name string, a, b []float32) {
+	t.Helper()
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			t.Fatalf("%s[%d]: %v vs %v", name, i, a[i], b[i])
+		}
+	}
+}
+
+// float64 references, one row.
+func lnRef(x []float64, g, b []float32) []float64 {
+	c := float64(len(x))
+	var m, v float64
+	for _, a := range x {
+		m += a
+	}
+	m /= c
+	for _, a := range x {
+		v += (a - m) * (a - m)
+	}
+	r := 1 / math.Sqrt(v/c+LayerNormEps)
+	y := make([]float64, len(x))
+	for j, a := range x {
+		y[j] = (a-m)*r*float64(g[j]) + float64(b[j])
+	}
+	return y
+}
+
+func rmsRef(x []float64, g []float32, eps float64) []float64 {
+	var ss float64
+	for _, a := range x {
+		ss += a * a
+	}
+	r := 1 / math.Sqrt(ss/float64(len(x))+eps)
+	y := make([]float64, len(x))
+	for j, a := range x {
+		y[j] = a * r * float64(g[j])
+	}
+	return y
+}
+
+// fdRow returns d(Σ_j f(x)_j·dout_j)/dx in float64.
+func fdRow(x []float32, dout []float32, f func([]float64) []float64) []float64 {
+	xd := make([]float64, len(x))
+	for i, v := range x {
+		xd[i] = float64(v)
+	}
+	loss := func() float64 {
+		var s float64
+		for j, y := range f(xd) {
+			s += y * float64(dout[j])
+		}
+		return s
+	}
+	const eps = 1e-6
+	grad := make([]float64, len(x))
+	for i := range xd {
+		old := xd[i]
+		xd[i] = old + eps
+		lp := loss()
+		xd[i] = old - eps
+		lm := loss()
+		xd[i] = old
+		grad[i] = (lp - lm) / (2 * eps)
+	}
+	return grad
+}
+
+func TestSoftmaxRows(t *testing.T) {
+	rng := tensor.NewRNG(1)
+	for _, c := range rowSizes {
+		const n = 3
+		x := randRow(rng, n*c, 3)
+		x[0] = 90 // would overflow exp without the max shift
+		got := make([]float32, n*c)
+		SoftmaxRows(got, x, n, c)
+		gen := make([]float32, n*c)
+		SoftmaxRowsGeneric(gen, x, n, c)
+		for i := 0; i < n; i++ {
+			row := x[i*c : i*c+c]
+			m := math.Inf(-1)
+			for _, v := range row {
+				m = math.Max(m, float64(v))
+			}
+			var s float64
+			for _, v := range row {
+				s += math.Exp(float64(v) - m)
+			}
+			for j, v := range row {
+				want := math.Exp(float64(v)-m) / s
+				near(t, "softmax", got[i*c+j], want, maxErrRow)
+				near(t, "softmax generic", gen[i*c+j], want, maxErrRow)
+			}
+		}
+		SoftmaxRows(x, x, n, c) // in place
+		sameBits32(t, "softmax in place", x, got)
+	}
+}
+
+func TestLayerNormRows(t *testing.T) {
+	rng := tensor.NewRNG(2)
+	for _, c := range rowSizes {
+		const n = 3
+		x := randRow(rng, n*c, 2)
+		for j := 0; j < c; j++ {
+			x[j] += 5 // a row with a large mean
+		}
+		g, b := randRow(rng, c, 1), randRow(rng, c, 1)
+		dout := randRow(rng, n*c, 1)
+		y := make([]float32, n*c)
+		mean, rstd := make([]float32, n), make([]float32, n)
+		LayerNormForward(y, mean, rstd, x, g, b, n, c)
+		yg := make([]float32, n*c)
+		mg, rg := make([]float32, n), make([]float32, n)
+		LayerNormForwardGeneric(yg, mg, rg, x, g, b, n, c)
+		dx, dgr, dbr := make([]float32, n*c), make([]float32, c), make([]float32, c)
+		LayerNormBackward(dx, dgr, dbr, dout, x, g, mean, rstd, n, c)
+		dxg, dgg, dbg := make([]float32, n*c), make([]float32, c), make([]float32, c)
+		LayerNormBackwardGeneric(dxg, dgg, dbg, dout, x, g, mg, rg, n, c)
+		wantDg, wantDb := make([]float64, c), make([]float64, c)
+		for i := 0; i < n; i++ {
+			row := x[i*c : i*c+c]
+			xd := make([]float64, c)
+			for j, v := range row {
+				xd[j] = float64(v)
+			}
+			yr := lnRef(xd, g, b)
+			ddx := fdRow(row, dout[i*c:i*c+c], func(z []float64) []float64 { return lnRef(z, g, b) })
+			zero := make([]float32, c)
+			xh := lnRef(xd, onesF(c), zero)
+			for j := 0; j < c; j++ {
+				near(t, "layernorm y", y[i*c+j], yr[j], maxErrRow)
+				near(t, "layernorm y generic", yg[i*c+j], yr[j], maxErrRow)
+				if c > 1 { // with C=1 the output is constant and the gradient is 0 up to rounding
+					near(t, "layernorm dx", dx[i*c+j], ddx[j], maxErrRowBw)
+					near(t, "layernorm dx generic", dxg[i*c+j], ddx[j], maxErrRowBw)
+				}
+				wantDg[j] += float64(dout[i*c+j]) * xh[j]
+				wantDb[j] += float64(dout[i*c+j])
+			}
+		}
+		for j := 0; j < c; j++ {
+			near(t, "layernorm dg", dgr[j], wantDg[j], maxErrRowBw)
+			near(t, "layernorm db", dbr[j], wantDb[j], maxErrRowBw)
+		}
+		sameBits32(t, "layernorm dg generic", dgr, dgg)
+	}
+}
+
+func onesF(c int) []float32 {
+	o := make([]float32, c)
+	for i := range o {
+		o[i] = 1
+	}
+	return o
+}
+
+func TestRMSNormRows(t *testing.T) {
+	rng := tensor.NewRNG(3)
+	const eps = 1e-6
+	for _, c := range rowSizes {
+		const n = 3
+		x := randRow(rng, n*c, 2)
+		g := randRow(rng, c, 1)
+		dout := randRow(rng, n*c, 1)
+		y, rstd := make([]float32, n*c), make([]float32, n)
+		RMSNormForward(y, rstd, x, g, n, c, eps)
+		dx, dg := make([]float32, n*c), make([]float32, c)
+		RMSNormBackward(dx, dg, dout, x, g, rstd, n, c)
+		wantDg := make([]float64, c)
+		for i := 0; i < n; i++ {
+			row := x[i*c : i*c+c]
+			xd := make([]float64, c)
+			for j, v := range row {
+				xd[j] = float64(v)
+			}
+			yr := rmsRef(xd, g, eps)
+			xh := rmsRef(xd, onesF(c), eps)
+			ddx := fdRow(row, dout[i*c:i*c+c], func(z []float64) []float64 { return rmsRef(z, g, eps) })
+			for j := 0; j < c; j++ {
+				near(t, "rmsnorm y", y[i*c+j], yr[j], maxErrRow)
+				near(t, "rmsnorm dx", dx[i*c+j], ddx[j], maxErrRowBw)
+				wantDg[j] += float64(dout[i*c+j]) * xh[j]
+			}
+		}
+		for j := 0; j < c; j++ {
+			near(t, "rmsnorm dg", dg[j], wantDg[j], maxErrRowBw)
+		}
+	}
+}
+
+func TestGELURows(t *testing.T) {
+	rng := tensor.NewRNG(4)
+	for _, tanh := range []bool{false, true} {
+		f := func(x float64) float64 {
+			if tanh {
+				return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))
+			}
+			return 0.5 * x * (1 + math.Erf(x/math.Sqrt2))
+		}
+		for _, n := range rowSizes {
+			x := randRow(rng, n, 3)
+			x[0] = -12 // tails: tanh saturates, erf underflows
+			if n > 1 {
+				x[1] = 12
+			}
+			dout := randRow(rng, n, 1)
+			y, dx := make([]float32, n), make([]float32, n)
+			GELUForward(y, x, n, tanh)
+			GELUBackward(dx, x, dout, n, tanh)
+			yg, dxg := make([]float32, n), make([]float32, n)
+			GELUForwardGeneric(yg, x, n, tanh)
+			GELUBackwardGeneric(dxg, x, dout, n, tanh)
+			for i, v := range x {
+				xf := float64(v)
+				near(t, "gelu", y[i], f(xf), maxErrRow)
+				near(t, "gelu generic", yg[i], f(xf), maxErrRow)
+				d := (f(xf+1e-6) - f(xf-1e-6)) / 2e-6 * float64(dout[i])
+				near(t, "gelu backward", dx[i], d, maxErrRowBw)
+				near(t, "gelu backward generic", dxg[i], d, maxErrRowBw)
+			}
+		}
+	}
+}
+
+// Outputs and the column-reduced dg/db are bit-identical for 1 and 2 threads.
+func TestRowwiseThreadIndependent(t *testing.T) {
+	const n, c = 300, 257
+	rng := tensor.NewRNG(5)
+	x, g, b, dout := randRow(rng, n*c, 1), randRow(rng, c, 1), randRow(rng, c, 1), randRow(rng, n*c, 1)
+	run := func() [][]float32 {
+		y, mean, rstd := make([]float32, n*c), make([]float32, n), make([]float32, n)
+		LayerNormForward(y, mean, rstd, x, g, b, n, c)
+		dx, dg, db := make([]float32, n*c), make([]float32, c), make([]float32, c)
+		LayerNormBackward(dx, dg, db, dout, x, g, mean, rstd, n, c)
+		sm := make([]float32, n*c)
+		SoftmaxRows(sm, x, n, c)
+		ge := make([]float32, n*c)
+		GELUForward(ge, x, n*c, true)
+		return [][]float32{y, dx, dg, db, sm, ge}
+	}
+	old := Threads()
+	defer SetThreads(old)
+	SetThreads(1)
+	one := run()
+	SetThreads(2)
+	two := run()
+	for i := range one {
+		sameBits32(t, "rowwise output", one[i], two[i])
+	}
+}

@@ -1,0 +1,128 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"tern/kernels"
+)
+
+// Fused softmax + cross-entropy over logits (N,V). A target of -1 is ignored (masked-LM positions that
+// are not predicted, padding); the loss is the mean over the other rows, as PyTorch's
+// F.cross_entropy(..., ignore_index=-1). Only the log-sum-exp of each row is saved, not the (N,V)
+// probabilities, so backward recomputes exp(logit - lse): one extra exp per logit for N·V fewer floats.
+
+// IgnoreIndex marks a target that contributes neither loss nor gradient.
+const IgnoreIndex = -1
+
+// CrossEntropyForward writes each row's loss into losses (N; 0 for ignored rows) and its log-sum-exp
+// into lse (N), and returns the mean loss over non-ignored rows (0 when all are ignored).
+func CrossEntropyForward(losses, lse []float32, logits []float32, targets []int32, n, v int) float32 {
+	checkCE("CrossEntropyForward", len(logits), len(targets), n, v)
+	need("CrossEntropyForward", "losses", len(losses), n)
+	need("CrossEntropyForward", "lse", len(lse), n)
+	kernels.ParallelFor(n, max(1, 4096/v), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := logits[i*v : i*v+v]
+			m := row[0]
+			for _, x := range row[1:] {
+				m = max(m, x)
+			}
+			var s float64
+			for _, x := range row {
+				s += math.Exp(float64(x - m))
+			}
+			l := m + float32(math.Log(s))
+			lse[i] = l
+			losses[i] = 0
+			if t := targets[i]; t != IgnoreIndex {
+				losses[i] = l - row[t]
+			}
+		}
+	})
+	var sum float64 // rows in order: deterministic for any thread count
+	count := 0
+	for i, t := range targets[:n] {
+		if t != IgnoreIndex {
+			sum += float64(losses[i])
+			count++
+		}
+	}
+	if count == 0 {
+		return 0
+	}
+	return float32(sum / float64(count))
+}
+
+// CrossEntropyBackward OVERWRITES dlogits (N,V) with dloss·(softmax(logits) - onehot(target))/count,
+// count = non-ignored rows; ignored rows get zeros. dlogits may alias logits (in place).
+func CrossEntropyBackward(dlogits, logits, lse []float32, targets []int32, n, v int, dloss float32) {
+	checkCE("CrossEntropyBackward", len(logits), len(targets), n, v)
+	need("CrossEntropyBackward", "dlogits", len(dlogits), n*v)
+	need("CrossEntropyBackward", "lse", len(lse), n)
+	count := 0
+	for _, t := range targets[:n] {
+		if t != IgnoreIndex {
+			count++
+		}
+	}
+	scale := float32(0)
+	if count > 0 {
+		scale = dloss / float32(count)
+	}
+	kernels.ParallelFor(n, max(1, 4096/v), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			d := dlogits[i*v : i*v+v]
+			t := targets[i]
+			if t == IgnoreIndex {
+				clear(d)
+				continue
+			}
+			l := lse[i]
+			for j, x := range logits[i*v : i*v+v] {
+				d[j] = scale * float32(math.Exp(float64(x-l)))
+			}
+			d[t] -= scale
+		}
+	})
+}
+
+func checkCE(name string, nlogits, ntargets, n, v int) {
+	if n < 0 || v <= 0 {
+		panic(fmt.Sprintf("nn: %s: n=%d v=%d", name, n, v))
+	}
+	need(name, "logits", nlogits, n*v)
+	need(name, "targets", ntargets, n)
+}
+
+// CrossEntropy is the layer form of CrossEntropyForward/Backward with its own buffers.
+type CrossEntropy struct {
+	Losses []float32 // (N) per-row losses of the last Forward (0 for ignored rows)
+
+	lse     []float32 // (N)
+	logits  []float32 // (N, V) referenced
+	targets []int32   // (N) referenced
+	n, v    int
+	dlogits []float32 // (N, V)
+}
+
+// Forward validates targets (each in [0,V) or IgnoreIndex; else panic) and returns the mean loss.
+func (ce *CrossEntropy) Forward(logits []float32, targets []int32, n, v int) float32 {
+	checkCE("CrossEntropy", len(logits), len(targets), n, v)
+	for i, t := range targets[:n] {
+		if t != IgnoreIndex && (t < 0 || int(t) >= v) {
+			panic(fmt.Sprintf("nn: CrossEntropy: target %d at row %d outside [0,%d) and not %d", t, i, v, IgnoreIndex))
+		}
+	}
+	ce.logits, ce.targets, ce.n, ce.v = logits[:n*v], targets[:n], n, v
+	ce.Losses, ce.lse = grow(ce.Losses, n), grow(ce.lse, n)
+	return CrossEntropyForward(ce.Losses, ce.lse, ce.logits, ce.targets, n, v)
+}
+
+// Backward returns dlogits (N,V) for a loss gradient dloss (1 for the plain mean loss; 1/k to average
+// over k accumulation steps).
+func (ce *CrossEntropy) Backward(dloss float32) []float32 {
+	ce.dlogits = grow(ce.dlogits, ce.n*ce.v)
+	CrossEntropyBackward(ce.dlogits, ce.logits, ce.lse, ce.targets, ce.n, ce.v, dloss)
+	return ce.dlogits
+}
