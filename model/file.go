@@ -25,7 +25,7 @@ const (
 func ParamTensors(lm LM) ([]format.Tensor, error) {
 	var ts []format.Tensor
 	seen := map[string]*nn.Param{}
-	for _, p := range optim.Unique(lm.Params()) {
+	for _, p := range nn.Unique(lm.Params()) {
 		if q, dup := seen[p.Name]; dup && q != p {
 			return nil, fmt.Errorf("model: two different parameters are both named %q", p.Name)
 		}
@@ -88,7 +88,7 @@ func Load(path string) (LM, string, error) {
 
 // LoadParams copies every parameter of lm from f, checking names and shapes.
 func LoadParams(lm LM, f *format.File, path string) error {
-	for _, p := range optim.Unique(lm.Params()) {
+	for _, p := range nn.Unique(lm.Params()) {
 		t, err := f.Get(p.Name)
 		if err != nil {
 			return fmt.Errorf("model: %s: %w", path, err)

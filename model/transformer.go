@@ -106,7 +106,7 @@ func newNorm(cfg Config, name string) layer {
 }
 
 // Params returns every parameter slot in a fixed order (shared params appear once per use;
-// optim.Unique removes repeats).
+// nn.Unique removes repeats).
 func (m *Transformer) Params() []*nn.Param {
 	ps := append([]*nn.Param{}, m.Tok.Params()...)
 	ps = append(ps, m.Pos.Params()...)

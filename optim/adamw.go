@@ -29,7 +29,7 @@ type AdamW struct {
 // Params in noDecay (norm gains, biases, embeddings by convention of the caller) get no weight decay.
 func NewAdamW(ps []*nn.Param, noDecay []*nn.Param) *AdamW {
 	o := &AdamW{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, NoDecay: map[*nn.Param]bool{}}
-	o.Params = Unique(ps)
+	o.Params = nn.Unique(ps)
 	for _, p := range noDecay {
 		o.NoDecay[p] = true
 	}
@@ -41,19 +41,6 @@ func NewAdamW(ps []*nn.Param, noDecay []*nn.Param) *AdamW {
 	o.M = make([]float32, n)
 	o.V = make([]float32, n)
 	return o
-}
-
-// Unique returns ps without repeated pointers, first occurrence order.
-func Unique(ps []*nn.Param) []*nn.Param {
-	seen := map[*nn.Param]bool{}
-	var out []*nn.Param
-	for _, p := range ps {
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // Update applies one AdamW step with learning rate lr and weight decay wd.

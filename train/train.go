@@ -98,7 +98,7 @@ func NewRun(cfg Config, mc model.Config, resume bool, stdout io.Writer) (*Run, e
 	if err != nil {
 		return nil, err
 	}
-	r.params = optim.Unique(r.Model.Params())
+	r.params = nn.Unique(r.Model.Params())
 	r.Opt = optim.NewAdamW(r.params, noDecay(r.params))
 	r.sampler = &Sampler{Tokens: r.train, RNG: tensor.NewRNG(cfg.Seed ^ 0x5eed)}
 	if st != nil {
