@@ -1,0 +1,455 @@
+package format
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// sampleTensors covers every dtype tern writes, a scalar, an empty tensor and mixed element sizes
+// (so the size-descending order and alignment are exercised).
+func sampleTensors() []Tensor {
+	return []Tensor{
+		I8Tensor("w.ternary", []int{2, 3}, []int8{-1, 0, 1, 1, 0, -1}),
+		F32Tensor("w.scale", []int{}, []float32{0.25}),
+		U8Tensor("packed", []int{5}, []byte{0, 1, 242, 7, 9}),
+		F16Tensor("h", []int{3}, []float32{1, -2, 0.5}),
+		I64Tensor("step", []int{1}, []int64{1 << 40}),
+		BF16Tensor("b", []int{2}, []float32{3, -0.125}),
+		I32Tensor("ids", []int{2, 2}, []int32{-7, 1 << 30, 0, 5}),
+		F32Tensor("empty", []int{0, 4}, nil),
+		F32Tensor("emb", []int{2, 2}, []float32{1.5, -2.25, math.MaxFloat32, float32(math.Inf(-1))}),
+	}
+}
+
+func writeSample(t *testing.T) (string, []byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := Write(path, map[string]string{"config": `{"d":256}`}, sampleTensors()); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, b
+}
+
+func TestRoundTrip(t *testing.T) {
+	path, raw := writeSample(t)
+	want := sampleTensors()
+	for _, open := range []struct {
+		name string
+		fn   func(string) (*File, error)
+	}{{"Read", Read}, {"ReadAny", ReadAny}, {"Open", Open}, {"OpenAny", OpenAny}} {
+		f, err := open.fn(path)
+		if err != nil {
+			t.Fatalf("%s: %v", open.name, err)
+		}
+		if f.Meta["config"] != `{"d":256}` || f.Meta["format"] != "tern" || f.Meta["format_version"] != "1" {
+			t.Errorf("%s: meta %v", open.name, f.Meta)
+		}
+		if len(f.Tensors) != len(want) {
+			t.Fatalf("%s: %d tensors, want %d", open.name, len(f.Tensors), len(want))
+		}
+		for _, w := range want {
+			g, ok := f.Tensor(w.Name)
+			if !ok {
+				t.Fatalf("%s: missing %q", open.name, w.Name)
+			}
+			if g.DType != w.DType || !equalInts(g.Shape, w.Shape) || !bytes.Equal(g.Data, w.Data) {
+				t.Errorf("%s: %q = %s%v %x, want %s%v %x", open.name, w.Name, g.DType, g.Shape, g.Data, w.DType, w.Shape, w.Data)
+			}
+		}
+		if _, err := f.Get("nope"); !errors.Is(err, ErrNoTensor) {
+			t.Errorf("%s: Get(nope) = %v", open.name, err)
+		}
+		// Alignment: data starts at a multiple of 8 and each tensor at a multiple of its size.
+		if f.Header.DataStart%8 != 0 {
+			t.Errorf("DataStart %d not 8-aligned", f.Header.DataStart)
+		}
+		for _, e := range f.Header.Entries {
+			if e.Begin%int64(e.DType.Size()) != 0 {
+				t.Errorf("%q (%s) at offset %d", e.Name, e.DType, e.Begin)
+			}
+		}
+		if err := f.Close(); err != nil {
+			t.Error(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+	// Typed accessors.
+	f, _ := Parse(raw)
+	chk := func(name string, got, want any) {
+		t.Helper()
+		if !equalAny(got, want) {
+			t.Errorf("%s: got %v, want %v", name, got, want)
+		}
+	}
+	tens := func(n string) Tensor { x, _ := f.Tensor(n); return x }
+	v8, _ := tens("w.ternary").Int8()
+	chk("Int8", v8, []int8{-1, 0, 1, 1, 0, -1})
+	u8, _ := tens("packed").Uint8()
+	chk("Uint8", u8, []byte{0, 1, 242, 7, 9})
+	f32, _ := tens("emb").Float32()
+	chk("F32", f32, []float32{1.5, -2.25, math.MaxFloat32, float32(math.Inf(-1))})
+	f16, _ := tens("h").Float32()
+	chk("F16", f16, []float32{1, -2, 0.5})
+	bf, _ := tens("b").Float32()
+	chk("BF16", bf, []float32{3, -0.125})
+	i32, _ := tens("ids").Int32()
+	chk("I32", i32, []int32{-7, 1 << 30, 0, 5})
+	i64, _ := tens("step").Int64()
+	chk("I64", i64, []int64{1 << 40})
+	sc, _ := tens("w.scale").Float32()
+	chk("scalar", sc, []float32{0.25})
+	if _, err := tens("ids").Float32(); err == nil {
+		t.Error("Float32 of I32 should fail")
+	}
+	if _, err := tens("emb").Int8(); err == nil {
+		t.Error("Int8 of F32 should fail")
+	}
+}
+
+func TestWriteDeterministicAndAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.safetensors")
+	var prev []byte
+	for i := 0; i < 2; i++ { // the second write replaces the first
+		if err := Write(path, map[string]string{"x": "1", "y": "2"}, sampleTensors()); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(path)
+		if prev != nil && !bytes.Equal(prev, b) {
+			t.Error("two writes of the same tensors differ")
+		}
+		prev = b
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Errorf("temp files left behind: %v", ents)
+	}
+	if err := Write(filepath.Join(dir, "missing", "x"), nil, sampleTensors()); err == nil {
+		t.Error("write into a missing directory should fail")
+	}
+	// A failing encode leaves the old file in place and no temp file.
+	bad := append(sampleTensors(), I8Tensor("w.ternary", []int{1}, []int8{1}))
+	if err := Write(path, nil, bad); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("duplicate name: %v", err)
+	}
+	if b, _ := os.ReadFile(path); !bytes.Equal(b, prev) {
+		t.Error("failed write damaged the old file")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("temp files left behind after failure: %v", ents)
+	}
+	for _, k := range []string{"format", "format_version", "tern.crc32c.w.scale"} {
+		if err := Write(path, map[string]string{k: "x"}, sampleTensors()); err == nil {
+			t.Errorf("reserved key %q accepted", k)
+		}
+	}
+	if err := Write(path, nil, []Tensor{{Name: "x", DType: F32, Shape: []int{2}, Data: make([]byte, 4)}}); err == nil {
+		t.Error("size mismatch accepted")
+	}
+	if err := Write(path, nil, []Tensor{{Name: "__metadata__", DType: U8, Shape: []int{0}}}); err == nil {
+		t.Error("__metadata__ as a tensor name accepted")
+	}
+}
+
+// rawFile assembles a safetensors file from a header JSON string and data bytes.
+func rawFile(header string, data []byte) []byte {
+	b := make([]byte, 8, 8+len(header)+len(data))
+	binary.LittleEndian.PutUint64(b, uint64(len(header)))
+	return append(append(b, header...), data...)
+}
+
+const ternMeta = `"__metadata__":{"format":"tern","format_version":"1"`
+
+func TestBadInputs(t *testing.T) {
+	_, good := writeSample(t)
+	hdrLen := int(binary.LittleEndian.Uint64(good))
+	cases := []struct {
+		name string
+		file []byte
+		want error  // errors.Is target
+		msg  string // substring of the message
+	}{
+		{"empty", nil, ErrTruncated, ""},
+		{"short length", []byte{1, 2, 3}, ErrTruncated, ""},
+		{"huge header length", append([]byte{0, 0, 0, 0, 0, 0, 0, 0x10}, '{', '}'), ErrBadHeader, "limit"},
+		{"header longer than file", good[:8+hdrLen-1], ErrTruncated, ""},
+		{"not JSON", rawFile("hello world!", nil), ErrBadHeader, "not a JSON object"},
+		{"broken JSON", rawFile(`{"a": {"dtype": "F32"`, nil), ErrBadHeader, ""},
+		{"JSON array", rawFile(`[1,2,3]`, nil), ErrBadHeader, ""},
+		{"metadata not strings", rawFile(`{"__metadata__":{"a":1}}`, nil), ErrBadHeader, "__metadata__"},
+		{"unknown dtype", rawFile(`{"a":{"dtype":"F7","shape":[1],"data_offsets":[0,1]}}`, []byte{0}), ErrBadHeader, "unknown dtype"},
+		{"missing shape", rawFile(`{"a":{"dtype":"U8","data_offsets":[0,1]}}`, []byte{0}), ErrBadHeader, "missing shape"},
+		{"negative dim", rawFile(`{"a":{"dtype":"U8","shape":[-1],"data_offsets":[0,1]}}`, []byte{0}), ErrBadHeader, "invalid shape"},
+		{"overflowing shape", rawFile(`{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}}`, make([]byte, 4)), ErrBadHeader, "invalid shape"},
+		{"one offset", rawFile(`{"a":{"dtype":"U8","shape":[1],"data_offsets":[0]}}`, []byte{0}), ErrBadHeader, "data_offsets"},
+		{"reversed offsets", rawFile(`{"a":{"dtype":"U8","shape":[0],"data_offsets":[4,0]}}`, nil), ErrBadHeader, "bad data_offsets"},
+		{"size != dtype*shape", rawFile(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}`, make([]byte, 4)), ErrBadHeader, "needs 8 bytes"},
+		{"overlap", rawFile(`{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}}`, make([]byte, 6)), ErrBadHeader, "overlap"},
+		{"hole", rawFile(`{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[2],"data_offsets":[4,6]}}`, make([]byte, 6)), ErrBadHeader, "hole"},
+		{"offsets past end", rawFile(`{"a":{"dtype":"U8","shape":[8],"data_offsets":[0,8]}}`, make([]byte, 4)), ErrTruncated, "tensors need"},
+		{"trailing bytes", rawFile(`{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}`, make([]byte, 4)), ErrBadHeader, "after the last tensor"},
+	}
+	for _, c := range cases {
+		_, err := ParseAny(c.file)
+		if err == nil || !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%s: got %v, want %v containing %q", c.name, err, c.want, c.msg)
+		}
+	}
+}
+
+func TestTernMetadata(t *testing.T) {
+	plain := rawFile(`{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}`, []byte{1, 2})
+	if _, err := Parse(plain); !errors.Is(err, ErrNotTern) || !strings.Contains(err.Error(), "ReadAny") {
+		t.Errorf("plain safetensors via Parse: %v", err)
+	}
+	if f, err := ParseAny(plain); err != nil || len(f.Tensors) != 1 {
+		t.Errorf("plain safetensors via ParseAny: %v", err)
+	}
+	other := rawFile(`{"__metadata__":{"format":"pt"},"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}`, []byte{1, 2})
+	if _, err := Parse(other); !errors.Is(err, ErrNotTern) || !strings.Contains(err.Error(), `"pt"`) {
+		t.Errorf("format pt via Parse: %v", err)
+	}
+	crc := checksum([]byte{1, 2})
+	for _, c := range []struct {
+		name, header string
+		want         error
+		msg          string
+	}{
+		{"newer version", `{"__metadata__":{"format":"tern","format_version":"2","tern.crc32c.a":"` + crc + `"},"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}`, ErrVersion, "upgrade tern"},
+		{"bad version", `{"__metadata__":{"format":"tern","format_version":"one"}}`, ErrVersion, "bad format_version"},
+		{"no version", `{"__metadata__":{"format":"tern"}}`, ErrVersion, "missing"},
+		{"no checksum", `{` + ternMeta + `},"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}`, ErrBadHeader, `tensor "a" has no`},
+		{"stray checksum", `{` + ternMeta + `,"tern.crc32c.a":"` + crc + `","tern.crc32c.zz":"00000000"},"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}`, ErrBadHeader, `"zz"`},
+		{"wrong checksum", `{` + ternMeta + `,"tern.crc32c.a":"00000000"},"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}`, ErrChecksum, `tensor "a"`},
+	} {
+		_, err := Parse(rawFile(c.header, []byte{1, 2}))
+		if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%s: got %v, want %v containing %q", c.name, err, c.want, c.msg)
+		}
+	}
+	ok := `{` + ternMeta + `,"tern.crc32c.a":"` + crc + `"},"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}`
+	if _, err := Parse(rawFile(ok, []byte{1, 2})); err != nil {
+		t.Errorf("hand-made tern file: %v", err)
+	}
+}
+
+// TestCorruption flips every byte of the data region in turn and cuts the file at every length:
+// each must fail cleanly, a flipped data byte with a checksum error naming the tensor that holds it.
+func TestCorruption(t *testing.T) {
+	_, good := writeSample(t)
+	h, err := ReadHeader(bytes.NewReader(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := int(h.DataStart); i < len(good); i++ {
+		b := append([]byte{}, good...)
+		b[i] ^= 0x10
+		_, err := Parse(b)
+		var owner string
+		for _, e := range h.Entries {
+			if int64(i) >= h.DataStart+e.Begin && int64(i) < h.DataStart+e.End {
+				owner = e.Name
+			}
+		}
+		if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), `"`+owner+`"`) {
+			t.Errorf("flip at %d (tensor %q): %v", i, owner, err)
+		}
+	}
+	for n := 0; n < len(good); n++ {
+		if _, err := Parse(good[:n]); err == nil {
+			t.Errorf("truncated to %d bytes: no error", n)
+		} else if n >= int(h.DataStart) && !errors.Is(err, ErrTruncated) {
+			t.Errorf("truncated to %d bytes: %v, want ErrTruncated", n, err)
+		}
+	}
+	// Flipped header bytes must never panic (they may happen to stay valid JSON).
+	for i := 8; i < int(h.DataStart); i++ {
+		b := append([]byte{}, good...)
+		b[i] ^= 0x01
+		Parse(b)
+	}
+}
+
+func TestStreaming(t *testing.T) {
+	path, good := writeSample(t)
+	h, err := ReadFileHeader(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.FileSize() != int64(len(good)) {
+		t.Errorf("FileSize %d, file %d", h.FileSize(), len(good))
+	}
+	r := bytes.NewReader(good)
+	for _, w := range sampleTensors() {
+		g, err := ReadTensor(r, h, w.Name)
+		if err != nil || !bytes.Equal(g.Data, w.Data) || g.DType != w.DType {
+			t.Errorf("ReadTensor %q: %v", w.Name, err)
+		}
+	}
+	if _, err := ReadTensor(r, h, "nope"); !errors.Is(err, ErrNoTensor) {
+		t.Errorf("missing tensor: %v", err)
+	}
+	bad := append([]byte{}, good...)
+	e, _ := h.Lookup("emb")
+	bad[h.DataStart+e.Begin] ^= 1
+	if _, err := ReadTensor(bytes.NewReader(bad), h, "emb"); !errors.Is(err, ErrChecksum) {
+		t.Errorf("corrupt tensor via ReadTensor: %v", err)
+	}
+	last := h.Entries[len(h.Entries)-1].Name
+	if _, err := ReadTensor(bytes.NewReader(good[:len(good)-1]), h, last); !errors.Is(err, ErrTruncated) {
+		t.Errorf("truncated stream: %v", err)
+	}
+	short := filepath.Join(t.TempDir(), "short.safetensors")
+	os.WriteFile(short, good[:len(good)-3], 0o644)
+	if _, err := ReadFileHeader(short, true); !errors.Is(err, ErrTruncated) {
+		t.Errorf("ReadFileHeader on truncated file: %v", err)
+	}
+	if _, err := Open(short); !errors.Is(err, ErrTruncated) || !strings.Contains(err.Error(), short) {
+		t.Errorf("Open on truncated file: %v", err)
+	}
+	if _, err := Read(filepath.Join(t.TempDir(), "absent")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Read of a missing file: %v", err)
+	}
+}
+
+// f16Ref is the value of half-precision bits h, computed from the IEEE 754 definition in float64.
+func f16Ref(h uint16) float64 {
+	s := 1.0
+	if h&0x8000 != 0 {
+		s = -1
+	}
+	e, m := int(h>>10&0x1f), float64(h&0x3ff)
+	switch {
+	case e == 0x1f && m == 0:
+		return math.Inf(int(s))
+	case e == 0x1f:
+		return math.NaN()
+	case e == 0:
+		return s * math.Ldexp(m, -24)
+	}
+	return s * math.Ldexp(1+m/1024, e-15)
+}
+
+func TestF16(t *testing.T) {
+	// Every half value widens exactly and narrows back to itself.
+	for i := 0; i < 1<<16; i++ {
+		h := uint16(i)
+		f := F16ToFloat32(h)
+		ref := f16Ref(h)
+		if math.IsNaN(ref) {
+			if !math.IsNaN(float64(f)) || !math.IsNaN(float64(F16ToFloat32(Float32ToF16(f)))) {
+				t.Fatalf("NaN %#04x -> %v", h, f)
+			}
+			continue
+		}
+		if float64(f) != ref {
+			t.Fatalf("F16ToFloat32(%#04x) = %v, want %v", h, f, ref)
+		}
+		if g := Float32ToF16(f); g != h {
+			t.Fatalf("Float32ToF16(%v) = %#04x, want %#04x", f, g, h)
+		}
+	}
+	// Hand-worked values, including ties that must go to even.
+	for _, c := range []struct {
+		f float32
+		h uint16
+	}{
+		{1, 0x3c00}, {-2, 0xc000}, {65504, 0x7bff}, {65520, 0x7c00}, {65519.99, 0x7bff},
+		{1 + 1.0/2048, 0x3c00},           // tie between 0x3c00 and 0x3c01: even
+		{1 + 3.0/2048, 0x3c02},           // tie between 0x3c01 and 0x3c02: even
+		{float32(math.Ldexp(1, -24)), 1}, // smallest subnormal
+		{float32(math.Ldexp(1, -25)), 0}, // half of it: tie to even (0)
+		{float32(math.Ldexp(1.5, -25)), 1},
+		{float32(math.Ldexp(3, -25)), 2},                       // 1.5 subnormal units: tie to even (2)
+		{float32(math.Ldexp(1, -14)) * (1 - 1.0/4096), 0x0400}, // rounds up into the smallest normal
+		{float32(math.Inf(-1)), 0xfc00}, {1e-10, 0}, {-1e-10, 0x8000},
+	} {
+		if g := Float32ToF16(c.f); g != c.h {
+			t.Errorf("Float32ToF16(%v) = %#04x, want %#04x", c.f, g, c.h)
+		}
+	}
+	// Random float32s round to the nearest half (ties even), checked against the float64 reference.
+	rng := rand.New(rand.NewSource(0))
+	for i := 0; i < 200000; i++ {
+		f := math.Float32frombits(rng.Uint32())
+		if math.IsNaN(float64(f)) {
+			continue
+		}
+		if math.Abs(float64(f)) > 70000 {
+			f = float32(rng.NormFloat64() * math.Pow(2, float64(rng.Intn(40)-30)))
+		}
+		h := Float32ToF16(f)
+		got := f16Ref(h)
+		if math.IsInf(got, 0) {
+			if math.Abs(float64(f)) < 65520 {
+				t.Fatalf("%v -> Inf", f)
+			}
+			continue
+		}
+		// Neighbours one ulp away in half space must not be nearer.
+		for _, nb := range []uint16{h + 1, h - 1} {
+			if nb&0x7c00 == 0x7c00 || (nb^h)&0x8000 != 0 {
+				continue
+			}
+			d0, d1 := math.Abs(float64(f)-got), math.Abs(float64(f)-f16Ref(nb))
+			if d1 < d0 || (d1 == d0 && h&1 == 1) {
+				t.Fatalf("Float32ToF16(%v) = %#04x (%v), but %#04x (%v) is nearer or even", f, h, got, nb, f16Ref(nb))
+			}
+		}
+	}
+}
+
+func TestBF16(t *testing.T) {
+	for _, c := range []struct {
+		f float32
+		h uint16
+	}{
+		{1, 0x3f80}, {-2, 0xc000}, {3, 0x4040},
+		{math.Float32frombits(0x3f808000), 0x3f80}, // tie: even
+		{math.Float32frombits(0x3f818000), 0x3f82}, // tie: even (up)
+		{math.Float32frombits(0x3f808001), 0x3f81}, // just above the tie
+		{float32(math.Inf(1)), 0x7f80},
+		{math.MaxFloat32, 0x7f80}, // rounds to Inf, as IEEE does
+	} {
+		if g := Float32ToBF16(c.f); g != c.h {
+			t.Errorf("Float32ToBF16(%v) = %#04x, want %#04x", c.f, g, c.h)
+		}
+	}
+	if !math.IsNaN(float64(BF16ToFloat32(Float32ToBF16(math.Float32frombits(0x7f800001))))) {
+		t.Error("signalling NaN with a low payload became Inf")
+	}
+	for i := 0; i < 1<<16; i++ {
+		f := BF16ToFloat32(uint16(i))
+		if !math.IsNaN(float64(f)) && Float32ToBF16(f) != uint16(i) {
+			t.Fatalf("BF16 %#04x does not round-trip", i)
+		}
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func equalAny(a, b any) bool { return reflect.DeepEqual(a, b) }

@@ -1,0 +1,121 @@
+package format
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Write writes a tern file atomically: it writes a temporary file in path's directory, fsyncs it,
+// renames it over path and fsyncs the directory, so a crash leaves either the old file or the new
+// one, never a torn one. meta holds the caller's metadata (config, tokenizer, packing); the keys
+// "format", "format_version" and "tern.crc32c.*" are tern's and must not be in it.
+//
+// Tensors are stored largest element size first (8-, 4-, 2-, then 1-byte types, each group in the
+// given order), so that in a mapped file every tensor starts at a multiple of its element size.
+func Write(path string, meta map[string]string, tensors []Tensor) error {
+	if err := writeAtomic(path, func(w io.Writer) error { return Encode(w, meta, tensors) }); err != nil {
+		return fmt.Errorf("format: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// Encode writes a tern file to w (Write without the file handling).
+func Encode(w io.Writer, meta map[string]string, tensors []Tensor) error {
+	m := make(map[string]string, len(meta)+len(tensors)+2)
+	for k, v := range meta {
+		if k == MetaFormat || k == MetaFormatVersion || strings.HasPrefix(k, MetaChecksumPref) {
+			return fmt.Errorf("metadata key %q is reserved for tern", k)
+		}
+		m[k] = v
+	}
+	m[MetaFormat] = "tern"
+	m[MetaFormatVersion] = strconv.Itoa(Version)
+	for _, t := range tensors {
+		m[MetaChecksumPref+t.Name] = checksum(t.Data)
+	}
+	return encode(w, m, tensors)
+}
+
+// encode writes a plain safetensors file with exactly the metadata meta.
+func encode(w io.Writer, meta map[string]string, tensors []Tensor) error {
+	order := make([]int, len(tensors))
+	seen := make(map[string]bool, len(tensors))
+	for i, t := range tensors {
+		if t.Name == "" || t.Name == "__metadata__" {
+			return fmt.Errorf("invalid tensor name %q", t.Name)
+		}
+		if seen[t.Name] {
+			return fmt.Errorf("tensor %q given twice", t.Name)
+		}
+		seen[t.Name] = true
+		if err := t.check(); err != nil {
+			return err
+		}
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return tensors[order[a]].DType.Size() > tensors[order[b]].DType.Size() })
+	entries := make([]Entry, len(tensors))
+	var pos int64
+	for i, j := range order {
+		t := tensors[j]
+		entries[i] = Entry{Name: t.Name, DType: t.DType, Shape: t.Shape, Begin: pos, End: pos + int64(len(t.Data))}
+		pos += int64(len(t.Data))
+	}
+	js, err := encodeHeader(meta, entries)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	var lenBuf [8]byte
+	binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(js)))
+	bw.Write(lenBuf[:])
+	bw.Write(js)
+	for _, j := range order {
+		bw.Write(tensors[j].Data)
+	}
+	return bw.Flush() // bufio keeps the first error
+}
+
+// writeAtomic runs fill on a temporary file next to path and renames it into place after fsync.
+func writeAtomic(path string, fill func(w io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = fill(tmp); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Chmod(tmp.Name(), 0o644); err != nil { // CreateTemp makes 0600
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	// Make the rename itself durable. Some platforms cannot fsync a directory; the data is already
+	// safe there, so that failure is ignored.
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
