@@ -2,7 +2,59 @@
 
 package kernels
 
-// Placeholder until the assembly micro-kernels land: amd64 uses the generic path.
+// amd64 micro-kernels for the blocked fp32 GEMM (sgemm_blocked.go), chosen once per call from
+// HasAVX512 / HasAVX2 (tests flip them).
+
+// Block sizes (Zen 4: 32 KiB L1d, 1 MiB L2 per core, 32 MiB L3):
+//   - KC 256: an A panel is 14*256*4 = 14 KiB and a B panel 32*256*4 = 32 KiB; the kernel streams
+//     both from L1/L2 while C is touched once per 256 k steps.
+//   - MC 14*16 = 224: an A block is 224 KiB, L2 resident while every B panel passes by it.
+//   - NC 2048: a B block is 2 MiB (L3), packed once per K block and shared by both threads.
+var kernelAVX512 = gemmKernel{name: "avx512", mr: 14, nr: 32, kc: 256, mc: 14 * 16, nc: 2048, run: runKernel14x32}
+
+// AVX2: 6 x 16 tile (all 16 ymm registers); A block 6*40*256*4 = 240 KiB.
+var kernelAVX2 = gemmKernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 6 * 40, nc: 2048, run: runKernel6x16}
+
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	SgemmGeneric(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	switch {
+	case HasAVX512:
+		sgemmBlocked(&kernelAVX512, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	case HasAVX2:
+		sgemmBlocked(&kernelAVX2, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	default:
+		sgemmBlocked(&kernelGo, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	}
 }
+
+func runKernel14x32(k int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int, load bool) {
+	l := 0
+	if load {
+		l = 1
+	}
+	sgemmKernel14x32(k, a, b, c, ldc, alpha, beta, rows, uint64(1)<<cols-1, l)
+}
+
+// avx2Masks[16-cols:][:16] holds the lane masks for a tile cols wide.
+var avx2Masks = [32]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+
+func runKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int, load bool) {
+	l := 0
+	if load {
+		l = 1
+	}
+	var mask *int32
+	if cols < 16 {
+		mask = &avx2Masks[16-cols]
+	}
+	sgemmKernel6x16(k, a, b, c, ldc, alpha, beta, rows, mask, l)
+}
+
+// sgemmKernel14x32 computes a 14 x 32 tile (see sgemm_amd64.s): mask bit j keeps column j.
+//
+//go:noescape
+func sgemmKernel14x32(k int, a, b, c *float32, ldc int, alpha, beta float32, rows int, mask uint64, load int)
+
+// sgemmKernel6x16 computes a 6 x 16 tile; mask is nil for all 16 columns.
+//
+//go:noescape
+func sgemmKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, rows int, mask *int32, load int)

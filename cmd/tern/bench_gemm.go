@@ -1,0 +1,146 @@
+package main
+
+// `tern bench gemm`: fp32 GEMM speed, C (M,N) = op(A) (M,K) · op(B) (K,N), as GFLOP/s (2*M*N*K
+// flops per product). Warm-up first, then the median of --reps timed products, each rep sized to
+// run at least ~50 ms so a fast product is not timed on timer noise.
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"tern/kernels"
+)
+
+func init() {
+	registerBench("gemm", "fp32 matrix product GFLOP/s (--m --n --k, --trans nn|nt|tn|tt, --sweep)", runBenchGemm)
+}
+
+type gemmResult struct {
+	M        int     `json:"m"`
+	N        int     `json:"n"`
+	K        int     `json:"k"`
+	Threads  int     `json:"threads"`
+	Trans    string  `json:"trans"`
+	GFLOPS   float64 `json:"gflops"`
+	Ms       float64 `json:"ms"` // median time of one product
+	MinMs    float64 `json:"min_ms"`
+	Reps     int     `json:"reps"`
+	Features string  `json:"features"`
+}
+
+func runBenchGemm(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench gemm", flag.ContinueOnError)
+	m := fs.Int("m", 1024, "rows of C")
+	n := fs.Int("n", 1024, "columns of C")
+	k := fs.Int("k", 1024, "inner dimension")
+	threads := fs.Int("threads", 0, "worker threads (0: all cores)")
+	trans := fs.String("trans", "nn", "transposes of A and B: nn, nt, tn or tt")
+	reps := fs.Int("reps", 7, "timed repetitions (the median is reported)")
+	sweep := fs.Bool("sweep", false, "run square sizes (--sizes) instead of one shape")
+	sizes := fs.String("sizes", "128,256,512,1024,2048,4096", "comma-separated square sizes for --sweep")
+	asJSON := fs.Bool("json", false, "print one JSON object per shape")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	tr := strings.ToLower(*trans)
+	if tr != "nn" && tr != "nt" && tr != "tn" && tr != "tt" {
+		return fmt.Errorf("--trans %q: want nn, nt, tn or tt", *trans)
+	}
+	if *reps < 1 {
+		return fmt.Errorf("--reps %d: want at least 1", *reps)
+	}
+	if *threads < 0 {
+		return fmt.Errorf("--threads %d: want 0 (all cores) or more", *threads)
+	}
+	if *threads > 0 {
+		old := kernels.Threads()
+		kernels.SetThreads(*threads)
+		defer kernels.SetThreads(old)
+	}
+	shapes := [][3]int{{*m, *n, *k}}
+	if *sweep {
+		shapes = shapes[:0]
+		for _, f := range strings.Split(*sizes, ",") {
+			s, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || s < 1 {
+				return fmt.Errorf("--sizes: bad size %q", f)
+			}
+			shapes = append(shapes, [3]int{s, s, s})
+		}
+	}
+	for _, sh := range shapes {
+		if sh[0] < 1 || sh[1] < 1 || sh[2] < 1 {
+			return fmt.Errorf("sizes must be positive, got m=%d n=%d k=%d", sh[0], sh[1], sh[2])
+		}
+		r, err := benchGemm(ctx, sh[0], sh[1], sh[2], tr, *reps)
+		if err != nil {
+			return err
+		}
+		human := fmt.Sprintf("gemm %s m=%d n=%d k=%d threads=%d: %.1f GFLOP/s (median %.3f ms, min %.3f ms, %d reps, %s)",
+			r.Trans, r.M, r.N, r.K, r.Threads, r.GFLOPS, r.Ms, r.MinMs, r.Reps, r.Features)
+		if err := printResult(*asJSON, r, human); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func benchGemm(ctx context.Context, m, n, k int, trans string, reps int) (gemmResult, error) {
+	transA, transB := trans[0] == 't', trans[1] == 't'
+	rng := rand.New(rand.NewSource(1))
+	fill := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = rng.Float32()*2 - 1
+		}
+		return x
+	}
+	// Operands are stored (M,K)/(K,M) and (K,N)/(N,K); strides are the packed row lengths.
+	lda, ldb := k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	a, b, c := fill(m*k), fill(k*n), make([]float32, m*n)
+	one := func() { kernels.Sgemm(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, n) }
+
+	// Warm up (page faults, pools, caches) and size a rep to >= 50 ms.
+	start := time.Now()
+	one()
+	calls := 1
+	for el := time.Since(start); el < 200*time.Millisecond && calls < 3; el = time.Since(start) {
+		one()
+		calls++
+	}
+	per := time.Since(start) / time.Duration(calls)
+	inner := max(1, int(50*time.Millisecond/max(per, time.Nanosecond)))
+	times := make([]float64, reps)
+	for r := range times {
+		if err := ctx.Err(); err != nil {
+			return gemmResult{}, err
+		}
+		t0 := time.Now()
+		for range inner {
+			one()
+		}
+		times[r] = time.Since(t0).Seconds() / float64(inner)
+	}
+	slices.Sort(times)
+	med := times[len(times)/2]
+	return gemmResult{
+		M: m, N: n, K: k, Threads: kernels.Threads(), Trans: trans,
+		GFLOPS: 2 * float64(m) * float64(n) * float64(k) / med / 1e9,
+		Ms:     med * 1e3, MinMs: times[0] * 1e3, Reps: reps, Features: kernels.Features(),
+	}, nil
+}

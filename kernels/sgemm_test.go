@@ -1,0 +1,217 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// Tests compare every GEMM path (AVX-512, AVX2, portable Go kernel, SgemmGeneric) with a float64
+// reference on awkward sizes, all transpose forms, strided operands and alpha/beta variants.
+
+// gemmPaths lists the implementations; set enables one and returns a restore func.
+var gemmPaths = []struct {
+	name string
+	set  func() (ok bool, restore func())
+}{
+	{"avx512", func() (bool, func()) { return setFeatures(HasAVX512, true, true) }},
+	{"avx2", func() (bool, func()) { return setFeatures(HasAVX2, false, true) }},
+	{"go", func() (bool, func()) { return setFeatures(true, false, false) }},
+}
+
+func setFeatures(ok, avx512, avx2 bool) (bool, func()) {
+	o512, o2 := HasAVX512, HasAVX2
+	if !ok {
+		return false, func() {}
+	}
+	HasAVX512, HasAVX2 = avx512 && o512, avx2 && o2
+	return true, func() { HasAVX512, HasAVX2 = o512, o2 }
+}
+
+type gemmCase struct {
+	transA, transB bool
+	m, n, k        int
+	lda, ldb, ldc  int
+	alpha, beta    float32
+}
+
+func (g gemmCase) String() string {
+	t := func(b bool) string {
+		if b {
+			return "T"
+		}
+		return "N"
+	}
+	return fmt.Sprintf("%s%s_m%d_n%d_k%d_ld%d,%d,%d_a%g_b%g", t(g.transA), t(g.transB), g.m, g.n, g.k, g.lda, g.ldb, g.ldc, g.alpha, g.beta)
+}
+
+// operands returns random A, B, C for the case (C's padding and, for beta == 0, C itself hold NaN).
+func (g gemmCase) operands(rng *rand.Rand) (a, b, c []float32) {
+	ar, br := g.m, g.k
+	if g.transA {
+		ar = g.k
+	}
+	if g.transB {
+		br = g.n
+	}
+	fill := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		return x
+	}
+	a = fill(ar * g.lda)
+	b = fill(br * g.ldb)
+	c = fill(g.m * g.ldc)
+	for i := 0; i < g.m; i++ {
+		for j := 0; j < g.ldc; j++ {
+			if g.beta == 0 || j >= g.n {
+				c[i*g.ldc+j] = float32(math.NaN())
+			}
+		}
+	}
+	return a, b, c
+}
+
+// refGemm is the float64 reference: exact enough that differences measure the fp32 paths only.
+func refGemm(g gemmCase, a, b, c []float32) []float64 {
+	out := make([]float64, g.m*g.n)
+	for i := 0; i < g.m; i++ {
+		for j := 0; j < g.n; j++ {
+			var s float64
+			for p := 0; p < g.k; p++ {
+				var av, bv float32
+				if g.transA {
+					av = a[p*g.lda+i]
+				} else {
+					av = a[i*g.lda+p]
+				}
+				if g.transB {
+					bv = b[j*g.ldb+p]
+				} else {
+					bv = b[p*g.ldb+j]
+				}
+				s += float64(av) * float64(bv)
+			}
+			v := float64(g.alpha) * s
+			if g.beta != 0 {
+				v += float64(g.beta) * float64(c[i*g.ldc+j])
+			}
+			out[i*g.n+j] = v
+		}
+	}
+	return out
+}
+
+// maxErrSgemm bounds |got-want| / (sqrt(k)+1) in units of the operands' scale (N(0,1) data): fp32
+// sums of k products of unit normals err by ~1e-7*sqrt(k) each step.
+const maxErrSgemm = 2e-5
+
+func checkGemm64(t *testing.T, g gemmCase, got []float32, c0 []float32, want []float64) {
+	t.Helper()
+	tol := maxErrSgemm * (math.Sqrt(float64(g.k)) + 1) * (math.Abs(float64(g.alpha)) + math.Abs(float64(g.beta)) + 1)
+	for i := 0; i < g.m; i++ {
+		for j := 0; j < g.ldc; j++ {
+			v := got[i*g.ldc+j]
+			if j >= g.n { // padding must be untouched
+				if c0[i*g.ldc+j] != v && !(math.IsNaN(float64(v)) && math.IsNaN(float64(c0[i*g.ldc+j]))) {
+					t.Fatalf("%v: padding C[%d,%d] changed to %v", g, i, j, v)
+				}
+				continue
+			}
+			w := want[i*g.n+j]
+			if d := math.Abs(float64(v) - w); !(d <= tol) {
+				t.Fatalf("%v: C[%d,%d] = %v, want %v (|diff| %.3g > %.3g)", g, i, j, v, w, d, tol)
+			}
+		}
+	}
+}
+
+func gemmCases() []gemmCase {
+	var cs []gemmCase
+	sizes := []int{1, 3, 7, 17, 33, 65}
+	trans := [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}}
+	i := 0
+	for _, tr := range trans {
+		for _, m := range sizes {
+			for _, n := range sizes {
+				for _, k := range sizes {
+					i++
+					g := gemmCase{transA: tr[0], transB: tr[1], m: m, n: n, k: k, alpha: 1, beta: 0}
+					// Rotate through alpha/beta and padded strides rather than taking the full product.
+					switch i % 4 {
+					case 1:
+						g.beta = 1
+					case 2:
+						g.alpha, g.beta = -0.5, 0.25
+					case 3:
+						g.alpha = 2
+					}
+					g.lda, g.ldb, g.ldc = ldFor(g.transA, m, k), ldFor(g.transB, k, n), n
+					if i%3 == 0 {
+						g.lda += 5
+						g.ldb += 3
+						g.ldc += 2
+					}
+					cs = append(cs, g)
+				}
+			}
+		}
+	}
+	// Larger shapes: several K blocks (k > 256), many tiles and edges in every dimension.
+	for _, tr := range trans {
+		for _, sz := range [][3]int{{257, 33, 300}, {65, 257, 513}, {1000, 17, 7}, {3, 1000, 65}, {130, 97, 1000}} {
+			m, n, k := sz[0], sz[1], sz[2]
+			cs = append(cs, gemmCase{tr[0], tr[1], m, n, k, ldFor(tr[0], m, k) + 1, ldFor(tr[1], k, n), n + 3, 0.5, -1})
+			cs = append(cs, gemmCase{tr[0], tr[1], m, n, k, ldFor(tr[0], m, k), ldFor(tr[1], k, n) + 2, n, 1, 0})
+		}
+	}
+	return cs
+}
+
+// ldFor is the packed row stride of a (rows, cols) operand stored transposed or not.
+func ldFor(trans bool, rows, cols int) int {
+	if trans {
+		return rows
+	}
+	return cols
+}
+
+func TestSgemmPaths(t *testing.T) {
+	cases := gemmCases()
+	rng := rand.New(rand.NewSource(0)) // always the same seed for reproducible results
+	type data struct{ a, b, c []float32 }
+	ops := make([]data, len(cases))
+	want := make([][]float64, len(cases))
+	for i, g := range cases {
+		a, b, c := g.operands(rng)
+		ops[i] = data{a, b, c}
+		want[i] = refGemm(g, a, b, c)
+	}
+	run := func(t *testing.T, f func(g gemmCase, a, b, c []float32)) {
+		for i, g := range cases {
+			c := append([]float32(nil), ops[i].c...)
+			f(g, ops[i].a, ops[i].b, c)
+			checkGemm64(t, g, c, ops[i].c, want[i])
+		}
+	}
+	for _, p := range gemmPaths {
+		t.Run(p.name, func(t *testing.T) {
+			ok, restore := p.set()
+			defer restore()
+			if !ok {
+				t.Skipf("CPU lacks %s", p.name)
+			}
+			run(t, func(g gemmCase, a, b, c []float32) {
+				Sgemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, c, g.ldc)
+			})
+		})
+	}
+	t.Run("generic", func(t *testing.T) {
+		run(t, func(g gemmCase, a, b, c []float32) {
+			SgemmGeneric(g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, c, g.ldc)
+		})
+	})
+}
