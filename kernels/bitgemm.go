@@ -1,50 +1,205 @@
+// bitgemm.go is the int8-activation x ternary-weight GEMM, BitLinear's forward product
+// (https://arxiv.org/abs/2402.17764): c(M,N) = x(M,K)·wᵀ with x int8, w ∈ {-1,0,1}, exact int32
+// sums, plus the fused rescale to fp32 that BitLinear needs. This file holds the weight layout, the
+// dispatcher and the plain-Go reference; bitgemm_amd64.go drives the assembly micro-kernels.
+// It is not the packed-weight GEMV of decoding (5 trits per byte, memory-bound): here the weights
+// are 1 byte each, laid out for VPDPBUSD, because training re-packs them every step and the
+// product is compute-bound.
+//
+// Layout. Weights are stored in panels of 64 output columns (rows of w). Within a panel, k-group g
+// (inputs 4g..4g+3) is 256 bytes: column c's four weights at bytes 4c..4c+3, so one 64-byte vector
+// holds 16 columns x 4 inputs, exactly one VPDPBUSD operand (16 int32 lanes, 4 byte products each):
+//
+//	packed[((p*KG + g)*64 + c)*4 + b] = w[64p+c][4g+b]   KG = ceil(K/4)
+//
+// Bytes past N or K are 0, so tails need no special case in the inner loop.
+//
+// Offset trick. VPDPBUSD multiplies unsigned by signed bytes. We feed the activations as
+// u = x+128 ∈ [0,255] (x XOR 0x80) and the weights as signed, so
+//
+//	Σ_k u_k·w_k = Σ_k x_k·w_k + 128·Σ_k w_k
+//
+// and subtract corr[j] = 128·Σ_k w[j][k], precomputed by Set, once per output. The activation side
+// stays a plain int8 row (no pre-pass over x), and the edge values are exact: x = -128 -> u = 0,
+// x = 127 -> u = 255. Int32 sums cannot overflow for K < 2^31/(255+128) ≈ 5.6M.
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
+
+// bitPanel is the number of output columns in one weight panel (one zmm VPDPBUSD per 16).
+const bitPanel = 64
 
 // TernaryMatrix is an (N,K) matrix of ternary weights {-1,0,+1} in the layout the int8 x ternary GEMM
 // wants. Build it once and refresh it with Set when the latent weights change (every training step).
 type TernaryMatrix struct {
 	N, K int
-	W    []int8 // (N, K) row-major, values in {-1,0,1}
+	kg   int     // ceil(K/4): 4-byte k-groups per column
+	w    []int8  // (ceil(N/64), KG, 64, 4) packed panels, 64-byte aligned, zero padding
+	corr []int32 // (ceil(N/64)*64): 128·Σ_k w[j][k], 0 past N
 }
 
 // NewTernaryMatrix copies w (N,K) into a new matrix.
 func NewTernaryMatrix(w []int8, n, k int) *TernaryMatrix {
-	t := &TernaryMatrix{N: n, K: k, W: make([]int8, n*k)}
+	if n < 0 || k < 0 {
+		panic(fmt.Sprintf("kernels: NewTernaryMatrix: negative size n=%d k=%d", n, k))
+	}
+	np, kg := (n+bitPanel-1)/bitPanel, (k+3)/4
+	size := np * kg * bitPanel * 4
+	buf := make([]int8, size+64)
+	off := int(-uintptr(unsafe.Pointer(unsafe.SliceData(buf))) & 63) // align panels to cache lines
+	t := &TernaryMatrix{N: n, K: k, kg: kg, w: buf[off : off+size : off+size], corr: make([]int32, np*bitPanel)}
 	t.Set(w)
 	return t
 }
 
-// Set replaces the weights with w (N,K) without allocating.
+// Set replaces the weights with w (N,K), values in {-1,0,1}, without allocating. It panics on any
+// other value: the AVX2 kernel's int16 pair sums are only exact for |w| <= 1. Cost: one pass over w
+// (about 0.3 ns per weight), split over the worker pool by panels.
 func (t *TernaryMatrix) Set(w []int8) {
 	if len(w) != t.N*t.K {
 		panic(fmt.Sprintf("kernels: TernaryMatrix.Set: want %d weights, got %d", t.N*t.K, len(w)))
 	}
-	copy(t.W, w)
+	n, k, kg := t.N, t.K, t.kg
+	if k == 0 {
+		return // corr stays 0
+	}
+	np := (n + bitPanel - 1) / bitPanel
+	ParallelFor(np, max(1, (1<<16)/max(k*bitPanel, 1)), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			panel := t.w[p*kg*bitPanel*4 : (p+1)*kg*bitPanel*4]
+			for c := 0; c < bitPanel && p*bitPanel+c < n; c++ {
+				j := p*bitPanel + c
+				row := w[j*k : j*k+k]
+				t.corr[j] = 128 * packColumn(panel[4*c:], row)
+			}
+		}
+	})
+}
+
+// packColumn writes one row of w (K weights) into its column of a panel (stride 256 bytes per
+// k-group) and returns its sum; it panics on a non-ternary value.
+func packColumn(dst []int8, row []int8) int32 {
+	var sum int32
+	var bad uint32
+	g := 0
+	for ; 4*g+4 <= len(row); g++ {
+		v := row[4*g : 4*g+4 : 4*g+4]
+		// uint8(v+1) ∈ {0,1,2} iff v ∈ {-1,0,1}; OR-ing the offsets keeps the check branch-free.
+		bad |= uint32(uint8(v[0]+1)) | uint32(uint8(v[1]+1)) | uint32(uint8(v[2]+1)) | uint32(uint8(v[3]+1))
+		sum += int32(v[0]) + int32(v[1]) + int32(v[2]) + int32(v[3])
+		*(*uint32)(unsafe.Pointer(&dst[256*g])) = *(*uint32)(unsafe.Pointer(&v[0]))
+	}
+	for b := 0; 4*g+b < len(row); b++ {
+		v := row[4*g+b]
+		bad |= uint32(uint8(v + 1))
+		sum += int32(v)
+		dst[256*g+b] = v
+	}
+	if bad > 2 {
+		for i, v := range row {
+			if v < -1 || v > 1 {
+				panic(fmt.Sprintf("kernels: TernaryMatrix.Set: weight %d of a row is %d, want -1, 0 or 1", i, v))
+			}
+		}
+	}
+	return sum
+}
+
+// At returns w[i][j] (output i, input j).
+func (t *TernaryMatrix) At(i, j int) int8 {
+	if i < 0 || i >= t.N || j < 0 || j >= t.K {
+		panic(fmt.Sprintf("kernels: TernaryMatrix.At(%d, %d) out of range (%d, %d)", i, j, t.N, t.K))
+	}
+	return t.w[t.index(i, j)]
+}
+
+func (t *TernaryMatrix) index(i, j int) int {
+	p, c := i/bitPanel, i%bitPanel
+	return ((p*t.kg+j/4)*bitPanel+c)*4 + j%4
+}
+
+// Unpack writes the weights back as a row-major (N,K) int8 matrix into dst.
+func (t *TernaryMatrix) Unpack(dst []int8) {
+	if len(dst) < t.N*t.K {
+		panic(fmt.Sprintf("kernels: TernaryMatrix.Unpack: want %d weights, got len %d", t.N*t.K, len(dst)))
+	}
+	for i := 0; i < t.N; i++ {
+		for j := 0; j < t.K; j++ {
+			dst[i*t.K+j] = t.w[t.index(i, j)]
+		}
+	}
 }
 
 // TernaryGemm computes c(M,N) = x(M,K) · wᵀ with int8 activations and ternary weights, int32 sums.
+// Outputs are split across the worker pool; integer sums make the result exact and independent of
+// the thread count.
 func TernaryGemm(c []int32, x []int8, w *TernaryMatrix, m int) {
-	if len(c) < m*w.N || len(x) < m*w.K {
+	if m < 0 || len(c) < m*w.N || len(x) < m*w.K {
 		panic(fmt.Sprintf("kernels: TernaryGemm: m=%d n=%d k=%d but len(c)=%d len(x)=%d", m, w.N, w.K, len(c), len(x)))
 	}
-	TernaryGemmGeneric(c, x, w, m)
+	if m == 0 || w.N == 0 {
+		return
+	}
+	bitGemm(c, nil, x, nil, w, 0, m)
 }
 
-// TernaryGemmGeneric is the plain-Go reference.
+// BitLinearForward is BitLinear's forward product with the rescale fused in:
+//
+//	out[i][j] = (float32(acc_ij) * wscale) / xscale[i],   acc_ij = Σ_k x[i][k]·w[j][k] (exact int32)
+//
+// in exactly that float32 order (convert, multiply, divide, each rounded to nearest even), so a
+// reference that evaluates the same expression in Go matches bit for bit. out is (M,N), x (M,K) is
+// the int8 activation (x_q = round(x·xscale[i]), QuantizeRowsInt8), w ≈ W/wscale (QuantizeTernary's
+// return value). No int32 slab is used: each tile is rescaled in registers.
+func BitLinearForward(out []float32, x []int8, xscale []float32, w *TernaryMatrix, wscale float32, m int) {
+	if m < 0 || len(out) < m*w.N || len(x) < m*w.K || len(xscale) < m {
+		panic(fmt.Sprintf("kernels: BitLinearForward: m=%d n=%d k=%d but len(out)=%d len(x)=%d len(xscale)=%d",
+			m, w.N, w.K, len(out), len(x), len(xscale)))
+	}
+	if m == 0 || w.N == 0 {
+		return
+	}
+	bitGemm(nil, out, x, xscale, w, wscale, m)
+}
+
+// TernaryGemmGeneric is the plain-Go version of TernaryGemm (the fallback and test oracle).
 func TernaryGemmGeneric(c []int32, x []int8, w *TernaryMatrix, m int) {
-	n, k := w.N, w.K
-	ParallelFor(m, 1, func(lo, hi int) {
+	bitGemmGeneric(c, nil, x, nil, w, 0, m)
+}
+
+// BitLinearForwardGeneric is the plain-Go version of BitLinearForward.
+func BitLinearForwardGeneric(out []float32, x []int8, xscale []float32, w *TernaryMatrix, wscale float32, m int) {
+	bitGemmGeneric(nil, out, x, xscale, w, wscale, m)
+}
+
+// bitGemmGeneric writes int32 sums to ci, or, when ci is nil, the rescaled sums to cf. Rows are
+// split across threads; each sum runs over k in order.
+func bitGemmGeneric(ci []int32, cf []float32, x []int8, xscale []float32, w *TernaryMatrix, wscale float32, m int) {
+	n, k, kg := w.N, w.K, w.kg
+	ParallelFor(m, max(1, (1<<14)/max(n*k, 1)), func(lo, hi int) {
+		var acc [bitPanel]int32
 		for i := lo; i < hi; i++ {
 			xi := x[i*k : i*k+k]
-			for j := 0; j < n; j++ {
-				wj := w.W[j*k : j*k+k]
-				var s int32
-				for p, wv := range wj {
-					s += int32(wv) * int32(xi[p])
+			for p := 0; p*bitPanel < n; p++ {
+				clear(acc[:])
+				panel := w.w[p*kg*bitPanel*4 : (p+1)*kg*bitPanel*4]
+				for kk, xv := range xi {
+					col := panel[(kk/4)*bitPanel*4+kk%4:]
+					for c := range acc {
+						acc[c] += int32(xv) * int32(col[4*c])
+					}
 				}
-				c[i*n+j] = s
+				for c := 0; c < bitPanel && p*bitPanel+c < n; c++ {
+					j := p*bitPanel + c
+					if ci != nil {
+						ci[i*n+j] = acc[c]
+					} else {
+						cf[i*n+j] = float32(acc[c]) * wscale / xscale[i]
+					}
+				}
 			}
 		}
 	})

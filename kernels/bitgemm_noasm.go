@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package kernels
+
+func bitGemm(ci []int32, cf []float32, x []int8, xscale []float32, w *TernaryMatrix, wscale float32, m int) {
+	bitGemmGeneric(ci, cf, x, xscale, w, wscale, m)
+}

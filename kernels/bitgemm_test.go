@@ -1,0 +1,297 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"tern/tensor"
+)
+
+// bitImpl is one implementation of the int8 x ternary GEMM, selected by the feature bools.
+type bitImpl struct {
+	name               string
+	avx2, avx512, vnni bool
+}
+
+// bitImpls lists the paths this CPU can run, fastest first, "Base" (generic Go) last.
+func bitImpls() []bitImpl {
+	all := []bitImpl{
+		{"VNNI", true, true, true},
+		{"AVX512", true, true, false},
+		{"AVX2", true, false, false},
+		{"Base", false, false, false},
+	}
+	var out []bitImpl
+	for _, im := range all {
+		if (im.vnni && !HasVNNI) || (im.avx512 && !HasAVX512) || (im.avx2 && !HasAVX2) {
+			continue
+		}
+		out = append(out, im)
+	}
+	return out
+}
+
+// withImpl runs f with the feature bools set for im, restoring them afterwards.
+func withImpl(im bitImpl, f func()) {
+	a, b, c := HasAVX2, HasAVX512, HasVNNI
+	defer func() { HasAVX2, HasAVX512, HasVNNI = a, b, c }()
+	HasAVX2, HasAVX512, HasVNNI = im.avx2, im.avx512, im.vnni
+	f()
+}
+
+// randInt8 fills a (length-exact) slice with int8 values, a quarter of them the extremes -128/127.
+func randInt8(r *tensor.RNG, n int) []int8 {
+	x := make([]int8, n)
+	for i := range x {
+		switch r.Intn(8) {
+		case 0:
+			x[i] = -128
+		case 1:
+			x[i] = 127
+		default:
+			x[i] = int8(r.Intn(256) - 128)
+		}
+	}
+	return x
+}
+
+func randTernary(r *tensor.RNG, n int) []int8 {
+	w := make([]int8, n)
+	for i := range w {
+		w[i] = int8(r.Intn(3) - 1)
+	}
+	return w
+}
+
+// naiveTernaryGemm is the independent oracle: c[i][j] = Σ_k x[i][k]·w[j][k] on the row-major w.
+func naiveTernaryGemm(x, w []int8, m, n, k int) []int32 {
+	c := make([]int32, m*n)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s int32
+			for p := 0; p < k; p++ {
+				s += int32(x[i*k+p]) * int32(w[j*k+p])
+			}
+			c[i*n+j] = s
+		}
+	}
+	return c
+}
+
+// bitShapes covers every dimension at the awkward sizes, and tiles with tails in M, N and K at once.
+func bitShapes() [][3]int {
+	sizes := []int{1, 3, 7, 17, 33, 65, 257, 1000}
+	var s [][3]int
+	for _, v := range sizes {
+		s = append(s, [3]int{v, 17, 33}, [3]int{7, v, 65}, [3]int{5, 33, v})
+		if v <= 65 {
+			s = append(s, [3]int{v, v, v})
+		}
+	}
+	return append(s, [3]int{65, 257, 1000}, [3]int{257, 65, 257}, [3]int{1000, 3, 7}, [3]int{1, 1000, 1000}, [3]int{13, 130, 0})
+}
+
+func TestTernaryGemm(t *testing.T) {
+	r := tensor.NewRNG(0) // always the same seed for reproducible results
+	for _, sh := range bitShapes() {
+		m, n, k := sh[0], sh[1], sh[2]
+		x, wv := randInt8(r, m*k), randTernary(r, n*k)
+		want := naiveTernaryGemm(x, wv, m, n, k)
+		w := NewTernaryMatrix(wv, n, k)
+		for _, im := range bitImpls() {
+			withImpl(im, func() {
+				c := make([]int32, m*n)
+				for i := range c {
+					c[i] = -7 // every element must be overwritten
+				}
+				TernaryGemm(c, x, w, m)
+				for i := range c {
+					if c[i] != want[i] {
+						t.Fatalf("%s m=%d n=%d k=%d: c[%d][%d] = %d, want %d", im.name, m, n, k, i/n, i%n, c[i], want[i])
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestTernaryGemmExtremes pins the offset trick's edge values: x = -128 and 127 against w = ±1 at
+// the largest magnitudes, over K with a tail.
+func TestTernaryGemmExtremes(t *testing.T) {
+	const m, n, k = 4, 70, 1001
+	x := make([]int8, m*k)
+	wv := make([]int8, n*k)
+	for p := 0; p < k; p++ {
+		x[0*k+p], x[1*k+p], x[2*k+p], x[3*k+p] = -128, 127, -128, int8(127-255*(p%2))
+	}
+	for j := 0; j < n; j++ {
+		for p := 0; p < k; p++ {
+			wv[j*k+p] = []int8{-1, 1, 0, int8(1 - 2*(p%2))}[j%4]
+		}
+	}
+	want := naiveTernaryGemm(x, wv, m, n, k)
+	if want[0] != 128*k || want[1] != -128*k {
+		t.Fatalf("oracle: got %d %d", want[0], want[1])
+	}
+	w := NewTernaryMatrix(wv, n, k)
+	for _, im := range bitImpls() {
+		withImpl(im, func() {
+			c := make([]int32, m*n)
+			TernaryGemm(c, x, w, m)
+			for i := range c {
+				if c[i] != want[i] {
+					t.Fatalf("%s: c[%d][%d] = %d, want %d", im.name, i/n, i%n, c[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+func refBitLinear(x []int8, xscale []float32, wv []int8, wscale float32, m, n, k int) []float32 {
+	acc := naiveTernaryGemm(x, wv, m, n, k)
+	out := make([]float32, m*n)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			out[i*n+j] = float32(acc[i*n+j]) * wscale / xscale[i]
+		}
+	}
+	return out
+}
+
+func TestBitLinearForward(t *testing.T) {
+	r := tensor.NewRNG(1)
+	for _, sh := range bitShapes() {
+		m, n, k := sh[0], sh[1], sh[2]
+		x, wv := randInt8(r, m*k), randTernary(r, n*k)
+		xscale := make([]float32, m)
+		for i := range xscale {
+			xscale[i] = 0.1 + 50*r.Float32()
+		}
+		wscale := 0.01 + r.Float32()
+		want := refBitLinear(x, xscale, wv, wscale, m, n, k)
+		w := NewTernaryMatrix(wv, n, k)
+		for _, im := range bitImpls() {
+			withImpl(im, func() {
+				out := make([]float32, m*n)
+				for i := range out {
+					out[i] = float32(math.NaN())
+				}
+				BitLinearForward(out, x, xscale, w, wscale, m)
+				for i := range out {
+					if math.Float32bits(out[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s m=%d n=%d k=%d: out[%d][%d] = %g, want %g", im.name, m, n, k, i/n, i%n, out[i], want[i])
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestTernaryGemmThreads(t *testing.T) {
+	defer SetThreads(Threads())
+	r := tensor.NewRNG(2)
+	const m, n, k = 67, 300, 513
+	x, wv := randInt8(r, m*k), randTernary(r, n*k)
+	xscale := make([]float32, m)
+	for i := range xscale {
+		xscale[i] = 1 + r.Float32()
+	}
+	w := NewTernaryMatrix(wv, n, k)
+	for _, im := range bitImpls() {
+		withImpl(im, func() {
+			var ref []float32
+			for _, th := range []int{1, 2, 3, 7} {
+				SetThreads(th)
+				out := make([]float32, m*n)
+				BitLinearForward(out, x, xscale, w, 0.37, m)
+				if ref == nil {
+					ref = out
+					continue
+				}
+				for i := range out {
+					if math.Float32bits(out[i]) != math.Float32bits(ref[i]) {
+						t.Fatalf("%s threads=%d: out[%d] = %g, want %g (1 thread)", im.name, th, i, out[i], ref[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestTernaryMatrixSet(t *testing.T) {
+	r := tensor.NewRNG(3)
+	for _, sh := range [][2]int{{1, 1}, {3, 7}, {65, 33}, {130, 1001}} {
+		n, k := sh[0], sh[1]
+		w := NewTernaryMatrix(randTernary(r, n*k), n, k)
+		wv := randTernary(r, n*k) // Set must fully replace the old weights
+		w.Set(wv)
+		got := make([]int8, n*k)
+		w.Unpack(got)
+		for i := range wv {
+			if got[i] != wv[i] || w.At(i/k, i%k) != wv[i] {
+				t.Fatalf("n=%d k=%d: weight %d reads back %d / %d, want %d", n, k, i, got[i], w.At(i/k, i%k), wv[i])
+			}
+		}
+		x := randInt8(r, 2*k)
+		c := make([]int32, 2*n)
+		TernaryGemm(c, x, w, 2)
+		want := naiveTernaryGemm(x, wv, 2, n, k)
+		for i := range c {
+			if c[i] != want[i] {
+				t.Fatalf("after Set n=%d k=%d: c[%d] = %d, want %d", n, k, i, c[i], want[i])
+			}
+		}
+	}
+	if a := testing.AllocsPerRun(10, func() { NewTernaryMatrix(nil, 0, 0).Set(nil) }); a > 3 {
+		t.Errorf("tiny NewTernaryMatrix+Set allocates %v times", a)
+	}
+}
+
+func TestTernaryMatrixSetRejects(t *testing.T) {
+	for _, bad := range []int8{2, -2, 127, -128} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Set accepted weight %d", bad)
+				}
+			}()
+			wv := make([]int8, 3*9)
+			wv[13] = bad
+			NewTernaryMatrix(wv, 3, 9)
+		}()
+	}
+}
+
+func BenchmarkTernaryGemm(b *testing.B) {
+	r := tensor.NewRNG(0)
+	for _, s := range []int{256, 1024} {
+		x, wv := randInt8(r, s*s), randTernary(r, s*s)
+		w := NewTernaryMatrix(wv, s, s)
+		c := make([]int32, s*s)
+		for _, im := range bitImpls() {
+			withImpl(im, func() {
+				b.Run(fmt.Sprintf("%s/%d", im.name, s), func(b *testing.B) {
+					for b.Loop() {
+						TernaryGemm(c, x, w, s)
+					}
+					b.ReportMetric(2*float64(s*s*s)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+				})
+			})
+		}
+	}
+}
+
+func BenchmarkTernaryMatrixSet(b *testing.B) {
+	r := tensor.NewRNG(0)
+	for _, sh := range [][2]int{{1024, 1024}, {3072, 768}} {
+		wv := randTernary(r, sh[0]*sh[1])
+		w := NewTernaryMatrix(wv, sh[0], sh[1])
+		b.Run(fmt.Sprintf("%dx%d", sh[0], sh[1]), func(b *testing.B) {
+			b.SetBytes(int64(len(wv)))
+			for b.Loop() {
+				w.Set(wv)
+			}
+		})
+	}
+}
