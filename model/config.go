@@ -16,14 +16,14 @@ import (
 
 // Config describes an architecture. Defaults are the seed's BERT-base sizes.
 type Config struct {
-	Type      string `json:"type"`      // "transformer" or "rnn"
-	Objective string `json:"objective"` // "causal" (GPT-style LM) or "mlm" (BERT-style masked LM)
-	Vocab     int    `json:"vocab"`     // e.g. 50257 (GPT-2 BPE); the MLM objective adds one [MASK] id at Vocab
-	Hidden    int    `json:"hidden"`    // C, e.g. 768
-	Layers    int    `json:"layers"`    // L, e.g. 12
-	Heads     int    `json:"heads"`     // NH, e.g. 12; must divide Hidden
-	FFN       int    `json:"ffn"`       // F, e.g. 3072 (4x Hidden)
-	MaxPos    int    `json:"max_pos"`   // learned positions, e.g. 512
+	Type      string `json:"type"`       // "transformer" or "rnn"
+	Objective string `json:"objective"`  // "causal" (GPT-style LM) or "mlm" (BERT-style masked LM)
+	Vocab     int    `json:"vocab"`      // e.g. 50257 (GPT-2 BPE); the MLM objective adds one [MASK] id at Vocab
+	Hidden    int    `json:"hidden"`     // C, e.g. 768
+	Layers    int    `json:"layers"`     // L, e.g. 12
+	Heads     int    `json:"heads"`      // NH, e.g. 12; must divide Hidden
+	FFN       int    `json:"ffn"`        // F, e.g. 3072 (4x Hidden)
+	MaxPos    int    `json:"max_pos"`    // learned positions, e.g. 512
 	TypeVocab int    `json:"type_vocab"` // token types (segment ids), e.g. 2; 0 = none (GPT-style)
 
 	Linear        string  `json:"linear"`         // "bitnet" (BitLinear b1.58) or "fp32"

@@ -10,7 +10,6 @@ import (
 
 	"tern/format"
 	"tern/nn"
-	"tern/optim"
 	"tern/tensor"
 )
 

@@ -52,12 +52,12 @@ type Transformer struct {
 	KeepHidden bool
 	Hidden     [][]float32 // L+1 slices (B, T, C): embeddings, then each block
 
-	b, t     int
-	x        []float32 // (B, T, C) embedding sum
-	posIDs   []int32   // (B*T)
-	h        []float32 // (B, T, C) final normed hidden (owned by LnF)
-	logits   []float32 // (B, T, V)
-	dh       []float32 // (B, T, C)
+	b, t   int
+	x      []float32 // (B, T, C) embedding sum
+	posIDs []int32   // (B*T)
+	h      []float32 // (B, T, C) final normed hidden (owned by LnF)
+	logits []float32 // (B, T, V)
+	dh     []float32 // (B, T, C)
 }
 
 // NewTransformer builds the model with weights drawn from rng (normal(0, 0.02), GPT-2's init).

@@ -32,9 +32,10 @@ func (s Schedule) Validate() error {
 // At returns (lr, wd) for step.
 //
 // BitNet b1.58's two-stage recipe (https://arxiv.org/abs/2504.12285, §2.2; "Training Tips" FAQ): a high
-// learning rate decays over the first half, then drops sharply and decays to MinLR over the second half,
-// while weight decay (cosine over stage one, peaking at WD) is switched off in stage two, since the latent
-// weights of a ternary model should settle into stable rounding bins at the end.
+// learning rate over the first half (here cosine from LR to 0.6·LR after warmup), then a sharp drop to
+// Stage2LR (default LR/2) decaying to MinLR over the second half; weight decay WD in stage one is
+// switched off in stage two, so the latent weights settle into stable rounding bins at the end. The
+// 0.6 and 1/2 factors are our defaults; the papers give the shape, not these numbers.
 func (s Schedule) At(step int) (lr, wd float64) {
 	if step < s.Warmup {
 		return s.LR * float64(step+1) / float64(s.Warmup), s.WD

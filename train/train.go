@@ -39,15 +39,15 @@ type Run struct {
 
 // Result summarizes a finished run.
 type Result struct {
-	Steps         int     `json:"steps"`
-	TrainLoss     float64 `json:"train_loss"`
-	ValLoss       float64 `json:"val_loss"`
-	ValPPL        float64 `json:"val_ppl"`
-	TokensPerSec  float64 `json:"tokens_per_s"`
-	Checkpoint    string  `json:"checkpoint"`
-	Params        int     `json:"params"`
-	UniqueParams  int     `json:"unique_params"`
-	ElapsedSec    float64 `json:"elapsed_s"`
+	Steps        int     `json:"steps"`
+	TrainLoss    float64 `json:"train_loss"`
+	ValLoss      float64 `json:"val_loss"`
+	ValPPL       float64 `json:"val_ppl"`
+	TokensPerSec float64 `json:"tokens_per_s"`
+	Checkpoint   string  `json:"checkpoint"`
+	Params       int     `json:"params"`
+	UniqueParams int     `json:"unique_params"`
+	ElapsedSec   float64 `json:"elapsed_s"`
 }
 
 // NewRun prepares a run: tokenizes the corpus, and either builds a fresh model (seeded) or, with resume

@@ -20,7 +20,9 @@ func registerBench(name, short string, run func(ctx context.Context, args []stri
 	benches[name] = command{name, short, run}
 }
 
-func init() { register("bench", "measure kernels, training and decoding speed (--json for machines)", runBench) }
+func init() {
+	register("bench", "measure kernels, training and decoding speed (--json for machines)", runBench)
+}
 
 func runBench(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {

@@ -10,7 +10,9 @@ import (
 	"tern/train"
 )
 
-func init() { register("generate", "generate text from a trained model, streamed as it is produced", runGenerate) }
+func init() {
+	register("generate", "generate text from a trained model, streamed as it is produced", runGenerate)
+}
 
 func runGenerate(ctx context.Context, args []string) error {
 	fs := newFlags("generate", "generate --model M [flags]")

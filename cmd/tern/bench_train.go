@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"tern/kernels"
+	"tern/model"
+	"tern/train"
+)
+
+func init() {
+	registerBench("train", "training steps/s of a preset (like ../shared/peers/torch_train_bench.py)", benchTrain)
+}
+
+// benchShapes are the batch geometries of torch_train_bench.py's configs.
+var benchShapes = map[string][2]int{"small": {8, 128}, "base": {4, 128}}
+
+func benchTrain(ctx context.Context, args []string) error {
+	fs := newFlags("bench train", "bench train --preset small|base [flags]")
+	preset := fs.String("preset", "small", "model preset (small, base, ...)")
+	linear := fs.String("linear", "bitnet", "bitnet or fp32")
+	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
+	batch := fs.Int("batch", 0, "batch (default: the peer script's, 8 for small, 4 for base)")
+	seq := fs.Int("seq", 128, "sequence length")
+	warmup := fs.Int("warmup", 3, "untimed steps")
+	steps := fs.Int("steps", 10, "timed steps")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	setThreads(*threads)
+	mc, err := model.Preset(*preset)
+	if err != nil {
+		return err
+	}
+	mc.Linear, mc.MaxPos = *linear, max(mc.MaxPos, *seq)
+	b := *batch
+	if b == 0 {
+		b = 8
+		if s, ok := benchShapes[*preset]; ok {
+			b = s[0]
+		}
+	}
+	r, err := train.BenchSteps(mc, b, *seq, *warmup, *steps, 0)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Preset   string `json:"preset"`
+		Linear   string `json:"linear"`
+		Threads  int    `json:"threads"`
+		Batch    int    `json:"batch"`
+		Seq      int    `json:"seq"`
+		Features string `json:"features"`
+		PeakRSS  int64  `json:"peak_rss_mb"`
+		*train.BenchResult
+	}{*preset, *linear, kernels.Threads(), b, *seq, kernels.Features(), peakRSSMB(), r}
+	return printResult(*asJSON, out, fmt.Sprintf("train %s/%s: %.0f tokens/s (median step %.3f s, forward %.3f s), %d params, peak RSS %d MB, %d threads (%s)",
+		*preset, *linear, r.TokensPerSec, r.StepMedianS, r.FwdMedianS, r.Params, out.PeakRSS, kernels.Threads(), kernels.Features()))
+}
+
+// peakRSSMB reads VmHWM (peak resident set) from /proc; 0 where unavailable.
+func peakRSSMB() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
