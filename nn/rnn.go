@@ -1,0 +1,372 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"tern/kernels"
+	"tern/tensor"
+)
+
+// Multi-layer LSTM (https://www.bioinf.jku.at/publications/older/2604.pdf) and GRU
+// (https://arxiv.org/abs/1406.1078) with PyTorch's gate conventions, batch-first:
+//
+//	LSTM, gates i,f,g,o:  [i f g o] = x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh; i,f,o = σ(.), g = tanh(.)
+//	                      c' = f·c + i·g,  h' = o·tanh(c')
+//	GRU, gates r,z,n:     r = σ(x·W_irᵀ + b_ir + h·W_hrᵀ + b_hr),  z likewise
+//	                      n = tanh(x·W_inᵀ + b_in + r·(h·W_hnᵀ + b_hn)),  h' = (1-z)·n + z·h
+//
+// Input projections for all T steps are one GEMM per layer; only h·W_hhᵀ runs step by step.
+//
+// Truncated BPTT: Forward takes the initial state (h0, c0; nil = zeros) and returns the final state,
+// which the caller carries into the next window. Backward treats the initial state as a constant, so
+// gradients stop at the window boundary and never flow into the carried state (nor from the returned
+// final state: only dout on the outputs is back-propagated). Forward does not keep the initial state by
+// reference: it copies it, so the caller may overwrite h0 with hN right away.
+//
+// Init as PyTorch: every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H)). No inter-layer dropout.
+
+type rnnLayer struct {
+	Wih, Whh, Bih, Bhh *Param // (G·H, in), (G·H, H), (G·H), (G·H); G = 4 (LSTM) or 3 (GRU)
+
+	in    int
+	inp   []float32 // (B, T, in) referenced
+	gates []float32 // (B, T, G·H) activated gates (LSTM: i f g o; GRU: r z n)
+	hg    []float32 // (B, T, 3H) GRU only: h·W_hhᵀ + b_hh (needed for the n gate's backward)
+	c     []float32 // (B, T, H) LSTM cell states
+	hprev []float32 // (B, T, H) h_{t-1} for every step (h0 at t = 0)
+	cprev []float32 // (B, H) LSTM c0
+	out   []float32 // (B, T, H)
+	dg    []float32 // (B, T, G·H) gate pre-activation gradients (GRU: input side)
+	dhg   []float32 // (B, T, 3H) GRU: gradient of h·W_hhᵀ + b_hh
+	dx    []float32 // (B, T, in)
+}
+
+func newRNNLayer(name string, in, h, g int, rng *tensor.RNG) rnnLayer {
+	l := rnnLayer{
+		Wih: NewParam(name+".weight_ih", g*h, in), Whh: NewParam(name+".weight_hh", g*h, h),
+		Bih: NewParam(name+".bias_ih", g*h), Bhh: NewParam(name+".bias_hh", g*h), in: in,
+	}
+	k := 1 / math.Sqrt(float64(h))
+	for _, p := range []*Param{l.Wih, l.Whh, l.Bih, l.Bhh} {
+		rng.FillUniform(p.W, -k, k)
+	}
+	return l
+}
+
+func (l *rnnLayer) params() []*Param { return []*Param{l.Wih, l.Whh, l.Bih, l.Bhh} }
+
+// inputGrads adds the parameter gradients that do not depend on time order and returns dx.
+//
+//	W_ih.G += dgᵀ·inp, b_ih.G += Σ dg; W_hh.G += dhgᵀ·hprev, b_hh.G += Σ dhg; dx = dg·W_ih.
+func (l *rnnLayer) inputGrads(dg, dhg []float32, n, gh, h int) []float32 {
+	kernels.Sgemm(true, false, gh, l.in, n, 1, dg, gh, l.inp, l.in, 1, l.Wih.G, l.in)
+	biasGrad(l.Bih.G, dg, n, gh)
+	kernels.Sgemm(true, false, gh, h, n, 1, dhg, gh, l.hprev, h, 1, l.Whh.G, h)
+	biasGrad(l.Bhh.G, dhg, n, gh)
+	l.dx = grow(l.dx, n*l.in)
+	kernels.Sgemm(false, false, n, l.in, gh, 1, dg, gh, l.Wih.W, l.in, 0, l.dx, l.in)
+	return l.dx
+}
+
+func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
+func tanh32(x float32) float32  { return float32(math.Tanh(float64(x))) }
+
+func checkRNN(kind, name string, in, h, layers int) {
+	if in <= 0 || h <= 0 || layers <= 0 {
+		panic(fmt.Sprintf("nn: New%s %s: in=%d hidden=%d layers=%d must be positive", kind, name, in, h, layers))
+	}
+}
+
+func checkState(kind, what string, s []float32, want int) {
+	if s != nil && len(s) != want {
+		panic(fmt.Sprintf("nn: %s: %s has %d elements, want (L,B,H) = %d", kind, what, len(s), want))
+	}
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+// LSTM is a stack of LSTM layers, batch-first.
+type LSTM struct {
+	Layers []rnnLayer // parameters per layer, names name+".l{k}.weight_ih" etc.
+
+	h      int
+	b, t   int
+	hN, cN []float32 // (L, B, H)
+	dh, dc []float32 // (B, H) scratch
+}
+
+// NewLSTM returns a layers-deep LSTM from in to hidden features (nil rng: seeded from name).
+func NewLSTM(name string, in, hidden, layers int, rng *tensor.RNG) *LSTM {
+	checkRNN("LSTM", name, in, hidden, layers)
+	if rng == nil {
+		rng = tensor.NewRNG(fnv64(name))
+	}
+	m := &LSTM{h: hidden}
+	for k := 0; k < layers; k++ {
+		lin := in
+		if k > 0 {
+			lin = hidden
+		}
+		m.Layers = append(m.Layers, newRNNLayer(fmt.Sprintf("%s.l%d", name, k), lin, hidden, 4, rng))
+	}
+	return m
+}
+
+// Hidden is H.
+func (m *LSTM) Hidden() int { return m.h }
+
+// Params returns each layer's W_ih, W_hh, b_ih, b_hh.
+func (m *LSTM) Params() []*Param {
+	var ps []*Param
+	for k := range m.Layers {
+		ps = append(ps, m.Layers[k].params()...)
+	}
+	return ps
+}
+
+// Forward runs x (B,T,In) from state h0, c0 (L,B,H; nil = zeros) and returns the top layer's outputs
+// (B,T,H) and the final state hN, cN (L,B,H), all owned by the layer.
+func (m *LSTM) Forward(x []float32, b, t int, h0, c0 []float32) (out, hN, cN []float32) {
+	L, H := len(m.Layers), m.h
+	need("LSTM", "x", len(x), b*t*m.Layers[0].in)
+	checkState("LSTM", "h0", h0, L*b*H)
+	checkState("LSTM", "c0", c0, L*b*H)
+	m.b, m.t = b, t
+	m.hN, m.cN = grow(m.hN, L*b*H), grow(m.cN, L*b*H)
+	inp := x[:b*t*m.Layers[0].in]
+	for k := range m.Layers {
+		l := &m.Layers[k]
+		n, gh := b*t, 4*H
+		l.inp = inp
+		l.gates, l.c, l.hprev, l.out = grow(l.gates, n*gh), grow(l.c, n*H), grow(l.hprev, n*H), grow(l.out, n*H)
+		l.cprev = grow(l.cprev, b*H)
+		for bi := 0; bi < b; bi++ { // step 0's previous state
+			hp, cp := l.hprev[bi*t*H:bi*t*H+H], l.cprev[bi*H:bi*H+H]
+			if h0 != nil {
+				copy(hp, h0[(k*b+bi)*H:])
+			} else {
+				clear(hp)
+			}
+			if c0 != nil {
+				copy(cp, c0[(k*b+bi)*H:(k*b+bi)*H+H])
+			} else {
+				clear(cp)
+			}
+		}
+		kernels.Sgemm(false, true, n, gh, l.in, 1, inp, l.in, l.Wih.W, l.in, 0, l.gates, gh)
+		for r := 0; r < n; r++ {
+			row := l.gates[r*gh : r*gh+gh]
+			for j := range row {
+				row[j] += l.Bih.W[j] + l.Bhh.W[j]
+			}
+		}
+		for s := 0; s < t; s++ {
+			// gates_s += h_{s-1}·W_hhᵀ, rows strided by T
+			kernels.Sgemm(false, true, b, gh, H, 1, l.hprev[s*H:], t*H, l.Whh.W, H, 1, l.gates[s*gh:], t*gh)
+			for bi := 0; bi < b; bi++ {
+				r := bi*t + s
+				g := l.gates[r*gh : r*gh+gh]
+				var cp []float32
+				if s == 0 {
+					cp = l.cprev[bi*H : bi*H+H]
+				} else {
+					cp = l.c[(r-1)*H : (r-1)*H+H]
+				}
+				c, h := l.c[r*H:r*H+H], l.out[r*H:r*H+H]
+				for j := 0; j < H; j++ {
+					ig, fg, gg, og := sigmoid(g[j]), sigmoid(g[H+j]), tanh32(g[2*H+j]), sigmoid(g[3*H+j])
+					g[j], g[H+j], g[2*H+j], g[3*H+j] = ig, fg, gg, og
+					c[j] = fg*cp[j] + ig*gg
+					h[j] = og * tanh32(c[j])
+				}
+				if s+1 < t {
+					copy(l.hprev[(r+1)*H:(r+1)*H+H], h)
+				}
+			}
+		}
+		for bi := 0; bi < b; bi++ {
+			r := bi*t + t - 1
+			copy(m.hN[(k*b+bi)*H:(k*b+bi)*H+H], l.out[r*H:r*H+H])
+			copy(m.cN[(k*b+bi)*H:(k*b+bi)*H+H], l.c[r*H:r*H+H])
+		}
+		inp = l.out
+	}
+	return m.Layers[L-1].out, m.hN, m.cN
+}
+
+// Backward returns dx (B,T,In) for dout (B,T,H) on the last Forward's outputs and adds into every
+// layer's parameter gradients (truncated BPTT: nothing flows into h0, c0).
+func (m *LSTM) Backward(dout []float32) []float32 {
+	b, t, H := m.b, m.t, m.h
+	n, gh := b*t, 4*H
+	need("LSTM", "dout", len(dout), n*H)
+	m.dh, m.dc = grow(m.dh, b*H), grow(m.dc, b*H)
+	d := dout[:n*H]
+	for k := len(m.Layers) - 1; k >= 0; k-- {
+		l := &m.Layers[k]
+		l.dg = grow(l.dg, n*gh)
+		clear(m.dh)
+		clear(m.dc)
+		for s := t - 1; s >= 0; s-- {
+			for bi := 0; bi < b; bi++ {
+				r := bi*t + s
+				g, dg := l.gates[r*gh:r*gh+gh], l.dg[r*gh:r*gh+gh]
+				var cp []float32
+				if s == 0 {
+					cp = l.cprev[bi*H : bi*H+H]
+				} else {
+					cp = l.c[(r-1)*H : (r-1)*H+H]
+				}
+				c, dh, dc := l.c[r*H:r*H+H], m.dh[bi*H:bi*H+H], m.dc[bi*H:bi*H+H]
+				for j := 0; j < H; j++ {
+					ig, fg, gg, og := g[j], g[H+j], g[2*H+j], g[3*H+j]
+					dht := d[r*H+j] + dh[j]
+					tc := tanh32(c[j])
+					dct := dc[j] + dht*og*(1-tc*tc)
+					dg[j] = dct * gg * ig * (1 - ig)
+					dg[H+j] = dct * cp[j] * fg * (1 - fg)
+					dg[2*H+j] = dct * ig * (1 - gg*gg)
+					dg[3*H+j] = dht * tc * og * (1 - og)
+					dc[j] = dct * fg
+				}
+			}
+			// dh_{s-1} = dgates_s · W_hh
+			kernels.Sgemm(false, false, b, H, gh, 1, l.dg[s*gh:], t*gh, l.Whh.W, H, 0, m.dh, H)
+		}
+		d = l.inputGrads(l.dg, l.dg, n, gh, H)
+	}
+	return d
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+// GRU is a stack of GRU layers, batch-first.
+type GRU struct {
+	Layers []rnnLayer // parameters per layer, names name+".l{k}.weight_ih" etc.
+
+	h    int
+	b, t int
+	hN   []float32 // (L, B, H)
+	dh   []float32 // (B, H) scratch
+}
+
+// NewGRU returns a layers-deep GRU from in to hidden features (nil rng: seeded from name).
+func NewGRU(name string, in, hidden, layers int, rng *tensor.RNG) *GRU {
+	checkRNN("GRU", name, in, hidden, layers)
+	if rng == nil {
+		rng = tensor.NewRNG(fnv64(name))
+	}
+	m := &GRU{h: hidden}
+	for k := 0; k < layers; k++ {
+		lin := in
+		if k > 0 {
+			lin = hidden
+		}
+		m.Layers = append(m.Layers, newRNNLayer(fmt.Sprintf("%s.l%d", name, k), lin, hidden, 3, rng))
+	}
+	return m
+}
+
+// Hidden is H.
+func (m *GRU) Hidden() int { return m.h }
+
+// Params returns each layer's W_ih, W_hh, b_ih, b_hh.
+func (m *GRU) Params() []*Param {
+	var ps []*Param
+	for k := range m.Layers {
+		ps = append(ps, m.Layers[k].params()...)
+	}
+	return ps
+}
+
+// Forward runs x (B,T,In) from state h0 (L,B,H; nil = zeros) and returns the top layer's outputs
+// (B,T,H) and the final state hN (L,B,H), owned by the layer.
+func (m *GRU) Forward(x []float32, b, t int, h0 []float32) (out, hN []float32) {
+	L, H := len(m.Layers), m.h
+	need("GRU", "x", len(x), b*t*m.Layers[0].in)
+	checkState("GRU", "h0", h0, L*b*H)
+	m.b, m.t = b, t
+	m.hN = grow(m.hN, L*b*H)
+	inp := x[:b*t*m.Layers[0].in]
+	for k := range m.Layers {
+		l := &m.Layers[k]
+		n, gh := b*t, 3*H
+		l.inp = inp
+		l.gates, l.hg, l.hprev, l.out = grow(l.gates, n*gh), grow(l.hg, n*gh), grow(l.hprev, n*H), grow(l.out, n*H)
+		for bi := 0; bi < b; bi++ {
+			hp := l.hprev[bi*t*H : bi*t*H+H]
+			if h0 != nil {
+				copy(hp, h0[(k*b+bi)*H:])
+			} else {
+				clear(hp)
+			}
+		}
+		kernels.Sgemm(false, true, n, gh, l.in, 1, inp, l.in, l.Wih.W, l.in, 0, l.gates, gh)
+		addBias(l.gates, l.Bih.W, n, gh)
+		for s := 0; s < t; s++ {
+			kernels.Sgemm(false, true, b, gh, H, 1, l.hprev[s*H:], t*H, l.Whh.W, H, 0, l.hg[s*gh:], t*gh)
+			for bi := 0; bi < b; bi++ {
+				r := bi*t + s
+				g, hg := l.gates[r*gh:r*gh+gh], l.hg[r*gh:r*gh+gh]
+				hp, h := l.hprev[r*H:r*H+H], l.out[r*H:r*H+H]
+				for j := 0; j < gh; j++ {
+					hg[j] += l.Bhh.W[j]
+				}
+				for j := 0; j < H; j++ {
+					rg := sigmoid(g[j] + hg[j])
+					zg := sigmoid(g[H+j] + hg[H+j])
+					ng := tanh32(g[2*H+j] + rg*hg[2*H+j])
+					g[j], g[H+j], g[2*H+j] = rg, zg, ng
+					h[j] = (1-zg)*ng + zg*hp[j]
+				}
+				if s+1 < t {
+					copy(l.hprev[(r+1)*H:(r+1)*H+H], h)
+				}
+			}
+		}
+		for bi := 0; bi < b; bi++ {
+			r := bi*t + t - 1
+			copy(m.hN[(k*b+bi)*H:(k*b+bi)*H+H], l.out[r*H:r*H+H])
+		}
+		inp = l.out
+	}
+	return m.Layers[L-1].out, m.hN
+}
+
+// Backward returns dx (B,T,In) for dout (B,T,H) on the last Forward's outputs and adds into every
+// layer's parameter gradients (truncated BPTT: nothing flows into h0).
+func (m *GRU) Backward(dout []float32) []float32 {
+	b, t, H := m.b, m.t, m.h
+	n, gh := b*t, 3*H
+	need("GRU", "dout", len(dout), n*H)
+	m.dh = grow(m.dh, b*H)
+	d := dout[:n*H]
+	for k := len(m.Layers) - 1; k >= 0; k-- {
+		l := &m.Layers[k]
+		l.dg, l.dhg = grow(l.dg, n*gh), grow(l.dhg, n*gh)
+		clear(m.dh)
+		for s := t - 1; s >= 0; s-- {
+			for bi := 0; bi < b; bi++ {
+				r := bi*t + s
+				g, hg := l.gates[r*gh:r*gh+gh], l.hg[r*gh:r*gh+gh]
+				dg, dhg := l.dg[r*gh:r*gh+gh], l.dhg[r*gh:r*gh+gh]
+				hp, dh := l.hprev[r*H:r*H+H], m.dh[bi*H:bi*H+H]
+				for j := 0; j < H; j++ {
+					rg, zg, ng := g[j], g[H+j], g[2*H+j]
+					dht := d[r*H+j] + dh[j]
+					dan := dht * (1 - zg) * (1 - ng*ng) // through n's tanh
+					dar := dan * hg[2*H+j] * rg * (1 - rg)
+					daz := dht * (hp[j] - ng) * zg * (1 - zg)
+					dg[j], dg[H+j], dg[2*H+j] = dar, daz, dan
+					dhg[j], dhg[H+j], dhg[2*H+j] = dar, daz, dan*rg
+					dh[j] = dht * zg // direct path h' = ... + z·h
+				}
+			}
+			// dh_{s-1} += dhg_s · W_hh
+			kernels.Sgemm(false, false, b, H, gh, 1, l.dhg[s*gh:], t*gh, l.Whh.W, H, 1, m.dh, H)
+		}
+		d = l.inputGrads(l.dg, l.dhg, n, gh, H)
+	}
+	return d
+}
