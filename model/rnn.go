@@ -75,9 +75,9 @@ func (m *RNN) Forward(ids []int32, b, t int) ([]float32, error) {
 	m.b, m.t = b, t
 	x := m.Emb.Forward(ids, n)
 	if m.LSTM != nil {
-		m.h = m.LSTM.Forward(x, b, t)
+		m.h, _, _ = m.LSTM.Forward(x, b, t, nil, nil)
 	} else {
-		m.h = m.GRU.Forward(x, b, t)
+		m.h, _ = m.GRU.Forward(x, b, t, nil)
 	}
 	if m.Head != nil {
 		m.logits = m.Head.Forward(m.h, n)

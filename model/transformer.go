@@ -75,21 +75,22 @@ func NewTransformer(cfg Config, rng *tensor.RNG) (*Transformer, error) {
 	if cfg.TypeVocab > 0 {
 		m.Type = nn.NewEmbedding("type_emb", cfg.TypeVocab, C, rng)
 	}
-	proj := func(name string, in, out int) nn.Projection {
-		if cfg.Linear == "bitnet" {
-			return nn.NewBitLinear(name, in, out, cfg.Bias, rng)
-		}
-		return nn.NewLinear(name, in, out, cfg.Bias, rng)
+	proj := nn.LinearProj(rng, cfg.Bias)
+	if cfg.Linear == "bitnet" {
+		proj = nn.BitLinearProj(rng, cfg.Bias)
 	}
 	for l := 0; l < cfg.Layers; l++ {
 		p := fmt.Sprintf("blocks.%d.", l)
-		blk := &Block{
+		attn, err := nn.NewSelfAttention(p+"attn", C, cfg.Heads, cfg.Objective == "causal", cfg.Bias, proj)
+		if err != nil {
+			return nil, err
+		}
+		m.Blocks = append(m.Blocks, &Block{
 			Ln1:  newNorm(cfg, p+"ln1"),
 			Ln2:  newNorm(cfg, p+"ln2"),
-			Attn: nn.NewSelfAttention(p+"attn", C, cfg.Heads, cfg.Objective == "causal", cfg.Bias, proj),
-			FFN:  nn.NewFFN(p+"ffn", C, cfg.FFN, cfg.Bias, proj),
-		}
-		m.Blocks = append(m.Blocks, blk)
+			Attn: attn,
+			FFN:  nn.NewFFN(p+"ffn", C, cfg.FFN, proj),
+		})
 	}
 	m.LnF = newNorm(cfg, "ln_f")
 	if !cfg.TieEmbeddings {
