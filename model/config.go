@@ -127,6 +127,9 @@ func (c Config) Validate() error {
 		if c.Objective != "causal" {
 			return fmt.Errorf("model config: rnn models are causal LMs (objective %q)", c.Objective)
 		}
+		if c.Dropout != 0 {
+			return fmt.Errorf("model config: rnn models have no dropout (got %g)", c.Dropout)
+		}
 	default:
 		return fmt.Errorf("model config: unknown model type %q (want transformer or rnn)", c.Type)
 	}

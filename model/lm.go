@@ -17,6 +17,8 @@ type LM interface {
 	Params() []*nn.Param
 	// Config returns the architecture.
 	Config() Config
+	// SetTraining turns dropout on, drawing masks from rng, or off (evaluation, generation).
+	SetTraining(on bool, rng *tensor.RNG)
 }
 
 // New builds the model cfg describes.

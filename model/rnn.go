@@ -44,6 +44,9 @@ func NewRNN(cfg Config, rng *tensor.RNG) (*RNN, error) {
 	return m, nil
 }
 
+// SetTraining is a no-op: the RNN LM has no dropout (config dropout must be 0).
+func (m *RNN) SetTraining(bool, *tensor.RNG) {}
+
 // Config returns the architecture.
 func (m *RNN) Config() Config { return m.Cfg }
 

@@ -33,6 +33,8 @@ type Block struct {
 	Ln1, Ln2 layer
 	Attn     *nn.Attention
 	FFN      *nn.FFN
+	Drop1    nn.Dropout // on the attention output
+	Drop2    nn.Dropout // on the FFN output
 
 	res1, res2 []float32 // (B, T, C) residual stream after attention and after the FFN
 	dres1, dx  []float32 // (B, T, C) gradients
@@ -47,6 +49,11 @@ type Transformer struct {
 	Blocks []*Block
 	LnF    layer
 	Head   *nn.Linear // (V, C), nil when tied
+	DropE  nn.Dropout  // on the embedding sum
+
+	// training enables dropout, drawing masks from dropRNG (owned by the trainer, saved in checkpoints).
+	training bool
+	dropRNG  *tensor.RNG
 
 	// KeepHidden makes Forward keep each block's output in Hidden (for probing and task heads).
 	KeepHidden bool
@@ -86,13 +93,16 @@ func NewTransformer(cfg Config, rng *tensor.RNG) (*Transformer, error) {
 			return nil, err
 		}
 		m.Blocks = append(m.Blocks, &Block{
-			Ln1:  newNorm(cfg, p+"ln1"),
-			Ln2:  newNorm(cfg, p+"ln2"),
-			Attn: attn,
-			FFN:  nn.NewFFN(p+"ffn", C, cfg.FFN, proj),
+			Ln1:   newNorm(cfg, p+"ln1"),
+			Ln2:   newNorm(cfg, p+"ln2"),
+			Attn:  attn,
+			FFN:   nn.NewFFN(p+"ffn", C, cfg.FFN, proj),
+			Drop1: nn.Dropout{P: float32(cfg.Dropout)},
+			Drop2: nn.Dropout{P: float32(cfg.Dropout)},
 		})
 	}
 	m.LnF = newNorm(cfg, "ln_f")
+	m.DropE = nn.Dropout{P: float32(cfg.Dropout)}
 	if !cfg.TieEmbeddings {
 		m.Head = nn.NewLinear("lm_head", C, cfg.Vocab, false, rng)
 	}
@@ -179,14 +189,14 @@ func (m *Transformer) Forward(ids, types []int32, pad []bool, b, t int) ([]float
 		}
 		addInto(m.x, m.Type.Forward(tys, n))
 	}
+	x := m.DropE.Forward(m.x, n*C, m.training, m.dropRNG)
 	if m.KeepHidden {
-		m.Hidden = append(m.Hidden[:0], m.x)
+		m.Hidden = append(m.Hidden[:0], x)
 	}
 
 	// blocks
-	x := m.x
 	for _, blk := range m.Blocks {
-		x = blk.forward(x, pad, b, t, C)
+		x = blk.forward(x, pad, b, t, C, m.training, m.dropRNG)
 		if m.KeepHidden {
 			m.Hidden = append(m.Hidden, x)
 		}
@@ -204,13 +214,13 @@ func (m *Transformer) Forward(ids, types []int32, pad []bool, b, t int) ([]float
 	return m.logits, nil
 }
 
-func (blk *Block) forward(x []float32, pad []bool, b, t, C int) []float32 {
+func (blk *Block) forward(x []float32, pad []bool, b, t, C int, training bool, rng *tensor.RNG) []float32 {
 	n := b * t
 	a := blk.Ln1.Forward(x, n)
-	att := blk.Attn.Forward(a, b, t, pad)
+	att := blk.Drop1.Forward(blk.Attn.Forward(a, b, t, pad), n*C, training, rng)
 	blk.res1 = grow(blk.res1, n*C)
 	add(blk.res1, x, att)
-	f := blk.FFN.Forward(blk.Ln2.Forward(blk.res1, n), n)
+	f := blk.Drop2.Forward(blk.FFN.Forward(blk.Ln2.Forward(blk.res1, n), n), n*C, training, rng)
 	blk.res2 = grow(blk.res2, n*C)
 	add(blk.res2, blk.res1, f)
 	return blk.res2
@@ -233,6 +243,7 @@ func (m *Transformer) Backward(dlogits []float32) {
 	for l := len(m.Blocks) - 1; l >= 0; l-- {
 		dx = m.Blocks[l].backward(dx, n, C)
 	}
+	dx = m.DropE.Backward(dx)
 	m.Tok.Backward(dx)
 	m.Pos.Backward(dx)
 	if m.Type != nil {
@@ -243,10 +254,10 @@ func (m *Transformer) Backward(dlogits []float32) {
 func (blk *Block) backward(dout []float32, n, C int) []float32 {
 	// res2 = res1 + ffn(ln2(res1))
 	blk.dres1 = grow(blk.dres1, n*C)
-	add(blk.dres1, dout, blk.Ln2.Backward(blk.FFN.Backward(dout)))
+	add(blk.dres1, dout, blk.Ln2.Backward(blk.FFN.Backward(blk.Drop2.Backward(dout))))
 	// res1 = x + attn(ln1(x))
 	blk.dx = grow(blk.dx, n*C)
-	add(blk.dx, blk.dres1, blk.Ln1.Backward(blk.Attn.Backward(blk.dres1)))
+	add(blk.dx, blk.dres1, blk.Ln1.Backward(blk.Attn.Backward(blk.Drop1.Backward(blk.dres1))))
 	return blk.dx
 }
 
@@ -264,3 +275,6 @@ func addInto(dst, a []float32) {
 		dst[i] += a[i]
 	}
 }
+
+// SetTraining turns dropout on (masks drawn from rng) or off.
+func (m *Transformer) SetTraining(on bool, rng *tensor.RNG) { m.training, m.dropRNG = on, rng }

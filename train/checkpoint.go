@@ -23,6 +23,7 @@ const (
 	metaStep        = "tern.step"
 	metaAdamStep    = "tern.adam_step"
 	metaSamplerRNG  = "tern.sampler_rng"
+	metaDropoutRNG  = "tern.dropout_rng"
 )
 
 // Save writes the checkpoint (weights, AdamW moments, step, sampler RNG: everything a bit-identical
@@ -43,6 +44,8 @@ func (r *Run) Save() error {
 	meta[metaStep] = strconv.Itoa(r.Step)
 	meta[metaAdamStep] = strconv.Itoa(r.Opt.Step)
 	meta[metaSamplerRNG] = string(rs)
+	ds, _ := json.Marshal(r.dropRNG.State())
+	meta[metaDropoutRNG] = string(ds)
 	ts = append(ts,
 		format.F32Tensor("optim.adamw.m", []int{len(r.Opt.M)}, r.Opt.M),
 		format.F32Tensor("optim.adamw.v", []int{len(r.Opt.V)}, r.Opt.V))
@@ -63,6 +66,7 @@ type checkpointState struct {
 	Step      int
 	AdamStep  int
 	Sampler   tensor.RNGState
+	Dropout   tensor.RNGState
 	Tokenizer string
 }
 
@@ -92,6 +96,9 @@ func readCheckpoint(path string) (*checkpointState, error) {
 	}
 	if err := json.Unmarshal([]byte(f.Meta[metaSamplerRNG]), &st.Sampler); err != nil {
 		return nil, bad(metaSamplerRNG, err)
+	}
+	if err := json.Unmarshal([]byte(f.Meta[metaDropoutRNG]), &st.Dropout); err != nil {
+		return nil, bad(metaDropoutRNG, err)
 	}
 	return st, nil
 }
@@ -152,6 +159,7 @@ func (st *checkpointState) restore(r *Run) error {
 	r.Step = st.Step
 	r.Opt.Step = st.AdamStep
 	r.sampler.RNG.SetState(st.Sampler)
+	r.dropRNG.SetState(st.Dropout)
 	return nil
 }
 

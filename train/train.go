@@ -30,12 +30,17 @@ type Run struct {
 
 	train, valid []int32
 	sampler      *Sampler
+	dropRNG      *tensor.RNG // dropout masks; saved in checkpoints like the sampler
 	params       []*nn.Param // unique, optimizer order
 
 	ids, targets []int32
 	rowLoss      []float64
 	log          *Logger
+
+	stopAt int // tests: return errStopped after this step, without saving (a simulated crash)
 }
+
+var errStopped = errors.New("stopped for test")
 
 // Result summarizes a finished run.
 type Result struct {
@@ -101,6 +106,7 @@ func NewRun(cfg Config, mc model.Config, resume bool, stdout io.Writer) (*Run, e
 	r.params = nn.Unique(r.Model.Params())
 	r.Opt = optim.NewAdamW(r.params, noDecay(r.params))
 	r.sampler = &Sampler{Tokens: r.train, RNG: tensor.NewRNG(cfg.Seed ^ 0x5eed)}
+	r.dropRNG = tensor.NewRNG(cfg.Seed ^ 0xd209)
 	if st != nil {
 		if err := st.restore(r); err != nil {
 			return nil, err
@@ -175,6 +181,10 @@ func (r *Run) Train(ctx context.Context) (*Result, error) {
 				return nil, err
 			}
 		}
+		if r.stopAt > 0 && r.Step == r.stopAt {
+			r.log.Close()
+			return nil, errStopped
+		}
 	}
 	r.log.EndProgress()
 	el := time.Since(start).Seconds()
@@ -197,6 +207,8 @@ func (r *Run) step(lr, wd float64) (float64, error) {
 		clear(p.G)
 	}
 	var sum float64
+	r.Model.SetTraining(true, r.dropRNG)
+	defer r.Model.SetTraining(false, nil)
 	for a := 0; a < cfg.Accum; a++ {
 		r.sampler.Next(r.ids, r.targets, B, T, mc, cfg.MaskProb)
 		logits, err := r.Model.Forward(r.ids, B, T)

@@ -1,0 +1,167 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"tern/format"
+	"tern/model"
+)
+
+func tinyRun(t *testing.T, out string, steps, ckptEvery int, mutate func(*Config, *model.Config)) (Config, model.Config) {
+	t.Helper()
+	mc, _ := model.Preset("tiny")
+	mc.Hidden, mc.Layers, mc.Heads, mc.FFN, mc.MaxPos = 32, 2, 2, 64, 32
+	tc := Defaults()
+	tc.Out, tc.Steps, tc.Batch, tc.Seq, tc.Warmup = out, steps, 4, 16, 2
+	tc.EvalEvery, tc.EvalBatches, tc.CkptEvery = 2, 2, ckptEvery
+	if mutate != nil {
+		mutate(&tc, &mc)
+	}
+	return tc, mc
+}
+
+func trainLosses(t *testing.T, r *Run) map[int]float64 {
+	t.Helper()
+	out := map[int]float64{}
+	for _, m := range r.log.metrics {
+		if m.Split == "train" {
+			out[m.Step] = m.Loss
+		}
+	}
+	return out
+}
+
+// TestResumeBitIdentical: a run that dies after step 5 (checkpoint at 4) and is resumed must produce
+// exactly the losses of an uninterrupted run, for both model families and with accumulation.
+func TestResumeBitIdentical(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*Config, *model.Config)
+	}{
+		{"transformer-bitnet-accum", func(c *Config, m *model.Config) { c.Accum = 2 }},
+		{"transformer-mlm-fp32", func(c *Config, m *model.Config) { m.Objective, m.Linear, m.TypeVocab, m.Dropout = "mlm", "fp32", 2, 0.1 }},
+		{"lstm", func(c *Config, m *model.Config) { *m, _ = model.Preset("lstm"); m.Hidden, m.Layers, m.MaxPos = 32, 2, 32 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dirA, dirB := t.TempDir(), t.TempDir()
+			cfgA, mc := tinyRun(t, dirA, 8, 0, tc.mutate)
+			ra, err := NewRun(cfgA, mc, false, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ra.Train(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			want := trainLosses(t, ra)
+
+			cfgB, _ := tinyRun(t, dirB, 8, 4, tc.mutate)
+			rb, err := NewRun(cfgB, mc, false, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rb.stopAt = 5 // dies after step 5; the checkpoint holds step 4
+			if _, err := rb.Train(context.Background()); !errors.Is(err, errStopped) {
+				t.Fatalf("simulated crash: err = %v", err)
+			}
+			rc, err := NewRun(cfgB, mc, true, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rc.Step != 4 {
+				t.Fatalf("resumed at step %d, want 4", rc.Step)
+			}
+			if _, err := rc.Train(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			got := trainLosses(t, rc)
+			for s := 1; s <= 8; s++ {
+				if math.Float64bits(got[s]) != math.Float64bits(want[s]) {
+					t.Errorf("step %d: resumed loss %v, uninterrupted %v", s, got[s], want[s])
+				}
+			}
+			if !(want[8] < want[1]) {
+				t.Errorf("loss did not go down: %v -> %v", want[1], want[8])
+			}
+		})
+	}
+}
+
+func TestNaNStopsCleanly(t *testing.T) {
+	dir := t.TempDir()
+	cfg, mc := tinyRun(t, dir, 6, 2, nil)
+	r, err := NewRun(cfg, mc, false, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.stopAt = 2
+	if _, err := r.Train(context.Background()); !errors.Is(err, errStopped) {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(dir, CheckpointName)
+	before, _ := os.ReadFile(ckpt)
+	r2, err := NewRun(cfg, mc, true, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Model.Params()[0].W[0] = float32(math.NaN()) // poison the embedding
+	_, err = r2.Train(context.Background())
+	if !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "step 3") {
+		t.Fatalf("err = %v, want ErrNonFinite at step 3", err)
+	}
+	after, _ := os.ReadFile(ckpt)
+	if string(before) != string(after) {
+		t.Fatal("the last good checkpoint changed after a NaN")
+	}
+}
+
+func TestBadCheckpointAndConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg, mc := tinyRun(t, dir, 2, 0, nil)
+	r, err := NewRun(cfg, mc, false, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// a different architecture cannot resume this run
+	mc2 := mc
+	mc2.Layers = 3
+	cfg.Steps = 4
+	if _, err := NewRun(cfg, mc2, true, io.Discard); err == nil || !strings.Contains(err.Error(), "different model") {
+		t.Errorf("incompatible model: err = %v", err)
+	}
+	// a flipped byte is caught by the per-tensor checksum and names the file
+	ckpt := filepath.Join(dir, CheckpointName)
+	b, _ := os.ReadFile(ckpt)
+	b[len(b)-10] ^= 0x40
+	os.WriteFile(ckpt, b, 0o644)
+	if _, err := NewRun(cfg, mc, true, io.Discard); !errors.Is(err, format.ErrChecksum) || !strings.Contains(err.Error(), ckpt) {
+		t.Errorf("corrupt checkpoint: err = %v", err)
+	}
+	// truncated
+	os.WriteFile(ckpt, b[:len(b)/2], 0o644)
+	if _, err := NewRun(cfg, mc, true, io.Discard); err == nil {
+		t.Error("truncated checkpoint accepted")
+	}
+	// configs that cannot work
+	bad := []func(*Config, *model.Config){
+		func(c *Config, m *model.Config) { m.Heads = 3 },
+		func(c *Config, m *model.Config) { c.Seq = 64 },
+		func(c *Config, m *model.Config) { m.Type = "mamba" },
+		func(c *Config, m *model.Config) { c.Data = filepath.Join(dir, "nope.txt") },
+	}
+	for i, f := range bad {
+		c, m := tinyRun(t, t.TempDir(), 2, 0, f)
+		if _, err := NewRun(c, m, false, io.Discard); err == nil {
+			t.Errorf("bad config %d accepted", i)
+		}
+	}
+}
