@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 
@@ -29,8 +30,20 @@ func benchTrain(ctx context.Context, args []string) error {
 	warmup := fs.Int("warmup", 3, "untimed steps")
 	steps := fs.Int("steps", 10, "timed steps")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	prof := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
+	}
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	setThreads(*threads)
 	mc, err := model.Preset(*preset)
