@@ -1,0 +1,414 @@
+package infer
+
+// Packed models: the deployable form of a trained causal transformer. BitLinear weights are ternary,
+// packed 5 trits per byte (1.6 bits/weight, quant/pack.go) with one fp32 scale each, and stay packed in
+// memory: the file is memory-mapped and the GEMV kernel (kernels.TernaryGemv) reads the mapped bytes
+// directly. Embeddings, norms and biases are fp16 (or fp32) in the file and fp32 in memory. Decoding runs
+// one token at a time with a KV cache, with the same quantization as training (per-vector int8 absmax
+// activations, absmean ternary weights), so greedy decoding matches the training forward.
+//
+// File (tern safetensors, tern.kind = "packed"): every parameter by its model name; a packed BitLinear
+// weight is a U8 tensor (N, ceil(K/5)) plus "<name>.scale" (F32, [1]); tern.pack.<name> = "trit5";
+// tern.model_config and tern.tokenizer as in model files.
+
+import (
+	"fmt"
+	"math"
+
+	"tern/format"
+	"tern/kernels"
+	"tern/model"
+	"tern/nn"
+	"tern/quant"
+)
+
+// MetaPackPrefix marks a packed ternary tensor in the metadata ("tern.pack.<name>" = "trit5").
+const MetaPackPrefix = "tern.pack."
+
+// PackOptions choose how non-ternary tensors are stored.
+type PackOptions struct {
+	Float format.DType // format.F16 (default) or format.F32
+}
+
+// Pack writes lm in packed form to path (atomically). Only transformer models pack; BitLinear weights
+// become trit5 tensors, everything else Float. Returns the bits per ternary weight measured from the
+// bytes of the ternary tensors written (payload + scale).
+func Pack(path string, lm model.LM, tokSpec string, opt PackOptions) (PackStats, error) {
+	tr := model.AsTransformer(lm)
+	if tr == nil {
+		return PackStats{}, fmt.Errorf("pack: only transformer models pack (this is a %s model)", lm.Config().Type)
+	}
+	if opt.Float == "" {
+		opt.Float = format.F16
+	}
+	if opt.Float != format.F16 && opt.Float != format.F32 {
+		return PackStats{}, fmt.Errorf("pack: float type must be F16 or F32, not %s", opt.Float)
+	}
+	ternary := map[*nn.Param]bool{}
+	for _, blk := range tr.Blocks {
+		for _, p := range []nn.Projection{blk.Attn.QKV, blk.Attn.O, blk.FFN.Fc, blk.FFN.Fc2} {
+			if bl, ok := p.(*nn.BitLinear); ok {
+				ternary[bl.W] = true
+			}
+		}
+	}
+	meta := model.FileMeta(lm, "packed", tokSpec)
+	var ts []format.Tensor
+	var st PackStats
+	for _, p := range nn.Unique(lm.Params()) {
+		if !ternary[p] {
+			if opt.Float == format.F16 {
+				ts = append(ts, format.F16Tensor(p.Name, p.Shape, p.W))
+			} else {
+				ts = append(ts, format.F32Tensor(p.Name, p.Shape, p.W))
+			}
+			st.FloatParams += len(p.W)
+			continue
+		}
+		n, k := p.Shape[0], p.Shape[1]
+		t := make([]int8, n*k)
+		s := kernels.QuantizeTernary(t, p.W)
+		pk := quant.PackTernary(t, s, n, k)
+		ts = append(ts, format.U8Tensor(p.Name, []int{n, quant.RowBytes(k)}, pk.Data),
+			format.F32Tensor(p.Name+".scale", []int{1}, []float32{s}))
+		meta[MetaPackPrefix+p.Name] = "trit5"
+		st.TernaryWeights += n * k
+		st.TernaryBytes += len(pk.Data) + 4
+	}
+	if err := format.Write(path, meta, ts); err != nil {
+		return st, fmt.Errorf("pack: %w", err)
+	}
+	return st, nil
+}
+
+// PackStats describes a packed file's ternary part.
+type PackStats struct {
+	TernaryWeights int // weights stored as trits
+	TernaryBytes   int // their bytes, scales included
+	FloatParams    int // other parameters
+}
+
+// BitsPerWeight of the ternary tensors, scales included.
+func (s PackStats) BitsPerWeight() float64 {
+	if s.TernaryWeights == 0 {
+		return 0
+	}
+	return 8 * float64(s.TernaryBytes) / float64(s.TernaryWeights)
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+// linear is one projection of a packed model: ternary (w packed, scale) or fp32 (fw).
+type linear struct {
+	n, k  int
+	w     []byte    // (N, ceil(K/5)) packed trits, nil for fp32
+	scale float32   // ternary scale
+	fw    []float32 // (N, K) fp32 weights of a non-ternary projection
+	bias  []float32 // (N) or nil
+}
+
+type norm struct {
+	g, b []float32 // (C); b nil for RMSNorm
+	rms  bool
+	eps  float32
+}
+
+type layer struct {
+	ln1, ln2       norm
+	qkv, o, fc, f2 linear
+	k, v           []float32 // (MaxPos, C) KV cache
+}
+
+// Packed is a loaded packed model, ready to decode.
+type Packed struct {
+	Cfg      model.Config
+	TokSpec  string
+	tok, pos []float32 // (V', C), (MaxPos, C)
+	head     []float32 // (V, C): the token table when tied
+	layers   []layer
+	lnf      norm
+	file     *format.File
+
+	// scratch, sized once
+	vec                   map[int]*kernels.GemvVec
+	acc                   []int32
+	x, h, qkv, att, y, f1 []float32
+	scores, mean, rstd    []float32
+	logits                []float32
+	Pos                   int // tokens in the KV cache
+}
+
+// LoadPacked maps a packed file and checks it against its config.
+func LoadPacked(path string) (*Packed, error) {
+	f, err := format.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	m, err := newPacked(f, path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// Close releases the mapping.
+func (m *Packed) Close() error { return m.file.Close() }
+
+func newPacked(f *format.File, path string) (*Packed, error) {
+	if f.Meta[model.MetaKind] != "packed" {
+		return nil, fmt.Errorf("load %s: a %q file, not a packed model (make one with tern pack)", path, f.Meta[model.MetaKind])
+	}
+	cfg, err := model.ConfigOf(f, path)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Type != "transformer" || cfg.Objective != "causal" {
+		return nil, fmt.Errorf("load %s: packed decoding needs a causal transformer (got %s/%s)", path, cfg.Type, cfg.Objective)
+	}
+	C := cfg.Hidden
+	m := &Packed{Cfg: cfg, TokSpec: f.Meta[model.MetaTokenizer], file: f, vec: map[int]*kernels.GemvVec{}}
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("load %s: "+format, append([]any{path}, a...)...)
+	}
+	floats := func(name string, shape ...int) ([]float32, error) {
+		t, err := f.Get(name)
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		if !sameShape(t.Shape, shape) {
+			return nil, bad("tensor %q has shape %v, config needs %v", name, t.Shape, shape)
+		}
+		v, err := t.Float32()
+		if err != nil {
+			return nil, bad("tensor %q: %v", name, err)
+		}
+		return v, nil
+	}
+	proj := func(name string, n, k int, bias bool) (linear, error) {
+		l := linear{n: n, k: k}
+		if f.Meta[MetaPackPrefix+name+".weight"] == "trit5" {
+			t, err := f.Get(name + ".weight")
+			if err != nil {
+				return l, bad("%v", err)
+			}
+			if t.DType != format.U8 || !sameShape(t.Shape, []int{n, quant.RowBytes(k)}) {
+				return l, bad("packed tensor %q is %s %v, config needs U8 [%d %d]", name+".weight", t.DType, t.Shape, n, quant.RowBytes(k))
+			}
+			sc, err := floats(name+".weight.scale", 1)
+			if err != nil {
+				return l, err
+			}
+			pt := &quant.PackedTernary{N: n, K: k, Scale: sc[0], Data: t.Data}
+			if err := pt.Validate(); err != nil {
+				return l, bad("tensor %q: %v", name+".weight", err)
+			}
+			l.w, l.scale = t.Data, sc[0]
+		} else if l.fw, err = floats(name+".weight", n, k); err != nil {
+			return l, err
+		}
+		if bias {
+			if l.bias, err = floats(name+".bias", n); err != nil {
+				return l, err
+			}
+		}
+		return l, nil
+	}
+	loadNorm := func(name string) (norm, error) {
+		nm := norm{rms: cfg.Norm == "rmsnorm", eps: 1e-6}
+		if nm.g, err = floats(name+".weight", C); err != nil {
+			return nm, err
+		}
+		if !nm.rms {
+			nm.b, err = floats(name+".bias", C)
+		}
+		return nm, err
+	}
+	if m.tok, err = floats("tok_emb.weight", cfg.InputVocab(), C); err != nil {
+		return nil, err
+	}
+	if m.pos, err = floats("pos_emb.weight", cfg.MaxPos, C); err != nil {
+		return nil, err
+	}
+	m.head = m.tok
+	if !cfg.TieEmbeddings {
+		if m.head, err = floats("lm_head.weight", cfg.Vocab, C); err != nil {
+			return nil, err
+		}
+	}
+	for l := 0; l < cfg.Layers; l++ {
+		p := fmt.Sprintf("blocks.%d.", l)
+		var ly layer
+		var err error
+		if ly.ln1, err = loadNorm(p + "ln1"); err != nil {
+			return nil, err
+		}
+		if ly.ln2, err = loadNorm(p + "ln2"); err != nil {
+			return nil, err
+		}
+		if ly.qkv, err = proj(p+"attn.qkv", 3*C, C, cfg.Bias); err != nil {
+			return nil, err
+		}
+		if ly.o, err = proj(p+"attn.o", C, C, cfg.Bias); err != nil {
+			return nil, err
+		}
+		if ly.fc, err = proj(p+"ffn.fc", cfg.FFN, C, cfg.Bias); err != nil {
+			return nil, err
+		}
+		if ly.f2, err = proj(p+"ffn.fc2", C, cfg.FFN, cfg.Bias); err != nil {
+			return nil, err
+		}
+		m.layers = append(m.layers, ly)
+	}
+	if m.lnf, err = loadNorm("ln_f"); err != nil {
+		return nil, err
+	}
+	m.alloc()
+	return m, nil
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *Packed) alloc() {
+	cfg := m.Cfg
+	C := cfg.Hidden
+	for i := range m.layers {
+		m.layers[i].k = make([]float32, cfg.MaxPos*C)
+		m.layers[i].v = make([]float32, cfg.MaxPos*C)
+	}
+	m.acc = make([]int32, max(3*C, cfg.FFN))
+	m.x, m.h, m.y = make([]float32, C), make([]float32, C), make([]float32, C)
+	m.qkv, m.att, m.f1 = make([]float32, 3*C), make([]float32, C), make([]float32, cfg.FFN)
+	m.scores = make([]float32, cfg.MaxPos)
+	m.mean, m.rstd = make([]float32, 1), make([]float32, 1)
+	m.logits = make([]float32, cfg.Vocab)
+}
+
+// Reset empties the KV cache.
+func (m *Packed) Reset() { m.Pos = 0 }
+
+// Step feeds one token at the next position and returns the logits for the position after it (V),
+// owned by the model until the next Step.
+func (m *Packed) Step(id int) ([]float32, error) {
+	cfg := m.Cfg
+	C, NH := cfg.Hidden, cfg.Heads
+	if id < 0 || id >= cfg.InputVocab() {
+		return nil, fmt.Errorf("token id %d outside vocabulary [0, %d)", id, cfg.InputVocab())
+	}
+	if m.Pos >= cfg.MaxPos {
+		return nil, fmt.Errorf("context full: %d positions", cfg.MaxPos)
+	}
+	p := m.Pos
+	x := m.x
+	for i := range x {
+		x[i] = m.tok[id*C+i] + m.pos[p*C+i]
+	}
+	hs := C / NH
+	sc := float32(1 / math.Sqrt(float64(hs)))
+	for li := range m.layers {
+		ly := &m.layers[li]
+		m.norm(m.h, x, ly.ln1)
+		m.linear(m.qkv, m.h, ly.qkv)
+		copy(ly.k[p*C:(p+1)*C], m.qkv[C:2*C])
+		copy(ly.v[p*C:(p+1)*C], m.qkv[2*C:])
+		for h := 0; h < NH; h++ {
+			q := m.qkv[h*hs : (h+1)*hs]
+			s := m.scores[:p+1]
+			mx := float32(math.Inf(-1))
+			for j := 0; j <= p; j++ {
+				kj := ly.k[j*C+h*hs : j*C+(h+1)*hs]
+				var d float32
+				for e := range q {
+					d += q[e] * kj[e]
+				}
+				s[j] = d * sc
+				mx = max(mx, s[j])
+			}
+			var sum float32
+			for j := range s {
+				s[j] = float32(math.Exp(float64(s[j] - mx)))
+				sum += s[j]
+			}
+			out := m.att[h*hs : (h+1)*hs]
+			clear(out)
+			for j := 0; j <= p; j++ {
+				w := s[j] / sum
+				vj := ly.v[j*C+h*hs : j*C+(h+1)*hs]
+				for e := range out {
+					out[e] += w * vj[e]
+				}
+			}
+		}
+		m.linear(m.y, m.att, ly.o)
+		for i := range x {
+			x[i] += m.y[i]
+		}
+		m.norm(m.h, x, ly.ln2)
+		m.linear(m.f1, m.h, ly.fc)
+		kernels.GELUForward(m.f1, m.f1, len(m.f1), false)
+		m.linear(m.y, m.f1, ly.f2)
+		for i := range x {
+			x[i] += m.y[i]
+		}
+	}
+	m.norm(m.h, x, m.lnf)
+	// logits (V) = head (V, C) · h
+	kernels.Sgemm(false, true, 1, cfg.Vocab, C, 1, m.h, C, m.head, C, 0, m.logits, cfg.Vocab)
+	m.Pos++
+	return m.logits, nil
+}
+
+func (m *Packed) norm(out, x []float32, nm norm) {
+	if nm.rms {
+		kernels.RMSNormForward(out, m.rstd, x, nm.g, 1, len(x), nm.eps)
+		return
+	}
+	kernels.LayerNormForward(out, m.mean, m.rstd, x, nm.g, nm.b, 1, len(x))
+}
+
+// linear computes out (N) = W·x (+ b): ternary with the training forward's quantization (per-vector
+// int8 absmax), or fp32.
+func (m *Packed) linear(out, x []float32, l linear) {
+	if l.w == nil {
+		kernels.Sgemm(false, true, 1, l.n, l.k, 1, x, l.k, l.fw, l.k, 0, out, l.n)
+	} else {
+		v := m.vec[l.k]
+		if v == nil {
+			v = kernels.NewGemvVec(l.k)
+			m.vec[l.k] = v
+		}
+		g := v.SetFloat32(x)
+		acc := m.acc[:l.n]
+		kernels.TernaryGemv(acc, l.w, l.n, l.k, v)
+		for j, a := range acc {
+			out[j] = float32(a) * l.scale / g
+		}
+	}
+	if l.bias != nil {
+		for j := range out[:l.n] {
+			out[j] += l.bias[j]
+		}
+	}
+}
+
+// WeightBytes is the number of weight bytes one decode step reads (packed trits, fp32 weights of
+// non-ternary projections, and the head), the numerator of the bandwidth bound.
+func (m *Packed) WeightBytes() int64 {
+	var b int64
+	for _, ly := range m.layers {
+		for _, l := range []linear{ly.qkv, ly.o, ly.fc, ly.f2} {
+			b += int64(len(l.w)) + 4*int64(len(l.fw))
+		}
+	}
+	return b + 4*int64(len(m.head))
+}
