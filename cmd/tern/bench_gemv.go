@@ -1,0 +1,148 @@
+package main
+
+// `tern bench gemv`: the packed ternary matrix-vector product of decoding, y(R) = W(R,C) · x(C),
+// W at 5 trits per byte (1.6 bits/weight), x int8. It reports the median time of --calls products,
+// the weight bytes streamed per second, and that rate as a fraction of the machine's read bandwidth
+// measured with the same thread count (kernels.MemReadBandwidth): the floor for decoding is
+// weight bytes / bandwidth. --cold rotates through copies of the matrix totalling >= 512 MiB, so
+// every product reads its weights from DRAM as a real model does; without it a matrix that fits in
+// L3 is read from cache.
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"slices"
+	"time"
+
+	"tern/kernels"
+	"tern/quant"
+)
+
+func init() {
+	registerBench("gemv", "packed ternary matrix-vector product (--rows --cols --threads --cold)", runBenchGemv)
+}
+
+type gemvResult struct {
+	Rows          int     `json:"rows"`
+	Cols          int     `json:"cols"`
+	Threads       int     `json:"threads"`
+	Us            float64 `json:"us"` // median time of one product
+	MinUs         float64 `json:"min_us"`
+	GBps          float64 `json:"gbps"` // weight bytes / median time
+	GOps          float64 `json:"gops"` // 2·rows·cols / median time
+	BandwidthGBps float64 `json:"bandwidth_gbps"`
+	BandwidthFrac float64 `json:"bandwidth_fraction"`
+	BitsPerWeight float64 `json:"bits_per_weight"`         // storage, with the fp32 scale
+	ComputeBits   float64 `json:"compute_bits_per_weight"` // bytes the kernel streams, ·8 / weights
+	Cold          bool    `json:"cold"`
+	Copies        int     `json:"copies"`
+	Calls         int     `json:"calls"`
+	Features      string  `json:"features"`
+}
+
+func runBenchGemv(ctx context.Context, args []string) error {
+	fs := newFlags("bench gemv", "bench gemv [--rows R] [--cols C] [--threads T] [--cold] [--json]")
+	rows := fs.Int("rows", 4096, "output size R (matrix rows)")
+	cols := fs.Int("cols", 4096, "input size C (matrix columns)")
+	threads := fs.Int("threads", 0, "worker threads (0: all cores)")
+	cold := fs.Bool("cold", false, "rotate through >= 512 MiB of weight copies so they come from memory")
+	calls := fs.Int("calls", 300, "timed products (the median is reported)")
+	bwMiB := fs.Int("bw-mib", 512, "buffer for the bandwidth measurement, MiB")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	switch {
+	case *rows < 1 || *cols < 1:
+		return fmt.Errorf("--rows %d --cols %d: want positive sizes", *rows, *cols)
+	case *threads < 0:
+		return fmt.Errorf("--threads %d: want 0 (all cores) or more", *threads)
+	case *calls < 1:
+		return fmt.Errorf("--calls %d: want at least 1", *calls)
+	case *bwMiB < 64:
+		return fmt.Errorf("--bw-mib %d: want at least 64 (far larger than the cache)", *bwMiB)
+	}
+	if *threads > 0 {
+		old := kernels.Threads()
+		kernels.SetThreads(*threads)
+		defer kernels.SetThreads(old)
+	}
+	r, err := benchGemv(ctx, *rows, *cols, *cold, *calls, *bwMiB<<20)
+	if err != nil {
+		return err
+	}
+	human := fmt.Sprintf("gemv %dx%d threads=%d cold=%v: %.1f us (min %.1f), %.1f GB/s = %.0f%% of %.1f GB/s read bandwidth, %.0f GOP/s, %.4f bits/weight stored, %.4f streamed (%s)",
+		r.Rows, r.Cols, r.Threads, r.Cold, r.Us, r.MinUs, r.GBps, 100*r.BandwidthFrac, r.BandwidthGBps, r.GOps, r.BitsPerWeight, r.ComputeBits, r.Features)
+	return printResult(*asJSON, r, human)
+}
+
+func benchGemv(ctx context.Context, n, k int, cold bool, calls, bwBytes int) (gemvResult, error) {
+	rng := rand.New(rand.NewSource(1))
+	t := make([]int8, n*k)
+	for i := range t {
+		t[i] = int8(rng.Intn(3) - 1)
+	}
+	p := quant.PackTernary(t, 1, n, k)
+	x := make([]int8, k)
+	for i := range x {
+		x[i] = int8(rng.Intn(255) - 127)
+	}
+	v := kernels.NewGemvVec(k)
+	v.Set(x)
+	y := make([]int32, n)
+
+	// Check the kernel once against the reference: a fast wrong answer is not a result.
+	ref := make([]int32, n)
+	kernels.TernaryGemvGeneric(ref, p.Data, n, k, x)
+	kernels.TernaryGemv(y, p.Data, n, k, v)
+	if !slices.Equal(y, ref) {
+		return gemvResult{}, fmt.Errorf("TernaryGemv (%s) disagrees with the reference", kernels.GemvPath())
+	}
+
+	size := len(p.Data)
+	copies := 1
+	if cold {
+		copies = max(2, (512<<20+size-1)/size)
+	}
+	buf := make([]byte, copies*size) // writing every copy also faults its pages in
+	for c := 0; c < copies; c++ {
+		copy(buf[c*size:], p.Data)
+	}
+	bw := buf
+	if len(bw) < bwBytes {
+		bw = make([]byte, bwBytes)
+		for i := range bw {
+			bw[i] = byte(i)
+		}
+	}
+	bwMedian, _ := kernels.MemReadBandwidth(bw, 5)
+
+	mat := func(i int) []byte { c := i % copies; return buf[c*size : (c+1)*size] }
+	for i := 0; i < max(copies, 20); i++ { // warm-up: pool, TLB, and one pass over every copy
+		kernels.TernaryGemv(y, mat(i), n, k, v)
+	}
+	times := make([]float64, calls)
+	for i := range times {
+		if i%64 == 0 {
+			if err := ctx.Err(); err != nil {
+				return gemvResult{}, err
+			}
+		}
+		w := mat(i)
+		t0 := time.Now()
+		kernels.TernaryGemv(y, w, n, k, v)
+		times[i] = time.Since(t0).Seconds()
+	}
+	slices.Sort(times)
+	med := times[len(times)/2]
+	gbps := float64(size) / med / 1e9
+	return gemvResult{
+		Rows: n, Cols: k, Threads: kernels.Threads(),
+		Us: med * 1e6, MinUs: times[0] * 1e6,
+		GBps: gbps, GOps: 2 * float64(n) * float64(k) / med / 1e9,
+		BandwidthGBps: bwMedian, BandwidthFrac: gbps / bwMedian,
+		BitsPerWeight: p.BitsPerWeight(), ComputeBits: float64(8*size) / float64(n*k),
+		Cold: cold, Copies: copies, Calls: calls, Features: kernels.GemvPath(),
+	}, nil
+}

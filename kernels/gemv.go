@@ -1,0 +1,155 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// Packed ternary matrix-vector product for decoding: y(N) = W(N,K) · x(K), W ternary, x int8, exact
+// int32 sums. W stays in its storage layout (quant/pack.go), so a mapped model file is used as is:
+//
+//	row r is ceil(K/5) bytes; byte j holds weights 5j..5j+4 as digits d_i = t_i + 1 ∈ {0,1,2},
+//	byte = d0 + 3·d1 + 9·d2 + 27·d3 + 81·d4 (≤ 242); the tail byte's unused digits are 1 (weight 0).
+//
+// That is 1.6 bits per weight both on disk and in the compute loop: a 4096x4096 matrix is 3.36 MB,
+// against 4.19 MB for 2-bit lanes, and decoding is memory-bound, so fewer bytes is faster.
+//
+// The kernel works on digits instead of trits: Σ t·x = Σ d·x − Σ x, with Σ x computed once per vector.
+// A 64-byte block of a row holds 320 weights; x is rearranged once per vector (GemvVec.Set) into five
+// 64-byte digit planes per block, plane i byte p = x[320·blk + 5p + i], so that digit i of every byte
+// in the block meets its activation at the same byte position and VPDPBUSD (u8 digit × s8 x) sums it.
+// AVX-512 VBMI decodes a block with two 256-entry byte lookups (VPERMT2B on 128-entry halves,
+// blended on bit 7): one yields d0..d3 as 2-bit fields, one yields d4; GF2P8AFFINEQB moves each 2-bit
+// field to the bottom of its byte. AVX2 decodes with a fixed-point reciprocal instead (see
+// gemv_amd64.s): f = 270·b is b/243 as a 16-bit fraction, and d = (3f)>>16, f = 3f mod 2^16 peels
+// the digits most significant first, exactly for all 243 bytes.
+
+// GemvBlock is the number of weights in one 64-byte block of a packed row.
+const GemvBlock = 320
+
+// GemvRowBytes is the packed size of a row of k weights.
+func GemvRowBytes(k int) int { return (k + 4) / 5 }
+
+// GemvVec is an int8 vector prepared for TernaryGemv. Build it once per size and refill it with Set
+// for each new activation vector.
+type GemvVec struct {
+	K      int
+	X      []int8 // (K) the values
+	Planes []int8 // (ceil(K/320), 5, 64) digit planes, zero past K
+	Sum    int32  // Σ X
+}
+
+// NewGemvVec allocates a vector for k activations.
+func NewGemvVec(k int) *GemvVec {
+	if k < 0 {
+		panic(fmt.Sprintf("kernels: NewGemvVec: k=%d", k))
+	}
+	nb := (k + GemvBlock - 1) / GemvBlock
+	return &GemvVec{K: k, X: make([]int8, k), Planes: make([]int8, nb*GemvBlock)}
+}
+
+// Set copies x (K) in and rebuilds the planes and the sum, without allocating.
+func (v *GemvVec) Set(x []int8) {
+	if len(x) != v.K {
+		panic(fmt.Sprintf("kernels: GemvVec.Set: len(x)=%d, want %d", len(x), v.K))
+	}
+	copy(v.X, x)
+	v.prepare()
+}
+
+// SetFloat32 quantizes x (K) per vector (int8 absmax, as QuantizeRowsInt8) into v and returns the
+// scale g, x ≈ X/g; a GEMV result y then dequantizes as y·wScale/g.
+func (v *GemvVec) SetFloat32(x []float32) float32 {
+	if len(x) != v.K {
+		panic(fmt.Sprintf("kernels: GemvVec.SetFloat32: len(x)=%d, want %d", len(x), v.K))
+	}
+	var amax float32
+	for _, f := range x {
+		amax = max(amax, abs32(f))
+	}
+	g := 127 / max(amax, quantEps)
+	for i, f := range x {
+		v.X[i] = int8(max(-128, min(127, math.Round(float64(f*g)))))
+	}
+	v.prepare()
+	return g
+}
+
+func (v *GemvVec) prepare() {
+	var s int32
+	for _, q := range v.X {
+		s += int32(q)
+	}
+	v.Sum = s
+	clear(v.Planes)
+	for i, q := range v.X {
+		blk, r := i/GemvBlock, i%GemvBlock
+		v.Planes[blk*GemvBlock+(r%5)*64+r/5] = q
+	}
+}
+
+// TernaryGemv computes y(N) = W(N,K) · x(K) exactly in int32, W in the packed layout above
+// (len(w) = N·GemvRowBytes(K)). Rows are split across the worker pool; each y[r] is computed by one
+// thread in a fixed order, so the result does not depend on the thread count. Bytes above 242 (which
+// no packer writes; quant.PackedTernary.Validate rejects them) give unspecified sums, never a crash.
+func TernaryGemv(y []int32, w []byte, n, k int, x *GemvVec) {
+	rb := GemvRowBytes(k)
+	if n < 0 || len(y) < n || len(w) < n*rb || x.K != k {
+		panic(fmt.Sprintf("kernels: TernaryGemv: n=%d k=%d but len(y)=%d len(w)=%d (want %d) x.K=%d", n, k, len(y), len(w), n*rb, x.K))
+	}
+	ParallelFor(n, 16, func(lo, hi int) { gemvRows(y[lo:hi], w[lo*rb:hi*rb], hi-lo, k, x) })
+}
+
+// TernaryGemvGeneric is the plain-Go reference: it decodes every byte and sums t·x row by row.
+func TernaryGemvGeneric(y []int32, w []byte, n, k int, x []int8) {
+	rb := GemvRowBytes(k)
+	if n < 0 || len(y) < n || len(w) < n*rb || len(x) != k {
+		panic(fmt.Sprintf("kernels: TernaryGemvGeneric: n=%d k=%d but len(y)=%d len(w)=%d (want %d) len(x)=%d", n, k, len(y), len(w), n*rb, len(x)))
+	}
+	ParallelFor(n, 16, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			y[r] = gemvRowGeneric(w[r*rb:(r+1)*rb], x)
+		}
+	})
+}
+
+// gemvRowGeneric is one row of the reference: Σ_j Σ_i (d_i(w[j]) − 1)·x[5j+i].
+func gemvRowGeneric(row []byte, x []int8) int32 {
+	k := len(x)
+	var s int32
+	full := k / 5
+	for j := 0; j < full; j++ {
+		t := &gemvTrits[row[j]]
+		xs := x[5*j : 5*j+5 : 5*j+5]
+		s += int32(t[0])*int32(xs[0]) + int32(t[1])*int32(xs[1]) + int32(t[2])*int32(xs[2]) +
+			int32(t[3])*int32(xs[3]) + int32(t[4])*int32(xs[4])
+	}
+	for i := 5 * full; i < k; i++ {
+		s += int32(gemvTrits[row[full]][i-5*full]) * int32(x[i])
+	}
+	return s
+}
+
+// gemvRowsGeneric is the fallback used where no assembly applies.
+func gemvRowsGeneric(y []int32, w []byte, n, k int, x *GemvVec) {
+	rb := GemvRowBytes(k)
+	for r := 0; r < n; r++ {
+		y[r] = gemvRowGeneric(w[r*rb:(r+1)*rb], x.X)
+	}
+}
+
+// gemvTrits[b] is byte b's five weights; bytes above 242 decode as their base-3 digits mod 3 minus 1
+// (anything finite will do: such bytes are invalid).
+var gemvTrits = func() (t [256][5]int8) {
+	for b := range 256 {
+		v := b
+		for i := range 5 {
+			t[b][i] = int8(v%3 - 1)
+			v /= 3
+		}
+	}
+	return
+}()
+
+// GemvPath names the TernaryGemv implementation the current feature flags select.
+func GemvPath() string { return gemvPath() }

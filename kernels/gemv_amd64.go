@@ -1,0 +1,83 @@
+//go:build !purego
+
+package kernels
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+// hasGemvVBMI adds the byte permute (VPERMI2B) the AVX-512 GEMV decoder needs to HasVNNI (Ice Lake,
+// Zen 4 and later have it).
+var hasGemvVBMI = cpu.X86.HasAVX512VBMI
+
+// gemvTables is what gemvVBMI reads (offsets fixed in gemv_amd64.s; TestGemvTablesLayout checks).
+type gemvTables struct {
+	p    [128]byte // p[r] = d0 | d1<<2 | d2<<4 | d3<<6 for r = b - 81·d4 ≤ 80
+	c81  byte      // at 128: the d4 thresholds and the digit 1, broadcast by the kernel
+	c162 byte      // at 129
+	one  byte      // at 130
+}
+
+var gemvTab = func() (t gemvTables) {
+	for r := range 81 {
+		v := r
+		var d [4]byte
+		for i := range d {
+			d[i] = byte(v % 3)
+			v /= 3
+		}
+		t.p[r] = d[0] | d[1]<<2 | d[2]<<4 | d[3]<<6
+	}
+	t.c81, t.c162, t.one = 81, 162, 1
+	return
+}()
+
+//go:noescape
+func gemvVBMI(y *int32, w *byte, n, nfull, rb int, tail uint64, planes *int8, sum int32, tab *gemvTables)
+
+//go:noescape
+func gemvAVX2(y *int32, w *byte, n, nblk, rb int, planes *int8, sum int32)
+
+// gemvRows computes y[:n] for the n rows at the start of w (row stride GemvRowBytes(k)).
+func gemvRows(y []int32, w []byte, n, k int, x *GemvVec) {
+	rb := GemvRowBytes(k)
+	if n == 0 || k == 0 {
+		gemvRowsGeneric(y, w, n, k, x)
+		return
+	}
+	switch {
+	case HasVNNI && hasGemvVBMI:
+		nfull, tail := rb/64, uint64(0)
+		if r := rb % 64; r != 0 {
+			tail = 1<<r - 1
+		}
+		gemvVBMI(&y[0], &w[0], n, nfull, rb, tail, &x.Planes[0], x.Sum, &gemvTab)
+	case HasAVX2:
+		// gemvAVX2 reads whole 64-byte blocks; rows whose last block would run past the end of w's
+		// backing array go to the reference (usually just the matrix's last row).
+		nblk := (rb + 63) / 64
+		safe := 0 // rows r with r·rb + nblk·64 <= cap(w)
+		if c := cap(w) - nblk*64; c >= 0 {
+			safe = min(n, c/rb+1)
+		}
+		if safe > 0 {
+			gemvAVX2(&y[0], unsafe.SliceData(w), safe, nblk, rb, &x.Planes[0], x.Sum)
+		}
+		gemvRowsGeneric(y[safe:], w[safe*rb:], n-safe, k, x)
+	default:
+		gemvRowsGeneric(y, w, n, k, x)
+	}
+}
+
+// gemvPath names the GEMV implementation in use, for benchmark output.
+func gemvPath() string {
+	switch {
+	case HasVNNI && hasGemvVBMI:
+		return "avx512-vbmi-vnni"
+	case HasAVX2:
+		return "avx2"
+	}
+	return "generic"
+}

@@ -1,0 +1,300 @@
+//go:build !purego
+
+// Packed ternary GEMV micro-kernels (hand-written; see gemv.go for the layout and gemv_amd64.go for
+// the Go driver). Both compute, for each row r, y[r] = Σ_p d(w[r][p]) · planes[p] − sum, where the
+// digits d ∈ {0,1,2} are decoded from 5-trit bytes and the planes are the activations rearranged
+// so that digit i of byte p of a 64-byte block meets x[320·blk + 5p + i].
+
+#include "textflag.h"
+
+// ---- AVX-512 VBMI + GFNI + VNNI
+
+// gemvTables layout (gemv_amd64.go): [0,128) P table, P[r] = d0 | d1<<2 | d2<<4 | d3<<6 for
+// r ≤ 80; bytes 128, 129, 130: the constants 81, 162, 1.
+// Decoding a byte b: d4 = [b ≥ 81] + [b ≥ 162] (two unsigned compares into K3, K4), r = b − 81·d4
+// (two masked subtracts) indexes the 128-entry P table (one VPERMI2B), and field j of P, masked in
+// place (P & 3<<2j, one VPANDD), goes into its own accumulator, which then holds 4^j · Σ d_j·x_j;
+// the reduction shifts each back. Masks keep GF2P8AFFINEQB and the shifts off the multiply pipes,
+// which VPDPBUSD needs (on Zen 4 that was 15% of the loop).
+//
+// Registers: Z0-Z15 accumulators (row i, field j: Z(4i+j); d4 joins field 0), Z16-Z20 the block's
+// five activation planes, Z21 packed bytes, Z22 r then P, Z23 d4, Z29-Z30 masked fields,
+// Z24-Z25 P table, Z26 81s, Z27 162s, Z28 1s, Z31 scratch; K1 tail mask, K3-K4 thresholds.
+
+#define ROWFULL(PTR, A0, A1, A2, A3) \
+	VMOVDQU64      (PTR), Z21 \
+	VPCMPUB        $5, Z26, Z21, K3     \
+	VPCMPUB        $5, Z27, Z21, K4     \
+	VMOVDQU64      (PTR), Z22 \
+	VPSUBB         Z26, Z22, K3, Z22    \
+	VPSUBB         Z26, Z22, K4, Z22    \
+	VPERMI2B       Z25, Z24, Z22        \
+	VMOVDQU8.Z     Z28, K3, Z23         \
+	VPADDB         Z28, Z23, K4, Z23    \
+	VPDPBUSD       Z20, Z23, A0         \
+	VPANDD.BCST    gemvMask<>+0(SB), Z22, Z29  \
+	VPDPBUSD       Z16, Z29, A0         \
+	VPANDD.BCST    gemvMask<>+4(SB), Z22, Z30  \
+	VPDPBUSD       Z17, Z30, A1         \
+	VPANDD.BCST    gemvMask<>+8(SB), Z22, Z29  \
+	VPDPBUSD       Z18, Z29, A2         \
+	VPANDD.BCST    gemvMask<>+12(SB), Z22, Z30 \
+	VPDPBUSD       Z19, Z30, A3
+
+// The last block of a row is loaded with a zeroing byte mask: nothing past the row is touched.
+#define ROWTAIL(PTR, A0, A1, A2, A3) \
+	VMOVDQU8.Z     (PTR), K1, Z21 \
+	VPCMPUB        $5, Z26, Z21, K3     \
+	VPCMPUB        $5, Z27, Z21, K4     \
+	VMOVDQU8.Z     (PTR), K1, Z22 \
+	VPSUBB         Z26, Z22, K3, Z22    \
+	VPSUBB         Z26, Z22, K4, Z22    \
+	VPERMI2B       Z25, Z24, Z22        \
+	VMOVDQU8.Z     Z28, K3, Z23         \
+	VPADDB         Z28, Z23, K4, Z23    \
+	VPDPBUSD       Z20, Z23, A0         \
+	VPANDD.BCST    gemvMask<>+0(SB), Z22, Z29  \
+	VPDPBUSD       Z16, Z29, A0         \
+	VPANDD.BCST    gemvMask<>+4(SB), Z22, Z30  \
+	VPDPBUSD       Z17, Z30, A1         \
+	VPANDD.BCST    gemvMask<>+8(SB), Z22, Z29  \
+	VPDPBUSD       Z18, Z29, A2         \
+	VPANDD.BCST    gemvMask<>+12(SB), Z22, Z30 \
+	VPDPBUSD       Z19, Z30, A3
+
+DATA gemvMask<>+0(SB)/4, $0x03030303
+DATA gemvMask<>+4(SB)/4, $0x0c0c0c0c
+DATA gemvMask<>+8(SB)/4, $0x30303030
+DATA gemvMask<>+12(SB)/4, $0xc0c0c0c0
+GLOBL gemvMask<>(SB), RODATA|NOPTR, $16
+
+#define PLANES \
+	VMOVDQU64 (DI), Z16    \
+	VMOVDQU64 64(DI), Z17  \
+	VMOVDQU64 128(DI), Z18 \
+	VMOVDQU64 192(DI), Z19 \
+	VMOVDQU64 256(DI), Z20
+
+// REDUCE combines a row's field accumulators (A0 + A1>>2 + A2>>4 + A3>>6, exact: each Aj is a
+// multiple of 4^j), sums the 16 dword lanes, subtracts Σx and stores the int32 at OUT.
+#define REDUCE(A0, A1, A2, A3, Y, X, OUT) \
+	VPSRAD        $2, A1, A1    \
+	VPSRAD        $4, A2, A2    \
+	VPSRAD        $6, A3, A3    \
+	VPADDD        A1, A0, A0    \
+	VPADDD        A3, A2, A2    \
+	VPADDD        A2, A0, A0    \
+	VEXTRACTI64X4 $1, A0, Y31   \
+	VPADDD        Y31, Y, Y     \
+	VEXTRACTI32X4 $1, Y, X31    \
+	VPADDD        X31, X, X     \
+	VPSHUFD       $0x4e, X, X31 \
+	VPADDD        X31, X, X     \
+	VPSHUFD       $0xb1, X, X31 \
+	VPADDD        X31, X, X     \
+	VMOVD         X, CX         \
+	SUBL          sum+56(FP), CX \
+	MOVL          CX, OUT
+
+#define ZERO4(A0, A1, A2, A3) \
+	VPXORD A0, A0, A0 \
+	VPXORD A1, A1, A1 \
+	VPXORD A2, A2, A2 \
+	VPXORD A3, A3, A3
+
+// func gemvVBMI(y *int32, w *byte, n, nfull, rb int, tail uint64, planes *int8, sum int32, tab *gemvTables)
+// Rows of rb bytes: nfull full 64-byte blocks, then a partial block selected by the byte mask tail
+// (0 when rb is a multiple of 64). Rows go four at a time, then one at a time.
+// Requires: AVX512F, AVX512BW, AVX512VBMI, AVX512VNNI
+TEXT ·gemvVBMI(SB), NOSPLIT, $0-72
+	MOVQ  y+0(FP), AX
+	MOVQ  w+8(FP), SI
+	MOVQ  n+16(FP), DX
+	MOVQ  nfull+24(FP), BX
+	MOVQ  rb+32(FP), R8
+	KMOVQ tail+40(FP), K1
+	MOVQ  planes+48(FP), R9
+	MOVQ  tab+64(FP), CX
+
+	VMOVDQU64    (CX), Z24
+	VMOVDQU64    64(CX), Z25
+	VPBROADCASTB 128(CX), Z26
+	VPBROADCASTB 129(CX), Z27
+	VPBROADCASTB 130(CX), Z28
+
+rows4:
+	CMPQ DX, $4
+	JLT  rows1
+	MOVQ SI, R10
+	LEAQ (SI)(R8*1), R11
+	LEAQ (R11)(R8*1), R12
+	LEAQ (R12)(R8*1), R13
+	ZERO4(Z0, Z1, Z2, Z3)
+	ZERO4(Z4, Z5, Z6, Z7)
+	ZERO4(Z8, Z9, Z10, Z11)
+	ZERO4(Z12, Z13, Z14, Z15)
+	MOVQ R9, DI
+	MOVQ BX, CX
+	TESTQ CX, CX
+	JZ   tail4
+
+loop4:
+	PLANES
+	ROWFULL(R10, Z0, Z1, Z2, Z3)
+	ROWFULL(R11, Z4, Z5, Z6, Z7)
+	ROWFULL(R12, Z8, Z9, Z10, Z11)
+	ROWFULL(R13, Z12, Z13, Z14, Z15)
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ $64, R12
+	ADDQ $64, R13
+	ADDQ $320, DI
+	DECQ CX
+	JNZ  loop4
+
+tail4:
+	KORTESTQ K1, K1
+	JZ       done4
+	PLANES
+	ROWTAIL(R10, Z0, Z1, Z2, Z3)
+	ROWTAIL(R11, Z4, Z5, Z6, Z7)
+	ROWTAIL(R12, Z8, Z9, Z10, Z11)
+	ROWTAIL(R13, Z12, Z13, Z14, Z15)
+
+done4:
+	REDUCE(Z0, Z1, Z2, Z3, Y0, X0, (AX))
+	REDUCE(Z4, Z5, Z6, Z7, Y4, X4, 4(AX))
+	REDUCE(Z8, Z9, Z10, Z11, Y8, X8, 8(AX))
+	REDUCE(Z12, Z13, Z14, Z15, Y12, X12, 12(AX))
+	ADDQ $16, AX
+	LEAQ (SI)(R8*4), SI
+	SUBQ $4, DX
+	JMP  rows4
+
+rows1:
+	TESTQ DX, DX
+	JZ    end
+	MOVQ  SI, R10
+	ZERO4(Z0, Z1, Z2, Z3)
+	MOVQ  R9, DI
+	MOVQ  BX, CX
+	TESTQ CX, CX
+	JZ    tail1
+
+loop1:
+	PLANES
+	ROWFULL(R10, Z0, Z1, Z2, Z3)
+	ADDQ $64, R10
+	ADDQ $320, DI
+	DECQ CX
+	JNZ  loop1
+
+tail1:
+	KORTESTQ K1, K1
+	JZ       done1
+	PLANES
+	ROWTAIL(R10, Z0, Z1, Z2, Z3)
+
+done1:
+	REDUCE(Z0, Z1, Z2, Z3, Y0, X0, (AX))
+	ADDQ $4, AX
+	ADDQ R8, SI
+	DECQ DX
+	JMP  rows1
+
+end:
+	VZEROUPPER
+	RET
+
+// ---- AVX2
+
+// Digit peeling in 16-bit lanes: for a byte b ≤ 242, f = 270·b mod 2^16 approximates b/243 as a
+// 16-bit fraction closely enough that d = (3f)>>16 (VPMULHUW by 3) followed by f = 3f mod 2^16
+// (VPMULLW by 3) yields d4, d3, d2, d1, d0 exactly (checked for all 243 bytes by the tests, which
+// compare with the reference). Even bytes are decoded in the low byte of each word, odd bytes in the
+// high byte, and the two are merged back into bytes for VPMADDUBSW.
+
+// DIGIT(P): Y0/Y1 hold the even/odd fractions of 32 packed bytes; add their next digit · plane P
+// (32 bytes at P) into the 16-bit sums Y6, and advance the fractions.
+#define DIGIT(P) \
+	VPMULHUW Y13, Y0, Y2 \
+	VPMULHUW Y13, Y1, Y3 \
+	VPMULLW  Y13, Y0, Y0 \
+	VPMULLW  Y13, Y1, Y1 \
+	VPSLLW   $8, Y3, Y3  \
+	VPOR     Y3, Y2, Y2  \
+	VPMADDUBSW P, Y2, Y2 \
+	VPADDW   Y2, Y6, Y6
+
+// HALF(OFF): decode the 32 bytes at OFF(R10) against the planes' bytes OFF..OFF+31, into Y7 (int32).
+// 16-bit sums stay below 5·2·2·128 = 2560, far from saturation.
+#define HALF(OFF) \
+	VMOVDQU  OFF(R10), Y0      \
+	VPSRLW   $8, Y0, Y1        \
+	VPAND    Y12, Y0, Y0       \
+	VPMULLW  Y14, Y0, Y0       \
+	VPMULLW  Y14, Y1, Y1       \
+	VPXOR    Y6, Y6, Y6        \
+	DIGIT(256+OFF(DI))         \
+	DIGIT(192+OFF(DI))         \
+	DIGIT(128+OFF(DI))         \
+	DIGIT(64+OFF(DI))          \
+	DIGIT(OFF(DI))             \
+	VPMADDWD Y15, Y6, Y6       \
+	VPADDD   Y6, Y7, Y7
+
+DATA gemvConst<>+0(SB)/8, $0x00ff00ff00ff00ff // low byte of each word
+DATA gemvConst<>+8(SB)/8, $0x0003000300030003 // 3
+DATA gemvConst<>+16(SB)/8, $0x010e010e010e010e // 270
+DATA gemvConst<>+24(SB)/8, $0x0001000100010001 // 1
+GLOBL gemvConst<>(SB), RODATA|NOPTR, $32
+
+// func gemvAVX2(y *int32, w *byte, n, nblk, rb int, planes *int8, sum int32)
+// Every row is read as nblk whole 64-byte blocks, so up to 63 bytes past a row's end are read (the
+// next row, or padding the caller guarantees); they meet zero activations and add nothing.
+// Requires: AVX2
+TEXT ·gemvAVX2(SB), NOSPLIT, $0-52
+	MOVQ y+0(FP), AX
+	MOVQ w+8(FP), SI
+	MOVQ n+16(FP), DX
+	MOVQ nblk+24(FP), BX
+	MOVQ rb+32(FP), R8
+	MOVQ planes+40(FP), R9
+	VPBROADCASTQ gemvConst<>+0(SB), Y12
+	VPBROADCASTQ gemvConst<>+8(SB), Y13
+	VPBROADCASTQ gemvConst<>+16(SB), Y14
+	VPBROADCASTQ gemvConst<>+24(SB), Y15
+
+avx2row:
+	TESTQ DX, DX
+	JZ    avx2end
+	MOVQ  SI, R10
+	MOVQ  R9, DI
+	MOVQ  BX, CX
+	VPXOR Y7, Y7, Y7
+
+avx2blk:
+	HALF(0)
+	HALF(32)
+	ADDQ $64, R10
+	ADDQ $320, DI
+	DECQ CX
+	JNZ  avx2blk
+
+	VEXTRACTI128 $1, Y7, X0
+	VPADDD       X0, X7, X7
+	VPSHUFD      $0x4e, X7, X0
+	VPADDD       X0, X7, X7
+	VPSHUFD      $0xb1, X7, X0
+	VPADDD       X0, X7, X7
+	VMOVD        X7, CX
+	SUBL         sum+48(FP), CX
+	MOVL         CX, (AX)
+	ADDQ         $4, AX
+	ADDQ         R8, SI
+	DECQ         DX
+	JMP          avx2row
+
+avx2end:
+	VZEROUPPER
+	RET

@@ -1,0 +1,51 @@
+//go:build linux
+
+package kernels
+
+import (
+	"math/rand"
+	"os"
+	"runtime"
+	"syscall"
+	"testing"
+	"unsafe"
+)
+
+// threadCPU is this thread's CPU time: on a shared machine it excludes time the thread was not
+// running, so a kernel's cost per block can be compared between variants.
+func threadCPU() int64 {
+	var ts syscall.Timespec
+	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 3, uintptr(unsafe.Pointer(&ts)), 0) // CLOCK_THREAD_CPUTIME_ID
+	return ts.Nano()
+}
+
+// TestGemvMicro prints the GEMV cost per 64-byte row block (L2-resident, one thread) in thread CPU
+// time. It is a measuring tool, not a check: TERN_GEMV_MICRO=1 go test -run GemvMicro -v ./kernels
+func TestGemvMicro(t *testing.T) {
+	if os.Getenv("TERN_GEMV_MICRO") == "" {
+		t.Skip("set TERN_GEMV_MICRO=1 to measure")
+	}
+	n, k := 64, 4096
+	rng := rand.New(rand.NewSource(0))
+	w := make([]byte, n*GemvRowBytes(k))
+	for i := range w {
+		w[i] = byte(rng.Intn(243))
+	}
+	v := NewGemvVec(k)
+	v.Set(make([]int8, k))
+	y := make([]int32, n)
+	runtime.LockOSThread()
+	blocks := float64(n * ((GemvRowBytes(k) + 63) / 64))
+	best := 1e9
+	for rep := 0; rep < 15; rep++ {
+		c0 := threadCPU()
+		const iters = 3000
+		for i := 0; i < iters; i++ {
+			gemvRows(y, w, n, k, v)
+		}
+		ns := float64(threadCPU()-c0) / iters / blocks
+		best = min(best, ns)
+
+	}
+	t.Logf("%s: %.3f ns/rowblock (thread CPU time, best of 15)", GemvPath(), best)
+}

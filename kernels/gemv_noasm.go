@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package kernels
+
+func gemvRows(y []int32, w []byte, n, k int, x *GemvVec) { gemvRowsGeneric(y, w, n, k, x) }
+
+func gemvPath() string { return "generic" }
