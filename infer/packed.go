@@ -20,6 +20,7 @@ import (
 	"tern/model"
 	"tern/nn"
 	"tern/quant"
+	"tern/tensor"
 )
 
 // MetaPackPrefix marks a packed ternary tensor in the metadata ("tern.pack.<name>" = "trit5").
@@ -153,7 +154,12 @@ func LoadPacked(path string) (*Packed, error) {
 }
 
 // Close releases the mapping.
-func (m *Packed) Close() error { return m.file.Close() }
+func (m *Packed) Close() error {
+	if m.file == nil {
+		return nil
+	}
+	return m.file.Close()
+}
 
 func newPacked(f *format.File, path string) (*Packed, error) {
 	if f.Meta[model.MetaKind] != "packed" {
@@ -411,4 +417,46 @@ func (m *Packed) WeightBytes() int64 {
 		}
 	}
 	return b + 4*int64(len(m.head))
+}
+
+// RandomPacked builds a packed model of cfg's shape with random ternary weights (uniform over
+// {-1,0,1}) and small random floats, for speed and memory measurements (`tern bench decode`): decode
+// speed does not depend on the values.
+func RandomPacked(cfg model.Config, seed uint64) (*Packed, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Type != "transformer" || cfg.Objective != "causal" {
+		return nil, fmt.Errorf("decode benchmark needs a causal transformer")
+	}
+	rng := tensor.NewRNG(seed)
+	C := cfg.Hidden
+	floats := func(n int) []float32 {
+		v := make([]float32, n)
+		rng.FillNormal(v, 0.02)
+		return v
+	}
+	tern := func(n, k int) linear {
+		t := make([]int8, n*k)
+		for i := range t {
+			t[i] = int8(rng.Intn(3) - 1)
+		}
+		return linear{n: n, k: k, w: quant.PackTernary(t, 0.02, n, k).Data, scale: 0.02}
+	}
+	ones := func() norm {
+		g := make([]float32, C)
+		for i := range g {
+			g[i] = 1
+		}
+		return norm{g: g, b: make([]float32, C), eps: 1e-6}
+	}
+	m := &Packed{Cfg: cfg, vec: map[int]*kernels.GemvVec{}}
+	m.tok, m.pos = floats(cfg.InputVocab()*C), floats(cfg.MaxPos*C)
+	m.head = m.tok
+	for l := 0; l < cfg.Layers; l++ {
+		m.layers = append(m.layers, layer{ln1: ones(), ln2: ones(), qkv: tern(3*C, C), o: tern(C, C), fc: tern(cfg.FFN, C), f2: tern(C, cfg.FFN)})
+	}
+	m.lnf = ones()
+	m.alloc()
+	return m, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"tern/format"
 	"tern/infer"
 	"tern/model"
 	"tern/train"
@@ -31,6 +32,10 @@ func runGenerate(ctx context.Context, args []string) error {
 		return fmt.Errorf("--model is required")
 	}
 	setThreads(*threads)
+	sampling := infer.Sampling{Temperature: *temp, TopK: *topK, TopP: *topP}
+	if h, err := format.ReadFileHeader(*path, true); err == nil && h.Meta[model.MetaKind] == "packed" {
+		return generatePacked(ctx, *path, *prompt, *n, sampling, *seed)
+	}
 	lm, tokSpec, err := model.Load(*path)
 	if err != nil {
 		return err
@@ -39,7 +44,29 @@ func runGenerate(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *path, err)
 	}
-	return streamSample(ctx, lm, tok, *prompt, *n, infer.Sampling{Temperature: *temp, TopK: *topK, TopP: *topP}, *seed)
+	return streamSample(ctx, lm, tok, *prompt, *n, sampling, *seed)
+}
+
+// generatePacked decodes with a packed model (weights mapped, KV cache).
+func generatePacked(ctx context.Context, path, prompt string, n int, s infer.Sampling, seed uint64) error {
+	pm, err := infer.LoadPacked(path)
+	if err != nil {
+		return err
+	}
+	defer pm.Close()
+	tok, err := train.TokenizerFromSpec(pm.TokSpec)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	ids, err := tok.EncodeChecked(prompt)
+	if err != nil {
+		return fmt.Errorf("prompt: %w", err)
+	}
+	fmt.Print(prompt)
+	emit, flush := printer(tok)
+	_, err = infer.GeneratePacked(ctx, pm, ids, n, infer.NewSampler(s, seed), emit)
+	flush()
+	return err
 }
 
 // streamSample prints the prompt, then each generated piece as soon as it is decoded.
@@ -49,15 +76,27 @@ func streamSample(ctx context.Context, lm model.LM, tok train.Tokenizer, prompt 
 		return fmt.Errorf("prompt: %w", err)
 	}
 	fmt.Print(prompt)
-	var pending []int // BPE tokens may split a UTF-8 character: print only whole characters
-	_, err = infer.Generate(ctx, lm, ids, n, infer.NewSampler(s, seed), func(id int) bool {
+	emit, flush := printer(tok)
+	_, err = infer.Generate(ctx, lm, ids, n, infer.NewSampler(s, seed), emit)
+	flush()
+	return err
+}
+
+// printer streams decoded tokens to stdout; BPE tokens may split a UTF-8 character, so it prints only
+// whole characters and flushes the rest at the end.
+func printer(tok train.Tokenizer) (emit func(int) bool, flush func()) {
+	var pending []int
+	emit = func(id int) bool {
 		pending = append(pending, id)
 		if text := tok.Decode(pending); validUTF8(text) {
 			os.Stdout.WriteString(text)
 			pending = pending[:0]
 		}
 		return true
-	})
-	fmt.Println()
-	return err
+	}
+	flush = func() {
+		os.Stdout.WriteString(tok.Decode(pending))
+		fmt.Println()
+	}
+	return emit, flush
 }

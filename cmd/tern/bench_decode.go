@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"tern/infer"
+	"tern/kernels"
+	"tern/model"
+)
+
+func init() {
+	registerBench("decode", "end-to-end packed decoding tokens/s and memory for a BitNet-shaped model", benchDecode)
+}
+
+// decodeShapes are BitNet-shaped sizes (hidden, layers, heads, FFN, vocab): ~100M and ~700M parameters.
+var decodeShapes = map[string]model.Config{
+	"100m": {Type: "transformer", Objective: "causal", Vocab: 32000, Hidden: 768, Layers: 12, Heads: 12, FFN: 2048, Linear: "bitnet", TieEmbeddings: true, Norm: "rmsnorm"},
+	"700m": {Type: "transformer", Objective: "causal", Vocab: 32000, Hidden: 1536, Layers: 24, Heads: 16, FFN: 4096, Linear: "bitnet", TieEmbeddings: true, Norm: "rmsnorm"},
+}
+
+func benchDecode(ctx context.Context, args []string) error {
+	fs := newFlags("bench decode", "bench decode --preset 100m|700m|<model preset> [flags]")
+	preset := fs.String("preset", "100m", "100m, 700m (BitNet-shaped), or a model preset (small, base, ...)")
+	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
+	tokens := fs.Int("tokens", 64, "tokens to decode (after 8 warm-up tokens)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	setThreads(*threads)
+	cfg, ok := decodeShapes[*preset]
+	if !ok {
+		var err error
+		if cfg, err = model.Preset(*preset); err != nil {
+			return fmt.Errorf("unknown preset %q (100m, 700m, or a model preset)", *preset)
+		}
+		cfg.Objective, cfg.TypeVocab = "causal", 0
+	}
+	cfg.MaxPos = *tokens + 8
+	m, err := infer.RandomPacked(cfg, 1)
+	if err != nil {
+		return err
+	}
+	// memory bandwidth on a buffer far larger than L3, as the floor's denominator
+	buf := make([]byte, 512<<20)
+	for i := range buf {
+		buf[i] = byte(i)
+	}
+	bw, _ := kernels.MemReadBandwidth(buf, 5)
+	buf = nil
+	var times []float64
+	for i := 0; i < *tokens+8; i++ {
+		t0 := time.Now()
+		if _, err := m.Step(i % cfg.Vocab); err != nil {
+			return err
+		}
+		if i >= 8 {
+			times = append(times, time.Since(t0).Seconds())
+		}
+	}
+	sort.Float64s(times)
+	med := times[len(times)/2]
+	wb := m.WeightBytes()
+	res := struct {
+		Preset        string  `json:"preset"`
+		Params        int64   `json:"params"`
+		Threads       int     `json:"threads"`
+		TokensPerSec  float64 `json:"tokens_per_s"`
+		MsPerToken    float64 `json:"ms_per_token"`
+		WeightBytes   int64   `json:"weight_bytes_per_token"`
+		BandwidthGBps float64 `json:"bandwidth_gbps"`
+		BoundMs       float64 `json:"bandwidth_bound_ms"`
+		BoundFraction float64 `json:"bandwidth_fraction"`
+		PeakRSSMB     int64   `json:"peak_rss_mb"`
+		Features      string  `json:"features"`
+	}{*preset, paramCount(cfg), kernels.Threads(), 1 / med, med * 1000, wb, bw, float64(wb) / bw / 1e6,
+		float64(wb) / bw / 1e9 / med, peakRSSMB(), kernels.Features()}
+	return printResult(*asJSON, res, fmt.Sprintf("decode %s (%dM params): %.1f tokens/s (%.2f ms/token), reads %.1f MB/token; bandwidth %.1f GB/s -> bound %.2f ms (%.0f%% reached); peak RSS %d MB; %d threads (%s)",
+		*preset, res.Params/1e6, res.TokensPerSec, res.MsPerToken, float64(wb)/1e6, bw, res.BoundMs, 100*res.BoundFraction, res.PeakRSSMB, res.Threads, res.Features))
+}
+
+// paramCount is the parameter count of a transformer config (embeddings + blocks + tied head).
+func paramCount(c model.Config) int64 {
+	C, F := int64(c.Hidden), int64(c.FFN)
+	per := 4*C*C + 2*C*F + 4*C
+	return int64(c.InputVocab())*C + int64(c.MaxPos)*C + int64(c.Layers)*per + 2*C
+}

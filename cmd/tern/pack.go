@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"tern/format"
+	"tern/infer"
+	"tern/model"
+)
+
+func init() {
+	register("pack", "convert a trained model to its deployable 1.58-bit form (5 trits per byte)", runPack)
+}
+
+func runPack(ctx context.Context, args []string) error {
+	fs := newFlags("pack", "pack --model M --out M.tern [flags]")
+	in := fs.String("model", "", "trained model (model.safetensors or a checkpoint)")
+	out := fs.String("out", "", "packed output file, e.g. model.tern")
+	float := fs.String("float", "f16", "storage of non-ternary tensors (embeddings, norms): f16 or f32")
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	if *in == "" || *out == "" {
+		return fmt.Errorf("--model and --out are required")
+	}
+	dt := map[string]format.DType{"f16": format.F16, "f32": format.F32}[*float]
+	if dt == "" {
+		return fmt.Errorf("--float must be f16 or f32, not %q", *float)
+	}
+	lm, tok, err := model.Load(*in)
+	if err != nil {
+		return err
+	}
+	st, err := infer.Pack(*out, lm, tok, infer.PackOptions{Float: dt})
+	if err != nil {
+		return err
+	}
+	fi, err := os.Stat(*out)
+	if err != nil {
+		return err
+	}
+	inFi, _ := os.Stat(*in)
+	total, unique := model.CountParams(lm.Params())
+	_ = total
+	fmt.Printf("packed %s -> %s\n", *in, *out)
+	fmt.Printf("  ternary tensors: %d weights in %d bytes = %.4f bits/weight (scales included)\n", st.TernaryWeights, st.TernaryBytes, st.BitsPerWeight())
+	fmt.Printf("  other tensors:   %d params as %s\n", st.FloatParams, dt)
+	fmt.Printf("  whole file:      %d bytes = %.3f bits per parameter (%d unique params); input was %d bytes\n",
+		fi.Size(), 8*float64(fi.Size())/float64(unique), unique, inFi.Size())
+	return nil
+}

@@ -1,0 +1,43 @@
+package infer
+
+import (
+	"context"
+	"fmt"
+)
+
+// GeneratePacked feeds prompt into the packed model's KV cache and extends it by up to maxTokens,
+// calling emit with each new token (streaming). It stops at the context limit, on ctx cancellation, or
+// when emit returns false.
+func GeneratePacked(ctx context.Context, m *Packed, prompt []int, maxTokens int, s *Sampler, emit func(id int) bool) ([]int, error) {
+	if len(prompt) == 0 {
+		return nil, fmt.Errorf("generate: empty prompt")
+	}
+	if len(prompt) >= m.Cfg.MaxPos {
+		return nil, fmt.Errorf("generate: prompt of %d tokens fills the %d-position context", len(prompt), m.Cfg.MaxPos)
+	}
+	ids := append([]int(nil), prompt...)
+	var logits []float32
+	var err error
+	for _, id := range prompt {
+		if logits, err = m.Step(id); err != nil {
+			return nil, err
+		}
+	}
+	for n := 0; n < maxTokens && m.Pos < m.Cfg.MaxPos; n++ {
+		if err := ctx.Err(); err != nil {
+			return ids, err
+		}
+		next := s.Next(logits)
+		ids = append(ids, next)
+		if emit != nil && !emit(next) {
+			break
+		}
+		if m.Pos == m.Cfg.MaxPos {
+			break
+		}
+		if logits, err = m.Step(next); err != nil {
+			return ids, err
+		}
+	}
+	return ids, nil
+}

@@ -1,0 +1,145 @@
+package infer
+
+import (
+	"context"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"tern/format"
+	"tern/model"
+	"tern/train"
+)
+
+// trainedTiny trains a tiny BitLinear model for a few steps on embedded Tiny Shakespeare.
+func trainedTiny(t *testing.T, mutate func(*model.Config)) (*train.Run, string) {
+	t.Helper()
+	dir := t.TempDir()
+	mc, _ := model.Preset("tiny")
+	mc.Hidden, mc.Layers, mc.Heads, mc.FFN, mc.MaxPos = 32, 2, 2, 64, 48
+	if mutate != nil {
+		mutate(&mc)
+	}
+	tc := train.Defaults()
+	tc.Out, tc.Steps, tc.Batch, tc.Seq, tc.Warmup, tc.EvalEvery, tc.EvalBatches = dir, 30, 4, 32, 2, 0, 1
+	r, err := train.NewRun(tc, mc, false, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return r, dir
+}
+
+// TestPackedParity: the packed decoder (trit5 weights, KV cache, GEMV) reproduces the training forward's
+// logits at every position and the same greedy tokens.
+func TestPackedParity(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		float  format.DType
+		tol    float64
+		mutate func(*model.Config)
+	}{
+		{"f32", format.F32, 2e-3, nil},
+		{"f32-rmsnorm-bias-untied", format.F32, 2e-3, func(c *model.Config) { c.Norm, c.Bias, c.TieEmbeddings = "rmsnorm", true, false }},
+		{"f16", format.F16, 5e-2, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, dir := trainedTiny(t, tc.mutate)
+			path := filepath.Join(dir, "m.tern")
+			st, err := Pack(path, r.Model, r.Tok.Spec(), PackOptions{Float: tc.float})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// each row of K trits takes ceil(K/5) bytes, plus one fp32 scale per matrix: derive it by hand
+			C, F, L := 32, 64, 2
+			wantBytes := L * (3*C*((C+4)/5) + C*((C+4)/5) + F*((C+4)/5) + C*((F+4)/5) + 4*4)
+			if st.TernaryBytes != wantBytes || st.TernaryWeights != L*(3*C*C+C*C+2*C*F) {
+				t.Errorf("ternary part: %d weights in %d bytes, want %d in %d", st.TernaryWeights, st.TernaryBytes, L*(3*C*C+C*C+2*C*F), wantBytes)
+			}
+			pm, err := LoadPacked(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pm.Close()
+			V := r.Model.Config().Vocab
+			ids := r.Tok.Encode32("ROMEO:\nWhat light through yonder window breaks?")[:40]
+			full, err := r.Model.Forward(ids, 1, len(ids))
+			if err != nil {
+				t.Fatal(err)
+			}
+			full = append([]float32(nil), full...)
+			worst := 0.0
+			for p, id := range ids {
+				got, err := pm.Step(int(id))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for j := 0; j < V; j++ {
+					worst = math.Max(worst, math.Abs(float64(got[j]-full[p*V+j])))
+				}
+			}
+			if worst > tc.tol {
+				t.Errorf("max |logit difference| %.3g > %.3g", worst, tc.tol)
+			}
+			// greedy continuation, both paths
+			prompt := make([]int, 8)
+			for i := range prompt {
+				prompt[i] = int(ids[i])
+			}
+			want, err := Generate(context.Background(), r.Model, prompt, 30, NewSampler(Sampling{}, 1), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pm.Reset()
+			got, err := GeneratePacked(context.Background(), pm, prompt, 30, NewSampler(Sampling{}, 1), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.float == format.F32 && !equalInts(got, want) {
+				t.Errorf("greedy tokens differ:\npacked   %v\ntraining %v", got, want)
+			}
+		})
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestPackedBadFiles(t *testing.T) {
+	r, dir := trainedTiny(t, nil)
+	path := filepath.Join(dir, "m.tern")
+	if _, err := Pack(path, r.Model, r.Tok.Spec(), PackOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	cases := map[string][]byte{
+		"truncated":    b[:len(b)-100],
+		"flipped byte": func() []byte { c := append([]byte(nil), b...); c[len(c)-50] ^= 1; return c }(),
+		"empty":        {},
+	}
+	for name, data := range cases {
+		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_"))
+		os.WriteFile(p, data, 0o644)
+		if _, err := LoadPacked(p); err == nil {
+			t.Errorf("%s: loaded", name)
+		}
+	}
+	// a training model file is not a packed file
+	if _, err := LoadPacked(filepath.Join(dir, train.ModelName)); err == nil || !strings.Contains(err.Error(), "tern pack") {
+		t.Errorf("model file as packed: err = %v", err)
+	}
+}
