@@ -49,7 +49,7 @@ type Transformer struct {
 	Blocks []*Block
 	LnF    layer
 	Head   *nn.Linear // (V, C), nil when tied
-	DropE  nn.Dropout  // on the embedding sum
+	DropE  nn.Dropout // on the embedding sum
 
 	// training enables dropout, drawing masks from dropRNG (owned by the trainer, saved in checkpoints).
 	training bool

@@ -46,8 +46,13 @@ func TestResumeBitIdentical(t *testing.T) {
 		mutate func(*Config, *model.Config)
 	}{
 		{"transformer-bitnet-accum", func(c *Config, m *model.Config) { c.Accum = 2 }},
-		{"transformer-mlm-fp32", func(c *Config, m *model.Config) { m.Objective, m.Linear, m.TypeVocab, m.Dropout = "mlm", "fp32", 2, 0.1 }},
-		{"lstm", func(c *Config, m *model.Config) { *m, _ = model.Preset("lstm"); m.Hidden, m.Layers, m.MaxPos = 32, 2, 32 }},
+		{"transformer-mlm-fp32", func(c *Config, m *model.Config) {
+			m.Objective, m.Linear, m.TypeVocab, m.Dropout = "mlm", "fp32", 2, 0.1
+		}},
+		{"lstm", func(c *Config, m *model.Config) {
+			*m, _ = model.Preset("lstm")
+			m.Hidden, m.Layers, m.MaxPos = 32, 2, 32
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dirA, dirB := t.TempDir(), t.TempDir()
