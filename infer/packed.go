@@ -369,7 +369,7 @@ func (m *Packed) Step(id int) ([]float32, error) {
 	}
 	m.norm(m.h, x, m.lnf)
 	// logits (V) = head (V, C) · h
-	kernels.Sgemm(false, true, 1, cfg.Vocab, C, 1, m.h, C, m.head, C, 0, m.logits, cfg.Vocab)
+	kernels.Sgemv(m.logits, m.head, m.h, cfg.Vocab, C)
 	m.Pos++
 	return m.logits, nil
 }
@@ -386,7 +386,7 @@ func (m *Packed) norm(out, x []float32, nm norm) {
 // int8 absmax), or fp32.
 func (m *Packed) linear(out, x []float32, l linear) {
 	if l.w == nil {
-		kernels.Sgemm(false, true, 1, l.n, l.k, 1, x, l.k, l.fw, l.k, 0, out, l.n)
+		kernels.Sgemv(out, l.fw, x, l.n, l.k)
 	} else {
 		v := m.vec[l.k]
 		if v == nil {

@@ -1,0 +1,34 @@
+package kernels
+
+import "fmt"
+
+// Sgemv computes y(N) = A(N,K) · x(K) for row-major A: the fp32 matrix-vector product of decoding (the
+// LM head, fp32 projections). A GEMM with M = 1 would pack all of A on every call; this streams each row
+// once, split by rows across the pool, so it is memory-bound like the ternary GEMV. Each y[i] is one
+// thread's dot product in a fixed order (four interleaved partial sums, added pairwise at the end).
+func Sgemv(y, a, x []float32, n, k int) {
+	if len(y) < n || len(a) < n*k || len(x) < k {
+		panic(fmt.Sprintf("kernels: Sgemv: n=%d k=%d but len(y)=%d len(a)=%d len(x)=%d", n, k, len(y), len(a), len(x)))
+	}
+	ParallelFor(n, 64, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			y[i] = dot(a[i*k:i*k+k], x[:k])
+		}
+	})
+}
+
+func dot(a, b []float32) float32 {
+	var s0, s1, s2, s3 float32
+	n := len(a) &^ 3
+	b = b[:len(a)]
+	for j := 0; j < n; j += 4 {
+		s0 += a[j] * b[j]
+		s1 += a[j+1] * b[j+1]
+		s2 += a[j+2] * b[j+2]
+		s3 += a[j+3] * b[j+3]
+	}
+	for j := n; j < len(a); j++ {
+		s0 += a[j] * b[j]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
