@@ -54,8 +54,14 @@ func (wc WordCounts) Add(text string, special []string) {
 	}
 }
 
-// Train learns a vocabulary from texts, counting words on all cores.
+// Train learns a vocabulary from texts (CountWords, then TrainCounts).
 func Train(texts []string, cfg TrainConfig) (*BPE, error) {
+	return TrainCounts(CountWords(texts, cfg.Special), cfg)
+}
+
+// CountWords counts the pre-tokens of texts on all cores (one goroutine per share of the texts;
+// the sums do not depend on the split).
+func CountWords(texts []string, special []string) WordCounts {
 	workers := min(runtime.GOMAXPROCS(0), max(len(texts), 1))
 	parts := make([]WordCounts, workers)
 	var wg sync.WaitGroup
@@ -65,7 +71,7 @@ func Train(texts []string, cfg TrainConfig) (*BPE, error) {
 			defer wg.Done()
 			wc := WordCounts{}
 			for i := w; i < len(texts); i += workers {
-				wc.Add(texts[i], cfg.Special)
+				wc.Add(texts[i], special)
 			}
 			parts[w] = wc
 		}(w)
@@ -77,7 +83,7 @@ func Train(texts []string, cfg TrainConfig) (*BPE, error) {
 			all[k] += v
 		}
 	}
-	return TrainCounts(all, cfg)
+	return all
 }
 
 // trainHeap is a max-heap of (count, pair): higher count first, then the smaller pair key.
