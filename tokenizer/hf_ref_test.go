@@ -44,7 +44,7 @@ func TestTrainedMatchesHuggingFaceJS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	texts := append([]string{string(held)}, hardCases...)
+	texts := append([]string{string(held[:min(len(held), 150_000)])}, hardCases...)
 	for i, s := range texts { // Hugging Face splits added tokens out of the input; compare plain text
 		texts[i] = strings.ReplaceAll(s, "<|endoftext|>", "<|endoftext>")
 	}

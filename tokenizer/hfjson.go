@@ -157,6 +157,10 @@ func LoadJSON(data []byte, name string) (*BPE, error) {
 		if !okl || !okr || !okm {
 			return nil, fmt.Errorf("tokenizer: merge %d (%q %q): a part or the result is not in the vocab", i, mg[0], mg[1])
 		}
+		if tl, tr, tm := b.TokenBytes(l), b.TokenBytes(r), b.TokenBytes(id); tl == nil || tr == nil || tm == nil ||
+			b.isSpecial[int32(l)] || b.isSpecial[int32(r)] || b.isSpecial[int32(id)] || string(tl)+string(tr) != string(tm) {
+			return nil, fmt.Errorf("tokenizer: merge %d (%q %q) does not join two ordinary tokens into a third", i, mg[0], mg[1])
+		}
 		k := pairKey(int32(l), int32(r))
 		if _, dup := b.pairs[k]; !dup { // the first listing wins, as in Hugging Face tokenizers
 			b.pairs[k] = merge{rank: int32(i), id: int32(id)}
@@ -170,26 +174,31 @@ func LoadJSON(data []byte, name string) (*BPE, error) {
 	return b, nil
 }
 
-// parseMerges accepts both layouts: ["a b", ...] (tokenizers < 0.20) and [["a","b"], ...].
+// parseMerges accepts both layouts, even mixed: "a b" (tokenizers < 0.20) and ["a", "b"].
 func parseMerges(raw json.RawMessage) ([][2]string, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	var pairs [][2]string
-	if err := json.Unmarshal(raw, &pairs); err == nil {
-		return pairs, nil
-	}
-	var lines []string
-	if err := json.Unmarshal(raw, &lines); err != nil {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
 		return nil, fmt.Errorf("tokenizer: merges must be a list of \"a b\" strings or [a, b] pairs")
 	}
-	pairs = make([][2]string, len(lines))
-	for i, s := range lines {
-		l, r, ok := strings.Cut(s, " ")
-		if !ok || l == "" || r == "" || strings.Contains(r, " ") {
-			return nil, fmt.Errorf("tokenizer: merge %d %q is not two tokens separated by one space", i, s)
+	pairs := make([][2]string, len(items))
+	for i, it := range items {
+		var s string
+		if err := json.Unmarshal(it, &s); err == nil {
+			l, r, ok := strings.Cut(s, " ")
+			if !ok || l == "" || r == "" || strings.Contains(r, " ") {
+				return nil, fmt.Errorf("tokenizer: merge %d %q is not two tokens separated by one space", i, s)
+			}
+			pairs[i] = [2]string{l, r}
+			continue
 		}
-		pairs[i] = [2]string{l, r}
+		var p []string
+		if err := json.Unmarshal(it, &p); err != nil || len(p) != 2 {
+			return nil, fmt.Errorf("tokenizer: merge %d %s is neither \"a b\" nor [a, b]", i, clip(string(it)))
+		}
+		pairs[i] = [2]string{p[0], p[1]}
 	}
 	return pairs, nil
 }
