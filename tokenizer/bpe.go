@@ -308,6 +308,13 @@ func (b *BPE) appendWord(st *encState, out []int, w string) []int {
 	if len(w) == 1 {
 		return append(out, int(b.byteID[w[0]]))
 	}
+	if b.ignoreMrg || !b.hfMerges {
+		// A pre-token that is itself a token is taken whole, as tiktoken does (and Hugging Face
+		// with ignore_merges). Most GPT-2 words are, so this lookup comes before the cache.
+		if id, ok := b.vocab[w]; ok {
+			return append(out, int(id))
+		}
+	}
 	if sp, ok := st.cache[w]; ok {
 		for _, id := range st.slab[sp.off : sp.off+sp.n] {
 			out = append(out, int(id))
@@ -315,12 +322,7 @@ func (b *BPE) appendWord(st *encState, out []int, w string) []int {
 		return out
 	}
 	var parts []int32
-	if id, ok := b.vocab[w]; ok && (b.ignoreMrg || !b.hfMerges) {
-		// tiktoken shortcut: a word that is a token always merges to itself, since every
-		// split of it merges into it eventually (r50k's ranks are a merge order); for HF files
-		// only with ignore_merges.
-		parts = append(st.parts[:0], id)
-	} else if len(w) <= longWord {
+	if len(w) <= longWord {
 		parts = b.mergeScan(st, w)
 	} else {
 		parts = b.mergeHeap(st, w)
