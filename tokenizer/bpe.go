@@ -269,7 +269,7 @@ type encState struct {
 type span struct{ off, n int32 }
 
 const (
-	maxCacheWords = 1 << 17 // ~16 MB per encoder at most; reset when full
+	maxCacheWords = 1 << 17 // words of <= 128 bytes: ~10 MB per encoder at most; reset when full
 	longWord      = 128     // bytes; above this the O(n log n) heap merge replaces the O(n^2) scan
 	maxRank       = int32(1<<31 - 1)
 )
@@ -328,12 +328,15 @@ func (b *BPE) appendWord(st *encState, out []int, w string) []int {
 		parts = b.mergeHeap(st, w)
 	}
 	st.parts = parts
-	if len(st.cache) >= maxCacheWords {
-		clear(st.cache)
-		st.slab = st.slab[:0]
+	if len(w) <= longWord { // long runs are rare and would bloat the cache
+		if len(st.cache) >= maxCacheWords {
+			clear(st.cache)
+			st.slab = st.slab[:0]
+		}
+		// The key is copied: a substring would keep the caller's whole text alive in the pool.
+		st.cache[strings.Clone(w)] = span{int32(len(st.slab)), int32(len(parts))}
+		st.slab = append(st.slab, parts...)
 	}
-	st.cache[w] = span{int32(len(st.slab)), int32(len(parts))}
-	st.slab = append(st.slab, parts...)
 	for _, id := range parts {
 		out = append(out, int(id))
 	}

@@ -10,3 +10,5 @@ import "time"
 var cpuStart = time.Now()
 
 func threadCPU() time.Duration { return time.Since(cpuStart) }
+
+func processCPU() time.Duration { return time.Since(cpuStart) }
