@@ -268,7 +268,7 @@ func runTokInfo(args []string) error {
 }
 
 func runTokTrain(ctx context.Context, args []string) error {
-	fs := newFlags("tokenizer train", "tokenizer train --vocab-size N [-o tokenizer.json] [--split train] files-or-dirs...")
+	fs := newFlags("tokenizer train", "tokenizer train --vocab-size N [-o tokenizer.json] [--split train] [files-or-dirs...] (none: stdin)")
 	vocab := fs.Int("vocab-size", 0, "vocabulary size: special tokens + 256 bytes + merges (e.g. 32000)")
 	minFreq := fs.Int("min-frequency", 0, "stop when the best pair occurs fewer times than this")
 	special := fs.String("special", "<|endoftext|>", "comma-separated special tokens, given ids 0.. (empty: none)")
@@ -282,10 +282,11 @@ func runTokTrain(ctx context.Context, args []string) error {
 	if *vocab <= 0 {
 		return fmt.Errorf("--vocab-size is required (e.g. --vocab-size 32000)")
 	}
-	if fs.NArg() == 0 {
-		return fmt.Errorf("no input files (give text files or directories)")
+	args = fs.Args()
+	if len(args) == 0 {
+		args = []string{"-"} // stdin
 	}
-	files, err := trainFiles(fs.Args(), *split)
+	files, err := trainFiles(args, *split)
 	if err != nil {
 		return err
 	}
@@ -297,7 +298,13 @@ func runTokTrain(ctx context.Context, args []string) error {
 	texts := make([]string, len(files))
 	nbytes := 0
 	for i, f := range files {
-		b, err := os.ReadFile(f)
+		var b []byte
+		var err error
+		if f == "-" {
+			b, err = io.ReadAll(os.Stdin)
+		} else {
+			b, err = os.ReadFile(f)
+		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", f, err)
 		}
@@ -340,6 +347,10 @@ func runTokTrain(ctx context.Context, args []string) error {
 func trainFiles(args []string, split string) ([]string, error) {
 	var files []string
 	for _, a := range args {
+		if a == "-" {
+			files = append(files, a)
+			continue
+		}
 		st, err := os.Stat(a)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", a, err)
