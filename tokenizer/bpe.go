@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Tokenizer turns text into token ids and back. Implementations are safe for concurrent use.
@@ -71,6 +72,7 @@ type BPE struct {
 	ignoreMrg  bool // tokenizer.json "ignore_merges": a pre-token that is a token is taken whole
 	prefixSpc  bool // tokenizer.json ByteLevel "add_prefix_space"
 	states     sync.Pool
+	cacheGen   atomic.Int64 // bumped by ResetCache; states from an older generation start empty
 	mergesOnce sync.Once
 	mergeList  [][2]int32 // merges in rank order, for Save (derived lazily for r50k)
 	mergeErr   error
@@ -170,7 +172,7 @@ func (b *BPE) Encode(text string) []int { return b.EncodeOrdinary(text) }
 
 // EncodeOrdinary encodes text ignoring special tokens, as tiktoken's encode_ordinary.
 func (b *BPE) EncodeOrdinary(text string) []int {
-	st := b.states.Get().(*encState)
+	st := b.getState()
 	out := b.appendOrdinary(st, make([]int, 0, len(text)/4+1), text)
 	b.states.Put(st)
 	return out
@@ -179,7 +181,7 @@ func (b *BPE) EncodeOrdinary(text string) []int {
 // AppendEncode appends the ids of text (ordinary) to dst; with a reused dst it does not allocate
 // once its word cache is warm.
 func (b *BPE) AppendEncode(dst []int, text string) []int {
-	st := b.states.Get().(*encState)
+	st := b.getState()
 	dst = b.appendOrdinary(st, dst, text)
 	b.states.Put(st)
 	return dst
@@ -193,7 +195,7 @@ func (b *BPE) EncodeWithSpecial(text string, policy SpecialPolicy) ([]int, error
 	if policy != SpecialAllow && policy != SpecialDisallow {
 		return nil, fmt.Errorf("tokenizer: unknown special policy %d", policy)
 	}
-	st := b.states.Get().(*encState)
+	st := b.getState()
 	defer b.states.Put(st)
 	out := make([]int, 0, len(text)/4+1)
 	for len(text) > 0 {
@@ -255,6 +257,7 @@ func (b *BPE) DecodeChecked(ids []int) (string, error) {
 // encState is one goroutine's scratch space: the per-word cache and merge buffers. The cache maps
 // a pre-token's bytes to its ids (stored in one slab); on real text ~95% of pre-tokens hit it.
 type encState struct {
+	gen   int64
 	cache map[string]span
 	slab  []int32
 	parts []int32 // ids of the current word's parts
@@ -266,12 +269,27 @@ type encState struct {
 type span struct{ off, n int32 }
 
 const (
-	maxCacheWords = 1 << 17 // ~16 MB per encoder at most; reset when full
+	maxCacheWords = 1 << 17 // words of <= 128 bytes: ~10 MB per encoder at most; reset when full
 	longWord      = 128     // bytes; above this the O(n log n) heap merge replaces the O(n^2) scan
 	maxRank       = int32(1<<31 - 1)
 )
 
 func newEncState() *encState { return &encState{cache: make(map[string]span, 1024)} }
+
+// getState takes a scratch state from the pool, emptying its cache if ResetCache ran since.
+func (b *BPE) getState() *encState {
+	st := b.states.Get().(*encState)
+	if g := b.cacheGen.Load(); st.gen != g {
+		clear(st.cache)
+		st.slab = st.slab[:0]
+		st.gen = g
+	}
+	return st
+}
+
+// ResetCache empties the per-word caches (they refill as text is encoded); benchmarks use it to
+// time cold starts. Results never depend on the cache.
+func (b *BPE) ResetCache() { b.cacheGen.Add(1) }
 
 func (b *BPE) appendOrdinary(st *encState, out []int, text string) []int {
 	if b.prefixSpc && len(text) > 0 && text[0] != ' ' {
@@ -290,6 +308,13 @@ func (b *BPE) appendWord(st *encState, out []int, w string) []int {
 	if len(w) == 1 {
 		return append(out, int(b.byteID[w[0]]))
 	}
+	if b.ignoreMrg || !b.hfMerges {
+		// A pre-token that is itself a token is taken whole, as tiktoken does (and Hugging Face
+		// with ignore_merges). Most GPT-2 words are, so this lookup comes before the cache.
+		if id, ok := b.vocab[w]; ok {
+			return append(out, int(id))
+		}
+	}
 	if sp, ok := st.cache[w]; ok {
 		for _, id := range st.slab[sp.off : sp.off+sp.n] {
 			out = append(out, int(id))
@@ -297,23 +322,21 @@ func (b *BPE) appendWord(st *encState, out []int, w string) []int {
 		return out
 	}
 	var parts []int32
-	if id, ok := b.vocab[w]; ok && (b.ignoreMrg || !b.hfMerges) {
-		// tiktoken shortcut: a word that is a token always merges to itself, since every
-		// split of it merges into it eventually (r50k's ranks are a merge order); for HF files
-		// only with ignore_merges.
-		parts = append(st.parts[:0], id)
-	} else if len(w) <= longWord {
+	if len(w) <= longWord {
 		parts = b.mergeScan(st, w)
 	} else {
 		parts = b.mergeHeap(st, w)
 	}
 	st.parts = parts
-	if len(st.cache) >= maxCacheWords {
-		clear(st.cache)
-		st.slab = st.slab[:0]
+	if len(w) <= longWord { // long runs are rare and would bloat the cache
+		if len(st.cache) >= maxCacheWords {
+			clear(st.cache)
+			st.slab = st.slab[:0]
+		}
+		// The key is copied: a substring would keep the caller's whole text alive in the pool.
+		st.cache[strings.Clone(w)] = span{int32(len(st.slab)), int32(len(parts))}
+		st.slab = append(st.slab, parts...)
 	}
-	st.cache[w] = span{int32(len(st.slab)), int32(len(parts))}
-	st.slab = append(st.slab, parts...)
 	for _, id := range parts {
 		out = append(out, int(id))
 	}
@@ -467,4 +490,12 @@ func (b *BPE) mergeHeap(st *encState, w string) []int32 {
 	}
 	st.heap, st.nodes = h, nodes
 	return parts
+}
+
+// NumMerges returns the number of merge rules (for r50k_base, the 50,000 of GPT-2's merges.txt).
+func (b *BPE) NumMerges() int {
+	if b.hfMerges {
+		return len(b.mergeList)
+	}
+	return len(b.tokens) - 256 - len(b.specialID)
 }

@@ -73,12 +73,23 @@ func pretokenEnd(s string, i int) int {
 	}
 	start := i
 	if c == ' ' && i+1 < n { // " ?" before a letter, number or other run
-		if cls, _ := classAt(s, i+1); cls != clsSpace {
+		if c2 := s[i+1]; c2 < utf8.RuneSelf {
+			if asciiClass[c2] != clsSpace {
+				i++
+			}
+		} else if cls, _ := classAt(s, i+1); cls != clsSpace {
 			i++
 		}
 	}
-	cls, w := classAt(s, i)
-	j := i + w
+	var cls uint8
+	j := i + 1
+	if c := s[i]; c < utf8.RuneSelf {
+		cls = asciiClass[c]
+	} else {
+		var w int
+		cls, w = classAt(s, i)
+		j = i + w
+	}
 	if cls != clsSpace {
 		// \p{L}+, \p{N}+ or [^\s\p{L}\p{N}]+: extend while the class holds.
 		for j < n {

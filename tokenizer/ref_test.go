@@ -152,6 +152,9 @@ func TestGPT2MatchesTiktoken(t *testing.T) {
 			}
 			sets := realTexts(t)
 			sets["hard cases"] = hardCases
+			if lib == "js-tiktoken" { // the second opinion skips the largest text to keep CI quick
+				delete(sets, "wikitext-2 test")
+			}
 			for name, texts := range sets {
 				rep := runRef(t, refRequest{Lib: lib, Special: "text"}, texts)
 				bad := 0

@@ -3,7 +3,8 @@
 //   {"lib": "tiktoken" | "js-tiktoken" | "hf", "tokenizer": "path/to/tokenizer.json" (hf only),
 //    "special": "text" | "allow" | "disallow", "texts": ["<base64 of UTF-8>", ...],
 //    "bench": 0}                  (bench > 0: time that many encode passes instead)
-//   -> {"ids": [[...], ...], "errors": [null | "message", ...]}  or  {"seconds": [..], "bytes": N}
+//   -> {"ids": [[...], ...], "errors": [null | "message", ...]}
+//   or, benchmarking, {"seconds": [wall per pass], "cpu_seconds": [process CPU per pass], "bytes": N, "tokens": N}
 // The packages come from $TERN_REFS/node_modules (scripts/setup-refs.sh installs them).
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
@@ -40,13 +41,17 @@ if (req.lib === "tiktoken") {
 if (req.bench > 0) {
   let bytes = 0;
   for (const t of texts) bytes += Buffer.byteLength(t, "utf8");
-  const seconds = [];
+  const seconds = [], cpu_seconds = [];
+  let tokens = 0;
   for (let r = 0; r < req.bench; r++) {
-    const t0 = process.hrtime.bigint();
-    for (const t of texts) encode(t);
+    const t0 = process.hrtime.bigint(), c0 = process.cpuUsage();
+    tokens = 0;
+    for (const t of texts) tokens += encode(t).length;
+    const c = process.cpuUsage(c0);
     seconds.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    cpu_seconds.push((c.user + c.system) / 1e6);
   }
-  process.stdout.write(JSON.stringify({ seconds, bytes }));
+  process.stdout.write(JSON.stringify({ seconds, cpu_seconds, bytes, tokens }));
 } else {
   const ids = [], errors = [];
   for (const t of texts) {
