@@ -1,9 +1,7 @@
 package train
 
 import (
-	"encoding/json"
 	"fmt"
-	"strings"
 
 	"tern/data"
 	"tern/tokenizer"
@@ -38,54 +36,38 @@ func (t tok) Decode(ids []int) string                  { return t.t.Decode(ids) 
 func (t tok) VocabSize() int                           { return t.t.VocabSize() }
 func (t tok) Spec() string                             { return t.spec }
 
-// NewTokenizer builds the tokenizer named by name ("char" learns its characters from corpusText, "gpt2"
-// is the embedded r50k_base vocabulary, anything else is a Hugging Face tokenizer.json path).
+// NewTokenizer builds the tokenizer named by name: "char" learns its characters from corpusText, "gpt2"
+// is the embedded r50k_base vocabulary, anything else is a tokenizer.json path (tokenizer.ByName).
 func NewTokenizer(name, corpusText string) (Tokenizer, error) {
-	switch name {
-	case "char":
-		c := tokenizer.NewChar(corpusText)
-		b, err := c.MarshalJSON()
-		if err != nil {
-			return nil, err
-		}
-		return tok{t: c, spec: string(b), checked: c.EncodeChecked}, nil
-	case "gpt2":
-		g, err := tokenizer.GPT2()
-		if err != nil {
-			return nil, err
-		}
-		return tok{t: g, spec: "gpt2", checked: okEncode(g)}, nil
+	t, err := tokenizer.ByName(name, corpusText)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("unknown tokenizer %q (want char or gpt2)", name)
+	spec, err := tokenizer.Marshal(t)
+	if err != nil {
+		return nil, err
+	}
+	return wrap(t, string(spec)), nil
 }
 
-func okEncode(t tokenizer.Tokenizer) func(string) ([]int, error) {
-	return func(s string) ([]int, error) { return t.Encode(s), nil }
-}
-
-// TokenizerFromSpec restores the tokenizer a model file names.
+// TokenizerFromSpec restores the tokenizer a model file carries (tokenizer.Marshal's JSON).
 func TokenizerFromSpec(spec string) (Tokenizer, error) {
-	switch {
-	case spec == "gpt2":
-		return NewTokenizer("gpt2", "")
-	case strings.HasPrefix(spec, "{"):
-		var head struct {
-			Type string `json:"type"`
-		}
-		if err := json.Unmarshal([]byte(spec), &head); err != nil {
-			return nil, fmt.Errorf("tokenizer spec: %w", err)
-		}
-		if head.Type == "char" {
-			c, err := tokenizer.UnmarshalCharJSON([]byte(spec))
-			if err != nil {
-				return nil, err
-			}
-			return tok{t: c, spec: spec, checked: c.EncodeChecked}, nil
-		}
-	case spec == "":
+	if spec == "" {
 		return nil, fmt.Errorf("model file names no tokenizer")
 	}
-	return nil, fmt.Errorf("unsupported tokenizer spec %.40q", spec)
+	t, err := tokenizer.Unmarshal([]byte(spec))
+	if err != nil {
+		return nil, err
+	}
+	return wrap(t, spec), nil
+}
+
+func wrap(t tokenizer.Tokenizer, spec string) Tokenizer {
+	checked := func(s string) ([]int, error) { return t.Encode(s), nil }
+	if c, ok := t.(*tokenizer.Char); ok {
+		checked = c.EncodeChecked // a prompt with unseen characters is an error, not silently dropped
+	}
+	return tok{t: t, spec: spec, checked: checked}
 }
 
 // loadData reads the corpus and builds (or, when resuming, restores) the tokenizer.
