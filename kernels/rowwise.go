@@ -41,7 +41,8 @@ func checkLen(name, what string, got, want int) {
 // Softmax
 
 // SoftmaxRows writes the softmax of each row of inp (N,C) into out (N,C); out may alias inp.
-// It subtracts the row max first, so large logits do not overflow.
+// It subtracts the row max first, so large logits do not overflow. Entries of -Inf (masked) get
+// exactly 0, and a row of only -Inf becomes all zeros (not NaN).
 func SoftmaxRows(out, inp []float32, n, c int) {
 	checkRows("SoftmaxRows", n, c, len(out), len(inp))
 	ParallelFor(n, rowChunk(c), func(lo, hi int) {
@@ -63,24 +64,93 @@ func softmaxRowGeneric(out, inp []float32) {
 	if len(inp) == 0 {
 		return
 	}
-	m := inp[0]
-	for _, v := range inp[1:] {
-		m = max(m, v)
+	m := maxRowGeneric(inp)
+	if m < expMin { // every entry -Inf (fully masked): zeros, not NaN
+		clear(out[:len(inp)])
+		return
 	}
-	var sum float32
-	for j, v := range inp {
-		e := exp32(v - m)
-		out[j] = e
-		sum += e
-	}
-	inv := 1 / sum
-	for j := range out[:len(inp)] {
-		out[j] *= inv
-	}
+	scaleRowGeneric(out[:len(inp)], 1/expSubSumGeneric(out, inp, m))
 }
 
-// exp32 is exp in float64 rounded to float32: exact enough to serve as the reference.
-func exp32(x float32) float32 { return float32(math.Exp(float64(x))) }
+// softmaxRow is softmaxRowGeneric on the fastest primitives.
+func softmaxRow(out, inp []float32) {
+	if len(inp) == 0 {
+		return
+	}
+	m := maxRow(inp)
+	if m < expMin {
+		clear(out[:len(inp)])
+		return
+	}
+	scaleRow(out[:len(inp)], 1/expSubSum(out, inp, m))
+}
+
+// SoftmaxRow is the softmax of one row (for callers that mask or slice rows themselves, such as
+// attention); out may alias inp.
+func SoftmaxRow(out, inp []float32) {
+	checkLen("SoftmaxRow", "out", len(out), len(inp))
+	softmaxRow(out, inp)
+}
+
+// LogSumExpRows writes lse[i] = log Σ_j exp(inp[i,j]) for each row of inp (N,C): the normalizer of a
+// fused softmax + cross-entropy, which then needs no (N,C) probability buffer.
+func LogSumExpRows(lse, inp []float32, n, c int) {
+	checkRows("LogSumExpRows", n, c, len(inp))
+	checkLen("LogSumExpRows", "lse", len(lse), n)
+	ParallelFor(n, rowChunk(c), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := inp[i*c : i*c+c]
+			m := maxRow(row)
+			lse[i] = m + float32(math.Log(float64(expSubSum(nil, row, m))))
+		}
+	})
+}
+
+// ExpShiftRows writes out[i,j] = scale·exp(inp[i,j] - shift[i]) (softmax times scale when shift is the
+// log-sum-exp); out may alias inp.
+func ExpShiftRows(out, inp, shift []float32, scale float32, n, c int) {
+	checkRows("ExpShiftRows", n, c, len(out), len(inp))
+	checkLen("ExpShiftRows", "shift", len(shift), n)
+	ParallelFor(n, rowChunk(c), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			o := out[i*c : i*c+c]
+			expSubSum(o, inp[i*c:i*c+c], shift[i])
+			scaleRow(o, scale)
+		}
+	})
+}
+
+func maxRowGeneric(x []float32) float32 {
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		m = max(m, v)
+	}
+	return m
+}
+
+// expSubSumGeneric writes dst[j] = exp(src[j] - m) (dst nil: only sums) and returns Σ_j.
+func expSubSumGeneric(dst, src []float32, m float32) float32 {
+	var sum float32
+	if dst == nil {
+		for _, v := range src {
+			sum += Exp32(v - m)
+		}
+		return sum
+	}
+	dst = dst[:len(src)]
+	for j, v := range src {
+		e := Exp32(v - m)
+		dst[j] = e
+		sum += e
+	}
+	return sum
+}
+
+func scaleRowGeneric(x []float32, s float32) {
+	for j := range x {
+		x[j] *= s
+	}
+}
 
 // ---------------------------------------------------------------------------------------------------
 // LayerNorm (https://arxiv.org/abs/1607.06450): out = (x - mean)·rstd·g + b, rstd = 1/sqrt(var + eps),
@@ -289,7 +359,7 @@ func GELUForward(out, inp []float32, n int, tanh bool) {
 		if tanh {
 			geluTanhForward(out[lo:hi], inp[lo:hi])
 		} else {
-			geluErfForwardGeneric(out[lo:hi], inp[lo:hi])
+			geluErfForward(out[lo:hi], inp[lo:hi])
 		}
 	})
 }
@@ -308,14 +378,15 @@ func geluTanhForwardGeneric(out, inp []float32) {
 	out = out[:len(inp)]
 	for i, x := range inp {
 		u := geluScale * (x + geluCubic*x*x*x)
-		out[i] = 0.5 * x * (1 + float32(math.Tanh(float64(u))))
+		out[i] = 0.5 * x * (1 + Tanh32(u))
 	}
 }
 
 func geluErfForwardGeneric(out, inp []float32) {
 	out = out[:len(inp)]
 	for i, x := range inp {
-		out[i] = float32(0.5 * float64(x) * (1 + math.Erf(float64(x)*invSqrt2)))
+		cdf, _ := normalCDF(x)
+		out[i] = x * cdf
 	}
 }
 
@@ -326,7 +397,7 @@ func GELUBackward(dinp, inp, dout []float32, n int, tanh bool) {
 		if tanh {
 			geluTanhBackward(dinp[lo:hi], inp[lo:hi], dout[lo:hi])
 		} else {
-			geluErfBackwardGeneric(dinp[lo:hi], inp[lo:hi], dout[lo:hi])
+			geluErfBackward(dinp[lo:hi], inp[lo:hi], dout[lo:hi])
 		}
 	})
 }
@@ -345,7 +416,7 @@ func geluTanhBackwardGeneric(dinp, inp, dout []float32) {
 	dinp, dout = dinp[:len(inp)], dout[:len(inp)]
 	for i, x := range inp {
 		u := geluScale * (x + geluCubic*x*x*x)
-		th := float32(math.Tanh(float64(u)))
+		th := Tanh32(u)
 		sech2 := 1 - th*th
 		du := geluScale * (1 + 3*geluCubic*x*x)
 		dinp[i] = dout[i] * (0.5*(1+th) + 0.5*x*sech2*du)
@@ -355,9 +426,7 @@ func geluTanhBackwardGeneric(dinp, inp, dout []float32) {
 func geluErfBackwardGeneric(dinp, inp, dout []float32) {
 	dinp, dout = dinp[:len(inp)], dout[:len(inp)]
 	for i, x := range inp {
-		xf := float64(x)
-		cdf := 0.5 * (1 + math.Erf(xf*invSqrt2))
-		pdf := invSqrt2Pi * math.Exp(-0.5*xf*xf)
-		dinp[i] = dout[i] * float32(cdf+xf*pdf)
+		cdf, pdf := normalCDF(x)
+		dinp[i] = dout[i] * (cdf + x*pdf)
 	}
 }

@@ -282,3 +282,142 @@ func TestRowwiseThreadIndependent(t *testing.T) {
 		sameBits32(t, "rowwise output", one[i], two[i])
 	}
 }
+
+// Benchmarks at the small GPT config's sizes (B·T = 1024 rows, C = 256, hidden 1024, NH·T = 512
+// attention rows of 128 per batch row).
+func BenchmarkRowwise(b *testing.B) {
+	rng := tensor.NewRNG(6)
+	const n, c = 1024, 256
+	x, g, bb, dout := randRow(rng, n*c, 1), randRow(rng, c, 1), randRow(rng, c, 1), randRow(rng, n*c, 1)
+	y, mean, rstd := make([]float32, n*c), make([]float32, n), make([]float32, n)
+	dx, dg, db := make([]float32, n*c), make([]float32, c), make([]float32, c)
+	b.Run("layernorm_fwd", func(b *testing.B) {
+		b.SetBytes(int64(n * c * 4))
+		for b.Loop() {
+			LayerNormForward(y, mean, rstd, x, g, bb, n, c)
+		}
+	})
+	b.Run("layernorm_bwd", func(b *testing.B) {
+		b.SetBytes(int64(n * c * 4))
+		for b.Loop() {
+			LayerNormBackward(dx, dg, db, dout, x, g, mean, rstd, n, c)
+		}
+	})
+	sm := randRow(rng, 4096*128, 2)
+	smo := make([]float32, len(sm))
+	b.Run("softmax_4096x128", func(b *testing.B) {
+		b.SetBytes(int64(len(sm) * 4))
+		for b.Loop() {
+			SoftmaxRows(smo, sm, 4096, 128)
+		}
+	})
+	gx := randRow(rng, n*1024, 1)
+	gy, gd := make([]float32, len(gx)), randRow(rng, len(gx), 1)
+	for _, tanh := range []bool{true, false} {
+		name := "erf"
+		if tanh {
+			name = "tanh"
+		}
+		b.Run("gelu_"+name+"_fwd_1M", func(b *testing.B) {
+			b.SetBytes(int64(len(gx) * 4))
+			for b.Loop() {
+				GELUForward(gy, gx, len(gx), tanh)
+			}
+		})
+		b.Run("gelu_"+name+"_bwd_1M", func(b *testing.B) {
+			b.SetBytes(int64(len(gx) * 4))
+			for b.Loop() {
+				GELUBackward(gy, gx, gd, len(gx), tanh)
+			}
+		})
+	}
+}
+
+func TestScalarMath(t *testing.T) {
+	for x := float32(-90); x <= 89; x += 0.01237 {
+		want := math.Exp(float64(min(x, expMax)))
+		got := float64(Exp32(x))
+		if x < expMin {
+			want = 0
+		}
+		if math.Abs(got-want) > 3e-7*want {
+			t.Fatalf("Exp32(%v) = %v, want %v", x, got, want)
+		}
+	}
+	if Exp32(float32(math.Inf(-1))) != 0 || !math.IsNaN(float64(Exp32(float32(math.NaN())))) {
+		t.Fatal("Exp32: -Inf must give 0 and NaN must stay NaN")
+	}
+	for x := float32(-12); x <= 12; x += 0.00731 {
+		if got, want := Tanh32(x), math.Tanh(float64(x)); math.Abs(float64(got)-want) > 2e-7 {
+			t.Fatalf("Tanh32(%v) = %v, want %v", x, got, want)
+		}
+		if got, want := Sigmoid32(x), 1/(1+math.Exp(-float64(x))); math.Abs(float64(got)-want) > 2e-7 {
+			t.Fatalf("Sigmoid32(%v) = %v, want %v", x, got, want)
+		}
+		cdf, pdf := normalCDF(x)
+		xf := float64(x)
+		if want := 0.5 * math.Erfc(-xf/math.Sqrt2); math.Abs(float64(cdf)-want) > 2.5e-7 {
+			t.Fatalf("normalCDF(%v) = %v, want %v", x, cdf, want)
+		}
+		if want := math.Exp(-xf*xf/2) / math.Sqrt(2*math.Pi); math.Abs(float64(pdf)-want) > 1e-7 {
+			t.Fatalf("normal pdf(%v) = %v, want %v", x, pdf, want)
+		}
+	}
+}
+
+func TestSoftmaxMasked(t *testing.T) {
+	inf := float32(math.Inf(-1))
+	for _, c := range rowSizes {
+		x := make([]float32, 2*c)
+		rng := tensor.NewRNG(uint64(c))
+		for j := range x[:c] {
+			x[j] = inf
+		}
+		for j := c; j < 2*c; j++ {
+			x[j] = float32(rng.NormFloat64())
+			if j%3 == 1 {
+				x[j] = inf
+			}
+		}
+		x[2*c-1] = 0.5 // at least one allowed
+		y := make([]float32, 2*c)
+		SoftmaxRows(y, x, 2, c)
+		var s float64
+		for j := range y {
+			if j < c && y[j] != 0 {
+				t.Fatalf("c=%d fully masked row: %v", c, y[j])
+			}
+			if x[j] == inf && y[j] != 0 {
+				t.Fatalf("c=%d masked entry %d: %v", c, j, y[j])
+			}
+			if j >= c {
+				s += float64(y[j])
+			}
+		}
+		if math.Abs(s-1) > 1e-5 {
+			t.Fatalf("c=%d row sum %v", c, s)
+		}
+	}
+}
+
+func TestLogSumExpAndExpShift(t *testing.T) {
+	rng := tensor.NewRNG(7)
+	for _, c := range rowSizes {
+		const n = 3
+		x := randRow(rng, n*c, 4)
+		lse := make([]float32, n)
+		LogSumExpRows(lse, x, n, c)
+		p := make([]float32, n*c)
+		ExpShiftRows(p, x, lse, 0.5, n, c)
+		for i := 0; i < n; i++ {
+			var s float64
+			for _, v := range x[i*c : i*c+c] {
+				s += math.Exp(float64(v))
+			}
+			near(t, "lse", lse[i], math.Log(s), maxErrRow)
+			for j, v := range x[i*c : i*c+c] {
+				near(t, "expshift", p[i*c+j], 0.5*math.Exp(float64(v))/s, maxErrRow)
+			}
+		}
+	}
+}

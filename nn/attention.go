@@ -181,38 +181,26 @@ func (a *Attention) core(q []float32, ldq int, k []float32, ldk int, v []float32
 	}
 }
 
-// allowed reports whether query i of batch row bi may attend to key j.
-func (a *Attention) allowed(bi, i, j int) bool {
-	return !(a.Causal && j > i) && (a.pad == nil || !a.pad[bi*a.tk+j])
+// maskedSoftmax turns one row of scores into probabilities over the allowed keys (0 elsewhere; all
+// zeros when no key is allowed): disallowed scores become -Inf, which the softmax kernel maps to exactly
+// 0. Causal rows only run the softmax over keys 0..i.
+func (a *Attention) maskedSoftmax(row []float32, bi, i int) {
+	if a.Causal && i+1 < len(row) {
+		clear(row[i+1:])
+		row = row[:i+1]
+	}
+	if a.pad != nil {
+		pad := a.pad[bi*a.tk : bi*a.tk+len(row)]
+		for j, p := range pad {
+			if p {
+				row[j] = negInf
+			}
+		}
+	}
+	kernels.SoftmaxRow(row, row)
 }
 
-// maskedSoftmax turns one row of scores into probabilities over the allowed keys (0 elsewhere; all
-// zeros when no key is allowed).
-func (a *Attention) maskedSoftmax(row []float32, bi, i int) {
-	m := float32(math.Inf(-1))
-	for j, s := range row {
-		if a.allowed(bi, i, j) {
-			m = max(m, s)
-		}
-	}
-	if math.IsInf(float64(m), -1) {
-		clear(row)
-		return
-	}
-	var sum float32
-	for j, s := range row {
-		e := float32(0)
-		if a.allowed(bi, i, j) {
-			e = float32(math.Exp(float64(s - m)))
-		}
-		row[j] = e
-		sum += e
-	}
-	inv := 1 / sum
-	for j := range row {
-		row[j] *= inv
-	}
-}
+var negInf = float32(math.Inf(-1))
 
 // coreBackward: from dy (B*Tq, C) compute dq, dk, dv (overwritten, same strides as q, k, v).
 func (a *Attention) coreBackward(dy, q []float32, ldq int, k []float32, ldk int, v []float32, ldv int,

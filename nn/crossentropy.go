@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 
 	"tern/kernels"
 )
@@ -21,25 +20,13 @@ func CrossEntropyForward(losses, lse []float32, logits []float32, targets []int3
 	checkCE("CrossEntropyForward", len(logits), len(targets), n, v)
 	need("CrossEntropyForward", "losses", len(losses), n)
 	need("CrossEntropyForward", "lse", len(lse), n)
-	kernels.ParallelFor(n, max(1, 4096/v), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			row := logits[i*v : i*v+v]
-			m := row[0]
-			for _, x := range row[1:] {
-				m = max(m, x)
-			}
-			var s float64
-			for _, x := range row {
-				s += math.Exp(float64(x - m))
-			}
-			l := m + float32(math.Log(s))
-			lse[i] = l
-			losses[i] = 0
-			if t := targets[i]; t != IgnoreIndex {
-				losses[i] = l - row[t]
-			}
+	kernels.LogSumExpRows(lse, logits, n, v)
+	for i, t := range targets[:n] {
+		losses[i] = 0
+		if t != IgnoreIndex {
+			losses[i] = lse[i] - logits[i*v+int(t)]
 		}
-	})
+	}
 	var sum float64 // rows in order: deterministic for any thread count
 	count := 0
 	for i, t := range targets[:n] {
@@ -70,21 +57,14 @@ func CrossEntropyBackward(dlogits, logits, lse []float32, targets []int32, n, v 
 	if count > 0 {
 		scale = dloss / float32(count)
 	}
-	kernels.ParallelFor(n, max(1, 4096/v), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			d := dlogits[i*v : i*v+v]
-			t := targets[i]
-			if t == IgnoreIndex {
-				clear(d)
-				continue
-			}
-			l := lse[i]
-			for j, x := range logits[i*v : i*v+v] {
-				d[j] = scale * float32(math.Exp(float64(x-l)))
-			}
-			d[t] -= scale
+	kernels.ExpShiftRows(dlogits, logits, lse, scale, n, v)
+	for i, t := range targets[:n] {
+		if t == IgnoreIndex {
+			clear(dlogits[i*v : i*v+v])
+		} else {
+			dlogits[i*v+int(t)] -= scale
 		}
-	})
+	}
 }
 
 func checkCE(name string, nlogits, ntargets, n, v int) {

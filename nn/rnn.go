@@ -69,8 +69,9 @@ func (l *rnnLayer) inputGrads(dg, dhg []float32, n, gh, h int) []float32 {
 	return l.dx
 }
 
-func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
-func tanh32(x float32) float32  { return float32(math.Tanh(float64(x))) }
+// float32 polynomial forms, ~1e-7 absolute error (kernels.Exp32); several times faster than float64 math.
+func sigmoid(x float32) float32 { return kernels.Sigmoid32(x) }
+func tanh32(x float32) float32  { return kernels.Tanh32(x) }
 
 func checkRNN(kind, name string, in, h, layers int) {
 	if in <= 0 || h <= 0 || layers <= 0 {
