@@ -193,7 +193,7 @@ func layerNormRowGeneric(out, x, g, b []float32) (float32, float32) {
 		d := v - m
 		ss += d * d
 	}
-	r := float32(1 / math.Sqrt(float64(ss/float32(c)+LayerNormEps)))
+	r := lnRstd(ss, c)
 	g = g[:c]
 	if b == nil {
 		for j, v := range x {
@@ -206,6 +206,10 @@ func layerNormRowGeneric(out, x, g, b []float32) (float32, float32) {
 		}
 	}
 	return m, r
+}
+
+func lnRstd(ss float32, c int) float32 {
+	return float32(1 / math.Sqrt(float64(ss/float32(c)+LayerNormEps)))
 }
 
 // LayerNormBackward OVERWRITES dinp (N,C) with the input gradient and ADDS the parameter gradients
@@ -235,7 +239,7 @@ func LayerNormBackwardGeneric(dinp, dg, db, dout, inp, g, mean, rstd []float32, 
 	for i := 0; i < n; i++ {
 		layerNormBackwardRowGeneric(dinp[i*c:i*c+c], dout[i*c:i*c+c], inp[i*c:i*c+c], g, mean[i], rstd[i])
 	}
-	normParamGradsGeneric(dg, db, dout, inp, mean, rstd, 0, c, n, c)
+	normParamGradsGeneric(dg, db, dout, inp, mean, rstd, n, c)
 }
 
 func layerNormBackwardRowGeneric(dinp, dout, x, g []float32, m, r float32) {
@@ -255,30 +259,46 @@ func layerNormBackwardRowGeneric(dinp, dout, x, g []float32, m, r float32) {
 	}
 }
 
-// normParamGrads adds dg[j] += Σ_i dout[i,j]·xhat[i,j] and db[j] += Σ_i dout[i,j], threads split by
-// column. mean == nil means RMSNorm (xhat = x·rstd).
+// normParamGrads adds dg[j] += Σ_i dout[i,j]·xhat[i,j] and db[j] += Σ_i dout[i,j] (db may be nil),
+// threads split by blocks of 16 columns, each column summed over rows in order. mean == nil means
+// RMSNorm (xhat = x·rstd).
 func normParamGrads(dg, db, dout, inp, mean, rstd []float32, n, c int) {
-	ParallelFor(c, 64, func(lo, hi int) { normParamGradsGeneric(dg, db, dout, inp, mean, rstd, lo, hi, n, c) })
+	ParallelFor((c+15)/16, 4, func(lo, hi int) {
+		lo, hi = lo*16, min(hi*16, c)
+		var dbc []float32
+		if db != nil {
+			dbc = db[lo:hi]
+		}
+		for i := 0; i < n; i++ {
+			var m float32
+			if mean != nil {
+				m = mean[i]
+			}
+			normParamAcc(dg[lo:hi], dbc, dout[i*c+lo:i*c+hi], inp[i*c+lo:i*c+hi], m, rstd[i])
+		}
+	})
 }
 
-func normParamGradsGeneric(dg, db, dout, inp, mean, rstd []float32, lo, hi, n, c int) {
-	dg = dg[lo:hi]
+func normParamGradsGeneric(dg, db, dout, inp, mean, rstd []float32, n, c int) {
 	for i := 0; i < n; i++ {
-		d := dout[i*c+lo : i*c+hi]
-		x := inp[i*c+lo : i*c+hi]
-		r := rstd[i]
 		var m float32
 		if mean != nil {
 			m = mean[i]
 		}
-		for j, v := range x {
-			dg[j] += d[j] * ((v - m) * r)
-		}
-		if db != nil {
-			dbr := db[lo:hi]
-			for j, v := range d {
-				dbr[j] += v
-			}
+		normParamAccGeneric(dg[:c], db, dout[i*c:i*c+c], inp[i*c:i*c+c], m, rstd[i])
+	}
+}
+
+// normParamAccGeneric does dg += d·(x - m)·r and, unless db is nil, db += d.
+func normParamAccGeneric(dg, db, d, x []float32, m, r float32) {
+	dg, d = dg[:len(x)], d[:len(x)]
+	for j, v := range x {
+		dg[j] += d[j] * ((v - m) * r)
+	}
+	if db != nil {
+		db = db[:len(x)]
+		for j, v := range d {
+			db[j] += v
 		}
 	}
 }
@@ -355,7 +375,9 @@ const (
 // out may alias inp.
 func GELUForward(out, inp []float32, n int, tanh bool) {
 	checkRows("GELUForward", n, 1, len(out), len(inp))
-	ParallelFor(n, 8192, func(lo, hi int) {
+	// blocks of 16 so the assembly/tail split never depends on the thread count
+	ParallelFor((n+15)/16, 512, func(lo, hi int) {
+		lo, hi = lo*16, min(hi*16, n)
 		if tanh {
 			geluTanhForward(out[lo:hi], inp[lo:hi])
 		} else {
@@ -393,7 +415,8 @@ func geluErfForwardGeneric(out, inp []float32) {
 // GELUBackward OVERWRITES dinp (N) with dout·gelu'(inp). dinp may alias dout.
 func GELUBackward(dinp, inp, dout []float32, n int, tanh bool) {
 	checkRows("GELUBackward", n, 1, len(dinp), len(inp), len(dout))
-	ParallelFor(n, 8192, func(lo, hi int) {
+	ParallelFor((n+15)/16, 512, func(lo, hi int) {
+		lo, hi = lo*16, min(hi*16, n)
 		if tanh {
 			geluTanhBackward(dinp[lo:hi], inp[lo:hi], dout[lo:hi])
 		} else {

@@ -25,3 +25,5 @@ func scaleRow(x []float32, s float32) { scaleRowGeneric(x, s) }
 func geluErfForward(out, inp []float32) { geluErfForwardGeneric(out, inp) }
 
 func geluErfBackward(dinp, inp, dout []float32) { geluErfBackwardGeneric(dinp, inp, dout) }
+
+func normParamAcc(dg, db, d, x []float32, m, r float32) { normParamAccGeneric(dg, db, d, x, m, r) }
