@@ -2,9 +2,10 @@
 
 package kernels
 
-// AVX-512 paths of the row-wise primitives (rowwise_amd64.s). Each assembly routine takes a multiple
-// of 16 elements; the remainder (at most 15, always at the end of a row or array, never at a thread
-// boundary) goes to the generic code, so results depend only on the row length, not on the thread count.
+// AVX-512 (rowwise_amd64.s, 16 lanes) and AVX2+FMA (rowwise_avx2_amd64.s, 8 lanes) paths of the
+// row-wise primitives. Each assembly routine takes a multiple of its lane count; the remainder (always
+// at the end of a row or array: threads split on 16-element blocks) goes to the generic code, so
+// results depend only on the row length and the CPU's path, never on the thread count.
 
 //go:noescape
 func maxAVX512(x []float32) float32
@@ -45,45 +46,112 @@ func geluErfFwdAVX512(out, inp []float32)
 //go:noescape
 func geluErfBwdAVX512(dinp, inp, dout []float32)
 
-// bulk16 is the length handled by a 16-lane routine (0 when the fast path is off or x is short).
-func bulk16(n int) int {
-	if !HasAVX512 {
-		return 0
+//go:noescape
+func maxAVX2(x []float32) float32
+
+//go:noescape
+func sumAVX2(x []float32) float32
+
+//go:noescape
+func sumSqDevAVX2(x []float32, m float32) float32
+
+//go:noescape
+func expSubSumAVX2(dst, src []float32, m float32, store bool) float32
+
+//go:noescape
+func scaleAVX2(x []float32, s float32)
+
+//go:noescape
+func lnApplyAVX2(out, x, g, b []float32, m, r float32)
+
+//go:noescape
+func lnBwdSumsAVX2(dout, x, g []float32, m, r float32) (sd, sdx float32)
+
+//go:noescape
+func lnBwdApplyAVX2(dinp, dout, x, g []float32, m, r, sd, sdx float32)
+
+//go:noescape
+func normParamAccAVX2(dg, db, d, x []float32, m, r float32)
+
+//go:noescape
+func geluTanhFwdAVX2(out, inp []float32)
+
+//go:noescape
+func geluTanhBwdAVX2(dinp, inp, dout []float32)
+
+//go:noescape
+func geluErfFwdAVX2(out, inp []float32)
+
+//go:noescape
+func geluErfBwdAVX2(dinp, inp, dout []float32)
+
+// rowPath is one set of vector primitives; width is its lane count.
+type rowPath struct {
+	width      int
+	max, sum   func(x []float32) float32
+	sumSqDev   func(x []float32, m float32) float32
+	expSubSum  func(dst, src []float32, m float32, store bool) float32
+	scale      func(x []float32, s float32)
+	lnApply    func(out, x, g, b []float32, m, r float32)
+	lnBwdSums  func(dout, x, g []float32, m, r float32) (sd, sdx float32)
+	lnBwdApply func(dinp, dout, x, g []float32, m, r, sd, sdx float32)
+	paramAcc   func(dg, db, d, x []float32, m, r float32)
+	gtFwd      func(out, inp []float32)
+	gtBwd      func(dinp, inp, dout []float32)
+	geFwd      func(out, inp []float32)
+	geBwd      func(dinp, inp, dout []float32)
+}
+
+var pathAVX512 = rowPath{16, maxAVX512, sumAVX512, sumSqDevAVX512, expSubSumAVX512, scaleAVX512,
+	lnApplyAVX512, lnBwdSumsAVX512, lnBwdApplyAVX512, normParamAccAVX512,
+	geluTanhFwdAVX512, geluTanhBwdAVX512, geluErfFwdAVX512, geluErfBwdAVX512}
+
+var pathAVX2 = rowPath{8, maxAVX2, sumAVX2, sumSqDevAVX2, expSubSumAVX2, scaleAVX2,
+	lnApplyAVX2, lnBwdSumsAVX2, lnBwdApplyAVX2, normParamAccAVX2,
+	geluTanhFwdAVX2, geluTanhBwdAVX2, geluErfFwdAVX2, geluErfBwdAVX2}
+
+// rowFast returns the fastest path and the length of x it handles (k = 0: use the generic code).
+func rowFast(n int) (*rowPath, int) {
+	switch {
+	case HasAVX512:
+		return &pathAVX512, n &^ 15
+	case HasAVX2:
+		return &pathAVX2, n &^ 7
 	}
-	return n &^ 15
+	return nil, 0
 }
 
 func maxRow(x []float32) float32 {
-	k := bulk16(len(x))
+	p, k := rowFast(len(x))
 	if k == 0 {
 		return maxRowGeneric(x)
 	}
-	return max(maxAVX512(x[:k]), maxRowGeneric(x[k:]))
+	return max(p.max(x[:k]), maxRowGeneric(x[k:]))
 }
 
 func expSubSum(dst, src []float32, m float32) float32 {
-	k := bulk16(len(src))
+	p, k := rowFast(len(src))
 	if k == 0 {
 		return expSubSumGeneric(dst, src, m)
 	}
 	if dst == nil {
-		return expSubSumAVX512(nil, src[:k], m, false) + expSubSumGeneric(nil, src[k:], m)
+		return p.expSubSum(nil, src[:k], m, false) + expSubSumGeneric(nil, src[k:], m)
 	}
 	dst = dst[:len(src)]
-	return expSubSumAVX512(dst[:k], src[:k], m, true) + expSubSumGeneric(dst[k:], src[k:], m)
+	return p.expSubSum(dst[:k], src[:k], m, true) + expSubSumGeneric(dst[k:], src[k:], m)
 }
 
 func scaleRow(x []float32, s float32) {
-	k := bulk16(len(x))
+	p, k := rowFast(len(x))
 	if k > 0 {
-		scaleAVX512(x[:k], s)
+		p.scale(x[:k], s)
 	}
 	scaleRowGeneric(x[k:], s)
 }
 
 func layerNormRow(out, x, g, b []float32) (float32, float32) {
 	c := len(x)
-	k := bulk16(c)
+	p, k := rowFast(c)
 	if k == 0 || b == nil {
 		return layerNormRowGeneric(out, x, g, b)
 	}
@@ -92,15 +160,15 @@ func layerNormRow(out, x, g, b []float32) (float32, float32) {
 	for _, v := range x[k:] {
 		s += v
 	}
-	m := (sumAVX512(x[:k]) + s) / float32(c)
+	m := (p.sum(x[:k]) + s) / float32(c)
 	var ss float32
 	for _, v := range x[k:] {
 		d := v - m
 		ss += d * d
 	}
-	ss += sumSqDevAVX512(x[:k], m)
+	ss += p.sumSqDev(x[:k], m)
 	r := lnRstd(ss, c)
-	lnApplyAVX512(out[:k], x[:k], g[:k], b[:k], m, r)
+	p.lnApply(out[:k], x[:k], g[:k], b[:k], m, r)
 	for j := k; j < c; j++ {
 		out[j] = (x[j]-m)*r*g[j] + b[j]
 	}
@@ -109,13 +177,13 @@ func layerNormRow(out, x, g, b []float32) (float32, float32) {
 
 func layerNormBackwardRow(dinp, dout, x, g []float32, m, r float32) {
 	c := len(x)
-	k := bulk16(c)
+	p, k := rowFast(c)
 	if k == 0 {
 		layerNormBackwardRowGeneric(dinp, dout, x, g, m, r)
 		return
 	}
 	dinp, dout, g = dinp[:c], dout[:c], g[:c]
-	sd, sdx := lnBwdSumsAVX512(dout[:k], x[:k], g[:k], m, r)
+	sd, sdx := p.lnBwdSums(dout[:k], x[:k], g[:k], m, r)
 	for j := k; j < c; j++ {
 		dxh := dout[j] * g[j]
 		sd += dxh
@@ -123,20 +191,20 @@ func layerNormBackwardRow(dinp, dout, x, g []float32, m, r float32) {
 	}
 	sd /= float32(c)
 	sdx /= float32(c)
-	lnBwdApplyAVX512(dinp[:k], dout[:k], x[:k], g[:k], m, r, sd, sdx)
+	p.lnBwdApply(dinp[:k], dout[:k], x[:k], g[:k], m, r, sd, sdx)
 	for j := k; j < c; j++ {
 		dinp[j] = r * (dout[j]*g[j] - sd - (x[j]-m)*r*sdx)
 	}
 }
 
 func normParamAcc(dg, db, d, x []float32, m, r float32) {
-	k := bulk16(len(x))
+	p, k := rowFast(len(x))
 	if k > 0 {
 		var dbk []float32
 		if db != nil {
 			dbk = db[:k]
 		}
-		normParamAccAVX512(dg[:k], dbk, d[:k], x[:k], m, r)
+		p.paramAcc(dg[:k], dbk, d[:k], x[:k], m, r)
 	}
 	if db != nil {
 		db = db[k:]
@@ -145,33 +213,33 @@ func normParamAcc(dg, db, d, x []float32, m, r float32) {
 }
 
 func geluTanhForward(out, inp []float32) {
-	k := bulk16(len(inp))
+	p, k := rowFast(len(inp))
 	if k > 0 {
-		geluTanhFwdAVX512(out[:k], inp[:k])
+		p.gtFwd(out[:k], inp[:k])
 	}
 	geluTanhForwardGeneric(out[k:], inp[k:])
 }
 
 func geluTanhBackward(dinp, inp, dout []float32) {
-	k := bulk16(len(inp))
+	p, k := rowFast(len(inp))
 	if k > 0 {
-		geluTanhBwdAVX512(dinp[:k], inp[:k], dout[:k])
+		p.gtBwd(dinp[:k], inp[:k], dout[:k])
 	}
 	geluTanhBackwardGeneric(dinp[k:], inp[k:], dout[k:])
 }
 
 func geluErfForward(out, inp []float32) {
-	k := bulk16(len(inp))
+	p, k := rowFast(len(inp))
 	if k > 0 {
-		geluErfFwdAVX512(out[:k], inp[:k])
+		p.geFwd(out[:k], inp[:k])
 	}
 	geluErfForwardGeneric(out[k:], inp[k:])
 }
 
 func geluErfBackward(dinp, inp, dout []float32) {
-	k := bulk16(len(inp))
+	p, k := rowFast(len(inp))
 	if k > 0 {
-		geluErfBwdAVX512(dinp[:k], inp[:k], dout[:k])
+		p.geBwd(dinp[:k], inp[:k], dout[:k])
 	}
 	geluErfBackwardGeneric(dinp[k:], inp[k:], dout[k:])
 }
