@@ -313,7 +313,7 @@ func RMSNormForward(out, rstd, inp, g []float32, n, c int, eps float32) {
 	checkLen("RMSNormForward", "g", len(g), c)
 	ParallelFor(n, rowChunk(c), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			rstd[i] = rmsNormRowGeneric(out[i*c:i*c+c], inp[i*c:i*c+c], g, eps)
+			rstd[i] = rmsNormRow(out[i*c:i*c+c], inp[i*c:i*c+c], g, eps)
 		}
 	})
 }
@@ -324,12 +324,16 @@ func rmsNormRowGeneric(out, x, g []float32, eps float32) float32 {
 	for _, v := range x {
 		ss += v * v
 	}
-	r := float32(1 / math.Sqrt(float64(ss/float32(c)+eps)))
+	r := rmsRstd(ss, c, eps)
 	g = g[:c]
 	for j, v := range x {
 		out[j] = v * r * g[j]
 	}
 	return r
+}
+
+func rmsRstd(ss float32, c int, eps float32) float32 {
+	return float32(1 / math.Sqrt(float64(ss/float32(c)+eps)))
 }
 
 // RMSNormBackward OVERWRITES dinp (N,C) and ADDS into dg (C).
@@ -347,7 +351,7 @@ func RMSNormBackward(dinp, dg, dout, inp, g, rstd []float32, n, c int) {
 	normParamGrads(dg, nil, dout, inp, nil, rstd, n, c)
 }
 
-func rmsNormBackwardRow(dinp, dout, x, g []float32, r float32) {
+func rmsNormBackwardRowGeneric(dinp, dout, x, g []float32, r float32) {
 	c := len(x)
 	g, dout, dinp = g[:c], dout[:c], dinp[:c]
 	var sdx float32

@@ -26,6 +26,9 @@ func scaleAVX512(x []float32, s float32)
 func lnApplyAVX512(out, x, g, b []float32, m, r float32)
 
 //go:noescape
+func mulScaleAVX512(out, x, g []float32, r float32)
+
+//go:noescape
 func lnBwdSumsAVX512(dout, x, g []float32, m, r float32) (sd, sdx float32)
 
 //go:noescape
@@ -65,6 +68,9 @@ func scaleAVX2(x []float32, s float32)
 func lnApplyAVX2(out, x, g, b []float32, m, r float32)
 
 //go:noescape
+func mulScaleAVX2(out, x, g []float32, r float32)
+
+//go:noescape
 func lnBwdSumsAVX2(dout, x, g []float32, m, r float32) (sd, sdx float32)
 
 //go:noescape
@@ -93,6 +99,7 @@ type rowPath struct {
 	expSubSum  func(dst, src []float32, m float32, store bool) float32
 	scale      func(x []float32, s float32)
 	lnApply    func(out, x, g, b []float32, m, r float32)
+	mulScale   func(out, x, g []float32, r float32)
 	lnBwdSums  func(dout, x, g []float32, m, r float32) (sd, sdx float32)
 	lnBwdApply func(dinp, dout, x, g []float32, m, r, sd, sdx float32)
 	paramAcc   func(dg, db, d, x []float32, m, r float32)
@@ -103,11 +110,11 @@ type rowPath struct {
 }
 
 var pathAVX512 = rowPath{16, maxAVX512, sumAVX512, sumSqDevAVX512, expSubSumAVX512, scaleAVX512,
-	lnApplyAVX512, lnBwdSumsAVX512, lnBwdApplyAVX512, normParamAccAVX512,
+	lnApplyAVX512, mulScaleAVX512, lnBwdSumsAVX512, lnBwdApplyAVX512, normParamAccAVX512,
 	geluTanhFwdAVX512, geluTanhBwdAVX512, geluErfFwdAVX512, geluErfBwdAVX512}
 
 var pathAVX2 = rowPath{8, maxAVX2, sumAVX2, sumSqDevAVX2, expSubSumAVX2, scaleAVX2,
-	lnApplyAVX2, lnBwdSumsAVX2, lnBwdApplyAVX2, normParamAccAVX2,
+	lnApplyAVX2, mulScaleAVX2, lnBwdSumsAVX2, lnBwdApplyAVX2, normParamAccAVX2,
 	geluTanhFwdAVX2, geluTanhBwdAVX2, geluErfFwdAVX2, geluErfBwdAVX2}
 
 // rowFast returns the fastest path and the length of x it handles (k = 0: use the generic code).
@@ -173,6 +180,45 @@ func layerNormRow(out, x, g, b []float32) (float32, float32) {
 		out[j] = (x[j]-m)*r*g[j] + b[j]
 	}
 	return m, r
+}
+
+func rmsNormRow(out, x, g []float32, eps float32) float32 {
+	c := len(x)
+	p, k := rowFast(c)
+	if k == 0 {
+		return rmsNormRowGeneric(out, x, g, eps)
+	}
+	out, g = out[:c], g[:c]
+	var ss float32
+	for _, v := range x[k:] {
+		ss += v * v
+	}
+	ss += p.sumSqDev(x[:k], 0)
+	r := rmsRstd(ss, c, eps)
+	p.mulScale(out[:k], x[:k], g[:k], r)
+	for j := k; j < c; j++ {
+		out[j] = x[j] * r * g[j]
+	}
+	return r
+}
+
+func rmsNormBackwardRow(dinp, dout, x, g []float32, r float32) {
+	c := len(x)
+	p, k := rowFast(c)
+	if k == 0 {
+		rmsNormBackwardRowGeneric(dinp, dout, x, g, r)
+		return
+	}
+	dinp, dout, g = dinp[:c], dout[:c], g[:c]
+	_, sdx := p.lnBwdSums(dout[:k], x[:k], g[:k], 0, r)
+	for j := k; j < c; j++ {
+		sdx += dout[j] * g[j] * x[j] * r
+	}
+	sdx /= float32(c)
+	p.lnBwdApply(dinp[:k], dout[:k], x[:k], g[:k], 0, r, 0, sdx)
+	for j := k; j < c; j++ {
+		dinp[j] = r * (dout[j]*g[j] - x[j]*r*sdx)
+	}
 }
 
 func layerNormBackwardRow(dinp, dout, x, g []float32, m, r float32) {

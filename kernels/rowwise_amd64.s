@@ -221,6 +221,27 @@ applyloop:
 	VZEROUPPER
 	RET
 
+// func mulScaleAVX512(out, x, g []float32, r float32)
+// out = x·r·g (RMSNorm, LayerNorm without bias after centering)
+// Requires: AVX512F
+TEXT ·mulScaleAVX512(SB), NOSPLIT, $0-76
+	MOVQ out_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), CX
+	MOVQ g_base+48(FP), R8
+	VBROADCASTSS r+72(FP), Z4
+mulscaleloop:
+	VMULPS (SI), Z4, Z0
+	VMULPS (R8), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, R8
+	SUBQ $16, CX
+	JNZ mulscaleloop
+	VZEROUPPER
+	RET
+
 // func lnBwdSumsAVX512(dout, x, g []float32, m, r float32) (sd, sdx float32)
 // sd = Σ dout·g, sdx = Σ dout·g·(x - m)·r
 // Requires: AVX512F

@@ -285,6 +285,26 @@ applyloop:
 	VZEROUPPER
 	RET
 
+// func mulScaleAVX2(out, x, g []float32, r float32)
+// Requires: AVX
+TEXT ·mulScaleAVX2(SB), NOSPLIT, $0-76
+	MOVQ out_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), CX
+	MOVQ g_base+48(FP), R8
+	VBROADCASTSS r+72(FP), Y4
+mulscaleloop:
+	VMULPS (SI), Y4, Y0
+	VMULPS (R8), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	ADDQ $32, R8
+	SUBQ $8, CX
+	JNZ mulscaleloop
+	VZEROUPPER
+	RET
+
 // func lnBwdSumsAVX2(dout, x, g []float32, m, r float32) (sd, sdx float32)
 // Requires: AVX, FMA
 TEXT ·lnBwdSumsAVX2(SB), NOSPLIT, $0-88

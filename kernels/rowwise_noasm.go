@@ -27,3 +27,9 @@ func geluErfForward(out, inp []float32) { geluErfForwardGeneric(out, inp) }
 func geluErfBackward(dinp, inp, dout []float32) { geluErfBackwardGeneric(dinp, inp, dout) }
 
 func normParamAcc(dg, db, d, x []float32, m, r float32) { normParamAccGeneric(dg, db, d, x, m, r) }
+
+func rmsNormRow(out, x, g []float32, eps float32) float32 { return rmsNormRowGeneric(out, x, g, eps) }
+
+func rmsNormBackwardRow(dinp, dout, x, g []float32, r float32) {
+	rmsNormBackwardRowGeneric(dinp, dout, x, g, r)
+}
