@@ -50,6 +50,18 @@ func geluErfFwdAVX512(out, inp []float32)
 func geluErfBwdAVX512(dinp, inp, dout []float32)
 
 //go:noescape
+func sigmoidAVX512(x []float32)
+
+//go:noescape
+func tanhAVX512(x []float32)
+
+//go:noescape
+func sigmoidAVX2(x []float32)
+
+//go:noescape
+func tanhAVX2(x []float32)
+
+//go:noescape
 func maxAVX2(x []float32) float32
 
 //go:noescape
@@ -107,15 +119,17 @@ type rowPath struct {
 	gtBwd      func(dinp, inp, dout []float32)
 	geFwd      func(out, inp []float32)
 	geBwd      func(dinp, inp, dout []float32)
+	sigmoid    func(x []float32)
+	tanh       func(x []float32)
 }
 
 var pathAVX512 = rowPath{16, maxAVX512, sumAVX512, sumSqDevAVX512, expSubSumAVX512, scaleAVX512,
 	lnApplyAVX512, mulScaleAVX512, lnBwdSumsAVX512, lnBwdApplyAVX512, normParamAccAVX512,
-	geluTanhFwdAVX512, geluTanhBwdAVX512, geluErfFwdAVX512, geluErfBwdAVX512}
+	geluTanhFwdAVX512, geluTanhBwdAVX512, geluErfFwdAVX512, geluErfBwdAVX512, sigmoidAVX512, tanhAVX512}
 
 var pathAVX2 = rowPath{8, maxAVX2, sumAVX2, sumSqDevAVX2, expSubSumAVX2, scaleAVX2,
 	lnApplyAVX2, mulScaleAVX2, lnBwdSumsAVX2, lnBwdApplyAVX2, normParamAccAVX2,
-	geluTanhFwdAVX2, geluTanhBwdAVX2, geluErfFwdAVX2, geluErfBwdAVX2}
+	geluTanhFwdAVX2, geluTanhBwdAVX2, geluErfFwdAVX2, geluErfBwdAVX2, sigmoidAVX2, tanhAVX2}
 
 // rowFast returns the fastest path and the length of x it handles (k = 0: use the generic code).
 func rowFast(n int) (*rowPath, int) {
@@ -288,4 +302,20 @@ func geluErfBackward(dinp, inp, dout []float32) {
 		p.geBwd(dinp[:k], inp[:k], dout[:k])
 	}
 	geluErfBackwardGeneric(dinp[k:], inp[k:], dout[k:])
+}
+
+func sigmoidInPlace(x []float32) {
+	p, k := rowFast(len(x))
+	if k > 0 {
+		p.sigmoid(x[:k])
+	}
+	sigmoidGeneric(x[k:])
+}
+
+func tanhInPlace(x []float32) {
+	p, k := rowFast(len(x))
+	if k > 0 {
+		p.tanh(x[:k])
+	}
+	tanhGeneric(x[k:])
 }

@@ -36,7 +36,10 @@ DATA rowc<>+100(SB)/4, $0x3f87dc22 // a5
 DATA rowc<>+104(SB)/4, $0x3ecc422a // invSqrt2Pi
 DATA rowc<>+108(SB)/4, $0xbf000000 // negHalf
 DATA rowc<>+112(SB)/4, $0x40000000 // two
-GLOBL rowc<>(SB), RODATA|NOPTR, $116
+DATA rowc<>+116(SB)/4, $0x41100000 // tanhMax 9
+DATA rowc<>+120(SB)/4, $0xc1100000 // -tanhMax
+DATA rowc<>+124(SB)/4, $0x80000000 // sign bit
+GLOBL rowc<>(SB), RODATA|NOPTR, $128
 
 // EXPCONST loads exp's constants into Z16-Z28.
 #define EXPCONST \
@@ -89,7 +92,7 @@ GLOBL rowc<>(SB), RODATA|NOPTR, $116
 	VADDPS X2, X1, X1
 
 // func maxAVX512(x []float32) float32
-// Requires: AVX512F
+// Requires: AVX512F, AVX512DQ
 TEXT ·maxAVX512(SB), NOSPLIT, $0-28
 	MOVQ x_base+0(FP), SI
 	MOVQ x_len+8(FP), CX
@@ -116,7 +119,7 @@ maxdone:
 	RET
 
 // func sumAVX512(x []float32) float32
-// Requires: AVX512F
+// Requires: AVX512F, AVX512DQ
 TEXT ·sumAVX512(SB), NOSPLIT, $0-28
 	MOVQ x_base+0(FP), SI
 	MOVQ x_len+8(FP), CX
@@ -132,7 +135,7 @@ sumloop:
 	RET
 
 // func sumSqDevAVX512(x []float32, m float32) float32
-// Requires: AVX512F
+// Requires: AVX512F, AVX512DQ
 TEXT ·sumSqDevAVX512(SB), NOSPLIT, $0-36
 	MOVQ x_base+0(FP), SI
 	MOVQ x_len+8(FP), CX
@@ -152,7 +155,7 @@ sqloop:
 
 // func expSubSumAVX512(dst, src []float32, m float32, store bool) float32
 // dst[j] = exp(src[j] - m) when store; returns the sum.
-// Requires: AVX512F
+// Requires: AVX512F, AVX512DQ
 TEXT ·expSubSumAVX512(SB), NOSPLIT, $0-60
 	MOVQ dst_base+0(FP), DI
 	MOVQ src_base+24(FP), SI
@@ -180,7 +183,7 @@ expnostore:
 	RET
 
 // func scaleAVX512(x []float32, s float32)
-// Requires: AVX512F
+// Requires: AVX512F, AVX512DQ
 TEXT ·scaleAVX512(SB), NOSPLIT, $0-28
 	MOVQ x_base+0(FP), SI
 	MOVQ x_len+8(FP), CX
@@ -196,7 +199,7 @@ scaleloop:
 
 // func lnApplyAVX512(out, x, g, b []float32, m, r float32)
 // out = (x - m)·r·g + b
-// Requires: AVX512F
+// Requires: AVX512F, AVX512DQ
 TEXT ·lnApplyAVX512(SB), NOSPLIT, $0-104
 	MOVQ out_base+0(FP), DI
 	MOVQ x_base+24(FP), SI
@@ -223,7 +226,7 @@ applyloop:
 
 // func mulScaleAVX512(out, x, g []float32, r float32)
 // out = x·r·g (RMSNorm, LayerNorm without bias after centering)
-// Requires: AVX512F
+// Requires: AVX512F, AVX512DQ
 TEXT ·mulScaleAVX512(SB), NOSPLIT, $0-76
 	MOVQ out_base+0(FP), DI
 	MOVQ x_base+24(FP), SI
@@ -244,7 +247,7 @@ mulscaleloop:
 
 // func lnBwdSumsAVX512(dout, x, g []float32, m, r float32) (sd, sdx float32)
 // sd = Σ dout·g, sdx = Σ dout·g·(x - m)·r
-// Requires: AVX512F
+// Requires: AVX512F, AVX512DQ
 TEXT ·lnBwdSumsAVX512(SB), NOSPLIT, $0-88
 	MOVQ dout_base+0(FP), DI
 	MOVQ x_base+24(FP), SI
@@ -276,7 +279,7 @@ bsumloop:
 
 // func lnBwdApplyAVX512(dinp, dout, x, g []float32, m, r, sd, sdx float32)
 // dinp = r·(dout·g - sd - (x - m)·r·sdx)
-// Requires: AVX512F
+// Requires: AVX512F, AVX512DQ
 TEXT ·lnBwdApplyAVX512(SB), NOSPLIT, $0-112
 	MOVQ dinp_base+0(FP), DX
 	MOVQ dout_base+24(FP), DI
@@ -308,7 +311,7 @@ bapplyloop:
 
 // func normParamAccAVX512(dg, db, d, x []float32, m, r float32)
 // dg += d·(x - m)·r, db += d (db_len 0: no bias)
-// Requires: AVX512F
+// Requires: AVX512F, AVX512DQ
 TEXT ·normParamAccAVX512(SB), NOSPLIT, $0-104
 	MOVQ dg_base+0(FP), DX
 	MOVQ db_base+24(FP), R9
@@ -342,7 +345,7 @@ paccnob:
 
 // func geluTanhFwdAVX512(out, inp []float32)
 // out = x·e/(e+1), e = exp(2u), u = √(2/π)·(x + 0.044715·x³)
-// Requires: AVX512F
+// Requires: AVX512F, AVX512DQ
 TEXT ·geluTanhFwdAVX512(SB), NOSPLIT, $0-48
 	MOVQ out_base+0(FP), DI
 	MOVQ inp_base+24(FP), SI
@@ -370,7 +373,7 @@ gtfloop:
 
 // func geluTanhBwdAVX512(dinp, inp, dout []float32)
 // with q = 1/(e+1): dinp = dout·(1-q)·(1 + x·q·2u'), 2u' = 2√(2/π)·(1 + 3·0.044715·x²)
-// Requires: AVX512F
+// Requires: AVX512F, AVX512DQ
 TEXT ·geluTanhBwdAVX512(SB), NOSPLIT, $0-72
 	MOVQ dinp_base+0(FP), DX
 	MOVQ inp_base+24(FP), SI
@@ -444,7 +447,7 @@ gtbloop:
 
 // func geluErfFwdAVX512(out, inp []float32)
 // out = x·Φ(x)
-// Requires: AVX512F
+// Requires: AVX512F, AVX512DQ
 TEXT ·geluErfFwdAVX512(SB), NOSPLIT, $0-48
 	MOVQ out_base+0(FP), DI
 	MOVQ inp_base+24(FP), SI
@@ -464,7 +467,7 @@ gefloop:
 
 // func geluErfBwdAVX512(dinp, inp, dout []float32)
 // dinp = dout·(Φ(x) + x·φ(x))
-// Requires: AVX512F
+// Requires: AVX512F, AVX512DQ
 TEXT ·geluErfBwdAVX512(SB), NOSPLIT, $0-72
 	MOVQ dinp_base+0(FP), DX
 	MOVQ inp_base+24(FP), SI
@@ -483,5 +486,51 @@ gebloop:
 	ADDQ $64, DX
 	SUBQ $16, CX
 	JNZ gebloop
+	VZEROUPPER
+	RET
+
+// func sigmoidAVX512(x []float32)
+// x = 1/(1 + exp(-x)) in place
+// Requires: AVX512F, AVX512DQ
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-24
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	EXPCONST
+	VBROADCASTSS rowc<>+124(SB), Z29
+sigloop:
+	VMOVUPS (SI), Z0
+	VXORPS Z29, Z0, Z0
+	EXP16(Z0, Z5, Z6)
+	VADDPS Z27, Z0, Z0
+	VDIVPS Z0, Z27, Z0
+	VMOVUPS Z0, (SI)
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ sigloop
+	VZEROUPPER
+	RET
+
+// func tanhAVX512(x []float32)
+// x = (e-1)/(e+1), e = exp(2·clamp(x, -9, 9)), in place
+// Requires: AVX512F, AVX512DQ
+TEXT ·tanhAVX512(SB), NOSPLIT, $0-24
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	EXPCONST
+	VBROADCASTSS rowc<>+116(SB), Z29
+	VBROADCASTSS rowc<>+120(SB), Z30
+tanhloop:
+	VMOVUPS (SI), Z0
+	VMINPS Z29, Z0, Z0
+	VMAXPS Z30, Z0, Z0
+	VADDPS Z0, Z0, Z0
+	EXP16(Z0, Z5, Z6)
+	VSUBPS Z27, Z0, Z1
+	VADDPS Z27, Z0, Z0
+	VDIVPS Z0, Z1, Z0
+	VMOVUPS Z0, (SI)
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ tanhloop
 	VZEROUPPER
 	RET

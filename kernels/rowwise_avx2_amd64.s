@@ -122,7 +122,19 @@ DATA rowv<>+896(SB)/8, $0x4000000040000000 // two
 DATA rowv<>+904(SB)/8, $0x4000000040000000
 DATA rowv<>+912(SB)/8, $0x4000000040000000
 DATA rowv<>+920(SB)/8, $0x4000000040000000
-GLOBL rowv<>(SB), RODATA|NOPTR, $928
+DATA rowv<>+928(SB)/8, $0x4110000041100000 // tanhMax 9
+DATA rowv<>+936(SB)/8, $0x4110000041100000
+DATA rowv<>+944(SB)/8, $0x4110000041100000
+DATA rowv<>+952(SB)/8, $0x4110000041100000
+DATA rowv<>+960(SB)/8, $0xc1100000c1100000 // -tanhMax
+DATA rowv<>+968(SB)/8, $0xc1100000c1100000
+DATA rowv<>+976(SB)/8, $0xc1100000c1100000
+DATA rowv<>+984(SB)/8, $0xc1100000c1100000
+DATA rowv<>+992(SB)/8, $0x8000000080000000 // sign bit
+DATA rowv<>+1000(SB)/8, $0x8000000080000000
+DATA rowv<>+1008(SB)/8, $0x8000000080000000
+DATA rowv<>+1016(SB)/8, $0x8000000080000000
+GLOBL rowv<>(SB), RODATA|NOPTR, $1024
 
 // EXP8 replaces x by exp(x) on 8 lanes (0 where x < -87.34); n, r, k are scratch.
 #define EXP8(x, n, r, k) \
@@ -521,5 +533,46 @@ gebloop:
 	ADDQ $32, DX
 	SUBQ $8, CX
 	JNZ gebloop
+	VZEROUPPER
+	RET
+
+// func sigmoidAVX2(x []float32)
+// Requires: AVX, AVX2, FMA
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-24
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	VMOVUPS rowv<>+352(SB), Y15
+sigloop:
+	VMOVUPS (SI), Y0
+	VXORPS rowv<>+992(SB), Y0, Y0
+	EXP8(Y0, Y5, Y6, Y7)
+	VADDPS Y15, Y0, Y0
+	VDIVPS Y0, Y15, Y0
+	VMOVUPS Y0, (SI)
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JNZ sigloop
+	VZEROUPPER
+	RET
+
+// func tanhAVX2(x []float32)
+// Requires: AVX, AVX2, FMA
+TEXT ·tanhAVX2(SB), NOSPLIT, $0-24
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	VMOVUPS rowv<>+352(SB), Y15
+tanhloop:
+	VMOVUPS (SI), Y0
+	VMINPS rowv<>+928(SB), Y0, Y0
+	VMAXPS rowv<>+960(SB), Y0, Y0
+	VADDPS Y0, Y0, Y0
+	EXP8(Y0, Y5, Y6, Y7)
+	VSUBPS Y15, Y0, Y1
+	VADDPS Y15, Y0, Y0
+	VDIVPS Y0, Y1, Y0
+	VMOVUPS Y0, (SI)
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JNZ tanhloop
 	VZEROUPPER
 	RET

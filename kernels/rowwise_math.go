@@ -75,3 +75,21 @@ func normalCDF(x float32) (cdf, pdf float32) {
 	}
 	return q, invSqrt2Pi * e
 }
+
+// SigmoidInPlace sets x[i] = 1/(1+exp(-x[i])) (one thread: RNN gates call it per time step).
+func SigmoidInPlace(x []float32) { sigmoidInPlace(x) }
+
+// TanhInPlace sets x[i] = tanh(x[i]) (one thread).
+func TanhInPlace(x []float32) { tanhInPlace(x) }
+
+func sigmoidGeneric(x []float32) {
+	for i, v := range x {
+		x[i] = Sigmoid32(v)
+	}
+}
+
+func tanhGeneric(x []float32) {
+	for i, v := range x {
+		x[i] = Tanh32(v)
+	}
+}

@@ -33,3 +33,7 @@ func rmsNormRow(out, x, g []float32, eps float32) float32 { return rmsNormRowGen
 func rmsNormBackwardRow(dinp, dout, x, g []float32, r float32) {
 	rmsNormBackwardRowGeneric(dinp, dout, x, g, r)
 }
+
+func sigmoidInPlace(x []float32) { sigmoidGeneric(x) }
+
+func tanhInPlace(x []float32) { tanhGeneric(x) }

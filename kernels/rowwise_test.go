@@ -473,3 +473,30 @@ func TestLogSumExpAndExpShift(t *testing.T) {
 		}
 	})
 }
+
+func TestSigmoidTanhInPlace(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		rng := tensor.NewRNG(8)
+		for _, n := range rowSizes {
+			x := randRow(rng, n, 4)
+			x[0] = -100 // saturation on both sides
+			if n > 1 {
+				x[1] = 100
+			}
+			s, th := clone32(x), clone32(x)
+			SigmoidInPlace(s)
+			TanhInPlace(th)
+			for i, v := range x {
+				xf := float64(v)
+				if want := 1 / (1 + math.Exp(-xf)); math.Abs(float64(s[i])-want) > 3e-7 {
+					t.Fatalf("n=%d sigmoid(%v) = %v, want %v", n, v, s[i], want)
+				}
+				if want := math.Tanh(xf); math.Abs(float64(th[i])-want) > 3e-7 {
+					t.Fatalf("n=%d tanh(%v) = %v, want %v", n, v, th[i], want)
+				}
+			}
+		}
+	})
+}
+
+func clone32(x []float32) []float32 { return append([]float32(nil), x...) }
