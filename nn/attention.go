@@ -105,7 +105,7 @@ func (a *Attention) Forward(x []float32, b, t int, padMask []bool) []float32 {
 	}
 	a.cross, a.b, a.tq, a.tk, a.pad = false, b, t, t, padMask
 	a.qkv = a.QKV.Forward(x[:b*t*c], b*t)
-	a.core(a.qkv, 3*c, a.qkv[c:], 3*c, a.qkv[2*c:], 3*c)
+	a.core(a.qkv, 3*c, from(a.qkv, c), 3*c, from(a.qkv, 2*c), 3*c)
 	return a.O.Forward(a.y, b*t)
 }
 
@@ -117,7 +117,7 @@ func (a *Attention) Backward(dout []float32) []float32 {
 	c, n := a.C, a.b*a.tq
 	dy := a.O.Backward(dout)
 	a.dqkv = grow(a.dqkv, n*3*c)
-	a.coreBackward(dy, a.qkv, 3*c, a.qkv[c:], 3*c, a.qkv[2*c:], 3*c, a.dqkv, 3*c, a.dqkv[c:], 3*c, a.dqkv[2*c:], 3*c)
+	a.coreBackward(dy, a.qkv, 3*c, from(a.qkv, c), 3*c, from(a.qkv, 2*c), 3*c, a.dqkv, 3*c, from(a.dqkv, c), 3*c, from(a.dqkv, 2*c), 3*c)
 	return a.QKV.Backward(a.dqkv)
 }
 
@@ -136,7 +136,7 @@ func (a *Attention) ForwardCross(x []float32, b, tq int, mem []float32, tk int, 
 	a.cross, a.b, a.tq, a.tk, a.pad = true, b, tq, tk, memPad
 	a.q = a.Q.Forward(x[:b*tq*c], b*tq)
 	a.kv = a.KV.Forward(mem[:b*tk*c], b*tk)
-	a.core(a.q, c, a.kv, 2*c, a.kv[c:], 2*c)
+	a.core(a.q, c, a.kv, 2*c, from(a.kv, c), 2*c)
 	return a.O.Forward(a.y, b*tq)
 }
 
@@ -150,7 +150,7 @@ func (a *Attention) BackwardCross(dout []float32) (dx, dmem []float32) {
 	dy := a.O.Backward(dout)
 	a.dq = grow(a.dq, a.b*a.tq*c)
 	a.dkv = grow(a.dkv, a.b*a.tk*2*c)
-	a.coreBackward(dy, a.q, c, a.kv, 2*c, a.kv[c:], 2*c, a.dq, c, a.dkv, 2*c, a.dkv[c:], 2*c)
+	a.coreBackward(dy, a.q, c, a.kv, 2*c, from(a.kv, c), 2*c, a.dq, c, a.dkv, 2*c, from(a.dkv, c), 2*c)
 	return a.Q.Backward(a.dq), a.KV.Backward(a.dkv)
 }
 
@@ -175,14 +175,14 @@ func (a *Attention) core(q []float32, ldq int, k []float32, ldk int, v []float32
 	}
 	for bi := 0; bi < b; bi++ {
 		for h := 0; h < nh; h++ {
-			att := a.att[(bi*nh+h)*tq*tk:]
-			kb := k[bi*tk*ldk+h*hs:]
+			att := from(a.att, (bi*nh+h)*tq*tk)
+			kb := from(k, bi*tk*ldk+h*hs)
 			for r0 := 0; r0 < tq; r0 += blk {
 				r1, kn := min(r0+blk, tq), tk
 				if a.blocked() {
 					kn = r1 // keys beyond r1 are masked for every query of the block
 				}
-				kernels.Sgemm(false, true, r1-r0, kn, hs, scale, q[(bi*tq+r0)*ldq+h*hs:], ldq, kb, ldk, 0, att[r0*tk:], tk)
+				kernels.Sgemm(false, true, r1-r0, kn, hs, scale, from(q, (bi*tq+r0)*ldq+h*hs), ldq, kb, ldk, 0, from(att, r0*tk), tk)
 			}
 		}
 	}
@@ -193,14 +193,14 @@ func (a *Attention) core(q []float32, ldq int, k []float32, ldk int, v []float32
 	})
 	for bi := 0; bi < b; bi++ {
 		for h := 0; h < nh; h++ {
-			att := a.att[(bi*nh+h)*tq*tk:]
-			vb := v[bi*tk*ldv+h*hs:]
+			att := from(a.att, (bi*nh+h)*tq*tk)
+			vb := from(v, bi*tk*ldv+h*hs)
 			for r0 := 0; r0 < tq; r0 += blk {
 				r1, kn := min(r0+blk, tq), tk
 				if a.blocked() {
 					kn = r1
 				}
-				kernels.Sgemm(false, false, r1-r0, hs, kn, 1, att[r0*tk:], tk, vb, ldv, 0, a.y[(bi*tq+r0)*c+h*hs:], c)
+				kernels.Sgemm(false, false, r1-r0, hs, kn, 1, from(att, r0*tk), tk, vb, ldv, 0, from(a.y, (bi*tq+r0)*c+h*hs), c)
 			}
 		}
 	}
@@ -243,18 +243,18 @@ func (a *Attention) coreBackward(dy, q []float32, ldq int, k []float32, ldk int,
 	for bi := 0; bi < b; bi++ {
 		for h := 0; h < nh; h++ {
 			off := (bi*nh + h) * tq * tk
-			dyh, vb := dy[bi*tq*c+h*hs:], v[bi*tk*ldv+h*hs:]
+			dyh, vb := from(dy, bi*tq*c+h*hs), from(v, bi*tk*ldv+h*hs)
 			if !blocked {
 				// datt = dy_h · v_hᵀ (Tq,Tk); dv_h = attᵀ · dy_h (Tk,HS)
-				kernels.Sgemm(false, true, tq, tk, hs, 1, dyh, c, vb, ldv, 0, a.datt[off:], tk)
-				kernels.Sgemm(true, false, tk, hs, tq, 1, a.att[off:], tk, dyh, c, 0, dv[bi*tk*lddv+h*hs:], lddv)
+				kernels.Sgemm(false, true, tq, tk, hs, 1, dyh, c, vb, ldv, 0, from(a.datt, off), tk)
+				kernels.Sgemm(true, false, tk, hs, tq, 1, from(a.att, off), tk, dyh, c, 0, from(dv, bi*tk*lddv+h*hs), lddv)
 				continue
 			}
 			for r0 := 0; r0 < tq; r0 += blk {
 				r1 := min(r0+blk, tq)
-				kernels.Sgemm(false, true, r1-r0, r1, hs, 1, dyh[r0*c:], c, vb, ldv, 0, a.datt[off+r0*tk:], tk)
+				kernels.Sgemm(false, true, r1-r0, r1, hs, 1, from(dyh, r0*c), c, vb, ldv, 0, from(a.datt, off+r0*tk), tk)
 				// dv[r0:r1] = att[r0:T, r0:r1]ᵀ · dy[r0:T]
-				kernels.Sgemm(true, false, r1-r0, hs, tq-r0, 1, a.att[off+r0*tk+r0:], tk, dyh[r0*c:], c, 0, dv[(bi*tk+r0)*lddv+h*hs:], lddv)
+				kernels.Sgemm(true, false, r1-r0, hs, tq-r0, 1, from(a.att, off+r0*tk+r0), tk, from(dyh, r0*c), c, 0, from(dv, (bi*tk+r0)*lddv+h*hs), lddv)
 			}
 		}
 	}
@@ -282,18 +282,27 @@ func (a *Attention) coreBackward(dy, q []float32, ldq int, k []float32, ldk int,
 	for bi := 0; bi < b; bi++ {
 		for h := 0; h < nh; h++ {
 			off := (bi*nh + h) * tq * tk
-			kb, qb := k[bi*tk*ldk+h*hs:], q[bi*tq*ldq+h*hs:]
+			kb, qb := from(k, bi*tk*ldk+h*hs), from(q, bi*tq*ldq+h*hs)
 			if !blocked {
 				// dq_h = dpre · k_h (Tq,HS); dk_h = dpreᵀ · q_h (Tk,HS)
-				kernels.Sgemm(false, false, tq, hs, tk, 1, a.datt[off:], tk, kb, ldk, 0, dq[bi*tq*lddq+h*hs:], lddq)
-				kernels.Sgemm(true, false, tk, hs, tq, 1, a.datt[off:], tk, qb, ldq, 0, dk[bi*tk*lddk+h*hs:], lddk)
+				kernels.Sgemm(false, false, tq, hs, tk, 1, from(a.datt, off), tk, kb, ldk, 0, from(dq, bi*tq*lddq+h*hs), lddq)
+				kernels.Sgemm(true, false, tk, hs, tq, 1, from(a.datt, off), tk, qb, ldq, 0, from(dk, bi*tk*lddk+h*hs), lddk)
 				continue
 			}
 			for r0 := 0; r0 < tq; r0 += blk {
 				r1 := min(r0+blk, tq)
-				kernels.Sgemm(false, false, r1-r0, hs, r1, 1, a.datt[off+r0*tk:], tk, kb, ldk, 0, dq[(bi*tq+r0)*lddq+h*hs:], lddq)
-				kernels.Sgemm(true, false, r1-r0, hs, tq-r0, 1, a.datt[off+r0*tk+r0:], tk, qb[r0*ldq:], ldq, 0, dk[(bi*tk+r0)*lddk+h*hs:], lddk)
+				kernels.Sgemm(false, false, r1-r0, hs, r1, 1, from(a.datt, off+r0*tk), tk, kb, ldk, 0, from(dq, (bi*tq+r0)*lddq+h*hs), lddq)
+				kernels.Sgemm(true, false, r1-r0, hs, tq-r0, 1, from(a.datt, off+r0*tk+r0), tk, from(qb, r0*ldq), ldq, 0, from(dk, (bi*tk+r0)*lddk+h*hs), lddk)
 			}
 		}
 	}
+}
+
+// from is s[off:], or nil when off is past the end (empty batches and sequences, whose products are
+// all empty and never read it).
+func from(s []float32, off int) []float32 {
+	if off >= len(s) {
+		return nil
+	}
+	return s[off:]
 }

@@ -280,3 +280,27 @@ func TestCausalBlocking(t *testing.T) {
 		}
 	}
 }
+
+// Degenerate sizes: one position (causal softmax over a single key is 1) and an empty batch.
+func TestAttentionEdgeSizes(t *testing.T) {
+	rng := tensor.NewRNG(28)
+	a, _ := NewSelfAttention("attn", 4, 2, true, true, LinearProj(rng, true))
+	x := randn(rng, 3*1*4, 1)
+	a.Forward(x, 3, 1, nil)
+	for _, w := range a.Weights() {
+		if w != 1 {
+			t.Fatalf("T=1 causal weight %v, want 1", w)
+		}
+	}
+	a.Backward(randn(rng, 3*4, 1))
+	if y := a.Forward(nil, 0, 5, nil); len(y) != 0 {
+		t.Fatalf("empty batch: %d outputs", len(y))
+	}
+	if dx := a.Backward(nil); len(dx) != 0 {
+		t.Fatalf("empty batch: %d input grads", len(dx))
+	}
+	l := NewLinear("fc", 3, 2, true, rng)
+	if y := l.Forward(nil, 0); len(y) != 0 || len(l.Backward(nil)) != 0 {
+		t.Fatal("Linear with n=0")
+	}
+}
