@@ -336,6 +336,14 @@ func TestCrossEntropy(t *testing.T) {
 	}
 	checkFD(t, "CE dlogits", logits, dl, func() float64 { return float64(ce.Forward(logits, targets, n, v)) })
 
+	ip := CrossEntropy{InPlace: true}
+	lg := clone(logits)
+	ip.Forward(lg, targets, n, v)
+	if d := ip.Backward(1); &d[0] != &lg[0] {
+		t.Fatal("InPlace: dlogits must overwrite the logits")
+	}
+	sameBits(t, "in-place dlogits", lg, dl)
+
 	all := []int32{-1, -1, -1, -1, -1, -1}
 	if l := ce.Forward(logits, all, n, v); l != 0 {
 		t.Fatalf("all ignored: loss %v, want 0", l)
