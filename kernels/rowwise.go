@@ -5,14 +5,17 @@ import (
 	"math"
 )
 
-// Row-wise passes used by package nn: softmax, LayerNorm and RMSNorm (forward and backward), GELU
-// (tanh and exact erf, forward and backward). Each works on N independent rows of C values; rows are
-// split across threads, and the parameter-gradient reductions of the norm backward passes (dg, db) are
-// split by column, each column summed over rows 0..N-1 in order, so every output is bit-identical for
-// any thread count.
+// Row-wise passes used by package nn: softmax (and log-sum-exp for a fused cross-entropy), LayerNorm
+// and RMSNorm (forward and backward), GELU (tanh and exact erf, forward and backward), vector sigmoid
+// and tanh. Each works on N independent rows of C values; rows are split across threads, and the
+// parameter-gradient reductions of the norm backward passes (dg, db) are split by blocks of 16
+// columns, each column summed over rows 0..N-1 in order, so every output is bit-identical for any
+// thread count. Elementwise passes split on 16-element blocks for the same reason (the assembly/tail
+// boundary must not move with the thread count).
 //
-// The dispatchers (SoftmaxRows, LayerNormForward, ...) pick a fast path when one exists (see
-// rowwise_amd64.go); the ...Generic functions are the reference and the fallback.
+// The dispatchers (SoftmaxRows, LayerNormForward, ...) run the AVX-512 or AVX2 primitives of
+// rowwise_amd64.go when the CPU has them, else the ...Generic functions, which are the reference and
+// the fallback. The float32 exp/tanh/normal-CDF polynomials are in rowwise_math.go.
 
 // LayerNormEps is LayerNorm's epsilon (PyTorch nn.LayerNorm default).
 const LayerNormEps = 1e-5
