@@ -95,6 +95,24 @@ func SoftmaxRow(out, inp []float32) {
 	softmaxRow(out, inp)
 }
 
+// SoftmaxRowScaled writes out = scale·softmax(inp) for one row and returns the row's log-sum-exp
+// log Σ_j exp(inp[j]) (-Inf for an empty or all -Inf row, whose out is zeros); out may alias inp.
+// A fused cross-entropy gets its loss and its gradient from one exp per logit.
+func SoftmaxRowScaled(out, inp []float32, scale float32) float32 {
+	checkLen("SoftmaxRowScaled", "out", len(out), len(inp))
+	if len(inp) == 0 {
+		return float32(math.Inf(-1))
+	}
+	m := maxRow(inp)
+	if m < expMin {
+		clear(out[:len(inp)])
+		return float32(math.Inf(-1))
+	}
+	sum := expSubSum(out, inp, m)
+	scaleRow(out[:len(inp)], scale/sum)
+	return m + float32(math.Log(float64(sum)))
+}
+
 // LogSumExpRows writes lse[i] = log Σ_j exp(inp[i,j]) for each row of inp (N,C): the normalizer of a
 // fused softmax + cross-entropy, which then needs no (N,C) probability buffer.
 func LogSumExpRows(lse, inp []float32, n, c int) {

@@ -500,3 +500,22 @@ func TestSigmoidTanhInPlace(t *testing.T) {
 }
 
 func clone32(x []float32) []float32 { return append([]float32(nil), x...) }
+
+func TestSoftmaxRowScaled(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		rng := tensor.NewRNG(9)
+		for _, c := range rowSizes {
+			x := randRow(rng, c, 5)
+			out := make([]float32, c)
+			lse := SoftmaxRowScaled(out, x, 0.25)
+			var s float64
+			for _, v := range x {
+				s += math.Exp(float64(v))
+			}
+			near(t, "lse", lse, math.Log(s), maxErrRow)
+			for j, v := range x {
+				near(t, "scaled softmax", out[j], 0.25*math.Exp(float64(v))/s, maxErrRow)
+			}
+		}
+	})
+}

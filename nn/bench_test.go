@@ -104,3 +104,19 @@ func BenchmarkRNN(b *testing.B) {
 		b.ReportMetric(float64(B*T)*float64(b.N)/b.Elapsed().Seconds(), "tok/s")
 	})
 }
+
+func BenchmarkCrossEntropyFused(b *testing.B) {
+	const N, V = 1024, 8192
+	rng := tensor.NewRNG(3)
+	src := randn(rng, N*V, 2)
+	logits := make([]float32, N*V)
+	targets := make([]int32, N)
+	for i := range targets {
+		targets[i] = int32(rng.Intn(V))
+	}
+	losses := make([]float32, N)
+	for b.Loop() {
+		copy(logits, src)
+		CrossEntropyFused(losses, logits, targets, N, V, 1)
+	}
+}

@@ -67,6 +67,46 @@ func CrossEntropyBackward(dlogits, logits, lse []float32, targets []int32, n, v 
 	}
 }
 
+// CrossEntropyFused is the one-pass form for training loops: it writes each row's loss into losses
+// (N; 0 for ignored rows) and OVERWRITES logits (N,V) with scale·d(mean loss)/dlogits (ignored rows
+// zeroed; scale folds in e.g. 1/accumulation steps), computing one exp per logit. It returns the
+// summed loss (float64, rows in order: thread-count independent) and the number of non-ignored rows.
+func CrossEntropyFused(losses, logits []float32, targets []int32, n, v int, scale float32) (sum float64, count int) {
+	checkCE("CrossEntropyFused", len(logits), len(targets), n, v)
+	need("CrossEntropyFused", "losses", len(losses), n)
+	for i, t := range targets[:n] {
+		if t != IgnoreIndex {
+			if t < 0 || int(t) >= v {
+				panic(fmt.Sprintf("nn: CrossEntropyFused: target %d at row %d outside [0,%d) and not %d", t, i, v, IgnoreIndex))
+			}
+			count++
+		}
+	}
+	inv := float32(0)
+	if count > 0 {
+		inv = scale / float32(count)
+	}
+	kernels.ParallelFor(n, max(1, 4096/v), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row, t := logits[i*v:i*v+v], targets[i]
+			if t == IgnoreIndex {
+				losses[i] = 0
+				clear(row)
+				continue
+			}
+			xt := row[t]
+			losses[i] = kernels.SoftmaxRowScaled(row, row, inv) - xt
+			row[t] -= inv
+		}
+	})
+	for i, t := range targets[:n] {
+		if t != IgnoreIndex {
+			sum += float64(losses[i])
+		}
+	}
+	return sum, count
+}
+
 func checkCE(name string, nlogits, ntargets, n, v int) {
 	if n < 0 || v <= 0 {
 		panic(fmt.Sprintf("nn: %s: n=%d v=%d", name, n, v))
