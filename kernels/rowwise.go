@@ -5,14 +5,17 @@ import (
 	"math"
 )
 
-// Row-wise passes used by package nn: softmax, LayerNorm and RMSNorm (forward and backward), GELU
-// (tanh and exact erf, forward and backward). Each works on N independent rows of C values; rows are
-// split across threads, and the parameter-gradient reductions of the norm backward passes (dg, db) are
-// split by column, each column summed over rows 0..N-1 in order, so every output is bit-identical for
-// any thread count.
+// Row-wise passes used by package nn: softmax (and log-sum-exp for a fused cross-entropy), LayerNorm
+// and RMSNorm (forward and backward), GELU (tanh and exact erf, forward and backward), vector sigmoid
+// and tanh. Each works on N independent rows of C values; rows are split across threads, and the
+// parameter-gradient reductions of the norm backward passes (dg, db) are split by blocks of 16
+// columns, each column summed over rows 0..N-1 in order, so every output is bit-identical for any
+// thread count. Elementwise passes split on 16-element blocks for the same reason (the assembly/tail
+// boundary must not move with the thread count).
 //
-// The dispatchers (SoftmaxRows, LayerNormForward, ...) pick a fast path when one exists (see
-// rowwise_amd64.go); the ...Generic functions are the reference and the fallback.
+// The dispatchers (SoftmaxRows, LayerNormForward, ...) run the AVX-512 or AVX2 primitives of
+// rowwise_amd64.go when the CPU has them, else the ...Generic functions, which are the reference and
+// the fallback. The float32 exp/tanh/normal-CDF polynomials are in rowwise_math.go.
 
 // LayerNormEps is LayerNorm's epsilon (PyTorch nn.LayerNorm default).
 const LayerNormEps = 1e-5
@@ -41,7 +44,8 @@ func checkLen(name, what string, got, want int) {
 // Softmax
 
 // SoftmaxRows writes the softmax of each row of inp (N,C) into out (N,C); out may alias inp.
-// It subtracts the row max first, so large logits do not overflow.
+// It subtracts the row max first, so large logits do not overflow. Entries of -Inf (masked) get
+// exactly 0, and a row of only -Inf becomes all zeros (not NaN).
 func SoftmaxRows(out, inp []float32, n, c int) {
 	checkRows("SoftmaxRows", n, c, len(out), len(inp))
 	ParallelFor(n, rowChunk(c), func(lo, hi int) {
@@ -63,24 +67,111 @@ func softmaxRowGeneric(out, inp []float32) {
 	if len(inp) == 0 {
 		return
 	}
-	m := inp[0]
-	for _, v := range inp[1:] {
-		m = max(m, v)
+	m := maxRowGeneric(inp)
+	if m < expMin { // every entry -Inf (fully masked): zeros, not NaN
+		clear(out[:len(inp)])
+		return
 	}
-	var sum float32
-	for j, v := range inp {
-		e := exp32(v - m)
-		out[j] = e
-		sum += e
-	}
-	inv := 1 / sum
-	for j := range out[:len(inp)] {
-		out[j] *= inv
-	}
+	scaleRowGeneric(out[:len(inp)], 1/expSubSumGeneric(out, inp, m))
 }
 
-// exp32 is exp in float64 rounded to float32: exact enough to serve as the reference.
-func exp32(x float32) float32 { return float32(math.Exp(float64(x))) }
+// softmaxRow is softmaxRowGeneric on the fastest primitives.
+func softmaxRow(out, inp []float32) {
+	if len(inp) == 0 {
+		return
+	}
+	m := maxRow(inp)
+	if m < expMin {
+		clear(out[:len(inp)])
+		return
+	}
+	scaleRow(out[:len(inp)], 1/expSubSum(out, inp, m))
+}
+
+// SoftmaxRow is the softmax of one row (for callers that mask or slice rows themselves, such as
+// attention); out may alias inp.
+func SoftmaxRow(out, inp []float32) {
+	checkLen("SoftmaxRow", "out", len(out), len(inp))
+	softmaxRow(out, inp)
+}
+
+// SoftmaxRowScaled writes out = scale·softmax(inp) for one row and returns the row's log-sum-exp
+// log Σ_j exp(inp[j]) (-Inf for an empty or all -Inf row, whose out is zeros); out may alias inp.
+// A fused cross-entropy gets its loss and its gradient from one exp per logit.
+func SoftmaxRowScaled(out, inp []float32, scale float32) float32 {
+	checkLen("SoftmaxRowScaled", "out", len(out), len(inp))
+	if len(inp) == 0 {
+		return float32(math.Inf(-1))
+	}
+	m := maxRow(inp)
+	if m < expMin {
+		clear(out[:len(inp)])
+		return float32(math.Inf(-1))
+	}
+	sum := expSubSum(out, inp, m)
+	scaleRow(out[:len(inp)], scale/sum)
+	return m + float32(math.Log(float64(sum)))
+}
+
+// LogSumExpRows writes lse[i] = log Σ_j exp(inp[i,j]) for each row of inp (N,C): the normalizer of a
+// fused softmax + cross-entropy, which then needs no (N,C) probability buffer.
+func LogSumExpRows(lse, inp []float32, n, c int) {
+	checkRows("LogSumExpRows", n, c, len(inp))
+	checkLen("LogSumExpRows", "lse", len(lse), n)
+	ParallelFor(n, rowChunk(c), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := inp[i*c : i*c+c]
+			m := maxRow(row)
+			lse[i] = m + float32(math.Log(float64(expSubSum(nil, row, m))))
+		}
+	})
+}
+
+// ExpShiftRows writes out[i,j] = scale·exp(inp[i,j] - shift[i]) (softmax times scale when shift is the
+// log-sum-exp); out may alias inp.
+func ExpShiftRows(out, inp, shift []float32, scale float32, n, c int) {
+	checkRows("ExpShiftRows", n, c, len(out), len(inp))
+	checkLen("ExpShiftRows", "shift", len(shift), n)
+	ParallelFor(n, rowChunk(c), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			o := out[i*c : i*c+c]
+			expSubSum(o, inp[i*c:i*c+c], shift[i])
+			scaleRow(o, scale)
+		}
+	})
+}
+
+func maxRowGeneric(x []float32) float32 {
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		m = max(m, v)
+	}
+	return m
+}
+
+// expSubSumGeneric writes dst[j] = exp(src[j] - m) (dst nil: only sums) and returns Σ_j.
+func expSubSumGeneric(dst, src []float32, m float32) float32 {
+	var sum float32
+	if dst == nil {
+		for _, v := range src {
+			sum += Exp32(v - m)
+		}
+		return sum
+	}
+	dst = dst[:len(src)]
+	for j, v := range src {
+		e := Exp32(v - m)
+		dst[j] = e
+		sum += e
+	}
+	return sum
+}
+
+func scaleRowGeneric(x []float32, s float32) {
+	for j := range x {
+		x[j] *= s
+	}
+}
 
 // ---------------------------------------------------------------------------------------------------
 // LayerNorm (https://arxiv.org/abs/1607.06450): out = (x - mean)·rstd·g + b, rstd = 1/sqrt(var + eps),
@@ -123,7 +214,7 @@ func layerNormRowGeneric(out, x, g, b []float32) (float32, float32) {
 		d := v - m
 		ss += d * d
 	}
-	r := float32(1 / math.Sqrt(float64(ss/float32(c)+LayerNormEps)))
+	r := lnRstd(ss, c)
 	g = g[:c]
 	if b == nil {
 		for j, v := range x {
@@ -136,6 +227,10 @@ func layerNormRowGeneric(out, x, g, b []float32) (float32, float32) {
 		}
 	}
 	return m, r
+}
+
+func lnRstd(ss float32, c int) float32 {
+	return float32(1 / math.Sqrt(float64(ss/float32(c)+LayerNormEps)))
 }
 
 // LayerNormBackward OVERWRITES dinp (N,C) with the input gradient and ADDS the parameter gradients
@@ -165,7 +260,7 @@ func LayerNormBackwardGeneric(dinp, dg, db, dout, inp, g, mean, rstd []float32, 
 	for i := 0; i < n; i++ {
 		layerNormBackwardRowGeneric(dinp[i*c:i*c+c], dout[i*c:i*c+c], inp[i*c:i*c+c], g, mean[i], rstd[i])
 	}
-	normParamGradsGeneric(dg, db, dout, inp, mean, rstd, 0, c, n, c)
+	normParamGradsGeneric(dg, db, dout, inp, mean, rstd, n, c)
 }
 
 func layerNormBackwardRowGeneric(dinp, dout, x, g []float32, m, r float32) {
@@ -185,30 +280,46 @@ func layerNormBackwardRowGeneric(dinp, dout, x, g []float32, m, r float32) {
 	}
 }
 
-// normParamGrads adds dg[j] += Σ_i dout[i,j]·xhat[i,j] and db[j] += Σ_i dout[i,j], threads split by
-// column. mean == nil means RMSNorm (xhat = x·rstd).
+// normParamGrads adds dg[j] += Σ_i dout[i,j]·xhat[i,j] and db[j] += Σ_i dout[i,j] (db may be nil),
+// threads split by blocks of 16 columns, each column summed over rows in order. mean == nil means
+// RMSNorm (xhat = x·rstd).
 func normParamGrads(dg, db, dout, inp, mean, rstd []float32, n, c int) {
-	ParallelFor(c, 64, func(lo, hi int) { normParamGradsGeneric(dg, db, dout, inp, mean, rstd, lo, hi, n, c) })
+	ParallelFor((c+15)/16, 4, func(lo, hi int) {
+		lo, hi = lo*16, min(hi*16, c)
+		var dbc []float32
+		if db != nil {
+			dbc = db[lo:hi]
+		}
+		for i := 0; i < n; i++ {
+			var m float32
+			if mean != nil {
+				m = mean[i]
+			}
+			normParamAcc(dg[lo:hi], dbc, dout[i*c+lo:i*c+hi], inp[i*c+lo:i*c+hi], m, rstd[i])
+		}
+	})
 }
 
-func normParamGradsGeneric(dg, db, dout, inp, mean, rstd []float32, lo, hi, n, c int) {
-	dg = dg[lo:hi]
+func normParamGradsGeneric(dg, db, dout, inp, mean, rstd []float32, n, c int) {
 	for i := 0; i < n; i++ {
-		d := dout[i*c+lo : i*c+hi]
-		x := inp[i*c+lo : i*c+hi]
-		r := rstd[i]
 		var m float32
 		if mean != nil {
 			m = mean[i]
 		}
-		for j, v := range x {
-			dg[j] += d[j] * ((v - m) * r)
-		}
-		if db != nil {
-			dbr := db[lo:hi]
-			for j, v := range d {
-				dbr[j] += v
-			}
+		normParamAccGeneric(dg[:c], db, dout[i*c:i*c+c], inp[i*c:i*c+c], m, rstd[i])
+	}
+}
+
+// normParamAccGeneric does dg += d·(x - m)·r and, unless db is nil, db += d.
+func normParamAccGeneric(dg, db, d, x []float32, m, r float32) {
+	dg, d = dg[:len(x)], d[:len(x)]
+	for j, v := range x {
+		dg[j] += d[j] * ((v - m) * r)
+	}
+	if db != nil {
+		db = db[:len(x)]
+		for j, v := range d {
+			db[j] += v
 		}
 	}
 }
@@ -223,7 +334,7 @@ func RMSNormForward(out, rstd, inp, g []float32, n, c int, eps float32) {
 	checkLen("RMSNormForward", "g", len(g), c)
 	ParallelFor(n, rowChunk(c), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			rstd[i] = rmsNormRowGeneric(out[i*c:i*c+c], inp[i*c:i*c+c], g, eps)
+			rstd[i] = rmsNormRow(out[i*c:i*c+c], inp[i*c:i*c+c], g, eps)
 		}
 	})
 }
@@ -234,12 +345,16 @@ func rmsNormRowGeneric(out, x, g []float32, eps float32) float32 {
 	for _, v := range x {
 		ss += v * v
 	}
-	r := float32(1 / math.Sqrt(float64(ss/float32(c)+eps)))
+	r := rmsRstd(ss, c, eps)
 	g = g[:c]
 	for j, v := range x {
 		out[j] = v * r * g[j]
 	}
 	return r
+}
+
+func rmsRstd(ss float32, c int, eps float32) float32 {
+	return float32(1 / math.Sqrt(float64(ss/float32(c)+eps)))
 }
 
 // RMSNormBackward OVERWRITES dinp (N,C) and ADDS into dg (C).
@@ -257,7 +372,7 @@ func RMSNormBackward(dinp, dg, dout, inp, g, rstd []float32, n, c int) {
 	normParamGrads(dg, nil, dout, inp, nil, rstd, n, c)
 }
 
-func rmsNormBackwardRow(dinp, dout, x, g []float32, r float32) {
+func rmsNormBackwardRowGeneric(dinp, dout, x, g []float32, r float32) {
 	c := len(x)
 	g, dout, dinp = g[:c], dout[:c], dinp[:c]
 	var sdx float32
@@ -285,11 +400,13 @@ const (
 // out may alias inp.
 func GELUForward(out, inp []float32, n int, tanh bool) {
 	checkRows("GELUForward", n, 1, len(out), len(inp))
-	ParallelFor(n, 8192, func(lo, hi int) {
+	// blocks of 16 so the assembly/tail split never depends on the thread count
+	ParallelFor((n+15)/16, 512, func(lo, hi int) {
+		lo, hi = lo*16, min(hi*16, n)
 		if tanh {
 			geluTanhForward(out[lo:hi], inp[lo:hi])
 		} else {
-			geluErfForwardGeneric(out[lo:hi], inp[lo:hi])
+			geluErfForward(out[lo:hi], inp[lo:hi])
 		}
 	})
 }
@@ -308,25 +425,27 @@ func geluTanhForwardGeneric(out, inp []float32) {
 	out = out[:len(inp)]
 	for i, x := range inp {
 		u := geluScale * (x + geluCubic*x*x*x)
-		out[i] = 0.5 * x * (1 + float32(math.Tanh(float64(u))))
+		out[i] = 0.5 * x * (1 + Tanh32(u))
 	}
 }
 
 func geluErfForwardGeneric(out, inp []float32) {
 	out = out[:len(inp)]
 	for i, x := range inp {
-		out[i] = float32(0.5 * float64(x) * (1 + math.Erf(float64(x)*invSqrt2)))
+		cdf, _ := normalCDF(x)
+		out[i] = x * cdf
 	}
 }
 
 // GELUBackward OVERWRITES dinp (N) with dout·gelu'(inp). dinp may alias dout.
 func GELUBackward(dinp, inp, dout []float32, n int, tanh bool) {
 	checkRows("GELUBackward", n, 1, len(dinp), len(inp), len(dout))
-	ParallelFor(n, 8192, func(lo, hi int) {
+	ParallelFor((n+15)/16, 512, func(lo, hi int) {
+		lo, hi = lo*16, min(hi*16, n)
 		if tanh {
 			geluTanhBackward(dinp[lo:hi], inp[lo:hi], dout[lo:hi])
 		} else {
-			geluErfBackwardGeneric(dinp[lo:hi], inp[lo:hi], dout[lo:hi])
+			geluErfBackward(dinp[lo:hi], inp[lo:hi], dout[lo:hi])
 		}
 	})
 }
@@ -345,7 +464,7 @@ func geluTanhBackwardGeneric(dinp, inp, dout []float32) {
 	dinp, dout = dinp[:len(inp)], dout[:len(inp)]
 	for i, x := range inp {
 		u := geluScale * (x + geluCubic*x*x*x)
-		th := float32(math.Tanh(float64(u)))
+		th := Tanh32(u)
 		sech2 := 1 - th*th
 		du := geluScale * (1 + 3*geluCubic*x*x)
 		dinp[i] = dout[i] * (0.5*(1+th) + 0.5*x*sech2*du)
@@ -355,9 +474,7 @@ func geluTanhBackwardGeneric(dinp, inp, dout []float32) {
 func geluErfBackwardGeneric(dinp, inp, dout []float32) {
 	dinp, dout = dinp[:len(inp)], dout[:len(inp)]
 	for i, x := range inp {
-		xf := float64(x)
-		cdf := 0.5 * (1 + math.Erf(xf*invSqrt2))
-		pdf := invSqrt2Pi * math.Exp(-0.5*xf*xf)
-		dinp[i] = dout[i] * float32(cdf+xf*pdf)
+		cdf, pdf := normalCDF(x)
+		dinp[i] = dout[i] * (cdf + x*pdf)
 	}
 }

@@ -105,7 +105,7 @@ func (a *Attention) Forward(x []float32, b, t int, padMask []bool) []float32 {
 	}
 	a.cross, a.b, a.tq, a.tk, a.pad = false, b, t, t, padMask
 	a.qkv = a.QKV.Forward(x[:b*t*c], b*t)
-	a.core(a.qkv, 3*c, a.qkv[c:], 3*c, a.qkv[2*c:], 3*c)
+	a.core(a.qkv, 3*c, from(a.qkv, c), 3*c, from(a.qkv, 2*c), 3*c)
 	return a.O.Forward(a.y, b*t)
 }
 
@@ -117,7 +117,7 @@ func (a *Attention) Backward(dout []float32) []float32 {
 	c, n := a.C, a.b*a.tq
 	dy := a.O.Backward(dout)
 	a.dqkv = grow(a.dqkv, n*3*c)
-	a.coreBackward(dy, a.qkv, 3*c, a.qkv[c:], 3*c, a.qkv[2*c:], 3*c, a.dqkv, 3*c, a.dqkv[c:], 3*c, a.dqkv[2*c:], 3*c)
+	a.coreBackward(dy, a.qkv, 3*c, from(a.qkv, c), 3*c, from(a.qkv, 2*c), 3*c, a.dqkv, 3*c, from(a.dqkv, c), 3*c, from(a.dqkv, 2*c), 3*c)
 	return a.QKV.Backward(a.dqkv)
 }
 
@@ -136,7 +136,7 @@ func (a *Attention) ForwardCross(x []float32, b, tq int, mem []float32, tk int, 
 	a.cross, a.b, a.tq, a.tk, a.pad = true, b, tq, tk, memPad
 	a.q = a.Q.Forward(x[:b*tq*c], b*tq)
 	a.kv = a.KV.Forward(mem[:b*tk*c], b*tk)
-	a.core(a.q, c, a.kv, 2*c, a.kv[c:], 2*c)
+	a.core(a.q, c, a.kv, 2*c, from(a.kv, c), 2*c)
 	return a.O.Forward(a.y, b*tq)
 }
 
@@ -150,9 +150,16 @@ func (a *Attention) BackwardCross(dout []float32) (dx, dmem []float32) {
 	dy := a.O.Backward(dout)
 	a.dq = grow(a.dq, a.b*a.tq*c)
 	a.dkv = grow(a.dkv, a.b*a.tk*2*c)
-	a.coreBackward(dy, a.q, c, a.kv, 2*c, a.kv[c:], 2*c, a.dq, c, a.dkv, 2*c, a.dkv[c:], 2*c)
+	a.coreBackward(dy, a.q, c, a.kv, 2*c, from(a.kv, c), 2*c, a.dq, c, a.dkv, 2*c, from(a.dkv, c), 2*c)
 	return a.Q.Backward(a.dq), a.KV.Backward(a.dkv)
 }
+
+// causalBlock is the query-block height of the causal products: block [r0,r1) only needs keys [0,r1),
+// so with T = 128 and blocks of 32 the score and value products do 10/16 of the full work.
+var causalBlock = 32
+
+// blocked reports whether the causal lower-triangle products apply (self-attention shapes).
+func (a *Attention) blocked() bool { return a.Causal && a.tq == a.tk }
 
 // core computes a.att and a.y from q (B*Tq rows, stride ldq), k, v (B*Tk rows, strides ldk, ldv);
 // head h's columns start at h*HS in each.
@@ -162,10 +169,21 @@ func (a *Attention) core(q []float32, ldq int, k []float32, ldk int, v []float32
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	a.att = grow(a.att, b*nh*tq*tk)
 	a.y = grow(a.y, b*tq*c)
+	blk := tq
+	if a.blocked() {
+		blk = causalBlock
+	}
 	for bi := 0; bi < b; bi++ {
 		for h := 0; h < nh; h++ {
-			att := a.att[(bi*nh+h)*tq*tk:]
-			kernels.Sgemm(false, true, tq, tk, hs, scale, q[bi*tq*ldq+h*hs:], ldq, k[bi*tk*ldk+h*hs:], ldk, 0, att, tk)
+			att := from(a.att, (bi*nh+h)*tq*tk)
+			kb := from(k, bi*tk*ldk+h*hs)
+			for r0 := 0; r0 < tq; r0 += blk {
+				r1, kn := min(r0+blk, tq), tk
+				if a.blocked() {
+					kn = r1 // keys beyond r1 are masked for every query of the block
+				}
+				kernels.Sgemm(false, true, r1-r0, kn, hs, scale, from(q, (bi*tq+r0)*ldq+h*hs), ldq, kb, ldk, 0, from(att, r0*tk), tk)
+			}
 		}
 	}
 	kernels.ParallelFor(b*nh*tq, max(1, 2048/max(tk, 1)), func(lo, hi int) {
@@ -175,66 +193,83 @@ func (a *Attention) core(q []float32, ldq int, k []float32, ldk int, v []float32
 	})
 	for bi := 0; bi < b; bi++ {
 		for h := 0; h < nh; h++ {
-			att := a.att[(bi*nh+h)*tq*tk:]
-			kernels.Sgemm(false, false, tq, hs, tk, 1, att, tk, v[bi*tk*ldv+h*hs:], ldv, 0, a.y[bi*tq*c+h*hs:], c)
+			att := from(a.att, (bi*nh+h)*tq*tk)
+			vb := from(v, bi*tk*ldv+h*hs)
+			for r0 := 0; r0 < tq; r0 += blk {
+				r1, kn := min(r0+blk, tq), tk
+				if a.blocked() {
+					kn = r1
+				}
+				kernels.Sgemm(false, false, r1-r0, hs, kn, 1, from(att, r0*tk), tk, vb, ldv, 0, from(a.y, (bi*tq+r0)*c+h*hs), c)
+			}
 		}
 	}
-}
-
-// allowed reports whether query i of batch row bi may attend to key j.
-func (a *Attention) allowed(bi, i, j int) bool {
-	return !(a.Causal && j > i) && (a.pad == nil || !a.pad[bi*a.tk+j])
 }
 
 // maskedSoftmax turns one row of scores into probabilities over the allowed keys (0 elsewhere; all
-// zeros when no key is allowed).
+// zeros when no key is allowed): disallowed scores become -Inf, which the softmax kernel maps to exactly
+// 0. Causal rows only run the softmax over keys 0..i.
 func (a *Attention) maskedSoftmax(row []float32, bi, i int) {
-	m := float32(math.Inf(-1))
-	for j, s := range row {
-		if a.allowed(bi, i, j) {
-			m = max(m, s)
+	if a.Causal && i+1 < len(row) {
+		clear(row[i+1:])
+		row = row[:i+1]
+	}
+	if a.pad != nil {
+		pad := a.pad[bi*a.tk : bi*a.tk+len(row)]
+		for j, p := range pad {
+			if p {
+				row[j] = negInf
+			}
 		}
 	}
-	if math.IsInf(float64(m), -1) {
-		clear(row)
-		return
-	}
-	var sum float32
-	for j, s := range row {
-		e := float32(0)
-		if a.allowed(bi, i, j) {
-			e = float32(math.Exp(float64(s - m)))
-		}
-		row[j] = e
-		sum += e
-	}
-	inv := 1 / sum
-	for j := range row {
-		row[j] *= inv
-	}
+	kernels.SoftmaxRow(row, row)
 }
 
+var negInf = float32(math.Inf(-1))
+
 // coreBackward: from dy (B*Tq, C) compute dq, dk, dv (overwritten, same strides as q, k, v).
+// With causal blocking, key block [k0,k1) only receives from queries [k0,T) (att[i,j] = 0 for j > i).
 func (a *Attention) coreBackward(dy, q []float32, ldq int, k []float32, ldk int, v []float32, ldv int,
 	dq []float32, lddq int, dk []float32, lddk int, dv []float32, lddv int) {
 	b, tq, tk, nh, c := a.b, a.tq, a.tk, a.NH, a.C
 	hs := c / nh
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	a.datt = grow(a.datt, b*nh*tq*tk)
+	blocked := a.blocked()
+	blk := tq
+	if blocked {
+		blk = causalBlock
+	}
 	for bi := 0; bi < b; bi++ {
 		for h := 0; h < nh; h++ {
 			off := (bi*nh + h) * tq * tk
-			dyh := dy[bi*tq*c+h*hs:]
-			// datt = dy_h · v_hᵀ (Tq,Tk); dv_h = attᵀ · dy_h (Tk,HS)
-			kernels.Sgemm(false, true, tq, tk, hs, 1, dyh, c, v[bi*tk*ldv+h*hs:], ldv, 0, a.datt[off:], tk)
-			kernels.Sgemm(true, false, tk, hs, tq, 1, a.att[off:], tk, dyh, c, 0, dv[bi*tk*lddv+h*hs:], lddv)
+			dyh, vb := from(dy, bi*tq*c+h*hs), from(v, bi*tk*ldv+h*hs)
+			if !blocked {
+				// datt = dy_h · v_hᵀ (Tq,Tk); dv_h = attᵀ · dy_h (Tk,HS)
+				kernels.Sgemm(false, true, tq, tk, hs, 1, dyh, c, vb, ldv, 0, from(a.datt, off), tk)
+				kernels.Sgemm(true, false, tk, hs, tq, 1, from(a.att, off), tk, dyh, c, 0, from(dv, bi*tk*lddv+h*hs), lddv)
+				continue
+			}
+			for r0 := 0; r0 < tq; r0 += blk {
+				r1 := min(r0+blk, tq)
+				kernels.Sgemm(false, true, r1-r0, r1, hs, 1, from(dyh, r0*c), c, vb, ldv, 0, from(a.datt, off+r0*tk), tk)
+				// dv[r0:r1] = att[r0:T, r0:r1]ᵀ · dy[r0:T]
+				kernels.Sgemm(true, false, r1-r0, hs, tq-r0, 1, from(a.att, off+r0*tk+r0), tk, from(dyh, r0*c), c, 0, from(dv, (bi*tk+r0)*lddv+h*hs), lddv)
+			}
 		}
 	}
 	// softmax backward, scale folded in: dpre = att·(datt - Σ_j att·datt)·scale; masked entries have
-	// att = 0 and so get 0.
+	// att = 0 and get 0 (causal rows: only keys 0..i are computed, the rest set to 0).
 	kernels.ParallelFor(b*nh*tq, max(1, 2048/max(tk, 1)), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			p, d := a.att[r*tk:r*tk+tk], a.datt[r*tk:r*tk+tk]
+			if a.Causal {
+				i := r % tq
+				if i+1 < tk {
+					clear(d[i+1:])
+					p, d = p[:i+1], d[:i+1]
+				}
+			}
 			var s float32
 			for j, pv := range p {
 				s += pv * d[j]
@@ -247,9 +282,27 @@ func (a *Attention) coreBackward(dy, q []float32, ldq int, k []float32, ldk int,
 	for bi := 0; bi < b; bi++ {
 		for h := 0; h < nh; h++ {
 			off := (bi*nh + h) * tq * tk
-			// dq_h = dpre · k_h (Tq,HS); dk_h = dpreᵀ · q_h (Tk,HS)
-			kernels.Sgemm(false, false, tq, hs, tk, 1, a.datt[off:], tk, k[bi*tk*ldk+h*hs:], ldk, 0, dq[bi*tq*lddq+h*hs:], lddq)
-			kernels.Sgemm(true, false, tk, hs, tq, 1, a.datt[off:], tk, q[bi*tq*ldq+h*hs:], ldq, 0, dk[bi*tk*lddk+h*hs:], lddk)
+			kb, qb := from(k, bi*tk*ldk+h*hs), from(q, bi*tq*ldq+h*hs)
+			if !blocked {
+				// dq_h = dpre · k_h (Tq,HS); dk_h = dpreᵀ · q_h (Tk,HS)
+				kernels.Sgemm(false, false, tq, hs, tk, 1, from(a.datt, off), tk, kb, ldk, 0, from(dq, bi*tq*lddq+h*hs), lddq)
+				kernels.Sgemm(true, false, tk, hs, tq, 1, from(a.datt, off), tk, qb, ldq, 0, from(dk, bi*tk*lddk+h*hs), lddk)
+				continue
+			}
+			for r0 := 0; r0 < tq; r0 += blk {
+				r1 := min(r0+blk, tq)
+				kernels.Sgemm(false, false, r1-r0, hs, r1, 1, from(a.datt, off+r0*tk), tk, kb, ldk, 0, from(dq, (bi*tq+r0)*lddq+h*hs), lddq)
+				kernels.Sgemm(true, false, r1-r0, hs, tq-r0, 1, from(a.datt, off+r0*tk+r0), tk, from(qb, r0*ldq), ldq, 0, from(dk, (bi*tk+r0)*lddk+h*hs), lddk)
+			}
 		}
 	}
+}
+
+// from is s[off:], or nil when off is past the end (empty batches and sequences, whose products are
+// all empty and never read it).
+func from(s []float32, off int) []float32 {
+	if off >= len(s) {
+		return nil
+	}
+	return s[off:]
 }

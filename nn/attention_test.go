@@ -251,3 +251,56 @@ func TestAttentionThreadsAndAllocs(t *testing.T) {
 		t.Fatalf("attention allocates %.0f bytes at B=1 and %.0f at B=2: buffers not reused", small, big)
 	}
 }
+
+// The causal lower-triangle blocking: small blocks (1, 2, 3 rows) over T = 4 and 5 exercise full,
+// partial and single-row blocks against the reference and finite differences.
+func TestCausalBlocking(t *testing.T) {
+	old := causalBlock
+	defer func() { causalBlock = old }()
+	for _, blk := range []int{1, 2, 3} {
+		causalBlock = blk
+		t.Run("reference", TestSelfAttentionMatchesReference)
+		t.Run("gradients", TestSelfAttentionGradients)
+	}
+	// a longer sequence, blocked (32) vs one block, bit-for-bit on the forward weights' support
+	const b, tt, c, nh = 1, 70, 8, 2
+	run := func(blk int) ([]float32, []float32) {
+		causalBlock = blk
+		rng := tensor.NewRNG(27)
+		a, _ := NewSelfAttention("attn", c, nh, true, false, LinearProj(rng, false))
+		x := randn(rng, b*tt*c, 1)
+		y := clone(a.Forward(x, b, tt, nil))
+		return y, clone(a.Backward(y))
+	}
+	y1, d1 := run(32)
+	y2, d2 := run(tt)
+	for i := range y1 {
+		if math.Abs(float64(y1[i]-y2[i])) > 1e-5 || math.Abs(float64(d1[i]-d2[i])) > 1e-5 {
+			t.Fatalf("blocked vs unblocked at %d: y %v / %v, dx %v / %v", i, y1[i], y2[i], d1[i], d2[i])
+		}
+	}
+}
+
+// Degenerate sizes: one position (causal softmax over a single key is 1) and an empty batch.
+func TestAttentionEdgeSizes(t *testing.T) {
+	rng := tensor.NewRNG(28)
+	a, _ := NewSelfAttention("attn", 4, 2, true, true, LinearProj(rng, true))
+	x := randn(rng, 3*1*4, 1)
+	a.Forward(x, 3, 1, nil)
+	for _, w := range a.Weights() {
+		if w != 1 {
+			t.Fatalf("T=1 causal weight %v, want 1", w)
+		}
+	}
+	a.Backward(randn(rng, 3*4, 1))
+	if y := a.Forward(nil, 0, 5, nil); len(y) != 0 {
+		t.Fatalf("empty batch: %d outputs", len(y))
+	}
+	if dx := a.Backward(nil); len(dx) != 0 {
+		t.Fatalf("empty batch: %d input grads", len(dx))
+	}
+	l := NewLinear("fc", 3, 2, true, rng)
+	if y := l.Forward(nil, 0); len(y) != 0 || len(l.Backward(nil)) != 0 {
+		t.Fatal("Linear with n=0")
+	}
+}

@@ -336,6 +336,27 @@ func TestCrossEntropy(t *testing.T) {
 	}
 	checkFD(t, "CE dlogits", logits, dl, func() float64 { return float64(ce.Forward(logits, targets, n, v)) })
 
+	ip := CrossEntropy{InPlace: true}
+	lg := clone(logits)
+	ip.Forward(lg, targets, n, v)
+	if d := ip.Backward(1); &d[0] != &lg[0] {
+		t.Fatal("InPlace: dlogits must overwrite the logits")
+	}
+	sameBits(t, "in-place dlogits", lg, dl)
+
+	// the fused one-pass form agrees with Forward/Backward (scale 0.5 folds into the gradient)
+	fl := clone(logits)
+	losses := make([]float32, n)
+	sum, cnt := CrossEntropyFused(losses, fl, targets, n, v, 0.5)
+	if cnt != 4 || math.Abs(sum/float64(cnt)-want) > 1e-5*(1+want) {
+		t.Fatalf("fused: sum %v count %d, want mean %v over 4", sum, cnt, want)
+	}
+	for i := range fl {
+		if math.Abs(float64(fl[i]-0.5*dl[i])) > 1e-7 {
+			t.Fatalf("fused dlogits[%d] = %v, want %v", i, fl[i], 0.5*dl[i])
+		}
+	}
+
 	all := []int32{-1, -1, -1, -1, -1, -1}
 	if l := ce.Forward(logits, all, n, v); l != 0 {
 		t.Fatalf("all ignored: loss %v, want 0", l)

@@ -11,7 +11,9 @@
 //   - Backward takes dout and returns dinp owned by the layer, OVERWRITTEN (not accumulated: the caller
 //     adds for residuals, see AddInPlace), and ADDS (+=) into parameter gradients.
 //   - Buffers are allocated on first use for the largest size seen and reused, so a training step
-//     allocates nothing in steady state (tests check with testing.AllocsPerRun).
+//     allocates no activation memory in steady state. What remains is the worker pool's per-call
+//     closure (~100 bytes per parallel kernel call, from kernels.ParallelFor); tests check that the
+//     bytes allocated per step do not grow with the batch.
 //
 // Constructors validate configuration-dependent shapes and return errors (NewSelfAttention with heads
 // not dividing C); plain misuse (negative sizes, wrong buffer lengths) panics with a message naming the

@@ -16,7 +16,8 @@ import (
 //	GRU, gates r,z,n:     r = σ(x·W_irᵀ + b_ir + h·W_hrᵀ + b_hr),  z likewise
 //	                      n = tanh(x·W_inᵀ + b_in + r·(h·W_hnᵀ + b_hn)),  h' = (1-z)·n + z·h
 //
-// Input projections for all T steps are one GEMM per layer; only h·W_hhᵀ runs step by step.
+// Input projections for all T steps are one GEMM per layer; only h·W_hhᵀ runs step by step. Gate
+// nonlinearities run as vector passes (kernels.SigmoidInPlace/TanhInPlace, ~1e-7 absolute error).
 //
 // Truncated BPTT: Forward takes the initial state (h0, c0; nil = zeros) and returns the final state,
 // which the caller carries into the next window. Backward treats the initial state as a constant, so
@@ -34,6 +35,7 @@ type rnnLayer struct {
 	gates []float32 // (B, T, G·H) activated gates (LSTM: i f g o; GRU: r z n)
 	hg    []float32 // (B, T, 3H) GRU only: h·W_hhᵀ + b_hh (needed for the n gate's backward)
 	c     []float32 // (B, T, H) LSTM cell states
+	tc    []float32 // (B, T, H) LSTM tanh(c)
 	hprev []float32 // (B, T, H) h_{t-1} for every step (h0 at t = 0)
 	cprev []float32 // (B, H) LSTM c0
 	out   []float32 // (B, T, H)
@@ -68,9 +70,6 @@ func (l *rnnLayer) inputGrads(dg, dhg []float32, n, gh, h int) []float32 {
 	kernels.Sgemm(false, false, n, l.in, gh, 1, dg, gh, l.Wih.W, l.in, 0, l.dx, l.in)
 	return l.dx
 }
-
-func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
-func tanh32(x float32) float32  { return float32(math.Tanh(float64(x))) }
 
 func checkRNN(kind, name string, in, h, layers int) {
 	if in <= 0 || h <= 0 || layers <= 0 {
@@ -140,6 +139,7 @@ func (m *LSTM) Forward(x []float32, b, t int, h0, c0 []float32) (out, hN, cN []f
 		n, gh := b*t, 4*H
 		l.inp = inp
 		l.gates, l.c, l.hprev, l.out = grow(l.gates, n*gh), grow(l.c, n*H), grow(l.hprev, n*H), grow(l.out, n*H)
+		l.tc = grow(l.tc, n*H)
 		l.cprev = grow(l.cprev, b*H)
 		for bi := 0; bi < b; bi++ { // step 0's previous state
 			hp, cp := l.hprev[bi*t*H:bi*t*H+H], l.cprev[bi*H:bi*H+H]
@@ -173,12 +173,17 @@ func (m *LSTM) Forward(x []float32, b, t int, h0, c0 []float32) (out, hN, cN []f
 				} else {
 					cp = l.c[(r-1)*H : (r-1)*H+H]
 				}
-				c, h := l.c[r*H:r*H+H], l.out[r*H:r*H+H]
+				c, tc, h := l.c[r*H:r*H+H], l.tc[r*H:r*H+H], l.out[r*H:r*H+H]
+				kernels.SigmoidInPlace(g[:2*H]) // i, f
+				kernels.TanhInPlace(g[2*H : 3*H])
+				kernels.SigmoidInPlace(g[3*H:]) // o
 				for j := 0; j < H; j++ {
-					ig, fg, gg, og := sigmoid(g[j]), sigmoid(g[H+j]), tanh32(g[2*H+j]), sigmoid(g[3*H+j])
-					g[j], g[H+j], g[2*H+j], g[3*H+j] = ig, fg, gg, og
-					c[j] = fg*cp[j] + ig*gg
-					h[j] = og * tanh32(c[j])
+					c[j] = g[H+j]*cp[j] + g[j]*g[2*H+j]
+				}
+				copy(tc, c)
+				kernels.TanhInPlace(tc)
+				for j := 0; j < H; j++ {
+					h[j] = g[3*H+j] * tc[j]
 				}
 				if s+1 < t {
 					copy(l.hprev[(r+1)*H:(r+1)*H+H], h)
@@ -218,11 +223,11 @@ func (m *LSTM) Backward(dout []float32) []float32 {
 				} else {
 					cp = l.c[(r-1)*H : (r-1)*H+H]
 				}
-				c, dh, dc := l.c[r*H:r*H+H], m.dh[bi*H:bi*H+H], m.dc[bi*H:bi*H+H]
+				tcr, dh, dc := l.tc[r*H:r*H+H], m.dh[bi*H:bi*H+H], m.dc[bi*H:bi*H+H]
 				for j := 0; j < H; j++ {
 					ig, fg, gg, og := g[j], g[H+j], g[2*H+j], g[3*H+j]
 					dht := d[r*H+j] + dh[j]
-					tc := tanh32(c[j])
+					tc := tcr[j]
 					dct := dc[j] + dht*og*(1-tc*tc)
 					dg[j] = dct * gg * ig * (1 - ig)
 					dg[H+j] = dct * cp[j] * fg * (1 - fg)
@@ -313,12 +318,17 @@ func (m *GRU) Forward(x []float32, b, t int, h0 []float32) (out, hN []float32) {
 				for j := 0; j < gh; j++ {
 					hg[j] += l.Bhh.W[j]
 				}
+				for j := 0; j < 2*H; j++ {
+					g[j] += hg[j]
+				}
+				kernels.SigmoidInPlace(g[:2*H]) // r, z
 				for j := 0; j < H; j++ {
-					rg := sigmoid(g[j] + hg[j])
-					zg := sigmoid(g[H+j] + hg[H+j])
-					ng := tanh32(g[2*H+j] + rg*hg[2*H+j])
-					g[j], g[H+j], g[2*H+j] = rg, zg, ng
-					h[j] = (1-zg)*ng + zg*hp[j]
+					g[2*H+j] += g[j] * hg[2*H+j]
+				}
+				kernels.TanhInPlace(g[2*H:]) // n
+				for j := 0; j < H; j++ {
+					zg := g[H+j]
+					h[j] = (1-zg)*g[2*H+j] + zg*hp[j]
 				}
 				if s+1 < t {
 					copy(l.hprev[(r+1)*H:(r+1)*H+H], h)
