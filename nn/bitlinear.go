@@ -29,7 +29,6 @@ type BitLinear struct {
 	tm      *kernels.TernaryMatrix // W_t in the GEMM's layout
 	xq      []int8                 // (N, In) quantized input
 	xscale  []float32              // (N) g per row
-	acc     []int32                // (N, Out) integer sums
 	y       []float32              // (N, Out)
 	wdq     []float32              // (Out, In) s·W_t, built in Backward
 	xdq     []float32              // (N, In) x_q/g, built in Backward
@@ -81,27 +80,11 @@ func (l *BitLinear) Forward(inp []float32, n int) []float32 {
 	l.xscale = grow(l.xscale, n)
 	kernels.QuantizeRowsInt8(l.xq, l.xscale, inp, n, l.in)
 	l.y = grow(l.y, n*l.out)
-	l.acc = grow(l.acc, n*l.out)
-	bitLinearForward(l.y, l.acc, l.xq, l.xscale, l.tm, l.scale, n)
+	kernels.BitLinearForward(l.y, l.xq, l.xscale, l.tm, l.scale, n)
 	if l.B != nil {
 		addBias(l.y, l.B.W, n, l.out)
 	}
 	return l.y
-}
-
-// bitLinearForward computes out (M,N) = float32(x · wᵀ) · wscale / xscale[i]. It stands in for the
-// fused kernels.BitLinearForward(out, x, xscale, w, wscale, m) (which needs no acc buffer); swap it
-// in here when it lands.
-func bitLinearForward(out []float32, acc []int32, x []int8, xscale []float32, w *kernels.TernaryMatrix, wscale float32, m int) {
-	kernels.TernaryGemm(acc, x, w, m)
-	n := w.N
-	for i := 0; i < m; i++ {
-		g := xscale[i]
-		row, ai := out[i*n:i*n+n], acc[i*n:i*n+n]
-		for j, a := range ai {
-			row[j] = float32(a) * wscale / g
-		}
-	}
 }
 
 // Backward returns dinp = dout · (s·W_t) and adds dW += doutᵀ · (x_q/g), db += Σ dout.

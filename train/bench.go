@@ -39,7 +39,7 @@ func BenchSteps(mc model.Config, b, t, warmup, steps int, seed uint64) (*BenchRe
 		ids[i] = int32(rng.Intn(mc.Vocab))
 		targets[i] = int32(rng.Intn(mc.Vocab))
 	}
-	rowLoss := make([]float64, b*t)
+	rowLoss := make([]float32, b*t)
 	res := &BenchResult{}
 	_, res.Params = model.CountParams(lm.Params())
 	var times, fwd []float64

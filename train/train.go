@@ -34,7 +34,7 @@ type Run struct {
 	params       []*nn.Param // unique, optimizer order
 
 	ids, targets []int32
-	rowLoss      []float64
+	rowLoss      []float32
 	log          *Logger
 
 	stopAt int // tests: return errStopped after this step, without saving (a simulated crash)
@@ -113,7 +113,7 @@ func NewRun(cfg Config, mc model.Config, resume bool, stdout io.Writer) (*Run, e
 		}
 	}
 	n := cfg.Batch * cfg.Seq
-	r.ids, r.targets, r.rowLoss = make([]int32, n), make([]int32, n), make([]float64, n)
+	r.ids, r.targets, r.rowLoss = make([]int32, n), make([]int32, n), make([]float32, n)
 	r.log, err = NewLogger(cfg.Out, stdout, st != nil)
 	if err != nil {
 		return nil, err
