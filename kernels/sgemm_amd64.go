@@ -10,10 +10,10 @@ package kernels
 //     both from L1/L2 while C is touched once per 256 k steps.
 //   - MC 14*16 = 224: an A block is 224 KiB, L2 resident while every B panel passes by it.
 //   - NC 2048: a B block is 2 MiB (L3), packed once per K block and shared by both threads.
-var kernelAVX512 = gemmKernel{name: "avx512", mr: 14, nr: 32, kc: 256, mc: 14 * 16, nc: 2048, run: runKernel14x32}
+var kernelAVX512 = gemmKernel{name: "avx512", mr: 14, nr: 32, kc: 256, mb: 8, nb: 8, mc: 14 * 8 * 32, nc: 2048, run: runKernel14x32}
 
 // AVX2: 6 x 16 tile (all 16 ymm registers); A block 6*40*256*4 = 240 KiB.
-var kernelAVX2 = gemmKernel{name: "avx2", mr: 6, nr: 16, kc: 256, mc: 6 * 40, nc: 2048, run: runKernel6x16}
+var kernelAVX2 = gemmKernel{name: "avx2", mr: 6, nr: 16, kc: 256, mb: 16, nb: 16, mc: 6 * 16 * 32, nc: 2048, run: runKernel6x16}
 
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	switch {

@@ -17,6 +17,7 @@ package kernels
 
 import (
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -25,8 +26,9 @@ type gemmKernel struct {
 	name   string
 	mr, nr int // register tile: MR rows x NR columns of C
 	kc     int // K block: an A panel is KC*MR floats, a B panel KC*NR floats
-	mc     int // M block (multiple of mr): A block MC x KC should sit in L2
-	nc     int // N block (multiple of nr): B block KC x NC should sit in L2/L3
+	mb, nb int // work unit: MB tile rows x NB B panels (a few hundred microseconds of work)
+	mc     int // M super-block (rows of A packed at once, multiple of mr*mb): bounds the A buffer
+	nc     int // N block (multiple of nr): the B block KC x NC is packed once per K block
 	// run computes the tile C[0:rows, 0:cols] (row stride ldc) from packed panels a (k*mr) and b
 	// (k*nr): C = alpha*acc if !load, else C = beta*C + alpha*acc (one rounding for the last step).
 	run func(k int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int, load bool)
@@ -46,42 +48,40 @@ type gemmState struct {
 	a, b, c        []float32
 	lda, ldb, ldc  int
 
-	// current (jc, pc) block
-	jc, nc, pc, kc int
-	load           bool
-	betaEff        float32
-	mTiles, nPan   int
-	bpack          *[]float32
+	// current block: columns jc..jc+nc, K range pc..pc+kc, rows ic..ic+mcur
+	jc, nc, pc, kc, ic, mcur int
+	load                     bool
+	betaEff                  float32
+	nPan, mTiles             int  // B panels and A tile rows in the block
+	packB                    bool // this phase packs B too (first M super-block of a K block)
+	nUnitsN, units           int  // compute grid: units = ceil(mTiles/mb) * nUnitsN
+	next                     atomic.Int64
+	apack, bpack             []float32 // kept with the state: reused by later calls
 
-	packBFn, computeMFn, computeNFn func(lo, hi int)
+	packFn, computeFn func(lo, hi int)
 }
 
 var gemmStates = sync.Pool{New: func() any {
 	s := new(gemmState)
-	s.packBFn = s.packBRange
-	s.computeMFn = s.computeM
-	s.computeNFn = s.computeN
+	s.packFn = s.packPhase
+	s.computeFn = s.computePhase
 	return s
 }}
 
-// packBufs holds *[]float32 packing buffers (pointers, so Put does not allocate).
-var packBufs sync.Pool
-
-func getPackBuf(n int) *[]float32 {
-	if p, ok := packBufs.Get().(*[]float32); ok {
-		if cap(*p) >= n {
-			*p = (*p)[:n]
-			return p
-		}
-		// Too small for this kernel's blocks: drop it, the pool refills with the bigger size.
+// grow returns buf resized to n floats, reallocating only when it is too small.
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
 	}
-	s := make([]float32, n, n+16)
-	return &s
+	return buf[:n]
 }
 
-func putPackBuf(p *[]float32) { packBufs.Put(p) }
-
 // sgemmBlocked runs the packed GEMM with micro-kernel kern. Arguments are checked by Sgemm.
+//
+// Threads share both packed blocks. Packing and computing are two fork-joins per block, and
+// within each one threads take work units from an atomic counter: a core slowed by another
+// process then does less of the work instead of holding everyone up. Which thread computes a tile
+// never changes how it is computed, so results stay bit-identical for any thread count.
 func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if k == 0 || alpha == 0 {
 		scaleC(m, n, beta, c, ldc)
@@ -94,13 +94,19 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	s.alpha, s.beta = alpha, beta
 	s.a, s.b, s.c = a, b, c
 	s.lda, s.ldb, s.ldc = lda, ldb, ldc
-	parallel := Threads() > 1 && float64(m)*float64(n)*float64(k) >= gemmParallelFlops
-	s.mTiles = (m + kern.mr - 1) / kern.mr
-	s.bpack = getPackBuf(kern.kc * kern.nc)
+	threads := Threads()
+	if float64(m)*float64(n)*float64(k) < gemmParallelFlops {
+		threads = 1
+	}
+	mcMax := min(kern.mc, (m+kern.mr-1)/kern.mr*kern.mr)
+	ncMax := min(kern.nc, (n+kern.nr-1)/kern.nr*kern.nr)
+	s.apack = grow(s.apack, mcMax*kern.kc)
+	s.bpack = grow(s.bpack, ncMax*kern.kc)
 
 	for s.jc = 0; s.jc < n; s.jc += kern.nc {
 		s.nc = min(kern.nc, n-s.jc)
 		s.nPan = (s.nc + kern.nr - 1) / kern.nr
+		s.nUnitsN = (s.nPan + kern.nb - 1) / kern.nb
 		for s.pc = 0; s.pc < k; s.pc += kern.kc {
 			s.kc = min(kern.kc, k-s.pc)
 			s.load = s.pc > 0 || beta != 0
@@ -108,25 +114,29 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 			if s.pc > 0 {
 				s.betaEff = 1
 			}
-			if !parallel {
-				s.packBRange(0, s.nPan)
-				s.computeM(0, s.mTiles)
-				continue
-			}
-			ParallelFor(s.nPan, 1, s.packBFn)
-			// Split the rows of tiles unless there are too few of them to share out.
-			if s.mTiles >= 2*Threads() || s.mTiles >= s.nPan {
-				ParallelFor(s.mTiles, 1, s.computeMFn)
-			} else {
-				ParallelFor(s.nPan, 1, s.computeNFn)
+			for s.ic = 0; s.ic < m; s.ic += kern.mc {
+				s.mcur = min(kern.mc, m-s.ic)
+				s.mTiles = (s.mcur + kern.mr - 1) / kern.mr
+				s.packB = s.ic == 0
+				s.units = (s.mTiles + kern.mb - 1) / kern.mb * s.nUnitsN
+				s.run(s.packFn, threads)
+				s.run(s.computeFn, threads)
 			}
 		}
 	}
-	putPackBuf(s.bpack)
-	s.bpack = nil
 	s.a, s.b, s.c = nil, nil, nil // do not keep the caller's memory alive from the pool
 	s.kern = nil
 	gemmStates.Put(s)
+}
+
+// run calls fn once per thread (fn takes its work from s.next).
+func (s *gemmState) run(fn func(lo, hi int), threads int) {
+	s.next.Store(0)
+	if threads <= 1 {
+		fn(0, 1)
+		return
+	}
+	ParallelFor(threads, 1, fn)
 }
 
 // scaleC sets C = beta*C (beta == 0 clears, NaN included).
@@ -145,65 +155,56 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// packBRange packs B panels [lo, hi) of the current block.
-func (s *gemmState) packBRange(lo, hi int) {
-	nr, kc := s.kern.nr, s.kc
-	bp := *s.bpack
-	for p := lo; p < hi; p++ {
-		j0 := s.jc + p*nr
-		cols := min(nr, s.jc+s.nc-j0)
-		packB(bp[p*kc*nr:(p+1)*kc*nr], s.transB, s.b, s.ldb, s.pc, kc, j0, cols, nr)
+// packPhase packs the A tile rows of the current super-block and, if due, the B panels; items
+// are taken 4 panels at a time from s.next (A tile rows first, then B panels).
+func (s *gemmState) packPhase(_, _ int) {
+	mr, nr, kc := s.kern.mr, s.kern.nr, s.kc
+	nB := 0
+	if s.packB {
+		nB = s.nPan
+	}
+	total := s.mTiles + nB
+	ap, bp := s.apack, s.bpack
+	for {
+		lo := int(s.next.Add(4)) - 4
+		if lo >= total {
+			return
+		}
+		for it := lo; it < min(lo+4, total); it++ {
+			if it < s.mTiles {
+				i0 := s.ic + it*mr
+				packA(ap[it*kc*mr:(it+1)*kc*mr], s.transA, s.a, s.lda, i0, min(mr, s.m-i0), s.pc, kc, mr)
+				continue
+			}
+			p := it - s.mTiles
+			j0 := s.jc + p*nr
+			packB(bp[p*kc*nr:(p+1)*kc*nr], s.transB, s.b, s.ldb, s.pc, kc, j0, min(nr, s.jc+s.nc-j0), nr)
+		}
 	}
 }
 
-// computeM runs tile rows [lo, hi) against every B panel of the block.
-func (s *gemmState) computeM(lo, hi int) {
-	buf := getPackBuf(s.kern.mc * s.kern.kc)
-	mcT := s.kern.mc / s.kern.mr
-	for t0 := lo; t0 < hi; t0 += mcT {
-		t1 := min(t0+mcT, hi)
-		s.packARange(*buf, t0, t1)
-		s.macro(*buf, t0, t1, 0, s.nPan)
-	}
-	putPackBuf(buf)
-}
-
-// computeN runs every tile row against B panels [lo, hi) (for short, wide products).
-func (s *gemmState) computeN(lo, hi int) {
-	buf := getPackBuf(s.kern.mc * s.kern.kc)
-	mcT := s.kern.mc / s.kern.mr
-	for t0 := 0; t0 < s.mTiles; t0 += mcT {
-		t1 := min(t0+mcT, s.mTiles)
-		s.packARange(*buf, t0, t1)
-		s.macro(*buf, t0, t1, lo, hi)
-	}
-	putPackBuf(buf)
-}
-
-// packARange packs tile rows [t0, t1) of the current K block into buf.
-func (s *gemmState) packARange(buf []float32, t0, t1 int) {
-	mr, kc := s.kern.mr, s.kc
-	for t := t0; t < t1; t++ {
-		i0 := t * mr
-		rows := min(mr, s.m-i0)
-		o := (t - t0) * kc * mr
-		packA(buf[o:o+kc*mr], s.transA, s.a, s.lda, i0, rows, s.pc, kc, mr)
-	}
-}
-
-// macro multiplies packed tile rows [t0, t1) by packed B panels [p0, p1).
-func (s *gemmState) macro(abuf []float32, t0, t1, p0, p1 int) {
+// computePhase runs work units (MB tile rows x NB panels) taken from s.next.
+func (s *gemmState) computePhase(_, _ int) {
 	kern := s.kern
 	mr, nr, kc := kern.mr, kern.nr, s.kc
-	bp := *s.bpack
-	for p := p0; p < p1; p++ {
-		j := s.jc + p*nr
-		cols := min(nr, s.jc+s.nc-j)
-		bpan := &bp[p*kc*nr]
-		for t := t0; t < t1; t++ {
-			i := t * mr
-			rows := min(mr, s.m-i)
-			kern.run(kc, &abuf[(t-t0)*kc*mr], bpan, &s.c[i*s.ldc+j], s.ldc, s.alpha, s.betaEff, rows, cols, s.load)
+	ap, bp := s.apack, s.bpack
+	for {
+		u := int(s.next.Add(1)) - 1
+		if u >= s.units {
+			return
+		}
+		t0 := u / s.nUnitsN * kern.mb
+		p0 := u % s.nUnitsN * kern.nb
+		t1 := min(t0+kern.mb, s.mTiles)
+		p1 := min(p0+kern.nb, s.nPan)
+		for p := p0; p < p1; p++ {
+			j := s.jc + p*nr
+			cols := min(nr, s.jc+s.nc-j)
+			bpan := &bp[p*kc*nr]
+			for t := t0; t < t1; t++ {
+				i := s.ic + t*mr
+				kern.run(kc, &ap[t*kc*mr], bpan, &s.c[i*s.ldc+j], s.ldc, s.alpha, s.betaEff, min(mr, s.m-i), cols, s.load)
+			}
 		}
 	}
 }
@@ -266,7 +267,7 @@ func packB(dst []float32, transB bool, b []float32, ldb, p0, kc, j0, cols, nr in
 
 // kernelGo is the portable 4 x 8 micro-kernel (scalar Go; 32 sums the compiler keeps mostly in
 // registers). It serves purego builds and CPUs without AVX2, and tests the driver on its own.
-var kernelGo = gemmKernel{name: "go", mr: 4, nr: 8, kc: 256, mc: 64, nc: 1024, run: sgemmKernelGo}
+var kernelGo = gemmKernel{name: "go", mr: 4, nr: 8, kc: 256, mb: 16, nb: 16, mc: 4096, nc: 4096, run: sgemmKernelGo}
 
 func sgemmKernelGo(k int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int, load bool) {
 	const mr, nr = 4, 8

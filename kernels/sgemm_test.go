@@ -168,6 +168,12 @@ func gemmCases() []gemmCase {
 			cs = append(cs, gemmCase{tr[0], tr[1], m, n, k, ldFor(tr[0], m, k), ldFor(tr[1], k, n) + 2, n, 1, 0})
 		}
 	}
+	// k == 0 and alpha == 0 leave C = beta*C (BLAS: A and B are not read).
+	cs = append(cs,
+		gemmCase{false, false, 5, 7, 0, 1, 7, 7, 1, 0.5},
+		gemmCase{false, true, 5, 7, 0, 1, 1, 9, 1, 0},
+		gemmCase{true, false, 17, 33, 9, 17, 33, 33, 0, -2},
+		gemmCase{false, false, 17, 33, 9, 9, 33, 33, 0, 0})
 	return cs
 }
 
@@ -214,4 +220,88 @@ func TestSgemmPaths(t *testing.T) {
 			SgemmGeneric(g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, c, g.ldc)
 		})
 	})
+}
+
+// TestSgemmThreads checks that results are bit-identical for 1, 2 and 3 threads on every path,
+// with shapes big enough to be split (both the M split and short-wide products).
+func TestSgemmThreads(t *testing.T) {
+	defer SetThreads(Threads())
+	rng := rand.New(rand.NewSource(2))
+	cases := []gemmCase{
+		{false, false, 300, 200, 513, 513, 200, 200, 1, 0},
+		{false, true, 19, 1000, 300, 300, 300, 1003, 0.5, 1},
+		{true, false, 257, 65, 1000, 257, 65, 65, 1, 1},
+		{false, true, 1000, 257, 70, 70, 70, 257, 1, 0},
+	}
+	for _, p := range gemmPaths {
+		t.Run(p.name, func(t *testing.T) {
+			ok, restore := p.set()
+			defer restore()
+			if !ok {
+				t.Skipf("CPU lacks %s", p.name)
+			}
+			for _, g := range cases {
+				a, b, c0 := g.operands(rng)
+				var first []float32
+				for _, th := range []int{1, 2, 3} {
+					SetThreads(th)
+					c := append([]float32(nil), c0...)
+					Sgemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, c, g.ldc)
+					if th == 1 {
+						first = c
+						checkGemm64(t, g, c, c0, refGemm(g, a, b, c0))
+						continue
+					}
+					for i := range c {
+						if math.Float32bits(c[i]) != math.Float32bits(first[i]) {
+							t.Fatalf("%v: threads=%d: C[%d] = %v, threads=1 gave %v", g, th, i, c[i], first[i])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSgemmAllocs checks that packing buffers are reused: no allocation per call in steady state.
+func TestSgemmAllocs(t *testing.T) {
+	defer SetThreads(Threads())
+	m, n, k := 300, 200, 513
+	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	for _, th := range []int{1, 2} {
+		SetThreads(th)
+		allocs := testing.AllocsPerRun(20, func() {
+			Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+		})
+		// Each fork-join in ParallelFor allocates its WaitGroup; the GEMM itself allocates nothing.
+		want := 0.0
+		if th > 1 {
+			want = 2 * 3 // two fork-joins per K block, 3 K blocks
+		}
+		t.Logf("threads=%d: %v allocs", th, allocs)
+		if allocs > want {
+			t.Errorf("threads=%d: %v allocations per Sgemm, want <= %v", th, allocs, want)
+		}
+	}
+}
+
+func TestSgemmPanics(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    func()
+	}{
+		{"short A", func() { Sgemm(false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2) }},
+		{"short C", func() { Sgemm(false, false, 2, 2, 2, 1, make([]float32, 4), 2, make([]float32, 4), 2, 0, make([]float32, 3), 2) }},
+		{"bad ldb", func() { Sgemm(false, true, 2, 3, 2, 1, make([]float32, 4), 2, make([]float32, 6), 1, 0, make([]float32, 6), 3) }},
+		{"negative", func() { Sgemm(false, false, -1, 2, 2, 1, nil, 2, nil, 2, 0, nil, 2) }},
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r == nil {
+					t.Errorf("%s: no panic", tc.name)
+				}
+			}()
+			tc.f()
+		}()
+	}
 }
