@@ -58,3 +58,33 @@ func sgemmKernel14x32(k int, a, b, c *float32, ldc int, alpha, beta float32, row
 //
 //go:noescape
 func sgemmKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, rows int, mask *int32, load int)
+
+// packT16 packs a strip of up to 16 rows transposed (see sgemm_pack_amd64.s): for p < k,
+// dst[p*ldd+r] = src[r*lds+p] for r < rows and 0 for rows <= r < width (1 <= rows <= width <= 16).
+//
+//go:noescape
+func packT16(dst *float32, ldd int, src *float32, lds int, rows, width, k int)
+
+// packStrips packs width lanes of a strided operand (see packA / packB) with the AVX-512 transposer;
+// it reports false when that is not available, leaving the Go loop to do it.
+func packStrips(dst []float32, ldd int, src []float32, lds, rows, width, k int) bool {
+	if !HasAVX512 {
+		return false
+	}
+	for r0 := 0; r0 < width; r0 += 16 {
+		w := min(16, width-r0)
+		rs := min(w, rows-r0)
+		if rs <= 0 { // an all-padding half strip
+			for p := 0; p < k; p++ {
+				clear(dst[p*ldd+r0 : p*ldd+r0+w])
+			}
+			continue
+		}
+		// Bounds: the last element read is src[(r0+rs-1)*lds + k-1], the last written
+		// dst[(k-1)*ldd + r0+w-1].
+		_ = src[(r0+rs-1)*lds+k-1]
+		_ = dst[(k-1)*ldd+r0+w-1]
+		packT16(&dst[r0], ldd, &src[r0*lds], lds, rs, w, k)
+	}
+	return true
+}

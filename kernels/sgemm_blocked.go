@@ -54,6 +54,7 @@ type gemmState struct {
 	betaEff                  float32
 	nPan, mTiles             int  // B panels and A tile rows in the block
 	packB                    bool // this phase packs B too (first M super-block of a K block)
+	mb, nb                   int  // work unit in tiles x panels (kern.mb x kern.nb, or smaller)
 	nUnitsN, units           int  // compute grid: units = ceil(mTiles/mb) * nUnitsN
 	next                     atomic.Int64
 	apack, bpack             []float32 // kept with the state: reused by later calls
@@ -106,7 +107,6 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	for s.jc = 0; s.jc < n; s.jc += kern.nc {
 		s.nc = min(kern.nc, n-s.jc)
 		s.nPan = (s.nc + kern.nr - 1) / kern.nr
-		s.nUnitsN = (s.nPan + kern.nb - 1) / kern.nb
 		for s.pc = 0; s.pc < k; s.pc += kern.kc {
 			s.kc = min(kern.kc, k-s.pc)
 			s.load = s.pc > 0 || beta != 0
@@ -118,7 +118,7 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 				s.mcur = min(kern.mc, m-s.ic)
 				s.mTiles = (s.mcur + kern.mr - 1) / kern.mr
 				s.packB = s.ic == 0
-				s.units = (s.mTiles + kern.mb - 1) / kern.mb * s.nUnitsN
+				s.grid(threads)
 				s.run(s.packFn, threads)
 				s.run(s.computeFn, threads)
 			}
@@ -127,6 +127,25 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	s.a, s.b, s.c = nil, nil, nil // do not keep the caller's memory alive from the pool
 	s.kern = nil
 	gemmStates.Put(s)
+}
+
+// grid sets the compute work units for the current block: the kernel's unit, halved (panels
+// first) until there are at least 4 units per thread, so a small product still keeps every thread
+// busy and the last unit to finish is short.
+func (s *gemmState) grid(threads int) {
+	s.mb, s.nb = s.kern.mb, s.kern.nb
+	for {
+		s.nUnitsN = (s.nPan + s.nb - 1) / s.nb
+		s.units = (s.mTiles + s.mb - 1) / s.mb * s.nUnitsN
+		if threads <= 1 || s.units >= 4*threads || (s.mb == 1 && s.nb == 1) {
+			return
+		}
+		if s.nb >= s.mb && s.nb > 1 {
+			s.nb = (s.nb + 1) / 2
+		} else {
+			s.mb = (s.mb + 1) / 2
+		}
+	}
 }
 
 // run calls fn once per thread (fn takes its work from s.next).
@@ -193,10 +212,10 @@ func (s *gemmState) computePhase(_, _ int) {
 		if u >= s.units {
 			return
 		}
-		t0 := u / s.nUnitsN * kern.mb
-		p0 := u % s.nUnitsN * kern.nb
-		t1 := min(t0+kern.mb, s.mTiles)
-		p1 := min(p0+kern.nb, s.nPan)
+		t0 := u / s.nUnitsN * s.mb
+		p0 := u % s.nUnitsN * s.nb
+		t1 := min(t0+s.mb, s.mTiles)
+		p1 := min(p0+s.nb, s.nPan)
 		for p := p0; p < p1; p++ {
 			j := s.jc + p*nr
 			cols := min(nr, s.jc+s.nc-j)
@@ -220,6 +239,9 @@ func packA(dst []float32, transA bool, a []float32, lda, i0, rows, p0, kc, mr in
 			copy(d, a[o:o+rows])
 			clear(d[rows:])
 		}
+		return
+	}
+	if packStrips(dst, mr, a[i0*lda+p0:], lda, rows, mr, kc) {
 		return
 	}
 	for r := 0; r < rows; r++ {
@@ -248,6 +270,9 @@ func packB(dst []float32, transB bool, b []float32, ldb, p0, kc, j0, cols, nr in
 			copy(d, b[o:o+cols])
 			clear(d[cols:])
 		}
+		return
+	}
+	if packStrips(dst, nr, b[j0*ldb+p0:], ldb, cols, nr, kc) {
 		return
 	}
 	for c := 0; c < cols; c++ {

@@ -162,7 +162,7 @@ func gemmCases() []gemmCase {
 	}
 	// Larger shapes: several K blocks (k > 256), many tiles and edges in every dimension.
 	for _, tr := range trans {
-		for _, sz := range [][3]int{{257, 33, 300}, {65, 257, 513}, {1000, 17, 7}, {3, 1000, 65}, {130, 97, 1000}} {
+		for _, sz := range [][3]int{{257, 33, 300}, {33, 257, 513}, {1000, 17, 7}, {3, 1000, 65}, {40, 97, 1000}} {
 			m, n, k := sz[0], sz[1], sz[2]
 			cs = append(cs, gemmCase{tr[0], tr[1], m, n, k, ldFor(tr[0], m, k) + 1, ldFor(tr[1], k, n), n + 3, 0.5, -1})
 			cs = append(cs, gemmCase{tr[0], tr[1], m, n, k, ldFor(tr[0], m, k), ldFor(tr[1], k, n) + 2, n, 1, 0})
@@ -266,7 +266,7 @@ func TestSgemmThreads(t *testing.T) {
 // TestSgemmAllocs checks that packing buffers are reused: no allocation per call in steady state.
 func TestSgemmAllocs(t *testing.T) {
 	defer SetThreads(Threads())
-	m, n, k := 300, 200, 513
+	m, n, k := 40, 50, 513
 	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
 	for _, th := range []int{1, 2} {
 		SetThreads(th)
