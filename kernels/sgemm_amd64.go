@@ -88,3 +88,21 @@ func packStrips(dst []float32, ldd int, src []float32, lds, rows, width, k int) 
 	}
 	return true
 }
+
+// packN32 copies k rows of cols contiguous floats into rows of width (see sgemm_pack_amd64.s):
+// dst[p*ldd+c] = src[p*lds+c] for c < cols, 0 for cols <= c < width (1 <= cols <= width <= 32).
+//
+//go:noescape
+func packN32(dst *float32, ldd int, src *float32, lds int, cols, width, k int)
+
+// packRows is packStrips for the contiguous case: k runs of cols floats, src stride lds, into runs
+// of width floats (zero padded).
+func packRows(dst []float32, ldd int, src []float32, lds, cols, width, k int) bool {
+	if !HasAVX512 || width > 32 {
+		return false
+	}
+	_ = src[(k-1)*lds+cols-1]
+	_ = dst[(k-1)*ldd+width-1]
+	packN32(&dst[0], ldd, &src[0], lds, cols, width, k)
+	return true
+}

@@ -233,6 +233,9 @@ func (s *gemmState) computePhase(_, _ int) {
 func packA(dst []float32, transA bool, a []float32, lda, i0, rows, p0, kc, mr int) {
 	dst = dst[:kc*mr]
 	if transA { // A is (K,M): each group is a contiguous run of a row of A
+		if packRows(dst, mr, a[p0*lda+i0:], lda, rows, mr, kc) {
+			return
+		}
 		for p := 0; p < kc; p++ {
 			d := dst[p*mr : p*mr+mr]
 			o := (p0+p)*lda + i0
@@ -264,6 +267,9 @@ func packA(dst []float32, transA bool, a []float32, lda, i0, rows, p0, kc, mr in
 func packB(dst []float32, transB bool, b []float32, ldb, p0, kc, j0, cols, nr int) {
 	dst = dst[:kc*nr]
 	if !transB { // B is (K,N): each group is a contiguous run of a row of B
+		if packRows(dst, nr, b[p0*ldb+j0:], ldb, cols, nr, kc) {
+			return
+		}
 		for p := 0; p < kc; p++ {
 			d := dst[p*nr : p*nr+nr]
 			o := (p0+p)*ldb + j0
@@ -290,30 +296,33 @@ func packB(dst []float32, transB bool, b []float32, ldb, p0, kc, j0, cols, nr in
 	}
 }
 
-// kernelGo is the portable 4 x 8 micro-kernel (scalar Go; 32 sums the compiler keeps mostly in
-// registers). It serves purego builds and CPUs without AVX2, and tests the driver on its own.
-var kernelGo = gemmKernel{name: "go", mr: 4, nr: 8, kc: 256, mb: 16, nb: 16, mc: 4096, nc: 4096, run: sgemmKernelGo}
+// kernelGo is the portable 2 x 4 micro-kernel in scalar Go: 8 named sums, 4 B values and one A
+// value fit the 16 SSE registers (a 4 x 4 tile made the compiler spill in the inner loop, and an
+// indexed accumulator array stays in memory). It serves purego builds and CPUs without AVX2, and
+// tests the driver on its own.
+var kernelGo = gemmKernel{name: "go", mr: 2, nr: 4, kc: 256, mb: 32, nb: 32, mc: 4096, nc: 4096, run: sgemmKernelGo}
 
 func sgemmKernelGo(k int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int, load bool) {
-	const mr, nr = 4, 8
+	const mr, nr = 2, 4
 	ap := unsafe.Slice(a, k*mr)
 	bp := unsafe.Slice(b, k*nr)
-	var acc [mr][nr]float32
+	var c00, c01, c02, c03, c10, c11, c12, c13 float32
 	for p := 0; p < k; p++ {
 		av := ap[p*mr : p*mr+mr : p*mr+mr]
 		bv := bp[p*nr : p*nr+nr : p*nr+nr]
-		for r := 0; r < mr; r++ {
-			x := av[r]
-			acc[r][0] += x * bv[0]
-			acc[r][1] += x * bv[1]
-			acc[r][2] += x * bv[2]
-			acc[r][3] += x * bv[3]
-			acc[r][4] += x * bv[4]
-			acc[r][5] += x * bv[5]
-			acc[r][6] += x * bv[6]
-			acc[r][7] += x * bv[7]
-		}
+		b0, b1, b2, b3 := bv[0], bv[1], bv[2], bv[3]
+		x := av[0]
+		c00 += x * b0
+		c01 += x * b1
+		c02 += x * b2
+		c03 += x * b3
+		x = av[1]
+		c10 += x * b0
+		c11 += x * b1
+		c12 += x * b2
+		c13 += x * b3
 	}
+	acc := [mr][nr]float32{{c00, c01, c02, c03}, {c10, c11, c12, c13}}
 	cs := unsafe.Slice(c, (rows-1)*ldc+cols)
 	for r := 0; r < rows; r++ {
 		cr := cs[r*ldc : r*ldc+cols]

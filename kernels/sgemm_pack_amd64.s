@@ -141,3 +141,43 @@ stored:
 	JNZ  chunk
 	VZEROUPPER
 	RET
+
+// func packN32(dst *float32, ldd int, src *float32, lds int, cols, width, k int)
+// For p < k: dst[p*ldd+c] = src[p*lds+c] for c < cols, 0 for cols <= c < width; 1 <= cols <= width <= 32.
+// The contiguous cases (A transposed, B not): one masked load and store pair per 16 floats, where
+// copy() paid a memmove call for every 56- or 128-byte run.
+// Requires: AVX512F
+TEXT ·packN32(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R11
+	SHLQ $2, R11
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R10
+	SHLQ $2, R10
+	MOVQ cols+32(FP), CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1          // load lanes 0..15
+	SHRQ $16, AX
+	KMOVW AX, K2          // load lanes 16..31
+	MOVQ width+40(FP), CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K3          // store lanes 0..15
+	SHRQ $16, AX
+	KMOVW AX, K4          // store lanes 16..31
+	MOVQ k+48(FP), CX
+
+loopn:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VMOVUPS   Z0, K3, (DI)
+	VMOVUPS   Z1, K4, 64(DI)
+	ADDQ      R10, SI
+	ADDQ      R11, DI
+	DECQ      CX
+	JNZ       loopn
+	VZEROUPPER
+	RET
