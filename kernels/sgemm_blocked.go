@@ -99,16 +99,21 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	if float64(m)*float64(n)*float64(k) < gemmParallelFlops {
 		threads = 1
 	}
+	// Equal K blocks (K 1024 -> 3 x ~344 rather than 384+384+256): the last block is not short.
+	kc := kern.kc
+	if nk := (k + kc - 1) / kc; nk > 1 {
+		kc = ((k+nk-1)/nk + 7) &^ 7
+	}
 	mcMax := min(kern.mc, (m+kern.mr-1)/kern.mr*kern.mr)
 	ncMax := min(kern.nc, (n+kern.nr-1)/kern.nr*kern.nr)
-	s.apack = grow(s.apack, mcMax*kern.kc)
-	s.bpack = grow(s.bpack, ncMax*kern.kc)
+	s.apack = grow(s.apack, mcMax*kc)
+	s.bpack = grow(s.bpack, ncMax*kc)
 
 	for s.jc = 0; s.jc < n; s.jc += kern.nc {
 		s.nc = min(kern.nc, n-s.jc)
 		s.nPan = (s.nc + kern.nr - 1) / kern.nr
-		for s.pc = 0; s.pc < k; s.pc += kern.kc {
-			s.kc = min(kern.kc, k-s.pc)
+		for s.pc = 0; s.pc < k; s.pc += kc {
+			s.kc = min(kc, k-s.pc)
 			s.load = s.pc > 0 || beta != 0
 			s.betaEff = beta
 			if s.pc > 0 {
@@ -216,13 +221,13 @@ func (s *gemmState) computePhase(_, _ int) {
 		p0 := u % s.nUnitsN * s.nb
 		t1 := min(t0+s.mb, s.mTiles)
 		p1 := min(p0+s.nb, s.nPan)
-		for p := p0; p < p1; p++ {
-			j := s.jc + p*nr
-			cols := min(nr, s.jc+s.nc-j)
-			bpan := &bp[p*kc*nr]
-			for t := t0; t < t1; t++ {
-				i := s.ic + t*mr
-				kern.run(kc, &ap[t*kc*mr], bpan, &s.c[i*s.ldc+j], s.ldc, s.alpha, s.betaEff, min(mr, s.m-i), cols, s.load)
+		// A panel (MR x KC, 21 KiB at KC 384) stays in L1 while the unit's B panels stream from L2.
+		for t := t0; t < t1; t++ {
+			i := s.ic + t*mr
+			apan := &ap[t*kc*mr]
+			for p := p0; p < p1; p++ {
+				j := s.jc + p*nr
+				kern.run(kc, apan, &bp[p*kc*nr], &s.c[i*s.ldc+j], s.ldc, s.alpha, s.betaEff, min(mr, s.m-i), min(nr, s.jc+s.nc-j), s.load)
 			}
 		}
 	}
