@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"sync"
 	"testing"
 )
 
@@ -309,5 +310,50 @@ func TestSgemmPanics(t *testing.T) {
 			}()
 			tc.f()
 		}()
+	}
+}
+
+// TestSgemmConcurrent runs products from several goroutines at once (each call takes its own
+// packing state from the pool) and checks them bit for bit against the same products run alone.
+func TestSgemmConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	cases := []gemmCase{
+		{false, true, 100, 130, 400, 400, 400, 130, 1, 0},
+		{true, false, 70, 200, 90, 70, 200, 200, 1, 1},
+		{false, false, 33, 65, 1000, 1000, 65, 65, -1, 0.5},
+		{false, true, 150, 40, 50, 50, 50, 40, 2, 0},
+	}
+	type op struct{ a, b, c0, want []float32 }
+	ops := make([]op, len(cases))
+	for i, g := range cases {
+		a, b, c0 := g.operands(rng)
+		want := append([]float32(nil), c0...)
+		Sgemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, want, g.ldc)
+		ops[i] = op{a, b, c0, want}
+	}
+	errs := make(chan string, 4*len(cases))
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := 0; r < 3; r++ {
+				i := (w + r) % len(cases)
+				g, o := cases[i], ops[i]
+				c := append([]float32(nil), o.c0...)
+				Sgemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha, o.a, g.lda, o.b, g.ldb, g.beta, c, g.ldc)
+				for j := range c {
+					if math.Float32bits(c[j]) != math.Float32bits(o.want[j]) {
+						errs <- fmt.Sprintf("%v: C[%d] = %v concurrently, %v alone", g, j, c[j], o.want[j])
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
