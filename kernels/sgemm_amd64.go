@@ -21,6 +21,10 @@ var kernelAVX2 = gemmKernel{name: "avx2", mr: 6, nr: 16, kc: 384, mb: 16, nb: 16
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	switch {
 	case HasAVX512:
+		if m <= gemvMaxM && k > 0 && alpha != 0 {
+			sgemvRows(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			return
+		}
 		sgemmBlocked(&kernelAVX512, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	case HasAVX2:
 		sgemmBlocked(&kernelAVX2, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)

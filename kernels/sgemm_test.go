@@ -163,7 +163,7 @@ func gemmCases() []gemmCase {
 	}
 	// Larger shapes: several K blocks (k > 256), many tiles and edges in every dimension.
 	for _, tr := range trans {
-		for _, sz := range [][3]int{{257, 33, 300}, {33, 257, 513}, {1000, 17, 7}, {3, 1000, 65}, {40, 97, 1000}} {
+		for _, sz := range [][3]int{{1, 300, 257}, {4, 129, 1000}, {257, 33, 300}, {33, 257, 513}, {1000, 17, 7}, {3, 1000, 65}, {40, 97, 1000}} {
 			m, n, k := sz[0], sz[1], sz[2]
 			cs = append(cs, gemmCase{tr[0], tr[1], m, n, k, ldFor(tr[0], m, k) + 1, ldFor(tr[1], k, n), n + 3, 0.5, -1})
 			cs = append(cs, gemmCase{tr[0], tr[1], m, n, k, ldFor(tr[0], m, k), ldFor(tr[1], k, n) + 2, n, 1, 0})
@@ -233,6 +233,11 @@ func TestSgemmThreads(t *testing.T) {
 		{false, true, 19, 1000, 300, 300, 300, 1003, 0.5, 1},
 		{true, false, 257, 65, 1000, 257, 65, 65, 1, 1},
 		{false, true, 1000, 257, 70, 70, 70, 257, 1, 0},
+		// few rows: the matrix-vector path, columns split across threads
+		{false, false, 3, 1000, 300, 300, 1000, 1000, 1, 0},
+		{true, true, 2, 777, 300, 2, 300, 777, 0.5, 1},
+		{false, true, 1, 1000, 200, 200, 200, 1000, 1, 0},
+		{true, false, 4, 1000, 300, 4, 1000, 1000, 1, 0.5},
 	}
 	for _, p := range gemmPaths {
 		t.Run(p.name, func(t *testing.T) {
