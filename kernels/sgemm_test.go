@@ -234,10 +234,19 @@ func TestSgemmThreads(t *testing.T) {
 		{true, false, 257, 65, 1000, 257, 65, 65, 1, 1},
 		{false, true, 1000, 257, 70, 70, 70, 257, 1, 0},
 		// few rows: the matrix-vector path, columns split across threads
-		{false, false, 3, 1000, 300, 300, 1000, 1000, 1, 0},
-		{true, true, 2, 777, 300, 2, 300, 777, 0.5, 1},
-		{false, true, 1, 1000, 200, 200, 200, 1000, 1, 0},
-		{true, false, 4, 1000, 300, 4, 1000, 1000, 1, 0.5},
+		{false, false, 3, 2000, 1000, 1000, 2000, 2000, 1, 0},
+		{true, true, 2, 3001, 800, 2, 800, 3001, 0.5, 1},
+		{false, true, 1, 5000, 1000, 1000, 1000, 5000, 1, 0},
+		{true, false, 8, 1000, 600, 8, 1000, 1000, 1, 0.5},
+	}
+	type data struct {
+		a, b, c0 []float32
+		want     []float64
+	}
+	ops := make([]data, len(cases))
+	for i, g := range cases {
+		a, b, c0 := g.operands(rng)
+		ops[i] = data{a, b, c0, refGemm(g, a, b, c0)}
 	}
 	for _, p := range gemmPaths {
 		t.Run(p.name, func(t *testing.T) {
@@ -246,8 +255,8 @@ func TestSgemmThreads(t *testing.T) {
 			if !ok {
 				t.Skipf("CPU lacks %s", p.name)
 			}
-			for _, g := range cases {
-				a, b, c0 := g.operands(rng)
+			for ci, g := range cases {
+				a, b, c0 := ops[ci].a, ops[ci].b, ops[ci].c0
 				var first []float32
 				for _, th := range []int{1, 2, 3} {
 					SetThreads(th)
@@ -255,7 +264,7 @@ func TestSgemmThreads(t *testing.T) {
 					Sgemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, c, g.ldc)
 					if th == 1 {
 						first = c
-						checkGemm64(t, g, c, c0, refGemm(g, a, b, c0))
+						checkGemm64(t, g, c, c0, ops[ci].want)
 						continue
 					}
 					for i := range c {
@@ -272,17 +281,18 @@ func TestSgemmThreads(t *testing.T) {
 // TestSgemmAllocs checks that packing buffers are reused: no allocation per call in steady state.
 func TestSgemmAllocs(t *testing.T) {
 	defer SetThreads(Threads())
-	m, n, k := 40, 50, 513
+	m, n, k := 100, 100, 513 // 5M multiply-adds: threaded; K in 2 blocks
 	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
 	for _, th := range []int{1, 2} {
 		SetThreads(th)
 		allocs := testing.AllocsPerRun(20, func() {
 			Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
 		})
-		// Each fork-join in ParallelFor allocates its WaitGroup; the GEMM itself allocates nothing.
+		// Each fork-join in ParallelFor allocates its WaitGroup (pool.go); the GEMM itself allocates
+		// nothing: two fork-joins per K block, 2 K blocks.
 		want := 0.0
 		if th > 1 {
-			want = 2 * 3 // two fork-joins per K block, 3 K blocks
+			want = 2 * 2
 		}
 		t.Logf("threads=%d: %v allocs", th, allocs)
 		if allocs > want {
