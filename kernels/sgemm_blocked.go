@@ -1,19 +1,21 @@
 package kernels
 
 // The blocked, packed fp32 GEMM driver (GotoBLAS / BLIS loop nest) shared by every micro-kernel.
-// It is plain Go and builds everywhere; only the micro-kernels differ by platform.
+// It is plain Go and builds everywhere; only the micro-kernels and packers differ by platform.
 //
-// Loop nest, for C (M,N) += op(A) (M,K) · op(B) (K,N):
+// Loop nest, for C (M,N) = alpha * op(A) (M,K) · op(B) (K,N) + beta * C:
 //
-//	for jc over N in steps of NC:            B block (KC x NC) is packed once, shared by all threads
-//	  for pc over K in steps of KC:          K is never split across threads (determinism)
-//	    pack B[pc:pc+KC, jc:jc+NC] in NR-wide panels            (parallel over panels)
-//	    for tile rows (M in MR steps), split across threads:    (parallel over M, or N when M is small)
-//	      pack A[ic:ic+MC, pc:pc+KC] in MR-high panels          (per thread buffer)
-//	      for each B panel, for each A panel: micro-kernel on an MR x NR tile of C
+//	for jc over N in steps of NC:          a B block (KC x NC) is packed once, shared by all threads
+//	  for pc over K in equal steps <= KC:  K is never split across threads (determinism)
+//	    for ic over M in steps of MC:      an A block (MC x KC), also shared
+//	      pack A block (MR-row panels) and, for the first ic, the B block (NR-column panels)
+//	      work units of MB tile rows x NB panels, taken by threads from a counter:
+//	        for each A panel (L1), for each B panel (L2): micro-kernel on an MR x NR tile of C
 //
 // Packing makes the micro-kernel's loads contiguous whatever the transposes, so NN, NT, TN and TT
-// differ only in the packing routines. Buffers come from sync.Pools: no allocation in steady state.
+// differ only in the packing routines. Blocks are double-buffered: the fork-join that computes a
+// block also packs the next one, so there is one fork-join per block. Buffers live in a
+// sync.Pool'ed state: no allocation in steady state.
 
 import (
 	"sync"
@@ -40,7 +42,19 @@ type gemmKernel struct {
 // one (68 vs 75 GFLOP/s: two fork-joins and cross-core cache traffic), 256^3 (17M) faster (112 vs 92).
 const gemmParallelFlops = 1 << 22
 
-// gemmState is one call's parameters plus the loop bodies bound once, so that handing them to
+// gemmBlock is one (jc, pc, ic) block: C columns jc..jc+nc and rows ic..ic+mcur, K range pc..pc+kc.
+type gemmBlock struct {
+	jc, nc, pc, kc, ic, mcur int
+	load                     bool    // read C (false only for the first K block with beta == 0)
+	betaEff                  float32 // beta for the first K block, then 1
+	nPan, mTiles             int     // B panels and A tile rows in the block
+	packB                    bool    // the block brings a new B block (first M super-block of a K block)
+	ap, bp                   []float32
+	mb, nb                   int // work unit in tiles x panels (kern.mb x kern.nb, or smaller)
+	nUnitsN, units           int // compute grid: units = ceil(mTiles/mb) * nUnitsN
+}
+
+// gemmState is one call's parameters plus the loop body bound once, so that handing it to
 // ParallelFor allocates nothing.
 type gemmState struct {
 	kern           *gemmKernel
@@ -50,24 +64,19 @@ type gemmState struct {
 	a, b, c        []float32
 	lda, ldb, ldc  int
 
-	// current block: columns jc..jc+nc, K range pc..pc+kc, rows ic..ic+mcur
-	jc, nc, pc, kc, ic, mcur int
-	load                     bool
-	betaEff                  float32
-	nPan, mTiles             int  // B panels and A tile rows in the block
-	packB                    bool // this phase packs B too (first M super-block of a K block)
-	mb, nb                   int  // work unit in tiles x panels (kern.mb x kern.nb, or smaller)
-	nUnitsN, units           int  // compute grid: units = ceil(mTiles/mb) * nUnitsN
-	next                     atomic.Int64
-	apack, bpack             []float32 // kept with the state: reused by later calls
+	// Each fork-join computes block cur and packs block nxt (into the other buffers), so packing
+	// overlaps computing and fills the idle tail of a phase.
+	cur, nxt     *gemmBlock
+	blk          [2]gemmBlock
+	nextU, nextP atomic.Int64 // work counters for cur's units and nxt's packing items
+	apack, bpack [2][]float32 // double buffers, kept with the state and reused by later calls
 
-	packFn, computeFn func(lo, hi int)
+	phaseFn func(lo, hi int)
 }
 
 var gemmStates = sync.Pool{New: func() any {
 	s := new(gemmState)
-	s.packFn = s.packPhase
-	s.computeFn = s.computePhase
+	s.phaseFn = s.phase
 	return s
 }}
 
@@ -81,10 +90,10 @@ func grow(buf []float32, n int) []float32 {
 
 // sgemmBlocked runs the packed GEMM with micro-kernel kern. Arguments are checked by Sgemm.
 //
-// Threads share both packed blocks. Packing and computing are two fork-joins per block, and
-// within each one threads take work units from an atomic counter: a core slowed by another
-// process then does less of the work instead of holding everyone up. Which thread computes a tile
-// never changes how it is computed, so results stay bit-identical for any thread count.
+// Threads share both packed blocks. Each block costs one fork-join, in which threads take work
+// units from an atomic counter and then pack the next block: a core slowed by another process does
+// less of the work instead of holding everyone up. Which thread computes a tile never changes how
+// it is computed, so results stay bit-identical for any thread count.
 func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if k == 0 || alpha == 0 {
 		scaleC(m, n, beta, c, ldc)
@@ -108,61 +117,89 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	}
 	mcMax := min(kern.mc, (m+kern.mr-1)/kern.mr*kern.mr)
 	ncMax := min(kern.nc, (n+kern.nr-1)/kern.nr*kern.nr)
-	s.apack = grow(s.apack, mcMax*kc)
-	s.bpack = grow(s.bpack, ncMax*kc)
+	for i := range 2 {
+		s.apack[i] = grow(s.apack[i], mcMax*kc)
+		s.bpack[i] = grow(s.bpack[i], ncMax*kc)
+	}
 
-	for s.jc = 0; s.jc < n; s.jc += kern.nc {
-		s.nc = min(kern.nc, n-s.jc)
-		s.nPan = (s.nc + kern.nr - 1) / kern.nr
-		for s.pc = 0; s.pc < k; s.pc += kc {
-			s.kc = min(kc, k-s.pc)
-			s.load = s.pc > 0 || beta != 0
-			s.betaEff = beta
-			if s.pc > 0 {
-				s.betaEff = 1
-			}
-			for s.ic = 0; s.ic < m; s.ic += kern.mc {
-				s.mcur = min(kern.mc, m-s.ic)
-				s.mTiles = (s.mcur + kern.mr - 1) / kern.mr
-				s.packB = s.ic == 0
-				s.grid(threads)
-				s.run(s.packFn, threads)
-				s.run(s.computeFn, threads)
+	s.cur, s.nxt = nil, nil
+	ai, bi, nb := 0, 1, 0
+	for jc := 0; jc < n; jc += kern.nc {
+		for pc := 0; pc < k; pc += kc {
+			for ic := 0; ic < m; ic += kern.mc {
+				blk := &s.blk[nb%2]
+				nb++
+				*blk = gemmBlock{
+					jc: jc, nc: min(kern.nc, n-jc), pc: pc, kc: min(kc, k-pc), ic: ic, mcur: min(kern.mc, m-ic),
+					load: pc > 0 || beta != 0, betaEff: beta, packB: ic == 0,
+				}
+				if pc > 0 {
+					blk.betaEff = 1
+				}
+				blk.nPan = (blk.nc + kern.nr - 1) / kern.nr
+				blk.mTiles = (blk.mcur + kern.mr - 1) / kern.mr
+				if blk.packB {
+					bi ^= 1
+				}
+				blk.ap, blk.bp = s.apack[ai], s.bpack[bi]
+				ai ^= 1
+				s.cur, s.nxt = s.nxt, blk
+				s.step(threads)
 			}
 		}
 	}
+	s.cur, s.nxt = s.nxt, nil
+	s.step(threads)
+
+	s.cur, s.nxt = nil, nil
+	s.blk = [2]gemmBlock{}
 	s.a, s.b, s.c = nil, nil, nil // do not keep the caller's memory alive from the pool
 	s.kern = nil
 	gemmStates.Put(s)
 }
 
-// grid sets the compute work units for the current block: the kernel's unit, halved (panels
-// first) until there are at least 4 units per thread, so a small product still keeps every thread
-// busy and the last unit to finish is short.
-func (s *gemmState) grid(threads int) {
-	s.mb, s.nb = s.kern.mb, s.kern.nb
+// step runs one fork-join: compute s.cur, pack s.nxt.
+func (s *gemmState) step(threads int) {
+	if s.cur != nil {
+		s.grid(s.cur, threads)
+	}
+	s.nextU.Store(0)
+	s.nextP.Store(0)
+	if threads <= 1 {
+		s.phase(0, 1)
+		return
+	}
+	ParallelFor(threads, 1, s.phaseFn)
+}
+
+// grid sets the compute work units of block b: the kernel's unit, halved (panels first) until there
+// are at least 4 units per thread, so a small product still keeps every thread busy and the last
+// unit to finish is short.
+func (s *gemmState) grid(b *gemmBlock, threads int) {
+	b.mb, b.nb = s.kern.mb, s.kern.nb
 	for {
-		s.nUnitsN = (s.nPan + s.nb - 1) / s.nb
-		s.units = (s.mTiles + s.mb - 1) / s.mb * s.nUnitsN
-		if threads <= 1 || s.units >= 4*threads || (s.mb == 1 && s.nb == 1) {
+		b.nUnitsN = (b.nPan + b.nb - 1) / b.nb
+		b.units = (b.mTiles + b.mb - 1) / b.mb * b.nUnitsN
+		if threads <= 1 || b.units >= 4*threads || (b.mb == 1 && b.nb == 1) {
 			return
 		}
-		if s.nb >= s.mb && s.nb > 1 {
-			s.nb = (s.nb + 1) / 2
+		if b.nb >= b.mb && b.nb > 1 {
+			b.nb = (b.nb + 1) / 2
 		} else {
-			s.mb = (s.mb + 1) / 2
+			b.mb = (b.mb + 1) / 2
 		}
 	}
 }
 
-// run calls fn once per thread (fn takes its work from s.next).
-func (s *gemmState) run(fn func(lo, hi int), threads int) {
-	s.next.Store(0)
-	if threads <= 1 {
-		fn(0, 1)
-		return
+// phase is one thread's share of a step: compute units of s.cur while any are left, then packing
+// items of s.nxt.
+func (s *gemmState) phase(_, _ int) {
+	if b := s.cur; b != nil {
+		s.compute(b)
 	}
-	ParallelFor(threads, 1, fn)
+	if b := s.nxt; b != nil {
+		s.pack(b)
+	}
 }
 
 // scaleC sets C = beta*C (beta == 0 clears, NaN included).
@@ -181,55 +218,54 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// packPhase packs the A tile rows of the current super-block and, if due, the B panels; items
-// are taken 4 panels at a time from s.next (A tile rows first, then B panels).
-func (s *gemmState) packPhase(_, _ int) {
-	mr, nr, kc := s.kern.mr, s.kern.nr, s.kc
+// pack packs block b's A tile rows and, if due, its B panels; items are taken 4 at a time from
+// s.nextP (A tile rows first, then B panels).
+func (s *gemmState) pack(b *gemmBlock) {
+	mr, nr, kc := s.kern.mr, s.kern.nr, b.kc
 	nB := 0
-	if s.packB {
-		nB = s.nPan
+	if b.packB {
+		nB = b.nPan
 	}
-	total := s.mTiles + nB
-	ap, bp := s.apack, s.bpack
+	total := b.mTiles + nB
 	for {
-		lo := int(s.next.Add(4)) - 4
+		lo := int(s.nextP.Add(4)) - 4
 		if lo >= total {
 			return
 		}
 		for it := lo; it < min(lo+4, total); it++ {
-			if it < s.mTiles {
-				i0 := s.ic + it*mr
-				packA(ap[it*kc*mr:(it+1)*kc*mr], s.transA, s.a, s.lda, i0, min(mr, s.m-i0), s.pc, kc, mr)
+			if it < b.mTiles {
+				i0 := b.ic + it*mr
+				packA(b.ap[it*kc*mr:(it+1)*kc*mr], s.transA, s.a, s.lda, i0, min(mr, s.m-i0), b.pc, kc, mr)
 				continue
 			}
-			p := it - s.mTiles
-			j0 := s.jc + p*nr
-			packB(bp[p*kc*nr:(p+1)*kc*nr], s.transB, s.b, s.ldb, s.pc, kc, j0, min(nr, s.jc+s.nc-j0), nr)
+			p := it - b.mTiles
+			j0 := b.jc + p*nr
+			packB(b.bp[p*kc*nr:(p+1)*kc*nr], s.transB, s.b, s.ldb, b.pc, kc, j0, min(nr, b.jc+b.nc-j0), nr)
 		}
 	}
 }
 
-// computePhase runs work units (MB tile rows x NB panels) taken from s.next.
-func (s *gemmState) computePhase(_, _ int) {
+// compute runs block b's work units (MB tile rows x NB panels) taken from s.nextU.
+func (s *gemmState) compute(b *gemmBlock) {
 	kern := s.kern
-	mr, nr, kc := kern.mr, kern.nr, s.kc
-	ap, bp := s.apack, s.bpack
+	mr, nr, kc := kern.mr, kern.nr, b.kc
+	ap, bp := b.ap, b.bp
 	for {
-		u := int(s.next.Add(1)) - 1
-		if u >= s.units {
+		u := int(s.nextU.Add(1)) - 1
+		if u >= b.units {
 			return
 		}
-		t0 := u / s.nUnitsN * s.mb
-		p0 := u % s.nUnitsN * s.nb
-		t1 := min(t0+s.mb, s.mTiles)
-		p1 := min(p0+s.nb, s.nPan)
+		t0 := u / b.nUnitsN * b.mb
+		p0 := u % b.nUnitsN * b.nb
+		t1 := min(t0+b.mb, b.mTiles)
+		p1 := min(p0+b.nb, b.nPan)
 		// A panel (MR x KC, 21 KiB at KC 384) stays in L1 while the unit's B panels stream from L2.
 		for t := t0; t < t1; t++ {
-			i := s.ic + t*mr
+			i := b.ic + t*mr
 			apan := &ap[t*kc*mr]
 			for p := p0; p < p1; p++ {
-				j := s.jc + p*nr
-				kern.run(kc, apan, &bp[p*kc*nr], &s.c[i*s.ldc+j], s.ldc, s.alpha, s.betaEff, min(mr, s.m-i), min(nr, s.jc+s.nc-j), s.load)
+				j := b.jc + p*nr
+				kern.run(kc, apan, &bp[p*kc*nr], &s.c[i*s.ldc+j], s.ldc, s.alpha, b.betaEff, min(mr, s.m-i), min(nr, b.jc+b.nc-j), b.load)
 			}
 		}
 	}
