@@ -41,8 +41,8 @@ func runKernel14x32(k int, a, b, c *float32, ldc int, alpha, beta float32, rows,
 	sgemmKernel14x32(k, a, b, c, ldc, alpha, beta, rows, uint64(1)<<cols-1, l)
 }
 
-// avx2Masks[16-cols:][:16] holds the lane masks for a tile cols wide.
-var avx2Masks = [32]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+// laneMasks[16-n:][:16] holds AVX2 lane masks for the first n of 16 lanes.
+var laneMasks = [32]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
 
 func runKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int, load bool) {
 	l := 0
@@ -51,7 +51,7 @@ func runKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, rows, 
 	}
 	var mask *int32
 	if cols < 16 {
-		mask = &avx2Masks[16-cols]
+		mask = &laneMasks[16-cols]
 	}
 	sgemmKernel6x16(k, a, b, c, ldc, alpha, beta, rows, mask, l)
 }
@@ -72,28 +72,61 @@ func sgemmKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, rows
 //go:noescape
 func packT16(dst *float32, ldd int, src *float32, lds int, rows, width, k int)
 
-// packStrips packs width lanes of a strided operand (see packA / packB) with the AVX-512 transposer;
-// it reports false when that is not available, leaving the Go loop to do it.
+// packStrips packs width lanes of a strided operand (see packA / packB) with the AVX-512 or AVX2
+// transposer; it reports false when neither applies, leaving the Go loop to do it.
 func packStrips(dst []float32, ldd int, src []float32, lds, rows, width, k int) bool {
-	if !HasAVX512 {
-		return false
-	}
-	for r0 := 0; r0 < width; r0 += 16 {
-		w := min(16, width-r0)
-		rs := min(w, rows-r0)
-		if rs <= 0 { // an all-padding half strip
-			for p := 0; p < k; p++ {
-				clear(dst[p*ldd+r0 : p*ldd+r0+w])
-			}
-			continue
+	switch {
+	case HasAVX512:
+		for r0 := 0; r0 < width; r0 += 16 {
+			w := min(16, width-r0)
+			packStrip(dst[r0:], ldd, src, lds, r0, rows-r0, w, k, 16)
 		}
-		// Bounds: the last element read is src[(r0+rs-1)*lds + k-1], the last written
-		// dst[(k-1)*ldd + r0+w-1].
-		_ = src[(r0+rs-1)*lds+k-1]
-		_ = dst[(k-1)*ldd+r0+w-1]
-		packT16(&dst[r0], ldd, &src[r0*lds], lds, rs, w, k)
+		return true
+	case HasAVX2:
+		for r0 := 0; r0 < width; r0 += 8 {
+			w := min(8, width-r0)
+			packStrip(dst[r0:], ldd, src, lds, r0, rows-r0, w, k, 8)
+		}
+		return true
 	}
-	return true
+	return false
+}
+
+// packStrip packs source rows r0..r0+rs (rs may be <= 0: all padding) into w lanes of dst with the
+// 16- or 8-lane transposer; the AVX2 one takes whole 8-column chunks, the tail goes by Go.
+func packStrip(dst []float32, ldd int, src []float32, lds, r0, rs, w, k, lanes int) {
+	if rs <= 0 {
+		for p := 0; p < k; p++ {
+			clear(dst[p*ldd : p*ldd+w])
+		}
+		return
+	}
+	rs = min(rs, w)
+	kv := k
+	if lanes == 8 {
+		kv = k &^ 7
+	}
+	if kv > 0 {
+		// Bounds: the last element read is src[(r0+rs-1)*lds + kv-1], the last written
+		// dst[(kv-1)*ldd + w-1].
+		_ = src[(r0+rs-1)*lds+kv-1]
+		_ = dst[(kv-1)*ldd+w-1]
+		if lanes == 16 {
+			packT16(&dst[0], ldd, &src[r0*lds], lds, rs, w, kv)
+		} else {
+			packT8(&dst[0], ldd, &src[r0*lds], lds, rs, w, kv, &laneMasks[16-w])
+		}
+	}
+	for p := kv; p < k; p++ {
+		d := dst[p*ldd : p*ldd+w]
+		for r := range d {
+			if r < rs {
+				d[r] = src[(r0+r)*lds+p]
+			} else {
+				d[r] = 0
+			}
+		}
+	}
 }
 
 // packN32 copies k rows of cols contiguous floats into rows of width (see sgemm_pack_amd64.s):
@@ -105,11 +138,30 @@ func packN32(dst *float32, ldd int, src *float32, lds int, cols, width, k int)
 // packRows is packStrips for the contiguous case: k runs of cols floats, src stride lds, into runs
 // of width floats (zero padded).
 func packRows(dst []float32, ldd int, src []float32, lds, cols, width, k int) bool {
-	if !HasAVX512 || width > 32 {
-		return false
-	}
 	_ = src[(k-1)*lds+cols-1]
 	_ = dst[(k-1)*ldd+width-1]
-	packN32(&dst[0], ldd, &src[0], lds, cols, width, k)
-	return true
+	switch {
+	case HasAVX512 && width <= 32:
+		packN32(&dst[0], ldd, &src[0], lds, cols, width, k)
+		return true
+	case HasAVX2 && width <= 16:
+		var smask *int32
+		if width < 16 {
+			smask = &laneMasks[16-width]
+		}
+		packN16(&dst[0], ldd, &src[0], lds, k, &laneMasks[16-cols], smask)
+		return true
+	}
+	return false
 }
+
+// packT8 is packT16 with 8 lanes for AVX2 (k a multiple of 8; mask: 8 lane masks for width).
+//
+//go:noescape
+func packT8(dst *float32, ldd int, src *float32, lds int, rows, width, k int, mask *int32)
+
+// packN16 copies k runs of up to 16 floats: lanes set in lmask are copied, lanes set only in smask
+// are zeroed; smask nil stores all 16 (see sgemm_pack_amd64.s).
+//
+//go:noescape
+func packN16(dst *float32, ldd int, src *float32, lds int, k int, lmask, smask *int32)

@@ -181,3 +181,136 @@ loopn:
 	JNZ       loopn
 	VZEROUPPER
 	RET
+
+// ---- AVX2 packers (used with the 6x16 kernel) --------------------------------------------------
+
+#define LOADROW8(y) \
+	VMOVUPS (SI), y; \
+	ADDQ    R10, SI; \
+	DECQ    DX; \
+	JZ      loaded8
+
+#define STORECOL8(y) \
+	VMASKMOVPS y, Y0, (DI); \
+	ADDQ       R11, DI
+
+// func packT8(dst *float32, ldd int, src *float32, lds int, rows, width, k int, mask *int32)
+// For p < k (k a multiple of 8) and r < width: dst[p*ldd+r] = src[r*lds+p] for r < rows, 0 for
+// rows <= r < width; 1 <= rows <= width <= 8. mask points at 8 lane masks for width.
+// 8x8 transposes in registers: unpack pairs, shuffle quads, swap 128-bit halves.
+// Requires: AVX
+TEXT ·packT8(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R11
+	SHLQ $2, R11
+	MOVQ src+16(FP), R8
+	MOVQ lds+24(FP), R10
+	SHLQ $2, R10
+	MOVQ k+48(FP), BX
+	MOVQ mask+56(FP), R9
+
+chunk8:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   R8, SI
+	MOVQ   rows+32(FP), DX
+	LOADROW8(Y0)
+	LOADROW8(Y1)
+	LOADROW8(Y2)
+	LOADROW8(Y3)
+	LOADROW8(Y4)
+	LOADROW8(Y5)
+	LOADROW8(Y6)
+	LOADROW8(Y7)
+
+loaded8:
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS   $0x44, Y10, Y8, Y0
+	VSHUFPS   $0xEE, Y10, Y8, Y1
+	VSHUFPS   $0x44, Y11, Y9, Y2
+	VSHUFPS   $0xEE, Y11, Y9, Y3
+	VSHUFPS   $0x44, Y14, Y12, Y4
+	VSHUFPS   $0xEE, Y14, Y12, Y5
+	VSHUFPS   $0x44, Y15, Y13, Y6
+	VSHUFPS   $0xEE, Y15, Y13, Y7
+	// Yq (q < 4) holds column q of rows 0-3 | column q+4 of rows 0-3; Y(q+4) the same for rows 4-7.
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    (R9), Y0       // store lanes
+	STORECOL8(Y8)
+	STORECOL8(Y9)
+	STORECOL8(Y10)
+	STORECOL8(Y11)
+	STORECOL8(Y12)
+	STORECOL8(Y13)
+	STORECOL8(Y14)
+	STORECOL8(Y15)
+	ADDQ $32, R8
+	SUBQ $8, BX
+	JNZ  chunk8
+	VZEROUPPER
+	RET
+
+// func packN16(dst *float32, ldd int, src *float32, lds int, k int, lmask, smask *int32)
+// For p < k: dst[p*ldd+c] = src[p*lds+c] where lmask (16 lane masks) is set, 0 where it is not
+// and smask is; smask nil stores all 16 lanes with plain moves (masked stores are slow on AMD).
+// Requires: AVX
+TEXT ·packN16(SB), NOSPLIT, $0-56
+	MOVQ    dst+0(FP), DI
+	MOVQ    ldd+8(FP), R11
+	SHLQ    $2, R11
+	MOVQ    src+16(FP), SI
+	MOVQ    lds+24(FP), R10
+	SHLQ    $2, R10
+	MOVQ    k+32(FP), CX
+	MOVQ    lmask+40(FP), AX
+	VMOVUPS (AX), Y4
+	VMOVUPS 32(AX), Y5
+	MOVQ    smask+48(FP), AX
+	TESTQ   AX, AX
+	JZ      full16
+	VMOVUPS (AX), Y6
+	VMOVUPS 32(AX), Y7
+
+masked16:
+	VMASKMOVPS (SI), Y4, Y0
+	VMASKMOVPS 32(SI), Y5, Y1
+	VMASKMOVPS Y0, Y6, (DI)
+	VMASKMOVPS Y1, Y7, 32(DI)
+	ADDQ       R10, SI
+	ADDQ       R11, DI
+	DECQ       CX
+	JNZ        masked16
+	VZEROUPPER
+	RET
+
+full16:
+	VMASKMOVPS (SI), Y4, Y0
+	VMASKMOVPS 32(SI), Y5, Y1
+	VMOVUPS    Y0, (DI)
+	VMOVUPS    Y1, 32(DI)
+	ADDQ       R10, SI
+	ADDQ       R11, DI
+	DECQ       CX
+	JNZ        full16
+	VZEROUPPER
+	RET

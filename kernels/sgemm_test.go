@@ -372,3 +372,77 @@ func TestSgemmConcurrent(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestSgemmPack checks the packing routines (AVX-512, AVX2 and Go variants) against their
+// definition on edge strips: partial rows and columns, K not a multiple of 8 or 16, padded strides.
+func TestSgemmPack(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	for _, p := range gemmPaths {
+		t.Run(p.name, func(t *testing.T) {
+			ok, restore := p.set()
+			defer restore()
+			if !ok {
+				t.Skipf("CPU lacks %s", p.name)
+			}
+			for _, width := range []int{2, 4, 6, 14, 16, 32} {
+				for _, kc := range []int{1, 7, 8, 17, 40} {
+					for _, rows := range []int{1, width / 2, width - 1, width} {
+						if rows < 1 {
+							continue
+						}
+						for _, trans := range []bool{false, true} {
+							// Source: op(X) is (rows0+rows, p0+kc), stored transposed or not with padding.
+							r0, p0 := 3, 5
+							R, K := r0+rows+2, p0+kc+1
+							ld := K + 3
+							if trans {
+								ld = R + 3
+							}
+							src := make([]float32, ld*max(R, K))
+							for i := range src {
+								src[i] = float32(rng.Intn(1000))
+							}
+							at := func(r, q int) float32 {
+								if trans {
+									return src[q*ld+r]
+								}
+								return src[r*ld+q]
+							}
+							dst := make([]float32, kc*width+5)
+							for i := range dst {
+								dst[i] = -1
+							}
+							// packA reads rows of op(A); packB rows of op(B)ᵀ, so "not transposed" for A is
+							// the strided case and for B the contiguous one.
+							packA(dst, trans, src, ld, r0, rows, p0, kc, width)
+							check := func(name string) {
+								for q := 0; q < kc; q++ {
+									for r := 0; r < width; r++ {
+										want := float32(0)
+										if r < rows {
+											want = at(r0+r, p0+q)
+										}
+										if got := dst[q*width+r]; got != want {
+											t.Fatalf("%s trans=%v width=%d kc=%d rows=%d: dst[%d*%d+%d] = %v, want %v", name, trans, width, kc, rows, q, width, r, got, want)
+										}
+									}
+								}
+								for _, v := range dst[kc*width:] {
+									if v != -1 {
+										t.Fatalf("%s trans=%v width=%d kc=%d rows=%d: wrote past the panel", name, trans, width, kc, rows)
+									}
+								}
+							}
+							check("packA")
+							for i := range dst {
+								dst[i] = -1
+							}
+							packB(dst, !trans, src, ld, p0, kc, r0, rows, width)
+							check("packB")
+						}
+					}
+				}
+			}
+		})
+	}
+}
