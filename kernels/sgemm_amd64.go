@@ -10,9 +10,10 @@ package kernels
 //   - KC 384 (K split into equal blocks of at most 384): an A panel is 14*384*4 = 21 KiB and stays in
 //     L1 while the unit's B panels (32*384*4 = 48 KiB each) stream from L2; C is read and written once
 //     per K block.
-//   - unit 8 tile rows x 8 panels (112 x 256 of C, ~0.3 ms of work): small enough to balance two
-//     threads, large enough that the A panels are reused 8 times.
-//   - MC 3584 rows, NC 2048 columns: the packed blocks (5.3 and 3 MiB) live in L3 and are shared.
+//   - unit 8 tile rows x 8 panels (112 x 256 of C, ~0.2 ms of work): small enough to balance two
+//     threads, large enough that each A panel is reused 8 times.
+//   - MC 3584 rows, NC 2048 columns: the packed blocks (at most 5.3 and 3 MiB, twice for double
+//     buffering) live in L3 and are shared by the threads.
 var kernelAVX512 = gemmKernel{name: "avx512", mr: 14, nr: 32, kc: 384, mb: 8, nb: 8, mc: 14 * 8 * 32, nc: 2048, run: runKernel14x32}
 
 // AVX2: 6 x 16 tile (all 16 ymm registers); A panel 9 KiB, B panel 24 KiB at KC 384.
