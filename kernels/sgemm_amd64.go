@@ -166,3 +166,6 @@ func packT8(dst *float32, ldd int, src *float32, lds int, rows, width, k int, ma
 //
 //go:noescape
 func packN16(dst *float32, ldd int, src *float32, lds int, k int, lmask, smask *int32)
+
+// gemmKernels lists this platform's micro-kernels (tests shrink their blocks).
+func gemmKernels() []*gemmKernel { return []*gemmKernel{&kernelAVX512, &kernelAVX2, &kernelGo} }

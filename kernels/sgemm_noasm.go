@@ -9,3 +9,6 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 func packStrips(dst []float32, ldd int, src []float32, lds, rows, width, k int) bool { return false }
 
 func packRows(dst []float32, ldd int, src []float32, lds, cols, width, k int) bool { return false }
+
+// gemmKernels lists this platform's micro-kernels (tests shrink their blocks).
+func gemmKernels() []*gemmKernel { return []*gemmKernel{&kernelGo} }

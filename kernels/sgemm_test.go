@@ -446,3 +446,54 @@ func TestSgemmPack(t *testing.T) {
 		})
 	}
 }
+
+// TestSgemmSmallBlocks shrinks every kernel's blocks so that ordinary shapes cross several N
+// blocks, K blocks and M super-blocks (B packed once and reused by later M super-blocks, double
+// buffers swapping), and checks the result against the reference and across thread counts.
+func TestSgemmSmallBlocks(t *testing.T) {
+	defer SetThreads(Threads())
+	for _, k := range gemmKernels() {
+		saved := *k
+		defer func() { *k = saved }()
+		k.kc = 24
+		k.mc = 3 * k.mr
+		k.nc = 2 * k.nr
+		k.mb, k.nb = 2, 1
+	}
+	rng := rand.New(rand.NewSource(5))
+	cases := []gemmCase{ // each over 4M multiply-adds, so 2 threads really split it
+		{false, false, 200, 150, 150, 150, 150, 150, 1, 0},
+		{false, true, 161, 197, 175, 175, 175, 197, 0.5, 1},
+		{true, false, 190, 170, 201, 190, 170, 173, 1, -1},
+		{true, true, 145, 230, 150, 145, 150, 230, 2, 0},
+	}
+	for _, p := range gemmPaths {
+		t.Run(p.name, func(t *testing.T) {
+			ok, restore := p.set()
+			defer restore()
+			if !ok {
+				t.Skipf("CPU lacks %s", p.name)
+			}
+			for _, g := range cases {
+				a, b, c0 := g.operands(rng)
+				want := refGemm(g, a, b, c0)
+				var first []float32
+				for _, th := range []int{1, 2} {
+					SetThreads(th)
+					c := append([]float32(nil), c0...)
+					Sgemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, c, g.ldc)
+					checkGemm64(t, g, c, c0, want)
+					if th == 1 {
+						first = c
+						continue
+					}
+					for i := range c {
+						if math.Float32bits(c[i]) != math.Float32bits(first[i]) {
+							t.Fatalf("%v: threads=%d: C[%d] = %v, threads=1 gave %v", g, th, i, c[i], first[i])
+						}
+					}
+				}
+			}
+		})
+	}
+}
