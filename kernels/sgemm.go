@@ -8,6 +8,14 @@ import "fmt"
 //
 // The three forms a layer needs: forward out = inp·Wᵀ (transB), dinp = dout·W (plain), dW += doutᵀ·inp
 // (transA, beta 1).
+//
+// Implementation (sgemm_blocked.go): a packed, blocked GEMM whose register-tile micro-kernels are
+// AVX-512 (14x32), AVX2+FMA (6x16) or plain Go (2x4); products with at most 8 rows use
+// matrix-vector kernels instead (AVX-512). Threads split C, never K, so the result is bit-identical
+// for any thread count (and differs from SgemmGeneric only by fp32 rounding). Products under 4M
+// multiply-adds (e.g. 128x128x256) stay on the calling goroutine and never use the worker pool, so
+// they may run inside a ParallelFor body (attention per head); larger ones must not, because the
+// pool does not nest. No allocation in steady state.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if m == 0 || n == 0 {

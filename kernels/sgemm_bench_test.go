@@ -68,3 +68,21 @@ func BenchmarkSgemmGeneric(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSgemmPaths compares the micro-kernels on one thread (NN, square).
+func BenchmarkSgemmPaths(b *testing.B) {
+	defer SetThreads(Threads())
+	SetThreads(1)
+	for _, p := range gemmPaths {
+		for _, s := range []int{96, 512} {
+			b.Run(fmt.Sprintf("%s/%d", p.name, s), func(b *testing.B) {
+				ok, restore := p.set()
+				defer restore()
+				if !ok {
+					b.Skipf("CPU lacks %s", p.name)
+				}
+				benchSgemm(b, false, false, s, s, s)
+			})
+		}
+	}
+}

@@ -49,17 +49,17 @@ func runBenchGemm(ctx context.Context, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+		return fmt.Errorf("gemm: unexpected arguments %q", fs.Args())
 	}
 	tr := strings.ToLower(*trans)
 	if tr != "nn" && tr != "nt" && tr != "tn" && tr != "tt" {
-		return fmt.Errorf("--trans %q: want nn, nt, tn or tt", *trans)
+		return fmt.Errorf("gemm: --trans %q: want nn, nt, tn or tt", *trans)
 	}
 	if *reps < 1 {
-		return fmt.Errorf("--reps %d: want at least 1", *reps)
+		return fmt.Errorf("gemm: --reps %d: want at least 1", *reps)
 	}
 	if *threads < 0 {
-		return fmt.Errorf("--threads %d: want 0 (all cores) or more", *threads)
+		return fmt.Errorf("gemm: --threads %d: want 0 (all cores) or more", *threads)
 	}
 	if *threads > 0 {
 		old := kernels.Threads()
@@ -72,14 +72,14 @@ func runBenchGemm(ctx context.Context, args []string) error {
 		for _, f := range strings.Split(*sizes, ",") {
 			s, err := strconv.Atoi(strings.TrimSpace(f))
 			if err != nil || s < 1 {
-				return fmt.Errorf("--sizes: bad size %q", f)
+				return fmt.Errorf("gemm: --sizes: bad size %q", f)
 			}
 			shapes = append(shapes, [3]int{s, s, s})
 		}
 	}
 	for _, sh := range shapes {
 		if sh[0] < 1 || sh[1] < 1 || sh[2] < 1 {
-			return fmt.Errorf("sizes must be positive, got m=%d n=%d k=%d", sh[0], sh[1], sh[2])
+			return fmt.Errorf("gemm: sizes must be positive, got m=%d n=%d k=%d", sh[0], sh[1], sh[2])
 		}
 		r, err := benchGemm(ctx, sh[0], sh[1], sh[2], tr, *reps)
 		if err != nil {
