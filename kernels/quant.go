@@ -35,6 +35,13 @@ func QuantizeRowsInt8(q []int8, scale []float32, x []float32, m, k int) {
 	})
 }
 
+// MaxAbs returns max|x| (0 for an empty x), vectorized where the CPU allows.
+func MaxAbs(x []float32) float32 { return absMax(x) }
+
+// SumAbs returns Σ|w| in float64, summed in the fixed order absSumGeneric documents (so every
+// implementation gives the same bits). QuantizeTernary's scale is max(SumAbs(w)/len(w), 1e-5).
+func SumAbs(w []float32) float64 { return absSum(w) }
+
 // absMaxGeneric returns max|x| (0 for an empty x). max is exact, so any order gives the same bits.
 func absMaxGeneric(x []float32) float32 {
 	var amax float32
@@ -44,12 +51,17 @@ func absMaxGeneric(x []float32) float32 {
 	return amax
 }
 
-// quantRowInt8Generic sets q[i] = clamp(round(x[i]·g), -128, 127).
+// quantRowInt8Generic sets q[i] = clamp(round(x[i]·g), -128, 127). Rounding as math.Round, but
+// inline: t = trunc(p), and the fraction p-t (exact for |p| < 2^23) decides the step away from 0.
+// |p| <= 127·(1+2^-23) for finite x, so the int32 conversion cannot overflow.
 func quantRowInt8Generic(q []int8, x []float32, g float32) {
 	q = q[:len(x)]
 	for i, v := range x {
-		r := math.Round(float64(v * g))
-		q[i] = int8(max(-128, min(127, r)))
+		p := v * g
+		t := int32(p)
+		d := p - float32(t)
+		t += b2i(d >= 0.5) - b2i(d <= -0.5) // branch-free: random data mispredicts ~half
+		q[i] = int8(max(-128, min(127, t)))
 	}
 }
 
@@ -87,13 +99,23 @@ func absSumGeneric(w []float32) float64 {
 	return sum
 }
 
-// quantTernaryGeneric sets t[i] = clamp(round(w[i]·inv), -1, 1).
+// quantTernaryGeneric sets t[i] = clamp(round(w[i]·inv), -1, 1), which for round half away from
+// zero is +1 for p >= 0.5, -1 for p <= -0.5 and 0 otherwise.
 func quantTernaryGeneric(t []int8, w []float32, inv float32) {
 	t = t[:len(w)]
 	for i, v := range w {
-		r := math.Round(float64(v * inv))
-		t[i] = int8(max(-1, min(1, r)))
+		p := v * inv
+		t[i] = int8(b2i(p >= 0.5) - b2i(p <= -0.5))
 	}
+}
+
+// b2i is 1 for true, 0 for false; the compiler turns it into SETcc, not a branch.
+func b2i(b bool) int32 {
+	var i int32
+	if b {
+		i = 1
+	}
+	return i
 }
 
 func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
