@@ -57,7 +57,7 @@ func NewTernaryMatrix(w []int8, n, k int) *TernaryMatrix {
 
 // Set replaces the weights with w (N,K), values in {-1,0,1}, without allocating. It panics on any
 // other value: the AVX2 kernel's int16 pair sums are only exact for |w| <= 1. Cost: one pass over w
-// (about 0.3 ns per weight), split over the worker pool by panels.
+// (AVX-512 gathers, or 8 weights at a time in Go), panels split over the worker pool.
 func (t *TernaryMatrix) Set(w []int8) {
 	if len(w) != t.N*t.K {
 		panic(fmt.Sprintf("kernels: TernaryMatrix.Set: want %d weights, got %d", t.N*t.K, len(w)))
@@ -67,19 +67,29 @@ func (t *TernaryMatrix) Set(w []int8) {
 		return // corr stays 0
 	}
 	np := (n + bitPanel - 1) / bitPanel
-	ParallelFor(np, max(1, (1<<16)/max(k*bitPanel, 1)), func(lo, hi int) {
+	ParallelFor(np, max(1, (1<<16)/(k*bitPanel)), func(lo, hi int) {
 		var sums [bitPanel]int32
 		for p := lo; p < hi; p++ {
 			panel := t.w[p*kg*bitPanel*4 : (p+1)*kg*bitPanel*4]
 			cols := min(bitPanel, n-p*bitPanel)
+			rows := w[p*bitPanel*k : (p*bitPanel+cols)*k]
 			clear(sums[:])
-			// Blocks of 32 k-groups: the 8 KiB of panel being written and the 64 row pieces being
-			// read stay in L1 (column by column over the whole K thrashed it: 3x slower at K=1024).
-			for g0 := 0; g0 < kg; g0 += 32 {
-				k0, k1 := 4*g0, min(4*g0+128, k)
-				for c := 0; c < cols; c++ {
-					j := p*bitPanel + c
-					sums[c] += packColumn(panel[(g0*bitPanel+c)*4:], w[j*k+k0:j*k+k1])
+			full := k / 4
+			if ok, bad := packRows(panel, rows, k, full, cols, &sums); ok {
+				if bad {
+					panicNotTernary(rows)
+				}
+				for c := 0; c < cols && k%4 != 0; c++ { // the last, partial k-group
+					sums[c] += packColumn(panel[(full*bitPanel+c)*4:], rows[c*k+4*full:c*k+k])
+				}
+			} else {
+				// Blocks of setBlock k-groups: the 8 KiB of panel being written and the 64 row
+				// pieces being read stay in L1 (whole columns thrashed it: 3x slower at K=1024).
+				for g0 := 0; g0 < kg; g0 += setBlock {
+					k0, k1 := 4*g0, min(4*(g0+setBlock), k)
+					for c := 0; c < cols; c++ {
+						sums[c] += packColumn(panel[(g0*bitPanel+c)*4:], rows[c*k+k0:c*k+k1])
+					}
 				}
 			}
 			for c := 0; c < cols; c++ {
@@ -87,6 +97,56 @@ func (t *TernaryMatrix) Set(w []int8) {
 			}
 		}
 	})
+}
+
+// setBlock is the number of k-groups per pass over a panel's columns in the Go packing paths.
+const setBlock = 64
+
+// QuantizeFrom quantizes latent weights w (N,K) with BitNet's absmean rule straight into the matrix
+// and returns the scale s = mean|w|: the same weights and scale as QuantizeTernary(tmp, w) followed
+// by Set(tmp), without the (N,K) int8 slab. Each panel is quantized setBlock k-groups at a time
+// into a 16 KiB scratch block (L1) and packed from there.
+func (t *TernaryMatrix) QuantizeFrom(w []float32) float32 {
+	if len(w) != t.N*t.K {
+		panic(fmt.Sprintf("kernels: TernaryMatrix.QuantizeFrom: want %d weights, got %d", t.N*t.K, len(w)))
+	}
+	s := ternaryScale(w)
+	inv := 1 / s
+	n, k, kg := t.N, t.K, t.kg
+	if k == 0 {
+		return s
+	}
+	np := (n + bitPanel - 1) / bitPanel
+	ParallelFor(np, max(1, (1<<16)/(k*bitPanel)), func(lo, hi int) {
+		const ld = 4 * setBlock // scratch row stride
+		var sums [bitPanel]int32
+		var scratch [bitPanel * ld]int8
+		for p := lo; p < hi; p++ {
+			panel := t.w[p*kg*bitPanel*4 : (p+1)*kg*bitPanel*4]
+			cols := min(bitPanel, n-p*bitPanel)
+			clear(sums[:])
+			for k0 := 0; k0 < k; k0 += ld {
+				k1 := min(k0+ld, k)
+				groups := (k1 - k0 + 3) / 4
+				for c := 0; c < cols; c++ {
+					j := p*bitPanel + c
+					piece := scratch[c*ld : c*ld+4*groups]
+					quantTernary(piece[:k1-k0], w[j*k+k0:j*k+k1], inv)
+					clear(piece[k1-k0:]) // a partial last group packs as zeros
+				}
+				dst := panel[(k0/4)*bitPanel*4:]
+				if ok, _ := packRows(dst, scratch[:], ld, groups, cols, &sums); !ok {
+					for c := 0; c < cols; c++ {
+						sums[c] += packColumn(dst[c*4:], scratch[c*ld:c*ld+k1-k0])
+					}
+				}
+			}
+			for c := 0; c < cols; c++ {
+				t.corr[p*bitPanel+c] = 128 * sums[c]
+			}
+		}
+	})
+	return s
 }
 
 // packColumn writes a piece of one row of w (starting at a k-group) into its column of a panel (stride 256 bytes per
@@ -118,13 +178,19 @@ func packColumn(dst []int8, row []int8) int32 {
 		dst[256*(b/4)+b%4] = v
 	}
 	if bad != 0 {
-		for i, v := range row {
-			if v < -1 || v > 1 {
-				panic(fmt.Sprintf("kernels: TernaryMatrix.Set: weight %d of a row is %d, want -1, 0 or 1", i, v))
-			}
-		}
+		panicNotTernary(row)
 	}
 	return int32(sum)
+}
+
+// panicNotTernary panics naming the first weight of w outside {-1,0,1}.
+func panicNotTernary(w []int8) {
+	for i, v := range w {
+		if v < -1 || v > 1 {
+			panic(fmt.Sprintf("kernels: TernaryMatrix.Set: weight %d of a panel is %d, want -1, 0 or 1", i, v))
+		}
+	}
+	panic("kernels: TernaryMatrix.Set: weight outside {-1,0,1}")
 }
 
 // At returns w[i][j] (output i, input j).

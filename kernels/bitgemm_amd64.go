@@ -6,6 +6,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"unsafe"
 )
@@ -103,6 +104,7 @@ func bitGemm(ci []int32, cf []float32, x []int8, xscale []float32, w *TernaryMat
 func bitGemmTiled(ci []int32, cf []float32, x []int8, xscale []float32, w *TernaryMatrix, wscale float32, m int,
 	kern []func(*bitArgs), nr int) {
 	n, k := w.N, w.K
+
 	mr := len(kern)
 	rowBlocks := (m + mr - 1) / mr
 	strips := (n + nr - 1) / nr
@@ -164,4 +166,45 @@ func bitGemmTiled(ci []int32, cf []float32, x []int8, xscale []float32, w *Terna
 			}
 		}
 	})
+}
+
+// packArgs is bitPackAVX512's argument block; TestBitArgsLayout checks the offsets the assembly uses.
+type packArgs struct {
+	dst   unsafe.Pointer  // panel position of the first k-group; groups 256 bytes apart
+	src   unsafe.Pointer  // row 0's first weight
+	kg    int             // k-groups to pack
+	sums  unsafe.Pointer  // *[64]int32, += Σ(v+1) per row
+	masks [4]uint16       // rows present, 16 per mask
+	bad   uint64          // out: nonzero if a weight was outside {-1,0,1}
+	idx   [bitPanel]int32 // byte offset of each row from src
+}
+
+//go:noescape
+func bitPackAVX512(a *packArgs)
+
+// packRows packs kg whole k-groups of cols rows (row c at src[c*stride:]) into a panel at dst and
+// adds each row's sum to sums. ok is false when there is no fast path (the caller packs in Go); bad
+// reports a weight outside {-1,0,1}.
+func packRows(dst, src []int8, stride, kg, cols int, sums *[bitPanel]int32) (ok, bad bool) {
+	if !HasAVX512 || stride*bitPanel >= 1<<31 { // gather offsets are int32
+		return false, false
+	}
+	if kg == 0 || cols == 0 {
+		return true, false
+	}
+	if len(dst) < kg*bitPanel*4 || len(src) < (cols-1)*stride+4*kg {
+		panic(fmt.Sprintf("kernels: packRows: kg=%d cols=%d stride=%d but len(dst)=%d len(src)=%d", kg, cols, stride, len(dst), len(src)))
+	}
+	a := packArgs{dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]), kg: kg, sums: unsafe.Pointer(sums)}
+	for c := range a.idx {
+		a.idx[c] = int32(c * stride)
+		if c < cols {
+			a.masks[c/16] |= 1 << (c % 16)
+		}
+	}
+	bitPackAVX512(&a)
+	for c := 0; c < cols; c++ {
+		sums[c] -= int32(4 * kg) // the kernel summed v+1
+	}
+	return true, a.bad != 0
 }

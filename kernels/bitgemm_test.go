@@ -221,45 +221,87 @@ func TestTernaryGemmThreads(t *testing.T) {
 
 func TestTernaryMatrixSet(t *testing.T) {
 	r := tensor.NewRNG(3)
-	for _, sh := range [][2]int{{1, 1}, {3, 7}, {65, 33}, {130, 1001}} {
+	for _, sh := range [][2]int{{1, 1}, {3, 7}, {65, 33}, {130, 1001}, {64, 256}} {
 		n, k := sh[0], sh[1]
-		w := NewTernaryMatrix(randTernary(r, n*k), n, k)
-		wv := randTernary(r, n*k) // Set must fully replace the old weights
-		w.Set(wv)
-		got := make([]int8, n*k)
-		w.Unpack(got)
-		for i := range wv {
-			if got[i] != wv[i] || w.At(i/k, i%k) != wv[i] {
-				t.Fatalf("n=%d k=%d: weight %d reads back %d / %d, want %d", n, k, i, got[i], w.At(i/k, i%k), wv[i])
-			}
+		for _, im := range quantImpls() { // Set's packing has an AVX-512 path
+			withImpl(im, func() {
+				w := NewTernaryMatrix(randTernary(r, n*k), n, k)
+				wv := randTernary(r, n*k) // Set must fully replace the old weights
+				w.Set(wv)
+				got := make([]int8, n*k)
+				w.Unpack(got)
+				for i := range wv {
+					if got[i] != wv[i] || w.At(i/k, i%k) != wv[i] {
+						t.Fatalf("%s n=%d k=%d: weight %d reads back %d / %d, want %d", im.name, n, k, i, got[i], w.At(i/k, i%k), wv[i])
+					}
+				}
+				x := randInt8(r, 2*k)
+				c := make([]int32, 2*n)
+				TernaryGemm(c, x, w, 2)
+				want := naiveTernaryGemm(x, wv, 2, n, k)
+				for i := range c {
+					if c[i] != want[i] {
+						t.Fatalf("%s after Set n=%d k=%d: c[%d] = %d, want %d", im.name, n, k, i, c[i], want[i])
+					}
+				}
+			})
 		}
-		x := randInt8(r, 2*k)
-		c := make([]int32, 2*n)
-		TernaryGemm(c, x, w, 2)
-		want := naiveTernaryGemm(x, wv, 2, n, k)
-		for i := range c {
-			if c[i] != want[i] {
-				t.Fatalf("after Set n=%d k=%d: c[%d] = %d, want %d", n, k, i, c[i], want[i])
-			}
-		}
-	}
-	if a := testing.AllocsPerRun(10, func() { NewTernaryMatrix(nil, 0, 0).Set(nil) }); a > 3 {
-		t.Errorf("tiny NewTernaryMatrix+Set allocates %v times", a)
 	}
 }
 
 func TestTernaryMatrixSetRejects(t *testing.T) {
-	for _, bad := range []int8{2, -2, 127, -128} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("Set accepted weight %d", bad)
+	for _, im := range quantImpls() {
+		withImpl(im, func() {
+			for _, bad := range []int8{2, -2, 127, -128} {
+				for _, at := range []int{13, 3*9 - 1, 70*9 + 4} { // a whole k-group, the partial last group, a second panel
+					func() {
+						defer func() {
+							if recover() == nil {
+								t.Errorf("%s: Set accepted weight %d at %d", im.name, bad, at)
+							}
+						}()
+						wv := make([]int8, 80*9)
+						wv[at] = bad
+						NewTernaryMatrix(wv, 80, 9)
+					}()
 				}
-			}()
-			wv := make([]int8, 3*9)
-			wv[13] = bad
-			NewTernaryMatrix(wv, 3, 9)
-		}()
+			}
+		})
+	}
+}
+
+// TestTernaryMatrixQuantizeFrom: the fused quantize-and-pack equals QuantizeTernary then Set.
+func TestTernaryMatrixQuantizeFrom(t *testing.T) {
+	r := tensor.NewRNG(4)
+	for _, sh := range [][2]int{{1, 1}, {3, 7}, {65, 33}, {130, 1001}, {7, 129}} {
+		n, k := sh[0], sh[1]
+		wf := awkwardFloats(r, n*k)
+		for _, im := range quantImpls() {
+			withImpl(im, func() {
+				tq := make([]int8, n*k)
+				want := QuantizeTernary(tq, wf)
+				w := NewTernaryMatrix(randTernary(r, n*k), n, k)
+				if s := w.QuantizeFrom(wf); math.Float32bits(s) != math.Float32bits(want) {
+					t.Fatalf("%s n=%d k=%d: scale %g, want %g", im.name, n, k, s, want)
+				}
+				got := make([]int8, n*k)
+				w.Unpack(got)
+				for i := range got {
+					if got[i] != tq[i] {
+						t.Fatalf("%s n=%d k=%d: weight %d = %d, want %d", im.name, n, k, i, got[i], tq[i])
+					}
+				}
+				x := randInt8(r, 3*k)
+				c := make([]int32, 3*n)
+				TernaryGemm(c, x, w, 3)
+				ref := naiveTernaryGemm(x, tq, 3, n, k)
+				for i := range c {
+					if c[i] != ref[i] {
+						t.Fatalf("%s n=%d k=%d: c[%d] = %d, want %d", im.name, n, k, i, c[i], ref[i])
+					}
+				}
+			})
+		}
 	}
 }
 
@@ -282,15 +324,29 @@ func BenchmarkTernaryGemm(b *testing.B) {
 	}
 }
 
+// BenchmarkTernaryMatrixSet times a training step's weight refresh: QuantizeTernary+Set, and the
+// fused QuantizeFrom.
 func BenchmarkTernaryMatrixSet(b *testing.B) {
 	r := tensor.NewRNG(0)
 	for _, sh := range [][2]int{{1024, 1024}, {3072, 768}} {
-		wv := randTernary(r, sh[0]*sh[1])
+		wf := awkwardFloats(r, sh[0]*sh[1])
+		wv := make([]int8, len(wf))
+		QuantizeTernary(wv, wf)
 		w := NewTernaryMatrix(wv, sh[0], sh[1])
-		b.Run(fmt.Sprintf("%dx%d", sh[0], sh[1]), func(b *testing.B) {
-			b.SetBytes(int64(len(wv)))
+		b.Run(fmt.Sprintf("Set/%dx%d", sh[0], sh[1]), func(b *testing.B) {
 			for b.Loop() {
 				w.Set(wv)
+			}
+		})
+		b.Run(fmt.Sprintf("QuantizeTernary+Set/%dx%d", sh[0], sh[1]), func(b *testing.B) {
+			for b.Loop() {
+				QuantizeTernary(wv, wf)
+				w.Set(wv)
+			}
+		})
+		b.Run(fmt.Sprintf("QuantizeFrom/%dx%d", sh[0], sh[1]), func(b *testing.B) {
+			for b.Loop() {
+				w.QuantizeFrom(wf)
 			}
 		})
 	}

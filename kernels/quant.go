@@ -70,9 +70,14 @@ func QuantizeTernary(t []int8, w []float32) float32 {
 	if len(t) < len(w) {
 		panic(fmt.Sprintf("kernels: QuantizeTernary: len(t)=%d < len(w)=%d", len(t), len(w)))
 	}
-	s := float32(max(absSum(w)/float64(max(len(w), 1)), quantEps))
+	s := ternaryScale(w)
 	quantTernary(t, w, 1/s)
 	return s
+}
+
+// ternaryScale is max(mean|w|, eps) in float32.
+func ternaryScale(w []float32) float32 {
+	return float32(max(absSum(w)/float64(max(len(w), 1)), quantEps))
 }
 
 // absSumGeneric returns Σ|w| in float64 (so the mean of millions of weights does not drift) in a
