@@ -261,20 +261,25 @@ func BitLinearForwardGeneric(out []float32, x []int8, xscale []float32, w *Terna
 }
 
 // bitGemmGeneric writes int32 sums to ci, or, when ci is nil, the rescaled sums to cf. Rows are
-// split across threads; each sum runs over k in order.
+// split across threads; each sum runs over k in order. It walks the packed layout one k-group
+// (4 inputs x 64 columns) at a time, the same order the assembly uses.
 func bitGemmGeneric(ci []int32, cf []float32, x []int8, xscale []float32, w *TernaryMatrix, wscale float32, m int) {
 	n, k, kg := w.N, w.K, w.kg
 	ParallelFor(m, max(1, (1<<14)/max(n*k, 1)), func(lo, hi int) {
 		var acc [bitPanel]int32
+		var xg [4]int32
 		for i := lo; i < hi; i++ {
 			xi := x[i*k : i*k+k]
 			for p := 0; p*bitPanel < n; p++ {
 				clear(acc[:])
-				panel := w.w[p*kg*bitPanel*4 : (p+1)*kg*bitPanel*4]
-				for kk, xv := range xi {
-					col := panel[(kk/4)*bitPanel*4+kk%4:]
+				for g := 0; g < kg; g++ {
+					clear(xg[:])
+					for b := 0; b < 4 && 4*g+b < k; b++ {
+						xg[b] = int32(xi[4*g+b])
+					}
+					grp := (*[bitPanel * 4]int8)(w.w[((p*kg+g)*bitPanel)*4:])
 					for c := range acc {
-						acc[c] += int32(xv) * int32(col[4*c])
+						acc[c] += xg[0]*int32(grp[4*c]) + xg[1]*int32(grp[4*c+1]) + xg[2]*int32(grp[4*c+2]) + xg[3]*int32(grp[4*c+3])
 					}
 				}
 				for c := 0; c < bitPanel && p*bitPanel+c < n; c++ {
