@@ -76,36 +76,76 @@ func bitAVX23(a *bitArgs)
 //go:noescape
 func bitAVX24(a *bitArgs)
 
-var (
-	bitKernelsVNNI   = []func(*bitArgs){bitVNNI1, bitVNNI2, bitVNNI3, bitVNNI4, bitVNNI5, bitVNNI6}
-	bitKernelsAVX512 = []func(*bitArgs){bitAVX5121, bitAVX5122, bitAVX5123, bitAVX5124, bitAVX5125, bitAVX5126}
-	bitKernelsAVX2   = []func(*bitArgs){bitAVX21, bitAVX22, bitAVX23, bitAVX24}
+// Kernel paths for bitKernel.
+const (
+	bitPathVNNI = iota
+	bitPathAVX512
+	bitPathAVX2
 )
+
+// bitKernel runs path's micro-kernel for rows rows. Direct calls (not a table of func values) let
+// the compiler see //go:noescape and keep the argument block and edge tile on the stack.
+func bitKernel(path, rows int, a *bitArgs) {
+	switch path*8 + rows {
+	case bitPathVNNI*8 + 1:
+		bitVNNI1(a)
+	case bitPathVNNI*8 + 2:
+		bitVNNI2(a)
+	case bitPathVNNI*8 + 3:
+		bitVNNI3(a)
+	case bitPathVNNI*8 + 4:
+		bitVNNI4(a)
+	case bitPathVNNI*8 + 5:
+		bitVNNI5(a)
+	case bitPathVNNI*8 + 6:
+		bitVNNI6(a)
+	case bitPathAVX512*8 + 1:
+		bitAVX5121(a)
+	case bitPathAVX512*8 + 2:
+		bitAVX5122(a)
+	case bitPathAVX512*8 + 3:
+		bitAVX5123(a)
+	case bitPathAVX512*8 + 4:
+		bitAVX5124(a)
+	case bitPathAVX512*8 + 5:
+		bitAVX5125(a)
+	case bitPathAVX512*8 + 6:
+		bitAVX5126(a)
+	case bitPathAVX2*8 + 1:
+		bitAVX21(a)
+	case bitPathAVX2*8 + 2:
+		bitAVX22(a)
+	case bitPathAVX2*8 + 3:
+		bitAVX23(a)
+	case bitPathAVX2*8 + 4:
+		bitAVX24(a)
+	default:
+		panic(fmt.Sprintf("kernels: bitKernel: no kernel for path %d rows %d", path, rows))
+	}
+}
 
 func bitGemm(ci []int32, cf []float32, x []int8, xscale []float32, w *TernaryMatrix, wscale float32, m int) {
 	switch {
 	case w.K == 0:
 		bitGemmGeneric(ci, cf, x, xscale, w, wscale, m)
 	case HasVNNI:
-		bitGemmTiled(ci, cf, x, xscale, w, wscale, m, bitKernelsVNNI, 64)
+		bitGemmTiled(ci, cf, x, xscale, w, wscale, m, bitPathVNNI, 6, 64)
 	case HasAVX512:
-		bitGemmTiled(ci, cf, x, xscale, w, wscale, m, bitKernelsAVX512, 64)
+		bitGemmTiled(ci, cf, x, xscale, w, wscale, m, bitPathAVX512, 6, 64)
 	case HasAVX2:
-		bitGemmTiled(ci, cf, x, xscale, w, wscale, m, bitKernelsAVX2, 16)
+		bitGemmTiled(ci, cf, x, xscale, w, wscale, m, bitPathAVX2, 4, 16)
 	default:
 		bitGemmGeneric(ci, cf, x, xscale, w, wscale, m)
 	}
 }
 
-// bitGemmTiled splits the output into tiles of len(kern) rows by nr columns, ordered strip-major
+// bitGemmTiled splits the output into tiles of mr rows by nr columns, ordered strip-major
 // (tile t covers column strip t/rowBlocks), so consecutive tiles on one thread reuse a weight strip
 // (64·K bytes, 64 KiB at K=1024) from L2 while activation rows stream past. The worker pool gets
 // contiguous ranges of tiles: outputs are split, never a sum.
 func bitGemmTiled(ci []int32, cf []float32, x []int8, xscale []float32, w *TernaryMatrix, wscale float32, m int,
-	kern []func(*bitArgs), nr int) {
+	path, mr, nr int) {
 	n, k := w.N, w.K
-
-	mr := len(kern)
 	rowBlocks := (m + mr - 1) / mr
 	strips := (n + nr - 1) / nr
 	// The kernels read activations 4 bytes at a time, so with K%4 != 0 the last row's last group
@@ -149,7 +189,7 @@ func bitGemmTiled(ci []int32, cf []float32, x []int8, xscale []float32, w *Terna
 					a.xscale[r] = xscale[i]
 				}
 			}
-			kern[rows-1](&a)
+			bitKernel(path, rows, &a)
 			if cols < nr {
 				for r := 0; r < rows; r++ {
 					i := r0 + r

@@ -351,3 +351,23 @@ func BenchmarkTernaryMatrixSet(b *testing.B) {
 		})
 	}
 }
+
+// TestTernaryGemmAllocs: the GEMM allocates nothing of its own (argument blocks and edge tiles live
+// on the stack); the worker pool's closure and WaitGroup are the only allocations left.
+func TestTernaryGemmAllocs(t *testing.T) {
+	r := tensor.NewRNG(5)
+	const m, n, k = 13, 70, 36
+	x := randInt8(r, m*k)
+	w := NewTernaryMatrix(randTernary(r, n*k), n, k)
+	c, out, xs := make([]int32, m*n), make([]float32, m*n), make([]float32, m)
+	for i := range xs {
+		xs[i] = 1
+	}
+	for _, im := range bitImpls() {
+		withImpl(im, func() {
+			if a := testing.AllocsPerRun(20, func() { TernaryGemm(c, x, w, m); BitLinearForward(out, x, xs, w, 1, m) }); a > 4 {
+				t.Errorf("%s: %v allocations per TernaryGemm+BitLinearForward, want <= 4 (the pool's)", im.name, a)
+			}
+		})
+	}
+}
