@@ -149,3 +149,173 @@ qtern_loop:
 	VZEROUPPER
 qtern_done:
 	RET
+
+// func absMaxAVX2(x []float32) float32
+// Requires: AVX
+TEXT ·absMaxAVX2(SB), NOSPLIT, $0-28
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	SHRQ $3, CX
+	VXORPS Y0, Y0, Y0
+	VPCMPEQD X2, X2, X2
+	VPSRLD $1, X2, X2
+	VINSERTF128 $1, X2, Y2, Y2 // 0x7fffffff in every lane
+	TESTQ CX, CX
+	JZ absmax2_fold
+absmax2_loop:
+	VANDPS (SI), Y2, Y3
+	VMAXPS Y3, Y0, Y0
+	ADDQ $32, SI
+	DECQ CX
+	JNZ absmax2_loop
+absmax2_fold:
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0x4e, X0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0xb1, X0, X1
+	VMAXPS X1, X0, X0
+	MOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func quantRowInt8AVX2(q []int8, x []float32, scale float32)
+// Requires: AVX, AVX2
+//
+// As quantRowInt8AVX512, 8 at a time; VPACKSSDW and VPACKSSWB saturate, which is the clamp.
+TEXT ·quantRowInt8AVX2(SB), NOSPLIT, $0-52
+	MOVQ q_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), CX
+	SHRQ $3, CX
+	JZ qrow2_done
+	VBROADCASTSS scale+48(FP), Y0
+	MOVL $0x7fffffff, AX
+	MOVQ AX, X1
+	VPBROADCASTD X1, Y1
+	MOVL $0x3f000000, AX // 0.5
+	MOVQ AX, X2
+	VPBROADCASTD X2, Y2
+	MOVL $1, AX
+	MOVQ AX, X3
+	VPBROADCASTD X3, Y3
+qrow2_loop:
+	VMULPS (SI), Y0, Y4     // p = x*g
+	VCVTTPS2DQ Y4, Y5       // t = trunc(p)
+	VCVTDQ2PS Y5, Y6
+	VSUBPS Y6, Y4, Y6       // d = p - t (exact)
+	VANDPS Y1, Y6, Y6       // |d|
+	VCMPPS $13, Y2, Y6, Y6  // |d| >= 0.5 (GE_OS): all ones
+	VPSRAD $31, Y4, Y7      // -1 for negative p
+	VPOR Y3, Y7, Y7         // -1 or +1
+	VPAND Y6, Y7, Y7
+	VPADDD Y7, Y5, Y5       // t += sign(p) where |d| >= 0.5
+	VEXTRACTI128 $1, Y5, X6
+	VPACKSSDW X6, X5, X5    // 8 int16, saturated
+	VPACKSSWB X5, X5, X5    // 8 int8, saturated
+	MOVQ X5, (DI)
+	ADDQ $32, SI
+	ADDQ $8, DI
+	DECQ CX
+	JNZ qrow2_loop
+	VZEROUPPER
+qrow2_done:
+	RET
+
+// func absSumAVX2(w []float32) float64
+// Requires: AVX
+//
+// Eight ymm accumulators hold the 32 float64 partial sums (lane j of Y_a is partial 4a+j), folded
+// as absSumGeneric does: +16, +8, +4, +2, +1.
+TEXT ·absSumAVX2(SB), NOSPLIT, $0-32
+	MOVQ w_base+0(FP), SI
+	MOVQ w_len+8(FP), CX
+	SHRQ $5, CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VPCMPEQQ X9, X9, X9
+	VPSRLQ $1, X9, X9
+	VINSERTF128 $1, X9, Y9, Y9 // 0x7fff... in every lane
+	TESTQ CX, CX
+	JZ asum2_fold
+asum2_loop:
+	VCVTPS2PD (SI), Y8
+	VANDPD Y9, Y8, Y8
+	VADDPD Y8, Y0, Y0
+	VCVTPS2PD 16(SI), Y8
+	VANDPD Y9, Y8, Y8
+	VADDPD Y8, Y1, Y1
+	VCVTPS2PD 32(SI), Y8
+	VANDPD Y9, Y8, Y8
+	VADDPD Y8, Y2, Y2
+	VCVTPS2PD 48(SI), Y8
+	VANDPD Y9, Y8, Y8
+	VADDPD Y8, Y3, Y3
+	VCVTPS2PD 64(SI), Y8
+	VANDPD Y9, Y8, Y8
+	VADDPD Y8, Y4, Y4
+	VCVTPS2PD 80(SI), Y8
+	VANDPD Y9, Y8, Y8
+	VADDPD Y8, Y5, Y5
+	VCVTPS2PD 96(SI), Y8
+	VANDPD Y9, Y8, Y8
+	VADDPD Y8, Y6, Y6
+	VCVTPS2PD 112(SI), Y8
+	VANDPD Y9, Y8, Y8
+	VADDPD Y8, Y7, Y7
+	ADDQ $128, SI
+	DECQ CX
+	JNZ asum2_loop
+asum2_fold:
+	VADDPD Y4, Y0, Y0 // s[l] += s[l+16]
+	VADDPD Y5, Y1, Y1
+	VADDPD Y6, Y2, Y2
+	VADDPD Y7, Y3, Y3
+	VADDPD Y2, Y0, Y0 // s[l] += s[l+8]
+	VADDPD Y3, Y1, Y1
+	VADDPD Y1, Y0, Y0 // s[l] += s[l+4]
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0 // s[l] += s[l+2]
+	VPERMILPD $1, X0, X1
+	VADDSD X1, X0, X0 // s[0] += s[1]
+	MOVSD X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func quantTernaryAVX2(t []int8, w []float32, inv float32)
+// Requires: AVX, AVX2
+TEXT ·quantTernaryAVX2(SB), NOSPLIT, $0-52
+	MOVQ t_base+0(FP), DI
+	MOVQ w_base+24(FP), SI
+	MOVQ w_len+32(FP), CX
+	SHRQ $3, CX
+	JZ qtern2_done
+	VBROADCASTSS inv+48(FP), Y0
+	MOVL $0x3f000000, AX // 0.5
+	MOVQ AX, X1
+	VPBROADCASTD X1, Y1
+	MOVL $0xbf000000, AX // -0.5
+	MOVQ AX, X2
+	VPBROADCASTD X2, Y2
+qtern2_loop:
+	VMULPS (SI), Y0, Y3     // p = w*inv
+	VCMPPS $13, Y1, Y3, Y4  // p >= 0.5: -1
+	VCMPPS $2, Y2, Y3, Y5   // p <= -0.5: -1
+	VPSUBD Y4, Y5, Y5       // (-neg) - (-pos) = pos - neg
+	VEXTRACTI128 $1, Y5, X6
+	VPACKSSDW X6, X5, X5
+	VPACKSSWB X5, X5, X5
+	MOVQ X5, (DI)
+	ADDQ $32, SI
+	ADDQ $8, DI
+	DECQ CX
+	JNZ qtern2_loop
+	VZEROUPPER
+qtern2_done:
+	RET

@@ -8,13 +8,16 @@ import (
 	"tern/tensor"
 )
 
-// quantImpls flips the AVX-512 quantizers on (where the CPU has them) and off ("Base").
+// quantImpls lists the quantizer paths this CPU can run: AVX-512, AVX2 and Go ("Base").
 func quantImpls() []bitImpl {
-	out := []bitImpl{{"Base", false, false, false}}
+	var out []bitImpl
 	if HasAVX512 {
-		out = append([]bitImpl{{"AVX512", HasAVX2, true, HasVNNI}}, out...)
+		out = append(out, bitImpl{"AVX512", HasAVX2, true, HasVNNI})
 	}
-	return out
+	if HasAVX2 {
+		out = append(out, bitImpl{"AVX2", true, false, false})
+	}
+	return append(out, bitImpl{"Base", false, false, false})
 }
 
 // refRound is the quantizers' rounding written out independently: half away from zero.
