@@ -55,7 +55,7 @@ func NewTernaryMatrix(w []int8, n, k int) *TernaryMatrix {
 	return t
 }
 
-// Set replaces the weights with w (N,K), values in {-1,0,1}, without allocating. It panics on any
+// Set replaces the weights with w (N,K), values in {-1,0,1}, in place (no new buffers). It panics on any
 // other value: the AVX2 kernel's int16 pair sums are only exact for |w| <= 1. Cost: one pass over w
 // (AVX-512 gathers, or 8 weights at a time in Go), panels split over the worker pool.
 func (t *TernaryMatrix) Set(w []int8) {
