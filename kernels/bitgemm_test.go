@@ -371,3 +371,31 @@ func TestTernaryGemmAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestTernaryGemmUnaligned runs slices that start mid-cache-line, with and without spare capacity
+// past x (the kernels' 4-byte reads may then run past K on the last row, against zero weights).
+func TestTernaryGemmUnaligned(t *testing.T) {
+	r := tensor.NewRNG(6)
+	const m, n, k = 9, 77, 45
+	wv := randTernary(r, n*k)
+	w := NewTernaryMatrix(wv, n, k)
+	for _, off := range []int{1, 3} {
+		for _, spare := range []int{0, 5} {
+			xb := randInt8(r, off+m*k+spare)
+			x := xb[off : off+m*k : off+m*k+spare]
+			want := naiveTernaryGemm(x, wv, m, n, k)
+			for _, im := range bitImpls() {
+				withImpl(im, func() {
+					cb := make([]int32, off+m*n)
+					c := cb[off:]
+					TernaryGemm(c, x, w, m)
+					for i := range want {
+						if c[i] != want[i] {
+							t.Fatalf("%s off=%d spare=%d: c[%d] = %d, want %d", im.name, off, spare, i, c[i], want[i])
+						}
+					}
+				})
+			}
+		}
+	}
+}
