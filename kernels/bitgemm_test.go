@@ -324,6 +324,26 @@ func BenchmarkTernaryGemm(b *testing.B) {
 	}
 }
 
+// BenchmarkBitLinearForward covers training shapes (M = B*T = 1024 tokens through a d=768 layer and
+// its 4x FFN) and decode-like small M.
+func BenchmarkBitLinearForward(b *testing.B) {
+	r := tensor.NewRNG(0)
+	for _, sh := range [][3]int{{1024, 768, 768}, {1024, 3072, 768}, {1024, 768, 3072}, {1, 3072, 768}, {8, 3072, 768}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		x, w := randInt8(r, m*k), NewTernaryMatrix(randTernary(r, n*k), n, k)
+		xs, out := make([]float32, m), make([]float32, m*n)
+		for i := range xs {
+			xs[i] = 1 + r.Float32()
+		}
+		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
+			for b.Loop() {
+				BitLinearForward(out, x, xs, w, 0.5, m)
+			}
+			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+		})
+	}
+}
+
 // BenchmarkTernaryMatrixSet times a training step's weight refresh: QuantizeTernary+Set, and the
 // fused QuantizeFrom.
 func BenchmarkTernaryMatrixSet(b *testing.B) {
