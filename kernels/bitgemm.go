@@ -83,8 +83,7 @@ func (t *TernaryMatrix) Set(w []int8) {
 					sums[c] += packColumn(panel[(full*bitPanel+c)*4:], rows[c*k+4*full:c*k+k])
 				}
 			} else {
-				// Blocks of setBlock k-groups: the 8 KiB of panel being written and the 64 row
-				// pieces being read stay in L1 (whole columns thrashed it: 3x slower at K=1024).
+				// Blocks of setBlock k-groups (whole columns thrashed L1: 3x slower at K=1024).
 				for g0 := 0; g0 < kg; g0 += setBlock {
 					k0, k1 := 4*g0, min(4*(g0+setBlock), k)
 					for c := 0; c < cols; c++ {
@@ -99,13 +98,20 @@ func (t *TernaryMatrix) Set(w []int8) {
 	})
 }
 
-// setBlock is the number of k-groups per pass over a panel's columns in the Go packing paths.
-const setBlock = 64
+// setBlock is the number of k-groups per pass over a panel's columns in Set's Go path: the 8 KiB
+// of panel being written and the 64 row pieces being read stay in L1.
+const setBlock = 32
+
+// quantBlock is QuantizeFrom's block of k-groups: 64 rows x 1 KiB of scratch (64 KiB, L2). Larger
+// blocks amortize the per-call cost of the vector quantizer: 1M weights took 233 us with 64-group
+// blocks (16 KiB), 199 us with 256 (one Zen 4 core).
+const quantBlock = 256
 
 // QuantizeFrom quantizes latent weights w (N,K) with BitNet's absmean rule straight into the matrix
 // and returns the scale s = mean|w|: the same weights and scale as QuantizeTernary(tmp, w) followed
-// by Set(tmp), without the (N,K) int8 slab. Each panel is quantized setBlock k-groups at a time
-// into a 16 KiB scratch block (L1) and packed from there.
+// by Set(tmp), without the (N,K) int8 slab. Each panel is quantized quantBlock k-groups at a time
+// into a scratch block and packed from there. It costs about what QuantizeTernary+Set cost (both
+// read w twice: once for mean|w|, once to quantize) and saves the slab.
 func (t *TernaryMatrix) QuantizeFrom(w []float32) float32 {
 	if len(w) != t.N*t.K {
 		panic(fmt.Sprintf("kernels: TernaryMatrix.QuantizeFrom: want %d weights, got %d", t.N*t.K, len(w)))
@@ -118,7 +124,7 @@ func (t *TernaryMatrix) QuantizeFrom(w []float32) float32 {
 	}
 	np := (n + bitPanel - 1) / bitPanel
 	ParallelFor(np, max(1, (1<<16)/(k*bitPanel)), func(lo, hi int) {
-		const ld = 4 * setBlock // scratch row stride
+		const ld = 4 * quantBlock // scratch row stride
 		var sums [bitPanel]int32
 		var scratch [bitPanel * ld]int8
 		for p := lo; p < hi; p++ {

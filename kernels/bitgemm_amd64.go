@@ -210,17 +210,21 @@ func bitGemmTiled(ci []int32, cf []float32, x []int8, xscale []float32, w *Terna
 
 // packArgs is bitPackAVX512's argument block; TestBitArgsLayout checks the offsets the assembly uses.
 type packArgs struct {
-	dst   unsafe.Pointer  // panel position of the first k-group; groups 256 bytes apart
-	src   unsafe.Pointer  // row 0's first weight
-	kg    int             // k-groups to pack
-	sums  unsafe.Pointer  // *[64]int32, += Σ(v+1) per row
-	masks [4]uint16       // rows present, 16 per mask
-	bad   uint64          // out: nonzero if a weight was outside {-1,0,1}
-	idx   [bitPanel]int32 // byte offset of each row from src
+	dst     unsafe.Pointer   // panel position of the first k-group; groups 256 bytes apart
+	src     unsafe.Pointer   // row 0's first weight
+	kg      int              // k-groups to pack
+	sums    unsafe.Pointer   // *[64]int32, += Σ(v+1) per row
+	masks   [4]uint16        // rows present, 16 per mask
+	bad     uint64           // out: nonzero if a weight was outside {-1,0,1}
+	idx     [bitPanel]int32  // byte offset of each row from src
+	rowMask [bitPanel]uint16 // 0xFFFF for rows present, 0 for absent (bitPackTAVX512's loads)
 }
 
 //go:noescape
 func bitPackAVX512(a *packArgs)
+
+//go:noescape
+func bitPackTAVX512(a *packArgs)
 
 // packRows packs kg whole k-groups of cols rows (row c at src[c*stride:]) into a panel at dst and
 // adds each row's sum to sums. ok is false when there is no fast path (the caller packs in Go); bad
@@ -240,11 +244,23 @@ func packRows(dst, src []int8, stride, kg, cols int, sums *[bitPanel]int32) (ok,
 		a.idx[c] = int32(c * stride)
 		if c < cols {
 			a.masks[c/16] |= 1 << (c % 16)
+			a.rowMask[c] = 0xFFFF
 		}
 	}
-	bitPackAVX512(&a)
+	// Whole blocks of 16 k-groups by transposes (about 10x faster than Zen 4's gathers), the rest
+	// by gathers.
+	full := kg &^ 15
+	a.kg = full
+	bitPackTAVX512(&a)
+	bad = a.bad != 0
+	if full < kg {
+		a.kg = kg - full
+		a.dst = unsafe.Pointer(&dst[full*bitPanel*4])
+		a.src = unsafe.Pointer(&src[4*full])
+		bitPackAVX512(&a)
+	}
 	for c := 0; c < cols; c++ {
 		sums[c] -= int32(4 * kg) // the kernel summed v+1
 	}
-	return true, a.bad != 0
+	return true, bad || a.bad != 0
 }

@@ -23,7 +23,7 @@ func TestBitArgsLayout(t *testing.T) {
 		{"bitArgs.wscale", unsafe.Offsetof(a.wscale), 128}, {"bitArgs.xscale", unsafe.Offsetof(a.xscale), 132},
 		{"packArgs.dst", unsafe.Offsetof(p.dst), 0}, {"packArgs.src", unsafe.Offsetof(p.src), 8}, {"packArgs.kg", unsafe.Offsetof(p.kg), 16},
 		{"packArgs.sums", unsafe.Offsetof(p.sums), 24}, {"packArgs.masks", unsafe.Offsetof(p.masks), 32}, {"packArgs.bad", unsafe.Offsetof(p.bad), 40},
-		{"packArgs.idx", unsafe.Offsetof(p.idx), 48},
+		{"packArgs.idx", unsafe.Offsetof(p.idx), 48}, {"packArgs.rowMask", unsafe.Offsetof(p.rowMask), 304},
 	} {
 		if f.got != f.want {
 			t.Errorf("%s at offset %d, the assembly assumes %d", f.name, f.got, f.want)

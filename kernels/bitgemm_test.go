@@ -221,7 +221,7 @@ func TestTernaryGemmThreads(t *testing.T) {
 
 func TestTernaryMatrixSet(t *testing.T) {
 	r := tensor.NewRNG(3)
-	for _, sh := range [][2]int{{1, 1}, {3, 7}, {65, 33}, {130, 1001}, {64, 256}} {
+	for _, sh := range [][2]int{{1, 1}, {3, 7}, {65, 33}, {130, 1001}, {64, 256}, {80, 76}, {17, 64}} {
 		n, k := sh[0], sh[1]
 		for _, im := range quantImpls() { // Set's packing has an AVX-512 path
 			withImpl(im, func() {
@@ -250,20 +250,33 @@ func TestTernaryMatrixSet(t *testing.T) {
 }
 
 func TestTernaryMatrixSetRejects(t *testing.T) {
+	// (n, k, bad positions): K=9 packs by gathers and the partial group; K=76 by one 16-group
+	// transpose block plus 3 gathered groups; K=130 by transposes plus the partial group. Positions
+	// hit each part, and rows of the second panel.
+	cases := []struct {
+		n, k int
+		at   []int
+	}{
+		{80, 9, []int{13, 3*9 - 1, 70*9 + 4}},
+		{80, 76, []int{5, 2*76 + 70, 66*76 + 63, 79*76 + 75}},
+		{80, 130, []int{3*130 + 70, 70*130 + 129, 66*130 + 100}},
+	}
 	for _, im := range quantImpls() {
 		withImpl(im, func() {
-			for _, bad := range []int8{2, -2, 127, -128} {
-				for _, at := range []int{13, 3*9 - 1, 70*9 + 4} { // a whole k-group, the partial last group, a second panel
-					func() {
-						defer func() {
-							if recover() == nil {
-								t.Errorf("%s: Set accepted weight %d at %d", im.name, bad, at)
-							}
+			for _, c := range cases {
+				for _, bad := range []int8{2, -2, 127, -128} {
+					for _, at := range c.at {
+						func() {
+							defer func() {
+								if recover() == nil {
+									t.Errorf("%s n=%d k=%d: Set accepted weight %d at %d", im.name, c.n, c.k, bad, at)
+								}
+							}()
+							wv := make([]int8, c.n*c.k)
+							wv[at] = bad
+							NewTernaryMatrix(wv, c.n, c.k)
 						}()
-						wv := make([]int8, 80*9)
-						wv[at] = bad
-						NewTernaryMatrix(wv, 80, 9)
-					}()
+					}
 				}
 			}
 		})
