@@ -1,9 +1,10 @@
 //go:build !purego
 
-// bitgemm_pack_amd64.s: TernaryMatrix.Set's repacking with AVX-512 gathers. A panel's k-group g is
-// the 4-byte group g of each of its 64 rows side by side, i.e. a 64 x (K/4) dword transpose; one
-// VPGATHERDD per 16 rows fetches a group (16 loads from 16 rows, L1-resident after the first group
-// of each cache line). See packColumn in bitgemm.go for the Go equivalent.
+// bitgemm_pack_amd64.s: TernaryMatrix.Set's repacking with AVX-512. A panel's k-group g is the
+// 4-byte group g of each of its 64 rows side by side, i.e. a 64 x (K/4) dword transpose.
+// bitPackTAVX512 does whole 16x16 dword tiles in registers; bitPackAVX512 does leftover groups with
+// one VPGATHERDD per 16 rows (simple, but about 6x slower per byte on Zen 4). See packColumn in
+// bitgemm.go for the Go equivalent.
 
 #include "textflag.h"
 
