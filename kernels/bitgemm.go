@@ -75,7 +75,7 @@ func (t *TernaryMatrix) Set(w []int8) {
 			rows := w[p*bitPanel*k : (p*bitPanel+cols)*k]
 			clear(sums[:])
 			full := k / 4
-			if ok, bad := packRows(panel, rows, k, full, cols, &sums); ok {
+			if ok, bad := packPanelRows(panel, rows, k, full, cols, &sums); ok {
 				if bad {
 					panicNotTernary(rows)
 				}
@@ -141,7 +141,7 @@ func (t *TernaryMatrix) QuantizeFrom(w []float32) float32 {
 					clear(piece[k1-k0:]) // a partial last group packs as zeros
 				}
 				dst := panel[(k0/4)*bitPanel*4:]
-				if ok, _ := packRows(dst, scratch[:], ld, groups, cols, &sums); !ok {
+				if ok, _ := packPanelRows(dst, scratch[:], ld, groups, cols, &sums); !ok {
 					for c := 0; c < cols; c++ {
 						sums[c] += packColumn(dst[c*4:], scratch[c*ld:c*ld+k1-k0])
 					}

@@ -226,10 +226,10 @@ func bitPackAVX512(a *packArgs)
 //go:noescape
 func bitPackTAVX512(a *packArgs)
 
-// packRows packs kg whole k-groups of cols rows (row c at src[c*stride:]) into a panel at dst and
+// packPanelRows packs kg whole k-groups of cols rows (row c at src[c*stride:]) into a panel at dst and
 // adds each row's sum to sums. ok is false when there is no fast path (the caller packs in Go); bad
 // reports a weight outside {-1,0,1}.
-func packRows(dst, src []int8, stride, kg, cols int, sums *[bitPanel]int32) (ok, bad bool) {
+func packPanelRows(dst, src []int8, stride, kg, cols int, sums *[bitPanel]int32) (ok, bad bool) {
 	if !HasAVX512 || stride*bitPanel >= 1<<31 { // gather offsets are int32
 		return false, false
 	}
@@ -237,7 +237,7 @@ func packRows(dst, src []int8, stride, kg, cols int, sums *[bitPanel]int32) (ok,
 		return true, false
 	}
 	if len(dst) < kg*bitPanel*4 || len(src) < (cols-1)*stride+4*kg {
-		panic(fmt.Sprintf("kernels: packRows: kg=%d cols=%d stride=%d but len(dst)=%d len(src)=%d", kg, cols, stride, len(dst), len(src)))
+		panic(fmt.Sprintf("kernels: packPanelRows: kg=%d cols=%d stride=%d but len(dst)=%d len(src)=%d", kg, cols, stride, len(dst), len(src)))
 	}
 	a := packArgs{dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]), kg: kg, sums: unsafe.Pointer(sums)}
 	for c := range a.idx {

@@ -6,6 +6,6 @@ func bitGemm(ci []int32, cf []float32, x []int8, xscale []float32, w *TernaryMat
 	bitGemmGeneric(ci, cf, x, xscale, w, wscale, m)
 }
 
-func packRows(dst, src []int8, stride, kg, cols int, sums *[bitPanel]int32) (ok, bad bool) {
+func packPanelRows(dst, src []int8, stride, kg, cols int, sums *[bitPanel]int32) (ok, bad bool) {
 	return false, false
 }
