@@ -55,9 +55,9 @@ func NewTernaryMatrix(w []int8, n, k int) *TernaryMatrix {
 	return t
 }
 
-// Set replaces the weights with w (N,K), values in {-1,0,1}, without allocating. It panics on any
+// Set replaces the weights with w (N,K), values in {-1,0,1}, in place (no new buffers). It panics on any
 // other value: the AVX2 kernel's int16 pair sums are only exact for |w| <= 1. Cost: one pass over w
-// (about 0.3 ns per weight), split over the worker pool by panels.
+// (AVX-512 gathers, or 8 weights at a time in Go), panels split over the worker pool.
 func (t *TernaryMatrix) Set(w []int8) {
 	if len(w) != t.N*t.K {
 		panic(fmt.Sprintf("kernels: TernaryMatrix.Set: want %d weights, got %d", t.N*t.K, len(w)))
@@ -67,45 +67,136 @@ func (t *TernaryMatrix) Set(w []int8) {
 		return // corr stays 0
 	}
 	np := (n + bitPanel - 1) / bitPanel
-	ParallelFor(np, max(1, (1<<16)/max(k*bitPanel, 1)), func(lo, hi int) {
+	ParallelFor(np, max(1, (1<<16)/(k*bitPanel)), func(lo, hi int) {
+		var sums [bitPanel]int32
 		for p := lo; p < hi; p++ {
 			panel := t.w[p*kg*bitPanel*4 : (p+1)*kg*bitPanel*4]
-			for c := 0; c < bitPanel && p*bitPanel+c < n; c++ {
-				j := p*bitPanel + c
-				row := w[j*k : j*k+k]
-				t.corr[j] = 128 * packColumn(panel[4*c:], row)
+			cols := min(bitPanel, n-p*bitPanel)
+			rows := w[p*bitPanel*k : (p*bitPanel+cols)*k]
+			clear(sums[:])
+			full := k / 4
+			if ok, bad := packPanelRows(panel, rows, k, full, cols, &sums); ok {
+				if bad {
+					panicNotTernary(rows)
+				}
+				for c := 0; c < cols && k%4 != 0; c++ { // the last, partial k-group
+					sums[c] += packColumn(panel[(full*bitPanel+c)*4:], rows[c*k+4*full:c*k+k])
+				}
+			} else {
+				// Blocks of setBlock k-groups (whole columns thrashed L1: 3x slower at K=1024).
+				for g0 := 0; g0 < kg; g0 += setBlock {
+					k0, k1 := 4*g0, min(4*(g0+setBlock), k)
+					for c := 0; c < cols; c++ {
+						sums[c] += packColumn(panel[(g0*bitPanel+c)*4:], rows[c*k+k0:c*k+k1])
+					}
+				}
+			}
+			for c := 0; c < cols; c++ {
+				t.corr[p*bitPanel+c] = 128 * sums[c]
 			}
 		}
 	})
 }
 
-// packColumn writes one row of w (K weights) into its column of a panel (stride 256 bytes per
-// k-group) and returns its sum; it panics on a non-ternary value.
-func packColumn(dst []int8, row []int8) int32 {
-	var sum int32
-	var bad uint32
-	g := 0
-	for ; 4*g+4 <= len(row); g++ {
-		v := row[4*g : 4*g+4 : 4*g+4]
-		// uint8(v+1) ∈ {0,1,2} iff v ∈ {-1,0,1}; OR-ing the offsets keeps the check branch-free.
-		bad |= uint32(uint8(v[0]+1)) | uint32(uint8(v[1]+1)) | uint32(uint8(v[2]+1)) | uint32(uint8(v[3]+1))
-		sum += int32(v[0]) + int32(v[1]) + int32(v[2]) + int32(v[3])
-		*(*uint32)(unsafe.Pointer(&dst[256*g])) = *(*uint32)(unsafe.Pointer(&v[0]))
+// setBlock is the number of k-groups per pass over a panel's columns in Set's Go path: the 8 KiB
+// of panel being written and the 64 row pieces being read stay in L1.
+const setBlock = 32
+
+// quantBlock is QuantizeFrom's block of k-groups: 64 rows x 1 KiB of scratch (64 KiB, L2). Larger
+// blocks amortize the per-call cost of the vector quantizer: 1M weights took 233 us with 64-group
+// blocks (16 KiB), 199 us with 256 (one Zen 4 core).
+const quantBlock = 256
+
+// QuantizeFrom quantizes latent weights w (N,K) with BitNet's absmean rule straight into the matrix
+// and returns the scale s = mean|w|: the same weights and scale as QuantizeTernary(tmp, w) followed
+// by Set(tmp), without the (N,K) int8 slab. Each panel is quantized quantBlock k-groups at a time
+// into a scratch block and packed from there. It costs about what QuantizeTernary+Set cost (both
+// read w twice: once for mean|w|, once to quantize) and saves the slab.
+func (t *TernaryMatrix) QuantizeFrom(w []float32) float32 {
+	if len(w) != t.N*t.K {
+		panic(fmt.Sprintf("kernels: TernaryMatrix.QuantizeFrom: want %d weights, got %d", t.N*t.K, len(w)))
 	}
-	for b := 0; 4*g+b < len(row); b++ {
-		v := row[4*g+b]
-		bad |= uint32(uint8(v + 1))
-		sum += int32(v)
-		dst[256*g+b] = v
+	s := ternaryScale(w)
+	inv := 1 / s
+	n, k, kg := t.N, t.K, t.kg
+	if k == 0 {
+		return s
 	}
-	if bad > 2 {
-		for i, v := range row {
-			if v < -1 || v > 1 {
-				panic(fmt.Sprintf("kernels: TernaryMatrix.Set: weight %d of a row is %d, want -1, 0 or 1", i, v))
+	np := (n + bitPanel - 1) / bitPanel
+	ParallelFor(np, max(1, (1<<16)/(k*bitPanel)), func(lo, hi int) {
+		const ld = 4 * quantBlock // scratch row stride
+		var sums [bitPanel]int32
+		var scratch [bitPanel * ld]int8
+		for p := lo; p < hi; p++ {
+			panel := t.w[p*kg*bitPanel*4 : (p+1)*kg*bitPanel*4]
+			cols := min(bitPanel, n-p*bitPanel)
+			clear(sums[:])
+			for k0 := 0; k0 < k; k0 += ld {
+				k1 := min(k0+ld, k)
+				groups := (k1 - k0 + 3) / 4
+				for c := 0; c < cols; c++ {
+					j := p*bitPanel + c
+					piece := scratch[c*ld : c*ld+4*groups]
+					quantTernary(piece[:k1-k0], w[j*k+k0:j*k+k1], inv)
+					clear(piece[k1-k0:]) // a partial last group packs as zeros
+				}
+				dst := panel[(k0/4)*bitPanel*4:]
+				if ok, _ := packPanelRows(dst, scratch[:], ld, groups, cols, &sums); !ok {
+					for c := 0; c < cols; c++ {
+						sums[c] += packColumn(dst[c*4:], scratch[c*ld:c*ld+k1-k0])
+					}
+				}
+			}
+			for c := 0; c < cols; c++ {
+				t.corr[p*bitPanel+c] = 128 * sums[c]
 			}
 		}
+	})
+	return s
+}
+
+// packColumn writes a piece of one row of w (starting at a k-group) into its column of a panel (stride 256 bytes per
+// k-group) and returns its sum; it panics on a non-ternary value. Eight weights at a time in a
+// uint64 (SWAR): for bytes in {0x00, 0x01, 0xFF}, bit 0 marks a nonzero and bit 7 a -1, so
+// sum = count(nonzero) - 2·count(negative).
+func packColumn(dst []int8, row []int8) int32 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	var sum int
+	var bad uint64
+	g := 0
+	for ; 4*g+8 <= len(row); g += 2 {
+		v := *(*uint64)(unsafe.Pointer(&row[4*g]))
+		neg := v & hi
+		negMask := (neg >> 7) * 0xFF // 0xFF in each negative byte
+		t := v ^ negMask             // valid bytes: 0x00 (was -1 or 0) or 0x01 (was 1)
+		bad |= t & (^uint64(lo) | negMask&lo)
+		sum += int((v&lo)*lo>>56) - 2*int((neg>>7)*lo>>56) // byte sums by multiply: each <= 8
+		_ = dst[256*g+256+3]
+		*(*uint32)(unsafe.Pointer(&dst[256*g])) = uint32(v)
+		*(*uint32)(unsafe.Pointer(&dst[256*g+256])) = uint32(v >> 32)
 	}
-	return sum
+	for b := 4 * g; b < len(row); b++ {
+		v := row[b]
+		if v < -1 || v > 1 {
+			bad = 1
+		}
+		sum += int(v)
+		dst[256*(b/4)+b%4] = v
+	}
+	if bad != 0 {
+		panicNotTernary(row)
+	}
+	return int32(sum)
+}
+
+// panicNotTernary panics naming the first weight of w outside {-1,0,1}.
+func panicNotTernary(w []int8) {
+	for i, v := range w {
+		if v < -1 || v > 1 {
+			panic(fmt.Sprintf("kernels: TernaryMatrix.Set: weight %d of a panel is %d, want -1, 0 or 1", i, v))
+		}
+	}
+	panic("kernels: TernaryMatrix.Set: weight outside {-1,0,1}")
 }
 
 // At returns w[i][j] (output i, input j).
@@ -176,20 +267,25 @@ func BitLinearForwardGeneric(out []float32, x []int8, xscale []float32, w *Terna
 }
 
 // bitGemmGeneric writes int32 sums to ci, or, when ci is nil, the rescaled sums to cf. Rows are
-// split across threads; each sum runs over k in order.
+// split across threads; each sum runs over k in order. It walks the packed layout one k-group
+// (4 inputs x 64 columns) at a time, the same order the assembly uses.
 func bitGemmGeneric(ci []int32, cf []float32, x []int8, xscale []float32, w *TernaryMatrix, wscale float32, m int) {
 	n, k, kg := w.N, w.K, w.kg
 	ParallelFor(m, max(1, (1<<14)/max(n*k, 1)), func(lo, hi int) {
 		var acc [bitPanel]int32
+		var xg [4]int32
 		for i := lo; i < hi; i++ {
 			xi := x[i*k : i*k+k]
 			for p := 0; p*bitPanel < n; p++ {
 				clear(acc[:])
-				panel := w.w[p*kg*bitPanel*4 : (p+1)*kg*bitPanel*4]
-				for kk, xv := range xi {
-					col := panel[(kk/4)*bitPanel*4+kk%4:]
+				for g := 0; g < kg; g++ {
+					clear(xg[:])
+					for b := 0; b < 4 && 4*g+b < k; b++ {
+						xg[b] = int32(xi[4*g+b])
+					}
+					grp := (*[bitPanel * 4]int8)(w.w[((p*kg+g)*bitPanel)*4:])
 					for c := range acc {
-						acc[c] += int32(xv) * int32(col[4*c])
+						acc[c] += xg[0]*int32(grp[4*c]) + xg[1]*int32(grp[4*c+1]) + xg[2]*int32(grp[4*c+2]) + xg[3]*int32(grp[4*c+3])
 					}
 				}
 				for c := 0; c < bitPanel && p*bitPanel+c < n; c++ {

@@ -6,6 +6,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"unsafe"
 )
@@ -75,35 +76,76 @@ func bitAVX23(a *bitArgs)
 //go:noescape
 func bitAVX24(a *bitArgs)
 
-var (
-	bitKernelsVNNI   = []func(*bitArgs){bitVNNI1, bitVNNI2, bitVNNI3, bitVNNI4, bitVNNI5, bitVNNI6}
-	bitKernelsAVX512 = []func(*bitArgs){bitAVX5121, bitAVX5122, bitAVX5123, bitAVX5124, bitAVX5125, bitAVX5126}
-	bitKernelsAVX2   = []func(*bitArgs){bitAVX21, bitAVX22, bitAVX23, bitAVX24}
+// Kernel paths for bitKernel.
+const (
+	bitPathVNNI = iota
+	bitPathAVX512
+	bitPathAVX2
 )
+
+// bitKernel runs path's micro-kernel for rows rows. Direct calls (not a table of func values) let
+// the compiler see //go:noescape and keep the argument block and edge tile on the stack.
+func bitKernel(path, rows int, a *bitArgs) {
+	switch path*8 + rows {
+	case bitPathVNNI*8 + 1:
+		bitVNNI1(a)
+	case bitPathVNNI*8 + 2:
+		bitVNNI2(a)
+	case bitPathVNNI*8 + 3:
+		bitVNNI3(a)
+	case bitPathVNNI*8 + 4:
+		bitVNNI4(a)
+	case bitPathVNNI*8 + 5:
+		bitVNNI5(a)
+	case bitPathVNNI*8 + 6:
+		bitVNNI6(a)
+	case bitPathAVX512*8 + 1:
+		bitAVX5121(a)
+	case bitPathAVX512*8 + 2:
+		bitAVX5122(a)
+	case bitPathAVX512*8 + 3:
+		bitAVX5123(a)
+	case bitPathAVX512*8 + 4:
+		bitAVX5124(a)
+	case bitPathAVX512*8 + 5:
+		bitAVX5125(a)
+	case bitPathAVX512*8 + 6:
+		bitAVX5126(a)
+	case bitPathAVX2*8 + 1:
+		bitAVX21(a)
+	case bitPathAVX2*8 + 2:
+		bitAVX22(a)
+	case bitPathAVX2*8 + 3:
+		bitAVX23(a)
+	case bitPathAVX2*8 + 4:
+		bitAVX24(a)
+	default:
+		panic(fmt.Sprintf("kernels: bitKernel: no kernel for path %d rows %d", path, rows))
+	}
+}
 
 func bitGemm(ci []int32, cf []float32, x []int8, xscale []float32, w *TernaryMatrix, wscale float32, m int) {
 	switch {
 	case w.K == 0:
 		bitGemmGeneric(ci, cf, x, xscale, w, wscale, m)
 	case HasVNNI:
-		bitGemmTiled(ci, cf, x, xscale, w, wscale, m, bitKernelsVNNI, 64)
+		bitGemmTiled(ci, cf, x, xscale, w, wscale, m, bitPathVNNI, 6, 64)
 	case HasAVX512:
-		bitGemmTiled(ci, cf, x, xscale, w, wscale, m, bitKernelsAVX512, 64)
+		bitGemmTiled(ci, cf, x, xscale, w, wscale, m, bitPathAVX512, 6, 64)
 	case HasAVX2:
-		bitGemmTiled(ci, cf, x, xscale, w, wscale, m, bitKernelsAVX2, 16)
+		bitGemmTiled(ci, cf, x, xscale, w, wscale, m, bitPathAVX2, 4, 16)
 	default:
 		bitGemmGeneric(ci, cf, x, xscale, w, wscale, m)
 	}
 }
 
-// bitGemmTiled splits the output into tiles of len(kern) rows by nr columns, ordered strip-major
+// bitGemmTiled splits the output into tiles of mr rows by nr columns, ordered strip-major
 // (tile t covers column strip t/rowBlocks), so consecutive tiles on one thread reuse a weight strip
 // (64·K bytes, 64 KiB at K=1024) from L2 while activation rows stream past. The worker pool gets
 // contiguous ranges of tiles: outputs are split, never a sum.
 func bitGemmTiled(ci []int32, cf []float32, x []int8, xscale []float32, w *TernaryMatrix, wscale float32, m int,
-	kern []func(*bitArgs), nr int) {
+	path, mr, nr int) {
 	n, k := w.N, w.K
-	mr := len(kern)
 	rowBlocks := (m + mr - 1) / mr
 	strips := (n + nr - 1) / nr
 	// The kernels read activations 4 bytes at a time, so with K%4 != 0 the last row's last group
@@ -147,7 +189,7 @@ func bitGemmTiled(ci []int32, cf []float32, x []int8, xscale []float32, w *Terna
 					a.xscale[r] = xscale[i]
 				}
 			}
-			kern[rows-1](&a)
+			bitKernel(path, rows, &a)
 			if cols < nr {
 				for r := 0; r < rows; r++ {
 					i := r0 + r
@@ -164,4 +206,61 @@ func bitGemmTiled(ci []int32, cf []float32, x []int8, xscale []float32, w *Terna
 			}
 		}
 	})
+}
+
+// packArgs is bitPackAVX512's argument block; TestBitArgsLayout checks the offsets the assembly uses.
+type packArgs struct {
+	dst     unsafe.Pointer   // panel position of the first k-group; groups 256 bytes apart
+	src     unsafe.Pointer   // row 0's first weight
+	kg      int              // k-groups to pack
+	sums    unsafe.Pointer   // *[64]int32, += Σ(v+1) per row
+	masks   [4]uint16        // rows present, 16 per mask
+	bad     uint64           // out: nonzero if a weight was outside {-1,0,1}
+	idx     [bitPanel]int32  // byte offset of each row from src
+	rowMask [bitPanel]uint16 // 0xFFFF for rows present, 0 for absent (bitPackTAVX512's loads)
+}
+
+//go:noescape
+func bitPackAVX512(a *packArgs)
+
+//go:noescape
+func bitPackTAVX512(a *packArgs)
+
+// packPanelRows packs kg whole k-groups of cols rows (row c at src[c*stride:]) into a panel at dst and
+// adds each row's sum to sums. ok is false when there is no fast path (the caller packs in Go); bad
+// reports a weight outside {-1,0,1}.
+func packPanelRows(dst, src []int8, stride, kg, cols int, sums *[bitPanel]int32) (ok, bad bool) {
+	if !HasAVX512 || stride*bitPanel >= 1<<31 { // gather offsets are int32
+		return false, false
+	}
+	if kg == 0 || cols == 0 {
+		return true, false
+	}
+	if len(dst) < kg*bitPanel*4 || len(src) < (cols-1)*stride+4*kg {
+		panic(fmt.Sprintf("kernels: packPanelRows: kg=%d cols=%d stride=%d but len(dst)=%d len(src)=%d", kg, cols, stride, len(dst), len(src)))
+	}
+	a := packArgs{dst: unsafe.Pointer(&dst[0]), src: unsafe.Pointer(&src[0]), kg: kg, sums: unsafe.Pointer(sums)}
+	for c := range a.idx {
+		a.idx[c] = int32(c * stride)
+		if c < cols {
+			a.masks[c/16] |= 1 << (c % 16)
+			a.rowMask[c] = 0xFFFF
+		}
+	}
+	// Whole blocks of 16 k-groups by transposes (about 10x faster than Zen 4's gathers), the rest
+	// by gathers.
+	full := kg &^ 15
+	a.kg = full
+	bitPackTAVX512(&a)
+	bad = a.bad != 0
+	if full < kg {
+		a.kg = kg - full
+		a.dst = unsafe.Pointer(&dst[full*bitPanel*4])
+		a.src = unsafe.Pointer(&src[4*full])
+		bitPackAVX512(&a)
+	}
+	for c := 0; c < cols; c++ {
+		sums[c] -= int32(4 * kg) // the kernel summed v+1
+	}
+	return true, bad || a.bad != 0
 }

@@ -221,45 +221,100 @@ func TestTernaryGemmThreads(t *testing.T) {
 
 func TestTernaryMatrixSet(t *testing.T) {
 	r := tensor.NewRNG(3)
-	for _, sh := range [][2]int{{1, 1}, {3, 7}, {65, 33}, {130, 1001}} {
+	for _, sh := range [][2]int{{1, 1}, {3, 7}, {65, 33}, {130, 1001}, {64, 256}, {80, 76}, {17, 64}} {
 		n, k := sh[0], sh[1]
-		w := NewTernaryMatrix(randTernary(r, n*k), n, k)
-		wv := randTernary(r, n*k) // Set must fully replace the old weights
-		w.Set(wv)
-		got := make([]int8, n*k)
-		w.Unpack(got)
-		for i := range wv {
-			if got[i] != wv[i] || w.At(i/k, i%k) != wv[i] {
-				t.Fatalf("n=%d k=%d: weight %d reads back %d / %d, want %d", n, k, i, got[i], w.At(i/k, i%k), wv[i])
-			}
+		for _, im := range quantImpls() { // Set's packing has an AVX-512 path
+			withImpl(im, func() {
+				w := NewTernaryMatrix(randTernary(r, n*k), n, k)
+				wv := randTernary(r, n*k) // Set must fully replace the old weights
+				w.Set(wv)
+				got := make([]int8, n*k)
+				w.Unpack(got)
+				for i := range wv {
+					if got[i] != wv[i] || w.At(i/k, i%k) != wv[i] {
+						t.Fatalf("%s n=%d k=%d: weight %d reads back %d / %d, want %d", im.name, n, k, i, got[i], w.At(i/k, i%k), wv[i])
+					}
+				}
+				x := randInt8(r, 2*k)
+				c := make([]int32, 2*n)
+				TernaryGemm(c, x, w, 2)
+				want := naiveTernaryGemm(x, wv, 2, n, k)
+				for i := range c {
+					if c[i] != want[i] {
+						t.Fatalf("%s after Set n=%d k=%d: c[%d] = %d, want %d", im.name, n, k, i, c[i], want[i])
+					}
+				}
+			})
 		}
-		x := randInt8(r, 2*k)
-		c := make([]int32, 2*n)
-		TernaryGemm(c, x, w, 2)
-		want := naiveTernaryGemm(x, wv, 2, n, k)
-		for i := range c {
-			if c[i] != want[i] {
-				t.Fatalf("after Set n=%d k=%d: c[%d] = %d, want %d", n, k, i, c[i], want[i])
-			}
-		}
-	}
-	if a := testing.AllocsPerRun(10, func() { NewTernaryMatrix(nil, 0, 0).Set(nil) }); a > 3 {
-		t.Errorf("tiny NewTernaryMatrix+Set allocates %v times", a)
 	}
 }
 
 func TestTernaryMatrixSetRejects(t *testing.T) {
-	for _, bad := range []int8{2, -2, 127, -128} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("Set accepted weight %d", bad)
+	// (n, k, bad positions): K=9 packs by gathers and the partial group; K=76 by one 16-group
+	// transpose block plus 3 gathered groups; K=130 by transposes plus the partial group. Positions
+	// hit each part, and rows of the second panel.
+	cases := []struct {
+		n, k int
+		at   []int
+	}{
+		{80, 9, []int{13, 3*9 - 1, 70*9 + 4}},
+		{80, 76, []int{5, 2*76 + 70, 66*76 + 63, 79*76 + 75}},
+		{80, 130, []int{3*130 + 70, 70*130 + 129, 66*130 + 100}},
+	}
+	for _, im := range quantImpls() {
+		withImpl(im, func() {
+			for _, c := range cases {
+				for _, bad := range []int8{2, -2, 127, -128} {
+					for _, at := range c.at {
+						func() {
+							defer func() {
+								if recover() == nil {
+									t.Errorf("%s n=%d k=%d: Set accepted weight %d at %d", im.name, c.n, c.k, bad, at)
+								}
+							}()
+							wv := make([]int8, c.n*c.k)
+							wv[at] = bad
+							NewTernaryMatrix(wv, c.n, c.k)
+						}()
+					}
 				}
-			}()
-			wv := make([]int8, 3*9)
-			wv[13] = bad
-			NewTernaryMatrix(wv, 3, 9)
-		}()
+			}
+		})
+	}
+}
+
+// TestTernaryMatrixQuantizeFrom: the fused quantize-and-pack equals QuantizeTernary then Set.
+func TestTernaryMatrixQuantizeFrom(t *testing.T) {
+	r := tensor.NewRNG(4)
+	for _, sh := range [][2]int{{1, 1}, {3, 7}, {65, 33}, {130, 1001}, {7, 129}} {
+		n, k := sh[0], sh[1]
+		wf := awkwardFloats(r, n*k)
+		for _, im := range quantImpls() {
+			withImpl(im, func() {
+				tq := make([]int8, n*k)
+				want := QuantizeTernary(tq, wf)
+				w := NewTernaryMatrix(randTernary(r, n*k), n, k)
+				if s := w.QuantizeFrom(wf); math.Float32bits(s) != math.Float32bits(want) {
+					t.Fatalf("%s n=%d k=%d: scale %g, want %g", im.name, n, k, s, want)
+				}
+				got := make([]int8, n*k)
+				w.Unpack(got)
+				for i := range got {
+					if got[i] != tq[i] {
+						t.Fatalf("%s n=%d k=%d: weight %d = %d, want %d", im.name, n, k, i, got[i], tq[i])
+					}
+				}
+				x := randInt8(r, 3*k)
+				c := make([]int32, 3*n)
+				TernaryGemm(c, x, w, 3)
+				ref := naiveTernaryGemm(x, tq, 3, n, k)
+				for i := range c {
+					if c[i] != ref[i] {
+						t.Fatalf("%s n=%d k=%d: c[%d] = %d, want %d", im.name, n, k, i, c[i], ref[i])
+					}
+				}
+			})
+		}
 	}
 }
 
@@ -282,16 +337,98 @@ func BenchmarkTernaryGemm(b *testing.B) {
 	}
 }
 
+// BenchmarkBitLinearForward covers training shapes (M = B*T = 1024 tokens through a d=768 layer and
+// its 4x FFN) and decode-like small M.
+func BenchmarkBitLinearForward(b *testing.B) {
+	r := tensor.NewRNG(0)
+	for _, sh := range [][3]int{{1024, 768, 768}, {1024, 3072, 768}, {1024, 768, 3072}, {1, 3072, 768}, {8, 3072, 768}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		x, w := randInt8(r, m*k), NewTernaryMatrix(randTernary(r, n*k), n, k)
+		xs, out := make([]float32, m), make([]float32, m*n)
+		for i := range xs {
+			xs[i] = 1 + r.Float32()
+		}
+		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
+			for b.Loop() {
+				BitLinearForward(out, x, xs, w, 0.5, m)
+			}
+			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+		})
+	}
+}
+
+// BenchmarkTernaryMatrixSet times a training step's weight refresh: QuantizeTernary+Set, and the
+// fused QuantizeFrom.
 func BenchmarkTernaryMatrixSet(b *testing.B) {
 	r := tensor.NewRNG(0)
 	for _, sh := range [][2]int{{1024, 1024}, {3072, 768}} {
-		wv := randTernary(r, sh[0]*sh[1])
+		wf := awkwardFloats(r, sh[0]*sh[1])
+		wv := make([]int8, len(wf))
+		QuantizeTernary(wv, wf)
 		w := NewTernaryMatrix(wv, sh[0], sh[1])
-		b.Run(fmt.Sprintf("%dx%d", sh[0], sh[1]), func(b *testing.B) {
-			b.SetBytes(int64(len(wv)))
+		b.Run(fmt.Sprintf("Set/%dx%d", sh[0], sh[1]), func(b *testing.B) {
 			for b.Loop() {
 				w.Set(wv)
 			}
 		})
+		b.Run(fmt.Sprintf("QuantizeTernary+Set/%dx%d", sh[0], sh[1]), func(b *testing.B) {
+			for b.Loop() {
+				QuantizeTernary(wv, wf)
+				w.Set(wv)
+			}
+		})
+		b.Run(fmt.Sprintf("QuantizeFrom/%dx%d", sh[0], sh[1]), func(b *testing.B) {
+			for b.Loop() {
+				w.QuantizeFrom(wf)
+			}
+		})
+	}
+}
+
+// TestTernaryGemmAllocs: the GEMM allocates nothing of its own (argument blocks and edge tiles live
+// on the stack); the worker pool's closure and WaitGroup are the only allocations left.
+func TestTernaryGemmAllocs(t *testing.T) {
+	r := tensor.NewRNG(5)
+	const m, n, k = 13, 70, 36
+	x := randInt8(r, m*k)
+	w := NewTernaryMatrix(randTernary(r, n*k), n, k)
+	c, out, xs := make([]int32, m*n), make([]float32, m*n), make([]float32, m)
+	for i := range xs {
+		xs[i] = 1
+	}
+	for _, im := range bitImpls() {
+		withImpl(im, func() {
+			if a := testing.AllocsPerRun(20, func() { TernaryGemm(c, x, w, m); BitLinearForward(out, x, xs, w, 1, m) }); a > 4 {
+				t.Errorf("%s: %v allocations per TernaryGemm+BitLinearForward, want <= 4 (the pool's)", im.name, a)
+			}
+		})
+	}
+}
+
+// TestTernaryGemmUnaligned runs slices that start mid-cache-line, with and without spare capacity
+// past x (the kernels' 4-byte reads may then run past K on the last row, against zero weights).
+func TestTernaryGemmUnaligned(t *testing.T) {
+	r := tensor.NewRNG(6)
+	const m, n, k = 9, 77, 45
+	wv := randTernary(r, n*k)
+	w := NewTernaryMatrix(wv, n, k)
+	for _, off := range []int{1, 3} {
+		for _, spare := range []int{0, 5} {
+			xb := randInt8(r, off+m*k+spare)
+			x := xb[off : off+m*k : off+m*k+spare]
+			want := naiveTernaryGemm(x, wv, m, n, k)
+			for _, im := range bitImpls() {
+				withImpl(im, func() {
+					cb := make([]int32, off+m*n)
+					c := cb[off:]
+					TernaryGemm(c, x, w, m)
+					for i := range want {
+						if c[i] != want[i] {
+							t.Fatalf("%s off=%d spare=%d: c[%d] = %d, want %d", im.name, off, spare, i, c[i], want[i])
+						}
+					}
+				})
+			}
+		}
 	}
 }
