@@ -31,12 +31,18 @@ const GemvBlock = 320
 func GemvRowBytes(k int) int { return (k + 4) / 5 }
 
 // GemvVec is an int8 vector prepared for TernaryGemv. Build it once per size and refill it with Set
-// for each new activation vector.
+// for each new activation vector; one GemvVec serves one TernaryGemv call at a time.
 type GemvVec struct {
 	K      int
 	X      []int8 // (K) the values
 	Planes []int8 // (ceil(K/320), 5, 64) digit planes, zero past K
 	Sum    int32  // Σ X
+
+	// The operands of the call in progress and the worker function bound to them once, so that
+	// TernaryGemv allocates no closure per call.
+	y  []int32
+	w  []byte
+	fn func(lo, hi int)
 }
 
 // NewGemvVec allocates a vector for k activations.
@@ -45,7 +51,9 @@ func NewGemvVec(k int) *GemvVec {
 		panic(fmt.Sprintf("kernels: NewGemvVec: k=%d", k))
 	}
 	nb := (k + GemvBlock - 1) / GemvBlock
-	return &GemvVec{K: k, X: make([]int8, k), Planes: make([]int8, nb*GemvBlock)}
+	v := &GemvVec{K: k, X: make([]int8, k), Planes: make([]int8, nb*GemvBlock)}
+	v.fn = v.rows
+	return v
 }
 
 // Set copies x (K) in and rebuilds the planes and the sum, without allocating.
@@ -97,7 +105,18 @@ func TernaryGemv(y []int32, w []byte, n, k int, x *GemvVec) {
 	if n < 0 || len(y) < n || len(w) < n*rb || x.K != k {
 		panic(fmt.Sprintf("kernels: TernaryGemv: n=%d k=%d but len(y)=%d len(w)=%d (want %d) x.K=%d", n, k, len(y), len(w), n*rb, x.K))
 	}
-	ParallelFor(n, 16, func(lo, hi int) { gemvRows(y[lo:hi], w[lo*rb:hi*rb], hi-lo, k, x) })
+	if x.fn == nil {
+		x.fn = x.rows
+	}
+	x.y, x.w = y, w
+	ParallelFor(n, 16, x.fn)
+	x.y, x.w = nil, nil
+}
+
+// rows is TernaryGemv's work on rows [lo, hi).
+func (x *GemvVec) rows(lo, hi int) {
+	rb := GemvRowBytes(x.K)
+	gemvRows(x.y[lo:hi], x.w[lo*rb:hi*rb], hi-lo, x.K, x)
 }
 
 // TernaryGemvGeneric is the plain-Go reference: it decodes every byte and sums t·x row by row.

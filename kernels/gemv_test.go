@@ -237,3 +237,17 @@ func BenchmarkTernaryGemv(b *testing.B) {
 		})
 	}
 }
+
+// TestTernaryGemvAllocs: one product allocates nothing of its own on one thread (the worker pool's
+// hand-off to other threads costs one WaitGroup per call).
+func TestTernaryGemvAllocs(t *testing.T) {
+	defer SetThreads(Threads())
+	SetThreads(1)
+	n, k := 64, 1000
+	w := make([]byte, n*GemvRowBytes(k))
+	v := NewGemvVec(k)
+	y := make([]int32, n)
+	if a := testing.AllocsPerRun(20, func() { TernaryGemv(y, w, n, k, v) }); a != 0 {
+		t.Errorf("allocs = %v, want 0", a)
+	}
+}
