@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
 )
 
 // Packed ternary matrix-vector product for decoding: y(N) = W(N,K) · x(K), W ternary, x int8, exact
@@ -38,12 +39,20 @@ type GemvVec struct {
 	Planes []int8 // (ceil(K/320), 5, 64) digit planes, zero past K
 	Sum    int32  // Σ X
 
-	// The operands of the call in progress and the worker function bound to them once, so that
-	// TernaryGemv allocates no closure per call.
-	y  []int32
-	w  []byte
-	fn func(lo, hi int)
+	// The operands of the call in progress, the next row chunk to hand out, and the worker function
+	// bound once, so that TernaryGemv allocates no closure per call.
+	y    []int32
+	w    []byte
+	n    int
+	next atomic.Int64
+	fn   func(lo, hi int)
 }
+
+// gemvChunk is the number of rows a worker takes at a time (a multiple of the kernels' 4-row
+// groups). Workers take chunks from a shared counter instead of one fixed share each, so on a busy
+// machine a thread that loses its core does not hold the others up; every row is still computed
+// by one thread in a fixed order, so results do not depend on the thread count or the schedule.
+const gemvChunk = 64
 
 // NewGemvVec allocates a vector for k activations.
 func NewGemvVec(k int) *GemvVec {
@@ -97,8 +106,8 @@ func (v *GemvVec) prepare() {
 }
 
 // TernaryGemv computes y(N) = W(N,K) · x(K) exactly in int32, W in the packed layout above
-// (len(w) = N·GemvRowBytes(K)). Rows are split across the worker pool; each y[r] is computed by one
-// thread in a fixed order, so the result does not depend on the thread count. Bytes above 242 (which
+// (len(w) = N·GemvRowBytes(K)). Rows are shared out to the worker pool in chunks of 64; each y[r] is
+// computed by one thread in a fixed order, so the result does not depend on the thread count. Bytes above 242 (which
 // no packer writes; quant.PackedTernary.Validate rejects them) give unspecified sums, never a crash.
 func TernaryGemv(y []int32, w []byte, n, k int, x *GemvVec) {
 	rb := GemvRowBytes(k)
@@ -108,15 +117,24 @@ func TernaryGemv(y []int32, w []byte, n, k int, x *GemvVec) {
 	if x.fn == nil {
 		x.fn = x.rows
 	}
-	x.y, x.w = y, w
-	ParallelFor(n, 16, x.fn)
+	x.y, x.w, x.n = y, w, n
+	x.next.Store(0)
+	chunks := (n + gemvChunk - 1) / gemvChunk
+	ParallelFor(min(Threads(), chunks), 1, x.fn) // one call per worker; each takes chunks until none are left
 	x.y, x.w = nil, nil
 }
 
-// rows is TernaryGemv's work on rows [lo, hi).
-func (x *GemvVec) rows(lo, hi int) {
+// rows is one worker of TernaryGemv: it computes row chunks until all are taken.
+func (x *GemvVec) rows(_, _ int) {
 	rb := GemvRowBytes(x.K)
-	gemvRows(x.y[lo:hi], x.w[lo*rb:hi*rb], hi-lo, x.K, x)
+	for {
+		lo := int(x.next.Add(1)-1) * gemvChunk
+		if lo >= x.n {
+			return
+		}
+		hi := min(lo+gemvChunk, x.n)
+		gemvRows(x.y[lo:hi], x.w[lo*rb:hi*rb], hi-lo, x.K, x)
+	}
 }
 
 // TernaryGemvGeneric is the plain-Go reference: it decodes every byte and sums t·x row by row.
