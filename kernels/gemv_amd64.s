@@ -102,6 +102,20 @@ GLOBL gemvMask<>(SB), RODATA|NOPTR, $16
 	VPXORD A2, A2, A2 \
 	VPXORD A3, A3, A3
 
+// BLOCK4: one 64-byte block of four rows, then advance; leaves the flags of DECQ CX.
+#define BLOCK4 \
+	PLANES                           \
+	ROWFULL(R10, Z0, Z1, Z2, Z3)     \
+	ROWFULL(R11, Z4, Z5, Z6, Z7)     \
+	ROWFULL(R12, Z8, Z9, Z10, Z11)   \
+	ROWFULL(R13, Z12, Z13, Z14, Z15) \
+	ADDQ $64, R10                    \
+	ADDQ $64, R11                    \
+	ADDQ $64, R12                    \
+	ADDQ $64, R13                    \
+	ADDQ $320, DI                    \
+	DECQ CX
+
 // func gemvVBMI(y *int32, w *byte, n, nfull, rb int, tail uint64, planes *int8, sum int32, tab *gemvTables)
 // Rows of rb bytes: nfull full 64-byte blocks, then a partial block selected by the byte mask tail
 // (0 when rb is a multiple of 64). Rows go four at a time, then one at a time.
@@ -122,6 +136,19 @@ TEXT ·gemvVBMI(SB), NOSPLIT, $0-72
 	VPBROADCASTB 129(CX), Z27
 	VPBROADCASTB 130(CX), Z28
 
+	// The block loop prefetches 8 rows ahead, so rows 4-7 of this call would only be demand-loaded:
+	// prefetch them (4·rb contiguous bytes) before starting.
+	CMPQ DX, $8
+	JLT  rows4
+	LEAQ (SI)(R8*4), R10
+	LEAQ (R10)(R8*4), R11
+
+prefetch:
+	PREFETCHT0 (R10)
+	ADDQ       $64, R10
+	CMPQ       R10, R11
+	JLT        prefetch
+
 rows4:
 	CMPQ DX, $4
 	JLT  rows1
@@ -138,24 +165,23 @@ rows4:
 	TESTQ CX, CX
 	JZ   tail4
 
-loop4:
+	CMPQ DX, $12
+	JLT  loop4
+
 	// Prefetch the same block two row groups (8 rows) ahead: a group's rows are only 13 lines
-	// long each for K = 4096, too short for the hardware stream prefetcher to ramp up.
+	// long each for K = 4096, too short for the hardware stream prefetcher to ramp up. Only rows
+	// of this call are prefetched (DX >= 12), so a chunk's end does not pull in another thread's rows.
+loop4pf:
 	PREFETCHT0 (R10)(R8*8)
 	PREFETCHT0 (R11)(R8*8)
 	PREFETCHT0 (R12)(R8*8)
 	PREFETCHT0 (R13)(R8*8)
-	PLANES
-	ROWFULL(R10, Z0, Z1, Z2, Z3)
-	ROWFULL(R11, Z4, Z5, Z6, Z7)
-	ROWFULL(R12, Z8, Z9, Z10, Z11)
-	ROWFULL(R13, Z12, Z13, Z14, Z15)
-	ADDQ $64, R10
-	ADDQ $64, R11
-	ADDQ $64, R12
-	ADDQ $64, R13
-	ADDQ $320, DI
-	DECQ CX
+	BLOCK4
+	JNZ  loop4pf
+	JMP  tail4
+
+loop4:
+	BLOCK4
 	JNZ  loop4
 
 tail4:
