@@ -81,28 +81,53 @@ func (v *GemvVec) SetFloat32(x []float32) float32 {
 	if len(x) != v.K {
 		panic(fmt.Sprintf("kernels: GemvVec.SetFloat32: len(x)=%d, want %d", len(x), v.K))
 	}
-	var amax float32
-	for _, f := range x {
-		amax = max(amax, abs32(f))
-	}
-	g := 127 / max(amax, quantEps)
-	for i, f := range x {
-		v.X[i] = int8(max(-128, min(127, math.Round(float64(f*g)))))
-	}
+	g := 127 / max(gemvAbsMax(x), quantEps)
+	gemvQuant(v.X, x, g)
 	v.prepare()
 	return g
 }
 
+func gemvAbsMaxGeneric(x []float32) float32 {
+	var amax float32
+	for _, f := range x {
+		amax = max(amax, abs32(f))
+	}
+	return amax
+}
+
+// gemvQuantGeneric sets q[i] = clamp(round(x[i]·g), -128, 127), rounding half away from zero exactly
+// as math.Round(float64(x[i]*g)) in QuantizeRowsInt8: adding ±0.5 to a float32 value is exact in
+// float64, and the conversion truncates. Branch-free: the sign of x is random.
+func gemvQuantGeneric(q []int8, x []float32, g float32) {
+	q = q[:len(x)]
+	for i, f := range x {
+		r := float64(f * g)
+		q[i] = int8(max(-128, min(127, int32(r+math.Copysign(0.5, r)))))
+	}
+}
+
+// prepare computes Sum and scatters X into the digit planes: a full 320-weight block moves as five
+// strided copies without index arithmetic (a 4096-vector takes ~1 us instead of ~10).
 func (v *GemvVec) prepare() {
 	var s int32
 	for _, q := range v.X {
 		s += int32(q)
 	}
 	v.Sum = s
-	clear(v.Planes)
-	for i, q := range v.X {
-		blk, r := i/GemvBlock, i%GemvBlock
-		v.Planes[blk*GemvBlock+(r%5)*64+r/5] = q
+	full := v.K / GemvBlock
+	for blk := 0; blk < full; blk++ {
+		src := (*[GemvBlock]int8)(v.X[blk*GemvBlock:])
+		dst := (*[GemvBlock]int8)(v.Planes[blk*GemvBlock:])
+		for p := 0; p < 64; p++ {
+			dst[p], dst[64+p], dst[128+p], dst[192+p], dst[256+p] = src[5*p], src[5*p+1], src[5*p+2], src[5*p+3], src[5*p+4]
+		}
+	}
+	if rest := v.X[full*GemvBlock:]; len(rest) > 0 {
+		dst := v.Planes[full*GemvBlock:]
+		clear(dst)
+		for r, q := range rest {
+			dst[(r%5)*64+r/5] = q
+		}
 	}
 }
 

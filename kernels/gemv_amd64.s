@@ -330,3 +330,76 @@ avx2blk:
 avx2end:
 	VZEROUPPER
 	RET
+
+// ---- activation quantization for GemvVec.SetFloat32
+
+DATA gemvQConst<>+0(SB)/4, $0x7fffffff // |x| mask
+DATA gemvQConst<>+4(SB)/4, $0x80000000 // float32 sign
+DATA gemvQConst<>+8(SB)/8, $0x8000000000000000 // float64 sign
+DATA gemvQConst<>+16(SB)/8, $0x3fe0000000000000 // 0.5
+GLOBL gemvQConst<>(SB), RODATA|NOPTR, $24
+
+// func gemvAbsMaxAVX512(x *float32, n int) float32
+// max |x[i]| over n > 0 elements, n a multiple of 16.
+// Requires: AVX512F
+TEXT ·gemvAbsMaxAVX512(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS gemvQConst<>+0(SB), Z2
+	VPXORD       Z0, Z0, Z0
+
+absloop:
+	VANDPS (SI), Z2, Z1
+	VMAXPS Z1, Z0, Z0
+	ADDQ   $64, SI
+	SUBQ   $16, CX
+	JNZ    absloop
+
+	VEXTRACTF64X4 $1, Z0, Y1
+	VMAXPS        Y1, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0x4e, X0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0xb1, X0, X1
+	VMAXPS        X1, X0, X0
+	VMOVSS        X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func gemvQuantAVX512(q *int8, x *float32, n int, scale float32)
+// q[i] = clamp(round_half_away(float64(x[i]*scale)), -128, 127) for n elements, n a multiple of 16:
+// the float32 product is widened, ±0.5 added in float64 (exact), truncated, and packed to int8
+// with signed saturation, matching the Go loop bit for bit (NaN gives -128 in both).
+// Requires: AVX512F
+TEXT ·gemvQuantAVX512(SB), NOSPLIT, $0-28
+	MOVQ         q+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS scale+24(FP), Z7
+	VPBROADCASTQ gemvQConst<>+8(SB), Z5
+	VPBROADCASTQ gemvQConst<>+16(SB), Z6
+
+qloop:
+	VMULPS        (SI), Z7, Z0
+	VCVTPS2PD     Y0, Z1
+	VEXTRACTF64X4 $1, Z0, Y2
+	VCVTPS2PD     Y2, Z2
+	VPANDQ        Z5, Z1, Z3
+	VPORQ         Z6, Z3, Z3
+	VADDPD        Z3, Z1, Z1
+	VPANDQ        Z5, Z2, Z4
+	VPORQ         Z6, Z4, Z4
+	VADDPD        Z4, Z2, Z2
+	VCVTTPD2DQ    Z1, Y1
+	VCVTTPD2DQ    Z2, Y2
+	VPMOVSDB      Y1, X1
+	VPMOVSDB      Y2, X2
+	VMOVQ         X1, (DI)
+	VMOVQ         X2, 8(DI)
+	ADDQ          $64, SI
+	ADDQ          $16, DI
+	SUBQ          $16, CX
+	JNZ           qloop
+	VZEROUPPER
+	RET

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"testing"
 )
@@ -249,5 +250,61 @@ func TestTernaryGemvAllocs(t *testing.T) {
 	y := make([]int32, n)
 	if a := testing.AllocsPerRun(20, func() { TernaryGemv(y, w, n, k, v) }); a != 0 {
 		t.Errorf("allocs = %v, want 0", a)
+	}
+}
+
+func BenchmarkGemvVecSet(b *testing.B) {
+	for _, k := range []int{2560, 4096, 6912} {
+		x := make([]float32, k)
+		rng := rand.New(rand.NewSource(0))
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		v := NewGemvVec(k)
+		b.Run(fmt.Sprint(k), func(b *testing.B) {
+			for b.Loop() {
+				v.SetFloat32(x)
+			}
+		})
+	}
+}
+
+// TestGemvVecSetFloat32Paths compares SetFloat32 (AVX-512 and Go) with QuantizeRowsInt8 on awkward
+// lengths and on values whose scaled form is exactly a tie (k + 0.5), or one float32 ulp below.
+func TestGemvVecSetFloat32Paths(t *testing.T) {
+	saved := HasAVX512
+	defer func() { HasAVX512 = saved }()
+	rng := rand.New(rand.NewSource(3))
+	for _, avx := range []bool{true, false} {
+		HasAVX512 = avx && saved
+		for _, k := range []int{1, 3, 15, 16, 17, 31, 33, 100, 257, 1000, 4096} {
+			x := make([]float32, k)
+			for i := range x {
+				switch i % 4 {
+				case 0:
+					x[i] = float32(rng.NormFloat64())
+				case 1: // with max|x| = 127 below, g = 1: exact ties
+					x[i] = float32(rng.Intn(254)-127) + 0.5
+				case 2:
+					x[i] = math.Nextafter32(float32(rng.Intn(254)-127)+0.5, 0)
+				default:
+					x[i] = -x[i-1]
+				}
+			}
+			x[0] = 127
+			v := NewGemvVec(k)
+			g := v.SetFloat32(x)
+			q := make([]int8, k)
+			s := make([]float32, 1)
+			QuantizeRowsInt8(q, s, x, 1, k)
+			if g != s[0] {
+				t.Fatalf("avx512=%v k=%d: scale %v, want %v", HasAVX512, k, g, s[0])
+			}
+			for i := range q {
+				if v.X[i] != q[i] {
+					t.Fatalf("avx512=%v k=%d: X[%d] = %d for %v, want %d", HasAVX512, k, i, v.X[i], x[i], q[i])
+				}
+			}
+		}
 	}
 }
