@@ -28,6 +28,10 @@ import (
 // GemvBlock is the number of weights in one 64-byte block of a packed row.
 const GemvBlock = 320
 
+// GemvMaxK bounds K so that no int32 accumulator can overflow: the AVX-512 kernel's top-field
+// accumulator gains at most 4·128·128 per 320 weights, 204.8·K in all, below 2^31 for K < 10.4M.
+const GemvMaxK = 1 << 23
+
 // GemvRowBytes is the packed size of a row of k weights.
 func GemvRowBytes(k int) int { return (k + 4) / 5 }
 
@@ -139,6 +143,9 @@ func TernaryGemv(y []int32, w []byte, n, k int, x *GemvVec) {
 	rb := GemvRowBytes(k)
 	if n < 0 || len(y) < n || len(w) < n*rb || x.K != k {
 		panic(fmt.Sprintf("kernels: TernaryGemv: n=%d k=%d but len(y)=%d len(w)=%d (want %d) x.K=%d", n, k, len(y), len(w), n*rb, x.K))
+	}
+	if k > GemvMaxK {
+		panic(fmt.Sprintf("kernels: TernaryGemv: k=%d exceeds %d (int32 accumulators)", k, GemvMaxK))
 	}
 	if x.fn == nil {
 		x.fn = x.rows
