@@ -49,11 +49,13 @@ type GemvVec struct {
 
 	// The operands of the call in progress, the next row chunk to hand out, and the worker function
 	// bound once, so that TernaryGemv allocates no closure per call.
-	y    []int32
-	w    []byte
-	n    int
-	next atomic.Int64
-	fn   func(lo, hi int)
+	y         []int32
+	w         []byte
+	n         int
+	out       []float32 // TernaryGemvF32 only
+	wScale, g float32
+	next      atomic.Int64
+	fn        func(lo, hi int)
 }
 
 // gemvChunk is the number of rows a worker takes at a time (a multiple of the kernels' 4-row
@@ -144,6 +146,20 @@ func (v *GemvVec) prepare() {
 // computed by one thread in a fixed order, so the result does not depend on the thread count. Bytes above 242 (which
 // no packer writes; quant.PackedTernary.Validate rejects them) give unspecified sums, never a crash.
 func TernaryGemv(y []int32, w []byte, n, k int, x *GemvVec) {
+	ternaryGemv(nil, y, w, n, k, x, 0, 0)
+}
+
+// TernaryGemvF32 is TernaryGemv followed by dequantization, out[j] = float32(y[j])·wScale/g, with g
+// the scale SetFloat32 returned: the conversion runs on each chunk of rows right after its sums,
+// while they are in cache and on the same thread. y (N) receives the int32 sums as well.
+func TernaryGemvF32(out []float32, y []int32, w []byte, n, k int, x *GemvVec, wScale, g float32) {
+	if len(out) < n {
+		panic(fmt.Sprintf("kernels: TernaryGemvF32: n=%d but len(out)=%d", n, len(out)))
+	}
+	ternaryGemv(out, y, w, n, k, x, wScale, g)
+}
+
+func ternaryGemv(out []float32, y []int32, w []byte, n, k int, x *GemvVec, wScale, g float32) {
 	rb := GemvRowBytes(k)
 	if n < 0 || len(y) < n || len(w) < n*rb || x.K != k {
 		panic(fmt.Sprintf("kernels: TernaryGemv: n=%d k=%d but len(y)=%d len(w)=%d (want %d) x.K=%d", n, k, len(y), len(w), n*rb, x.K))
@@ -157,11 +173,21 @@ func TernaryGemv(y []int32, w []byte, n, k int, x *GemvVec) {
 	chunks := (n + gemvChunk - 1) / gemvChunk
 	if t := min(Threads(), chunks); t <= 1 {
 		gemvRows(y, w, n, k, x) // one pass: the kernel's prefetch runs on across chunk boundaries
+		if out != nil {
+			gemvDequant(out[:n], y[:n], wScale, g)
+		}
 	} else {
-		x.y, x.w, x.n = y, w, n
+		x.y, x.w, x.n, x.out, x.wScale, x.g = y, w, n, out, wScale, g
 		x.next.Store(0)
 		ParallelFor(t, 1, x.fn) // one call per worker; each takes chunks until none are left
-		x.y, x.w = nil, nil
+		x.y, x.w, x.out = nil, nil, nil
+	}
+}
+
+// gemvDequant is out[j] = float32(y[j])·wScale/g, in that order of operations (infer's order).
+func gemvDequant(out []float32, y []int32, wScale, g float32) {
+	for j, a := range y {
+		out[j] = float32(a) * wScale / g
 	}
 }
 
@@ -175,6 +201,9 @@ func (x *GemvVec) rows(_, _ int) {
 		}
 		hi := min(lo+gemvChunk, x.n)
 		gemvRows(x.y[lo:hi], x.w[lo*rb:hi*rb], hi-lo, x.K, x)
+		if x.out != nil {
+			gemvDequant(x.out[lo:hi], x.y[lo:hi], x.wScale, x.g)
+		}
 	}
 }
 

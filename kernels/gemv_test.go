@@ -308,3 +308,35 @@ func TestGemvVecSetFloat32Paths(t *testing.T) {
 		}
 	}
 }
+
+func TestTernaryGemvF32(t *testing.T) {
+	defer SetThreads(Threads())
+	rng := rand.New(rand.NewSource(4))
+	n, k := 517, 777
+	w := make([]byte, n*GemvRowBytes(k))
+	for i := range w {
+		w[i] = byte(rng.Intn(243))
+	}
+	xf := make([]float32, k)
+	for i := range xf {
+		xf[i] = float32(rng.NormFloat64())
+	}
+	v := NewGemvVec(k)
+	g := v.SetFloat32(xf)
+	ref := make([]int32, n)
+	TernaryGemvGeneric(ref, w, n, k, v.X)
+	const ws = 0.0371
+	forEachGemvPath(t, func(t *testing.T) {
+		for _, th := range []int{1, 2, 3} {
+			SetThreads(th)
+			out := make([]float32, n)
+			y := make([]int32, n)
+			TernaryGemvF32(out, y, w, n, k, v, ws, g)
+			for j := range out {
+				if want := float32(ref[j]) * ws / g; out[j] != want || y[j] != ref[j] {
+					t.Fatalf("threads=%d: out[%d] = %v (y %d), want %v (y %d)", th, j, out[j], y[j], want, ref[j])
+				}
+			}
+		}
+	})
+}
