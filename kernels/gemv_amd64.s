@@ -404,3 +404,81 @@ qloop:
 	JNZ           qloop
 	VZEROUPPER
 	RET
+
+// ---- activation planes for GemvVec.prepare
+
+// func gemvPlanesAVX512(planes *int8, x *int8, nblk int, tab *gemvPlaneTables) int64
+// For each of nblk 320-byte blocks, plane j byte p = x[5p + j] (j < 5, p < 64); returns Σ x as int64.
+// Plane j gathers from the whole block: bytes below 128 with one two-source VPERMI2B over x[0:128],
+// bytes in [128, 256) with another over x[128:256] blended in on mask kB_j, bytes from 256 with
+// VPERMB over x[256:320] merged in on mask kC_j. Σ x: VPSADBW of x^0x80 against zero gives
+// Σ (x+128) per qword; the caller's 128·len offset is taken off here.
+// Requires: AVX512F, AVX512BW, AVX512VBMI
+TEXT ·gemvPlanesAVX512(SB), NOSPLIT, $0-40
+	MOVQ         planes+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         nblk+16(FP), CX
+	MOVQ         tab+24(FP), DX
+	MOVQ         CX, R8
+	VPXORQ       Z20, Z20, Z20 // Σ accumulator (qwords)
+	VPXORQ       Z21, Z21, Z21 // zero for VPSADBW
+	VPBROADCASTB 960(DX), Z22 // 0x80
+
+planeblk:
+	VMOVDQU64 (SI), Z0
+	VMOVDQU64 64(SI), Z1
+	VMOVDQU64 128(SI), Z2
+	VMOVDQU64 192(SI), Z3
+	VMOVDQU64 256(SI), Z4
+
+#define PLANE(J) \
+	VMOVDQU64 (J*128)(DX), Z5       \
+	VPERMI2B  Z1, Z0, Z5            \
+	VMOVDQU64 (J*128+64)(DX), Z6    \
+	VPERMI2B  Z3, Z2, Z6            \
+	KMOVQ     (968+J*16)(DX), K1    \
+	KMOVQ     (976+J*16)(DX), K2    \
+	VPBLENDMB Z6, Z5, K1, Z5        \
+	VMOVDQU64 (640+J*64)(DX), Z7    \
+	VPERMB    Z4, Z7, K2, Z5        \
+	VMOVDQU64 Z5, (J*64)(DI)
+
+	PLANE(0)
+	PLANE(1)
+	PLANE(2)
+	PLANE(3)
+	PLANE(4)
+
+	VPXORQ  Z22, Z0, Z0
+	VPSADBW Z21, Z0, Z0
+	VPADDQ  Z0, Z20, Z20
+	VPXORQ  Z22, Z1, Z1
+	VPSADBW Z21, Z1, Z1
+	VPADDQ  Z1, Z20, Z20
+	VPXORQ  Z22, Z2, Z2
+	VPSADBW Z21, Z2, Z2
+	VPADDQ  Z2, Z20, Z20
+	VPXORQ  Z22, Z3, Z3
+	VPSADBW Z21, Z3, Z3
+	VPADDQ  Z3, Z20, Z20
+	VPXORQ  Z22, Z4, Z4
+	VPSADBW Z21, Z4, Z4
+	VPADDQ  Z4, Z20, Z20
+
+	ADDQ $320, SI
+	ADDQ $320, DI
+	DECQ CX
+	JNZ  planeblk
+
+	VEXTRACTI64X4 $1, Z20, Y0
+	VPADDQ        Y0, Y20, Y0
+	VEXTRACTI128  $1, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, AX
+	IMULQ         $40960, R8 // 128 · 320 per block
+	SUBQ          R8, AX
+	MOVQ          AX, ret+32(FP)
+	VZEROUPPER
+	RET
