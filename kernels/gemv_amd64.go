@@ -40,6 +40,72 @@ func gemvVBMI(y *int32, w *byte, n, nfull, rb int, tail uint64, planes *int8, su
 //go:noescape
 func gemvAVX2(y *int32, w *byte, n, nblk, rb int, planes *int8, sum int32)
 
+// gemvPlaneTables drives gemvPlanesAVX512 (offsets fixed in gemv_amd64.s; TestGemvTablesLayout).
+type gemvPlaneTables struct {
+	ab   [5][2][64]byte // plane j: VPERMI2B indices into x[0:128] and x[128:256]
+	c    [5][64]byte    // plane j: VPERMB indices into x[256:320]
+	x80  [8]byte        // 0x80 (sign flip for the sum)
+	mask [5][2]uint64   // plane j: lanes taken from x[128:256], lanes taken from x[256:320]
+}
+
+var gemvPlaneTab = func() (t gemvPlaneTables) {
+	for j := range 5 {
+		for p := range 64 {
+			i := 5*p + j // source byte of plane j, lane p
+			switch {
+			case i < 128:
+				t.ab[j][0][p] = byte(i)
+			case i < 256:
+				t.ab[j][1][p] = byte(i - 128)
+				t.mask[j][0] |= 1 << p
+			default:
+				t.c[j][p] = byte(i - 256)
+				t.mask[j][1] |= 1 << p
+			}
+		}
+	}
+	t.x80[0] = 0x80
+	return
+}()
+
+//go:noescape
+func gemvPlanesAVX512(planes *int8, x *int8, nblk int, tab *gemvPlaneTables) int64
+
+// gemvPlanes fills the planes of the full blocks of v and returns their Σ x.
+func gemvPlanes(v *GemvVec, full int) int64 {
+	if HasAVX512 && hasGemvVBMI && full > 0 {
+		return gemvPlanesAVX512(&v.Planes[0], &v.X[0], full, &gemvPlaneTab)
+	}
+	return gemvPlanesGeneric(v, full)
+}
+
+//go:noescape
+func gemvAbsMaxAVX512(x *float32, n int) float32
+
+//go:noescape
+func gemvQuantAVX512(q *int8, x *float32, n int, scale float32)
+
+// gemvAbsMax is max|x|, 16 lanes at a time on AVX-512.
+func gemvAbsMax(x []float32) float32 {
+	m := 0
+	var amax float32
+	if HasAVX512 && len(x) >= 16 {
+		m = len(x) &^ 15
+		amax = gemvAbsMaxAVX512(&x[0], m)
+	}
+	return max(amax, gemvAbsMaxGeneric(x[m:]))
+}
+
+// gemvQuant quantizes x into q with scale g (see gemvQuantGeneric), 16 lanes at a time on AVX-512.
+func gemvQuant(q []int8, x []float32, g float32) {
+	m := 0
+	if HasAVX512 && len(x) >= 16 {
+		m = len(x) &^ 15
+		gemvQuantAVX512(&q[0], &x[0], m, g)
+	}
+	gemvQuantGeneric(q[m:], x[m:], g)
+}
+
 // gemvRows computes y[:n] for the n rows at the start of w (row stride GemvRowBytes(k)).
 func gemvRows(y []int32, w []byte, n, k int, x *GemvVec) {
 	rb := GemvRowBytes(k)

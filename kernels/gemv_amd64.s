@@ -1,21 +1,22 @@
 //go:build !purego
 
 // Packed ternary GEMV micro-kernels (hand-written; see gemv.go for the layout and gemv_amd64.go for
-// the Go driver). Both compute, for each row r, y[r] = Σ_p d(w[r][p]) · planes[p] − sum, where the
+// the Go driver). The GEMV kernels compute, for each row r, y[r] = Σ_p d(w[r][p]) · planes[p] − sum, where the
 // digits d ∈ {0,1,2} are decoded from 5-trit bytes and the planes are the activations rearranged
 // so that digit i of byte p of a 64-byte block meets x[320·blk + 5p + i].
 
 #include "textflag.h"
 
-// ---- AVX-512 VBMI + GFNI + VNNI
+// ---- AVX-512 VBMI + VNNI
 
 // gemvTables layout (gemv_amd64.go): [0,128) P table, P[r] = d0 | d1<<2 | d2<<4 | d3<<6 for
 // r ≤ 80; bytes 128, 129, 130: the constants 81, 162, 1.
 // Decoding a byte b: d4 = [b ≥ 81] + [b ≥ 162] (two unsigned compares into K3, K4), r = b − 81·d4
 // (two masked subtracts) indexes the 128-entry P table (one VPERMI2B), and field j of P, masked in
 // place (P & 3<<2j, one VPANDD), goes into its own accumulator, which then holds 4^j · Σ d_j·x_j;
-// the reduction shifts each back. Masks keep GF2P8AFFINEQB and the shifts off the multiply pipes,
-// which VPDPBUSD needs (on Zen 4 that was 15% of the loop).
+// the reduction shifts each back. Masking in place (instead of moving each field down with
+// GF2P8AFFINEQB or shifts) keeps the multiply pipes free for VPDPBUSD: 15% faster on Zen 4, as was
+// replacing a blended 256-entry lookup (2 VPERMI2B + blend) by the compares and one lookup.
 //
 // Registers: Z0-Z15 accumulators (row i, field j: Z(4i+j); d4 joins field 0), Z16-Z20 the block's
 // five activation planes, Z21 packed bytes, Z22 r then P, Z23 d4, Z29-Z30 masked fields,
@@ -102,6 +103,20 @@ GLOBL gemvMask<>(SB), RODATA|NOPTR, $16
 	VPXORD A2, A2, A2 \
 	VPXORD A3, A3, A3
 
+// BLOCK4: one 64-byte block of four rows, then advance; leaves the flags of DECQ CX.
+#define BLOCK4 \
+	PLANES                           \
+	ROWFULL(R10, Z0, Z1, Z2, Z3)     \
+	ROWFULL(R11, Z4, Z5, Z6, Z7)     \
+	ROWFULL(R12, Z8, Z9, Z10, Z11)   \
+	ROWFULL(R13, Z12, Z13, Z14, Z15) \
+	ADDQ $64, R10                    \
+	ADDQ $64, R11                    \
+	ADDQ $64, R12                    \
+	ADDQ $64, R13                    \
+	ADDQ $320, DI                    \
+	DECQ CX
+
 // func gemvVBMI(y *int32, w *byte, n, nfull, rb int, tail uint64, planes *int8, sum int32, tab *gemvTables)
 // Rows of rb bytes: nfull full 64-byte blocks, then a partial block selected by the byte mask tail
 // (0 when rb is a multiple of 64). Rows go four at a time, then one at a time.
@@ -122,6 +137,19 @@ TEXT ·gemvVBMI(SB), NOSPLIT, $0-72
 	VPBROADCASTB 129(CX), Z27
 	VPBROADCASTB 130(CX), Z28
 
+	// The block loop prefetches 8 rows ahead, so rows 4-7 of this call would only be demand-loaded:
+	// prefetch them (4·rb contiguous bytes) before starting.
+	CMPQ DX, $8
+	JLT  rows4
+	LEAQ (SI)(R8*4), R10
+	LEAQ (R10)(R8*4), R11
+
+prefetch:
+	PREFETCHT0 (R10)
+	ADDQ       $64, R10
+	CMPQ       R10, R11
+	JLT        prefetch
+
 rows4:
 	CMPQ DX, $4
 	JLT  rows1
@@ -138,18 +166,23 @@ rows4:
 	TESTQ CX, CX
 	JZ   tail4
 
+	CMPQ DX, $12
+	JLT  loop4
+
+	// Prefetch the same block two row groups (8 rows) ahead: a group's rows are only 13 lines
+	// long each for K = 4096, too short for the hardware stream prefetcher to ramp up. Only rows
+	// of this call are prefetched (DX >= 12), so a chunk's end does not pull in another thread's rows.
+loop4pf:
+	PREFETCHT0 (R10)(R8*8)
+	PREFETCHT0 (R11)(R8*8)
+	PREFETCHT0 (R12)(R8*8)
+	PREFETCHT0 (R13)(R8*8)
+	BLOCK4
+	JNZ  loop4pf
+	JMP  tail4
+
 loop4:
-	PLANES
-	ROWFULL(R10, Z0, Z1, Z2, Z3)
-	ROWFULL(R11, Z4, Z5, Z6, Z7)
-	ROWFULL(R12, Z8, Z9, Z10, Z11)
-	ROWFULL(R13, Z12, Z13, Z14, Z15)
-	ADDQ $64, R10
-	ADDQ $64, R11
-	ADDQ $64, R12
-	ADDQ $64, R13
-	ADDQ $320, DI
-	DECQ CX
+	BLOCK4
 	JNZ  loop4
 
 tail4:
@@ -296,5 +329,156 @@ avx2blk:
 	JMP          avx2row
 
 avx2end:
+	VZEROUPPER
+	RET
+
+// ---- activation quantization for GemvVec.SetFloat32
+
+DATA gemvQConst<>+0(SB)/4, $0x7fffffff // |x| mask
+DATA gemvQConst<>+4(SB)/4, $0x80000000 // float32 sign
+DATA gemvQConst<>+8(SB)/8, $0x8000000000000000 // float64 sign
+DATA gemvQConst<>+16(SB)/8, $0x3fe0000000000000 // 0.5
+GLOBL gemvQConst<>(SB), RODATA|NOPTR, $24
+
+// func gemvAbsMaxAVX512(x *float32, n int) float32
+// max |x[i]| over n > 0 elements, n a multiple of 16.
+// Requires: AVX512F
+TEXT ·gemvAbsMaxAVX512(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS gemvQConst<>+0(SB), Z2
+	VPXORD       Z0, Z0, Z0
+
+absloop:
+	VANDPS (SI), Z2, Z1
+	VMAXPS Z1, Z0, Z0
+	ADDQ   $64, SI
+	SUBQ   $16, CX
+	JNZ    absloop
+
+	VEXTRACTF64X4 $1, Z0, Y1
+	VMAXPS        Y1, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0x4e, X0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0xb1, X0, X1
+	VMAXPS        X1, X0, X0
+	VMOVSS        X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func gemvQuantAVX512(q *int8, x *float32, n int, scale float32)
+// q[i] = clamp(round_half_away(float64(x[i]*scale)), -128, 127) for n elements, n a multiple of 16:
+// the float32 product is widened, ±0.5 added in float64 (exact), truncated, and packed to int8
+// with signed saturation, matching the Go loop bit for bit (NaN gives -128 in both).
+// Requires: AVX512F
+TEXT ·gemvQuantAVX512(SB), NOSPLIT, $0-28
+	MOVQ         q+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS scale+24(FP), Z7
+	VPBROADCASTQ gemvQConst<>+8(SB), Z5
+	VPBROADCASTQ gemvQConst<>+16(SB), Z6
+
+qloop:
+	VMULPS        (SI), Z7, Z0
+	VCVTPS2PD     Y0, Z1
+	VEXTRACTF64X4 $1, Z0, Y2
+	VCVTPS2PD     Y2, Z2
+	VPANDQ        Z5, Z1, Z3
+	VPORQ         Z6, Z3, Z3
+	VADDPD        Z3, Z1, Z1
+	VPANDQ        Z5, Z2, Z4
+	VPORQ         Z6, Z4, Z4
+	VADDPD        Z4, Z2, Z2
+	VCVTTPD2DQ    Z1, Y1
+	VCVTTPD2DQ    Z2, Y2
+	VPMOVSDB      Y1, X1
+	VPMOVSDB      Y2, X2
+	VMOVQ         X1, (DI)
+	VMOVQ         X2, 8(DI)
+	ADDQ          $64, SI
+	ADDQ          $16, DI
+	SUBQ          $16, CX
+	JNZ           qloop
+	VZEROUPPER
+	RET
+
+// ---- activation planes for GemvVec.prepare
+
+// func gemvPlanesAVX512(planes *int8, x *int8, nblk int, tab *gemvPlaneTables) int64
+// For each of nblk 320-byte blocks, plane j byte p = x[5p + j] (j < 5, p < 64); returns Σ x as int64.
+// Plane j gathers from the whole block: bytes below 128 with one two-source VPERMI2B over x[0:128],
+// bytes in [128, 256) with another over x[128:256] blended in on mask kB_j, bytes from 256 with
+// VPERMB over x[256:320] merged in on mask kC_j. Σ x: VPSADBW of x^0x80 against zero gives
+// Σ (x+128) per qword; the caller's 128·len offset is taken off here.
+// Requires: AVX512F, AVX512BW, AVX512VBMI
+TEXT ·gemvPlanesAVX512(SB), NOSPLIT, $0-40
+	MOVQ         planes+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         nblk+16(FP), CX
+	MOVQ         tab+24(FP), DX
+	MOVQ         CX, R8
+	VPXORQ       Z20, Z20, Z20 // Σ accumulator (qwords)
+	VPXORQ       Z21, Z21, Z21 // zero for VPSADBW
+	VPBROADCASTB 960(DX), Z22 // 0x80
+
+planeblk:
+	VMOVDQU64 (SI), Z0
+	VMOVDQU64 64(SI), Z1
+	VMOVDQU64 128(SI), Z2
+	VMOVDQU64 192(SI), Z3
+	VMOVDQU64 256(SI), Z4
+
+#define PLANE(J) \
+	VMOVDQU64 (J*128)(DX), Z5       \
+	VPERMI2B  Z1, Z0, Z5            \
+	VMOVDQU64 (J*128+64)(DX), Z6    \
+	VPERMI2B  Z3, Z2, Z6            \
+	KMOVQ     (968+J*16)(DX), K1    \
+	KMOVQ     (976+J*16)(DX), K2    \
+	VPBLENDMB Z6, Z5, K1, Z5        \
+	VMOVDQU64 (640+J*64)(DX), Z7    \
+	VPERMB    Z4, Z7, K2, Z5        \
+	VMOVDQU64 Z5, (J*64)(DI)
+
+	PLANE(0)
+	PLANE(1)
+	PLANE(2)
+	PLANE(3)
+	PLANE(4)
+
+	VPXORQ  Z22, Z0, Z0
+	VPSADBW Z21, Z0, Z0
+	VPADDQ  Z0, Z20, Z20
+	VPXORQ  Z22, Z1, Z1
+	VPSADBW Z21, Z1, Z1
+	VPADDQ  Z1, Z20, Z20
+	VPXORQ  Z22, Z2, Z2
+	VPSADBW Z21, Z2, Z2
+	VPADDQ  Z2, Z20, Z20
+	VPXORQ  Z22, Z3, Z3
+	VPSADBW Z21, Z3, Z3
+	VPADDQ  Z3, Z20, Z20
+	VPXORQ  Z22, Z4, Z4
+	VPSADBW Z21, Z4, Z4
+	VPADDQ  Z4, Z20, Z20
+
+	ADDQ $320, SI
+	ADDQ $320, DI
+	DECQ CX
+	JNZ  planeblk
+
+	VEXTRACTI64X4 $1, Z20, Y0
+	VPADDQ        Y0, Y20, Y0
+	VEXTRACTI128  $1, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, AX
+	IMULQ         $40960, R8 // 128 · 320 per block
+	SUBQ          R8, AX
+	MOVQ          AX, ret+32(FP)
 	VZEROUPPER
 	RET

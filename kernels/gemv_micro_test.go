@@ -34,6 +34,10 @@ func TestGemvMicro(t *testing.T) {
 	v := NewGemvVec(k)
 	v.Set(make([]int8, k))
 	y := make([]int32, n)
+	if os.Getenv("TERN_GEMV_PATH") == "avx2" {
+		defer func(v bool) { HasVNNI = v }(HasVNNI)
+		HasVNNI = false
+	}
 	runtime.LockOSThread()
 	blocks := float64(n * ((GemvRowBytes(k) + 63) / 64))
 	best := 1e9
@@ -48,4 +52,29 @@ func TestGemvMicro(t *testing.T) {
 
 	}
 	t.Logf("%s: %.3f ns/rowblock (thread CPU time, best of 15)", GemvPath(), best)
+}
+
+// TestGemvVecMicro prints SetFloat32's cost in thread CPU time (TERN_GEMV_MICRO=1).
+func TestGemvVecMicro(t *testing.T) {
+	if os.Getenv("TERN_GEMV_MICRO") == "" {
+		t.Skip("set TERN_GEMV_MICRO=1 to measure")
+	}
+	runtime.LockOSThread()
+	for _, k := range []int{2560, 4096, 6912} {
+		x := make([]float32, k)
+		rng := rand.New(rand.NewSource(0))
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		v := NewGemvVec(k)
+		best := 1e18
+		for rep := 0; rep < 15; rep++ {
+			c0 := threadCPU()
+			for i := 0; i < 200; i++ {
+				v.SetFloat32(x)
+			}
+			best = min(best, float64(threadCPU()-c0)/200)
+		}
+		t.Logf("SetFloat32 k=%d: %.2f us", k, best/1e3)
+	}
 }

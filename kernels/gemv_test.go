@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"testing"
 )
@@ -236,4 +237,106 @@ func BenchmarkTernaryGemv(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestTernaryGemvAllocs: one product allocates nothing of its own on one thread (the worker pool's
+// hand-off to other threads costs one WaitGroup per call).
+func TestTernaryGemvAllocs(t *testing.T) {
+	defer SetThreads(Threads())
+	SetThreads(1)
+	n, k := 64, 1000
+	w := make([]byte, n*GemvRowBytes(k))
+	v := NewGemvVec(k)
+	y := make([]int32, n)
+	if a := testing.AllocsPerRun(20, func() { TernaryGemv(y, w, n, k, v) }); a != 0 {
+		t.Errorf("allocs = %v, want 0", a)
+	}
+}
+
+func BenchmarkGemvVecSet(b *testing.B) {
+	for _, k := range []int{2560, 4096, 6912} {
+		x := make([]float32, k)
+		rng := rand.New(rand.NewSource(0))
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		v := NewGemvVec(k)
+		b.Run(fmt.Sprint(k), func(b *testing.B) {
+			for b.Loop() {
+				v.SetFloat32(x)
+			}
+		})
+	}
+}
+
+// TestGemvVecSetFloat32Paths compares SetFloat32 (AVX-512 and Go) with QuantizeRowsInt8 on awkward
+// lengths and on values whose scaled form is exactly a tie (k + 0.5), or one float32 ulp below.
+func TestGemvVecSetFloat32Paths(t *testing.T) {
+	saved := HasAVX512
+	defer func() { HasAVX512 = saved }()
+	rng := rand.New(rand.NewSource(3))
+	for _, avx := range []bool{true, false} {
+		HasAVX512 = avx && saved
+		for _, k := range []int{1, 3, 15, 16, 17, 31, 33, 100, 257, 1000, 4096} {
+			x := make([]float32, k)
+			for i := range x {
+				switch i % 4 {
+				case 0:
+					x[i] = float32(rng.NormFloat64())
+				case 1: // with max|x| = 127 below, g = 1: exact ties
+					x[i] = float32(rng.Intn(254)-127) + 0.5
+				case 2:
+					x[i] = math.Nextafter32(float32(rng.Intn(254)-127)+0.5, 0)
+				default:
+					x[i] = -x[i-1]
+				}
+			}
+			x[0] = 127
+			v := NewGemvVec(k)
+			g := v.SetFloat32(x)
+			q := make([]int8, k)
+			s := make([]float32, 1)
+			QuantizeRowsInt8(q, s, x, 1, k)
+			if g != s[0] {
+				t.Fatalf("avx512=%v k=%d: scale %v, want %v", HasAVX512, k, g, s[0])
+			}
+			for i := range q {
+				if v.X[i] != q[i] {
+					t.Fatalf("avx512=%v k=%d: X[%d] = %d for %v, want %d", HasAVX512, k, i, v.X[i], x[i], q[i])
+				}
+			}
+		}
+	}
+}
+
+func TestTernaryGemvF32(t *testing.T) {
+	defer SetThreads(Threads())
+	rng := rand.New(rand.NewSource(4))
+	n, k := 517, 777
+	w := make([]byte, n*GemvRowBytes(k))
+	for i := range w {
+		w[i] = byte(rng.Intn(243))
+	}
+	xf := make([]float32, k)
+	for i := range xf {
+		xf[i] = float32(rng.NormFloat64())
+	}
+	v := NewGemvVec(k)
+	g := v.SetFloat32(xf)
+	ref := make([]int32, n)
+	TernaryGemvGeneric(ref, w, n, k, v.X)
+	const ws = 0.0371
+	forEachGemvPath(t, func(t *testing.T) {
+		for _, th := range []int{1, 2, 3} {
+			SetThreads(th)
+			out := make([]float32, n)
+			y := make([]int32, n)
+			TernaryGemvF32(out, y, w, n, k, v, ws, g)
+			for j := range out {
+				if want := float32(ref[j]) * ws / g; out[j] != want || y[j] != ref[j] {
+					t.Fatalf("threads=%d: out[%d] = %v (y %d), want %v (y %d)", th, j, out[j], y[j], want, ref[j])
+				}
+			}
+		}
+	})
 }

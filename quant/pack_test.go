@@ -151,3 +151,25 @@ func BenchmarkUnpack(b *testing.B) {
 		UnpackTrits(tr, p)
 	}
 }
+
+// FuzzUnpackTrits: any bytes either fail to decode with an error or decode to trits that pack back
+// to exactly the same bytes (the encoding is a bijection on valid bytes with zero padding).
+func FuzzUnpackTrits(f *testing.F) {
+	f.Add([]byte{0, 121, 242}, 15)
+	f.Add([]byte{243}, 5)
+	f.Add([]byte{122}, 1)
+	f.Fuzz(func(t *testing.T, src []byte, n int) {
+		if n < 0 || n > 5*len(src) || n > 1<<16 {
+			return
+		}
+		dst := make([]int8, n)
+		if err := UnpackTrits(dst, src); err != nil {
+			return
+		}
+		back := make([]byte, PackedLen(n))
+		PackTrits(back, dst)
+		if string(back) != string(src[:PackedLen(n)]) {
+			t.Fatalf("unpack/pack of %v (n=%d) gave %v", src[:PackedLen(n)], n, back)
+		}
+	})
+}
