@@ -19,6 +19,8 @@ if [ -f "$dir/.complete" ] && [ "$(cat "$dir/.complete")" = "${pkgs[*]}" ]; then
 fi
 rm -f "$dir/.complete"
 [ -f "$dir/package.json" ] || echo '{"name":"tern-refs","private":true}' >"$dir/package.json"
-npm install --prefix "$dir" --no-audit --no-fund --save-exact "${pkgs[@]}"
+# Bounded retries and time, so an unreachable registry fails in minutes rather than hanging CI.
+timeout 300 npm install --prefix "$dir" --no-audit --no-fund --save-exact \
+	--fetch-retries=2 --fetch-timeout=60000 "${pkgs[@]}"
 echo "${pkgs[*]}" >"$dir/.complete"
 echo "setup-refs: installed ${pkgs[*]} into $dir"

@@ -26,12 +26,14 @@ func BenchmarkEncodeGPT2(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(text)))
 			buf := tok.AppendEncode(nil, text)
+			clk := startCPU()
 			for b.Loop() {
 				if cold {
 					tok.ResetCache()
 				}
 				buf = tok.AppendEncode(buf[:0], text)
 			}
+			clk.report(b, int64(len(text)))
 		})
 	}
 }
@@ -39,11 +41,13 @@ func BenchmarkEncodeGPT2(b *testing.B) {
 func BenchmarkPretokenize(b *testing.B) {
 	text := benchText(b)
 	b.SetBytes(int64(len(text)))
+	clk := startCPU()
 	for b.Loop() {
 		for i := 0; i < len(text); {
 			i = pretokenEnd(text, i)
 		}
 	}
+	clk.report(b, int64(len(text)))
 }
 
 func BenchmarkEncodeParallel(b *testing.B) {

@@ -255,7 +255,9 @@ func (b *BPE) DecodeChecked(ids []int) (string, error) {
 // --- encoding
 
 // encState is one goroutine's scratch space: the per-word cache and merge buffers. The cache maps
-// a pre-token's bytes to its ids (stored in one slab); on real text ~95% of pre-tokens hit it.
+// a pre-token's bytes to its ids (stored in one slab). On the Gutenberg books (5.4M pre-tokens) with
+// GPT-2, 22.7% of pre-tokens are one byte and 68.2% are whole tokens (no merging either way); of
+// the other 9.1%, seven in eight hit the cache, so only 1.1% are merged.
 type encState struct {
 	gen   int64
 	cache map[string]span

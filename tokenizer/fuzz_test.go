@@ -7,7 +7,8 @@ import (
 
 // FuzzRoundTrip: for any byte string, GPT-2 and a trained vocabulary decode their encoding back to
 // the same bytes, EncodeWithSpecial(SpecialAllow) round-trips too, and the heap and scan merges
-// agree. Seed corpus: testdata/fuzz/FuzzRoundTrip plus the hard cases.
+// agree. Seed corpus: testdata/fuzz/FuzzRoundTrip plus the hard cases. Plain `go test` runs the
+// seeds; to fuzz: go test -run '^$' -fuzz FuzzRoundTrip -fuzztime 60s ./tokenizer/
 func FuzzRoundTrip(f *testing.F) {
 	for _, s := range hardCases {
 		f.Add([]byte(s))

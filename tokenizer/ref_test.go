@@ -1,7 +1,7 @@
 // ref_test.go: token ids compared with independent implementations run under Node.js: OpenAI's
 // tiktoken (its WebAssembly build) and js-tiktoken for r50k_base, and Hugging Face's JavaScript
 // tokenizer for a tokenizer.json that tern trained. The packages come from scripts/setup-refs.sh;
-// without node or them these tests skip and say so.
+// without node or them these tests skip and say so. Run: scripts/setup-refs.sh && go test ./tokenizer/
 
 package tokenizer
 
