@@ -48,6 +48,8 @@ type Transformer struct {
 	LnF    layer
 	Head   *nn.Linear // (V, C), nil when tied
 
+	slots []string // names of Params() before sharing (SlotNames)
+
 	// KeepHidden makes Forward keep each block's output in Hidden (for probing and task heads).
 	KeepHidden bool
 	Hidden     [][]float32 // L+1 slices (B, T, C): embeddings, then each block
@@ -95,6 +97,16 @@ func NewTransformer(cfg Config, rng *tensor.RNG) (*Transformer, error) {
 	m.LnF = newNorm(cfg, "ln_f")
 	if !cfg.TieEmbeddings {
 		m.Head = nn.NewLinear("lm_head", C, cfg.Vocab, false, rng)
+	}
+	// Sharing: every layer was built (and its RNG draws made) as if unique, so a shared model starts
+	// from the owners' unshared initialization; then slots are re-pointed (sharing.go).
+	m.slots = paramNames(m.Params())
+	plan, err := cfg.Sharing.Plan(cfg.Layers)
+	if err != nil {
+		return nil, err
+	}
+	if err := applyPlan(m.Blocks, plan); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
