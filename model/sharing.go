@@ -305,3 +305,43 @@ func appendUnique(s []string, v string) []string {
 	}
 	return append(s, v)
 }
+
+// Sizes are a model's storage costs in bytes: FP32 and FP16 are the unique parameters at 4 and 2
+// bytes; Packed is the size of a real packed file (WritePacked) written to a temporary file.
+type Sizes struct {
+	FP32, FP16, Packed int64
+}
+
+// MeasureSizes computes FP32/FP16 and measures Packed by writing a packed file in dir ("" = temp dir).
+func MeasureSizes(lm LM, dir string) (Sizes, error) {
+	st := Stats(lm)
+	s := Sizes{FP32: 4 * int64(st.Unique), FP16: 2 * int64(st.Unique)}
+	var err error
+	s.Packed, err = PackedSize(dir, lm)
+	return s, err
+}
+
+// SharingReport is the block `tern info` and the training log print: the sharing map, parameter
+// counts as if unshared and unique, the reduction, and the sizes (packed measured from a file).
+func SharingReport(lm LM, dir string) string {
+	st := Stats(lm)
+	var b strings.Builder
+	b.WriteString(DescribeSharing(lm))
+	fmt.Fprintf(&b, "\nparams: %d as if unshared, %d unique (%.2fx fewer); %d ternary", st.Total, st.Unique, st.Reduction, st.Ternary)
+	sz, err := MeasureSizes(lm, dir)
+	if err != nil {
+		fmt.Fprintf(&b, "\nsize: fp32 %s, fp16 %s, packed: %v", MiB(sz.FP32), MiB(sz.FP16), err)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "\nsize: fp32 %s, fp16 %s, packed 1.58-bit %s (%.2f bits/param, measured from a packed file)",
+		MiB(sz.FP32), MiB(sz.FP16), MiB(sz.Packed), 8*float64(sz.Packed)/float64(max(st.Unique, 1)))
+	return b.String()
+}
+
+// MiB formats a byte count.
+func MiB(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
+}
