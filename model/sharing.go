@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"tern/format"
@@ -270,12 +271,12 @@ func DescribeSharing(lm LM) string {
 	for o := range users {
 		owners = append(owners, o)
 	}
-	sort.Strings(owners)
+	sort.Slice(owners, func(i, j int) bool { return naturalLess(owners[i], owners[j]) })
 	var b strings.Builder
 	fmt.Fprintf(&b, "sharing: %s%s\n", lm.Config().Sharing, tiedNote(lm.Config()))
 	for _, o := range owners {
 		us := users[o]
-		sort.Strings(us)
+		sort.Slice(us, func(i, j int) bool { return naturalLess(us[i], us[j]) })
 		fmt.Fprintf(&b, "  %s <- %s\n", o, strings.Join(us, ", "))
 	}
 	return strings.TrimRight(b.String(), "\n")
@@ -344,4 +345,33 @@ func MiB(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
+}
+
+// naturalLess orders names with embedded numbers numerically: blocks.2 before blocks.10.
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digits(a), digits(b)
+		if da > 0 && db > 0 {
+			na, _ := strconv.Atoi(a[:da])
+			nb, _ := strconv.Atoi(b[:db])
+			if na != nb {
+				return na < nb
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+func digits(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }

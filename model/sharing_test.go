@@ -493,3 +493,34 @@ func TestSharingJSONAndFlags(t *testing.T) {
 	}
 	_ = sort.Strings
 }
+
+func TestSharingReport(t *testing.T) {
+	lm := build(t, tinyCfg(share.Spec{Layers: "all", Scope: "attention"}, true))
+	dir := t.TempDir()
+	sz, err := model.MeasureSizes(lm, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := model.WritePacked(filepath.Join(dir, "p.safetensors"), lm, "")
+	if err != nil || n != sz.Packed {
+		t.Errorf("MeasureSizes packed %d, a written file has %d (%v)", sz.Packed, n, err)
+	}
+	st := model.Stats(lm)
+	if sz.FP32 != 4*int64(st.Unique) || sz.FP16 != 2*int64(st.Unique) {
+		t.Errorf("sizes %+v for %d unique", sz, st.Unique)
+	}
+	rep := model.SharingReport(lm, dir)
+	for _, want := range []string{"blocks.0.attn <- blocks.1.attn, blocks.2.attn, blocks.3.attn", "tok_emb <- lm_head",
+		"unique", "packed 1.58-bit"} {
+		if !strings.Contains(rep, want) {
+			t.Errorf("report lacks %q:\n%s", want, rep)
+		}
+	}
+	if strings.Contains(rep, "ffn <-") {
+		t.Errorf("attention-only sharing reports shared FFNs:\n%s", rep)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("temporary packed files left behind: %d entries", len(entries))
+	}
+}
