@@ -12,6 +12,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"tern/share"
 )
 
 // Config describes an architecture. Defaults are the seed's BERT-base sizes.
@@ -33,6 +35,11 @@ type Config struct {
 	Dropout       float64 `json:"dropout"`        // on embeddings, attention output and FFN output
 
 	Cell string `json:"cell,omitempty"` // rnn: "lstm" or "gru"
+
+	// Encoder-decoder (type "encdec", objective "seq2seq"): Layers is the encoder depth.
+	DecoderLayers int `json:"decoder_layers,omitempty"` // decoder depth, e.g. 4; 0 = same as layers
+
+	Sharing share.Spec `json:"sharing"` // cross-layer parameter sharing (package share); zero = none
 }
 
 // Default returns BERT-base sizes as a bidirectional transformer with BitLinear projections.
@@ -95,14 +102,31 @@ func (c Config) Validate() error {
 	}
 	switch c.Objective {
 	case "causal", "mlm":
+		if c.Type == "encdec" {
+			return fmt.Errorf("model config: encdec models train the seq2seq objective (objective %q)", c.Objective)
+		}
+	case "seq2seq":
+		if c.Type != "encdec" {
+			return fmt.Errorf("model config: the seq2seq objective needs type encdec (type %q)", c.Type)
+		}
 	default:
-		return fmt.Errorf("model config: unknown objective %q (want causal or mlm)", c.Objective)
+		return fmt.Errorf("model config: unknown objective %q (want causal, mlm or seq2seq)", c.Objective)
 	}
 	if c.Dropout < 0 || c.Dropout >= 1 {
 		return fmt.Errorf("model config: dropout must be in [0, 1) (got %g)", c.Dropout)
 	}
+	if c.Type != "rnn" {
+		if err := c.Sharing.Validate(c.Layers, c.Decoders()); err != nil {
+			return fmt.Errorf("model config: %w", err)
+		}
+	} else if !c.Sharing.IsZero() {
+		return fmt.Errorf("model config: sharing %s is for transformers, not rnn models", c.Sharing)
+	}
+	if c.DecoderLayers < 0 || (c.DecoderLayers > 0 && c.Type != "encdec") {
+		return fmt.Errorf("model config: decoder_layers %d is only for encdec models", c.DecoderLayers)
+	}
 	switch c.Type {
-	case "transformer":
+	case "transformer", "encdec":
 		if err := pos("heads", c.Heads); err != nil {
 			return err
 		}
@@ -131,17 +155,38 @@ func (c Config) Validate() error {
 			return fmt.Errorf("model config: rnn models have no dropout (got %g)", c.Dropout)
 		}
 	default:
-		return fmt.Errorf("model config: unknown model type %q (want transformer or rnn)", c.Type)
+		return fmt.Errorf("model config: unknown model type %q (want transformer, encdec or rnn)", c.Type)
 	}
 	return nil
 }
 
-// InputVocab is the embedding table size: the MLM objective appends a [MASK] token.
+// InputVocab is the embedding table size: the MLM objective appends a [MASK] token, seq2seq appends
+// [MASK], [BOS] and [PAD] (see MaskID, BOSID, PadID).
 func (c Config) InputVocab() int {
-	if c.Objective == "mlm" {
+	switch c.Objective {
+	case "mlm":
 		return c.Vocab + 1
+	case "seq2seq":
+		return c.Vocab + 3
 	}
 	return c.Vocab
+}
+
+// BOSID starts the decoder part of a seq2seq row (source ids, then BOSID, then target ids).
+func (c Config) BOSID() int { return c.Vocab + 1 }
+
+// PadID pads seq2seq sources; padded positions are masked out of attention.
+func (c Config) PadID() int { return c.Vocab + 2 }
+
+// Decoders is the decoder depth of an encdec model (0 for other types).
+func (c Config) Decoders() int {
+	if c.Type != "encdec" {
+		return 0
+	}
+	if c.DecoderLayers == 0 {
+		return c.Layers
+	}
+	return c.DecoderLayers
 }
 
 // MaskID is the [MASK] token of the MLM objective.

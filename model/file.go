@@ -37,7 +37,7 @@ func ParamTensors(lm LM) ([]format.Tensor, error) {
 // FileMeta returns the metadata every model file carries.
 func FileMeta(lm LM, kind, tok string) map[string]string {
 	cfg, _ := json.Marshal(lm.Config())
-	return map[string]string{MetaKind: kind, MetaConfig: string(cfg), MetaTokenizer: tok}
+	return map[string]string{MetaKind: kind, MetaConfig: string(cfg), MetaTokenizer: tok, MetaSharing: sharingMapJSON(lm)}
 }
 
 // Save writes lm's weights, config and tokenizer spec to path atomically.
@@ -87,6 +87,9 @@ func Load(path string) (LM, string, error) {
 
 // LoadParams copies every parameter of lm from f, checking names and shapes.
 func LoadParams(lm LM, f *format.File, path string) error {
+	if err := CheckSharing(f, lm, path); err != nil {
+		return err
+	}
 	for _, p := range nn.Unique(lm.Params()) {
 		t, err := f.Get(p.Name)
 		if err != nil {

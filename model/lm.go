@@ -35,6 +35,8 @@ func New(cfg Config, rng *tensor.RNG) (LM, error) {
 		return transformerLM{m}, nil
 	case "rnn":
 		return NewRNN(cfg, rng)
+	case "encdec":
+		return NewEncDec(cfg, rng)
 	}
 	return nil, fmt.Errorf("model: unknown type %q", cfg.Type)
 }

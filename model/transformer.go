@@ -55,6 +55,8 @@ type Transformer struct {
 	training bool
 	dropRNG  *tensor.RNG
 
+	slots []string // names of Params() before sharing (SlotNames)
+
 	// KeepHidden makes Forward keep each block's output in Hidden (for probing and task heads).
 	KeepHidden bool
 	Hidden     [][]float32 // L+1 slices (B, T, C): embeddings, then each block
@@ -105,6 +107,16 @@ func NewTransformer(cfg Config, rng *tensor.RNG) (*Transformer, error) {
 	m.DropE = nn.Dropout{P: float32(cfg.Dropout)}
 	if !cfg.TieEmbeddings {
 		m.Head = nn.NewLinear("lm_head", C, cfg.Vocab, false, rng)
+	}
+	// Sharing: every layer was built (and its RNG draws made) as if unique, so a shared model starts
+	// from the owners' unshared initialization; then slots are re-pointed (sharing.go).
+	m.slots = paramNames(m.Params())
+	plan, err := cfg.Sharing.Plan(cfg.Layers)
+	if err != nil {
+		return nil, err
+	}
+	if err := applyPlan(m.Blocks, plan); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -26,6 +26,9 @@ func (s *Sampler) Next(ids, targets []int32, b, t int, mc model.Config, maskProb
 	if mc.Objective == "mlm" {
 		maskTokens(ids, targets, s.RNG, mc, maskProb)
 	}
+	if mc.Objective == "seq2seq" {
+		Seq2SeqRows(ids, targets, b, t, s.RNG, mc, maskProb) // seq2seq.go
+	}
 }
 
 // maskTokens applies BERT's corruption (https://arxiv.org/abs/1810.04805 §3.1): each position is

@@ -119,6 +119,9 @@ func compatible(st *checkpointState, cfg Config, mc model.Config) error {
 	if mc.Vocab != want.Vocab { // vocab comes from the tokenizer, not the flags
 		mc.Vocab = want.Vocab
 	}
+	if mc.Sharing != want.Sharing {
+		return fmt.Errorf("resume: %s was trained with sharing %s, not %s: its tensors follow that sharing map (resume with the same --sharing, or start a new run)", st.path, want.Sharing, mc.Sharing)
+	}
 	if mc != want {
 		return fmt.Errorf("resume: %s holds a different model:\n  checkpoint: %s\n  now:        %s", st.path, mustJSON(want), mustJSON(mc))
 	}

@@ -140,6 +140,7 @@ func (r *Run) Train(ctx context.Context) (*Result, error) {
 	sched := cfg.schedule()
 	total, unique := model.CountParams(r.Model.Params())
 	r.log.Printf("model: %s, %d params (%d unique), linear=%s, %d threads (%s)\n", describe(mc), total, unique, mc.Linear, kernels.Threads(), kernels.Features())
+	r.log.Printf("%s\n", model.SharingReport(r.Model, cfg.Out)) // sharing map, counts, sizes (packed measured)
 	r.log.Printf("data: %s, %d train / %d valid tokens; batch %d x seq %d x accum %d = %d tokens per step\n",
 		cfg.Data, len(r.train), len(r.valid), cfg.Batch, cfg.Seq, cfg.Accum, cfg.Batch*cfg.Seq*cfg.Accum)
 	res := &Result{Params: total, UniqueParams: unique}
@@ -248,6 +249,9 @@ func (r *Run) Evaluate(nb int) float64 {
 		}
 		if mc.Objective == "mlm" {
 			maskTokens(r.ids, r.targets, maskRNG, mc, cfg.MaskProb)
+		}
+		if mc.Objective == "seq2seq" {
+			Seq2SeqRows(r.ids, r.targets, B, T, maskRNG, mc, cfg.MaskProb) // seq2seq.go
 		}
 		logits, err := r.Model.Forward(r.ids, B, T)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"tern/model"
+	"tern/share"
 	"tern/train"
 )
 
@@ -70,6 +71,8 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.Bool("bias", false, "biases in projections")
 	fs.Float64("dropout", 0, "dropout probability")
 	fs.String("cell", "", "rnn cell: lstm or gru")
+	fs.String("sharing", "", "cross-layer sharing, parts joined by +: none, all, attention, ffn, sequential=K, alternate=K, groups=0,2;1,3, scope=..., norms, decoder=all|0,1 (package share)")
+	fs.Int("decoder-layers", 0, "encdec decoder layers (0 = same as --layers)")
 	return f
 }
 
@@ -112,6 +115,7 @@ func (f *trainFlags) parse(args []string) error {
 			f.overlayTrain(set, cmdline)
 		}
 	}
+	var shareErr error
 	f.fs.Visit(func(fl *flag.Flag) {
 		g := fl.Value.(flag.Getter).Get()
 		switch fl.Name {
@@ -143,8 +147,19 @@ func (f *trainFlags) parse(args []string) error {
 			mc.Dropout = g.(float64)
 		case "cell":
 			mc.Cell = g.(string)
+		case "sharing":
+			sp, err := share.Parse(g.(string))
+			if err != nil {
+				shareErr = err
+			}
+			mc.Sharing = sp
+		case "decoder-layers":
+			mc.DecoderLayers = g.(int)
 		}
 	})
+	if shareErr != nil {
+		return shareErr
+	}
 	if mc.Type == "rnn" && mc.Cell == "" {
 		mc.Cell = "lstm"
 	}
@@ -224,7 +239,7 @@ func runTrain(ctx context.Context, args []string) error {
 		f.tc = stc
 		f.overlayTrain(set, cmdline)
 		tc = f.tc
-		if !anySet(set, "preset", "config", "type", "objective", "linear", "tie-embeddings", "layers", "hidden", "heads", "ffn", "max-pos", "type-vocab", "norm", "bias", "dropout", "cell") {
+		if !anySet(set, "preset", "config", "type", "objective", "linear", "tie-embeddings", "layers", "hidden", "heads", "ffn", "max-pos", "type-vocab", "norm", "bias", "dropout", "cell", "sharing", "decoder-layers") {
 			mc = smc
 		}
 	} else if _, err := os.Stat(filepath.Join(tc.Out, train.CheckpointName)); err == nil {
