@@ -51,6 +51,9 @@ type EncDec struct {
 
 	slots []string
 
+	training bool        // dropout on (encoder blocks; decoder blocks have none yet)
+	dropRNG  *tensor.RNG // dropout masks, owned by the trainer
+
 	b, t, ts, tt int
 	src, dec     []int32   // (B*Ts), (B*Tt)
 	pad          []bool    // (B, Ts) true = padding
@@ -286,7 +289,7 @@ func (m *EncDec) Forward(ids []int32, b, t int) ([]float32, error) {
 	addInto(m.xe, m.EncPos.Forward(m.posE, ne))
 	x := m.xe
 	for _, blk := range m.Enc {
-		x = blk.forward(x, padMask, b, ts, C)
+		x = blk.forward(x, padMask, b, ts, C, m.training, m.dropRNG)
 	}
 	m.mem = m.LnE.Forward(x, ne)
 
@@ -395,3 +398,6 @@ func positions(buf []int32, b, t int) []int32 {
 	}
 	return buf
 }
+
+// SetTraining turns dropout on (masks drawn from rng) or off.
+func (m *EncDec) SetTraining(on bool, rng *tensor.RNG) { m.training, m.dropRNG = on, rng }
