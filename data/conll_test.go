@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"tern/internal/testdata"
+	"tern/internal/testenv"
 )
 
 func TestReadCoNLL2003(t *testing.T) {
@@ -22,7 +22,7 @@ func TestReadCoNLL2003(t *testing.T) {
 		{"valid.txt", 216, 3250, 51362, 1837, 922, 1341, 1842},
 	}
 	for _, c := range cases {
-		ss, err := ReadCoNLL2003(testdata.SharedData(t, "conll2003", c.file))
+		ss, err := ReadCoNLL2003(testenv.SharedData(t, "conll2003", c.file))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"tern/internal/testdata"
+	"tern/internal/testenv"
 )
 
 func TestReadCoNLLU(t *testing.T) {
@@ -26,7 +26,7 @@ func TestReadCoNLLU(t *testing.T) {
 		if c.sents > 10000 && testing.Short() {
 			continue
 		}
-		ss, err := ReadCoNLLU(testdata.SharedData(t, "ud-english-ewt", c.file))
+		ss, err := ReadCoNLLU(testenv.SharedData(t, "ud-english-ewt", c.file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func TestParseCoNLLU(t *testing.T) {
 }
 
 func BenchmarkReadCoNLLUDev(b *testing.B) {
-	path := testdata.SharedData(b, "ud-english-ewt", "en_ewt-ud-dev.conllu")
+	path := testenv.SharedData(b, "ud-english-ewt", "en_ewt-ud-dev.conllu")
 	b.SetBytes(1805545)
 	for b.Loop() {
 		if _, err := ReadCoNLLU(path); err != nil {

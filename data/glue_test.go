@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"tern/internal/testdata"
+	"tern/internal/testenv"
 )
 
 func countLabels[T any](xs []T, label func(T) int) (pos, neg int) {
@@ -24,7 +24,7 @@ func countLabels[T any](xs []T, label func(T) int) (pos, neg int) {
 }
 
 func TestReadSST2(t *testing.T) {
-	path := testdata.SharedData(t, "glue-sst2", "dev.tsv")
+	path := testenv.SharedData(t, "glue-sst2", "dev.tsv")
 	xs, err := ReadSST2(path)
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +38,7 @@ func TestReadSST2(t *testing.T) {
 	if x := xs[0]; !strings.HasSuffix(x.Text, " ") || strings.Contains(x.Text, "\t") {
 		t.Errorf("first sentence %q: want the file's trailing space and no tab", x.Text)
 	}
-	train, err := ReadSST2(testdata.SharedData(t, "glue-sst2", "train.tsv"))
+	train, err := ReadSST2(testenv.SharedData(t, "glue-sst2", "train.tsv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestReadSST2(t *testing.T) {
 	if pos, neg := countLabels(train, func(x SentenceExample) int { return x.Label }); len(train) != 67349 || pos != 37569 || neg != 29780 {
 		t.Errorf("SST-2 train: %d (%d/%d), want 67349 (37569/29780)", len(train), pos, neg)
 	}
-	test, err := ReadSST2(testdata.SharedData(t, "glue-sst2", "test.tsv"))
+	test, err := ReadSST2(testenv.SharedData(t, "glue-sst2", "test.tsv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestReadCoLA(t *testing.T) {
 		{"in_domain_train.tsv", 8551, 6023, 2528, "gj04"},
 	}
 	for _, c := range cases {
-		xs, err := ReadCoLA(testdata.SharedData(t, "glue-cola", "raw", c.file))
+		xs, err := ReadCoLA(testenv.SharedData(t, "glue-cola", "raw", c.file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +88,7 @@ func TestReadCoLA(t *testing.T) {
 }
 
 func TestReadMRPC(t *testing.T) {
-	xs, err := ReadMRPC(testdata.SharedData(t, "glue-mrpc", "dev.tsv"))
+	xs, err := ReadMRPC(testenv.SharedData(t, "glue-mrpc", "dev.tsv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestReadMRPC(t *testing.T) {
 			t.Fatalf("MRPC dev row %d has an empty field: %+v", i+2, x)
 		}
 	}
-	train, err := ReadMRPC(testdata.SharedData(t, "glue-mrpc", "train.tsv"))
+	train, err := ReadMRPC(testenv.SharedData(t, "glue-mrpc", "train.tsv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestReadMRPC(t *testing.T) {
 	if pos, neg := countLabels(train, func(x PairExample) int { return x.Label }); len(train) != 3668 || pos != 2474 || neg != 1194 {
 		t.Errorf("MRPC train: %d (%d/%d), want 3668 (2474/1194)", len(train), pos, neg)
 	}
-	test, err := ReadMRPC(testdata.SharedData(t, "glue-mrpc", "test.tsv"))
+	test, err := ReadMRPC(testenv.SharedData(t, "glue-mrpc", "test.tsv"))
 	if err != nil {
 		t.Fatal(err)
 	}

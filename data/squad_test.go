@@ -7,11 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"tern/internal/testdata"
+	"tern/internal/testenv"
 )
 
 func TestReadSquadXQuAD(t *testing.T) {
-	d, err := ReadSquad(testdata.SharedData(t, "xquad-en", "xquad.en.json"))
+	d, err := ReadSquad(testenv.SharedData(t, "xquad-en", "xquad.en.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestParseSquad(t *testing.T) {
 }
 
 func BenchmarkReadSquadXQuAD(b *testing.B) {
-	path := testdata.SharedData(b, "xquad-en", "xquad.en.json")
+	path := testenv.SharedData(b, "xquad-en", "xquad.en.json")
 	b.SetBytes(609383)
 	for b.Loop() {
 		if _, err := ReadSquad(path); err != nil {

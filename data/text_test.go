@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"tern/internal/testdata"
+	"tern/internal/testenv"
 )
 
 func TestTinyShakespeareSplit(t *testing.T) {
@@ -25,7 +25,7 @@ func TestTinyShakespeareSplit(t *testing.T) {
 }
 
 func TestGutenbergSplit(t *testing.T) {
-	dir := testdata.SharedData(t, "gutenberg")
+	dir := testenv.SharedData(t, "gutenberg")
 	c, err := LoadCorpus(dir)
 	if err != nil {
 		t.Fatal(err)

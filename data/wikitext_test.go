@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"tern/internal/testdata"
+	"tern/internal/testenv"
 )
 
 func TestReadWikiText(t *testing.T) {
@@ -23,7 +23,7 @@ func TestReadWikiText(t *testing.T) {
 		{"valid.txt", 1121681, 217646, 3760, 60, "Homarus gammarus", ""},
 	}
 	for _, c := range cases {
-		text, err := ReadWikiText(testdata.SharedData(t, "wikitext-2", c.file))
+		text, err := ReadWikiText(testenv.SharedData(t, "wikitext-2", c.file))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"tern/data"
-	"tern/internal/testdata"
+	"tern/internal/testenv"
 )
 
 // toIOB1 rewrites IOB2 tags to IOB1: B- survives only right after a tag of the same type.
@@ -27,7 +27,7 @@ func toIOB1(tags []string) []string {
 }
 
 func TestEntityPRFCoNLL2003(t *testing.T) {
-	ss, err := data.ReadCoNLL2003(testdata.SharedData(t, "conll2003", "test.txt"))
+	ss, err := data.ReadCoNLL2003(testenv.SharedData(t, "conll2003", "test.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,11 +6,11 @@ import (
 	"testing"
 
 	"tern/data"
-	"tern/internal/testdata"
+	"tern/internal/testenv"
 )
 
 func TestSquadEvaluateXQuAD(t *testing.T) {
-	d, err := data.ReadSquad(testdata.SharedData(t, "xquad-en", "xquad.en.json"))
+	d, err := data.ReadSquad(testenv.SharedData(t, "xquad-en", "xquad.en.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
