@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# bench.sh runs every figure README.md reports, in one session, and writes one JSON line per
+# measurement to bench-results.jsonl (or $1). Peer baselines (PyTorch, OpenBLAS through numpy) run in
+# the same session when Debian's python3-torch / python3-numpy are installed, so ratios are like for
+# like on this noisy shared machine. Needs ../shared (beside the checkout) for the peer script and data.
+# Takes ~10 minutes on 2 cores.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-bench-results.jsonl}
+: >"$out"
+go build -o /tmp/tern-bench ./cmd/tern || exit 1
+t=/tmp/tern-bench
+peers=../shared/peers
+run() { echo "+ $*" >&2; "$@" | tee -a "$out"; }
+
+# 1. kernels
+for th in 2 1; do
+	run $t bench gemm --m 1024 --n 1024 --k 1024 --threads $th --json
+	if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+		OPENBLAS_NUM_THREADS=$th /usr/bin/python3 -c '
+import numpy as np, time, json, statistics
+a=np.random.rand(1024,1024).astype(np.float32); b=np.random.rand(1024,1024).astype(np.float32)
+for _ in range(3): a@b
+ts=[]
+for _ in range(9):
+    t0=time.perf_counter(); a@b; ts.append(time.perf_counter()-t0)
+m=statistics.median(ts)
+print(json.dumps({"peer":"numpy-openblas","m":1024,"n":1024,"k":1024,"threads":'$th',"gflops":2*1024**3/m/1e9,"ms":m*1e3}))' | tee -a "$out"
+	fi
+	run $t bench bitgemm --m 1024 --n 1024 --k 1024 --threads $th --json
+done
+run $t bench gemm --sweep --threads 2 --json
+run $t bench bitgemm --sweep 128,256,512,1024,2048,4096 --threads 2 --json
+for th in 2 1; do
+	run $t bench gemv --rows 4096 --cols 4096 --threads $th --cold --json
+done
+run $t bench gemv --rows 4096 --cols 4096 --threads 2 --json
+run $t bench gemv --rows 2560 --cols 6912 --threads 2 --cold --json
+run $t bench gemv --rows 6912 --cols 2560 --threads 2 --cold --json
+
+# 2. decoding and training
+run $t bench decode --preset 100m --threads 2 --json
+run $t bench decode --preset 700m --threads 2 --json
+run $t bench train --preset small --linear bitnet --threads 2 --json
+run $t bench train --preset small --linear fp32 --threads 2 --json
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+	for lin in bit fp32; do
+		echo "+ torch_train_bench.py --config small --linear $lin" >&2
+		OPENBLAS_NUM_THREADS=2 /usr/bin/python3 $peers/torch_train_bench.py --config small --linear $lin --threads 2 | sed 's/^{/{"peer":"pytorch",/' | tee -a "$out"
+	done
+fi
+run $t bench train --preset base --linear bitnet --threads 2 --warmup 1 --steps 3 --json
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+	echo "+ torch_train_bench.py --config base --linear bit" >&2
+	OPENBLAS_NUM_THREADS=2 /usr/bin/python3 $peers/torch_train_bench.py --config base --linear bit --threads 2 --warmup 1 --steps 3 | sed 's/^{/{"peer":"pytorch",/' | tee -a "$out"
+fi
+
+# 3. tokenizer
+run $t bench tokenize --reps 3 --json
+echo "wrote $out" >&2
