@@ -212,7 +212,15 @@ func (s Spec) IsZero() bool { return s == Spec{} || (s.Layers == "none" && s.Dec
 // String is a short human-readable form (Parse's syntax).
 func (s Spec) String() string {
 	var parts []string
+	scope := s.Scope
 	switch s.Layers {
+	case "all":
+		if scope == "attention" || scope == "ffn" {
+			parts = append(parts, scope) // Parse's shorthand
+			scope = ""
+		} else {
+			parts = append(parts, "all")
+		}
 	case "", "none":
 	case "sequential", "alternate":
 		parts = append(parts, fmt.Sprintf("%s=%d", s.Layers, s.Interval))
@@ -221,8 +229,8 @@ func (s Spec) String() string {
 	default:
 		parts = append(parts, s.Layers)
 	}
-	if s.Scope != "" && s.Scope != "block" {
-		parts = append(parts, "scope="+s.Scope)
+	if scope != "" && scope != "block" {
+		parts = append(parts, "scope="+scope)
 	}
 	if s.Norms {
 		parts = append(parts, "norms")
