@@ -7,9 +7,8 @@ package infer
 // one token at a time with a KV cache, with the same quantization as training (per-vector int8 absmax
 // activations, absmean ternary weights), so greedy decoding matches the training forward.
 //
-// File (tern safetensors, tern.kind = "packed"): every parameter by its model name; a packed BitLinear
-// weight is a U8 tensor (N, ceil(K/5)) plus "<name>.scale" (F32, [1]); tern.pack.<name> = "trit5";
-// tern.model_config and tern.tokenizer as in model files.
+// The file is model.WritePacked's (tern safetensors, tern.kind = "packed"): every parameter by its model
+// name; a packed BitLinear weight is a U8 tensor (N, ceil(K/5)) plus "<name>.scale" (F32, [1]).
 
 import (
 	"fmt"
@@ -23,60 +22,38 @@ import (
 	"tern/tensor"
 )
 
-// MetaPackPrefix marks a packed ternary tensor in the metadata ("tern.pack.<name>" = "trit5").
-const MetaPackPrefix = "tern.pack."
-
 // PackOptions choose how non-ternary tensors are stored.
 type PackOptions struct {
 	Float format.DType // format.F16 (default) or format.F32
 }
 
-// Pack writes lm in packed form to path (atomically). Only transformer models pack; BitLinear weights
-// become trit5 tensors, everything else Float. Returns the bits per ternary weight measured from the
-// bytes of the ternary tensors written (payload + scale).
+// Pack writes lm in packed form to path atomically (model.WritePackedAs: BitLinear weights as trit5
+// tensors, everything else Float) and returns what the ternary part costs, measured from the tensors
+// written (payload + scale bytes).
 func Pack(path string, lm model.LM, tokSpec string, opt PackOptions) (PackStats, error) {
-	tr := model.AsTransformer(lm)
-	if tr == nil {
-		return PackStats{}, fmt.Errorf("pack: only transformer models pack (this is a %s model)", lm.Config().Type)
-	}
 	if opt.Float == "" {
 		opt.Float = format.F16
 	}
-	if opt.Float != format.F16 && opt.Float != format.F32 {
-		return PackStats{}, fmt.Errorf("pack: float type must be F16 or F32, not %s", opt.Float)
+	ts, err := model.PackedTensorsAs(lm, opt.Float)
+	if err != nil {
+		return PackStats{}, fmt.Errorf("pack: %w", err)
 	}
-	ternary := map[*nn.Param]bool{}
-	for _, blk := range tr.Blocks {
-		for _, p := range []nn.Projection{blk.Attn.QKV, blk.Attn.O, blk.FFN.Fc, blk.FFN.Fc2} {
-			if bl, ok := p.(*nn.BitLinear); ok {
-				ternary[bl.W] = true
-			}
-		}
-	}
-	meta := model.FileMeta(lm, "packed", tokSpec)
-	var ts []format.Tensor
+	packed := map[string]bool{}
 	var st PackStats
-	for _, p := range nn.Unique(lm.Params()) {
-		if !ternary[p] {
-			if opt.Float == format.F16 {
-				ts = append(ts, format.F16Tensor(p.Name, p.Shape, p.W))
-			} else {
-				ts = append(ts, format.F32Tensor(p.Name, p.Shape, p.W))
-			}
-			st.FloatParams += len(p.W)
-			continue
+	for _, t := range ts {
+		if t.DType == format.U8 { // a packed ternary matrix (N, ceil(K/5)) and its F32 scale
+			packed[t.Name] = true
+			st.TernaryBytes += len(t.Data) + 4
 		}
-		n, k := p.Shape[0], p.Shape[1]
-		t := make([]int8, n*k)
-		s := kernels.QuantizeTernary(t, p.W)
-		pk := quant.PackTernary(t, s, n, k)
-		ts = append(ts, format.U8Tensor(p.Name, []int{n, quant.RowBytes(k)}, pk.Data),
-			format.F32Tensor(p.Name+".scale", []int{1}, []float32{s}))
-		meta[MetaPackPrefix+p.Name] = "trit5"
-		st.TernaryWeights += n * k
-		st.TernaryBytes += len(pk.Data) + 4
 	}
-	if err := format.Write(path, meta, ts); err != nil {
+	for _, p := range nn.Unique(lm.Params()) {
+		if packed[p.Name] {
+			st.TernaryWeights += len(p.W)
+		} else {
+			st.FloatParams += len(p.W)
+		}
+	}
+	if _, err := model.WritePackedAs(path, lm, tokSpec, opt.Float); err != nil {
 		return st, fmt.Errorf("pack: %w", err)
 	}
 	return st, nil
@@ -193,12 +170,12 @@ func newPacked(f *format.File, path string) (*Packed, error) {
 	}
 	proj := func(name string, n, k int, bias bool) (linear, error) {
 		l := linear{n: n, k: k}
-		if f.Meta[MetaPackPrefix+name+".weight"] == "trit5" {
-			t, err := f.Get(name + ".weight")
-			if err != nil {
-				return l, bad("%v", err)
-			}
-			if t.DType != format.U8 || !sameShape(t.Shape, []int{n, quant.RowBytes(k)}) {
+		t, err := f.Get(name + ".weight")
+		if err != nil {
+			return l, bad("%v", err)
+		}
+		if t.DType == format.U8 { // packed trits (model.WritePacked's layout)
+			if !sameShape(t.Shape, []int{n, quant.RowBytes(k)}) {
 				return l, bad("packed tensor %q is %s %v, config needs U8 [%d %d]", name+".weight", t.DType, t.Shape, n, quant.RowBytes(k))
 			}
 			sc, err := floats(name+".weight.scale", 1)

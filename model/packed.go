@@ -14,6 +14,7 @@ package model
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"tern/format"
 	"tern/kernels"
@@ -25,8 +26,10 @@ import (
 // MetaPacking names the packed layout.
 const MetaPacking = "tern.packing"
 
-// PackingLayout is the layout WritePacked writes.
+// PackingLayout is the layout WritePacked writes; WritePackedAs writes "trits5-rows/f32" for F32.
 const PackingLayout = "trits5-rows/f16"
+
+const packingPrefix = "trits5-rows/"
 
 // projections lists lm's attention and FFN projections (every slot; shared ones repeat).
 func projections(lm LM) []nn.Projection {
@@ -71,8 +74,14 @@ func ternaryWeights(lm LM) map[*nn.Param]bool {
 
 func ternaryParam(lm LM, p *nn.Param) bool { return ternaryWeights(lm)[p] }
 
-// PackedTensors returns lm's tensors in the packed layout, each unique parameter once.
-func PackedTensors(lm LM) ([]format.Tensor, error) {
+// PackedTensors returns lm's tensors in the packed layout (floats as F16), each unique parameter once.
+func PackedTensors(lm LM) ([]format.Tensor, error) { return PackedTensorsAs(lm, format.F16) }
+
+// PackedTensorsAs is PackedTensors with the non-ternary tensors stored as float (F16 or F32).
+func PackedTensorsAs(lm LM, float format.DType) ([]format.Tensor, error) {
+	if float != format.F16 && float != format.F32 {
+		return nil, fmt.Errorf("model: packed floats must be F16 or F32, not %s", float)
+	}
 	tern := ternaryWeights(lm)
 	var ts []format.Tensor
 	seen := map[string]*nn.Param{}
@@ -82,7 +91,11 @@ func PackedTensors(lm LM) ([]format.Tensor, error) {
 		}
 		seen[p.Name] = p
 		if !tern[p] {
-			ts = append(ts, format.F16Tensor(p.Name, p.Shape, p.W))
+			if float == format.F32 {
+				ts = append(ts, format.F32Tensor(p.Name, p.Shape, p.W))
+			} else {
+				ts = append(ts, format.F16Tensor(p.Name, p.Shape, p.W))
+			}
 			continue
 		}
 		n, k := p.Shape[0], p.Shape[1]
@@ -97,12 +110,17 @@ func PackedTensors(lm LM) ([]format.Tensor, error) {
 
 // WritePacked writes lm packed to path atomically and returns the file's size in bytes.
 func WritePacked(path string, lm LM, tok string) (int64, error) {
-	ts, err := PackedTensors(lm)
+	return WritePackedAs(path, lm, tok, format.F16)
+}
+
+// WritePackedAs is WritePacked with the non-ternary tensors stored as float (F16 or F32).
+func WritePackedAs(path string, lm LM, tok string, float format.DType) (int64, error) {
+	ts, err := PackedTensorsAs(lm, float)
 	if err != nil {
 		return 0, err
 	}
 	meta := FileMeta(lm, "packed", tok)
-	meta[MetaPacking] = PackingLayout
+	meta[MetaPacking] = packingPrefix + strings.ToLower(string(float))
 	if err := format.Write(path, meta, ts); err != nil {
 		return 0, fmt.Errorf("model: write packed %s: %w", path, err)
 	}
@@ -132,7 +150,7 @@ func LoadPacked(path string) (LM, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("model: %w", err)
 	}
-	if f.Meta[MetaKind] != "packed" || f.Meta[MetaPacking] != PackingLayout {
+	if f.Meta[MetaKind] != "packed" || !strings.HasPrefix(f.Meta[MetaPacking], packingPrefix) {
 		return nil, "", fmt.Errorf("model: %s is not a packed model (kind %q, packing %q; write one with model.WritePacked)", path, f.Meta[MetaKind], f.Meta[MetaPacking])
 	}
 	cfg, err := ConfigOf(f, path)
