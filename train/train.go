@@ -268,8 +268,11 @@ func (r *Run) Evaluate(nb int) float64 {
 }
 
 func describe(mc model.Config) string {
-	if mc.Type == "rnn" {
+	switch mc.Type {
+	case "rnn":
 		return fmt.Sprintf("%s %s, %d layers, hidden %d, vocab %d", mc.Type, mc.Cell, mc.Layers, mc.Hidden, mc.Vocab)
+	case "encdec":
+		return fmt.Sprintf("encdec (%s), %d+%d layers, hidden %d, %d heads, ffn %d, vocab %d", mc.Objective, mc.Layers, mc.Decoders(), mc.Hidden, mc.Heads, mc.FFN, mc.Vocab)
 	}
 	return fmt.Sprintf("transformer (%s), %d layers, hidden %d, %d heads, ffn %d, vocab %d", mc.Objective, mc.Layers, mc.Hidden, mc.Heads, mc.FFN, mc.Vocab)
 }

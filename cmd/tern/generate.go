@@ -44,6 +44,9 @@ func runGenerate(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *path, err)
 	}
+	if ed, ok := lm.(*model.EncDec); ok {
+		return generateSeq2Seq(ctx, ed, tok, *prompt, *n, sampling, *seed)
+	}
 	return streamSample(ctx, lm, tok, *prompt, *n, sampling, *seed)
 }
 
@@ -99,4 +102,27 @@ func printer(tok train.Tokenizer) (emit func(int) bool, flush func()) {
 		fmt.Println()
 	}
 	return emit, flush
+}
+
+// generateSeq2Seq treats the prompt as the encoder's source (e.g. corrupted text to reconstruct) and
+// streams the decoder's output.
+func generateSeq2Seq(ctx context.Context, ed *model.EncDec, tok train.Tokenizer, prompt string, n int, s infer.Sampling, seed uint64) error {
+	ids, err := tok.EncodeChecked(prompt)
+	if err != nil {
+		return fmt.Errorf("prompt: %w", err)
+	}
+	src := make([]int32, len(ids))
+	for i, id := range ids {
+		src[i] = int32(id)
+	}
+	n = min(n, ed.Cfg.MaxPos-1)
+	emit, flush := printer(tok)
+	sm := infer.NewSampler(s, seed)
+	_, err = ed.Generate(ctx, src, n, func(logits []float32) int {
+		id := sm.Next(logits)
+		emit(id)
+		return id
+	})
+	flush()
+	return err
 }

@@ -163,6 +163,9 @@ func (f *trainFlags) parse(args []string) error {
 	if mc.Type == "rnn" && mc.Cell == "" {
 		mc.Cell = "lstm"
 	}
+	if mc.Type == "encdec" && !anySet(visited(f.fs), "objective") {
+		mc.Objective = "seq2seq" // the encoder-decoder's only objective
+	}
 	f.mc = mc
 	return nil
 }
@@ -274,4 +277,11 @@ func anySet(set map[string]bool, names ...string) bool {
 		}
 	}
 	return false
+}
+
+// visited returns the names of the flags given on the command line.
+func visited(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	return set
 }
