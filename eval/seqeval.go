@@ -21,7 +21,8 @@ type Entity struct {
 
 // splitTag splits a tag into its prefix letter and its type as seqeval does:
 // tag = chunk[0], type = chunk[1:].split('-', 1)[-1] or '_'. So "B-PER" -> (B, PER),
-// "O" -> (O, _), "B" -> (B, _), "I-ORG-X" -> (I, ORG-X). conlleval agrees on well-formed tags.
+// "O" -> (O, _), "B" -> (B, _), "I-ORG-X" -> (I, ORG-X). conlleval (2004 version) agrees on
+// well-formed tags, with type "" where seqeval has "_".
 func splitTag(chunk string) (tag byte, typ string) {
 	if chunk == "" {
 		return 'O', "_"

@@ -55,7 +55,7 @@ func TestEntities(t *testing.T) {
 		{"S-PER B-LOC E-LOC S-LOC", "PER 0 1, LOC 1 3, LOC 3 4"},
 		// Tags without a type have type "_" (seqeval); "B I" is one chunk.
 		{"B I O", "_ 0 2"},
-		// Hyphenated types keep everything after the first hyphen (seqeval; conlleval would cut).
+		// Hyphenated types keep everything after the first hyphen (seqeval, and conlleval since 2004).
 		{"B-ORG-X I-ORG-X", "ORG-X 0 2"},
 	}
 	for _, c := range cases {
