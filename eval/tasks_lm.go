@@ -1,0 +1,164 @@
+// The LM evaluation runner: stream text through a tokenizer into SlidingWindow and score each window
+// with a model, keeping one window of ids and one window of logits in memory whatever the file size.
+// A transformer computes logits only for the rows that predict the window's scored tokens
+// (Transformer.Logits on a row subset): with stride = context/2 that halves the LM-head GEMM.
+
+package eval
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"tern/model"
+)
+
+// TextTokenizer encodes text to ids; train.Tokenizer satisfies it.
+type TextTokenizer interface {
+	Encode32(text string) []int32
+}
+
+// LMResult is an LM evaluation.
+type LMResult struct {
+	LMMetrics
+	Context      int     `json:"context"`
+	Stride       int     `json:"stride"`
+	TokensPerSec float64 `json:"tokens_per_s"` // scored tokens per second, model time plus tokenization
+	Seconds      float64 `json:"seconds"`
+}
+
+// textTokens is a TokenReader over a text stream: it reads lines, tokenizes them in chunks of at
+// least chunkBytes cut only before a line that starts a new word (so byte-level BPE sees the same
+// pre-tokens as on the whole text: "\n" and " The" are separate pre-tokens, but "\n\n" is one), and
+// counts the characters (code points) it has read.
+type textTokens struct {
+	r     *bufio.Reader
+	tok   TextTokenizer
+	buf   strings.Builder
+	ids   []int32
+	chars int64
+	eof   bool
+	ctx   context.Context
+}
+
+// chunkBytes is the least text tokenized at once (a var so tests can make chunks small).
+var chunkBytes = 1 << 16
+
+func (s *textTokens) fill() error {
+	for len(s.ids) == 0 && !s.eof {
+		if err := s.ctx.Err(); err != nil {
+			return err
+		}
+		line, err := s.r.ReadString('\n')
+		if err != nil && err != io.EOF {
+			return err
+		}
+		if !utf8.ValidString(line) {
+			return fmt.Errorf("text is not valid UTF-8")
+		}
+		s.chars += int64(utf8.RuneCountInString(line))
+		if s.buf.Len() >= chunkBytes && startsWord(line) {
+			s.ids = s.tok.Encode32(s.buf.String())
+			s.buf.Reset()
+		}
+		s.buf.WriteString(line)
+		if err == io.EOF {
+			s.eof = true
+			s.ids = append(s.ids, s.tok.Encode32(s.buf.String())...)
+			s.buf.Reset()
+		}
+	}
+	return nil
+}
+
+// startsWord: the line begins with a non-space, or one space and then a non-space.
+func startsWord(line string) bool {
+	if line == "" || line[0] == '\n' || line[0] == '\r' || line[0] == '\t' {
+		return false
+	}
+	return line[0] != ' ' || (len(line) > 1 && line[1] != ' ' && line[1] != '\n' && line[1] != '\r' && line[1] != '\t')
+}
+
+func (s *textTokens) ReadTokens(dst []int) (int, error) {
+	if err := s.fill(); err != nil {
+		return 0, err
+	}
+	n := min(len(dst), len(s.ids))
+	for i := 0; i < n; i++ {
+		dst[i] = int(s.ids[i])
+	}
+	s.ids = s.ids[n:]
+	if len(s.ids) == 0 && s.eof {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// EvaluateLM scores text from r with lm using windows of context tokens moving by stride.
+func EvaluateLM(ctx context.Context, lm model.LM, tok TextTokenizer, r io.Reader, ctxLen, stride int) (*LMResult, error) {
+	cfg := lm.Config()
+	if ctxLen > cfg.MaxPos && cfg.Type == "transformer" {
+		return nil, fmt.Errorf("eval: context %d exceeds the model's max_pos %d", ctxLen, cfg.MaxPos)
+	}
+	src := &textTokens{r: bufio.NewReaderSize(r, 1<<16), tok: tok, ctx: ctx}
+	w := SlidingWindow{Context: ctxLen, Stride: stride}
+	ids := make([]int32, 0, ctxLen)
+	var logits []float32
+	V := cfg.Vocab
+	tr := model.AsTransformer(lm)
+	score := func(window []int, nTarget int) (float64, error) {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		T := len(window)
+		ids = ids[:0]
+		for _, id := range window {
+			ids = append(ids, int32(id))
+		}
+		first := T - 1 - nTarget // row first predicts token first+1
+		var rows []float32
+		if tr != nil {
+			h, err := tr.ForwardHidden(ids, nil, nil, 1, T)
+			if err != nil {
+				return 0, err
+			}
+			C := cfg.Hidden
+			logits = tr.Logits(logits, h[first*C:(T-1)*C], nTarget)
+			rows = logits
+		} else {
+			all, err := lm.Forward(ids, 1, T)
+			if err != nil {
+				return 0, err
+			}
+			rows = all[first*V : (T-1)*V]
+		}
+		var nats float64
+		for i := 0; i < nTarget; i++ {
+			row := rows[i*V : (i+1)*V]
+			mx := row[0]
+			for _, x := range row {
+				mx = max(mx, x)
+			}
+			var z float64
+			for _, x := range row {
+				z += math.Exp(float64(x - mx))
+			}
+			nats += float64(mx) + math.Log(z) - float64(row[window[first+1+i]])
+		}
+		return nats, nil
+	}
+	start := time.Now()
+	tot, err := w.Evaluate(src, score)
+	if err != nil {
+		return nil, err
+	}
+	tot.Chars = src.chars
+	el := time.Since(start).Seconds()
+	return &LMResult{LMMetrics: tot.Metrics(), Context: ctxLen, Stride: stride, Seconds: el,
+		TokensPerSec: ratio(float64(tot.Tokens), el)}, nil
+}
