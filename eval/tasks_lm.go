@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"tern/kernels"
 	"tern/model"
 )
 
@@ -111,6 +112,7 @@ func EvaluateLM(ctx context.Context, lm model.LM, tok TextTokenizer, r io.Reader
 	var logits []float32
 	V := cfg.Vocab
 	tr := model.AsTransformer(lm)
+	var tgtGap []float64 // (nTarget) x_t - max of each scored row
 	score := func(window []int, nTarget int) (float64, error) {
 		if err := ctx.Err(); err != nil {
 			return 0, err
@@ -137,18 +139,27 @@ func EvaluateLM(ctx context.Context, lm model.LM, tok TextTokenizer, r io.Reader
 			}
 			rows = all[first*V : (T-1)*V]
 		}
-		var nats float64
+		// NLL = log Σ_j exp(x_j - m) - (x_t - m), m the row max. The vectorized softmax pass gives
+		// the sum without a float64 exp per logit (which costs more than the head GEMM of a small
+		// model): the max entry's probability is exp(0)/Σ, so log Σ = -log p[argmax], exact even
+		// where p[target] underflows.
+		tgtGap = tgtGap[:0]
+		args := make([]int, 0, 64)
 		for i := 0; i < nTarget; i++ {
 			row := rows[i*V : (i+1)*V]
-			mx := row[0]
-			for _, x := range row {
-				mx = max(mx, x)
+			am := 0
+			for j, x := range row {
+				if x > row[am] {
+					am = j
+				}
 			}
-			var z float64
-			for _, x := range row {
-				z += math.Exp(float64(x - mx))
-			}
-			nats += float64(mx) + math.Log(z) - float64(row[window[first+1+i]])
+			args = append(args, am)
+			tgtGap = append(tgtGap, float64(row[window[first+1+i]])-float64(row[am]))
+		}
+		kernels.SoftmaxRows(rows[:nTarget*V], rows[:nTarget*V], nTarget, V)
+		var nats float64
+		for i := 0; i < nTarget; i++ {
+			nats += -math.Log(float64(rows[i*V+args[i]])) - tgtGap[i]
 		}
 		return nats, nil
 	}
