@@ -45,6 +45,8 @@ type textTokens struct {
 	chars int64
 	eof   bool
 	ctx   context.Context
+	limit int64 // stop after this many tokens (0 = none)
+	read  int64 // tokens handed out
 }
 
 // chunkBytes is the least text tokenized at once (a var so tests can make chunks small).
@@ -90,23 +92,31 @@ func (s *textTokens) ReadTokens(dst []int) (int, error) {
 		return 0, err
 	}
 	n := min(len(dst), len(s.ids))
+	if s.limit > 0 && s.read+int64(n) >= s.limit {
+		n = int(s.limit - s.read)
+		s.ids, s.eof = s.ids[:n], true
+	}
 	for i := 0; i < n; i++ {
 		dst[i] = int(s.ids[i])
 	}
 	s.ids = s.ids[n:]
+	s.read += int64(n)
 	if len(s.ids) == 0 && s.eof {
 		return n, io.EOF
 	}
 	return n, nil
 }
 
-// EvaluateLM scores text from r with lm using windows of context tokens moving by stride.
-func EvaluateLM(ctx context.Context, lm model.LM, tok TextTokenizer, r io.Reader, ctxLen, stride int) (*LMResult, error) {
+// EvaluateLM scores text from r with lm using windows of ctxLen tokens moving by stride. maxTokens > 0
+// stops after that many tokens of the stream (a quick measurement; Chars then counts the text read so
+// far, which may run ahead of the tokens by up to one chunk, so bits per character is only
+// reported for whole streams).
+func EvaluateLM(ctx context.Context, lm model.LM, tok TextTokenizer, r io.Reader, ctxLen, stride int, maxTokens int64) (*LMResult, error) {
 	cfg := lm.Config()
 	if ctxLen > cfg.MaxPos && cfg.Type == "transformer" {
 		return nil, fmt.Errorf("eval: context %d exceeds the model's max_pos %d", ctxLen, cfg.MaxPos)
 	}
-	src := &textTokens{r: bufio.NewReaderSize(r, 1<<16), tok: tok, ctx: ctx}
+	src := &textTokens{r: bufio.NewReaderSize(r, 1<<16), tok: tok, ctx: ctx, limit: maxTokens}
 	w := SlidingWindow{Context: ctxLen, Stride: stride}
 	ids := make([]int32, 0, ctxLen)
 	var logits []float32
@@ -168,7 +178,9 @@ func EvaluateLM(ctx context.Context, lm model.LM, tok TextTokenizer, r io.Reader
 	if err != nil {
 		return nil, err
 	}
-	tot.Chars = src.chars
+	if maxTokens <= 0 || src.read < maxTokens {
+		tot.Chars = src.chars
+	}
 	el := time.Since(start).Seconds()
 	return &LMResult{LMMetrics: tot.Metrics(), Context: ctxLen, Stride: stride, Seconds: el,
 		TokensPerSec: ratio(float64(tot.Tokens), el)}, nil

@@ -45,16 +45,16 @@ func naiveNLL(t *testing.T, lm model.LM, ids []int32, ctxLen, stride int) (float
 // TestEvaluateLM checks the streamed, row-subset, softmax-based scorer against naiveNLL on a tiny
 // model for several window settings, and the character count.
 func TestEvaluateLM(t *testing.T) {
-	tok, err := train.NewTokenizer("gpt2", "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	old := chunkBytes
 	chunkBytes = 64 // many chunks: exercises the line-boundary cuts
 	defer func() { chunkBytes = old }()
-	text := strings.Repeat(" = Heading = \n\n The quick brown fox jumps over the lazy dog .\n Ünïcödé line , 1 @,@ 000 .\n\n", 2)
+	text := strings.Repeat(" = Heading = \n\n The quick brown fox jumps over the lazy dog .\n Ünïcödé line , 1 @,@ 000 .\n\n", 4)
+	tok, err := train.NewTokenizer("char", text) // a small vocabulary keeps the float64 reference fast
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tie := range []bool{true, false} {
-		cfg := model.Config{Type: "transformer", Objective: "causal", Vocab: 50257, Hidden: 16, Layers: 1, Heads: 2, FFN: 32,
+		cfg := model.Config{Type: "transformer", Objective: "causal", Vocab: tok.VocabSize(), Hidden: 16, Layers: 1, Heads: 2, FFN: 32,
 			MaxPos: 32, Linear: "fp32", TieEmbeddings: tie, Norm: "layernorm"}
 		lm, err := model.New(cfg, tensor.NewRNG(4))
 		if err != nil {
@@ -67,7 +67,7 @@ func TestEvaluateLM(t *testing.T) {
 		}
 		ids := tok.Encode32(text)
 		for _, w := range [][2]int{{32, 16}, {8, 3}, {2, 1}} {
-			got, err := EvaluateLM(context.Background(), lm, tok, strings.NewReader(text), w[0], w[1])
+			got, err := EvaluateLM(context.Background(), lm, tok, strings.NewReader(text), w[0], w[1], 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,6 +78,13 @@ func TestEvaluateLM(t *testing.T) {
 			if got.Chars != int64(len([]rune(text))) {
 				t.Fatalf("chars %d, want %d", got.Chars, len([]rune(text)))
 			}
+		}
+		got, err := EvaluateLM(context.Background(), lm, tok, strings.NewReader(text), 8, 4, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if nats, n := naiveNLL(t, lm, ids[:20], 8, 4); got.Tokens != int64(n) || math.Abs(got.Nats-nats) > 1e-4*nats {
+			t.Fatalf("max 20 tokens: %d tokens %.6f nats, naive %d %.6f", got.Tokens, got.Nats, n, nats)
 		}
 	}
 }

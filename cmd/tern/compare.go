@@ -86,7 +86,7 @@ func runCompare(ctx context.Context, args []string) error {
 					if err != nil {
 						return err
 					}
-					res[i], err = evalLM(ctx, lm, tok, r, *ctxLen, *stride)
+					res[i], err = evalLM(ctx, lm, tok, r, *ctxLen, *stride, 0)
 					r.Close()
 					if err != nil {
 						return fmt.Errorf("%s on %s: %w", p, ds, err)

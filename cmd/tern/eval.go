@@ -7,12 +7,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"tern/data"
 	"tern/eval"
 	"tern/finetune"
 	"tern/model"
+	"tern/tensor"
 	"tern/train"
 )
 
@@ -58,6 +60,7 @@ func loadLMForEval(path string) (model.LM, train.Tokenizer, error) {
 	for _, p := range lm.Params() {
 		p.G = nil
 	}
+	runtime.GC()
 	tok, err := train.TokenizerFromSpec(spec)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
@@ -65,15 +68,37 @@ func loadLMForEval(path string) (model.LM, train.Tokenizer, error) {
 	return lm, tok, nil
 }
 
+// randomLM builds a preset with random weights and the GPT-2 vocabulary, gradients dropped.
+func randomLM(preset string) (model.LM, train.Tokenizer, error) {
+	cfg, err := model.Preset(preset)
+	if err != nil {
+		return nil, nil, err
+	}
+	tok, err := train.NewTokenizer("gpt2", "")
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.Vocab = tok.VocabSize()
+	lm, err := model.New(cfg, tensor.NewRNG(1))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, p := range lm.Params() {
+		p.G = nil
+	}
+	runtime.GC()
+	return lm, tok, nil
+}
+
 // evalLM runs one LM evaluation; ctxLen 0 means the model's max_pos, stride 0 means ctxLen/2.
-func evalLM(ctx context.Context, lm model.LM, tok train.Tokenizer, r io.Reader, ctxLen, stride int) (*eval.LMResult, error) {
+func evalLM(ctx context.Context, lm model.LM, tok train.Tokenizer, r io.Reader, ctxLen, stride int, maxTokens int64) (*eval.LMResult, error) {
 	if ctxLen <= 0 {
 		ctxLen = min(lm.Config().MaxPos, 1024)
 	}
 	if stride <= 0 {
 		stride = max(1, ctxLen/2)
 	}
-	return eval.EvaluateLM(ctx, lm, tok, r, ctxLen, stride)
+	return eval.EvaluateLM(ctx, lm, tok, r, ctxLen, stride, maxTokens)
 }
 
 func runEval(ctx context.Context, args []string) error {
@@ -136,6 +161,8 @@ func runEval(ctx context.Context, args []string) error {
 func runEvalLM(ctx context.Context, args []string) error {
 	fs := newFlags("eval lm", "eval lm --model M (--data FILE | --dataset NAME) [flags]")
 	path := fs.String("model", "", "model file (model.safetensors from tern train, or a checkpoint)")
+	preset := fs.String("preset", "", "instead of --model: a randomly initialized preset with the GPT-2 tokenizer (for speed and memory measurements): "+strings.Join(model.PresetNames(), ", "))
+	maxTokens := fs.Int64("max-tokens", 0, "stop after this many tokens (0 = the whole text)")
 	file := fs.String("data", "", "UTF-8 text file to score (streamed)")
 	dataset := fs.String("dataset", "", "named dataset: "+strings.Join(lmDatasets, ", "))
 	dataDir := fs.String("data-dir", "", "dataset directory (default: $TERN_DATA, else shared/data above the working directory)")
@@ -146,11 +173,18 @@ func runEvalLM(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
-	if *path == "" || (*file == "") == (*dataset == "") {
-		return fmt.Errorf("--model and exactly one of --data or --dataset are required")
+	if (*path == "") == (*preset == "") || (*file == "") == (*dataset == "") {
+		return fmt.Errorf("exactly one of --model or --preset, and exactly one of --data or --dataset, are required")
 	}
 	setThreads(*threads)
-	lm, tok, err := loadLMForEval(*path)
+	var lm model.LM
+	var tok train.Tokenizer
+	var err error
+	if *preset != "" {
+		lm, tok, err = randomLM(*preset)
+	} else {
+		lm, tok, err = loadLMForEval(*path)
+	}
 	if err != nil {
 		return err
 	}
@@ -171,7 +205,7 @@ func runEvalLM(ctx context.Context, args []string) error {
 		name = *dataset
 	}
 	defer r.Close()
-	res, err := evalLM(ctx, lm, tok, r, *ctxLen, *stride)
+	res, err := evalLM(ctx, lm, tok, r, *ctxLen, *stride, *maxTokens)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -183,7 +217,9 @@ func runEvalLM(ctx context.Context, args []string) error {
 		fmt.Println(string(b))
 		return nil
 	}
-	fmt.Printf("%s: %d tokens, %d characters (context %d, stride %d)\n", name, res.Tokens, res.Chars, res.Context, res.Stride)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("%s: %d tokens, %d characters (context %d, stride %d); Go heap obtained from the OS %.0f MiB\n", name, res.Tokens, res.Chars, res.Context, res.Stride, float64(ms.Sys)/(1<<20))
 	fmt.Printf("loss %.4f nats/token, perplexity %.2f, %.4f bits/token, %.4f bits/char; %.0f tok/s (%.1f s)\n",
 		res.Loss, res.Perplexity, res.BitsPerToken, res.BitsPerChar, res.TokensPerSec, res.Seconds)
 	return nil
