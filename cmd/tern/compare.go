@@ -69,6 +69,7 @@ func runCompare(ctx context.Context, args []string) error {
 	}
 	var lmTokens [2]float64
 	var lmSeconds [2]float64
+	var taskTokens, taskSeconds [2]float64 // fallback speed when no lm task runs
 	for _, task := range tasks {
 		if task == "lm" {
 			dir, err := finetune.DataDir(f.dataDir)
@@ -123,6 +124,8 @@ func runCompare(ctx context.Context, args []string) error {
 				return err
 			}
 			rs[i] = r
+			taskTokens[i] += r.Result.TokensPerSec * r.Result.Seconds
+			taskSeconds[i] += r.Result.Seconds
 		}
 		name := fmt.Sprintf("%s, %s", task, rs[0].Result.Split)
 		for k, m := range rs[0].Result.Metrics {
@@ -134,6 +137,11 @@ func runCompare(ctx context.Context, args []string) error {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%s: fine-tuned %d steps (batch %d, lr %g, max length %d%s), %s head; baseline %.0f / quantized %.0f eval tok/s.",
 			task, rs[0].Stats.Steps, f.cfg.Batch, f.cfg.LR, f.cfg.MaxLen, maxTrainNote(f.cfg.MaxTrain), headDesc(rs[0].Head), rs[0].Result.TokensPerSec, rs[1].Result.TokensPerSec))
 	}
+	speedNote := "Evaluation speed is LM scoring throughput (tokens scored per second, sliding window, batch 1)"
+	if lmSeconds[0] == 0 {
+		lmTokens, lmSeconds = taskTokens, taskSeconds
+		speedNote = "Evaluation speed is task evaluation throughput (tokens per second through encoder and head, batched)"
+	}
 	for i := range lmTokens {
 		if lmSeconds[i] > 0 {
 			tps := lmTokens[i] / lmSeconds[i]
@@ -144,7 +152,7 @@ func runCompare(ctx context.Context, args []string) error {
 			}
 		}
 	}
-	rep.Notes = append(rep.Notes, "Evaluation speed is LM scoring throughput (tokens scored per second, sliding window, batch 1) on the machine above; model sizes are the files as given (training files keep latent fp32 weights for both models).")
+	rep.Notes = append(rep.Notes, speedNote+" on the machine above; model sizes are the files as given (files from tern train keep latent fp32 weights for both models: pack the 1.58-bit one for its ~1.6-bit size).")
 	js, err := rep.JSON()
 	if err != nil {
 		return err
