@@ -29,6 +29,7 @@ func runCompare(ctx context.Context, args []string) error {
 	out := fs.String("out", "", "output directory: compare.md, compare.json, per-task fine-tuned models and predictions")
 	ctxLen := fs.Int("context", 0, "LM window length (default: the model's max_pos, at most 1024)")
 	stride := fs.Int("stride", 0, "LM window stride (default: context/2)")
+	maxTokens := fs.Int64("max-tokens", 0, "score only the first N tokens of each LM dataset (0 = all; bits/char is then not reported)")
 	asJSON := fs.Bool("json", false, "print the JSON report instead of the Markdown")
 	f := addFinetuneFlags(fs)
 	if err := parseFlags(fs, args, false); err != nil {
@@ -87,7 +88,7 @@ func runCompare(ctx context.Context, args []string) error {
 					if err != nil {
 						return err
 					}
-					res[i], err = evalLM(ctx, lm, tok, r, *ctxLen, *stride, 0)
+					res[i], err = evalLM(ctx, lm, tok, r, *ctxLen, *stride, *maxTokens)
 					r.Close()
 					if err != nil {
 						return fmt.Errorf("%s on %s: %w", p, ds, err)
@@ -97,6 +98,9 @@ func runCompare(ctx context.Context, args []string) error {
 					fmt.Fprintf(log, "lm %s %s: ppl %.2f, %.4f bits/char, %.0f tok/s\n", ds, p, res[i].Perplexity, res[i].BitsPerChar, res[i].TokensPerSec)
 				}
 				name := fmt.Sprintf("%s (context %d, stride %d)", ds, res[0].Context, res[0].Stride)
+				if *maxTokens > 0 {
+					name = fmt.Sprintf("%s (first %d tokens, context %d, stride %d)", ds, res[0].Tokens+1, res[0].Context, res[0].Stride)
+				}
 				rep.Metrics = append(rep.Metrics,
 					eval.MetricRow{Task: name, Metric: "perplexity", Baseline: res[0].Perplexity, Quantized: res[1].Perplexity, LowerIsBetter: true},
 					eval.MetricRow{Task: name, Metric: "loss (nats/token)", Baseline: res[0].Loss, Quantized: res[1].Loss, LowerIsBetter: true},
