@@ -93,3 +93,13 @@ func TestParseCoNLLU(t *testing.T) {
 	_, err = ParseCoNLLU(strings.NewReader("1\tw\tw\tX\t_\t_\tzero\tdep\t_\t_\n"), "x.conllu")
 	wantParseError(t, err, "x.conllu", 1, `bad HEAD "zero"`)
 }
+
+func BenchmarkReadCoNLLUDev(b *testing.B) {
+	path := testdata.SharedData(b, "ud-english-ewt", "en_ewt-ud-dev.conllu")
+	b.SetBytes(1805545)
+	for b.Loop() {
+		if _, err := ReadCoNLLU(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

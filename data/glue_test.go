@@ -38,6 +38,14 @@ func TestReadSST2(t *testing.T) {
 	if x := xs[0]; !strings.HasSuffix(x.Text, " ") || strings.Contains(x.Text, "\t") {
 		t.Errorf("first sentence %q: want the file's trailing space and no tab", x.Text)
 	}
+	train, err := ReadSST2(testdata.SharedData(t, "glue-sst2", "train.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Train: 67,349 phrases, 37,569 positive / 29,780 negative.
+	if pos, neg := countLabels(train, func(x SentenceExample) int { return x.Label }); len(train) != 67349 || pos != 37569 || neg != 29780 {
+		t.Errorf("SST-2 train: %d (%d/%d), want 67349 (37569/29780)", len(train), pos, neg)
+	}
 	test, err := ReadSST2(testdata.SharedData(t, "glue-sst2", "test.tsv"))
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +63,7 @@ func TestReadCoLA(t *testing.T) {
 	}{
 		{"in_domain_dev.tsv", 527, 365, 162, "gj04"},
 		{"out_of_domain_dev.tsv", 516, 354, 162, ""}, // this file has no final newline
+		{"in_domain_train.tsv", 8551, 6023, 2528, "gj04"},
 	}
 	for _, c := range cases {
 		xs, err := ReadCoLA(testdata.SharedData(t, "glue-cola", "raw", c.file))
@@ -92,6 +101,14 @@ func TestReadMRPC(t *testing.T) {
 		if x.ID1 == "" || x.ID2 == "" || x.Text1 == "" || x.Text2 == "" {
 			t.Fatalf("MRPC dev row %d has an empty field: %+v", i+2, x)
 		}
+	}
+	train, err := ReadMRPC(testdata.SharedData(t, "glue-mrpc", "train.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Train: 3,668 pairs, 2,474 / 1,194.
+	if pos, neg := countLabels(train, func(x PairExample) int { return x.Label }); len(train) != 3668 || pos != 2474 || neg != 1194 {
+		t.Errorf("MRPC train: %d (%d/%d), want 3668 (2474/1194)", len(train), pos, neg)
 	}
 	test, err := ReadMRPC(testdata.SharedData(t, "glue-mrpc", "test.tsv"))
 	if err != nil {

@@ -101,3 +101,13 @@ func TestParseSquad(t *testing.T) {
 		wantParseError(t, err, "b.json", c.line, c.cause)
 	}
 }
+
+func BenchmarkReadSquadXQuAD(b *testing.B) {
+	path := testdata.SharedData(b, "xquad-en", "xquad.en.json")
+	b.SetBytes(609383)
+	for b.Loop() {
+		if _, err := ReadSquad(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -27,12 +27,6 @@ func ratio(num, den float64) float64 {
 	return num / den
 }
 
-// f1 is the harmonic mean 2PR/(P+R), 0 when P+R is 0. For counts this equals
-// 2TP/(2TP+FP+FN), the form scikit-learn uses.
-func f1(p, r float64) float64 {
-	return ratio(2*p*r, p+r)
-}
-
 func checkLen(fn string, pred, gold []int) {
 	if len(pred) != len(gold) {
 		panic(fmt.Sprintf("eval: %s: %d predictions for %d gold labels", fn, len(pred), len(gold)))
@@ -61,11 +55,15 @@ type PRF struct {
 	Gold      int     `json:"gold"`      // TP + FN (scikit-learn's "support")
 }
 
-// prfFromCounts fills P = TP/predicted, R = TP/gold and F1, each 0 when undefined.
+// prfFromCounts fills P = TP/predicted, R = TP/gold and F1 = 2TP/(predicted+gold) (the harmonic
+// mean of P and R, in scikit-learn's count form: one rounding), each 0 when undefined.
 func prfFromCounts(tp, predicted, gold int) PRF {
-	p := ratio(float64(tp), float64(predicted))
-	r := ratio(float64(tp), float64(gold))
-	return PRF{Precision: p, Recall: r, F1: f1(p, r), TP: tp, Predicted: predicted, Gold: gold}
+	return PRF{
+		Precision: ratio(float64(tp), float64(predicted)),
+		Recall:    ratio(float64(tp), float64(gold)),
+		F1:        ratio(2*float64(tp), float64(predicted+gold)),
+		TP:        tp, Predicted: predicted, Gold: gold,
+	}
 }
 
 // BinaryPRF is precision, recall and F1 of the class pos (scikit-learn's average='binary',

@@ -92,3 +92,11 @@ func TestSquadEvaluate(t *testing.T) {
 		t.Errorf("SquadScore without golds = %v %v, want 0 0", em, f)
 	}
 }
+
+func BenchmarkSquadF1(b *testing.B) {
+	pred := "the Denver Broncos defeated the Carolina Panthers 24–10"
+	gold := "Denver Broncos"
+	for b.Loop() {
+		SquadF1(pred, gold)
+	}
+}
