@@ -103,8 +103,10 @@ func runCompare(ctx context.Context, args []string) error {
 				}
 				rep.Metrics = append(rep.Metrics,
 					eval.MetricRow{Task: name, Metric: "perplexity", Baseline: res[0].Perplexity, Quantized: res[1].Perplexity, LowerIsBetter: true},
-					eval.MetricRow{Task: name, Metric: "loss (nats/token)", Baseline: res[0].Loss, Quantized: res[1].Loss, LowerIsBetter: true},
-					eval.MetricRow{Task: name, Metric: "bits/char", Baseline: res[0].BitsPerChar, Quantized: res[1].BitsPerChar, LowerIsBetter: true})
+					eval.MetricRow{Task: name, Metric: "loss (nats/token)", Baseline: res[0].Loss, Quantized: res[1].Loss, LowerIsBetter: true})
+				if res[0].Chars > 0 && res[1].Chars > 0 { // whole streams only (see --max-tokens)
+					rep.Metrics = append(rep.Metrics, eval.MetricRow{Task: name, Metric: "bits/char", Baseline: res[0].BitsPerChar, Quantized: res[1].BitsPerChar, LowerIsBetter: true})
+				}
 			}
 			continue
 		}
