@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"tern/internal/testdata"
+	"tern/internal/testenv"
 	"tern/model"
 	"tern/tensor"
 )
@@ -41,7 +41,7 @@ func accuracy(pred []int, items []Item) float64 {
 // TestFinetuneSST2 fine-tunes a tiny model on 1,000 SST-2 sentences and checks dev accuracy beats
 // always predicting the majority class (0.509 on GLUE dev) by a clear margin.
 func TestFinetuneSST2(t *testing.T) {
-	dir := filepath.Dir(filepath.Dir(testdata.SharedData(t, "glue-sst2", "train.tsv")))
+	dir := filepath.Dir(filepath.Dir(testenv.SharedData(t, "glue-sst2", "train.tsv")))
 	for _, linear := range []string{"fp32", "bitnet"} {
 		t.Run(linear, func(t *testing.T) {
 			task, _ := Lookup("sst2")
@@ -93,7 +93,7 @@ func TestFinetuneSST2(t *testing.T) {
 // TestFinetuneUPOS fine-tunes on 400 EWT sentences and checks token accuracy beats tagging every
 // word with the most frequent tag.
 func TestFinetuneUPOS(t *testing.T) {
-	dir := filepath.Dir(filepath.Dir(testdata.SharedData(t, "ud-english-ewt", "en_ewt-ud-dev.conllu")))
+	dir := filepath.Dir(filepath.Dir(testenv.SharedData(t, "ud-english-ewt", "en_ewt-ud-dev.conllu")))
 	task, _ := Lookup("ewt-upos")
 	task2 := *task
 	task2.TrainFile = "ud-english-ewt/en_ewt-ud-dev.conllu" // the plain dev file loads faster than train.gz

@@ -73,7 +73,7 @@ func (m *Transformer) ForwardHidden(ids, types []int32, pad []bool, b, t int) ([
 	}
 	x := m.x
 	for _, blk := range m.Blocks {
-		x = blk.forward(x, pad, b, t, C)
+		x = blk.forward(x, pad, b, t, C, m.training, m.dropRNG)
 		if m.KeepHidden {
 			m.Hidden = append(m.Hidden, x)
 		}
