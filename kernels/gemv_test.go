@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// gemvPackRows is the test's own packer (the formula in gemv.go, written independently of quant).
-func gemvPackRows(t []int8, n, k int) []byte {
+// packTritRows is the test's own packer (the formula in gemv.go, written independently of quant).
+func packTritRows(t []int8, n, k int) []byte {
 	rb := (k + 4) / 5
 	w := make([]byte, n*rb)
 	for r := 0; r < n; r++ {
@@ -74,7 +74,7 @@ func TestTernaryGemv(t *testing.T) {
 			for i := range x {
 				x[i] = int8(rng.Intn(256) - 128)
 			}
-			cases = append(cases, tc{n, k, tr, x, gemvPackRows(tr, n, k), naiveGemv(tr, x, n, k)})
+			cases = append(cases, tc{n, k, tr, x, packTritRows(tr, n, k), naiveGemv(tr, x, n, k)})
 		}
 	}
 	// Extremes: all +1 (or all -1) weights against x = -128 everywhere, the largest |sums|.
@@ -88,7 +88,7 @@ func TestTernaryGemv(t *testing.T) {
 		for i := range x {
 			x[i] = -128
 		}
-		cases = append(cases, tc{n, k, tr, x, gemvPackRows(tr, n, k), naiveGemv(tr, x, n, k)})
+		cases = append(cases, tc{n, k, tr, x, packTritRows(tr, n, k), naiveGemv(tr, x, n, k)})
 	}
 	forEachGemvPath(t, func(t *testing.T) {
 		for _, c := range cases {
@@ -127,7 +127,7 @@ func TestTernaryGemvSubslices(t *testing.T) {
 		x[i] = int8(rng.Intn(256) - 128)
 	}
 	want := naiveGemv(tr, x, n, k)
-	w := gemvPackRows(tr, n, k)
+	w := packTritRows(tr, n, k)
 	v := NewGemvVec(k)
 	v.Set(x)
 	forEachGemvPath(t, func(t *testing.T) {
