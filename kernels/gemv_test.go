@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// packTritRows is the test's own packer (the formula in gemv.go, written independently of quant).
+// packRows is the test's own packer (the formula in gemv.go, written independently of quant).
 func packTritRows(t []int8, n, k int) []byte {
 	rb := (k + 4) / 5
 	w := make([]byte, n*rb)
