@@ -25,9 +25,10 @@ import (
 // accumulator (scaled by 4^j, shifted back at the end). Rows go four at a time so the five planes
 // are loaded once per block for four rows; the loop prefetches eight rows ahead. On Zen 4 that is
 // ~3 ns per 64-byte row block on one core (~21 GB/s from L2), above one core's DRAM bandwidth.
-// AVX2 decodes with a fixed-point reciprocal instead (see gemv_amd64.s): f = 270·b is b/243 as a
-// 16-bit fraction, and d = (3f)>>16, f = 3f mod 2^16 peels the digits most significant first,
-// exactly for all 243 bytes (~12 ns per row block: a fallback for CPUs without AVX-512 VBMI).
+// AVX2 has no byte permute across 128 entries, so it peels digits by compare and subtract (d4 from
+// b, d3 from the remainder) and looks the last three up in two 16-entry VPSHUFB tables (~12 ns per
+// row block: a fallback for CPUs without AVX-512 VBMI; a fixed-point reciprocal version with word
+// multiplies measured 5% slower).
 // The portable Go path (other architectures, -tags purego) looks each byte up in a per-vector
 // table of 5-weight group sums (~56 ns per row block; decoding each byte took ~240).
 
