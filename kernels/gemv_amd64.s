@@ -145,7 +145,7 @@ TEXT ·gemvVBMI(SB), NOSPLIT, $0-72
 	LEAQ (R10)(R8*4), R11
 
 prefetch:
-	PREFETCHT0 (R10)
+	PREFETCHT1 (R10)
 	ADDQ       $64, R10
 	CMPQ       R10, R11
 	JLT        prefetch
@@ -172,11 +172,12 @@ rows4:
 	// Prefetch the same block two row groups (8 rows) ahead: a group's rows are only 13 lines
 	// long each for K = 4096, too short for the hardware stream prefetcher to ramp up. Only rows
 	// of this call are prefetched (DX >= 12), so a chunk's end does not pull in another thread's rows.
+	// PREFETCHT1 (into L2) measured ~20% faster cold than PREFETCHT0 (into L1) on Zen 4, one thread.
 loop4pf:
-	PREFETCHT0 (R10)(R8*8)
-	PREFETCHT0 (R11)(R8*8)
-	PREFETCHT0 (R12)(R8*8)
-	PREFETCHT0 (R13)(R8*8)
+	PREFETCHT1 (R10)(R8*8)
+	PREFETCHT1 (R11)(R8*8)
+	PREFETCHT1 (R12)(R8*8)
+	PREFETCHT1 (R13)(R8*8)
 	BLOCK4
 	JNZ  loop4pf
 	JMP  tail4
