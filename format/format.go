@@ -19,8 +19,8 @@
 // huge file need not be read whole; Open maps the file read-only (mmap on linux, a plain read
 // elsewhere), so inference can keep packed weights mapped.
 //
-// This package is deliberately not GGUF (see gguf.go when it exists) and knows nothing of models:
-// it stores named byte tensors with a dtype and a shape.
+// This package is deliberately not GGUF and knows nothing of models: it stores named byte tensors
+// with a dtype and a shape, plus one encoding helper, packed ternary matrices (ternary.go).
 package format
 
 import (

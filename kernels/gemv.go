@@ -25,9 +25,12 @@ import (
 // accumulator (scaled by 4^j, shifted back at the end). Rows go four at a time so the five planes
 // are loaded once per block for four rows; the loop prefetches eight rows ahead. On Zen 4 that is
 // ~3 ns per 64-byte row block on one core (~21 GB/s from L2), above one core's DRAM bandwidth.
-// AVX2 decodes with a fixed-point reciprocal instead (see gemv_amd64.s): f = 270·b is b/243 as a
-// 16-bit fraction, and d = (3f)>>16, f = 3f mod 2^16 peels the digits most significant first,
-// exactly for all 243 bytes (~12 ns per row block: a fallback for CPUs without AVX-512 VBMI).
+// AVX2 has no byte permute across 128 entries, so it peels digits by compare and subtract (d4 from
+// b, d3 from the remainder) and looks the last three up in two 16-entry VPSHUFB tables (~12 ns per
+// row block: a fallback for CPUs without AVX-512 VBMI; a fixed-point reciprocal version with word
+// multiplies measured 5% slower).
+// The portable Go path (other architectures, -tags purego) looks each byte up in a per-vector
+// table of 5-weight group sums (~56 ns per row block; decoding each byte took ~240).
 
 // GemvBlock is the number of weights in one 64-byte block of a packed row.
 const GemvBlock = 320
@@ -54,6 +57,8 @@ type GemvVec struct {
 	n         int
 	out       []float32 // TernaryGemvF32 only
 	wScale, g float32
+	lut       []int16 // (ceil(K/5), 256) group sums for the portable path, built on demand
+	lutOK     bool    // lut matches X
 	next      atomic.Int64
 	fn        func(lo, hi int)
 }
@@ -119,6 +124,7 @@ func gemvQuantGeneric(q []int8, x []float32, g float32) {
 // prepare computes Sum and scatters X into the digit planes (full blocks by gemvPlanes, the tail
 // here).
 func (v *GemvVec) prepare() {
+	v.lutOK = false
 	full := v.K / GemvBlock
 	s := gemvPlanes(v, full)
 	if rest := v.X[full*GemvBlock:]; len(rest) > 0 {
@@ -176,6 +182,9 @@ func ternaryGemv(out []float32, y []int32, w []byte, n, k int, x *GemvVec, wScal
 	}
 	if x.fn == nil {
 		x.fn = x.rows
+	}
+	if n >= gemvLUTMinRows && gemvPortable() && !x.lutOK {
+		x.buildLUT()
 	}
 	chunks := (n + gemvChunk - 1) / gemvChunk
 	if t := min(Threads(), chunks); t <= 1 {
@@ -244,12 +253,65 @@ func gemvRowGeneric(row []byte, x []int8) int32 {
 	return s
 }
 
-// gemvRowsGeneric is the fallback used where no assembly applies.
+// gemvRowsGeneric is the fallback used where no assembly applies: with the vector's lookup table
+// when TernaryGemv built one (many rows), else decoding every byte.
 func gemvRowsGeneric(y []int32, w []byte, n, k int, x *GemvVec) {
 	rb := GemvRowBytes(k)
+	if x.lutOK {
+		for r := 0; r < n; r++ {
+			y[r] = gemvRowLUT(w[r*rb:(r+1)*rb], x.lut)
+		}
+		return
+	}
 	for r := 0; r < n; r++ {
 		y[r] = gemvRowGeneric(w[r*rb:(r+1)*rb], x.X)
 	}
+}
+
+// The portable path's lookup table: for 5-weight group j, lut[256·j + b] = Σ_i t_i(b)·x[5j+i], the
+// whole group's contribution for packed byte b (|sum| ≤ 640 fits int16; x past K is 0; entries
+// 243-255, bytes no packer writes, are 0). A row then costs one load and one add per byte, ~4x less
+// than decoding, and the table (ceil(K/5)·512 bytes, 420 KB for K = 4096) is built once per vector
+// in ~0.3 ms, so it is used from gemvLUTMinRows rows on.
+const gemvLUTMinRows = 128
+
+func (v *GemvVec) buildLUT() {
+	groups := GemvRowBytes(v.K)
+	if len(v.lut) != groups*256 {
+		v.lut = make([]int16, groups*256)
+	}
+	for j := 0; j < groups; j++ {
+		l := (*[256]int16)(v.lut[256*j:])
+		l[0] = 0
+		for i, p := 0, 1; i < 5; i, p = i+1, p*3 {
+			var xi int16
+			if c := 5*j + i; c < v.K {
+				xi = int16(v.X[c])
+			}
+			// Level i: entries [0, p) hold digits 0..i-1; extend to [0, 3p) with digit i = 2, 1, 0
+			// (weight +1, 0, -1), writing the copies before overwriting the originals.
+			for r := 0; r < p; r++ {
+				l[2*p+r] = l[r] + xi
+				l[p+r] = l[r]
+				l[r] -= xi
+			}
+		}
+		clear(l[243:])
+	}
+	v.lutOK = true
+}
+
+func gemvRowLUT(row []byte, lut []int16) int32 {
+	var s0, s1 int32
+	j := 0
+	for ; j+1 < len(row); j += 2 {
+		s0 += int32(lut[256*j+int(row[j])])
+		s1 += int32(lut[256*(j+1)+int(row[j+1])])
+	}
+	if j < len(row) {
+		s0 += int32(lut[256*j+int(row[j])])
+	}
+	return s0 + s1
 }
 
 // gemvTrits[b] is byte b's five weights; bytes above 242 decode as their base-3 digits mod 3 minus 1

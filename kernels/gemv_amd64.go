@@ -137,6 +137,9 @@ func gemvRows(y []int32, w []byte, n, k int, x *GemvVec) {
 	}
 }
 
+// gemvPortable reports whether TernaryGemv runs the portable Go path.
+func gemvPortable() bool { return !(HasVNNI && hasGemvVBMI) && !HasAVX2 }
+
 // gemvPath names the GEMV implementation in use, for benchmark output.
 func gemvPath() string {
 	switch {

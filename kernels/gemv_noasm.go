@@ -11,3 +11,5 @@ func gemvAbsMax(x []float32) float32 { return gemvAbsMaxGeneric(x) }
 func gemvQuant(q []int8, x []float32, g float32) { gemvQuantGeneric(q, x, g) }
 
 func gemvPlanes(v *GemvVec, full int) int64 { return gemvPlanesGeneric(v, full) }
+
+func gemvPortable() bool { return true }

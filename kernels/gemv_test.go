@@ -64,7 +64,7 @@ func TestTernaryGemv(t *testing.T) {
 		want []int32
 	}
 	var cases []tc
-	for _, n := range []int{1, 3, 4, 5, 7, 8, 17, 33} {
+	for _, n := range []int{1, 3, 4, 5, 7, 8, 17, 33, 130} { // 130: the portable path's lookup table
 		for _, k := range []int{1, 3, 5, 7, 17, 33, 64, 65, 257, 319, 320, 321, 639, 1000, 4096} {
 			tr := make([]int8, n*k)
 			for i := range tr {
