@@ -34,7 +34,7 @@ func Pack(path string, lm model.LM, tokSpec string, opt PackOptions) (PackStats,
 	if opt.Float == "" {
 		opt.Float = format.F16
 	}
-	ts, err := model.PackedTensorsAs(lm, opt.Float)
+	ts, _, err := model.PackedTensorsAs(lm, opt.Float)
 	if err != nil {
 		return PackStats{}, fmt.Errorf("pack: %w", err)
 	}
@@ -174,19 +174,15 @@ func newPacked(f *format.File, path string) (*Packed, error) {
 		if err != nil {
 			return l, bad("%v", err)
 		}
-		if t.DType == format.U8 { // packed trits (model.WritePacked's layout)
-			if !sameShape(t.Shape, []int{n, quant.RowBytes(k)}) {
-				return l, bad("packed tensor %q is %s %v, config needs U8 [%d %d]", name+".weight", t.DType, t.Shape, n, quant.RowBytes(k))
-			}
-			sc, err := floats(name+".weight.scale", 1)
+		if t.DType == format.U8 { // packed trits (format.TernaryTensors' layout), validated by Ternary
+			pt, err := f.Ternary(name + ".weight")
 			if err != nil {
-				return l, err
+				return l, bad("%v", err)
 			}
-			pt := &quant.PackedTernary{N: n, K: k, Scale: sc[0], Data: t.Data}
-			if err := pt.Validate(); err != nil {
-				return l, bad("tensor %q: %v", name+".weight", err)
+			if pt.N != n || pt.K != k {
+				return l, bad("packed tensor %q is (%d, %d), config needs (%d, %d)", name+".weight", pt.N, pt.K, n, k)
 			}
-			l.w, l.scale = t.Data, sc[0]
+			l.w, l.scale = pt.Data, pt.Scale
 		} else if l.fw, err = floats(name+".weight", n, k); err != nil {
 			return l, err
 		}
@@ -371,11 +367,7 @@ func (m *Packed) linear(out, x []float32, l linear) {
 			m.vec[l.k] = v
 		}
 		g := v.SetFloat32(x)
-		acc := m.acc[:l.n]
-		kernels.TernaryGemv(acc, l.w, l.n, l.k, v)
-		for j, a := range acc {
-			out[j] = float32(a) * l.scale / g
-		}
+		kernels.TernaryGemvF32(out, m.acc[:l.n], l.w, l.n, l.k, v, l.scale, g)
 	}
 	if l.bias != nil {
 		for j := range out[:l.n] {

@@ -13,6 +13,7 @@ package model
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 
@@ -74,38 +75,37 @@ func ternaryWeights(lm LM) map[*nn.Param]bool {
 
 func ternaryParam(lm LM, p *nn.Param) bool { return ternaryWeights(lm)[p] }
 
-// PackedTensors returns lm's tensors in the packed layout (floats as F16), each unique parameter once.
-func PackedTensors(lm LM) ([]format.Tensor, error) { return PackedTensorsAs(lm, format.F16) }
-
-// PackedTensorsAs is PackedTensors with the non-ternary tensors stored as float (F16 or F32).
-func PackedTensorsAs(lm LM, float format.DType) ([]format.Tensor, error) {
+// PackedTensorsAs returns lm's tensors in the packed layout, each unique parameter once, and the
+// metadata entries that describe the packed matrices (format.TernaryTensors); non-ternary tensors are
+// stored as float (F16 or F32).
+func PackedTensorsAs(lm LM, float format.DType) ([]format.Tensor, map[string]string, error) {
 	if float != format.F16 && float != format.F32 {
-		return nil, fmt.Errorf("model: packed floats must be F16 or F32, not %s", float)
+		return nil, nil, fmt.Errorf("model: packed floats must be F16 or F32, not %s", float)
 	}
 	tern := ternaryWeights(lm)
 	var ts []format.Tensor
+	meta := map[string]string{}
 	seen := map[string]*nn.Param{}
 	for _, p := range nn.Unique(lm.Params()) {
 		if q, dup := seen[p.Name]; dup && q != p {
-			return nil, fmt.Errorf("model: two different parameters are both named %q", p.Name)
+			return nil, nil, fmt.Errorf("model: two different parameters are both named %q", p.Name)
 		}
 		seen[p.Name] = p
-		if !tern[p] {
-			if float == format.F32 {
-				ts = append(ts, format.F32Tensor(p.Name, p.Shape, p.W))
-			} else {
-				ts = append(ts, format.F16Tensor(p.Name, p.Shape, p.W))
-			}
-			continue
+		switch {
+		case tern[p]:
+			n, k := p.Shape[0], p.Shape[1]
+			t := make([]int8, n*k)
+			s := kernels.QuantizeTernary(t, p.W)
+			pts, m := format.TernaryTensors(p.Name, quant.PackTernary(t, s, n, k))
+			ts = append(ts, pts...)
+			maps.Copy(meta, m)
+		case float == format.F32:
+			ts = append(ts, format.F32Tensor(p.Name, p.Shape, p.W))
+		default:
+			ts = append(ts, format.F16Tensor(p.Name, p.Shape, p.W))
 		}
-		n, k := p.Shape[0], p.Shape[1]
-		t := make([]int8, n*k)
-		s := kernels.QuantizeTernary(t, p.W)
-		pk := quant.PackTernary(t, s, n, k)
-		ts = append(ts, format.U8Tensor(p.Name, []int{n, quant.RowBytes(k)}, pk.Data),
-			format.F32Tensor(p.Name+".scale", []int{1}, []float32{s}))
 	}
-	return ts, nil
+	return ts, meta, nil
 }
 
 // WritePacked writes lm packed to path atomically and returns the file's size in bytes.
@@ -115,11 +115,12 @@ func WritePacked(path string, lm LM, tok string) (int64, error) {
 
 // WritePackedAs is WritePacked with the non-ternary tensors stored as float (F16 or F32).
 func WritePackedAs(path string, lm LM, tok string, float format.DType) (int64, error) {
-	ts, err := PackedTensorsAs(lm, float)
+	ts, tmeta, err := PackedTensorsAs(lm, float)
 	if err != nil {
 		return 0, err
 	}
 	meta := FileMeta(lm, "packed", tok)
+	maps.Copy(meta, tmeta)
 	meta[MetaPacking] = packingPrefix + strings.ToLower(string(float))
 	if err := format.Write(path, meta, ts); err != nil {
 		return 0, fmt.Errorf("model: write packed %s: %w", path, err)
@@ -190,24 +191,12 @@ func LoadPacked(path string) (LM, string, error) {
 
 func unpackInto(f *format.File, t format.Tensor, p *nn.Param, path string) error {
 	n, k := p.Shape[0], p.Shape[1]
-	if !sameShape(t.Shape, []int{n, quant.RowBytes(k)}) {
-		return fmt.Errorf("model: %s: packed tensor %q has shape %v, want (%d, %d)", path, p.Name, t.Shape, n, quant.RowBytes(k))
-	}
-	data, err := t.Uint8()
+	pk, err := f.Ternary(p.Name)
 	if err != nil {
 		return fmt.Errorf("model: %s: %w", path, err)
 	}
-	st, err := f.Get(p.Name + ".scale")
-	if err != nil {
-		return fmt.Errorf("model: %s: %w", path, err)
-	}
-	sc, err := st.Float32()
-	if err != nil || len(sc) != 1 {
-		return fmt.Errorf("model: %s: scale of %q: want one F32 value", path, p.Name)
-	}
-	pk := &quant.PackedTernary{N: n, K: k, Scale: sc[0], Data: data}
-	if err := pk.Validate(); err != nil {
-		return fmt.Errorf("model: %s: tensor %q: %w", path, p.Name, err)
+	if pk.N != n || pk.K != k {
+		return fmt.Errorf("model: %s: packed tensor %q is (%d, %d), the model needs (%d, %d)", path, p.Name, pk.N, pk.K, n, k)
 	}
 	trits := make([]int8, n*k)
 	if err := pk.Unpack(trits); err != nil {
