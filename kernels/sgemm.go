@@ -24,6 +24,9 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// SgemmPath names the micro-kernel Sgemm uses on this machine: "avx512", "avx2" or "go".
+func SgemmPath() string { return sgemmPath() }
+
 func checkGemm(transA, transB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {
 	need := func(rows, cols, ld, l int, name string) {
 		if rows == 0 || cols == 0 {

@@ -169,3 +169,13 @@ func packN16(dst *float32, ldd int, src *float32, lds int, k int, lmask, smask *
 
 // gemmKernels lists this platform's micro-kernels (tests shrink their blocks).
 func gemmKernels() []*gemmKernel { return []*gemmKernel{&kernelAVX512, &kernelAVX2, &kernelGo} }
+
+func sgemmPath() string {
+	switch {
+	case HasAVX512:
+		return kernelAVX512.name
+	case HasAVX2:
+		return kernelAVX2.name
+	}
+	return kernelGo.name
+}

@@ -12,3 +12,5 @@ func packRows(dst []float32, ldd int, src []float32, lds, cols, width, k int) bo
 
 // gemmKernels lists this platform's micro-kernels (tests shrink their blocks).
 func gemmKernels() []*gemmKernel { return []*gemmKernel{&kernelGo} }
+
+func sgemmPath() string { return kernelGo.name }

@@ -32,6 +32,7 @@ type gemmResult struct {
 	MinMs    float64 `json:"min_ms"`
 	Reps     int     `json:"reps"`
 	Features string  `json:"features"`
+	Path     string  `json:"path"` // GEMM micro-kernel: avx512, avx2 or go
 }
 
 func runBenchGemm(ctx context.Context, args []string) error {
@@ -85,8 +86,8 @@ func runBenchGemm(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		human := fmt.Sprintf("gemm %s m=%d n=%d k=%d threads=%d: %.1f GFLOP/s (median %.3f ms, min %.3f ms, %d reps, %s)",
-			r.Trans, r.M, r.N, r.K, r.Threads, r.GFLOPS, r.Ms, r.MinMs, r.Reps, r.Features)
+		human := fmt.Sprintf("gemm %s m=%d n=%d k=%d threads=%d: %.1f GFLOP/s (median %.3f ms, min %.3f ms, %d reps, %s kernel, %s)",
+			r.Trans, r.M, r.N, r.K, r.Threads, r.GFLOPS, r.Ms, r.MinMs, r.Reps, r.Path, r.Features)
 		if err := printResult(*asJSON, r, human); err != nil {
 			return err
 		}
@@ -141,6 +142,6 @@ func benchGemm(ctx context.Context, m, n, k int, trans string, reps int) (gemmRe
 	return gemmResult{
 		M: m, N: n, K: k, Threads: kernels.Threads(), Trans: trans,
 		GFLOPS: 2 * float64(m) * float64(n) * float64(k) / med / 1e9,
-		Ms:     med * 1e3, MinMs: times[0] * 1e3, Reps: reps, Features: kernels.Features(),
+		Ms:     med * 1e3, MinMs: times[0] * 1e3, Reps: reps, Features: kernels.Features(), Path: kernels.SgemmPath(),
 	}, nil
 }
