@@ -35,8 +35,8 @@ func SetThreads(n int) {
 		close(pool.jobs)
 	}
 	pool.threads = n
-	pool.jobs = make(chan job, n)
-	for i := 1; i < n; i++ { // the caller's goroutine is worker 0
+	pool.jobs = make(chan job) // unbuffered: a send succeeds only when a worker is idle (see ParallelFor)
+	for i := 1; i < n; i++ {   // the caller's goroutine is worker 0
 		go worker(pool.jobs)
 	}
 }
@@ -52,7 +52,9 @@ func worker(jobs chan job) {
 }
 
 // ParallelFor calls fn over a static partition of [0, n) into at most Threads() contiguous chunks
-// and waits. minChunk keeps tiny loops on one thread (chunks are at least that long).
+// and waits. minChunk keeps tiny loops on one thread (chunks are at least that long). The partition
+// depends only on n and Threads(); a chunk that finds no idle worker runs on the caller, so nested
+// calls cannot deadlock and results never depend on which goroutine ran a chunk.
 func ParallelFor(n, minChunk int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
@@ -68,11 +70,21 @@ func ParallelFor(n, minChunk int, fn func(lo, hi int)) {
 		fn(0, n)
 		return
 	}
-	var wg sync.WaitGroup
+	wg := wgPool.Get().(*sync.WaitGroup)
 	wg.Add(t - 1)
 	for i := 1; i < t; i++ {
-		pool.jobs <- job{fn: fn, lo: i * n / t, hi: (i + 1) * n / t, wg: &wg}
+		j := job{fn: fn, lo: i * n / t, hi: (i + 1) * n / t, wg: wg}
+		select {
+		case pool.jobs <- j:
+		default: // every worker is busy (e.g. a ParallelFor nested in another): run the chunk here
+			fn(j.lo, j.hi)
+			wg.Done()
+		}
 	}
 	fn(0, n/t)
 	wg.Wait()
+	wgPool.Put(wg)
 }
+
+// wgPool recycles WaitGroups so a parallel call allocates only its closure.
+var wgPool = sync.Pool{New: func() any { return new(sync.WaitGroup) }}

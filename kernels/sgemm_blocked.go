@@ -74,11 +74,32 @@ type gemmState struct {
 	phaseFn func(lo, hi int)
 }
 
-var gemmStates = sync.Pool{New: func() any {
+// gemmStates is a free list of states with their packing buffers. Not a sync.Pool: the GC empties a
+// sync.Pool, and re-growing the buffers afterwards would allocate inside training steps. It holds at
+// most as many states as Sgemm calls ever ran at once.
+var gemmStates struct {
+	sync.Mutex
+	free []*gemmState
+}
+
+func getGemmState() *gemmState {
+	gemmStates.Lock()
+	defer gemmStates.Unlock()
+	if n := len(gemmStates.free); n > 0 {
+		s := gemmStates.free[n-1]
+		gemmStates.free = gemmStates.free[:n-1]
+		return s
+	}
 	s := new(gemmState)
 	s.phaseFn = s.phase
 	return s
-}}
+}
+
+func putGemmState(s *gemmState) {
+	gemmStates.Lock()
+	gemmStates.free = append(gemmStates.free, s)
+	gemmStates.Unlock()
+}
 
 // grow returns buf resized to n floats, reallocating only when it is too small.
 func grow(buf []float32, n int) []float32 {
@@ -99,7 +120,7 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	s := gemmStates.Get().(*gemmState)
+	s := getGemmState()
 	s.kern = kern
 	s.transA, s.transB = transA, transB
 	s.m, s.n, s.k = m, n, k
@@ -155,7 +176,7 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	s.blk = [2]gemmBlock{}
 	s.a, s.b, s.c = nil, nil, nil // do not keep the caller's memory alive from the pool
 	s.kern = nil
-	gemmStates.Put(s)
+	putGemmState(s)
 }
 
 // step runs one fork-join: compute s.cur, pack s.nxt.
