@@ -30,7 +30,7 @@ var palette = []color.RGBA{{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 4
 func Lines(path, title, xlabel, ylabel string, series []Series, width, height int) error {
 	img := image.NewRGBA(image.Rect(0, 0, width, height))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
-	x0, y0, x1, y1 := 70, 30, width-20, height-50 // plot area
+	x0, y0, x1, y1 := 70, 44, width-20, height-50 // plot area
 	minX, maxX, minY, maxY := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	for _, s := range series {
 		for i := range s.X {
@@ -66,9 +66,9 @@ func Lines(path, title, xlabel, ylabel string, series []Series, width, height in
 	}
 	hline(img, x0, x1, y1, black)
 	vline(img, x0, y0, y1, black)
-	text(img, x0, 18, title, black)
+	text(img, x0, 16, title, black)
 	text(img, (x0+x1)/2-len(xlabel)*3, height-12, xlabel, black)
-	text(img, 5, y0-8, ylabel, black)
+	text(img, 5, y0-10, ylabel, black)
 	for si, s := range series {
 		c := palette[si%len(palette)]
 		for i := 1; i < len(s.X); i++ {
