@@ -72,9 +72,11 @@ func Lines(path, title, xlabel, ylabel string, series []Series, width, height in
 	for si, s := range series {
 		c := palette[si%len(palette)]
 		for i := 1; i < len(s.X); i++ {
-			line(img, px(s.X[i-1]), py(s.Y[i-1]), px(s.X[i]), py(s.Y[i]), c)
+			if finite(s.X[i-1], s.Y[i-1]) && finite(s.X[i], s.Y[i]) { // a NaN loss leaves a gap
+				line(img, px(s.X[i-1]), py(s.Y[i-1]), px(s.X[i]), py(s.Y[i]), c)
+			}
 		}
-		if len(s.X) == 1 {
+		if len(s.X) == 1 && finite(s.X[0], s.Y[0]) {
 			line(img, px(s.X[0])-2, py(s.Y[0]), px(s.X[0])+2, py(s.Y[0]), c)
 		}
 		ly := y0 + 14 + si*14
@@ -86,6 +88,10 @@ func Lines(path, title, xlabel, ylabel string, series []Series, width, height in
 		return err
 	}
 	return writeAtomic(path, buf.Bytes())
+}
+
+func finite(x, y float64) bool {
+	return !math.IsNaN(x) && !math.IsInf(x, 0) && !math.IsNaN(y) && !math.IsInf(y, 0)
 }
 
 func writeAtomic(path string, b []byte) error {
