@@ -157,72 +157,20 @@ func grow(buf []float32, n int) []float32 {
 }
 
 // Forward runs ids (B, T) (and optional token types, (B, T) or nil, and key padding mask, (B, T) true =
-// padding, or nil) and returns logits (B, T, V), owned by the model until the next Forward.
+// padding, or nil) and returns logits (B, T, V), owned by the model until the next Forward. It is
+// ForwardHidden (transformer_hidden.go: embeddings, blocks, final norm) followed by the LM head.
 func (m *Transformer) Forward(ids, types []int32, pad []bool, b, t int) ([]float32, error) {
-	cfg := m.Cfg
-	C, V, n := cfg.Hidden, cfg.Vocab, b*t
-	if len(ids) != n {
-		return nil, fmt.Errorf("model: Forward: ids has %d tokens, want B*T = %d*%d", len(ids), b, t)
+	C, V, n := m.Cfg.Hidden, m.Cfg.Vocab, b*t
+	if _, err := m.ForwardHidden(ids, types, pad, b, t); err != nil {
+		return nil, err
 	}
-	if t > cfg.MaxPos {
-		return nil, fmt.Errorf("model: sequence length %d exceeds max_pos %d", t, cfg.MaxPos)
-	}
-	for i, id := range ids {
-		if id < 0 || int(id) >= cfg.InputVocab() {
-			return nil, fmt.Errorf("model: token id %d at position %d outside vocabulary [0, %d)", id, i, cfg.InputVocab())
-		}
-	}
-	if types != nil {
-		if m.Type == nil || len(types) != n {
-			return nil, fmt.Errorf("model: token types given but model has type_vocab %d (or wrong length %d)", cfg.TypeVocab, len(types))
-		}
-		for i, ty := range types {
-			if ty < 0 || int(ty) >= cfg.TypeVocab {
-				return nil, fmt.Errorf("model: token type %d at position %d outside [0, %d)", ty, i, cfg.TypeVocab)
-			}
-		}
-	}
-	m.b, m.t = b, t
-
-	// embeddings
-	if len(m.posIDs) != n {
-		m.posIDs = make([]int32, n)
-		for i := range m.posIDs {
-			m.posIDs[i] = int32(i % t)
-		}
-	}
-	m.x = grow(m.x, n*C)
-	copy(m.x, m.Tok.Forward(ids, n))
-	addInto(m.x, m.Pos.Forward(m.posIDs, n))
-	if m.Type != nil {
-		tys := types
-		if tys == nil {
-			tys = make([]int32, n) // segment 0 (allocates only when types are omitted on a typed model)
-		}
-		addInto(m.x, m.Type.Forward(tys, n))
-	}
-	x := m.DropE.Forward(m.x, n*C, m.training, m.dropRNG)
-	if m.KeepHidden {
-		m.Hidden = append(m.Hidden[:0], x)
-	}
-
-	// blocks
-	for _, blk := range m.Blocks {
-		x = blk.forward(x, pad, b, t, C, m.training, m.dropRNG)
-		if m.KeepHidden {
-			m.Hidden = append(m.Hidden, x)
-		}
-	}
-
-	// head
-	m.h = m.LnF.Forward(x, n)
 	if m.Head != nil {
 		m.logits = m.Head.Forward(m.h, n)
-	} else {
-		m.logits = grow(m.logits, n*V)
-		// logits (N, V) = h (N, C) · tokᵀ (V, C); the [MASK] row of an MLM table is not an output class.
-		kernels.Sgemm(false, true, n, V, C, 1, m.h, C, m.Tok.W.W, C, 0, m.logits, V)
+		return m.logits, nil
 	}
+	m.logits = grow(m.logits, n*V)
+	// logits (N, V) = h (N, C) · tokᵀ (V, C); the [MASK] row of an MLM table is not an output class.
+	kernels.Sgemm(false, true, n, V, C, 1, m.h, C, m.Tok.W.W, C, 0, m.logits, V)
 	return m.logits, nil
 }
 
@@ -240,27 +188,16 @@ func (blk *Block) forward(x []float32, pad []bool, b, t, C int, training bool, r
 
 // Backward takes dlogits (B, T, V) for the last Forward and accumulates every parameter's gradient.
 func (m *Transformer) Backward(dlogits []float32) {
-	cfg := m.Cfg
-	C, V, n := cfg.Hidden, cfg.Vocab, m.b*m.t
-	var dx []float32
+	C, V, n := m.Cfg.Hidden, m.Cfg.Vocab, m.b*m.t
 	if m.Head != nil {
-		dx = m.LnF.Backward(m.Head.Backward(dlogits))
-	} else {
-		m.dh = grow(m.dh, n*C)
-		// dh (N, C) = dlogits (N, V) · tok (V, C);  dtok (V, C) += dlogitsᵀ (V, N) · h (N, C)
-		kernels.Sgemm(false, false, n, C, V, 1, dlogits, V, m.Tok.W.W, C, 0, m.dh, C)
-		kernels.Sgemm(true, false, V, C, n, 1, dlogits, V, m.h, C, 1, m.Tok.W.G, C)
-		dx = m.LnF.Backward(m.dh)
+		m.BackwardHidden(m.Head.Backward(dlogits))
+		return
 	}
-	for l := len(m.Blocks) - 1; l >= 0; l-- {
-		dx = m.Blocks[l].backward(dx, n, C)
-	}
-	dx = m.DropE.Backward(dx)
-	m.Tok.Backward(dx)
-	m.Pos.Backward(dx)
-	if m.Type != nil {
-		m.Type.Backward(dx)
-	}
+	m.dh = grow(m.dh, n*C)
+	// dh (N, C) = dlogits (N, V) · tok (V, C);  dtok (V, C) += dlogitsᵀ (V, N) · h (N, C)
+	kernels.Sgemm(false, false, n, C, V, 1, dlogits, V, m.Tok.W.W, C, 0, m.dh, C)
+	kernels.Sgemm(true, false, V, C, n, 1, dlogits, V, m.h, C, 1, m.Tok.W.G, C)
+	m.BackwardHidden(m.dh)
 }
 
 func (blk *Block) backward(dout []float32, n, C int) []float32 {

@@ -68,10 +68,10 @@ func (m *Transformer) ForwardHidden(ids, types []int32, pad []bool, b, t int) ([
 		}
 		addInto(m.x, m.Type.Forward(types, n))
 	}
+	x := m.DropE.Forward(m.x, n*C, m.training, m.dropRNG)
 	if m.KeepHidden {
-		m.Hidden = append(m.Hidden[:0], m.x)
+		m.Hidden = append(m.Hidden[:0], x)
 	}
-	x := m.x
 	for _, blk := range m.Blocks {
 		x = blk.forward(x, pad, b, t, C, m.training, m.dropRNG)
 		if m.KeepHidden {
@@ -93,6 +93,7 @@ func (m *Transformer) BackwardHidden(dh []float32) {
 	for l := len(m.Blocks) - 1; l >= 0; l-- {
 		dx = m.Blocks[l].backward(dx, n, C)
 	}
+	dx = m.DropE.Backward(dx)
 	m.Tok.Backward(dx)
 	m.Pos.Backward(dx)
 	if m.Type != nil {
