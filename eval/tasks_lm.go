@@ -153,7 +153,7 @@ func EvaluateLM(ctx context.Context, lm model.LM, tok TextTokenizer, r io.Reader
 type windowGroup struct {
 	lm      model.LM
 	tr      *model.Transformer // nil for RNN models: scored one window at a time through Forward
-	maxRows int // scored rows and encoder positions per group
+	maxRows int                // scored rows and encoder positions per group
 
 	ids     []int32   // (B, T) pending windows
 	targets []int     // (B, nTarget) the tokens each scored row predicts
