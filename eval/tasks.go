@@ -202,6 +202,10 @@ func writeAtomic(path string, fill func(*bufio.Writer) error) error {
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp)
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes 0600; predictions are for sharing
+		f.Close()
+		return fmt.Errorf("eval: write %s: %w", path, err)
+	}
 	w := bufio.NewWriter(f)
 	if err := fill(w); err != nil {
 		f.Close()

@@ -114,8 +114,10 @@ func (s *textTokens) ReadTokens(dst []int) (int, error) {
 //
 // Windows are scored in groups (batch B of ForwardHidden, one Logits call over all their scored
 // rows): the head GEMM packs its (V, C) matrix once per call, so 64 rows per call spend more time
-// packing 25 MB of embeddings than multiplying; ~512 rows per call amortize it. Memory: the group's
-// logits, maxRows·V floats (100 MB for V = 50257), plus one group of windows.
+// packing 25 MB of embeddings than multiplying; ~512 rows per call amortize it. A group also holds at
+// most 512 positions, because the encoder keeps every layer's activations (a base-size model at
+// B=2, T=512 needs 1.2 GB more than at B=1). Memory: the group's logits, 512·V floats (100 MB for
+// V = 50257), plus the activations of 512 positions.
 func EvaluateLM(ctx context.Context, lm model.LM, tok TextTokenizer, r io.Reader, ctxLen, stride int, maxTokens int64) (*LMResult, error) {
 	cfg := lm.Config()
 	if ctxLen > cfg.MaxPos && cfg.Type == "transformer" {
@@ -151,7 +153,7 @@ func EvaluateLM(ctx context.Context, lm model.LM, tok TextTokenizer, r io.Reader
 type windowGroup struct {
 	lm      model.LM
 	tr      *model.Transformer // nil for RNN models: scored one window at a time through Forward
-	maxRows int
+	maxRows int                // scored rows and encoder positions per group
 
 	ids     []int32   // (B, T) pending windows
 	targets []int     // (B, nTarget) the tokens each scored row predicts
@@ -164,7 +166,8 @@ type windowGroup struct {
 }
 
 func (g *windowGroup) add(window []int, nTarget int) error {
-	if len(g.ids) > 0 && (len(window) != g.t || nTarget != g.nT || (len(g.targets)+nTarget) > g.maxRows) {
+	full := len(g.targets)+nTarget > g.maxRows || len(g.ids)+len(window) > g.maxRows
+	if len(g.ids) > 0 && (len(window) != g.t || nTarget != g.nT || full) {
 		if err := g.flush(); err != nil {
 			return err
 		}
