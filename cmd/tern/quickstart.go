@@ -17,7 +17,7 @@ func init() {
 func runQuickstart(ctx context.Context, args []string) error {
 	fs := newFlags("quickstart", "quickstart [flags]")
 	out := fs.String("out", "runs/quickstart", "run directory")
-	steps := fs.Int("steps", 600, "training steps")
+	steps := fs.Int("steps", 1200, "training steps")
 	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
 	linear := fs.String("linear", "bitnet", "bitnet or fp32")
 	if err := parseFlags(fs, args, false); err != nil {
