@@ -159,7 +159,7 @@ func newPacked(f *format.File, path string) (*Packed, error) {
 		if err != nil {
 			return nil, bad("%v", err)
 		}
-		if !sameShape(t.Shape, shape) {
+		if !tensor.SameShape(t.Shape, shape) {
 			return nil, bad("tensor %q has shape %v, config needs %v", name, t.Shape, shape)
 		}
 		v, err := t.Float32()
@@ -244,18 +244,6 @@ func newPacked(f *format.File, path string) (*Packed, error) {
 	}
 	m.alloc()
 	return m, nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func (m *Packed) alloc() {
