@@ -3,6 +3,7 @@ package kernels
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // One worker pool for all kernels, sized by SetThreads (the CLI's --threads). Work is split
@@ -17,8 +18,9 @@ type job struct {
 
 var pool struct {
 	mu      sync.Mutex
-	threads int
-	jobs    chan job
+	threads  int
+	jobs     chan job
+	inflight atomic.Int32 // jobs sent and not finished
 }
 
 func init() { SetThreads(runtime.GOMAXPROCS(0)) }
@@ -35,7 +37,7 @@ func SetThreads(n int) {
 		close(pool.jobs)
 	}
 	pool.threads = n
-	pool.jobs = make(chan job) // unbuffered: a send succeeds only when a worker is idle (see ParallelFor)
+	pool.jobs = make(chan job, n)
 	for i := 1; i < n; i++ {   // the caller's goroutine is worker 0
 		go worker(pool.jobs)
 	}
@@ -47,13 +49,14 @@ func Threads() int { return pool.threads }
 func worker(jobs chan job) {
 	for j := range jobs {
 		j.fn(j.lo, j.hi)
+		pool.inflight.Add(-1)
 		j.wg.Done()
 	}
 }
 
 // ParallelFor calls fn over a static partition of [0, n) into at most Threads() contiguous chunks
 // and waits. minChunk keeps tiny loops on one thread (chunks are at least that long). The partition
-// depends only on n and Threads(); a chunk that finds no idle worker runs on the caller, so nested
+// depends only on n and Threads(); a chunk that finds every worker busy runs on the caller, so nested
 // calls cannot deadlock and results never depend on which goroutine ran a chunk.
 func ParallelFor(n, minChunk int, fn func(lo, hi int)) {
 	if n <= 0 {
@@ -74,12 +77,16 @@ func ParallelFor(n, minChunk int, fn func(lo, hi int)) {
 	wg.Add(t - 1)
 	for i := 1; i < t; i++ {
 		j := job{fn: fn, lo: i * n / t, hi: (i + 1) * n / t, wg: wg}
-		select {
-		case pool.jobs <- j:
-		default: // every worker is busy (e.g. a ParallelFor nested in another): run the chunk here
+		// Every worker busy (a ParallelFor nested in another, or concurrent callers): run the chunk
+		// here instead of queueing behind work that may be waiting for us. Otherwise queue it: the
+		// channel holds one slot per worker, so the send never blocks.
+		if pool.inflight.Add(1) > int32(pool.threads-1) {
+			pool.inflight.Add(-1)
 			fn(j.lo, j.hi)
 			wg.Done()
+			continue
 		}
+		pool.jobs <- j
 	}
 	fn(0, n/t)
 	wg.Wait()
