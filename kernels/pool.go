@@ -17,7 +17,7 @@ type job struct {
 }
 
 var pool struct {
-	mu      sync.Mutex
+	mu       sync.Mutex
 	threads  int
 	jobs     chan job
 	inflight atomic.Int32 // jobs sent and not finished
@@ -38,7 +38,7 @@ func SetThreads(n int) {
 	}
 	pool.threads = n
 	pool.jobs = make(chan job, n)
-	for i := 1; i < n; i++ {   // the caller's goroutine is worker 0
+	for i := 1; i < n; i++ { // the caller's goroutine is worker 0
 		go worker(pool.jobs)
 	}
 }
