@@ -220,7 +220,11 @@ func runEvalLM(ctx context.Context, args []string) error {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	fmt.Printf("%s: %d tokens, %d characters (context %d, stride %d); Go heap obtained from the OS %.0f MiB\n", name, res.Tokens, res.Chars, res.Context, res.Stride, float64(ms.Sys)/(1<<20))
-	fmt.Printf("loss %.4f nats/token, perplexity %.2f, %.4f bits/token, %.4f bits/char; %.0f tok/s (%.1f s)\n",
-		res.Loss, res.Perplexity, res.BitsPerToken, res.BitsPerChar, res.TokensPerSec, res.Seconds)
+	bpc := fmt.Sprintf("%.4f bits/char", res.BitsPerChar)
+	if res.Chars == 0 { // --max-tokens cut the stream mid-text: the characters scored are not known
+		bpc = "bits/char n/a (stream truncated by --max-tokens)"
+	}
+	fmt.Printf("loss %.4f nats/token, perplexity %.2f, %.4f bits/token, %s; %.0f tok/s (%.1f s)\n",
+		res.Loss, res.Perplexity, res.BitsPerToken, bpc, res.TokensPerSec, res.Seconds)
 	return nil
 }
