@@ -88,7 +88,9 @@ func readMetrics(path string) []Metric {
 func (l *Logger) Metric(m Metric) {
 	l.metrics = append(l.metrics, m)
 	b, _ := json.Marshal(m)
-	l.jsonl.Write(append(b, '\n'))
+	if l.jsonl != nil {
+		l.jsonl.Write(append(b, '\n'))
+	}
 }
 
 // Printf prints a line, clearing the progress bar first on a terminal.
@@ -134,12 +136,18 @@ func (l *Logger) EndProgress() {
 	}
 }
 
-// Close flushes the metrics file.
+// Close flushes and closes the metrics file; closing twice is harmless.
 func (l *Logger) Close() error {
-	if err := l.jsonl.Sync(); err != nil {
+	if l.jsonl == nil {
+		return nil
+	}
+	f := l.jsonl
+	l.jsonl = nil
+	if err := f.Sync(); err != nil {
+		f.Close()
 		return err
 	}
-	return l.jsonl.Close()
+	return f.Close()
 }
 
 // Plot draws train and validation loss against step into path.

@@ -135,7 +135,12 @@ func noDecay(ps []*nn.Param) []*nn.Param {
 // Train runs the loop to cfg.Steps, validating and checkpointing on schedule. It stops cleanly on
 // ctx cancellation (checkpointing first) and on a non-finite loss or gradient (without checkpointing,
 // so the last good checkpoint stays intact).
-func (r *Run) Train(ctx context.Context) (*Result, error) {
+func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
+	defer func() {
+		if err != nil {
+			r.log.Close() // release metrics.jsonl on every failure path
+		}
+	}()
 	cfg, mc := r.Cfg, r.Model.Config()
 	sched := cfg.schedule()
 	total, unique := model.CountParams(r.Model.Params())
@@ -183,7 +188,6 @@ func (r *Run) Train(ctx context.Context) (*Result, error) {
 			}
 		}
 		if r.stopAt > 0 && r.Step == r.stopAt {
-			r.log.Close()
 			return nil, errStopped
 		}
 	}
