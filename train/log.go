@@ -45,7 +45,7 @@ func NewLogger(dir string, out io.Writer, resume bool) (*Logger, error) {
 	path := filepath.Join(dir, "metrics.jsonl")
 	l := &Logger{out: out, tty: isTerminal(out)}
 	if resume {
-		l.metrics = readMetrics(path)
+		l.metrics, _ = ReadMetrics(path) // a missing or torn log only loses the old part of the curve
 	}
 	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	if resume {
@@ -68,19 +68,24 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-func readMetrics(path string) []Metric {
+// ReadMetrics reads a metrics.jsonl file; a malformed line is an error naming file and line.
+func ReadMetrics(path string) ([]Metric, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	var ms []Metric
-	for _, line := range strings.Split(string(b), "\n") {
-		var m Metric
-		if json.Unmarshal([]byte(line), &m) == nil && m.Split != "" {
-			ms = append(ms, m)
+	for i, line := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
 		}
+		var m Metric
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", path, i+1, err)
+		}
+		ms = append(ms, m)
 	}
-	return ms
+	return ms, nil
 }
 
 // Metric records m (dropping entries of a resumed run that lie beyond its checkpoint is the caller's
@@ -152,15 +157,24 @@ func (l *Logger) Close() error {
 
 // Plot draws train and validation loss against step into path.
 func (l *Logger) Plot(path string) error {
-	byStep := map[string]map[int]float64{"train": {}, "valid": {}}
-	for _, m := range l.metrics {
-		if s, ok := byStep[m.Split]; ok {
-			s[m.Step] = m.Loss // the last value per step wins (a resumed run rewrites its steps)
-		}
+	series := LossSeries(l.metrics, "", "train", "valid")
+	if len(series) == 0 {
+		return nil
 	}
+	return plot.Lines(path, "loss", "step", "nats/token", series, 800, 450)
+}
+
+// LossSeries turns metrics into one loss-vs-step series per split (named prefix+split), keeping the
+// last value logged for each step (a resumed run logs its steps after the checkpoint again).
+func LossSeries(ms []Metric, prefix string, splits ...string) []plot.Series {
 	var series []plot.Series
-	for _, name := range []string{"train", "valid"} {
-		pts := byStep[name]
+	for _, name := range splits {
+		pts := map[int]float64{}
+		for _, m := range ms {
+			if m.Split == name {
+				pts[m.Step] = m.Loss
+			}
+		}
 		if len(pts) == 0 {
 			continue
 		}
@@ -169,15 +183,12 @@ func (l *Logger) Plot(path string) error {
 			steps = append(steps, s)
 		}
 		sort.Ints(steps)
-		ser := plot.Series{Name: name}
+		ser := plot.Series{Name: prefix + name}
 		for _, s := range steps {
 			ser.X = append(ser.X, float64(s))
 			ser.Y = append(ser.Y, pts[s])
 		}
 		series = append(series, ser)
 	}
-	if len(series) == 0 {
-		return nil
-	}
-	return plot.Lines(path, "loss", "step", "nats/token", series, 800, 450)
+	return series
 }

@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"tern/plot"
+	"tern/train"
 )
 
 func init() {
@@ -27,36 +25,17 @@ func runPlot(ctx context.Context, args []string) error {
 	if fs.NArg() == 0 {
 		return fmt.Errorf("name at least one run directory")
 	}
+	splits := []string{*split}
+	if *split == "both" {
+		splits = []string{"train", "valid"}
+	}
 	var series []plot.Series
 	for _, dir := range fs.Args() {
-		ms, err := readMetricsFile(filepath.Join(dir, "metrics.jsonl"))
+		ms, err := train.ReadMetrics(filepath.Join(dir, "metrics.jsonl"))
 		if err != nil {
 			return err
 		}
-		for _, sp := range []string{"train", "valid"} {
-			if *split != "both" && *split != sp {
-				continue
-			}
-			byStep := map[int]float64{}
-			for _, m := range ms {
-				if m.Split == sp {
-					byStep[m.Step] = m.Loss
-				}
-			}
-			if len(byStep) == 0 {
-				continue
-			}
-			steps := make([]int, 0, len(byStep))
-			for s := range byStep {
-				steps = append(steps, s)
-			}
-			sort.Ints(steps)
-			s := plot.Series{Name: filepath.Base(filepath.Clean(dir)) + " " + sp}
-			for _, st := range steps {
-				s.X, s.Y = append(s.X, float64(st)), append(s.Y, byStep[st])
-			}
-			series = append(series, s)
-		}
+		series = append(series, train.LossSeries(ms, filepath.Base(filepath.Clean(dir))+" ", splits...)...)
 	}
 	if len(series) == 0 {
 		return fmt.Errorf("no %s metrics in %s", *split, strings.Join(fs.Args(), ", "))
@@ -66,29 +45,4 @@ func runPlot(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("wrote %s\n", *out)
 	return nil
-}
-
-type metricLine struct {
-	Step  int     `json:"step"`
-	Split string  `json:"split"`
-	Loss  float64 `json:"loss"`
-}
-
-func readMetricsFile(path string) ([]metricLine, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var ms []metricLine
-	for i, line := range strings.Split(string(b), "\n") {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		var m metricLine
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			return nil, fmt.Errorf("%s:%d: %v", path, i+1, err)
-		}
-		ms = append(ms, m)
-	}
-	return ms, nil
 }
