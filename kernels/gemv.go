@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"fmt"
-	"math"
 	"sync/atomic"
 )
 
@@ -96,29 +95,10 @@ func (v *GemvVec) SetFloat32(x []float32) float32 {
 	if len(x) != v.K {
 		panic(fmt.Sprintf("kernels: GemvVec.SetFloat32: len(x)=%d, want %d", len(x), v.K))
 	}
-	g := 127 / max(gemvAbsMax(x), quantEps)
-	gemvQuant(v.X, x, g)
+	g := 127 / max(absMax(x), quantEps) // QuantizeRowsInt8's row quantizer, so both agree bit for bit
+	quantRowInt8(v.X, x, g)
 	v.prepare()
 	return g
-}
-
-func gemvAbsMaxGeneric(x []float32) float32 {
-	var amax float32
-	for _, f := range x {
-		amax = max(amax, abs32(f))
-	}
-	return amax
-}
-
-// gemvQuantGeneric sets q[i] = clamp(round(x[i]·g), -128, 127), rounding half away from zero exactly
-// as math.Round(float64(x[i]*g)) in QuantizeRowsInt8: adding ±0.5 to a float32 value is exact in
-// float64, and the conversion truncates. Branch-free: the sign of x is random.
-func gemvQuantGeneric(q []int8, x []float32, g float32) {
-	q = q[:len(x)]
-	for i, f := range x {
-		r := float64(f * g)
-		q[i] = int8(max(-128, min(127, int32(r+math.Copysign(0.5, r)))))
-	}
 }
 
 // prepare computes Sum and scatters X into the digit planes (full blocks by gemvPlanes, the tail

@@ -79,33 +79,6 @@ func gemvPlanes(v *GemvVec, full int) int64 {
 	return gemvPlanesGeneric(v, full)
 }
 
-//go:noescape
-func gemvAbsMaxAVX512(x *float32, n int) float32
-
-//go:noescape
-func gemvQuantAVX512(q *int8, x *float32, n int, scale float32)
-
-// gemvAbsMax is max|x|, 16 lanes at a time on AVX-512.
-func gemvAbsMax(x []float32) float32 {
-	m := 0
-	var amax float32
-	if HasAVX512 && len(x) >= 16 {
-		m = len(x) &^ 15
-		amax = gemvAbsMaxAVX512(&x[0], m)
-	}
-	return max(amax, gemvAbsMaxGeneric(x[m:]))
-}
-
-// gemvQuant quantizes x into q with scale g (see gemvQuantGeneric), 16 lanes at a time on AVX-512.
-func gemvQuant(q []int8, x []float32, g float32) {
-	m := 0
-	if HasAVX512 && len(x) >= 16 {
-		m = len(x) &^ 15
-		gemvQuantAVX512(&q[0], &x[0], m, g)
-	}
-	gemvQuantGeneric(q[m:], x[m:], g)
-}
-
 // gemvRows computes y[:n] for the n rows at the start of w (row stride GemvRowBytes(k)).
 func gemvRows(y []int32, w []byte, n, k int, x *GemvVec) {
 	rb := GemvRowBytes(k)
