@@ -65,13 +65,19 @@ func ConfigOf(f *format.File, path string) (Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// Load reads a model (or checkpoint) file and returns the model and its tokenizer spec.
-func Load(path string) (LM, string, error) {
+// readFile reads a tern file whole (checksums verified) and the architecture it describes.
+func readFile(path string) (*format.File, Config, error) {
 	f, err := format.Read(path)
 	if err != nil {
-		return nil, "", fmt.Errorf("model: %w", err)
+		return nil, Config{}, fmt.Errorf("model: %w", err)
 	}
 	cfg, err := ConfigOf(f, path)
+	return f, cfg, err
+}
+
+// Load reads a model (or checkpoint) file and returns the model and its tokenizer spec.
+func Load(path string) (LM, string, error) {
+	f, cfg, err := readFile(path)
 	if err != nil {
 		return nil, "", err
 	}

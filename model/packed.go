@@ -147,16 +147,12 @@ func PackedSize(dir string, lm LM) (int64, error) {
 
 // LoadPacked reads a packed file back into a model (see the file comment) and its tokenizer spec.
 func LoadPacked(path string) (LM, string, error) {
-	f, err := format.Read(path)
+	f, cfg, err := readFile(path)
 	if err != nil {
-		return nil, "", fmt.Errorf("model: %w", err)
+		return nil, "", err
 	}
 	if f.Meta[MetaKind] != "packed" || !strings.HasPrefix(f.Meta[MetaPacking], packingPrefix) {
 		return nil, "", fmt.Errorf("model: %s is not a packed model (kind %q, packing %q; write one with model.WritePacked)", path, f.Meta[MetaKind], f.Meta[MetaPacking])
-	}
-	cfg, err := ConfigOf(f, path)
-	if err != nil {
-		return nil, "", err
 	}
 	lm, err := New(cfg, tensor.NewRNG(0))
 	if err != nil {

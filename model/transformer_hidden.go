@@ -12,7 +12,6 @@ package model
 import (
 	"fmt"
 
-	"tern/format"
 	"tern/kernels"
 	"tern/tensor"
 )
@@ -140,11 +139,7 @@ func growInt32(buf []int32, n int) []int32 {
 // before the model is built (e.g. switch Linear to "bitnet" for quantization-aware fine-tuning: the
 // latent weights have the same names and shapes), and returns the model and its tokenizer spec.
 func LoadTransformer(path string, edit func(*Config)) (*Transformer, string, error) {
-	f, err := format.Read(path)
-	if err != nil {
-		return nil, "", fmt.Errorf("model: %w", err)
-	}
-	cfg, err := ConfigOf(f, path)
+	f, cfg, err := readFile(path)
 	if err != nil {
 		return nil, "", err
 	}
