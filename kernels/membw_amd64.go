@@ -13,3 +13,6 @@ func readSum(b []byte) uint64 {
 	m := len(b) &^ 255
 	return readSumAVX2(&b[0], m) + readSumGeneric(b[m:])
 }
+
+// spinPause executes PAUSE (pool_amd64.s), for the pool's polling loops.
+func spinPause()

@@ -37,3 +37,27 @@ func TestParallelForNested(t *testing.T) {
 		}
 	}
 }
+
+// TestParallelForSlowChunk: a caller that outlasts its polling and blocks is woken by the last
+// chunk, and the call record it recycles is clean for the next call (fast and slow calls alternate).
+func TestParallelForSlowChunk(t *testing.T) {
+	old := Threads()
+	defer SetThreads(old)
+	SetThreads(3)
+	for i := range 20 {
+		var hits [3]atomic.Int32
+		ParallelFor(3, 1, func(lo, hi int) {
+			if lo == 2 && i%2 == 0 {
+				time.Sleep(2 * poolSpin) // the caller gives up polling and blocks
+			}
+			for o := lo; o < hi; o++ {
+				hits[o].Add(1)
+			}
+		})
+		for o := range hits {
+			if hits[o].Load() != 1 {
+				t.Fatalf("call %d: index %d visited %d times", i, o, hits[o].Load())
+			}
+		}
+	}
+}
