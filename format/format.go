@@ -28,6 +28,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"tern/half"
 )
 
 // Version is the tern format version this package writes and the newest it reads.
@@ -161,7 +163,7 @@ func F32Tensor(name string, shape []int, data []float32) Tensor {
 func F16Tensor(name string, shape []int, data []float32) Tensor {
 	b := make([]byte, 2*len(data))
 	for i, v := range data {
-		binary.LittleEndian.PutUint16(b[2*i:], Float32ToF16(v))
+		binary.LittleEndian.PutUint16(b[2*i:], half.Float32ToF16(v))
 	}
 	return mustShape(Tensor{name, F16, cloneShape(shape), b})
 }
@@ -170,7 +172,7 @@ func F16Tensor(name string, shape []int, data []float32) Tensor {
 func BF16Tensor(name string, shape []int, data []float32) Tensor {
 	b := make([]byte, 2*len(data))
 	for i, v := range data {
-		binary.LittleEndian.PutUint16(b[2*i:], Float32ToBF16(v))
+		binary.LittleEndian.PutUint16(b[2*i:], half.Float32ToBF16(v))
 	}
 	return mustShape(Tensor{name, BF16, cloneShape(shape), b})
 }
@@ -234,11 +236,11 @@ func (t Tensor) Float32() ([]float32, error) {
 		}
 	case F16:
 		for i := range out {
-			out[i] = F16ToFloat32(binary.LittleEndian.Uint16(t.Data[2*i:]))
+			out[i] = half.F16ToFloat32(binary.LittleEndian.Uint16(t.Data[2*i:]))
 		}
 	case BF16:
 		for i := range out {
-			out[i] = BF16ToFloat32(binary.LittleEndian.Uint16(t.Data[2*i:]))
+			out[i] = half.BF16ToFloat32(binary.LittleEndian.Uint16(t.Data[2*i:]))
 		}
 	default:
 		return nil, fmt.Errorf("format: tensor %q is %s, want F32, F16 or BF16", t.Name, t.DType)

@@ -3,7 +3,8 @@ package infer
 // Packed models: the deployable form of a trained causal transformer. BitLinear weights are ternary,
 // packed 5 trits per byte (1.6 bits/weight, quant/pack.go) with one fp32 scale each, and stay packed in
 // memory: the file is memory-mapped and the GEMV kernel (kernels.TernaryGemv) reads the mapped bytes
-// directly. Embeddings, norms and biases are fp16 (or fp32) in the file and fp32 in memory. Decoding runs
+// directly. Embeddings, norms and biases are fp16 (or fp32) in the file; the token table and LM head stay
+// fp16 and mapped where kernels.SgemvF16 has an assembly path, the rest is widened to fp32. Decoding runs
 // one token at a time with a KV cache, with the same quantization as training (per-vector int8 absmax
 // activations, absmean ternary weights), so greedy decoding matches the training forward.
 //
@@ -13,8 +14,10 @@ package infer
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
 	"tern/format"
+	"tern/half"
 	"tern/kernels"
 	"tern/model"
 	"tern/nn"
@@ -99,13 +102,14 @@ type layer struct {
 
 // Packed is a loaded packed model, ready to decode.
 type Packed struct {
-	Cfg      model.Config
-	TokSpec  string
-	tok, pos []float32 // (V', C), (MaxPos, C)
-	head     []float32 // (V, C): the token table when tied
-	layers   []layer
-	lnf      norm
-	file     *format.File
+	Cfg     model.Config
+	TokSpec string
+	tok     table     // (V', C)
+	pos     []float32 // (MaxPos, C)
+	head    table     // (V, C): the token table when tied
+	layers  []layer
+	lnf     norm
+	file    *format.File
 
 	// scratch, sized once
 	vec                   map[int]*kernels.GemvVec
@@ -203,7 +207,20 @@ func newPacked(f *format.File, path string) (*Packed, error) {
 		}
 		return nm, err
 	}
-	if m.tok, err = floats("tok_emb.weight", cfg.InputVocab(), C); err != nil {
+	tableOf := func(name string, rows int) (table, error) {
+		t, err := f.Get(name)
+		if err != nil {
+			return table{}, bad("%v", err)
+		}
+		if t.DType == format.F16 && tensor.SameShape(t.Shape, []int{rows, C}) && kernels.SgemvF16Fast() {
+			if h, ok := f16View(t.Data); ok {
+				return table{f16: h, cols: C}, nil
+			}
+		}
+		v, err := floats(name, rows, C)
+		return table{f32: v, cols: C}, err
+	}
+	if m.tok, err = tableOf("tok_emb.weight", cfg.InputVocab()); err != nil {
 		return nil, err
 	}
 	if m.pos, err = floats("pos_emb.weight", cfg.MaxPos, C); err != nil {
@@ -211,7 +228,7 @@ func newPacked(f *format.File, path string) (*Packed, error) {
 	}
 	m.head = m.tok
 	if !cfg.TieEmbeddings {
-		if m.head, err = floats("lm_head.weight", cfg.Vocab, C); err != nil {
+		if m.head, err = tableOf("lm_head.weight", cfg.Vocab); err != nil {
 			return nil, err
 		}
 	}
@@ -277,8 +294,9 @@ func (m *Packed) Step(id int) ([]float32, error) {
 	}
 	p := m.Pos
 	x := m.x
+	m.tok.row(x, id)
 	for i := range x {
-		x[i] = m.tok[id*C+i] + m.pos[p*C+i]
+		x[i] += m.pos[p*C+i]
 	}
 	hs := C / NH
 	sc := float32(1 / math.Sqrt(float64(hs)))
@@ -330,7 +348,7 @@ func (m *Packed) Step(id int) ([]float32, error) {
 	}
 	m.norm(m.h, x, m.lnf)
 	// logits (V) = head (V, C) · h
-	kernels.Sgemv(m.logits, m.head, m.h, cfg.Vocab, C)
+	m.head.gemv(m.logits, m.h, cfg.Vocab)
 	m.Pos++
 	return m.logits, nil
 }
@@ -365,7 +383,7 @@ func (m *Packed) linear(out, x []float32, l linear) {
 }
 
 // WeightBytes is the number of weight bytes one decode step reads (packed trits, fp32 weights of
-// non-ternary projections, and the head), the numerator of the bandwidth bound.
+// non-ternary projections, and the head in its precision), the numerator of the bandwidth bound.
 func (m *Packed) WeightBytes() int64 {
 	var b int64
 	for _, ly := range m.layers {
@@ -373,7 +391,7 @@ func (m *Packed) WeightBytes() int64 {
 			b += int64(len(l.w)) + 4*int64(len(l.fw))
 		}
 	}
-	return b + 4*int64(len(m.head))
+	return b + m.head.bytes()
 }
 
 // RandomPacked builds a packed model of cfg's shape with random ternary weights (uniform over
@@ -408,7 +426,7 @@ func RandomPacked(cfg model.Config, seed uint64) (*Packed, error) {
 		return norm{g: g, b: make([]float32, C), eps: 1e-6}
 	}
 	m := &Packed{Cfg: cfg, vec: map[int]*kernels.GemvVec{}}
-	m.tok, m.pos = floats(cfg.InputVocab()*C), floats(cfg.MaxPos*C)
+	m.tok, m.pos = randomTable(floats(cfg.InputVocab()*C), C), floats(cfg.MaxPos*C)
 	m.head = m.tok
 	for l := 0; l < cfg.Layers; l++ {
 		m.layers = append(m.layers, layer{ln1: ones(), ln2: ones(), qkv: tern(3*C, C), o: tern(C, C), fc: tern(cfg.FFN, C), f2: tern(C, cfg.FFN)})
@@ -416,4 +434,59 @@ func RandomPacked(cfg model.Config, seed uint64) (*Packed, error) {
 	m.lnf = ones()
 	m.alloc()
 	return m, nil
+}
+
+// table is a (rows, cols) float matrix (the token table, the LM head) kept in the precision the
+// product reads fastest: F16 as the file stores it, mapped in place, where kernels.SgemvF16 has an
+// assembly path (the head is most of a small model's bytes per token, and F16 halves them); fp32
+// otherwise. Exactly one of f16 and f32 is set.
+type table struct {
+	f16  []uint16
+	f32  []float32
+	cols int
+}
+
+// row widens row i into dst (cols).
+func (t table) row(dst []float32, i int) {
+	c := t.cols
+	if t.f32 != nil {
+		copy(dst, t.f32[i*c:(i+1)*c])
+		return
+	}
+	for j, h := range t.f16[i*c : (i+1)*c] {
+		dst[j] = half.F16ToFloat32(h)
+	}
+}
+
+// gemv computes y (n) = T[:n]·x.
+func (t table) gemv(y, x []float32, n int) {
+	if t.f32 != nil {
+		kernels.Sgemv(y, t.f32, x, n, t.cols)
+		return
+	}
+	kernels.SgemvF16(y, t.f16, x, n, t.cols)
+}
+
+func (t table) bytes() int64 { return 2*int64(len(t.f16)) + 4*int64(len(t.f32)) }
+
+// f16View is b's little-endian F16 values in place, when b is 2-byte aligned (tern's writer aligns
+// every tensor to its element size; a foreign file may not, and is then widened instead).
+func f16View(b []byte) ([]uint16, bool) {
+	if len(b) == 0 || len(b)%2 != 0 || uintptr(unsafe.Pointer(&b[0]))%2 != 0 {
+		return nil, false
+	}
+	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2), true
+}
+
+// randomTable is v as the benchmark model's table: F16 when decoding would read the file's F16
+// in place, so that `tern bench decode` measures the bytes a packed file costs.
+func randomTable(v []float32, cols int) table {
+	if !kernels.SgemvF16Fast() {
+		return table{f32: v, cols: cols}
+	}
+	h := make([]uint16, len(v))
+	for i, f := range v {
+		h[i] = half.Float32ToF16(f)
+	}
+	return table{f16: h, cols: cols}
 }

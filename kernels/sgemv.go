@@ -1,6 +1,10 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+
+	"tern/half"
+)
 
 // Sgemv computes y(N) = A(N,K) · x(K) for row-major A: the fp32 matrix-vector product of decoding (the
 // LM head, fp32 projections). A GEMM with M = 1 would pack all of A on every call; this streams each row
@@ -29,6 +33,42 @@ func dot(a, b []float32) float32 {
 	}
 	for j := n; j < len(a); j++ {
 		s0 += a[j] * b[j]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// SgemvF16 computes y(N) = A(N,K)·x(K) with A in IEEE half precision (binary16 bits), the way packed
+// models keep their embedding and LM-head table: each element widens exactly, so y equals the fp32
+// product of the widened matrix up to summation order, and the product reads half the bytes.
+// Rows are split between threads; each row is summed in a fixed order, independent of the split.
+func SgemvF16(y []float32, a []uint16, x []float32, n, k int) {
+	if len(y) < n || len(a) < n*k || len(x) < k {
+		panic(fmt.Sprintf("kernels: SgemvF16: n=%d k=%d but len(y)=%d len(a)=%d len(x)=%d", n, k, len(y), len(a), len(x)))
+	}
+	ParallelFor(n, 64, func(lo, hi int) {
+		sgemvF16Rows(y[lo:hi], a[lo*k:hi*k], x, hi-lo, k)
+	})
+}
+
+// sgemvF16Generic is the portable path: one exact widening per element, four running sums.
+func sgemvF16Generic(y []float32, a []uint16, x []float32, n, k int) {
+	for i := range n {
+		y[i] = dotF16(a[i*k:i*k+k], x[:k])
+	}
+}
+
+func dotF16(a []uint16, x []float32) float32 {
+	var s0, s1, s2, s3 float32
+	n := len(a) &^ 3
+	x = x[:len(a)]
+	for j := 0; j < n; j += 4 {
+		s0 += half.F16ToFloat32(a[j]) * x[j]
+		s1 += half.F16ToFloat32(a[j+1]) * x[j+1]
+		s2 += half.F16ToFloat32(a[j+2]) * x[j+2]
+		s3 += half.F16ToFloat32(a[j+3]) * x[j+3]
+	}
+	for j := n; j < len(a); j++ {
+		s0 += half.F16ToFloat32(a[j]) * x[j]
 	}
 	return (s0 + s1) + (s2 + s3)
 }

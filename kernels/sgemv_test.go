@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"tern/half"
 	"tern/tensor"
 )
 
@@ -26,4 +27,35 @@ func TestSgemv(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSgemvF16 checks every path against a float64 product of the exactly widened matrix, at sizes
+// around the kernels' 16/32/64-element steps.
+func TestSgemvF16(t *testing.T) {
+	rng := tensor.NewRNG(1)
+	forEachImpl(t, func(t *testing.T) {
+		for _, n := range []int{1, 3, 65, 130} {
+			for _, k := range []int{1, 7, 15, 16, 17, 33, 48, 64, 80, 127, 768, 1000} {
+				w, x, y := make([]float32, n*k), make([]float32, k), make([]float32, n)
+				rng.FillNormal(w, 1)
+				rng.FillNormal(x, 1)
+				a := make([]uint16, n*k)
+				for i, v := range w {
+					a[i] = half.Float32ToF16(v)
+				}
+				SgemvF16(y, a, x, n, k)
+				for i := 0; i < n; i++ {
+					var want, mag float64
+					for j := 0; j < k; j++ {
+						p := float64(half.F16ToFloat32(a[i*k+j])) * float64(x[j])
+						want += p
+						mag += math.Abs(p)
+					}
+					if math.Abs(float64(y[i])-want) > float64(k+1)*0x1p-24*mag { // the float32 summation bound, k·u·Σ|p|
+						t.Fatalf("n=%d k=%d row %d: %v, want %v", n, k, i, y[i], want)
+					}
+				}
+			}
+		}
+	})
 }

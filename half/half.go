@@ -1,9 +1,11 @@
-package format
+// Package half converts between float32 and the 16-bit floats tern stores: IEEE 754 binary16 (F16)
+// and bfloat16 (BF16). It sits below format (which stores them) and kernels (which compute on F16).
+package half
 
 import "math"
 
-// IEEE 754 binary16 (F16) and bfloat16 (BF16) conversions. float32 -> 16 bits rounds to nearest,
-// ties to even; NaN stays NaN (quiet), overflow becomes ±Inf, tiny values become subnormals or ±0.
+// float32 -> 16 bits rounds to nearest, ties to even; NaN stays NaN (quiet), overflow becomes ±Inf,
+// tiny values become subnormals or ±0.
 
 // Float32ToF16 rounds f to the nearest half-precision value (ties to even).
 func Float32ToF16(f float32) uint16 {

@@ -1,0 +1,37 @@
+//go:build !purego
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// hasF16C: the AVX2 path widens with F16C's VCVTPH2PS (every AVX2 CPU in practice has it; checked anyway).
+var hasF16C = cpu.X86.HasF16C
+
+//go:noescape
+func sgemvF16AVX512(y *float32, a *uint16, x *float32, n, k, k16 int)
+
+//go:noescape
+func sgemvF16AVX2(y *float32, a *uint16, x *float32, n, k, k16 int)
+
+// sgemvF16Rows computes y[:n] for the n rows at the start of a (row stride k).
+func sgemvF16Rows(y []float32, a []uint16, x []float32, n, k int) {
+	k16 := k &^ 15
+	if n == 0 || k16 == 0 || !(HasAVX512 || HasAVX2 && hasF16C) {
+		sgemvF16Generic(y, a, x, n, k)
+		return
+	}
+	if HasAVX512 {
+		sgemvF16AVX512(&y[0], &a[0], &x[0], n, k, k16)
+	} else {
+		sgemvF16AVX2(&y[0], &a[0], &x[0], n, k, k16)
+	}
+	if k16 < k {
+		for i := range n {
+			y[i] += dotF16(a[i*k+k16:i*k+k], x[k16:k])
+		}
+	}
+}
+
+// SgemvF16Fast reports whether SgemvF16 runs an assembly kernel, so a caller can keep F16 weights
+// in F16 (half the bytes per product) instead of widening them to fp32 once.
+func SgemvF16Fast() bool { return HasAVX512 || HasAVX2 && hasF16C }

@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package kernels
+
+func sgemvF16Rows(y []float32, a []uint16, x []float32, n, k int) { sgemvF16Generic(y, a, x, n, k) }
+
+// SgemvF16Fast reports whether SgemvF16 runs an assembly kernel (never without assembly).
+func SgemvF16Fast() bool { return false }
