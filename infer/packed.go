@@ -115,9 +115,11 @@ type Packed struct {
 	vec                   map[int]*kernels.GemvVec
 	acc                   []int32
 	x, h, qkv, att, y, f1 []float32
-	scores, mean, rstd    []float32
+	scores, mean, rstd    []float32 // scores: (Heads, MaxPos)
 	logits                []float32
-	Pos                   int // tokens in the KV cache
+	ly                    *layer           // the layer attend works on
+	attendFn              func(lo, hi int) // m.attend, bound once
+	Pos                   int              // tokens in the KV cache
 }
 
 // LoadPacked maps a packed file and checks it against its config.
@@ -273,7 +275,8 @@ func (m *Packed) alloc() {
 	m.acc = make([]int32, max(3*C, cfg.FFN))
 	m.x, m.h, m.y = make([]float32, C), make([]float32, C), make([]float32, C)
 	m.qkv, m.att, m.f1 = make([]float32, 3*C), make([]float32, C), make([]float32, cfg.FFN)
-	m.scores = make([]float32, cfg.MaxPos)
+	m.scores = make([]float32, cfg.Heads*cfg.MaxPos)
+	m.attendFn = m.attend
 	m.mean, m.rstd = make([]float32, 1), make([]float32, 1)
 	m.logits = make([]float32, cfg.Vocab)
 }
@@ -285,7 +288,7 @@ func (m *Packed) Reset() { m.Pos = 0 }
 // owned by the model until the next Step.
 func (m *Packed) Step(id int) ([]float32, error) {
 	cfg := m.Cfg
-	C, NH := cfg.Hidden, cfg.Heads
+	C := cfg.Hidden
 	if id < 0 || id >= cfg.InputVocab() {
 		return nil, fmt.Errorf("token id %d outside vocabulary [0, %d)", id, cfg.InputVocab())
 	}
@@ -298,42 +301,14 @@ func (m *Packed) Step(id int) ([]float32, error) {
 	for i := range x {
 		x[i] += m.pos[p*C+i]
 	}
-	hs := C / NH
-	sc := float32(1 / math.Sqrt(float64(hs)))
 	for li := range m.layers {
 		ly := &m.layers[li]
 		m.norm(m.h, x, ly.ln1)
 		m.linear(m.qkv, m.h, ly.qkv)
 		copy(ly.k[p*C:(p+1)*C], m.qkv[C:2*C])
 		copy(ly.v[p*C:(p+1)*C], m.qkv[2*C:])
-		for h := 0; h < NH; h++ {
-			q := m.qkv[h*hs : (h+1)*hs]
-			s := m.scores[:p+1]
-			mx := float32(math.Inf(-1))
-			for j := 0; j <= p; j++ {
-				kj := ly.k[j*C+h*hs : j*C+(h+1)*hs]
-				var d float32
-				for e := range q {
-					d += q[e] * kj[e]
-				}
-				s[j] = d * sc
-				mx = max(mx, s[j])
-			}
-			var sum float32
-			for j := range s {
-				s[j] = float32(math.Exp(float64(s[j] - mx)))
-				sum += s[j]
-			}
-			out := m.att[h*hs : (h+1)*hs]
-			clear(out)
-			for j := 0; j <= p; j++ {
-				w := s[j] / sum
-				vj := ly.v[j*C+h*hs : j*C+(h+1)*hs]
-				for e := range out {
-					out[e] += w * vj[e]
-				}
-			}
-		}
+		m.ly = ly
+		kernels.ParallelFor(cfg.Heads, 1, m.attendFn)
 		m.linear(m.y, m.att, ly.o)
 		for i := range x {
 			x[i] += m.y[i]
@@ -351,6 +326,23 @@ func (m *Packed) Step(id int) ([]float32, error) {
 	m.head.gemv(m.logits, m.h, cfg.Vocab)
 	m.Pos++
 	return m.logits, nil
+}
+
+// attend computes heads [lo, hi) of the current layer's attention for the newest position, Pos:
+// scores = q·Kᵀ/√hs over positions 0..Pos, softmax, then scores·V, as two one-row products on the
+// cache's columns of the head (kernels.Sgemm's matrix-vector path). Heads run in parallel, each in
+// its own score row.
+func (m *Packed) attend(lo, hi int) {
+	C, NH, p := m.Cfg.Hidden, m.Cfg.Heads, m.Pos
+	hs := C / NH
+	sc := float32(1 / math.Sqrt(float64(hs)))
+	ly := m.ly
+	for h := lo; h < hi; h++ {
+		s := m.scores[h*m.Cfg.MaxPos : h*m.Cfg.MaxPos+p+1]
+		kernels.Sgemm(false, true, 1, p+1, hs, sc, m.qkv[h*hs:], hs, ly.k[h*hs:], C, 0, s, p+1)
+		kernels.SoftmaxRow(s, s)
+		kernels.Sgemm(false, false, 1, hs, p+1, 1, s, p+1, ly.v[h*hs:], C, 0, m.att[h*hs:], hs)
+	}
 }
 
 func (m *Packed) norm(out, x []float32, nm norm) {

@@ -27,6 +27,7 @@ func benchDecode(ctx context.Context, args []string) error {
 	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
 	tokens := fs.Int("tokens", 64, "tokens to decode (after 8 warm-up tokens)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	prof := fs.String("cpuprofile", "", "write a CPU profile of the timed tokens (go tool pprof) to this file")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
@@ -51,6 +52,10 @@ func benchDecode(ctx context.Context, args []string) error {
 	}
 	bw, _ := kernels.MemReadBandwidth(buf, 5)
 	buf = nil
+	stop, err := startCPUProfile(*prof)
+	if err != nil {
+		return err
+	}
 	var times []float64
 	for i := 0; i < *tokens+8; i++ {
 		t0 := time.Now()
@@ -61,6 +66,7 @@ func benchDecode(ctx context.Context, args []string) error {
 			times = append(times, time.Since(t0).Seconds())
 		}
 	}
+	stop()
 	sort.Float64s(times)
 	med := times[len(times)/2]
 	wb := m.WeightBytes()

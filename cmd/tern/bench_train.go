@@ -34,17 +34,11 @@ func benchTrain(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
-	if *prof != "" {
-		f, err := os.Create(*prof)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(*prof)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	setThreads(*threads)
 	mc, err := model.Preset(*preset)
 	if err != nil {
@@ -89,4 +83,21 @@ func peakRSSMB() int64 {
 		}
 	}
 	return 0
+}
+
+// startCPUProfile starts a CPU profile into path ("" profiles nothing) and returns the function that
+// ends it and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
