@@ -37,6 +37,30 @@ func MemReadBandwidth(buf []byte, reps int) (median, best float64) {
 	return rates[reps/2], rates[reps-1]
 }
 
+// MemRead reads buf once, split between the pool's threads in contiguous 64-byte-aligned shares, and
+// returns a sum of its words (so the reads cannot be optimized away). Timed on a matrix's bytes, it is
+// what a matrix-vector product over them costs without its arithmetic: the per-call floor, start-up
+// and all, that `tern bench gemv` compares its kernel with (the tail past a multiple of 8 bytes is not read).
+func MemRead(buf []byte) uint64 {
+	t := max(1, min(Threads(), len(buf)/4096))
+	var sums [64]uint64
+	t = min(t, len(sums))
+	ParallelFor(t, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			a, b := i*len(buf)/t&^63, (i+1)*len(buf)/t&^63
+			if i == t-1 {
+				b = len(buf)
+			}
+			sums[i] = readSum(buf[a:b])
+		}
+	})
+	var s uint64
+	for _, v := range sums[:t] {
+		s += v
+	}
+	return s
+}
+
 // readSumGeneric adds b as little-endian uint64 words (a tail of len(b)%8 bytes is ignored).
 func readSumGeneric(b []byte) uint64 {
 	var s0, s1, s2, s3 uint64

@@ -40,3 +40,18 @@ func TestMemReadBandwidth(t *testing.T) {
 		t.Errorf("median %v best %v", med, best)
 	}
 }
+
+// TestMemRead: the threads' shares cover the buffer exactly once, for any thread count.
+func TestMemRead(t *testing.T) {
+	old := Threads()
+	defer SetThreads(old)
+	b := make([]byte, 3<<20+8*37)
+	rand.New(rand.NewSource(1)).Read(b)
+	want := readSumGeneric(b)
+	for _, th := range []int{1, 2, 3, 7} {
+		SetThreads(th)
+		if got := MemRead(b); got != want {
+			t.Errorf("threads %d: %d, want %d", th, got, want)
+		}
+	}
+}

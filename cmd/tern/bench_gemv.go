@@ -6,7 +6,9 @@ package main
 // measured with the same thread count (kernels.MemReadBandwidth): the floor for decoding is
 // weight bytes / bandwidth. --cold rotates through copies of the matrix totalling >= 512 MiB, so
 // every product reads its weights from DRAM as a real model does; without it a matrix that fits in
-// L3 is read from cache.
+// L3 is read from cache. In the same rounds it times kernels.MemRead over the same copies (read_us):
+// reading a 3 MB matrix costs more than its bytes over the 512 MiB bandwidth (thread start, DRAM
+// ramp-up, TLB misses), and read_fraction says how close the product comes to that per-call floor.
 
 import (
 	"context"
@@ -33,6 +35,8 @@ type gemvResult struct {
 	GOps          float64 `json:"gops"` // 2·rows·cols / median time
 	BandwidthGBps float64 `json:"bandwidth_gbps"`
 	BandwidthFrac float64 `json:"bandwidth_fraction"`
+	ReadUs        float64 `json:"read_us"`                 // median time to only read the same bytes (kernels.MemRead)
+	ReadFrac      float64 `json:"read_fraction"`           // read_us / us: the product's speed against reading its weights
 	BitsPerWeight float64 `json:"bits_per_weight"`         // storage, with the fp32 scale
 	ComputeBits   float64 `json:"compute_bits_per_weight"` // bytes the kernel streams, ·8 / weights
 	Cold          bool    `json:"cold"`
@@ -72,8 +76,8 @@ func runBenchGemv(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	human := fmt.Sprintf("gemv %dx%d threads=%d cold=%v: %.1f us (min %.1f), %.1f GB/s = %.0f%% of %.1f GB/s read bandwidth, %.0f GOP/s, %.4f bits/weight stored, %.4f streamed (%s)",
-		r.Rows, r.Cols, r.Threads, r.Cold, r.Us, r.MinUs, r.GBps, 100*r.BandwidthFrac, r.BandwidthGBps, r.GOps, r.BitsPerWeight, r.ComputeBits, r.Features)
+	human := fmt.Sprintf("gemv %dx%d threads=%d cold=%v: %.1f us (min %.1f), %.1f GB/s = %.0f%% of %.1f GB/s read bandwidth; reading the same bytes alone %.1f us (%.0f%%); %.0f GOP/s, %.4f bits/weight stored, %.4f streamed (%s)",
+		r.Rows, r.Cols, r.Threads, r.Cold, r.Us, r.MinUs, r.GBps, 100*r.BandwidthFrac, r.BandwidthGBps, r.ReadUs, 100*r.ReadFrac, r.GOps, r.BitsPerWeight, r.ComputeBits, r.Features)
 	return printResult(*asJSON, r, human)
 }
 
@@ -123,7 +127,8 @@ func benchGemv(ctx context.Context, n, k int, cold bool, calls, bwBytes int) (ge
 	// Bandwidth and products alternate in rounds, so that on a shared machine each round's fraction
 	// compares the two under the same contention; the reported fraction is the median over rounds.
 	const rounds = 5
-	times := make([]float64, calls)
+	times, reads := make([]float64, calls), make([]float64, calls)
+	var sink uint64
 	bws, fracs := make([]float64, rounds), make([]float64, rounds)
 	for r := range rounds {
 		if err := ctx.Err(); err != nil {
@@ -139,6 +144,12 @@ func benchGemv(ctx context.Context, n, k int, cold bool, calls, bwBytes int) (ge
 			kernels.TernaryGemv(y, w, n, k, v)
 			times[i] = time.Since(t0).Seconds()
 		}
+		for i := lo; i < hi; i++ { // the same copies, in the same order, now only read
+			w := mat(i - lo)
+			t0 := time.Now()
+			sink += kernels.MemRead(w)
+			reads[i] = time.Since(t0).Seconds()
+		}
 		if hi > lo {
 			rt := slices.Clone(times[lo:hi])
 			slices.Sort(rt)
@@ -146,6 +157,7 @@ func benchGemv(ctx context.Context, n, k int, cold bool, calls, bwBytes int) (ge
 		}
 	}
 	slices.Sort(times)
+	slices.Sort(reads)
 	slices.Sort(bws)
 	slices.Sort(fracs)
 	med := times[len(times)/2]
@@ -155,6 +167,7 @@ func benchGemv(ctx context.Context, n, k int, cold bool, calls, bwBytes int) (ge
 		Us: med * 1e6, MinUs: times[0] * 1e6,
 		GBps: gbps, GOps: 2 * float64(n) * float64(k) / med / 1e9,
 		BandwidthGBps: bws[rounds/2], BandwidthFrac: fracs[rounds/2],
+		ReadUs: reads[len(reads)/2] * 1e6, ReadFrac: reads[len(reads)/2] / med,
 		BitsPerWeight: p.BitsPerWeight(), ComputeBits: float64(8*size) / float64(n*k),
 		Cold: cold, Copies: copies, Calls: calls, Features: kernels.GemvPath(),
 	}, nil
