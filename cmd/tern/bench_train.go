@@ -71,19 +71,27 @@ func benchTrain(ctx context.Context, args []string) error {
 }
 
 // peakRSSMB reads VmHWM (peak resident set) from /proc; 0 where unavailable.
-func peakRSSMB() int64 {
+func peakRSSMB() int64 { return rssMB("VmHWM:") }
+
+// rssMB reads a memory field of /proc/self/status (VmHWM: peak resident, VmRSS: resident now) in
+// MB; 0 where there is no /proc.
+func rssMB(field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == field {
 			kb, _ := strconv.ParseInt(f[1], 10, 64)
 			return kb / 1024
 		}
 	}
 	return 0
 }
+
+// resetPeakRSS restarts the kernel's peak-RSS mark (VmHWM) at the current RSS (Linux 4.0+; elsewhere
+// it does nothing and the peak includes what came before).
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 
 // startCPUProfile starts a CPU profile into path ("" profiles nothing) and returns the function that
 // ends it and closes the file.
