@@ -25,19 +25,11 @@ import (
 	"tern/tensor"
 )
 
-// PackOptions choose how non-ternary tensors are stored.
-type PackOptions struct {
-	Float format.DType // format.F16 (default) or format.F32
-}
-
 // Pack writes lm in packed form to path atomically (model.WritePackedAs: BitLinear weights as trit5
-// tensors, everything else Float) and returns what the ternary part costs, measured from the tensors
-// written (payload + scale bytes).
-func Pack(path string, lm model.LM, tokSpec string, opt PackOptions) (PackStats, error) {
-	if opt.Float == "" {
-		opt.Float = format.F16
-	}
-	ts, _, err := model.PackedTensorsAs(lm, opt.Float)
+// tensors, everything else as pf says) and returns what the ternary part costs, measured from the
+// tensors written (payload + scale bytes).
+func Pack(path string, lm model.LM, tokSpec string, pf model.PackFormat) (PackStats, error) {
+	ts, _, err := model.PackedTensorsAs(lm, pf)
 	if err != nil {
 		return PackStats{}, fmt.Errorf("pack: %w", err)
 	}
@@ -56,7 +48,7 @@ func Pack(path string, lm model.LM, tokSpec string, opt PackOptions) (PackStats,
 			st.FloatParams += len(p.W)
 		}
 	}
-	if _, err := model.WritePackedAs(path, lm, tokSpec, opt.Float); err != nil {
+	if _, err := model.WritePackedAs(path, lm, tokSpec, pf); err != nil {
 		return st, fmt.Errorf("pack: %w", err)
 	}
 	return st, nil
@@ -213,6 +205,16 @@ func newPacked(f *format.File, path string) (*Packed, error) {
 		t, err := f.Get(name)
 		if err != nil {
 			return table{}, bad("%v", err)
+		}
+		if t.DType == format.I8 {
+			if !tensor.SameShape(t.Shape, []int{rows, C}) {
+				return table{}, bad("tensor %q has shape %v, config needs %v", name, t.Shape, []int{rows, C})
+			}
+			q, step, err := model.Int8Table(f, name)
+			if err != nil {
+				return table{}, bad("%v", err)
+			}
+			return table{i8: q, step: step, cols: C}, nil
 		}
 		if t.DType == format.F16 && tensor.SameShape(t.Shape, []int{rows, C}) && kernels.SgemvF16Fast() {
 			if h, ok := f16View(t.Data); ok {
@@ -388,8 +390,8 @@ func (m *Packed) WeightBytes() int64 {
 
 // RandomPacked builds a packed model of cfg's shape with random ternary weights (uniform over
 // {-1,0,1}) and small random floats, for speed and memory measurements (`tern bench decode`): decode
-// speed does not depend on the values.
-func RandomPacked(cfg model.Config, seed uint64) (*Packed, error) {
+// speed does not depend on the values. table is the token table's storage: F16, F32 or I8.
+func RandomPacked(cfg model.Config, seed uint64, table format.DType) (*Packed, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -418,7 +420,7 @@ func RandomPacked(cfg model.Config, seed uint64) (*Packed, error) {
 		return norm{g: g, b: make([]float32, C), eps: 1e-6}
 	}
 	m := &Packed{Cfg: cfg, vec: map[int]*kernels.GemvVec{}}
-	m.tok, m.pos = randomTable(floats(cfg.InputVocab()*C), C), floats(cfg.MaxPos*C)
+	m.tok, m.pos = randomTable(floats(cfg.InputVocab()*C), C, table), floats(cfg.MaxPos*C)
 	m.head = m.tok
 	for l := 0; l < cfg.Layers; l++ {
 		m.layers = append(m.layers, layer{ln1: ones(), ln2: ones(), qkv: tern(3*C, C), o: tern(C, C), fc: tern(cfg.FFN, C), f2: tern(C, cfg.FFN)})
@@ -431,18 +433,27 @@ func RandomPacked(cfg model.Config, seed uint64) (*Packed, error) {
 // table is a (rows, cols) float matrix (the token table, the LM head) kept in the precision the
 // product reads fastest: F16 as the file stores it, mapped in place, where kernels.SgemvF16 has an
 // assembly path (the head is most of a small model's bytes per token, and F16 halves them); fp32
-// otherwise. Exactly one of f16 and f32 is set.
+// otherwise; or int8 with a scale per row where the file stores it so (a quarter of fp32's bytes).
+// Exactly one of f16, f32 and i8 is set.
 type table struct {
 	f16  []uint16
 	f32  []float32
+	i8   []int8    // with step: row i is i8[i]·step[i] (tern pack --table int8)
+	step []float32 // (rows)
 	cols int
 }
 
 // row widens row i into dst (cols).
 func (t table) row(dst []float32, i int) {
 	c := t.cols
-	if t.f32 != nil {
+	switch {
+	case t.f32 != nil:
 		copy(dst, t.f32[i*c:(i+1)*c])
+		return
+	case t.i8 != nil:
+		for j, q := range t.i8[i*c : (i+1)*c] {
+			dst[j] = float32(q) * t.step[i]
+		}
 		return
 	}
 	for j, h := range t.f16[i*c : (i+1)*c] {
@@ -452,14 +463,19 @@ func (t table) row(dst []float32, i int) {
 
 // gemv computes y (n) = T[:n]·x.
 func (t table) gemv(y, x []float32, n int) {
-	if t.f32 != nil {
+	switch {
+	case t.f32 != nil:
 		kernels.Sgemv(y, t.f32, x, n, t.cols)
-		return
+	case t.i8 != nil:
+		kernels.SgemvI8(y, t.i8, t.step, x, n, t.cols)
+	default:
+		kernels.SgemvF16(y, t.f16, x, n, t.cols)
 	}
-	kernels.SgemvF16(y, t.f16, x, n, t.cols)
 }
 
-func (t table) bytes() int64 { return 2*int64(len(t.f16)) + 4*int64(len(t.f32)) }
+func (t table) bytes() int64 {
+	return 2*int64(len(t.f16)) + 4*int64(len(t.f32)) + int64(len(t.i8)) + 4*int64(len(t.step))
+}
 
 // f16View is b's little-endian F16 values in place, when b is 2-byte aligned (tern's writer aligns
 // every tensor to its element size; a foreign file may not, and is then widened instead).
@@ -470,10 +486,15 @@ func f16View(b []byte) ([]uint16, bool) {
 	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2), true
 }
 
-// randomTable is v as the benchmark model's table: F16 when decoding would read the file's F16
-// in place, so that `tern bench decode` measures the bytes a packed file costs.
-func randomTable(v []float32, cols int) table {
-	if !kernels.SgemvF16Fast() {
+// randomTable is v as the benchmark model's table stored as dt (F16, F32 or I8), in the form decoding
+// would use for a file (F16 only where it is read in place), so that `tern bench decode` measures
+// the bytes a packed file costs.
+func randomTable(v []float32, cols int, dt format.DType) table {
+	if dt == format.I8 {
+		q, step := quant.Int8RowSteps(v, len(v)/cols, cols)
+		return table{i8: q, step: step, cols: cols}
+	}
+	if dt == format.F32 || !kernels.SgemvF16Fast() {
 		return table{f32: v, cols: cols}
 	}
 	h := make([]uint16, len(v))

@@ -36,24 +36,34 @@ func trainedTiny(t *testing.T, mutate func(*model.Config)) (*train.Run, string) 
 }
 
 // TestPackedParity: the packed decoder (trit5 weights, KV cache, GEMV) reproduces the training forward's
-// logits at every position and the same greedy tokens.
+// logits at every position and the same greedy tokens. With an int8 token table the reference is the
+// training forward of the model read back from the packed file (model.LoadPacked), whose table holds
+// the same int8·scale values the decoder multiplies.
 func TestPackedParity(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		float  format.DType
+		pf     model.PackFormat
 		tol    float64
 		mutate func(*model.Config)
 	}{
-		{"f32", format.F32, 2e-3, nil},
-		{"f32-rmsnorm-bias-untied", format.F32, 2e-3, func(c *model.Config) { c.Norm, c.Bias, c.TieEmbeddings = "rmsnorm", true, false }},
-		{"f16", format.F16, 5e-2, nil},
+		{"f32", model.PackFormat{Float: format.F32}, 2e-3, nil},
+		{"f32-rmsnorm-bias-untied", model.PackFormat{Float: format.F32}, 2e-3, func(c *model.Config) { c.Norm, c.Bias, c.TieEmbeddings = "rmsnorm", true, false }},
+		{"f16", model.PackFormat{Float: format.F16}, 5e-2, nil},
+		{"f32-table-int8", model.PackFormat{Float: format.F32, Table: format.I8}, 2e-3, nil},
+		{"f32-table-int8-untied", model.PackFormat{Float: format.F32, Table: format.I8}, 2e-3, func(c *model.Config) { c.TieEmbeddings = false }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, dir := trainedTiny(t, tc.mutate)
 			path := filepath.Join(dir, "m.tern")
-			st, err := Pack(path, r.Model, r.Tok.Spec(), PackOptions{Float: tc.float})
+			st, err := Pack(path, r.Model, r.Tok.Spec(), tc.pf)
 			if err != nil {
 				t.Fatal(err)
+			}
+			ref := r.Model
+			if tc.pf.Table == format.I8 {
+				if ref, _, err = model.LoadPacked(path); err != nil {
+					t.Fatal(err)
+				}
 			}
 			// each row of K trits takes ceil(K/5) bytes, plus one fp32 scale per matrix: derive it by hand
 			C, F, L := 32, 64, 2
@@ -68,7 +78,7 @@ func TestPackedParity(t *testing.T) {
 			defer pm.Close()
 			V := r.Model.Config().Vocab
 			ids := r.Tok.Encode32("ROMEO:\nWhat light through yonder window breaks?")[:40]
-			full, err := r.Model.Forward(ids, 1, len(ids))
+			full, err := ref.Forward(ids, 1, len(ids))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +101,7 @@ func TestPackedParity(t *testing.T) {
 			for i := range prompt {
 				prompt[i] = int(ids[i])
 			}
-			want, err := Generate(context.Background(), r.Model, prompt, 30, NewSampler(Sampling{}, 1), nil)
+			want, err := Generate(context.Background(), ref, prompt, 30, NewSampler(Sampling{}, 1), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,7 +110,7 @@ func TestPackedParity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tc.float == format.F32 && !equalInts(got, want) {
+			if tc.pf.Float == format.F32 && !equalInts(got, want) {
 				t.Errorf("greedy tokens differ:\npacked   %v\ntraining %v", got, want)
 			}
 		})
@@ -122,7 +132,7 @@ func equalInts(a, b []int) bool {
 func TestPackedBadFiles(t *testing.T) {
 	r, dir := trainedTiny(t, nil)
 	path := filepath.Join(dir, "m.tern")
-	if _, err := Pack(path, r.Model, r.Tok.Spec(), PackOptions{}); err != nil {
+	if _, err := Pack(path, r.Model, r.Tok.Spec(), model.PackFormat{}); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)

@@ -72,3 +72,37 @@ func dotF16(a []uint16, x []float32) float32 {
 	}
 	return (s0 + s1) + (s2 + s3)
 }
+
+// SgemvI8 computes y(N) = diag(s)·A(N,K)·x(K) with A int8 and s one scale per row (A's row i holds
+// w/s[i]): the int8 form of the LM-head table, a quarter of the bytes of fp32. Threads split rows;
+// each row is summed in a fixed order, then scaled.
+func SgemvI8(y []float32, a []int8, s, x []float32, n, k int) {
+	if len(y) < n || len(a) < n*k || len(s) < n || len(x) < k {
+		panic(fmt.Sprintf("kernels: SgemvI8: n=%d k=%d but len(y)=%d len(a)=%d len(s)=%d len(x)=%d", n, k, len(y), len(a), len(s), len(x)))
+	}
+	ParallelFor(n, 64, func(lo, hi int) {
+		sgemvI8Rows(y[lo:hi], a[lo*k:hi*k], s[lo:hi], x, hi-lo, k)
+	})
+}
+
+func sgemvI8Generic(y []float32, a []int8, s, x []float32, n, k int) {
+	for i := range n {
+		y[i] = dotI8(a[i*k:i*k+k], x[:k]) * s[i]
+	}
+}
+
+func dotI8(a []int8, x []float32) float32 {
+	var s0, s1, s2, s3 float32
+	n := len(a) &^ 3
+	x = x[:len(a)]
+	for j := 0; j < n; j += 4 {
+		s0 += float32(a[j]) * x[j]
+		s1 += float32(a[j+1]) * x[j+1]
+		s2 += float32(a[j+2]) * x[j+2]
+		s3 += float32(a[j+3]) * x[j+3]
+	}
+	for j := n; j < len(a); j++ {
+		s0 += float32(a[j]) * x[j]
+	}
+	return (s0 + s1) + (s2 + s3)
+}

@@ -59,3 +59,33 @@ func TestSgemvF16(t *testing.T) {
 		}
 	})
 }
+
+// TestSgemvI8 checks every path against a float64 product of the exact int8 values times the row
+// scale, with the same summation bound.
+func TestSgemvI8(t *testing.T) {
+	rng := tensor.NewRNG(2)
+	forEachImpl(t, func(t *testing.T) {
+		for _, n := range []int{1, 3, 65, 130} {
+			for _, k := range []int{1, 7, 15, 16, 17, 31, 33, 48, 64, 80, 127, 768, 1000} {
+				a, s := randInt8(rng, n*k), make([]float32, n)
+				x, y := make([]float32, k), make([]float32, n)
+				rng.FillNormal(x, 1)
+				rng.FillNormal(s, 0.01)
+				SgemvI8(y, a, s, x, n, k)
+				for i := 0; i < n; i++ {
+					var want, mag float64
+					for j := 0; j < k; j++ {
+						p := float64(a[i*k+j]) * float64(x[j])
+						want += p
+						mag += math.Abs(p)
+					}
+					want *= float64(s[i])
+					mag *= math.Abs(float64(s[i]))
+					if math.Abs(float64(y[i])-want) > float64(k+2)*0x1p-24*mag {
+						t.Fatalf("n=%d k=%d row %d: %v, want %v", n, k, i, y[i], want)
+					}
+				}
+			}
+		}
+	})
+}

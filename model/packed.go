@@ -5,6 +5,9 @@ package model
 // (Out, ceil(In/5))) plus its absmean scale "<param>.scale" (F32, (1)); every other tensor (embeddings,
 // norms, biases, an fp32 head) is stored as F16. Shared tensors are stored once, like model files.
 // The metadata is a model file's plus tern.kind = "packed" and tern.packing = "trits5-rows/f16".
+// PackFormat can store floats as F32 instead, and the token table / LM head (the largest float
+// tensors, read whole for every decoded token) as I8 "<param>" with one F32 scale per row
+// "<param>.scale" (rows), w ≈ q·scale, absmax per row: tern.packing then ends in "+table-i8".
 //
 // LoadPacked rebuilds a training-path model from such a file: each latent weight becomes t·s/p, where
 // p is the fraction of nonzero trits, so that BitLinear's absmean re-quantization gives back exactly
@@ -14,8 +17,10 @@ package model
 import (
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"strings"
+	"unsafe"
 
 	"tern/format"
 	"tern/kernels"
@@ -75,12 +80,60 @@ func ternaryWeights(lm LM) map[*nn.Param]bool {
 
 func ternaryParam(lm LM, p *nn.Param) bool { return ternaryWeights(lm)[p] }
 
+// PackFormat chooses how the non-ternary tensors of a packed file are stored.
+type PackFormat struct {
+	Float format.DType // F16 (the default when empty) or F32
+	Table format.DType // the token table and LM head: "" (as Float), F16, F32 or I8 (per-row scales)
+}
+
+// TableParam reports whether a parameter name is a token table or LM head, the tensors
+// PackFormat.Table applies to.
+func TableParam(name string) bool { return name == "tok_emb.weight" || name == "lm_head.weight" }
+
+func (pf PackFormat) check() (PackFormat, error) {
+	if pf.Float == "" {
+		pf.Float = format.F16
+	}
+	if pf.Table == "" {
+		pf.Table = pf.Float
+	}
+	if pf.Float != format.F16 && pf.Float != format.F32 {
+		return pf, fmt.Errorf("model: packed floats must be F16 or F32, not %s", pf.Float)
+	}
+	if pf.Table != format.F16 && pf.Table != format.F32 && pf.Table != format.I8 {
+		return pf, fmt.Errorf("model: a packed token table must be F16, F32 or I8, not %s", pf.Table)
+	}
+	return pf, nil
+}
+
+// layout is the tern.packing value for pf.
+func (pf PackFormat) layout() string {
+	l := packingPrefix + strings.ToLower(string(pf.Float))
+	if pf.Table != pf.Float {
+		l += "+table-" + strings.ToLower(string(pf.Table))
+	}
+	return l
+}
+
+// floatTensor stores w as dt: F32, F16, or I8 rows with their scales (two tensors).
+func floatTensor(name string, shape []int, w []float32, dt format.DType) []format.Tensor {
+	switch dt {
+	case format.F32:
+		return []format.Tensor{format.F32Tensor(name, shape, w)}
+	case format.I8:
+		q, step := quant.Int8RowSteps(w, shape[0], len(w)/max(shape[0], 1))
+		return []format.Tensor{format.I8Tensor(name, shape, q), format.F32Tensor(name+".scale", []int{shape[0]}, step)}
+	}
+	return []format.Tensor{format.F16Tensor(name, shape, w)}
+}
+
 // PackedTensorsAs returns lm's tensors in the packed layout, each unique parameter once, and the
 // metadata entries that describe the packed matrices (format.TernaryTensors); non-ternary tensors are
-// stored as float (F16 or F32).
-func PackedTensorsAs(lm LM, float format.DType) ([]format.Tensor, map[string]string, error) {
-	if float != format.F16 && float != format.F32 {
-		return nil, nil, fmt.Errorf("model: packed floats must be F16 or F32, not %s", float)
+// stored as pf says.
+func PackedTensorsAs(lm LM, pf PackFormat) ([]format.Tensor, map[string]string, error) {
+	pf, err := pf.check()
+	if err != nil {
+		return nil, nil, err
 	}
 	tern := ternaryWeights(lm)
 	var ts []format.Tensor
@@ -99,10 +152,10 @@ func PackedTensorsAs(lm LM, float format.DType) ([]format.Tensor, map[string]str
 			pts, m := format.TernaryTensors(p.Name, quant.PackTernary(t, s, n, k))
 			ts = append(ts, pts...)
 			maps.Copy(meta, m)
-		case float == format.F32:
-			ts = append(ts, format.F32Tensor(p.Name, p.Shape, p.W))
+		case TableParam(p.Name) && len(p.Shape) == 2:
+			ts = append(ts, floatTensor(p.Name, p.Shape, p.W, pf.Table)...)
 		default:
-			ts = append(ts, format.F16Tensor(p.Name, p.Shape, p.W))
+			ts = append(ts, floatTensor(p.Name, p.Shape, p.W, pf.Float)...)
 		}
 	}
 	return ts, meta, nil
@@ -110,18 +163,19 @@ func PackedTensorsAs(lm LM, float format.DType) ([]format.Tensor, map[string]str
 
 // WritePacked writes lm packed to path atomically and returns the file's size in bytes.
 func WritePacked(path string, lm LM, tok string) (int64, error) {
-	return WritePackedAs(path, lm, tok, format.F16)
+	return WritePackedAs(path, lm, tok, PackFormat{})
 }
 
-// WritePackedAs is WritePacked with the non-ternary tensors stored as float (F16 or F32).
-func WritePackedAs(path string, lm LM, tok string, float format.DType) (int64, error) {
-	ts, tmeta, err := PackedTensorsAs(lm, float)
+// WritePackedAs is WritePacked with the non-ternary tensors stored as pf says.
+func WritePackedAs(path string, lm LM, tok string, pf PackFormat) (int64, error) {
+	ts, tmeta, err := PackedTensorsAs(lm, pf)
 	if err != nil {
 		return 0, err
 	}
+	pf, _ = pf.check()
 	meta := FileMeta(lm, "packed", tok)
 	maps.Copy(meta, tmeta)
-	meta[MetaPacking] = packingPrefix + strings.ToLower(string(float))
+	meta[MetaPacking] = pf.layout()
 	if err := format.Write(path, meta, ts); err != nil {
 		return 0, fmt.Errorf("model: write packed %s: %w", path, err)
 	}
@@ -171,7 +225,7 @@ func LoadPacked(path string) (LM, string, error) {
 			if !sameShape(t.Shape, p.Shape) {
 				return nil, "", fmt.Errorf("model: %s: tensor %q has shape %v, the model needs %v", path, p.Name, t.Shape, p.Shape)
 			}
-			w, err := t.Float32()
+			w, err := FloatTable(f, p.Name)
 			if err != nil {
 				return nil, "", fmt.Errorf("model: %s: %w", path, err)
 			}
@@ -183,6 +237,57 @@ func LoadPacked(path string) (LM, string, error) {
 		}
 	}
 	return lm, f.Meta[MetaTokenizer], nil
+}
+
+// FloatTable reads a non-ternary tensor of a packed file as float32: F32, F16 or BF16 widened, or an
+// I8 tensor times its per-row "<name>.scale".
+func FloatTable(f *format.File, name string) ([]float32, error) {
+	t, err := f.Get(name)
+	if err != nil {
+		return nil, err
+	}
+	if t.DType != format.I8 {
+		return t.Float32()
+	}
+	q, step, err := Int8Table(f, name)
+	if err != nil {
+		return nil, err
+	}
+	w := make([]float32, len(q))
+	cols := len(q) / len(step)
+	for i, v := range q {
+		w[i] = float32(v) * step[i/cols]
+	}
+	return w, nil
+}
+
+// Int8Table returns the I8 tensor name of a packed file, in place, and its per-row scales, checked
+// against each other: (rows, cols) values and (rows) finite scales.
+func Int8Table(f *format.File, name string) ([]int8, []float32, error) {
+	t, err := f.Get(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.DType != format.I8 || len(t.Shape) != 2 || t.Shape[0] < 1 {
+		return nil, nil, fmt.Errorf("tensor %q is %s %v, not an I8 matrix", name, t.DType, t.Shape)
+	}
+	st, err := f.Get(name + ".scale")
+	if err != nil {
+		return nil, nil, fmt.Errorf("int8 tensor %q: %w", name, err)
+	}
+	step, err := st.Float32()
+	if err != nil || len(st.Shape) != 1 || st.Shape[0] != t.Shape[0] {
+		return nil, nil, fmt.Errorf("int8 tensor %q: scale %q is %s %v, want F32 [%d]", name, name+".scale", st.DType, st.Shape, t.Shape[0])
+	}
+	for i, v := range step {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, nil, fmt.Errorf("int8 tensor %q: row %d scale is %v", name, i, v)
+		}
+	}
+	if len(t.Data) == 0 {
+		return nil, step, nil
+	}
+	return unsafe.Slice((*int8)(unsafe.Pointer(&t.Data[0])), len(t.Data)), step, nil
 }
 
 func unpackInto(f *format.File, t format.Tensor, p *nn.Param, path string) error {

@@ -25,6 +25,17 @@ func Int8Rows(q []int8, g []float32, x []float32, rows, cols int) {
 	kernels.QuantizeRowsInt8(q, g, x, rows, cols)
 }
 
+// Int8RowSteps is Int8Rows in storage form, for weights kept in int8 (a packed model's token table):
+// it returns q and each row's step 1/g, w ≈ q·step, so a reader multiplies instead of dividing.
+func Int8RowSteps(w []float32, rows, cols int) (q []int8, step []float32) {
+	q, step = make([]int8, rows*cols), make([]float32, rows)
+	Int8Rows(q, step, w, rows, cols)
+	for i, g := range step {
+		step[i] = float32(1 / float64(g))
+	}
+	return q, step
+}
+
 // DequantizeTernary writes w = s·t.
 func DequantizeTernary(w []float32, t []int8, s float32) {
 	if len(w) < len(t) {

@@ -28,9 +28,14 @@ func benchDecode(ctx context.Context, args []string) error {
 	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
 	tokens := fs.Int("tokens", 64, "tokens to decode (after 8 warm-up tokens)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	head := fs.String("table", "f16", "token table / LM head storage: f16, f32 or int8 (tern pack --table)")
 	prof := fs.String("cpuprofile", "", "write a CPU profile of the timed tokens (go tool pprof) to this file")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
+	}
+	tableDT, ok := tableTypes[*head]
+	if !ok {
+		return fmt.Errorf("--table must be f16, f32 or int8, not %q", *head)
 	}
 	setThreads(*threads)
 	cfg, ok := decodeShapes[*preset]
@@ -52,7 +57,7 @@ func benchDecode(ctx context.Context, args []string) error {
 	buf = nil
 	debug.FreeOSMemory()
 	resetPeakRSS()
-	m, err := infer.RandomPacked(cfg, 1)
+	m, err := infer.RandomPacked(cfg, 1, tableDT)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,9 @@
 package main
 
 // tern info FILE: what a model, checkpoint or packed file holds: architecture, sharing map,
-// parameters as if unshared and unique, and sizes (fp32, fp16, and packed measured from a real file).
+// parameters as if unshared and unique, sizes (fp32, fp16, and packed measured from a real file), the
+// file's storage formats with their bits per weight computed from its bytes, the checksum status, and
+// with --tensors every tensor.
 
 import (
 	"context"
@@ -20,6 +22,7 @@ func init() {
 func runInfo(ctx context.Context, args []string) error {
 	fs := newFlags("info", "info [flags] FILE")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	listTensors := fs.Bool("tensors", false, "list every tensor: name, storage, shape, bytes")
 	if err := parseFlags(fs, args, true); err != nil {
 		return err
 	}
@@ -50,8 +53,10 @@ func runInfo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	groups, tensors := storage(f)
 	if *asJSON {
 		return json.NewEncoder(os.Stdout).Encode(map[string]any{
+			"formats": groups, "tensors": tensors, "checksums_verified": len(f.Tensors),
 			"file": path, "kind": kind, "file_bytes": st.Size(), "config": lm.Config(),
 			"sharing": lm.Config().Sharing.String(), "sharing_map": model.SharingMap(lm),
 			"params_unshared": stats.Total, "params_unique": stats.Unique, "reduction": stats.Reduction,
@@ -66,5 +71,89 @@ func runInfo(ctx context.Context, args []string) error {
 	}
 	fmt.Printf(", hidden %d, ffn %d, heads %d, vocab %d, linear %s, objective %s\n", cfg.Hidden, cfg.FFN, cfg.Heads, cfg.Vocab, cfg.Linear, cfg.Objective)
 	fmt.Println(model.SharingReport(lm, ""))
+	fmt.Println("storage (from the file's bytes):")
+	for _, g := range groups {
+		fmt.Printf("  %-22s %4d tensors  %12d values  %12d bytes  %7.4f bits/value\n", g.Format, g.Tensors, g.Values, g.Bytes, g.Bits)
+	}
+	fmt.Printf("checksums: all %d tensors match their CRC-32C\n", len(f.Tensors))
+	if *listTensors {
+		for _, t := range tensors {
+			fmt.Printf("  %-40s %-16s %-14s %10d bytes\n", t.Name, t.Format, fmt.Sprint(t.Shape), t.Bytes)
+		}
+	}
 	return nil
+}
+
+// infoTensor is one tensor of the file as stored: a packed ternary matrix is listed with its logical
+// shape (N, K) and counts its scale's bytes; an int8 table likewise; the scales are not listed apart.
+type infoTensor struct {
+	Name   string `json:"name"`
+	Format string `json:"format"` // "ternary (trit5)", "int8 (row scales)", or the dtype
+	Shape  []int  `json:"shape"`
+	Values int64  `json:"values"`
+	Bytes  int64  `json:"bytes"`
+}
+
+// infoGroup totals the tensors of one storage format.
+type infoGroup struct {
+	Format  string  `json:"format"`
+	Tensors int     `json:"tensors"`
+	Values  int64   `json:"values"`
+	Bytes   int64   `json:"bytes"`
+	Bits    float64 `json:"bits_per_value"`
+}
+
+// storage describes f's tensors by storage format, in file order, with the totals per format. f was
+// read whole and checked, so every packed matrix's metadata is valid.
+func storage(f *format.File) ([]infoGroup, []infoTensor) {
+	var out []infoTensor
+	scaleOf := map[string]bool{}
+	for _, t := range f.Tensors {
+		if _, ok := f.Meta[format.MetaTernaryPref+t.Name]; ok {
+			scaleOf[t.Name+".scale"] = true
+		} else if t.DType == format.I8 {
+			if _, ok := f.Tensor(t.Name + ".scale"); ok {
+				scaleOf[t.Name+".scale"] = true
+			}
+		}
+	}
+	for _, t := range f.Tensors {
+		if scaleOf[t.Name] {
+			continue
+		}
+		it := infoTensor{Name: t.Name, Format: string(t.DType), Shape: t.Shape, Values: int64(t.NumElements()), Bytes: int64(len(t.Data))}
+		sc, hasScale := f.Tensor(t.Name + ".scale")
+		switch pt, err := f.Ternary(t.Name); {
+		case err == nil:
+			it.Format, it.Shape, it.Values = "ternary (trit5)", []int{pt.N, pt.K}, int64(pt.N)*int64(pt.K)
+		case t.DType == format.I8 && hasScale:
+			it.Format = "int8 (row scales)"
+		default:
+			hasScale = false
+		}
+		if hasScale {
+			it.Bytes += int64(len(sc.Data))
+		}
+		out = append(out, it)
+	}
+	var groups []infoGroup
+	at := map[string]int{}
+	for _, t := range out {
+		i, ok := at[t.Format]
+		if !ok {
+			i = len(groups)
+			at[t.Format] = i
+			groups = append(groups, infoGroup{Format: t.Format})
+		}
+		g := &groups[i]
+		g.Tensors++
+		g.Values += t.Values
+		g.Bytes += t.Bytes
+	}
+	for i := range groups {
+		if g := &groups[i]; g.Values > 0 {
+			g.Bits = 8 * float64(g.Bytes) / float64(g.Values)
+		}
+	}
+	return groups, out
 }

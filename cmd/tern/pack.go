@@ -19,6 +19,7 @@ func runPack(ctx context.Context, args []string) error {
 	in := fs.String("model", "", "trained model (model.safetensors or a checkpoint)")
 	out := fs.String("out", "", "packed output file, e.g. model.tern")
 	float := fs.String("float", "f16", "storage of non-ternary tensors (embeddings, norms): f16 or f32")
+	table := fs.String("table", "", "storage of the token table / LM head: f16, f32 or int8 (one scale per row; a quarter of fp32's bytes, read once per decoded token); default: as --float")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
@@ -29,11 +30,18 @@ func runPack(ctx context.Context, args []string) error {
 	if dt == "" {
 		return fmt.Errorf("--float must be f16 or f32, not %q", *float)
 	}
+	tdt, ok := tableTypes[*table]
+	if *table == "" {
+		tdt, ok = dt, true
+	}
+	if !ok {
+		return fmt.Errorf("--table must be f16, f32 or int8, not %q", *table)
+	}
 	lm, tok, err := model.Load(*in)
 	if err != nil {
 		return err
 	}
-	st, err := infer.Pack(*out, lm, tok, infer.PackOptions{Float: dt})
+	st, err := infer.Pack(*out, lm, tok, model.PackFormat{Float: dt, Table: tdt})
 	if err != nil {
 		return err
 	}
@@ -46,8 +54,15 @@ func runPack(ctx context.Context, args []string) error {
 	_ = total
 	fmt.Printf("packed %s -> %s\n", *in, *out)
 	fmt.Printf("  ternary tensors: %d weights in %d bytes = %.4f bits/weight (scales included)\n", st.TernaryWeights, st.TernaryBytes, st.BitsPerWeight())
-	fmt.Printf("  other tensors:   %d params as %s\n", st.FloatParams, dt)
+	if tdt != dt {
+		fmt.Printf("  other tensors:   %d params as %s, the token table / LM head as %s\n", st.FloatParams, dt, tdt)
+	} else {
+		fmt.Printf("  other tensors:   %d params as %s\n", st.FloatParams, dt)
+	}
 	fmt.Printf("  whole file:      %d bytes = %.3f bits per parameter (%d unique params); input was %d bytes\n",
 		fi.Size(), 8*float64(fi.Size())/float64(unique), unique, inFi.Size())
 	return nil
 }
+
+// tableTypes are the --table choices of pack and bench decode.
+var tableTypes = map[string]format.DType{"f16": format.F16, "f32": format.F32, "int8": format.I8}

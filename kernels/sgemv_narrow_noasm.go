@@ -4,5 +4,7 @@ package kernels
 
 func sgemvF16Rows(y []float32, a []uint16, x []float32, n, k int) { sgemvF16Generic(y, a, x, n, k) }
 
+func sgemvI8Rows(y []float32, a []int8, s, x []float32, n, k int) { sgemvI8Generic(y, a, s, x, n, k) }
+
 // SgemvF16Fast reports whether SgemvF16 runs an assembly kernel (never without assembly).
 func SgemvF16Fast() bool { return false }

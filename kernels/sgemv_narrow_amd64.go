@@ -13,6 +13,12 @@ func sgemvF16AVX512(y *float32, a *uint16, x *float32, n, k, k16 int)
 //go:noescape
 func sgemvF16AVX2(y *float32, a *uint16, x *float32, n, k, k16 int)
 
+//go:noescape
+func sgemvI8AVX512(y *float32, a *int8, x *float32, n, k, k16 int)
+
+//go:noescape
+func sgemvI8AVX2(y *float32, a *int8, x *float32, n, k, k16 int)
+
 // sgemvF16Rows computes y[:n] for the n rows at the start of a (row stride k).
 func sgemvF16Rows(y []float32, a []uint16, x []float32, n, k int) {
 	k16 := k &^ 15
@@ -29,6 +35,26 @@ func sgemvF16Rows(y []float32, a []uint16, x []float32, n, k int) {
 		for i := range n {
 			y[i] += dotF16(a[i*k+k16:i*k+k], x[k16:k])
 		}
+	}
+}
+
+// sgemvI8Rows computes y[:n] = s[:n]·(a·x) for the n rows at the start of a (row stride k).
+func sgemvI8Rows(y []float32, a []int8, s, x []float32, n, k int) {
+	k16 := k &^ 15
+	if n == 0 || k16 == 0 || !HasAVX2 {
+		sgemvI8Generic(y, a, s, x, n, k)
+		return
+	}
+	if HasAVX512 {
+		sgemvI8AVX512(&y[0], &a[0], &x[0], n, k, k16)
+	} else {
+		sgemvI8AVX2(&y[0], &a[0], &x[0], n, k, k16)
+	}
+	for i := range n {
+		if k16 < k {
+			y[i] += dotI8(a[i*k+k16:i*k+k], x[k16:k])
+		}
+		y[i] *= s[i]
 	}
 }
 
