@@ -39,8 +39,10 @@ run $t bench gemv --rows 2560 --cols 6912 --threads 2 --cold --json
 run $t bench gemv --rows 6912 --cols 2560 --threads 2 --cold --json
 
 # 2. decoding and training
-run $t bench decode --preset 100m --threads 2 --json
-run $t bench decode --preset 700m --threads 2 --json
+for tab in f16 int8; do
+	run $t bench decode --preset 100m --threads 2 --table $tab --json
+	run $t bench decode --preset 700m --threads 2 --table $tab --json
+done
 run $t bench train --preset small --linear bitnet --threads 2 --json
 run $t bench train --preset small --linear fp32 --threads 2 --json
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then

@@ -83,6 +83,7 @@ func benchDecode(ctx context.Context, args []string) error {
 	wb := m.WeightBytes()
 	res := struct {
 		Preset        string  `json:"preset"`
+		Table         string  `json:"table"`
 		Params        int64   `json:"params"`
 		Threads       int     `json:"threads"`
 		TokensPerSec  float64 `json:"tokens_per_s"`
@@ -94,10 +95,10 @@ func benchDecode(ctx context.Context, args []string) error {
 		PeakRSSMB     int64   `json:"peak_rss_mb"` // building the model and decoding
 		RSSMB         int64   `json:"rss_mb"`      // resident after decoding, garbage returned to the OS
 		Features      string  `json:"features"`
-	}{*preset, paramCount(cfg), kernels.Threads(), 1 / med, med * 1000, wb, bw, float64(wb) / bw / 1e6,
+	}{*preset, *head, paramCount(cfg), kernels.Threads(), 1 / med, med * 1000, wb, bw, float64(wb) / bw / 1e6,
 		float64(wb) / bw / 1e9 / med, peak, rssMB("VmRSS:"), kernels.Features()}
-	return printResult(*asJSON, res, fmt.Sprintf("decode %s (%dM params): %.1f tokens/s (%.2f ms/token), reads %.1f MB/token; bandwidth %.1f GB/s -> bound %.2f ms (%.0f%% reached); RSS %d MB (peak %d); %d threads (%s)",
-		*preset, res.Params/1e6, res.TokensPerSec, res.MsPerToken, float64(wb)/1e6, bw, res.BoundMs, 100*res.BoundFraction, res.RSSMB, res.PeakRSSMB, res.Threads, res.Features))
+	return printResult(*asJSON, res, fmt.Sprintf("decode %s (%dM params, %s table): %.1f tokens/s (%.2f ms/token), reads %.1f MB/token; bandwidth %.1f GB/s -> bound %.2f ms (%.0f%% reached); RSS %d MB (peak %d); %d threads (%s)",
+		*preset, res.Params/1e6, res.Table, res.TokensPerSec, res.MsPerToken, float64(wb)/1e6, bw, res.BoundMs, 100*res.BoundFraction, res.RSSMB, res.PeakRSSMB, res.Threads, res.Features))
 }
 
 // paramCount is the parameter count of a transformer config (embeddings + blocks + tied head).
