@@ -130,6 +130,9 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"train", "--resume", "--out", dir}, "resume"},
 		{[]string{"generate", "--model", filepath.Join(dir, "none.safetensors")}, "none.safetensors"},
 		{[]string{"bench", "nosuch"}, "unknown benchmark"},
+		{[]string{"serve"}, "--model is required"},
+		{[]string{"serve", "--model", filepath.Join(dir, "none.tern")}, "none.tern"},
+		{[]string{"pack", "--model", filepath.Join(dir, "none.safetensors"), "--out", filepath.Join(dir, "x.tern"), "--table", "int4"}, "--table must be"},
 	}
 	for _, c := range cases {
 		out, err := exec.Command(bin, c.args...).CombinedOutput()
