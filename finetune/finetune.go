@@ -60,22 +60,34 @@ type Batch struct {
 
 // MakeBatch pads fs into one batch.
 func MakeBatch(kind string, fs []*Feature) *Batch {
-	b := &Batch{B: len(fs)}
+	b := new(Batch)
+	b.Set(kind, fs)
+	return b
+}
+
+// Set pads fs into b, reusing b's storage: a training loop refills one Batch without allocating
+// once it has seen its longest batch.
+func (b *Batch) Set(kind string, fs []*Feature) {
+	b.B, b.T, b.Tokens = len(fs), 0, 0
 	for _, f := range fs {
 		b.T = max(b.T, len(f.IDs))
 	}
 	n := b.B * b.T
-	b.IDs, b.Types, b.Pad = make([]int32, n), make([]int32, n), make([]bool, n)
+	b.IDs, b.Types, b.Pad = resize(b.IDs, n), resize(b.Types, n), resize(b.Pad, n)
+	clear(b.IDs)
+	clear(b.Types)
+	clear(b.Pad)
+	b.Labels, b.Start, b.End = b.Labels[:0], b.Start[:0], b.End[:0]
 	switch kind {
 	case "sequence":
-		b.Labels = make([]int32, b.B)
+		b.Labels = resize(b.Labels, b.B)
 	case "token":
-		b.Labels = make([]int32, n)
+		b.Labels = resize(b.Labels, n)
 		for i := range b.Labels {
 			b.Labels[i] = -1
 		}
 	case "span":
-		b.Start, b.End = make([]int32, b.B), make([]int32, b.B)
+		b.Start, b.End = resize(b.Start, b.B), resize(b.End, b.B)
 	}
 	for i, f := range fs {
 		copy(b.IDs[i*b.T:], f.IDs)
@@ -93,7 +105,14 @@ func MakeBatch(kind string, fs []*Feature) *Batch {
 			b.Start[i], b.End[i] = f.Start, f.End
 		}
 	}
-	return b
+}
+
+// resize returns s with length n, reallocating only when its capacity is short (contents are not kept).
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 // Loss computes the task loss of logits for batch b and overwrites dlogits with its gradient.
@@ -216,6 +235,7 @@ func Train(ctx context.Context, m *model.TaskModel, kind string, feats []Feature
 	var recent float64
 	nrecent := 0
 	batch := make([]*Feature, 0, cfg.Batch)
+	var b Batch
 	for step := 0; step < steps; step++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -232,15 +252,15 @@ func Train(ctx context.Context, m *model.TaskModel, kind string, feats []Feature
 			batch = append(batch, use[order[pos]])
 			pos++
 		}
-		b := MakeBatch(kind, batch)
+		b.Set(kind, batch)
 		for _, p := range params {
 			p.ZeroGrad()
 		}
-		logits, err := m.Forward(b.IDs, typesFor(m, b), b.Pad, b.B, b.T)
+		logits, err := m.Forward(b.IDs, typesFor(m, &b), b.Pad, b.B, b.T)
 		if err != nil {
 			return nil, err
 		}
-		l, dlogits := loss.Forward(kind, logits, b, k)
+		l, dlogits := loss.Forward(kind, logits, &b, k)
 		if math.IsNaN(float64(l)) || math.IsInf(float64(l), 0) {
 			return nil, fmt.Errorf("finetune: step %d: loss is %v", step+1, l)
 		}
