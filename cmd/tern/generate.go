@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"tern/format"
 	"tern/infer"
@@ -67,9 +68,19 @@ func generatePacked(ctx context.Context, path, prompt string, n int, s infer.Sam
 	}
 	fmt.Print(prompt)
 	emit, flush := printer(tok)
-	_, err = infer.GeneratePacked(ctx, pm, ids, n, infer.NewSampler(s, seed), emit)
+	start := time.Now()
+	out, err := infer.GeneratePacked(ctx, pm, ids, n, infer.NewSampler(s, seed), emit)
 	flush()
+	report(len(ids), len(out)-len(ids), time.Since(start))
 	return err
+}
+
+// report prints llama.cpp-style timing to stderr, so it stays out of piped text.
+func report(prompt, generated int, d time.Duration) {
+	if generated <= 0 {
+		return
+	}
+	fmt.Fprintf(os.Stderr, "[%d prompt tokens, %d generated in %.2f s: %.1f tokens/s]\n", prompt, generated, d.Seconds(), float64(generated)/d.Seconds())
 }
 
 // streamSample prints the prompt, then each generated piece as soon as it is decoded.
@@ -80,8 +91,10 @@ func streamSample(ctx context.Context, lm model.LM, tok train.Tokenizer, prompt 
 	}
 	fmt.Print(prompt)
 	emit, flush := printer(tok)
-	_, err = infer.Generate(ctx, lm, ids, n, infer.NewSampler(s, seed), emit)
+	start := time.Now()
+	out, err := infer.Generate(ctx, lm, ids, n, infer.NewSampler(s, seed), emit)
 	flush()
+	report(len(ids), len(out)-len(ids), time.Since(start))
 	return err
 }
 
