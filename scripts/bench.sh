@@ -2,7 +2,8 @@
 # bench.sh runs every figure README.md reports, in one session, and writes one JSON line per
 # measurement to bench-results.jsonl (or $1). Peer baselines (PyTorch, OpenBLAS through numpy) run in
 # the same session when Debian's python3-torch / python3-numpy are installed, so ratios are like for
-# like on this noisy shared machine. Needs ../shared (beside the checkout) for the peer script and data.
+# like on this noisy shared machine. Needs ../shared (beside the checkout) for the peer script and data;
+# GGML_GEMV=path/to/a-ggml-gemv-bench adds ggml's ternary GEMV (see README, Kernels).
 # Takes ~10 minutes on 2 cores.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,15 @@ done
 run $t bench gemv --rows 4096 --cols 4096 --threads 2 --json
 run $t bench gemv --rows 2560 --cols 6912 --threads 2 --cold --json
 run $t bench gemv --rows 6912 --cols 2560 --threads 2 --cold --json
+# ggml's ternary GEMV (TQ2_0, TQ1_0) as a same-session peer, when a locally built benchmark is named by
+# GGML_GEMV (a program taking: type rows cols threads cold|hot; built from ggml, which is not part of tern)
+if [ -n "${GGML_GEMV:-}" ] && [ -x "$GGML_GEMV" ]; then
+	for cfg in "tq2_0 4096 4096 2 cold" "tq1_0 4096 4096 2 cold" "tq2_0 4096 4096 1 cold" "tq2_0 4096 4096 2 hot" \
+		"tq2_0 2560 6912 2 cold" "tq2_0 6912 2560 2 cold"; do
+		echo "+ ggml $cfg" >&2
+		"$GGML_GEMV" $cfg 2>/dev/null | tee -a "$out"
+	done
+fi
 
 # 2. decoding and training
 for tab in f16 int8; do
