@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"tern/dist"
 	"tern/kernels"
 	"tern/model"
 	"tern/nn"
@@ -30,8 +31,15 @@ type Run struct {
 
 	train, valid []int32
 	sampler      *Sampler
-	dropRNG      *tensor.RNG // dropout masks; saved in checkpoints like the sampler
+	dropRNG      *tensor.RNG // one draw per step seeds its micro-batches' dropout; saved in checkpoints
+	microRNG     *tensor.RNG // the dropout stream of the micro-batch in progress
 	params       []*nn.Param // unique, optimizer order
+
+	// Data parallelism (package dist): every rank draws the same micro-batches and computes its share
+	// of them; gradients are summed over ranks, so all ranks take the same optimizer step.
+	comm    dist.Comm
+	gradBuf []float32 // all gradients, packed for one allreduce
+	sums    [2]float64
 
 	ids, targets []int32
 	rowLoss      []float32
@@ -58,6 +66,15 @@ type Result struct {
 // NewRun prepares a run: tokenizes the corpus, and either builds a fresh model (seeded) or, with resume
 // and an existing checkpoint in cfg.Out, restores everything from it.
 func NewRun(cfg Config, mc model.Config, resume bool, stdout io.Writer) (*Run, error) {
+	return NewDataParallelRun(cfg, mc, resume, stdout, dist.Single())
+}
+
+// NewDataParallelRun is NewRun for one rank of a data-parallel group. Each of the group's optimizer
+// steps takes Accum micro-batches on every rank (Size·Accum in all, the batches a single process with
+// --accum Size·Accum would take, in the same order), sums the gradients over ranks, and applies the
+// same update everywhere. Only rank 0 writes logs, metrics and checkpoints; every rank reads the
+// checkpoint when resuming.
+func NewDataParallelRun(cfg Config, mc model.Config, resume bool, stdout io.Writer, comm dist.Comm) (*Run, error) {
 	if cfg.Threads > 0 {
 		kernels.SetThreads(cfg.Threads)
 	}
@@ -107,6 +124,8 @@ func NewRun(cfg Config, mc model.Config, resume bool, stdout io.Writer) (*Run, e
 	r.Opt = optim.NewAdamW(r.params, noDecay(r.params))
 	r.sampler = &Sampler{Tokens: r.train, RNG: tensor.NewRNG(cfg.Seed ^ 0x5eed)}
 	r.dropRNG = tensor.NewRNG(cfg.Seed ^ 0xd209)
+	r.microRNG = tensor.NewRNG(0)
+	r.comm = comm
 	if st != nil {
 		if err := st.restore(r); err != nil {
 			return nil, err
@@ -114,6 +133,10 @@ func NewRun(cfg Config, mc model.Config, resume bool, stdout io.Writer) (*Run, e
 	}
 	n := cfg.Batch * cfg.Seq
 	r.ids, r.targets, r.rowLoss = make([]int32, n), make([]int32, n), make([]float32, n)
+	if comm.Rank() != 0 {
+		r.log = &Logger{out: io.Discard} // rank 0 reports for the group
+		return r, nil
+	}
 	r.log, err = NewLogger(cfg.Out, stdout, st != nil)
 	if err != nil {
 		return nil, err
@@ -146,21 +169,30 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 	total, unique := model.CountParams(r.Model.Params())
 	r.log.Printf("model: %s, %d params (%d unique), linear=%s, %d threads (%s)\n", describe(mc), total, unique, mc.Linear, kernels.Threads(), kernels.Features())
 	r.log.Printf("%s\n", model.SharingReport(r.Model, cfg.Out)) // sharing map, counts, sizes (packed measured)
-	r.log.Printf("data: %s, %d train / %d valid tokens; batch %d x seq %d x accum %d = %d tokens per step\n",
-		cfg.Data, len(r.train), len(r.valid), cfg.Batch, cfg.Seq, cfg.Accum, cfg.Batch*cfg.Seq*cfg.Accum)
+	W := r.comm.Size()
+	r.log.Printf("data: %s, %d train / %d valid tokens; batch %d x seq %d x accum %d x ranks %d = %d tokens per step\n",
+		cfg.Data, len(r.train), len(r.valid), cfg.Batch, cfg.Seq, cfg.Accum, W, cfg.Batch*cfg.Seq*cfg.Accum*W)
 	res := &Result{Params: total, UniqueParams: unique}
 	start := time.Now()
 	startStep := r.Step
 	var trainLoss float64
 	r.log.StartProgress(r.Step, cfg.Steps)
 	for r.Step < cfg.Steps {
-		if err := ctx.Err(); err != nil {
+		stop, err := r.agree(ctx.Err() != nil) // ranks stop together, at the same step
+		if err != nil {
+			r.log.EndProgress()
+			return nil, err
+		}
+		if stop {
 			r.log.EndProgress()
 			r.log.Printf("interrupted at step %d; saving checkpoint\n", r.Step)
 			if err := r.Save(); err != nil {
 				return nil, err
 			}
-			return nil, err
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			return nil, context.Canceled // another rank was interrupted
 		}
 		t0 := time.Now()
 		lr, wd := sched.At(r.Step)
@@ -172,16 +204,18 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 		trainLoss = loss
 		r.Step++
 		dt := time.Since(t0).Seconds()
-		tps := float64(cfg.Batch*cfg.Seq*cfg.Accum) / dt
+		tps := float64(cfg.Batch*cfg.Seq*cfg.Accum*W) / dt
 		r.log.Metric(Metric{Step: r.Step, Split: "train", Loss: loss, LR: lr, TokensPerSec: tps, StepMS: dt * 1000})
 		r.log.Progress(r.Step, loss, tps)
-		if (cfg.EvalEvery > 0 && r.Step%cfg.EvalEvery == 0) || r.Step == cfg.Steps {
+		if r.comm.Rank() != 0 {
+			// the others' copies are identical: rank 0 validates and saves for the group
+		} else if (cfg.EvalEvery > 0 && r.Step%cfg.EvalEvery == 0) || r.Step == cfg.Steps {
 			vl := r.Evaluate(cfg.EvalBatches)
 			r.log.Metric(Metric{Step: r.Step, Split: "valid", Loss: vl, PPL: math.Exp(vl)})
 			r.log.Printf("step %d: train loss %.4f, val loss %.4f, val ppl %.2f\n", r.Step, loss, vl, math.Exp(vl))
 			res.ValLoss, res.ValPPL = vl, math.Exp(vl)
 		}
-		if (cfg.CkptEvery > 0 && r.Step%cfg.CkptEvery == 0) || r.Step == cfg.Steps {
+		if r.comm.Rank() == 0 && ((cfg.CkptEvery > 0 && r.Step%cfg.CkptEvery == 0) || r.Step == cfg.Steps) {
 			if err := r.Save(); err != nil {
 				r.log.EndProgress()
 				return nil, err
@@ -195,38 +229,56 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 	el := time.Since(start).Seconds()
 	res.Steps, res.TrainLoss, res.ElapsedSec = r.Step, trainLoss, el
 	if r.Step > startStep {
-		res.TokensPerSec = float64((r.Step-startStep)*cfg.Batch*cfg.Seq*cfg.Accum) / el
+		res.TokensPerSec = float64((r.Step-startStep)*cfg.Batch*cfg.Seq*cfg.Accum*W) / el
 	}
 	res.Checkpoint = filepath.Join(cfg.Out, CheckpointName)
-	if err := r.log.Plot(filepath.Join(cfg.Out, "loss.png")); err != nil {
-		r.log.Printf("warning: loss plot: %v\n", err)
+	if r.comm.Rank() == 0 {
+		if err := r.log.Plot(filepath.Join(cfg.Out, "loss.png")); err != nil {
+			r.log.Printf("warning: loss plot: %v\n", err)
+		}
 	}
 	return res, r.log.Close()
 }
 
-// step runs one optimizer step (Accum micro-batches) and returns the mean training loss.
+// step runs one optimizer step (Accum micro-batches per rank) and returns the mean training loss.
+// Micro-batch m of the step (m < Size·Accum, in sampler order) runs on rank m/Accum, with dropout
+// masks from a stream of its own (seeded by one draw per step and m), so the step does not depend on
+// how micro-batches are spread over ranks.
 func (r *Run) step(lr, wd float64) (float64, error) {
 	cfg, mc := r.Cfg, r.Model.Config()
 	B, T, V := cfg.Batch, cfg.Seq, mc.Vocab
+	W, rank := r.comm.Size(), r.comm.Rank()
+	micro := cfg.Accum * W
 	for _, p := range r.params {
 		clear(p.G)
 	}
 	var sum float64
-	r.Model.SetTraining(true, r.dropRNG)
+	stepSeed := r.dropRNG.Uint64()
 	defer r.Model.SetTraining(false, nil)
-	for a := 0; a < cfg.Accum; a++ {
-		r.sampler.Next(r.ids, r.targets, B, T, mc, cfg.MaskProb)
+	for m := 0; m < micro; m++ {
+		r.sampler.Next(r.ids, r.targets, B, T, mc, cfg.MaskProb) // every rank draws every batch
+		if m/cfg.Accum != rank {
+			continue
+		}
+		r.microRNG.Seed(stepSeed ^ uint64(m)*0x9e3779b97f4a7c15)
+		r.Model.SetTraining(true, r.microRNG)
 		logits, err := r.Model.Forward(r.ids, B, T)
 		if err != nil {
 			return 0, err
 		}
-		nats, cnt := crossEntropy(logits, r.targets, r.rowLoss, B*T, V, 1/float32(cfg.Accum))
+		nats, cnt := crossEntropy(logits, r.targets, r.rowLoss, B*T, V, 1/float32(micro))
 		if cnt > 0 {
 			sum += nats / float64(cnt)
 		}
 		r.Model.Backward(logits)
 	}
-	loss := sum / float64(cfg.Accum)
+	if W > 1 {
+		var err error
+		if sum, err = r.allreduce(sum); err != nil {
+			return 0, err
+		}
+	}
+	loss := sum / float64(micro)
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		return 0, fmt.Errorf("step %d: loss is %v: %w; stopping (the last checkpoint in %s is intact)", r.Step+1, loss, ErrNonFinite, r.Cfg.Out)
 	}
@@ -236,6 +288,48 @@ func (r *Run) step(lr, wd float64) (float64, error) {
 	}
 	r.Opt.Update(lr, wd)
 	return loss, nil
+}
+
+// allreduce sums the gradients and the loss over the ranks.
+func (r *Run) allreduce(loss float64) (float64, error) {
+	n := 0
+	for _, p := range r.params {
+		n += len(p.G)
+	}
+	if len(r.gradBuf) != n {
+		r.gradBuf = make([]float32, n)
+	}
+	o := 0
+	for _, p := range r.params {
+		o += copy(r.gradBuf[o:], p.G)
+	}
+	if err := r.comm.AllreduceSum(r.gradBuf); err != nil {
+		return 0, err
+	}
+	o = 0
+	for _, p := range r.params {
+		o += copy(p.G, r.gradBuf[o:])
+	}
+	r.sums = [2]float64{loss, 0}
+	if err := r.comm.AllreduceSum64(r.sums[:1]); err != nil {
+		return 0, err
+	}
+	return r.sums[0], nil
+}
+
+// agree returns whether any rank wants to stop (a single process: whether it does).
+func (r *Run) agree(stop bool) (bool, error) {
+	if r.comm.Size() == 1 {
+		return stop, nil
+	}
+	r.sums[1] = 0
+	if stop {
+		r.sums[1] = 1
+	}
+	if err := r.comm.AllreduceSum64(r.sums[1:]); err != nil {
+		return false, err
+	}
+	return r.sums[1] > 0, nil
 }
 
 // Evaluate returns the mean validation loss over up to nb consecutive validation batches (all of the

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 
+	"tern/dist"
 	"tern/model"
 	"tern/share"
 	"tern/train"
@@ -28,6 +31,7 @@ type trainFlags struct {
 	config string
 	resume bool
 	asJSON bool
+	dist   string
 }
 
 func newTrainFlags(name, synopsis string) *trainFlags {
@@ -37,6 +41,7 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.StringVar(&f.config, "config", "", `JSON config file: {"model": {...}, "train": {...}} (either part optional)`)
 	fs.BoolVar(&f.resume, "resume", false, "continue the run in --out from its checkpoint (bit-identical)")
 	fs.BoolVar(&f.asJSON, "json", false, "print the final result as one JSON object")
+	fs.StringVar(&f.dist, "dist", "none", "data parallelism: none, or mpi (a tern built with -tags mpi, started by mpirun/srun; each rank takes --accum micro-batches per step)")
 	fs.StringVar(&tc.Data, "data", tc.Data, "corpus: tinyshakespeare (embedded), a .txt file, a folder of .txt, or a Gutenberg folder with split.tsv")
 	fs.StringVar(&tc.Tokenizer, "tokenizer", tc.Tokenizer, "char, gpt2, or a tokenizer.json path")
 	fs.StringVar(&tc.Out, "out", tc.Out, "run directory (checkpoint, model, metrics.jsonl, loss.png)")
@@ -248,12 +253,27 @@ func runTrain(ctx context.Context, args []string) error {
 	} else if _, err := os.Stat(filepath.Join(tc.Out, train.CheckpointName)); err == nil {
 		return fmt.Errorf("%s already holds a checkpoint: pass --resume to continue it, or choose another --out", tc.Out)
 	}
-	r, err := train.NewRun(tc, mc, f.resume, os.Stdout)
+	if n := launcherRanks(); n > 1 && (f.dist == "none" || f.dist == "") {
+		return fmt.Errorf("started as one of %d MPI ranks but --dist is none: pass --dist mpi (otherwise every rank would train alone and write the same files)", n)
+	}
+	comm, err := dist.Open(f.dist)
 	if err != nil {
 		return err
 	}
+	defer comm.Close()
+	out := io.Writer(os.Stdout)
+	if comm.Rank() != 0 {
+		out = io.Discard // rank 0 reports for the group
+	}
+	r, err := train.NewDataParallelRun(tc, mc, f.resume, out, comm)
+	if err != nil {
+		return err
+	}
+	if comm.Size() > 1 {
+		fmt.Fprintf(out, "data parallel: %d ranks (%s), %d micro-batches of %d x %d per step\n", comm.Size(), f.dist, comm.Size()*tc.Accum, tc.Batch, tc.Seq)
+	}
 	if f.resume {
-		fmt.Printf("resuming %s from step %d\n", tc.Out, r.Step)
+		fmt.Fprintf(out, "resuming %s from step %d\n", tc.Out, r.Step)
 	}
 	res, err := r.Train(ctx)
 	if err != nil {
@@ -262,12 +282,26 @@ func runTrain(ctx context.Context, args []string) error {
 		}
 		return err
 	}
+	if comm.Rank() != 0 {
+		return nil
+	}
 	if f.asJSON {
 		return json.NewEncoder(os.Stdout).Encode(res)
 	}
 	fmt.Printf("done: %d steps, train loss %.4f, val loss %.4f (ppl %.2f), %.0f tok/s; model in %s\n",
 		res.Steps, res.TrainLoss, res.ValLoss, res.ValPPL, res.TokensPerSec, filepath.Join(tc.Out, train.ModelName))
 	return nil
+}
+
+// launcherRanks is the world size an MPI launcher announced in the environment (Open MPI's mpirun,
+// MPICH's Hydra), or 0.
+func launcherRanks() int {
+	for _, k := range []string{"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"} {
+		if n, err := strconv.Atoi(os.Getenv(k)); err == nil {
+			return n
+		}
+	}
+	return 0
 }
 
 func anySet(set map[string]bool, names ...string) bool {
