@@ -99,39 +99,34 @@ func (m *member) Close() error {
 }
 
 func (m *member) AllreduceSum(buf []float32) error {
-	return m.g.reduce(m.rank, func(g *group) { g.in32[m.rank] = buf }, func(g *group) error {
-		n := len(g.in32[0])
-		for r, b := range g.in32 {
-			if len(b) != n {
-				return fmt.Errorf("dist: AllreduceSum: rank %d has %d values, rank 0 has %d", r, len(b), n)
-			}
-		}
-		g.out32 = append(g.out32[:0], g.in32[0]...)
-		for _, b := range g.in32[1:] {
-			for i, v := range b {
-				g.out32[i] += v
-			}
-		}
-		return nil
+	return m.g.reduce(m.rank, func(g *group) { g.in32[m.rank] = buf }, func(g *group) (err error) {
+		g.out32, err = sumRanks(g.out32, g.in32, "AllreduceSum")
+		return err
 	}, func(g *group) { copy(buf, g.out32) })
 }
 
 func (m *member) AllreduceSum64(buf []float64) error {
-	return m.g.reduce(m.rank, func(g *group) { g.in64[m.rank] = buf }, func(g *group) error {
-		n := len(g.in64[0])
-		for r, b := range g.in64 {
-			if len(b) != n {
-				return fmt.Errorf("dist: AllreduceSum64: rank %d has %d values, rank 0 has %d", r, len(b), n)
-			}
-		}
-		g.out64 = append(g.out64[:0], g.in64[0]...)
-		for _, b := range g.in64[1:] {
-			for i, v := range b {
-				g.out64[i] += v
-			}
-		}
-		return nil
+	return m.g.reduce(m.rank, func(g *group) { g.in64[m.rank] = buf }, func(g *group) (err error) {
+		g.out64, err = sumRanks(g.out64, g.in64, "AllreduceSum64")
+		return err
 	}, func(g *group) { copy(buf, g.out64) })
+}
+
+// sumRanks returns the elementwise sum of the ranks' buffers in rank order, reusing out's storage.
+func sumRanks[T float32 | float64](out []T, in [][]T, what string) ([]T, error) {
+	n := len(in[0])
+	for r, b := range in {
+		if len(b) != n {
+			return out, fmt.Errorf("dist: %s: rank %d has %d values, rank 0 has %d", what, r, len(b), n)
+		}
+	}
+	out = append(out[:0], in[0]...)
+	for _, b := range in[1:] {
+		for i, v := range b {
+			out[i] += v
+		}
+	}
+	return out, nil
 }
 
 // reduce runs one collective: post, the last arrival combines, all copy out, all leave.
