@@ -27,12 +27,12 @@ func runInfo(ctx context.Context, args []string) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("info: want one FILE (a model, checkpoint or packed .safetensors)")
+		return fmt.Errorf("want one FILE (a model, checkpoint or packed .safetensors)")
 	}
 	path := fs.Arg(0)
 	f, err := format.Read(path)
 	if err != nil {
-		return fmt.Errorf("info: %w", err)
+		return err
 	}
 	kind := f.Meta[model.MetaKind]
 	var lm model.LM
@@ -46,7 +46,7 @@ func runInfo(ctx context.Context, args []string) error {
 	}
 	st, err := os.Stat(path)
 	if err != nil {
-		return fmt.Errorf("info: %w", err)
+		return err
 	}
 	stats := model.Stats(lm)
 	sizes, err := model.MeasureSizes(lm, "")
