@@ -8,17 +8,22 @@ import (
 
 // Sgemv computes y(N) = A(N,K) · x(K) for row-major A: the fp32 matrix-vector product of decoding (the
 // LM head, fp32 projections). A GEMM with M = 1 would pack all of A on every call; this streams each row
-// once, split by rows across the pool, so it is memory-bound like the ternary GEMV. Each y[i] is one
-// thread's dot product in a fixed order (four interleaved partial sums, added pairwise at the end).
+// once, split by rows across the pool, so it is memory-bound like the ternary GEMV (AVX-512 and AVX2
+// in sgemv_narrow_amd64.s). Each y[i] is one thread's dot product in a fixed order, whatever the split.
 func Sgemv(y, a, x []float32, n, k int) {
 	if len(y) < n || len(a) < n*k || len(x) < k {
 		panic(fmt.Sprintf("kernels: Sgemv: n=%d k=%d but len(y)=%d len(a)=%d len(x)=%d", n, k, len(y), len(a), len(x)))
 	}
 	ParallelFor(n, 64, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			y[i] = dot(a[i*k:i*k+k], x[:k])
-		}
+		sgemvF32Rows(y[lo:hi], a[lo*k:hi*k], x, hi-lo, k)
 	})
+}
+
+// sgemvGeneric is the portable path: four interleaved partial sums per row, added pairwise at the end.
+func sgemvGeneric(y, a, x []float32, n, k int) {
+	for i := range n {
+		y[i] = dot(a[i*k:i*k+k], x[:k])
+	}
 }
 
 func dot(a, b []float32) float32 {

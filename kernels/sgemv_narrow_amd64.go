@@ -8,6 +8,12 @@ import "golang.org/x/sys/cpu"
 var hasF16C = cpu.X86.HasF16C
 
 //go:noescape
+func sgemvF32AVX512(y *float32, a *float32, x *float32, n, k, k16 int)
+
+//go:noescape
+func sgemvF32AVX2(y *float32, a *float32, x *float32, n, k, k16 int)
+
+//go:noescape
 func sgemvF16AVX512(y *float32, a *uint16, x *float32, n, k, k16 int)
 
 //go:noescape
@@ -18,6 +24,25 @@ func sgemvI8AVX512(y *float32, a *int8, x *float32, n, k, k16 int)
 
 //go:noescape
 func sgemvI8AVX2(y *float32, a *int8, x *float32, n, k, k16 int)
+
+// sgemvF32Rows computes y[:n] = a·x for the n fp32 rows at the start of a (row stride k).
+func sgemvF32Rows(y, a, x []float32, n, k int) {
+	k16 := k &^ 15
+	if n == 0 || k16 == 0 || !HasAVX2 {
+		sgemvGeneric(y, a, x, n, k)
+		return
+	}
+	if HasAVX512 {
+		sgemvF32AVX512(&y[0], &a[0], &x[0], n, k, k16)
+	} else {
+		sgemvF32AVX2(&y[0], &a[0], &x[0], n, k, k16)
+	}
+	if k16 < k {
+		for i := range n {
+			y[i] += dot(a[i*k+k16:i*k+k], x[k16:k])
+		}
+	}
+}
 
 // sgemvF16Rows computes y[:n] for the n rows at the start of a (row stride k).
 func sgemvF16Rows(y []float32, a []uint16, x []float32, n, k int) {

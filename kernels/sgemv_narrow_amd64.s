@@ -1,11 +1,11 @@
 //go:build !purego
 
-// Matrix-vector products with the matrix in a narrow type, for the embedding/LM-head table of packed
-// models: IEEE half precision (VCVTPH2PS) or int8 with a scale per row (VPMOVSXBD + VCVTDQ2PS, the
-// scale applied by the caller). Each element widens exactly, so the product reads 1/2 or 1/4 of the
-// bytes of an fp32 table and stays memory-bound on either instruction set.
+// Matrix-vector products for decoding, with the matrix in fp32 or a narrow type (the embedding/LM-head
+// table of packed models): IEEE half precision (VCVTPH2PS) or int8 with a scale per row (VPMOVSXBD +
+// VCVTDQ2PS, the scale applied by the caller). Each element widens exactly, so the narrow products read
+// 1/2 or 1/4 of the bytes of an fp32 table; all stay memory-bound on either instruction set.
 //
-// func sgemv<T><ISA>(y *float32, a *T, x *float32, n, k, k16 int)
+// func sgemv<T><ISA>(y *float32, a *T, x *float32, n, k, k16 int), T float32, uint16 (F16) or int8
 // y[i] = Σ_{j<k16} a[i·k+j]·x[j] for i < n; k16 is a positive multiple of 16 (the caller adds the
 // rest). Four accumulators; the element order of each row is fixed.
 //
@@ -133,8 +133,17 @@ fold:                                      \
 	VZEROUPPER                             \
 	RET
 
+#define F32(OFF, R) VMOVUPS OFF(R9), R
 #define F16(OFF, R) VCVTPH2PS OFF(R9), R
 #define I8(OFF, R) VPMOVSXBD OFF(R9), R; VCVTDQ2PS R, R
+
+// Requires: AVX512F
+TEXT ·sgemvF32AVX512(SB), NOSPLIT, $0-48
+	NARROW512(F32, 64, 2)
+
+// Requires: AVX, FMA
+TEXT ·sgemvF32AVX2(SB), NOSPLIT, $0-48
+	NARROW2(F32, 32, 2)
 
 // Requires: AVX512F
 TEXT ·sgemvF16AVX512(SB), NOSPLIT, $0-48
