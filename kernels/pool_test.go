@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,14 +41,21 @@ func TestParallelForNested(t *testing.T) {
 
 // TestParallelForSlowChunk: a caller that outlasts its polling and blocks is woken by the last
 // chunk, and the call record it recycles is clean for the next call (fast and slow calls alternate).
+// Both with polling (threads <= GOMAXPROCS) and without (more threads than GOMAXPROCS).
 func TestParallelForSlowChunk(t *testing.T) {
 	old := Threads()
 	defer SetThreads(old)
-	SetThreads(3)
+	for _, th := range []int{2, runtime.GOMAXPROCS(0) + 1} {
+		SetThreads(th)
+		slowChunks(t, th)
+	}
+}
+
+func slowChunks(t *testing.T, th int) {
 	for i := range 20 {
 		var hits [3]atomic.Int32
 		ParallelFor(3, 1, func(lo, hi int) {
-			if lo == 2 && i%2 == 0 {
+			if lo == th-1 && i%2 == 0 {
 				time.Sleep(2 * poolSpin) // the caller gives up polling and blocks
 			}
 			for o := lo; o < hi; o++ {
