@@ -4,7 +4,8 @@ package infer
 // packed 5 trits per byte (1.6 bits/weight, quant/pack.go) with one fp32 scale each, and stay packed in
 // memory: the file is memory-mapped and the GEMV kernel (kernels.TernaryGemv) reads the mapped bytes
 // directly. Embeddings, norms and biases are fp16 (or fp32) in the file; the token table and LM head stay
-// fp16 and mapped where kernels.SgemvF16 has an assembly path, the rest is widened to fp32. Decoding runs
+// mapped, as fp16 where kernels.SgemvF16 has an assembly path or as int8 rows with scales (tern pack
+// --table int8); the rest is widened to fp32. Decoding runs
 // one token at a time with a KV cache, with the same quantization as training (per-vector int8 absmax
 // activations, absmean ternary weights), so greedy decoding matches the training forward.
 //
