@@ -30,6 +30,9 @@ const (
 // resume needs) and the weights-only model file, each atomically (temp file, fsync, rename), so a crash
 // or a full disk mid-save leaves the previous files whole.
 func (r *Run) Save() error {
+	if r.comm.Rank() != 0 {
+		return nil // rank 0 saves for a data-parallel group: every rank holds the same state
+	}
 	ts, err := model.ParamTensors(r.Model)
 	if err != nil {
 		return err

@@ -215,7 +215,7 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 			r.log.Printf("step %d: train loss %.4f, val loss %.4f, val ppl %.2f\n", r.Step, loss, vl, math.Exp(vl))
 			res.ValLoss, res.ValPPL = vl, math.Exp(vl)
 		}
-		if r.comm.Rank() == 0 && ((cfg.CkptEvery > 0 && r.Step%cfg.CkptEvery == 0) || r.Step == cfg.Steps) {
+		if (cfg.CkptEvery > 0 && r.Step%cfg.CkptEvery == 0) || r.Step == cfg.Steps {
 			if err := r.Save(); err != nil {
 				r.log.EndProgress()
 				return nil, err
