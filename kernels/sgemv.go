@@ -51,14 +51,50 @@ func SgemvF16(y []float32, a []uint16, x []float32, n, k int) {
 		panic(fmt.Sprintf("kernels: SgemvF16: n=%d k=%d but len(y)=%d len(a)=%d len(x)=%d", n, k, len(y), len(a), len(x)))
 	}
 	ParallelFor(n, 64, func(lo, hi int) {
-		sgemvF16Rows(y[lo:hi], a[lo*k:hi*k], x, hi-lo, k)
+		sgemvF16Rows(y[lo:hi], a[lo*k:hi*k], k, x, hi-lo, k)
 	})
 }
 
+// SgemvF16Strided is SgemvF16 over rows lda values apart (row i is a[i·lda : i·lda+k]), on the calling
+// goroutine: attention's q·K_jᵀ over an F16 key cache, one head's columns of each cached row.
+func SgemvF16Strided(y []float32, a []uint16, lda int, x []float32, n, k int) {
+	if n > 0 && (len(y) < n || lda < k || len(a) < (n-1)*lda+k || len(x) < k) {
+		panic(fmt.Sprintf("kernels: SgemvF16Strided: n=%d k=%d lda=%d but len(y)=%d len(a)=%d len(x)=%d", n, k, lda, len(y), len(a), len(x)))
+	}
+	sgemvF16Rows(y, a, lda, x, n, k)
+}
+
+// SgemvTF16 computes y(K) = A(N,K)ᵀ·x(N) with A in F16, rows lda values apart, on the calling
+// goroutine: attention's Σ_j p_j·V_j over an F16 value cache. Each y[e] sums j in order.
+func SgemvTF16(y []float32, a []uint16, lda int, x []float32, n, k int) {
+	if len(y) < k || (n > 0 && (lda < k || len(a) < (n-1)*lda+k)) || len(x) < n {
+		panic(fmt.Sprintf("kernels: SgemvTF16: n=%d k=%d lda=%d but len(y)=%d len(a)=%d len(x)=%d", n, k, lda, len(y), len(a), len(x)))
+	}
+	if n == 0 {
+		clear(y[:k])
+		return
+	}
+	sgemvTF16(y, a, lda, x, n, k)
+}
+
 // sgemvF16Generic is the portable path: one exact widening per element, four running sums.
-func sgemvF16Generic(y []float32, a []uint16, x []float32, n, k int) {
+func sgemvF16Generic(y []float32, a []uint16, lda int, x []float32, n, k int) {
 	for i := range n {
-		y[i] = dotF16(a[i*k:i*k+k], x[:k])
+		y[i] = dotF16(a[i*lda:i*lda+k], x[:k])
+	}
+}
+
+// sgemvTF16Generic computes columns [from, k) of SgemvTF16, j in order for each.
+func sgemvTF16Generic(y []float32, a []uint16, lda int, x []float32, n, k, from int) {
+	if from >= k {
+		return
+	}
+	clear(y[from:k])
+	for j := range n {
+		xj, row := x[j], a[j*lda:j*lda+k]
+		for e := from; e < k; e++ {
+			y[e] += xj * half.F16ToFloat32(row[e])
+		}
 	}
 }
 

@@ -44,23 +44,44 @@ func sgemvF32Rows(y, a, x []float32, n, k int) {
 	}
 }
 
-// sgemvF16Rows computes y[:n] for the n rows at the start of a (row stride k).
-func sgemvF16Rows(y []float32, a []uint16, x []float32, n, k int) {
+// sgemvF16Rows computes y[:n] for the n rows of k values at the start of a, lda apart.
+func sgemvF16Rows(y []float32, a []uint16, lda int, x []float32, n, k int) {
 	k16 := k &^ 15
 	if n == 0 || k16 == 0 || !(HasAVX512 || HasAVX2 && hasF16C) {
-		sgemvF16Generic(y, a, x, n, k)
+		sgemvF16Generic(y, a, lda, x, n, k)
 		return
 	}
 	if HasAVX512 {
-		sgemvF16AVX512(&y[0], &a[0], &x[0], n, k, k16)
+		sgemvF16AVX512(&y[0], &a[0], &x[0], n, lda, k16)
 	} else {
-		sgemvF16AVX2(&y[0], &a[0], &x[0], n, k, k16)
+		sgemvF16AVX2(&y[0], &a[0], &x[0], n, lda, k16)
 	}
 	if k16 < k {
 		for i := range n {
-			y[i] += dotF16(a[i*k+k16:i*k+k], x[k16:k])
+			y[i] += dotF16(a[i*lda+k16:i*lda+k], x[k16:k])
 		}
 	}
+}
+
+//go:noescape
+func sgemvTF16AVX512(y *float32, a *uint16, lda int, x *float32, n, k64, k16 int)
+
+//go:noescape
+func sgemvTF16AVX2(y *float32, a *uint16, lda int, x *float32, n, k64, k16 int)
+
+// sgemvTF16 is SgemvTF16 after its checks.
+func sgemvTF16(y []float32, a []uint16, lda int, x []float32, n, k int) {
+	k16 := k &^ 15
+	if n == 0 || k16 == 0 || !(HasAVX512 || HasAVX2 && hasF16C) {
+		sgemvTF16Generic(y, a, lda, x, n, k, 0)
+		return
+	}
+	if HasAVX512 {
+		sgemvTF16AVX512(&y[0], &a[0], lda, &x[0], n, k&^63, k16)
+	} else {
+		sgemvTF16AVX2(&y[0], &a[0], lda, &x[0], n, k&^63, k16)
+	}
+	sgemvTF16Generic(y, a, lda, x, n, k, k16)
 }
 
 // sgemvI8Rows computes y[:n] = s[:n]·(a·x) for the n rows at the start of a (row stride k).

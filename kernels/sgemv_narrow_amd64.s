@@ -160,3 +160,136 @@ TEXT ·sgemvI8AVX512(SB), NOSPLIT, $0-48
 // Requires: AVX2, FMA
 TEXT ·sgemvI8AVX2(SB), NOSPLIT, $0-48
 	NARROW2(I8, 8, 0)
+
+// func sgemvTF16AVX512(y *float32, a *uint16, lda int, x *float32, n, k64, k16 int)
+// y[e] = Σ_{j<n} x[j]·a[j·lda+e] for e < k16 (y overwritten): the transposed product, e.g. attention's
+// Σ_j p_j·V_j over an F16 value cache. Columns go 64 at a time (four accumulators), then 16 at a time;
+// j runs in order for every column. k64 = k16 &^ 63; n >= 1.
+// Requires: AVX512F
+TEXT ·sgemvTF16AVX512(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R12
+	SHLQ $1, R12
+	MOVQ x+24(FP), DX
+	MOVQ n+32(FP), CX
+	MOVQ k64+40(FP), R8
+	MOVQ k16+48(FP), BX
+	XORQ R13, R13 // column offset in elements
+cols64:
+	CMPQ R13, R8
+	JGE  cols16
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	LEAQ   (SI)(R13*2), R9
+	MOVQ   DX, R10
+	MOVQ   CX, R11
+t64:
+	VBROADCASTSS (R10), Z8
+	VCVTPH2PS    (R9), Z4
+	VCVTPH2PS    32(R9), Z5
+	VCVTPH2PS    64(R9), Z6
+	VCVTPH2PS    96(R9), Z7
+	VFMADD231PS  Z8, Z4, Z0
+	VFMADD231PS  Z8, Z5, Z1
+	VFMADD231PS  Z8, Z6, Z2
+	VFMADD231PS  Z8, Z7, Z3
+	ADDQ         $4, R10
+	ADDQ         R12, R9
+	DECQ         R11
+	JNZ          t64
+	VMOVUPS Z0, (DI)(R13*4)
+	VMOVUPS Z1, 64(DI)(R13*4)
+	VMOVUPS Z2, 128(DI)(R13*4)
+	VMOVUPS Z3, 192(DI)(R13*4)
+	ADDQ    $64, R13
+	JMP     cols64
+cols16:
+	CMPQ R13, BX
+	JGE  tdone
+	VXORPS Z0, Z0, Z0
+	LEAQ   (SI)(R13*2), R9
+	MOVQ   DX, R10
+	MOVQ   CX, R11
+t16:
+	VBROADCASTSS (R10), Z8
+	VCVTPH2PS    (R9), Z4
+	VFMADD231PS  Z8, Z4, Z0
+	ADDQ         $4, R10
+	ADDQ         R12, R9
+	DECQ         R11
+	JNZ          t16
+	VMOVUPS Z0, (DI)(R13*4)
+	ADDQ    $16, R13
+	JMP     cols16
+tdone:
+	VZEROUPPER
+	RET
+
+// func sgemvTF16AVX2(y *float32, a *uint16, lda int, x *float32, n, k64, k16 int)
+// The same with 8-lane registers (32 columns per pass, then 8).
+// Requires: AVX, FMA, F16C
+TEXT ·sgemvTF16AVX2(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R12
+	SHLQ $1, R12
+	MOVQ x+24(FP), DX
+	MOVQ n+32(FP), CX
+	MOVQ k64+40(FP), R8
+	MOVQ k16+48(FP), BX
+	ANDQ $-32, R8 // the AVX2 wide pass takes 32 columns
+	XORQ R13, R13
+cols32:
+	CMPQ R13, R8
+	JGE  cols8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	LEAQ   (SI)(R13*2), R9
+	MOVQ   DX, R10
+	MOVQ   CX, R11
+t32:
+	VBROADCASTSS (R10), Y8
+	VCVTPH2PS    (R9), Y4
+	VCVTPH2PS    16(R9), Y5
+	VCVTPH2PS    32(R9), Y6
+	VCVTPH2PS    48(R9), Y7
+	VFMADD231PS  Y8, Y4, Y0
+	VFMADD231PS  Y8, Y5, Y1
+	VFMADD231PS  Y8, Y6, Y2
+	VFMADD231PS  Y8, Y7, Y3
+	ADDQ         $4, R10
+	ADDQ         R12, R9
+	DECQ         R11
+	JNZ          t32
+	VMOVUPS Y0, (DI)(R13*4)
+	VMOVUPS Y1, 32(DI)(R13*4)
+	VMOVUPS Y2, 64(DI)(R13*4)
+	VMOVUPS Y3, 96(DI)(R13*4)
+	ADDQ    $32, R13
+	JMP     cols32
+cols8:
+	CMPQ R13, BX
+	JGE  tdone2
+	VXORPS Y0, Y0, Y0
+	LEAQ   (SI)(R13*2), R9
+	MOVQ   DX, R10
+	MOVQ   CX, R11
+t8:
+	VBROADCASTSS (R10), Y8
+	VCVTPH2PS    (R9), Y4
+	VFMADD231PS  Y8, Y4, Y0
+	ADDQ         $4, R10
+	ADDQ         R12, R9
+	DECQ         R11
+	JNZ          t8
+	VMOVUPS Y0, (DI)(R13*4)
+	ADDQ    $8, R13
+	JMP     cols8
+tdone2:
+	VZEROUPPER
+	RET

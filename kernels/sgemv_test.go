@@ -127,3 +127,53 @@ func BenchmarkSgemvNarrow(b *testing.B) {
 		}
 	})
 }
+
+// TestSgemvF16Strided checks both attention products over an F16 cache (rows lda apart, a head's
+// columns at an offset) on every path against float64, at head sizes around the 16/32/64 steps.
+func TestSgemvF16Strided(t *testing.T) {
+	rng := tensor.NewRNG(4)
+	forEachImpl(t, func(t *testing.T) {
+		for _, n := range []int{1, 2, 7, 65} {
+			for _, k := range []int{1, 15, 16, 40, 64, 80, 96, 128} {
+				lda, off := 3*k+5, k+3
+				w := make([]float32, n*lda+off)
+				rng.FillNormal(w, 1)
+				a := make([]uint16, len(w))
+				for i, v := range w {
+					a[i] = half.Float32ToF16(v)
+				}
+				head := a[off:]
+				xk, xn := make([]float32, k), make([]float32, n)
+				rng.FillNormal(xk, 1)
+				rng.FillNormal(xn, 1)
+				y, yt := make([]float32, n), make([]float32, k+1)
+				yt[k] = 42 // past k: must stay
+				SgemvF16Strided(y, head, lda, xk, n, k)
+				SgemvTF16(yt, head, lda, xn, n, k)
+				for i := range n {
+					var want, mag float64
+					for j := range k {
+						p := float64(half.F16ToFloat32(head[i*lda+j])) * float64(xk[j])
+						want, mag = want+p, mag+math.Abs(p)
+					}
+					if math.Abs(float64(y[i])-want) > float64(k+1)*0x1p-24*mag {
+						t.Fatalf("strided n=%d k=%d row %d: %v, want %v", n, k, i, y[i], want)
+					}
+				}
+				for e := range k {
+					var want, mag float64
+					for j := range n {
+						p := float64(half.F16ToFloat32(head[j*lda+e])) * float64(xn[j])
+						want, mag = want+p, mag+math.Abs(p)
+					}
+					if math.Abs(float64(yt[e])-want) > float64(n+1)*0x1p-24*mag {
+						t.Fatalf("transposed n=%d k=%d column %d: %v, want %v", n, k, e, yt[e], want)
+					}
+				}
+				if yt[k] != 42 {
+					t.Fatalf("transposed n=%d k=%d wrote past k", n, k)
+				}
+			}
+		}
+	})
+}

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"time"
 
+	"tern/format"
 	"tern/infer"
 	"tern/kernels"
 	"tern/model"
@@ -29,6 +31,7 @@ func benchDecode(ctx context.Context, args []string) error {
 	tokens := fs.Int("tokens", 64, "tokens to decode (after 8 warm-up tokens)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	head := fs.String("table", "f16", "token table / LM head storage: f16, f32 or int8 (tern pack --table)")
+	kv := fs.String("kv", "", "KV cache: f16 or f32 (default: f16 where the CPU has the F16 kernels)")
 	prof := fs.String("cpuprofile", "", "write a CPU profile of the timed tokens (go tool pprof) to this file")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
@@ -61,6 +64,12 @@ func benchDecode(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *kv != "" {
+		dt := map[string]format.DType{"f16": format.F16, "f32": format.F32}[*kv]
+		if err := m.SetKV(dt); err != nil {
+			return fmt.Errorf("--kv %q: want f16 or f32", *kv)
+		}
+	}
 	stop, err := startCPUProfile(*prof)
 	if err != nil {
 		return err
@@ -84,6 +93,8 @@ func benchDecode(ctx context.Context, args []string) error {
 	res := struct {
 		Preset        string  `json:"preset"`
 		Table         string  `json:"table"`
+		KV            string  `json:"kv"`
+		Context       int     `json:"context"` // tokens in the cache at the last timed step
 		Params        int64   `json:"params"`
 		Threads       int     `json:"threads"`
 		TokensPerSec  float64 `json:"tokens_per_s"`
@@ -95,10 +106,10 @@ func benchDecode(ctx context.Context, args []string) error {
 		PeakRSSMB     int64   `json:"peak_rss_mb"` // building the model and decoding
 		RSSMB         int64   `json:"rss_mb"`      // resident after decoding, garbage returned to the OS
 		Features      string  `json:"features"`
-	}{*preset, *head, paramCount(cfg), kernels.Threads(), 1 / med, med * 1000, wb, bw, float64(wb) / bw / 1e6,
+	}{*preset, *head, strings.ToLower(string(m.KV())), *tokens + 8, paramCount(cfg), kernels.Threads(), 1 / med, med * 1000, wb, bw, float64(wb) / bw / 1e6,
 		float64(wb) / bw / 1e9 / med, peak, rssMB("VmRSS:"), kernels.Features()}
-	return printResult(*asJSON, res, fmt.Sprintf("decode %s (%dM params, %s table): %.1f tokens/s (%.2f ms/token), reads %.1f MB/token; bandwidth %.1f GB/s -> bound %.2f ms (%.0f%% reached); RSS %d MB (peak %d); %d threads (%s)",
-		*preset, res.Params/1e6, res.Table, res.TokensPerSec, res.MsPerToken, float64(wb)/1e6, bw, res.BoundMs, 100*res.BoundFraction, res.RSSMB, res.PeakRSSMB, res.Threads, res.Features))
+	return printResult(*asJSON, res, fmt.Sprintf("decode %s (%dM params, %s table, %s KV to %d tokens): %.1f tokens/s (%.2f ms/token), reads %.1f MB/token; bandwidth %.1f GB/s -> bound %.2f ms (%.0f%% reached); RSS %d MB (peak %d); %d threads (%s)",
+		*preset, res.Params/1e6, res.Table, res.KV, res.Context, res.TokensPerSec, res.MsPerToken, float64(wb)/1e6, bw, res.BoundMs, 100*res.BoundFraction, res.RSSMB, res.PeakRSSMB, res.Threads, res.Features))
 }
 
 // paramCount is the parameter count of a transformer config (embeddings + blocks + tied head).
