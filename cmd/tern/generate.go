@@ -26,6 +26,7 @@ func runGenerate(ctx context.Context, args []string) error {
 	topP := fs.Float64("top-p", 0, "nucleus sampling: smallest set with probability >= p (0 = off)")
 	seed := fs.Uint64("seed", 1, "sampling seed")
 	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
+	kv := fs.String("kv", "", "packed models: KV cache f16 or f32 (default f16 where the CPU has the F16 kernels)")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
@@ -35,7 +36,7 @@ func runGenerate(ctx context.Context, args []string) error {
 	setThreads(*threads)
 	sampling := infer.Sampling{Temperature: *temp, TopK: *topK, TopP: *topP}
 	if h, err := format.ReadFileHeader(*path, true); err == nil && h.Meta[model.MetaKind] == "packed" {
-		return generatePacked(ctx, *path, *prompt, *n, sampling, *seed)
+		return generatePacked(ctx, *path, *kv, *prompt, *n, sampling, *seed)
 	}
 	lm, tokSpec, err := model.Load(*path)
 	if err != nil {
@@ -52,8 +53,8 @@ func runGenerate(ctx context.Context, args []string) error {
 }
 
 // generatePacked decodes with a packed model (weights mapped, KV cache).
-func generatePacked(ctx context.Context, path, prompt string, n int, s infer.Sampling, seed uint64) error {
-	pm, err := infer.LoadPacked(path)
+func generatePacked(ctx context.Context, path, kv, prompt string, n int, s infer.Sampling, seed uint64) error {
+	pm, err := loadPacked(path, kv)
 	if err != nil {
 		return err
 	}
@@ -138,4 +139,23 @@ func generateSeq2Seq(ctx context.Context, ed *model.EncDec, tok train.Tokenizer,
 	})
 	flush()
 	return err
+}
+
+// loadPacked maps a packed model and sets its KV cache type from a --kv flag ("" keeps the default).
+func loadPacked(path, kv string) (*infer.Packed, error) {
+	dt, ok := map[string]format.DType{"": "", "f16": format.F16, "f32": format.F32}[kv]
+	if !ok {
+		return nil, fmt.Errorf("--kv must be f16 or f32, not %q", kv)
+	}
+	pm, err := infer.LoadPacked(path)
+	if err != nil {
+		return nil, err
+	}
+	if dt != "" {
+		if err := pm.SetKV(dt); err != nil {
+			pm.Close()
+			return nil, err
+		}
+	}
+	return pm, nil
 }

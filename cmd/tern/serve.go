@@ -29,6 +29,7 @@ func runServe(ctx context.Context, args []string) error {
 	maxTokens := fs.Int("max-tokens", 0, "largest max_tokens a request may ask (0 = the model's context)")
 	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
 	quiet := fs.Bool("quiet", false, "no request log on stderr")
+	kv := fs.String("kv", "", "packed models: KV cache f16 or f32 (default f16 where the CPU has the F16 kernels)")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func runServe(ctx context.Context, args []string) error {
 		return fmt.Errorf("--max-tokens %d: want 0 or more", *maxTokens)
 	}
 	setThreads(*threads)
-	m, closeModel, err := serveModel(*path)
+	m, closeModel, err := serveModel(*path, *kv)
 	if err != nil {
 		return err
 	}
@@ -71,10 +72,10 @@ func runServe(ctx context.Context, args []string) error {
 }
 
 // serveModel loads a packed model (KV-cache decoding) or a training-path causal LM as a serve.Model.
-func serveModel(path string) (serve.Model, func(), error) {
+func serveModel(path, kv string) (serve.Model, func(), error) {
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	if h, err := format.ReadFileHeader(path, true); err == nil && h.Meta[model.MetaKind] == "packed" {
-		pm, err := infer.LoadPacked(path)
+		pm, err := loadPacked(path, kv)
 		if err != nil {
 			return serve.Model{}, nil, err
 		}

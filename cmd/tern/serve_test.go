@@ -49,7 +49,7 @@ func TestServeModels(t *testing.T) {
 	prompt := "It was"
 	ids, _ := tok.EncodeChecked(prompt)
 	for _, path := range []string{plain, packed} {
-		m, closeModel, err := serveModel(path)
+		m, closeModel, err := serveModel(path, "")
 		if err != nil {
 			t.Fatal(err)
 		}
