@@ -5,7 +5,8 @@ import (
 	"fmt"
 )
 
-// GeneratePacked feeds prompt into the packed model's KV cache and extends it by up to maxTokens,
+// GeneratePacked feeds prompt into the packed model's KV cache (in one Prefill pass when the cache is
+// empty and the prompt has at least prefillMin tokens) and extends it by up to maxTokens,
 // calling emit with each new token (streaming). It stops at the context limit, on ctx cancellation, or
 // when emit returns false.
 func GeneratePacked(ctx context.Context, m *Packed, prompt []int, maxTokens int, s *Sampler, emit func(id int) bool) ([]int, error) {
@@ -18,9 +19,15 @@ func GeneratePacked(ctx context.Context, m *Packed, prompt []int, maxTokens int,
 	ids := append([]int(nil), prompt...)
 	var logits []float32
 	var err error
-	for _, id := range prompt {
-		if logits, err = m.Step(id); err != nil {
+	if m.Pos == 0 && len(prompt) >= prefillMin {
+		if logits, err = m.Prefill(prompt); err != nil {
 			return nil, err
+		}
+	} else {
+		for _, id := range prompt {
+			if logits, err = m.Step(id); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for n := 0; n < maxTokens && m.Pos < m.Cfg.MaxPos; n++ {

@@ -112,6 +112,7 @@ type Packed struct {
 	x, h, qkv, att, y, f1 []float32
 	scores, mean, rstd    []float32 // scores: (Heads, MaxPos)
 	logits                []float32
+	pf                    prefill          // Prefill's buffers
 	ly                    *layer           // the layer attend works on
 	attendFn              func(lo, hi int) // m.attend, bound once
 	Pos                   int              // tokens in the KV cache

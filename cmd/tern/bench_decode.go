@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -31,6 +32,7 @@ func benchDecode(ctx context.Context, args []string) error {
 	tokens := fs.Int("tokens", 64, "tokens to decode (after 8 warm-up tokens)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	head := fs.String("table", "f16", "token table / LM head storage: f16, f32 or int8 (tern pack --table)")
+	prompt := fs.Int("prompt", 0, "also time processing a prompt of this many tokens: one Prefill pass against one Step per token")
 	kv := fs.String("kv", "", "KV cache: f16 or f32 (default: f16 where the CPU has the F16 kernels)")
 	prof := fs.String("cpuprofile", "", "write a CPU profile of the timed tokens (go tool pprof) to this file")
 	if err := parseFlags(fs, args, false); err != nil {
@@ -49,7 +51,10 @@ func benchDecode(ctx context.Context, args []string) error {
 		}
 		cfg.Objective, cfg.TypeVocab = "causal", 0
 	}
-	cfg.MaxPos = *tokens + 8
+	if *prompt < 0 || *tokens < 1 {
+		return fmt.Errorf("--prompt %d --tokens %d: want --prompt >= 0 and --tokens >= 1", *prompt, *tokens)
+	}
+	cfg.MaxPos = max(*tokens+8, *prompt)
 	// Memory bandwidth on a buffer far larger than L3, as the floor's denominator. It is measured
 	// first and handed back to the OS, and the peak-RSS mark reset, so that peak_rss_mb is the model's.
 	buf := make([]byte, 512<<20)
@@ -85,6 +90,39 @@ func benchDecode(ctx context.Context, args []string) error {
 		}
 	}
 	stop()
+	// prompt processing: best of three, each from an empty cache
+	var prefillTPS, stepTPS float64
+	if *prompt > 0 {
+		ids := make([]int, *prompt)
+		for i := range ids {
+			ids[i] = (7 * i) % cfg.Vocab
+		}
+		best := func(f func() error) (float64, error) {
+			b := math.Inf(1)
+			for range 3 {
+				m.Reset()
+				t0 := time.Now()
+				if err := f(); err != nil {
+					return 0, err
+				}
+				b = min(b, time.Since(t0).Seconds())
+			}
+			return float64(*prompt) / b, nil
+		}
+		if prefillTPS, err = best(func() error { _, err := m.Prefill(ids); return err }); err != nil {
+			return err
+		}
+		if stepTPS, err = best(func() error {
+			for _, id := range ids {
+				if _, err := m.Step(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
 	peak := peakRSSMB()
 	debug.FreeOSMemory()
 	sort.Float64s(times)
@@ -95,6 +133,9 @@ func benchDecode(ctx context.Context, args []string) error {
 		Table         string  `json:"table"`
 		KV            string  `json:"kv"`
 		Context       int     `json:"context"` // tokens in the cache at the last timed step
+		Prompt        int     `json:"prompt,omitempty"`
+		PrefillTPS    float64 `json:"prefill_tokens_per_s,omitempty"`     // the prompt in one Prefill pass
+		PromptStepTPS float64 `json:"prompt_step_tokens_per_s,omitempty"` // the prompt one Step per token
 		Params        int64   `json:"params"`
 		Threads       int     `json:"threads"`
 		TokensPerSec  float64 `json:"tokens_per_s"`
@@ -106,10 +147,14 @@ func benchDecode(ctx context.Context, args []string) error {
 		PeakRSSMB     int64   `json:"peak_rss_mb"` // building the model and decoding
 		RSSMB         int64   `json:"rss_mb"`      // resident after decoding, garbage returned to the OS
 		Features      string  `json:"features"`
-	}{*preset, *head, strings.ToLower(string(m.KV())), *tokens + 8, paramCount(cfg), kernels.Threads(), 1 / med, med * 1000, wb, bw, float64(wb) / bw / 1e6,
+	}{*preset, *head, strings.ToLower(string(m.KV())), *tokens + 8, *prompt, prefillTPS, stepTPS, paramCount(cfg), kernels.Threads(), 1 / med, med * 1000, wb, bw, float64(wb) / bw / 1e6,
 		float64(wb) / bw / 1e9 / med, peak, rssMB("VmRSS:"), kernels.Features()}
-	return printResult(*asJSON, res, fmt.Sprintf("decode %s (%dM params, %s table, %s KV to %d tokens): %.1f tokens/s (%.2f ms/token), reads %.1f MB/token; bandwidth %.1f GB/s -> bound %.2f ms (%.0f%% reached); RSS %d MB (peak %d); %d threads (%s)",
-		*preset, res.Params/1e6, res.Table, res.KV, res.Context, res.TokensPerSec, res.MsPerToken, float64(wb)/1e6, bw, res.BoundMs, 100*res.BoundFraction, res.RSSMB, res.PeakRSSMB, res.Threads, res.Features))
+	human := ""
+	if *prompt > 0 {
+		human = fmt.Sprintf("; prompt of %d tokens: %.1f tokens/s prefilled, %.1f stepped", *prompt, prefillTPS, stepTPS)
+	}
+	return printResult(*asJSON, res, fmt.Sprintf("decode %s (%dM params, %s table, %s KV to %d tokens): %.1f tokens/s (%.2f ms/token), reads %.1f MB/token; bandwidth %.1f GB/s -> bound %.2f ms (%.0f%% reached); RSS %d MB (peak %d); %d threads (%s)%s",
+		*preset, res.Params/1e6, res.Table, res.KV, res.Context, res.TokensPerSec, res.MsPerToken, float64(wb)/1e6, bw, res.BoundMs, 100*res.BoundFraction, res.RSSMB, res.PeakRSSMB, res.Threads, res.Features, human))
 }
 
 // paramCount is the parameter count of a transformer config (embeddings + blocks + tied head).

@@ -1,0 +1,186 @@
+package infer
+
+import (
+	"fmt"
+	"math"
+	"sync"
+
+	"tern/kernels"
+	"tern/quant"
+)
+
+// Prefill: a prompt's tokens through the packed model all at once, as the training forward runs them,
+// instead of one Step per token. Each ternary matrix is unpacked from its 5-trit bytes into the int8 ×
+// ternary GEMM's layout (kernels.TernaryMatrix) and multiplied by all the prompt's rows together, so
+// its bytes are decoded once per prompt rather than once per token and the product runs at GEMM
+// speed; attention is one causal (M, M) product per head. Unpacking costs about one decode step, so
+// GeneratePacked uses Prefill from prefillMin prompt tokens on.
+
+// prefillMin is the prompt length from which GeneratePacked prefills instead of stepping.
+const prefillMin = 32
+
+// prefill holds Prefill's buffers, grown to the longest prompt seen.
+type prefill struct {
+	x, h, qkv, att, y, f1 []float32
+	scores, mean, rstd    []float32
+	xq                    []int8
+	xs                    []float32
+	w                     []int8                            // one matrix's unpacked trits
+	tm                    map[[2]int]*kernels.TernaryMatrix // by (rows, cols): one per shape, refilled per layer
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// Prefill feeds ids into an empty KV cache in one pass and returns the logits for the position after
+// the last (V), owned by the model until the next Step or Prefill. The linear products are exactly the
+// ones Step computes (the same int32 sums and rescale); attention sums in another order, and attends
+// to the prompt's keys and values as computed, before an F16 cache rounds them.
+func (m *Packed) Prefill(ids []int) ([]float32, error) {
+	cfg := m.Cfg
+	C, F, NH, M := cfg.Hidden, cfg.FFN, cfg.Heads, len(ids)
+	switch {
+	case m.Pos != 0:
+		return nil, fmt.Errorf("prefill needs an empty KV cache (Reset), it holds %d tokens", m.Pos)
+	case M == 0:
+		return nil, fmt.Errorf("prefill: no tokens")
+	case M > cfg.MaxPos:
+		return nil, fmt.Errorf("prefill: %d tokens exceed the %d-position context", M, cfg.MaxPos)
+	}
+	for _, id := range ids {
+		if id < 0 || id >= cfg.InputVocab() {
+			return nil, fmt.Errorf("token id %d outside vocabulary [0, %d)", id, cfg.InputVocab())
+		}
+	}
+	pf := &m.pf
+	x := grow(pf.x, M*C)
+	h := grow(pf.h, M*C)
+	qkv := grow(pf.qkv, M*3*C)
+	att := grow(pf.att, M*C)
+	y := grow(pf.y, M*C)
+	f1 := grow(pf.f1, M*F)
+	pf.x, pf.h, pf.qkv, pf.att, pf.y, pf.f1 = x, h, qkv, att, y, f1
+	pf.scores = grow(pf.scores, M*M)
+	pf.mean, pf.rstd = grow(pf.mean, M), grow(pf.rstd, M)
+	for i, id := range ids {
+		row := x[i*C : (i+1)*C]
+		m.tok.row(row, id)
+		for j := range row {
+			row[j] += m.pos[i*C+j]
+		}
+	}
+	hs := C / NH
+	sc := float32(1 / math.Sqrt(float64(hs)))
+	for li := range m.layers {
+		ly := &m.layers[li]
+		m.normRows(h, x, ly.ln1, M)
+		if err := m.linearRows(qkv, h, ly.qkv, M); err != nil {
+			return nil, err
+		}
+		for i := range M {
+			k, v := qkv[i*3*C+C:i*3*C+2*C], qkv[i*3*C+2*C:(i+1)*3*C]
+			if m.kvF16 {
+				toF16(ly.kh[i*C:(i+1)*C], k)
+				toF16(ly.vh[i*C:(i+1)*C], v)
+			} else {
+				copy(ly.k[i*C:(i+1)*C], k)
+				copy(ly.v[i*C:(i+1)*C], v)
+			}
+		}
+		s := pf.scores
+		for hd := range NH {
+			q, k, v := qkv[hd*hs:], qkv[C+hd*hs:], qkv[2*C+hd*hs:]
+			// S = Q·Kᵀ/√hs (M, M), causal softmax per row, then S·V into the head's columns.
+			kernels.Sgemm(false, true, M, M, hs, sc, q, 3*C, k, 3*C, 0, s, M)
+			for i := range M {
+				row := s[i*M : (i+1)*M]
+				kernels.SoftmaxRow(row[:i+1], row[:i+1])
+				clear(row[i+1:])
+			}
+			kernels.Sgemm(false, false, M, hs, M, 1, s, M, v, 3*C, 0, att[hd*hs:], C)
+		}
+		if err := m.linearRows(y, att, ly.o, M); err != nil {
+			return nil, err
+		}
+		for i := range x {
+			x[i] += y[i]
+		}
+		m.normRows(h, x, ly.ln2, M)
+		if err := m.linearRows(f1, h, ly.fc, M); err != nil {
+			return nil, err
+		}
+		kernels.GELUForward(f1, f1, len(f1), false)
+		if err := m.linearRows(y, f1, ly.f2, M); err != nil {
+			return nil, err
+		}
+		for i := range x {
+			x[i] += y[i]
+		}
+	}
+	m.norm(m.h, x[(M-1)*C:], m.lnf) // only the last position's logits are needed
+	m.head.gemv(m.logits, m.h, cfg.Vocab)
+	m.Pos = M
+	return m.logits, nil
+}
+
+// normRows is norm over n rows.
+func (m *Packed) normRows(out, x []float32, nm norm, n int) {
+	c := len(x) / n
+	if nm.rms {
+		kernels.RMSNormForward(out, m.pf.rstd, x, nm.g, n, c, nm.eps)
+		return
+	}
+	kernels.LayerNormForward(out, m.pf.mean, m.pf.rstd, x, nm.g, nm.b, n, c)
+}
+
+// linearRows computes out (n, N) = in (n, K)·Wᵀ (+ b): a ternary matrix is unpacked into the GEMM's
+// layout and multiplied by the rows quantized per row (int8 absmax), exactly as Step's GEMV does one.
+func (m *Packed) linearRows(out, in []float32, l linear, n int) error {
+	if l.w == nil {
+		kernels.Sgemm(false, true, n, l.n, l.k, 1, in, l.k, l.fw, l.k, 0, out, l.n)
+	} else {
+		pf := &m.pf
+		rb := quant.RowBytes(l.k)
+		pf.w = grow(pf.w, l.n*l.k)
+		var mu sync.Mutex
+		var bad error
+		kernels.ParallelFor(l.n, 64, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				if err := quant.UnpackTrits(pf.w[r*l.k:(r+1)*l.k], l.w[r*rb:(r+1)*rb]); err != nil {
+					mu.Lock() // validated at load: a failure means the file changed underneath its mapping
+					bad = err
+					mu.Unlock()
+				}
+			}
+		})
+		if bad != nil {
+			return bad
+		}
+		if pf.tm == nil {
+			pf.tm = map[[2]int]*kernels.TernaryMatrix{}
+		}
+		tm := pf.tm[[2]int{l.n, l.k}]
+		if tm == nil {
+			tm = kernels.NewTernaryMatrix(pf.w, l.n, l.k)
+			pf.tm[[2]int{l.n, l.k}] = tm
+		} else {
+			tm.Set(pf.w)
+		}
+		pf.xq, pf.xs = grow(pf.xq, n*l.k), grow(pf.xs, n)
+		kernels.QuantizeRowsInt8(pf.xq, pf.xs, in, n, l.k)
+		kernels.BitLinearForward(out, pf.xq, pf.xs, tm, l.scale, n)
+	}
+	if l.bias != nil {
+		for i := range n {
+			row := out[i*l.n : (i+1)*l.n]
+			for j := range row {
+				row[j] += l.bias[j]
+			}
+		}
+	}
+	return nil
+}
