@@ -53,6 +53,10 @@ for tab in f16 int8; do
 	run $t bench decode --preset 100m --threads 2 --table $tab --json
 	run $t bench decode --preset 700m --threads 2 --table $tab --json
 done
+run $t bench decode --preset 100m --threads 2 --prompt 128 --json
+run $t bench decode --preset 700m --threads 2 --prompt 256 --json
+run $t bench decode --preset 100m --threads 2 --tokens 1000 --kv f32 --json
+run $t bench decode --preset 100m --threads 2 --tokens 1000 --kv f16 --json
 run $t bench train --preset small --linear bitnet --threads 2 --json
 run $t bench train --preset small --linear fp32 --threads 2 --json
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
