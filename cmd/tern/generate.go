@@ -73,6 +73,9 @@ func generatePacked(ctx context.Context, path, kv, prompt string, n int, s infer
 	out, err := infer.GeneratePacked(ctx, pm, ids, n, infer.NewSampler(s, seed), emit)
 	flush()
 	report(len(ids), len(out)-len(ids), time.Since(start))
+	if err == nil && len(out)-len(ids) < n && pm.Pos == pm.Cfg.MaxPos {
+		fmt.Fprintf(os.Stderr, "[stopped: the model's context of %d positions is full]\n", pm.Cfg.MaxPos)
+	}
 	return err
 }
 
