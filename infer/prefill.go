@@ -38,8 +38,9 @@ func grow[T any](s []T, n int) []T {
 
 // Prefill feeds ids into an empty KV cache in one pass and returns the logits for the position after
 // the last (V), owned by the model until the next Step or Prefill. The linear products are exactly the
-// ones Step computes (the same int32 sums and rescale); attention sums in another order, and attends
-// to the prompt's keys and values as computed, before an F16 cache rounds them.
+// ones Step computes (the same int32 sums and rescale) and attention sums each dot in the same order,
+// so with an fp32 cache the logits equal Step's bit for bit (TestPrefill); with an F16 cache prefill
+// attends to the prompt's keys and values as computed, before the cache rounds them.
 func (m *Packed) Prefill(ids []int) ([]float32, error) {
 	cfg := m.Cfg
 	C, F, NH, M := cfg.Hidden, cfg.FFN, cfg.Heads, len(ids)
