@@ -77,3 +77,23 @@ func BenchmarkTrain(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEncodeLongWords times the heap merge (words above longWord bytes: long digit and symbol
+// runs, base64, minified code: here letters only, 300-350 a word), cold so every word is merged.
+func BenchmarkEncodeLongWords(b *testing.B) {
+	tok := mustGPT2(b)
+	var sb []byte
+	for i := range 400 {
+		for j := range 300 + i%50 {
+			sb = append(sb, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[(i*7+j*13)%52])
+		}
+		sb = append(sb, ' ')
+	}
+	text := string(sb)
+	b.SetBytes(int64(len(text)))
+	buf := tok.AppendEncode(nil, text)
+	for b.Loop() {
+		tok.ResetCache()
+		buf = tok.AppendEncode(buf[:0], text)
+	}
+}
