@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -63,7 +64,7 @@ func TestRoundTrip(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s: missing %q", open.name, w.Name)
 			}
-			if g.DType != w.DType || !equalInts(g.Shape, w.Shape) || !bytes.Equal(g.Data, w.Data) {
+			if g.DType != w.DType || !slices.Equal(g.Shape, w.Shape) || !bytes.Equal(g.Data, w.Data) {
 				t.Errorf("%s: %q = %s%v %x, want %s%v %x", open.name, w.Name, g.DType, g.Shape, g.Data, w.DType, w.Shape, w.Data)
 			}
 		}
@@ -323,18 +324,6 @@ func TestStreaming(t *testing.T) {
 	if _, err := Read(filepath.Join(t.TempDir(), "absent")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Read of a missing file: %v", err)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func equalAny(a, b any) bool { return reflect.DeepEqual(a, b) }

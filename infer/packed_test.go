@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -128,21 +129,9 @@ func packedParity(t *testing.T, r *train.Run, ref model.LM, pm *Packed, tol floa
 	if err != nil {
 		t.Fatal(err)
 	}
-	if exact && !equalInts(got, want) {
+	if exact && !slices.Equal(got, want) {
 		t.Errorf("greedy tokens differ:\npacked   %v\ntraining %v", got, want)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestPackedBadFiles(t *testing.T) {
@@ -269,7 +258,7 @@ func TestPrefill(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if !equalInts(a[len(ids):], b[1:]) {
+					if !slices.Equal(a[len(ids):], b[1:]) {
 						t.Errorf("greedy continuations differ:\nprefilled %v\nstepped   %v", a[len(ids):], b[1:])
 					}
 				}

@@ -101,7 +101,7 @@ func LoadParams(lm LM, f *format.File, path string) error {
 		if err != nil {
 			return fmt.Errorf("model: %s: %w", path, err)
 		}
-		if !sameShape(t.Shape, p.Shape) {
+		if !tensor.SameShape(t.Shape, p.Shape) {
 			return fmt.Errorf("model: %s: tensor %q has shape %v, the model needs %v", path, p.Name, t.Shape, p.Shape)
 		}
 		w, err := t.Float32()
@@ -112,5 +112,3 @@ func LoadParams(lm LM, f *format.File, path string) error {
 	}
 	return nil
 }
-
-func sameShape(a, b []int) bool { return tensor.SameShape(a, b) }

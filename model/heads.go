@@ -282,7 +282,7 @@ func LoadTask(path string) (*TaskModel, string, error) {
 		if err != nil {
 			return nil, "", fmt.Errorf("model: %s: %w", path, err)
 		}
-		if !sameShape(t.Shape, p.Shape) {
+		if !tensor.SameShape(t.Shape, p.Shape) {
 			return nil, "", fmt.Errorf("model: %s: tensor %q has shape %v, the model needs %v", path, p.Name, t.Shape, p.Shape)
 		}
 		w, err := t.Float32()

@@ -222,7 +222,7 @@ func LoadPacked(path string) (LM, string, error) {
 			return nil, "", fmt.Errorf("model: %s: %w", path, err)
 		}
 		if !tern[p] {
-			if !sameShape(t.Shape, p.Shape) {
+			if !tensor.SameShape(t.Shape, p.Shape) {
 				return nil, "", fmt.Errorf("model: %s: tensor %q has shape %v, the model needs %v", path, p.Name, t.Shape, p.Shape)
 			}
 			w, err := FloatTable(f, p.Name)

@@ -19,6 +19,7 @@ import (
 	"tern/format"
 	"tern/nn"
 	"tern/share"
+	"tern/tensor"
 )
 
 // MetaSharing is the model-file metadata key holding the sharing map (JSON {slot: param}).
@@ -31,7 +32,7 @@ func checkSame(what string, dst, src []*nn.Param) error {
 		return fmt.Errorf("model: cannot share %s: %d tensors vs %d", what, len(dst), len(src))
 	}
 	for i := range dst {
-		if !sameShape(dst[i].Shape, src[i].Shape) {
+		if !tensor.SameShape(dst[i].Shape, src[i].Shape) {
 			return fmt.Errorf("model: cannot share %s with %s: shapes %v and %v differ", dst[i].Name, src[i].Name, dst[i].Shape, src[i].Shape)
 		}
 	}
