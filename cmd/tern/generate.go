@@ -63,43 +63,41 @@ func generatePacked(ctx context.Context, path, kv, prompt string, n int, s infer
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	ids, err := tok.EncodeChecked(prompt)
-	if err != nil {
-		return fmt.Errorf("prompt: %w", err)
-	}
-	fmt.Print(prompt)
-	emit, flush := printer(tok)
-	start := time.Now()
-	out, err := infer.GeneratePacked(ctx, pm, ids, n, infer.NewSampler(s, seed), emit)
-	flush()
-	report(len(ids), len(out)-len(ids), time.Since(start))
-	if err == nil && len(out)-len(ids) < n && pm.Pos == pm.Cfg.MaxPos {
+	generated, err := stream(tok, prompt, func(ids []int, emit func(int) bool) ([]int, error) {
+		return infer.GeneratePacked(ctx, pm, ids, n, infer.NewSampler(s, seed), emit)
+	})
+	if err == nil && generated < n && pm.Pos == pm.Cfg.MaxPos {
 		fmt.Fprintf(os.Stderr, "[stopped: the model's context of %d positions is full]\n", pm.Cfg.MaxPos)
 	}
 	return err
 }
 
-// report prints llama.cpp-style timing to stderr, so it stays out of piped text.
-func report(prompt, generated int, d time.Duration) {
-	if generated <= 0 {
-		return
-	}
-	fmt.Fprintf(os.Stderr, "[%d prompt tokens, %d generated in %.2f s: %.1f tokens/s]\n", prompt, generated, d.Seconds(), float64(generated)/d.Seconds())
-}
-
 // streamSample prints the prompt, then each generated piece as soon as it is decoded.
 func streamSample(ctx context.Context, lm model.LM, tok train.Tokenizer, prompt string, n int, s infer.Sampling, seed uint64) error {
+	_, err := stream(tok, prompt, func(ids []int, emit func(int) bool) ([]int, error) {
+		return infer.Generate(ctx, lm, ids, n, infer.NewSampler(s, seed), emit)
+	})
+	return err
+}
+
+// stream encodes and prints the prompt, runs gen with an emitter that prints whole characters as they
+// are decoded, and reports llama.cpp-style timing on stderr (out of piped text). It returns the number
+// of tokens generated.
+func stream(tok train.Tokenizer, prompt string, gen func(ids []int, emit func(int) bool) ([]int, error)) (int, error) {
 	ids, err := tok.EncodeChecked(prompt)
 	if err != nil {
-		return fmt.Errorf("prompt: %w", err)
+		return 0, fmt.Errorf("prompt: %w", err)
 	}
 	fmt.Print(prompt)
 	emit, flush := printer(tok)
 	start := time.Now()
-	out, err := infer.Generate(ctx, lm, ids, n, infer.NewSampler(s, seed), emit)
+	out, err := gen(ids, emit)
 	flush()
-	report(len(ids), len(out)-len(ids), time.Since(start))
-	return err
+	generated := len(out) - len(ids)
+	if d := time.Since(start); generated > 0 {
+		fmt.Fprintf(os.Stderr, "[%d prompt tokens, %d generated in %.2f s: %.1f tokens/s]\n", len(ids), generated, d.Seconds(), float64(generated)/d.Seconds())
+	}
+	return max(generated, 0), err
 }
 
 // printer streams decoded tokens to stdout; BPE tokens may split a UTF-8 character, so it prints only
