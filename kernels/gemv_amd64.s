@@ -22,11 +22,14 @@
 // five activation planes, Z21 packed bytes, Z22 r then P, Z23 d4, Z29-Z30 masked fields,
 // Z24-Z25 P table, Z26 81s, Z27 162s, Z28 1s, Z31 scratch; K1 tail mask, K3-K4 thresholds.
 
-#define ROWFULL(PTR, A0, A1, A2, A3) \
-	VMOVDQU64      (PTR), Z21 \
+// ROW decodes one 64-byte block of a row at PTR and adds its products into A0-A3; LOAD(PTR, R) reads
+// the block: whole (LOADFULL), or, for the last block of a row, with a zeroing byte mask so nothing
+// past the row is touched (LOADTAIL).
+#define ROW(LOAD, PTR, A0, A1, A2, A3) \
+	LOAD(PTR, Z21)                      \
 	VPCMPUB        $5, Z26, Z21, K3     \
 	VPCMPUB        $5, Z27, Z21, K4     \
-	VMOVDQU64      (PTR), Z22 \
+	LOAD(PTR, Z22)                      \
 	VPSUBB         Z26, Z22, K3, Z22    \
 	VPSUBB         Z26, Z22, K4, Z22    \
 	VPERMI2B       Z25, Z24, Z22        \
@@ -42,26 +45,10 @@
 	VPANDD.BCST    gemvMask<>+12(SB), Z22, Z30 \
 	VPDPBUSD       Z19, Z30, A3
 
-// The last block of a row is loaded with a zeroing byte mask: nothing past the row is touched.
-#define ROWTAIL(PTR, A0, A1, A2, A3) \
-	VMOVDQU8.Z     (PTR), K1, Z21 \
-	VPCMPUB        $5, Z26, Z21, K3     \
-	VPCMPUB        $5, Z27, Z21, K4     \
-	VMOVDQU8.Z     (PTR), K1, Z22 \
-	VPSUBB         Z26, Z22, K3, Z22    \
-	VPSUBB         Z26, Z22, K4, Z22    \
-	VPERMI2B       Z25, Z24, Z22        \
-	VMOVDQU8.Z     Z28, K3, Z23         \
-	VPADDB         Z28, Z23, K4, Z23    \
-	VPDPBUSD       Z20, Z23, A0         \
-	VPANDD.BCST    gemvMask<>+0(SB), Z22, Z29  \
-	VPDPBUSD       Z16, Z29, A0         \
-	VPANDD.BCST    gemvMask<>+4(SB), Z22, Z30  \
-	VPDPBUSD       Z17, Z30, A1         \
-	VPANDD.BCST    gemvMask<>+8(SB), Z22, Z29  \
-	VPDPBUSD       Z18, Z29, A2         \
-	VPANDD.BCST    gemvMask<>+12(SB), Z22, Z30 \
-	VPDPBUSD       Z19, Z30, A3
+#define LOADFULL(PTR, R) VMOVDQU64 (PTR), R
+#define LOADTAIL(PTR, R) VMOVDQU8.Z (PTR), K1, R
+#define ROWFULL(PTR, A0, A1, A2, A3) ROW(LOADFULL, PTR, A0, A1, A2, A3)
+#define ROWTAIL(PTR, A0, A1, A2, A3) ROW(LOADTAIL, PTR, A0, A1, A2, A3)
 
 DATA gemvMask<>+0(SB)/4, $0x03030303
 DATA gemvMask<>+4(SB)/4, $0x0c0c0c0c
