@@ -74,13 +74,7 @@ func ParseSST2(r io.Reader, name string) ([]SentenceExample, error) {
 		out = append(out, SentenceExample{Text: cols[0], Label: label})
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	if out == nil {
-		return nil, parseErr(name, 0, "no examples")
-	}
-	return out, nil
+	return examples(out, err, name)
 }
 
 // ReadCoLA reads one of the creators' raw CoLA TSV files (in_domain_train.tsv, in_domain_dev.tsv,
@@ -103,13 +97,7 @@ func ParseCoLA(r io.Reader, name string) ([]SentenceExample, error) {
 		out = append(out, SentenceExample{Text: cols[3], Label: label, Source: cols[0], Mark: strings.TrimSpace(cols[2])})
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	if out == nil {
-		return nil, parseErr(name, 0, "no examples")
-	}
-	return out, nil
+	return examples(out, err, name)
 }
 
 // ReadMRPC reads a GLUE MRPC TSV (train.tsv, dev.tsv, or the unlabelled test.tsv).
@@ -146,10 +134,15 @@ func ParseMRPC(r io.Reader, name string) ([]PairExample, error) {
 		out = append(out, ex)
 		return nil
 	})
+	return examples(out, err, name)
+}
+
+// examples is a parser's result: its error, or out, which must not be empty.
+func examples[T any](out []T, err error, name string) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
-	if out == nil {
+	if len(out) == 0 {
 		return nil, parseErr(name, 0, "no examples")
 	}
 	return out, nil
