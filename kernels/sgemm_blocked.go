@@ -295,67 +295,51 @@ func (s *gemmState) compute(b *gemmBlock) {
 // packA writes the MR-row strip i0..i0+rows of op(A), columns p0..p0+kc, as kc groups of mr floats
 // (dst[p*mr+r] = op(A)[i0+r, p0+p]), zero padding rows >= rows.
 func packA(dst []float32, transA bool, a []float32, lda, i0, rows, p0, kc, mr int) {
-	dst = dst[:kc*mr]
 	if transA { // A is (K,M): each group is a contiguous run of a row of A
-		if packRows(dst, mr, a[p0*lda+i0:], lda, rows, mr, kc) {
-			return
-		}
-		for p := 0; p < kc; p++ {
-			d := dst[p*mr : p*mr+mr]
-			o := (p0+p)*lda + i0
-			copy(d, a[o:o+rows])
-			clear(d[rows:])
-		}
-		return
-	}
-	if packStrips(dst, mr, a[i0*lda+p0:], lda, rows, mr, kc) {
-		return
-	}
-	for r := 0; r < rows; r++ {
-		o := (i0+r)*lda + p0
-		src := a[o : o+kc]
-		d := dst[r:]
-		for p, v := range src {
-			d[p*mr] = v
-		}
-	}
-	for r := rows; r < mr; r++ {
-		for p := 0; p < kc; p++ {
-			dst[p*mr+r] = 0
-		}
+		packPanel(dst, true, a[p0*lda+i0:], lda, rows, mr, kc)
+	} else {
+		packPanel(dst, false, a[i0*lda+p0:], lda, rows, mr, kc)
 	}
 }
 
 // packB writes the NR-column strip j0..j0+cols of op(B), rows p0..p0+kc, as kc groups of nr floats
 // (dst[p*nr+c] = op(B)[p0+p, j0+c]), zero padding columns >= cols.
 func packB(dst []float32, transB bool, b []float32, ldb, p0, kc, j0, cols, nr int) {
-	dst = dst[:kc*nr]
 	if !transB { // B is (K,N): each group is a contiguous run of a row of B
-		if packRows(dst, nr, b[p0*ldb+j0:], ldb, cols, nr, kc) {
+		packPanel(dst, true, b[p0*ldb+j0:], ldb, cols, nr, kc)
+	} else {
+		packPanel(dst, false, b[j0*ldb+p0:], ldb, cols, nr, kc)
+	}
+}
+
+// packPanel is packA and packB: it writes kc groups of width floats into dst, of which the first n
+// come from src (lines ld apart) and the rest are zero. With runs, group p is src[p*ld : p*ld+n];
+// otherwise element c of group p is src[c*ld+p] (n strips of kc, transposed on the way).
+func packPanel(dst []float32, runs bool, src []float32, ld, n, width, kc int) {
+	dst = dst[:kc*width]
+	if runs {
+		if packRows(dst, width, src, ld, n, width, kc) {
 			return
 		}
 		for p := 0; p < kc; p++ {
-			d := dst[p*nr : p*nr+nr]
-			o := (p0+p)*ldb + j0
-			copy(d, b[o:o+cols])
-			clear(d[cols:])
+			d := dst[p*width : p*width+width]
+			copy(d, src[p*ld:p*ld+n])
+			clear(d[n:])
 		}
 		return
 	}
-	if packStrips(dst, nr, b[j0*ldb+p0:], ldb, cols, nr, kc) {
+	if packStrips(dst, width, src, ld, n, width, kc) {
 		return
 	}
-	for c := 0; c < cols; c++ {
-		o := (j0+c)*ldb + p0
-		src := b[o : o+kc]
+	for c := 0; c < n; c++ {
 		d := dst[c:]
-		for p, v := range src {
-			d[p*nr] = v
+		for p, v := range src[c*ld : c*ld+kc] {
+			d[p*width] = v
 		}
 	}
-	for c := cols; c < nr; c++ {
+	for c := n; c < width; c++ {
 		for p := 0; p < kc; p++ {
-			dst[p*nr+c] = 0
+			dst[p*width+c] = 0
 		}
 	}
 }
