@@ -218,12 +218,9 @@ func runTokDecode(args []string) error {
 			return fmt.Errorf("%s: %w", in.name, err)
 		}
 		var text string
-		switch t := tok.(type) {
-		case *tokenizer.BPE:
-			text, err = t.DecodeChecked(ids)
-		case *tokenizer.Char:
-			text, err = t.DecodeChecked(ids)
-		default:
+		if c, ok := tok.(interface{ DecodeChecked([]int) (string, error) }); ok { // ids outside the vocabulary are an error
+			text, err = c.DecodeChecked(ids)
+		} else {
 			text = tok.Decode(ids)
 		}
 		if err != nil {
