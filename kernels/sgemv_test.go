@@ -49,14 +49,8 @@ func TestSgemvF16(t *testing.T) {
 				}
 				SgemvF16(y, a, x, n, k)
 				for i := 0; i < n; i++ {
-					var want, mag float64
-					for j := 0; j < k; j++ {
-						p := float64(half.F16ToFloat32(a[i*k+j])) * float64(x[j])
-						want += p
-						mag += math.Abs(p)
-					}
-					if math.Abs(float64(y[i])-want) > float64(k+1)*0x1p-24*mag { // the float32 summation bound, k·u·Σ|p|
-						t.Fatalf("n=%d k=%d row %d: %v, want %v", n, k, i, y[i], want)
+					if !nearDot(y[i], k, 1, 1, func(j int) float64 { return float64(half.F16ToFloat32(a[i*k+j])) * float64(x[j]) }) {
+						t.Fatalf("n=%d k=%d row %d: %v", n, k, i, y[i])
 					}
 				}
 			}
@@ -77,16 +71,8 @@ func TestSgemvI8(t *testing.T) {
 				rng.FillNormal(s, 0.01)
 				SgemvI8(y, a, s, x, n, k)
 				for i := 0; i < n; i++ {
-					var want, mag float64
-					for j := 0; j < k; j++ {
-						p := float64(a[i*k+j]) * float64(x[j])
-						want += p
-						mag += math.Abs(p)
-					}
-					want *= float64(s[i])
-					mag *= math.Abs(float64(s[i]))
-					if math.Abs(float64(y[i])-want) > float64(k+2)*0x1p-24*mag {
-						t.Fatalf("n=%d k=%d row %d: %v, want %v", n, k, i, y[i], want)
+					if !nearDot(y[i], k, float64(s[i]), 2, func(j int) float64 { return float64(a[i*k+j]) * float64(x[j]) }) {
+						t.Fatalf("n=%d k=%d row %d: %v", n, k, i, y[i])
 					}
 				}
 			}
@@ -151,23 +137,13 @@ func TestSgemvF16Strided(t *testing.T) {
 				SgemvF16Strided(y, head, lda, xk, n, k)
 				SgemvTF16(yt, head, lda, xn, n, k)
 				for i := range n {
-					var want, mag float64
-					for j := range k {
-						p := float64(half.F16ToFloat32(head[i*lda+j])) * float64(xk[j])
-						want, mag = want+p, mag+math.Abs(p)
-					}
-					if math.Abs(float64(y[i])-want) > float64(k+1)*0x1p-24*mag {
-						t.Fatalf("strided n=%d k=%d row %d: %v, want %v", n, k, i, y[i], want)
+					if !nearDot(y[i], k, 1, 1, func(j int) float64 { return float64(half.F16ToFloat32(head[i*lda+j])) * float64(xk[j]) }) {
+						t.Fatalf("strided n=%d k=%d row %d: %v", n, k, i, y[i])
 					}
 				}
 				for e := range k {
-					var want, mag float64
-					for j := range n {
-						p := float64(half.F16ToFloat32(head[j*lda+e])) * float64(xn[j])
-						want, mag = want+p, mag+math.Abs(p)
-					}
-					if math.Abs(float64(yt[e])-want) > float64(n+1)*0x1p-24*mag {
-						t.Fatalf("transposed n=%d k=%d column %d: %v, want %v", n, k, e, yt[e], want)
+					if !nearDot(yt[e], n, 1, 1, func(j int) float64 { return float64(half.F16ToFloat32(head[j*lda+e])) * float64(xn[j]) }) {
+						t.Fatalf("transposed n=%d k=%d column %d: %v", n, k, e, yt[e])
 					}
 				}
 				if yt[k] != 42 {
@@ -176,4 +152,16 @@ func TestSgemvF16Strided(t *testing.T) {
 			}
 		}
 	})
+}
+
+// nearDot reports whether got is scale·Σ_{j<k} p(j), computed in float64, to within the float32
+// summation bound (k+extra)·u·|scale|·Σ|p(j)| (u = 2^-24; extra covers the products' and the scale's
+// own rounding).
+func nearDot(got float32, k int, scale float64, extra int, p func(j int) float64) bool {
+	var want, mag float64
+	for j := range k {
+		v := p(j)
+		want, mag = want+v, mag+math.Abs(v)
+	}
+	return math.Abs(float64(got)-scale*want) <= float64(k+extra)*0x1p-24*math.Abs(scale)*mag
 }
