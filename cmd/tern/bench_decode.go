@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"tern/format"
 	"tern/infer"
 	"tern/kernels"
 	"tern/model"
@@ -33,7 +32,7 @@ func benchDecode(ctx context.Context, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	head := fs.String("table", "f16", "token table / LM head storage: f16, f32 or int8 (tern pack --table)")
 	prompt := fs.Int("prompt", 0, "also time processing a prompt of this many tokens: one Prefill pass against one Step per token")
-	kv := fs.String("kv", "", "KV cache: f16 or f32 (default: f16 where the CPU has the F16 kernels)")
+	kv := fs.String("kv", "", kvUsage)
 	prof := fs.String("cpuprofile", "", "write a CPU profile of the timed tokens (go tool pprof) to this file")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
@@ -69,11 +68,8 @@ func benchDecode(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *kv != "" {
-		dt := map[string]format.DType{"f16": format.F16, "f32": format.F32}[*kv]
-		if err := m.SetKV(dt); err != nil {
-			return fmt.Errorf("--kv %q: want f16 or f32", *kv)
-		}
+	if err := setKV(m, *kv); err != nil {
+		return err
 	}
 	stop, err := startCPUProfile(*prof)
 	if err != nil {

@@ -26,7 +26,7 @@ func runGenerate(ctx context.Context, args []string) error {
 	topP := fs.Float64("top-p", 0, "nucleus sampling: smallest set with probability >= p (0 = off)")
 	seed := fs.Uint64("seed", 1, "sampling seed")
 	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
-	kv := fs.String("kv", "", "packed models: KV cache f16 or f32 (default f16 where the CPU has the F16 kernels)")
+	kv := fs.String("kv", "", kvUsage)
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
@@ -142,21 +142,30 @@ func generateSeq2Seq(ctx context.Context, ed *model.EncDec, tok train.Tokenizer,
 	return err
 }
 
-// loadPacked maps a packed model and sets its KV cache type from a --kv flag ("" keeps the default).
+// kvUsage documents the --kv flag of generate, serve and bench decode.
+const kvUsage = "packed models: KV cache f16 or f32 (default f16 where the CPU has the F16 kernels)"
+
+// loadPacked maps a packed model and sets its KV cache type from a --kv flag.
 func loadPacked(path, kv string) (*infer.Packed, error) {
-	dt, ok := map[string]format.DType{"": "", "f16": format.F16, "f32": format.F32}[kv]
-	if !ok {
-		return nil, fmt.Errorf("--kv must be f16 or f32, not %q", kv)
-	}
 	pm, err := infer.LoadPacked(path)
 	if err != nil {
 		return nil, err
 	}
-	if dt != "" {
-		if err := pm.SetKV(dt); err != nil {
-			pm.Close()
-			return nil, err
-		}
+	if err := setKV(pm, kv); err != nil {
+		pm.Close()
+		return nil, err
 	}
 	return pm, nil
+}
+
+// setKV applies a --kv flag: "f16" or "f32", or "" to keep the model's default.
+func setKV(pm *infer.Packed, kv string) error {
+	dt, ok := map[string]format.DType{"": "", "f16": format.F16, "f32": format.F32}[kv]
+	switch {
+	case !ok:
+		return fmt.Errorf("--kv must be f16 or f32, not %q", kv)
+	case dt == "":
+		return nil
+	}
+	return pm.SetKV(dt)
 }

@@ -29,7 +29,7 @@ func runServe(ctx context.Context, args []string) error {
 	maxTokens := fs.Int("max-tokens", 0, "largest max_tokens a request may ask (0 = the model's context)")
 	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
 	quiet := fs.Bool("quiet", false, "no request log on stderr")
-	kv := fs.String("kv", "", "packed models: KV cache f16 or f32 (default f16 where the CPU has the F16 kernels)")
+	kv := fs.String("kv", "", kvUsage)
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
