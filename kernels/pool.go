@@ -93,25 +93,39 @@ func worker(jobs chan job, spin time.Duration) {
 // receive takes the next job, polling for up to spin before blocking; ok is false once jobs is
 // closed.
 func receive(jobs chan job, spin time.Duration) (j job, ok bool) {
-	var start time.Time
-	for i := 0; spin > 0; i++ {
+	if spin > 0 && poll(spin, func() bool {
 		select {
 		case j, ok = <-jobs:
-			return j, ok
+			return true
 		default:
+			return false
 		}
-		if i%64 == 0 { // reading the clock costs more than a poll; look at it now and then
-			if i == 0 {
-				start = time.Now()
-			} else if time.Since(start) > spin {
-				break
-			}
-			runtime.Gosched() // let this program's other goroutines run
-		}
-		spinPause()
+	}) {
+		return j, ok
 	}
 	j, ok = <-jobs
 	return j, ok
+}
+
+// poll calls ready, with a PAUSE between calls, until it reports true (then poll does too) or spin
+// has passed (false). It reads the clock, which costs more than a poll, and yields the processor to
+// the program's other goroutines every 64 polls.
+func poll(spin time.Duration, ready func() bool) bool {
+	var start time.Time
+	for i := 0; ; i++ {
+		if ready() {
+			return true
+		}
+		if i%64 == 0 {
+			if i == 0 {
+				start = time.Now()
+			} else if time.Since(start) >= spin {
+				return false
+			}
+			runtime.Gosched()
+		}
+		spinPause()
+	}
 }
 
 // ParallelFor calls fn over a static partition of [0, n) into at most Threads() contiguous chunks
@@ -155,23 +169,19 @@ func ParallelFor(n, minChunk int, fn func(lo, hi int)) {
 
 // wait returns once every chunk handed out is finished: it polls for up to spin, then blocks.
 func (c *call) wait(spin time.Duration) {
-	var start time.Time
-	for i := 0; ; i++ {
+	if spin > 0 && poll(spin, func() bool { return c.state.Load() == 0 }) {
+		return
+	}
+	for {
 		s := c.state.Load()
 		if s == 0 {
 			return
 		}
-		if i%64 == 0 {
-			if i == 0 {
-				start = time.Now()
-			} else if time.Since(start) >= spin && c.state.CompareAndSwap(s, s|callWaiter) {
-				<-c.wake // sent by the worker that finishes the last chunk
-				c.state.Store(0)
-				return
-			}
-			runtime.Gosched()
+		if c.state.CompareAndSwap(s, s|callWaiter) {
+			<-c.wake // sent by the worker that finishes the last chunk
+			c.state.Store(0)
+			return
 		}
-		spinPause()
 	}
 }
 
