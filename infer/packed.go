@@ -556,13 +556,11 @@ func randomTable(v []float32, cols int, dt format.DType) table {
 		return table{f32: v, cols: cols}
 	}
 	h := make([]uint16, len(v))
-	for i, f := range v {
-		h[i] = half.Float32ToF16(f)
-	}
+	toF16(h, v)
 	return table{f16: h, cols: cols}
 }
 
-// toF16 rounds src into dst (a KV cache row).
+// toF16 rounds src into dst (a KV cache row, a table).
 func toF16(dst []uint16, src []float32) {
 	for i, v := range src {
 		dst[i] = half.Float32ToF16(v)
