@@ -28,9 +28,9 @@ import (
 
 // Pack writes lm in packed form to path atomically (model.WritePackedAs: BitLinear weights as trit5
 // tensors, everything else as pf says) and returns what the ternary part costs, measured from the
-// tensors written (payload + scale bytes).
+// tensors written (payload + scale bytes); lm is packed once.
 func Pack(path string, lm model.LM, tokSpec string, pf model.PackFormat) (PackStats, error) {
-	ts, _, err := model.PackedTensorsAs(lm, pf)
+	ts, tmeta, err := model.PackedTensorsAs(lm, pf)
 	if err != nil {
 		return PackStats{}, fmt.Errorf("pack: %w", err)
 	}
@@ -49,7 +49,7 @@ func Pack(path string, lm model.LM, tokSpec string, pf model.PackFormat) (PackSt
 			st.FloatParams += len(p.W)
 		}
 	}
-	if _, err := model.WritePackedAs(path, lm, tokSpec, pf); err != nil {
+	if _, err := model.WritePackedTensors(path, lm, tokSpec, pf, ts, tmeta); err != nil {
 		return st, fmt.Errorf("pack: %w", err)
 	}
 	return st, nil

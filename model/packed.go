@@ -172,7 +172,16 @@ func WritePackedAs(path string, lm LM, tok string, pf PackFormat) (int64, error)
 	if err != nil {
 		return 0, err
 	}
-	pf, _ = pf.check()
+	return WritePackedTensors(path, lm, tok, pf, ts, tmeta)
+}
+
+// WritePackedTensors writes what PackedTensorsAs(lm, pf) returned, for a caller that also looks at
+// the tensors (tern pack's statistics) and so need not pack lm twice.
+func WritePackedTensors(path string, lm LM, tok string, pf PackFormat, ts []format.Tensor, tmeta map[string]string) (int64, error) {
+	pf, err := pf.check()
+	if err != nil {
+		return 0, err
+	}
 	meta := FileMeta(lm, "packed", tok)
 	maps.Copy(meta, tmeta)
 	meta[MetaPacking] = pf.layout()
