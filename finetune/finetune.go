@@ -73,21 +73,21 @@ func (b *Batch) Set(kind string, fs []*Feature) {
 		b.T = max(b.T, len(f.IDs))
 	}
 	n := b.B * b.T
-	b.IDs, b.Types, b.Pad = resize(b.IDs, n), resize(b.Types, n), resize(b.Pad, n)
+	b.IDs, b.Types, b.Pad = tensor.Grow(b.IDs, n), tensor.Grow(b.Types, n), tensor.Grow(b.Pad, n)
 	clear(b.IDs)
 	clear(b.Types)
 	clear(b.Pad)
 	b.Labels, b.Start, b.End = b.Labels[:0], b.Start[:0], b.End[:0]
 	switch kind {
 	case "sequence":
-		b.Labels = resize(b.Labels, b.B)
+		b.Labels = tensor.Grow(b.Labels, b.B)
 	case "token":
-		b.Labels = resize(b.Labels, n)
+		b.Labels = tensor.Grow(b.Labels, n)
 		for i := range b.Labels {
 			b.Labels[i] = -1
 		}
 	case "span":
-		b.Start, b.End = resize(b.Start, b.B), resize(b.End, b.B)
+		b.Start, b.End = tensor.Grow(b.Start, b.B), tensor.Grow(b.End, b.B)
 	}
 	for i, f := range fs {
 		copy(b.IDs[i*b.T:], f.IDs)
@@ -105,14 +105,6 @@ func (b *Batch) Set(kind string, fs []*Feature) {
 			b.Start[i], b.End[i] = f.Start, f.End
 		}
 	}
-}
-
-// resize returns s with length n, reallocating only when its capacity is short (contents are not kept).
-func resize[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	return s[:n]
 }
 
 // Loss computes the task loss of logits for batch b and overwrites dlogits with its gradient.

@@ -7,6 +7,7 @@ import (
 
 	"tern/kernels"
 	"tern/quant"
+	"tern/tensor"
 )
 
 // Prefill: a prompt's tokens through the packed model all at once, as the training forward runs them,
@@ -27,13 +28,6 @@ type prefill struct {
 	xs                    []float32
 	w                     []int8                            // one matrix's unpacked trits
 	tm                    map[[2]int]*kernels.TernaryMatrix // by (rows, cols): one per shape, refilled per layer
-}
-
-func grow[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	return s[:n]
 }
 
 // Prefill feeds ids into an empty KV cache in one pass and returns the logits for the position after
@@ -58,15 +52,15 @@ func (m *Packed) Prefill(ids []int) ([]float32, error) {
 		}
 	}
 	pf := &m.pf
-	x := grow(pf.x, M*C)
-	h := grow(pf.h, M*C)
-	qkv := grow(pf.qkv, M*3*C)
-	att := grow(pf.att, M*C)
-	y := grow(pf.y, M*C)
-	f1 := grow(pf.f1, M*F)
+	x := tensor.Grow(pf.x, M*C)
+	h := tensor.Grow(pf.h, M*C)
+	qkv := tensor.Grow(pf.qkv, M*3*C)
+	att := tensor.Grow(pf.att, M*C)
+	y := tensor.Grow(pf.y, M*C)
+	f1 := tensor.Grow(pf.f1, M*F)
 	pf.x, pf.h, pf.qkv, pf.att, pf.y, pf.f1 = x, h, qkv, att, y, f1
-	pf.scores = grow(pf.scores, M*M)
-	pf.mean, pf.rstd = grow(pf.mean, M), grow(pf.rstd, M)
+	pf.scores = tensor.Grow(pf.scores, M*M)
+	pf.mean, pf.rstd = tensor.Grow(pf.mean, M), tensor.Grow(pf.rstd, M)
 	for i, id := range ids {
 		row := x[i*C : (i+1)*C]
 		m.tok.row(row, id)
@@ -146,7 +140,7 @@ func (m *Packed) linearRows(out, in []float32, l linear, n int) error {
 	} else {
 		pf := &m.pf
 		rb := quant.RowBytes(l.k)
-		pf.w = grow(pf.w, l.n*l.k)
+		pf.w = tensor.Grow(pf.w, l.n*l.k)
 		var mu sync.Mutex
 		var bad error
 		kernels.ParallelFor(l.n, 64, func(lo, hi int) {
@@ -171,7 +165,7 @@ func (m *Packed) linearRows(out, in []float32, l linear, n int) error {
 		} else {
 			tm.Set(pf.w)
 		}
-		pf.xq, pf.xs = grow(pf.xq, n*l.k), grow(pf.xs, n)
+		pf.xq, pf.xs = tensor.Grow(pf.xq, n*l.k), tensor.Grow(pf.xs, n)
 		kernels.QuantizeRowsInt8(pf.xq, pf.xs, in, n, l.k)
 		kernels.BitLinearForward(out, pf.xq, pf.xs, tm, l.scale, n)
 	}

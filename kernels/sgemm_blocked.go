@@ -21,6 +21,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"tern/tensor"
 )
 
 // gemmKernel describes one micro-kernel and the block sizes tuned for it.
@@ -101,14 +103,6 @@ func putGemmState(s *gemmState) {
 	gemmStates.Unlock()
 }
 
-// grow returns buf resized to n floats, reallocating only when it is too small.
-func grow(buf []float32, n int) []float32 {
-	if cap(buf) < n {
-		return make([]float32, n)
-	}
-	return buf[:n]
-}
-
 // sgemmBlocked runs the packed GEMM with micro-kernel kern. Arguments are checked by Sgemm.
 //
 // Threads share both packed blocks. Each block costs one fork-join, in which threads take work
@@ -139,8 +133,8 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	mcMax := min(kern.mc, (m+kern.mr-1)/kern.mr*kern.mr)
 	ncMax := min(kern.nc, (n+kern.nr-1)/kern.nr*kern.nr)
 	for i := range 2 {
-		s.apack[i] = grow(s.apack[i], mcMax*kc)
-		s.bpack[i] = grow(s.bpack[i], ncMax*kc)
+		s.apack[i] = tensor.Grow(s.apack[i], mcMax*kc)
+		s.bpack[i] = tensor.Grow(s.bpack[i], ncMax*kc)
 	}
 
 	s.cur, s.nxt = nil, nil

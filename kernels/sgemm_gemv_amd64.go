@@ -8,7 +8,11 @@ package kernels
 // Measured on one Zen 4 core (CPU time): 1x8192x256 NT 97 us vs 845 us blocked, NN 134 vs 981;
 // 4x1024x1024 NT 217 vs 494, NN 253 vs 476.
 
-import "sync"
+import (
+	"sync"
+
+	"tern/tensor"
+)
 
 // gemvMaxM: the cost here grows with M (one pass over B per row), the blocked path's is mostly
 // packing B; from the figures above they cross near M = 10.
@@ -41,9 +45,9 @@ func sgemvRows(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 	s.alpha, s.beta = alpha, beta
 	s.a, s.b, s.c = a, b, c
 	s.lda, s.ldb, s.ldc = lda, ldb, ldc
-	s.y = grow(s.y, n)
+	s.y = tensor.Grow(s.y, n)
 	if transA && transB { // the dot kernel wants each row of op(A) contiguous
-		s.x = grow(s.x, m*k)
+		s.x = tensor.Grow(s.x, m*k)
 		for i := 0; i < m; i++ {
 			xi := s.x[i*k : i*k+k]
 			for p := range xi {

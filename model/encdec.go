@@ -262,7 +262,7 @@ func (m *EncDec) Forward(ids []int32, b, t int) ([]float32, error) {
 	}
 	m.b, m.t, m.ts, m.tt = b, t, ts, tt
 	ne, nd := b*ts, b*tt
-	m.src, m.dec = grow32(m.src, ne), grow32(m.dec, nd)
+	m.src, m.dec = tensor.Grow(m.src, ne), tensor.Grow(m.dec, nd)
 	if cap(m.pad) < ne {
 		m.pad = make([]bool, ne)
 	}
@@ -284,7 +284,7 @@ func (m *EncDec) Forward(ids []int32, b, t int) ([]float32, error) {
 	m.posE, m.posD = positions(m.posE, b, ts), positions(m.posD, b, tt)
 
 	// encoder
-	m.xe = grow(m.xe, ne*C)
+	m.xe = tensor.Grow(m.xe, ne*C)
 	copy(m.xe, m.TokEnc.Forward(m.src, ne))
 	addInto(m.xe, m.EncPos.Forward(m.posE, ne))
 	x := m.xe
@@ -294,7 +294,7 @@ func (m *EncDec) Forward(ids []int32, b, t int) ([]float32, error) {
 	m.mem = m.LnE.Forward(x, ne)
 
 	// decoder
-	m.xd = grow(m.xd, nd*C)
+	m.xd = tensor.Grow(m.xd, nd*C)
 	copy(m.xd, m.TokDec.Forward(m.dec, nd))
 	addInto(m.xd, m.DecPos.Forward(m.posD, nd))
 	y := m.xd
@@ -306,11 +306,11 @@ func (m *EncDec) Forward(ids []int32, b, t int) ([]float32, error) {
 	if m.Head != nil {
 		ld = m.Head.Forward(m.h, nd)
 	} else {
-		m.logitsD = grow(m.logitsD, nd*V)
+		m.logitsD = tensor.Grow(m.logitsD, nd*V)
 		kernels.Sgemm(false, true, nd, V, C, 1, m.h, C, m.TokEnc.W.W, C, 0, m.logitsD, V)
 		ld = m.logitsD
 	}
-	m.logits = grow(m.logits, b*t*V)
+	m.logits = tensor.Grow(m.logits, b*t*V)
 	for r := 0; r < b; r++ {
 		clear(m.logits[r*t*V : (r*t+ts)*V])
 		copy(m.logits[(r*t+ts)*V:(r+1)*t*V], ld[r*tt*V:(r+1)*tt*V])
@@ -321,13 +321,13 @@ func (m *EncDec) Forward(ids []int32, b, t int) ([]float32, error) {
 func (blk *DecBlock) forward(x, mem []float32, memPad []bool, b, tt, ts, C int) []float32 {
 	n := b * tt
 	s := blk.Self.Forward(blk.Ln1.Forward(x, n), b, tt, nil)
-	blk.res1 = grow(blk.res1, n*C)
+	blk.res1 = tensor.Grow(blk.res1, n*C)
 	add(blk.res1, x, s)
 	c := blk.Cross.ForwardCross(blk.Ln2.Forward(blk.res1, n), b, tt, mem, ts, memPad)
-	blk.res2 = grow(blk.res2, n*C)
+	blk.res2 = tensor.Grow(blk.res2, n*C)
 	add(blk.res2, blk.res1, c)
 	f := blk.FFN.Forward(blk.Ln3.Forward(blk.res2, n), n)
-	blk.res3 = grow(blk.res3, n*C)
+	blk.res3 = tensor.Grow(blk.res3, n*C)
 	add(blk.res3, blk.res2, f)
 	return blk.res3
 }
@@ -339,7 +339,7 @@ func (m *EncDec) Backward(dlogits []float32) {
 	C, V := cfg.Hidden, cfg.Vocab
 	b, t, ts, tt := m.b, m.t, m.ts, m.tt
 	ne, nd := b*ts, b*tt
-	m.dlog = grow(m.dlog, nd*V)
+	m.dlog = tensor.Grow(m.dlog, nd*V)
 	for r := 0; r < b; r++ {
 		copy(m.dlog[r*tt*V:(r+1)*tt*V], dlogits[(r*t+ts)*V:(r+1)*t*V])
 	}
@@ -347,12 +347,12 @@ func (m *EncDec) Backward(dlogits []float32) {
 	if m.Head != nil {
 		dy = m.LnF.Backward(m.Head.Backward(m.dlog))
 	} else {
-		m.dh = grow(m.dh, nd*C)
+		m.dh = tensor.Grow(m.dh, nd*C)
 		kernels.Sgemm(false, false, nd, C, V, 1, m.dlog, V, m.TokEnc.W.W, C, 0, m.dh, C)
 		kernels.Sgemm(true, false, V, C, nd, 1, m.dlog, V, m.h, C, 1, m.TokEnc.W.G, C)
 		dy = m.LnF.Backward(m.dh)
 	}
-	m.dmem = grow(m.dmem, ne*C)
+	m.dmem = tensor.Grow(m.dmem, ne*C)
 	clear(m.dmem)
 	for l := len(m.Dec) - 1; l >= 0; l-- {
 		dy = m.Dec[l].backward(dy, m.dmem, nd, C)
@@ -370,29 +370,22 @@ func (m *EncDec) Backward(dlogits []float32) {
 // backward returns dx (B, Tt, C) for dout and adds this block's memory gradient into dmem.
 func (blk *DecBlock) backward(dout, dmem []float32, n, C int) []float32 {
 	// res3 = res2 + ffn(ln3(res2))
-	blk.dres2 = grow(blk.dres2, n*C)
+	blk.dres2 = tensor.Grow(blk.dres2, n*C)
 	add(blk.dres2, dout, blk.Ln3.Backward(blk.FFN.Backward(dout)))
 	// res2 = res1 + cross(ln2(res1), mem)
 	dc, dm := blk.Cross.BackwardCross(blk.dres2)
 	addInto(dmem, dm)
-	blk.dres1 = grow(blk.dres1, n*C)
+	blk.dres1 = tensor.Grow(blk.dres1, n*C)
 	add(blk.dres1, blk.dres2, blk.Ln2.Backward(dc))
 	// res1 = x + self(ln1(x))
-	blk.dx = grow(blk.dx, n*C)
+	blk.dx = tensor.Grow(blk.dx, n*C)
 	add(blk.dx, blk.dres1, blk.Ln1.Backward(blk.Self.Backward(blk.dres1)))
 	return blk.dx
 }
 
-func grow32(buf []int32, n int) []int32 {
-	if cap(buf) < n {
-		return make([]int32, n)
-	}
-	return buf[:n]
-}
-
 // positions returns 0..t-1 repeated b times in buf.
 func positions(buf []int32, b, t int) []int32 {
-	buf = grow32(buf, b*t)
+	buf = tensor.Grow(buf, b*t)
 	for i := range buf {
 		buf[i] = int32(i % t)
 	}

@@ -109,7 +109,7 @@ func (h *Head) Forward(hidden []float32, pad []bool, b, t int) []float32 {
 	if h.Cfg.Kind != "sequence" {
 		return h.Proj.Forward(hidden[:b*t*C], b*t)
 	}
-	h.pooled = grow(h.pooled, b*C)
+	h.pooled = tensor.Grow(h.pooled, b*C)
 	for i := 0; i < b; i++ {
 		dst := h.pooled[i*C : i*C+C]
 		switch h.Cfg.Pool {
@@ -154,7 +154,7 @@ func (h *Head) lastReal(i int) int {
 func (h *Head) Backward(dlogits []float32) []float32 {
 	b, t, C := h.b, h.t, h.c
 	din := h.Proj.Backward(dlogits)
-	h.dh = grow(h.dh, b*t*C)
+	h.dh = tensor.Grow(h.dh, b*t*C)
 	if h.Cfg.Kind != "sequence" {
 		copy(h.dh, din[:b*t*C])
 		return h.dh

@@ -86,7 +86,7 @@ func (m *RNN) Forward(ids []int32, b, t int) ([]float32, error) {
 		m.logits = m.Head.Forward(m.h, n)
 		return m.logits, nil
 	}
-	m.logits = grow(m.logits, n*V)
+	m.logits = tensor.Grow(m.logits, n*V)
 	kernels.Sgemm(false, true, n, V, C, 1, m.h, C, m.Emb.W.W, C, 0, m.logits, V)
 	return m.logits, nil
 }
@@ -98,7 +98,7 @@ func (m *RNN) Backward(dlogits []float32) {
 	if m.Head != nil {
 		dh = m.Head.Backward(dlogits)
 	} else {
-		m.dh = grow(m.dh, n*C)
+		m.dh = tensor.Grow(m.dh, n*C)
 		kernels.Sgemm(false, false, n, C, V, 1, dlogits, V, m.Emb.W.W, C, 0, m.dh, C)
 		kernels.Sgemm(true, false, V, C, n, 1, dlogits, V, m.h, C, 1, m.Emb.W.G, C)
 		dh = m.dh

@@ -149,13 +149,6 @@ func (m *Transformer) Params() []*nn.Param {
 	return ps
 }
 
-func grow(buf []float32, n int) []float32 {
-	if cap(buf) < n {
-		return make([]float32, n)
-	}
-	return buf[:n]
-}
-
 // Forward runs ids (B, T) (and optional token types, (B, T) or nil, and key padding mask, (B, T) true =
 // padding, or nil) and returns logits (B, T, V), owned by the model until the next Forward. It is
 // ForwardHidden (transformer_hidden.go: embeddings, blocks, final norm) followed by the LM head.
@@ -168,7 +161,7 @@ func (m *Transformer) Forward(ids, types []int32, pad []bool, b, t int) ([]float
 		m.logits = m.Head.Forward(m.h, n)
 		return m.logits, nil
 	}
-	m.logits = grow(m.logits, n*V)
+	m.logits = tensor.Grow(m.logits, n*V)
 	// logits (N, V) = h (N, C) · tokᵀ (V, C); the [MASK] row of an MLM table is not an output class.
 	kernels.Sgemm(false, true, n, V, C, 1, m.h, C, m.Tok.W.W, C, 0, m.logits, V)
 	return m.logits, nil
@@ -178,10 +171,10 @@ func (blk *Block) forward(x []float32, pad []bool, b, t, C int, training bool, r
 	n := b * t
 	a := blk.Ln1.Forward(x, n)
 	att := blk.Drop1.Forward(blk.Attn.Forward(a, b, t, pad), n*C, training, rng)
-	blk.res1 = grow(blk.res1, n*C)
+	blk.res1 = tensor.Grow(blk.res1, n*C)
 	add(blk.res1, x, att)
 	f := blk.Drop2.Forward(blk.FFN.Forward(blk.Ln2.Forward(blk.res1, n), n), n*C, training, rng)
-	blk.res2 = grow(blk.res2, n*C)
+	blk.res2 = tensor.Grow(blk.res2, n*C)
 	add(blk.res2, blk.res1, f)
 	return blk.res2
 }
@@ -193,7 +186,7 @@ func (m *Transformer) Backward(dlogits []float32) {
 		m.BackwardHidden(m.Head.Backward(dlogits))
 		return
 	}
-	m.dh = grow(m.dh, n*C)
+	m.dh = tensor.Grow(m.dh, n*C)
 	// dh (N, C) = dlogits (N, V) · tok (V, C);  dtok (V, C) += dlogitsᵀ (V, N) · h (N, C)
 	kernels.Sgemm(false, false, n, C, V, 1, dlogits, V, m.Tok.W.W, C, 0, m.dh, C)
 	kernels.Sgemm(true, false, V, C, n, 1, dlogits, V, m.h, C, 1, m.Tok.W.G, C)
@@ -202,10 +195,10 @@ func (m *Transformer) Backward(dlogits []float32) {
 
 func (blk *Block) backward(dout []float32, n, C int) []float32 {
 	// res2 = res1 + ffn(ln2(res1))
-	blk.dres1 = grow(blk.dres1, n*C)
+	blk.dres1 = tensor.Grow(blk.dres1, n*C)
 	add(blk.dres1, dout, blk.Ln2.Backward(blk.FFN.Backward(blk.Drop2.Backward(dout))))
 	// res1 = x + attn(ln1(x))
-	blk.dx = grow(blk.dx, n*C)
+	blk.dx = tensor.Grow(blk.dx, n*C)
 	add(blk.dx, blk.dres1, blk.Ln1.Backward(blk.Attn.Backward(blk.Drop1.Backward(blk.dres1))))
 	return blk.dx
 }

@@ -54,11 +54,11 @@ func (m *Transformer) ForwardHidden(ids, types []int32, pad []bool, b, t int) ([
 	}
 	m.b, m.t = b, t
 	// positions are refilled every call: the same B*T with another T must not reuse stale ids
-	m.posIDs = growInt32(m.posIDs, n)
+	m.posIDs = tensor.Grow(m.posIDs, n)
 	for i := range m.posIDs {
 		m.posIDs[i] = int32(i % t)
 	}
-	m.x = grow(m.x, n*C)
+	m.x = tensor.Grow(m.x, n*C)
 	copy(m.x, m.Tok.Forward(ids, n))
 	addInto(m.x, m.Pos.Forward(m.posIDs, n))
 	if m.Type != nil {
@@ -126,13 +126,6 @@ func (m *Transformer) Logits(dst, h []float32, n int) []float32 {
 	// the [MASK] row of an MLM table is not an output class: only the first V rows are used
 	kernels.Sgemm(false, true, n, V, C, 1, h, C, m.Tok.W.W, C, 0, dst, V)
 	return dst
-}
-
-func growInt32(buf []int32, n int) []int32 {
-	if cap(buf) < n {
-		return make([]int32, n)
-	}
-	return buf[:n]
 }
 
 // LoadTransformer reads a transformer model (or checkpoint) file, lets edit change the configuration

@@ -116,7 +116,7 @@ func (a *Attention) Backward(dout []float32) []float32 {
 	}
 	c, n := a.C, a.b*a.tq
 	dy := a.O.Backward(dout)
-	a.dqkv = grow(a.dqkv, n*3*c)
+	a.dqkv = tensor.Grow(a.dqkv, n*3*c)
 	a.coreBackward(dy, a.qkv, 3*c, from(a.qkv, c), 3*c, from(a.qkv, 2*c), 3*c, a.dqkv, 3*c, from(a.dqkv, c), 3*c, from(a.dqkv, 2*c), 3*c)
 	return a.QKV.Backward(a.dqkv)
 }
@@ -148,8 +148,8 @@ func (a *Attention) BackwardCross(dout []float32) (dx, dmem []float32) {
 	}
 	c := a.C
 	dy := a.O.Backward(dout)
-	a.dq = grow(a.dq, a.b*a.tq*c)
-	a.dkv = grow(a.dkv, a.b*a.tk*2*c)
+	a.dq = tensor.Grow(a.dq, a.b*a.tq*c)
+	a.dkv = tensor.Grow(a.dkv, a.b*a.tk*2*c)
 	a.coreBackward(dy, a.q, c, a.kv, 2*c, from(a.kv, c), 2*c, a.dq, c, a.dkv, 2*c, from(a.dkv, c), 2*c)
 	return a.Q.Backward(a.dq), a.KV.Backward(a.dkv)
 }
@@ -167,8 +167,8 @@ func (a *Attention) core(q []float32, ldq int, k []float32, ldk int, v []float32
 	b, tq, tk, nh, c := a.b, a.tq, a.tk, a.NH, a.C
 	hs := c / nh
 	scale := float32(1 / math.Sqrt(float64(hs)))
-	a.att = grow(a.att, b*nh*tq*tk)
-	a.y = grow(a.y, b*tq*c)
+	a.att = tensor.Grow(a.att, b*nh*tq*tk)
+	a.y = tensor.Grow(a.y, b*tq*c)
 	blk := tq
 	if a.blocked() {
 		blk = causalBlock
@@ -234,7 +234,7 @@ func (a *Attention) coreBackward(dy, q []float32, ldq int, k []float32, ldk int,
 	b, tq, tk, nh, c := a.b, a.tq, a.tk, a.NH, a.C
 	hs := c / nh
 	scale := float32(1 / math.Sqrt(float64(hs)))
-	a.datt = grow(a.datt, b*nh*tq*tk)
+	a.datt = tensor.Grow(a.datt, b*nh*tq*tk)
 	blocked := a.blocked()
 	blk := tq
 	if blocked {

@@ -59,7 +59,7 @@ func BenchmarkAttentionCore(b *testing.B) {
 		}
 	})
 	dy := randn(rng, B*T*C, 1)
-	a.dqkv = grow(a.dqkv, B*T*3*C)
+	a.dqkv = tensor.Grow(a.dqkv, B*T*3*C)
 	b.Run("core_bwd", func(b *testing.B) {
 		for b.Loop() {
 			a.coreBackward(dy, a.qkv, 3*C, a.qkv[C:], 3*C, a.qkv[2*C:], 3*C, a.dqkv, 3*C, a.dqkv[C:], 3*C, a.dqkv[2*C:], 3*C)

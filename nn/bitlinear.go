@@ -76,10 +76,10 @@ func (l *BitLinear) Forward(inp []float32, n int) []float32 {
 	l.n = n
 	l.scale = kernels.QuantizeTernary(l.wt, l.W.W)
 	l.tm.Set(l.wt)
-	l.xq = grow(l.xq, n*l.in)
-	l.xscale = grow(l.xscale, n)
+	l.xq = tensor.Grow(l.xq, n*l.in)
+	l.xscale = tensor.Grow(l.xscale, n)
 	kernels.QuantizeRowsInt8(l.xq, l.xscale, inp, n, l.in)
-	l.y = grow(l.y, n*l.out)
+	l.y = tensor.Grow(l.y, n*l.out)
 	kernels.BitLinearForward(l.y, l.xq, l.xscale, l.tm, l.scale, n)
 	if l.B != nil {
 		addBias(l.y, l.B.W, n, l.out)
@@ -91,11 +91,11 @@ func (l *BitLinear) Forward(inp []float32, n int) []float32 {
 func (l *BitLinear) Backward(dout []float32) []float32 {
 	n := l.n
 	need("BitLinear "+l.W.Name, "dout", len(dout), n*l.out)
-	l.wdq = grow(l.wdq, l.out*l.in)
+	l.wdq = tensor.Grow(l.wdq, l.out*l.in)
 	for i, t := range l.wt {
 		l.wdq[i] = l.scale * float32(t)
 	}
-	l.xdq = grow(l.xdq, n*l.in)
+	l.xdq = tensor.Grow(l.xdq, n*l.in)
 	for i := 0; i < n; i++ {
 		g := l.xscale[i]
 		row, q := l.xdq[i*l.in:(i+1)*l.in], l.xq[i*l.in:(i+1)*l.in]
@@ -103,7 +103,7 @@ func (l *BitLinear) Backward(dout []float32) []float32 {
 			row[j] = float32(v) / g
 		}
 	}
-	l.dinp = grow(l.dinp, n*l.in)
+	l.dinp = tensor.Grow(l.dinp, n*l.in)
 	kernels.Sgemm(false, false, n, l.in, l.out, 1, dout, l.out, l.wdq, l.in, 0, l.dinp, l.in)
 	kernels.Sgemm(true, false, l.out, l.in, n, 1, dout, l.out, l.xdq, l.in, 1, l.W.G, l.in)
 	if l.B != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"tern/kernels"
+	"tern/tensor"
 )
 
 // Fused softmax + cross-entropy over logits (N,V). A target of -1 is ignored (masked-LM positions that
@@ -138,7 +139,7 @@ func (ce *CrossEntropy) Forward(logits []float32, targets []int32, n, v int) flo
 		}
 	}
 	ce.logits, ce.targets, ce.n, ce.v = logits[:n*v], targets[:n], n, v
-	ce.Losses, ce.lse = grow(ce.Losses, n), grow(ce.lse, n)
+	ce.Losses, ce.lse = tensor.Grow(ce.Losses, n), tensor.Grow(ce.lse, n)
 	return CrossEntropyForward(ce.Losses, ce.lse, ce.logits, ce.targets, n, v)
 }
 
@@ -149,7 +150,7 @@ func (ce *CrossEntropy) Backward(dloss float32) []float32 {
 		CrossEntropyBackward(ce.logits, ce.logits, ce.lse, ce.targets, ce.n, ce.v, dloss)
 		return ce.logits
 	}
-	ce.dlogits = grow(ce.dlogits, ce.n*ce.v)
+	ce.dlogits = tensor.Grow(ce.dlogits, ce.n*ce.v)
 	CrossEntropyBackward(ce.dlogits, ce.logits, ce.lse, ce.targets, ce.n, ce.v, dloss)
 	return ce.dlogits
 }

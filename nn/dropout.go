@@ -27,12 +27,12 @@ func (d *Dropout) Forward(inp []float32, n int, train bool, rng *tensor.RNG) []f
 		panic(fmt.Sprintf("nn: Dropout: P=%g outside [0,1)", d.P))
 	}
 	d.train = train && d.P > 0
-	d.mask = grow(d.mask, n)
+	d.mask = tensor.Grow(d.mask, n)
 	if !d.train {
 		return inp
 	}
 	keep := 1 / (1 - d.P)
-	d.y = grow(d.y, n)
+	d.y = tensor.Grow(d.y, n)
 	for i, v := range inp {
 		m := float32(0)
 		if rng.Float32() >= d.P {
@@ -50,7 +50,7 @@ func (d *Dropout) Backward(dout []float32) []float32 {
 	if len(dout) != n {
 		panic(fmt.Sprintf("nn: Dropout.Backward: len(dout)=%d, forward had %d elements", len(dout), n))
 	}
-	d.dinp = grow(d.dinp, n)
+	d.dinp = tensor.Grow(d.dinp, n)
 	if !d.train {
 		copy(d.dinp, dout)
 		return d.dinp

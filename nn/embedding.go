@@ -38,7 +38,7 @@ func (e *Embedding) Params() []*Param { return []*Param{e.W} }
 func (e *Embedding) Forward(ids []int32, n int) []float32 {
 	need("Embedding "+e.W.Name, "ids", len(ids), n)
 	e.ids = ids[:n]
-	e.y = grow(e.y, n*e.c)
+	e.y = tensor.Grow(e.y, n*e.c)
 	c := e.c
 	for i, id := range e.ids {
 		if id < 0 || int(id) >= e.v {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"tern/kernels"
+	"tern/tensor"
 )
 
 // GELU is x·Φ(x) (https://arxiv.org/abs/1606.08415). The zero value is the exact erf form, PyTorch's
@@ -21,7 +22,7 @@ func (g *GELU) Forward(inp []float32, n int) []float32 {
 		panic(fmt.Sprintf("nn: GELU.Forward: n=%d must be the element count len(inp)=%d", n, len(inp)))
 	}
 	g.inp = inp
-	g.y = grow(g.y, n)
+	g.y = tensor.Grow(g.y, n)
 	kernels.GELUForward(g.y, inp, n, g.Tanh)
 	return g.y
 }
@@ -32,7 +33,7 @@ func (g *GELU) Backward(dout []float32) []float32 {
 	if len(dout) != n {
 		panic(fmt.Sprintf("nn: GELU.Backward: len(dout)=%d, forward had %d elements", len(dout), n))
 	}
-	g.dinp = grow(g.dinp, n)
+	g.dinp = tensor.Grow(g.dinp, n)
 	kernels.GELUBackward(g.dinp, g.inp, dout, n, g.Tanh)
 	return g.dinp
 }

@@ -54,7 +54,7 @@ func (l *Linear) Params() []*Param {
 func (l *Linear) Forward(inp []float32, n int) []float32 {
 	need("Linear "+l.W.Name, "inp", len(inp), n*l.in)
 	l.inp, l.n = inp[:n*l.in], n
-	l.y = grow(l.y, n*l.out)
+	l.y = tensor.Grow(l.y, n*l.out)
 	kernels.Sgemm(false, true, n, l.out, l.in, 1, l.inp, l.in, l.W.W, l.in, 0, l.y, l.out)
 	if l.B != nil {
 		addBias(l.y, l.B.W, n, l.out)
@@ -66,7 +66,7 @@ func (l *Linear) Forward(inp []float32, n int) []float32 {
 func (l *Linear) Backward(dout []float32) []float32 {
 	n := l.n
 	need("Linear "+l.W.Name, "dout", len(dout), n*l.out)
-	l.dinp = grow(l.dinp, n*l.in)
+	l.dinp = tensor.Grow(l.dinp, n*l.in)
 	kernels.Sgemm(false, false, n, l.in, l.out, 1, dout, l.out, l.W.W, l.in, 0, l.dinp, l.in)
 	kernels.Sgemm(true, false, l.out, l.in, n, 1, dout, l.out, l.inp, l.in, 1, l.W.G, l.in)
 	if l.B != nil {

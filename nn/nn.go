@@ -121,15 +121,6 @@ func CheckShape(layer string, got, want []int) error {
 	return nil
 }
 
-// grow returns buf resliced to n elements, reallocating only when its capacity is too small. Contents
-// are unspecified.
-func grow[T any](buf []T, n int) []T {
-	if cap(buf) < n {
-		return make([]T, n)
-	}
-	return buf[:n]
-}
-
 // need panics unless x holds at least n elements: the one check every Forward makes.
 func need(layer, what string, got, want int) {
 	if got < want {

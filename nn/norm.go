@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"tern/kernels"
+	"tern/tensor"
 )
 
 // LayerNorm normalizes each row over C (https://arxiv.org/abs/1607.06450), eps 1e-5 as PyTorch:
@@ -43,8 +44,8 @@ func (l *LayerNorm) Params() []*Param {
 func (l *LayerNorm) Forward(inp []float32, n int) []float32 {
 	need("LayerNorm "+l.G.Name, "inp", len(inp), n*l.c)
 	l.n, l.inp = n, inp[:n*l.c]
-	l.y = grow(l.y, n*l.c)
-	l.mean, l.rstd = grow(l.mean, n), grow(l.rstd, n)
+	l.y = tensor.Grow(l.y, n*l.c)
+	l.mean, l.rstd = tensor.Grow(l.mean, n), tensor.Grow(l.rstd, n)
 	var b []float32
 	if l.B != nil {
 		b = l.B.W
@@ -56,7 +57,7 @@ func (l *LayerNorm) Forward(inp []float32, n int) []float32 {
 // Backward returns dinp (N,C) and adds into G.G and B.G.
 func (l *LayerNorm) Backward(dout []float32) []float32 {
 	need("LayerNorm "+l.G.Name, "dout", len(dout), l.n*l.c)
-	l.dinp = grow(l.dinp, l.n*l.c)
+	l.dinp = tensor.Grow(l.dinp, l.n*l.c)
 	var db []float32
 	if l.B != nil {
 		db = l.B.G
@@ -96,8 +97,8 @@ func (l *RMSNorm) Params() []*Param { return []*Param{l.G} }
 func (l *RMSNorm) Forward(inp []float32, n int) []float32 {
 	need("RMSNorm "+l.G.Name, "inp", len(inp), n*l.c)
 	l.n, l.inp = n, inp[:n*l.c]
-	l.y = grow(l.y, n*l.c)
-	l.rstd = grow(l.rstd, n)
+	l.y = tensor.Grow(l.y, n*l.c)
+	l.rstd = tensor.Grow(l.rstd, n)
 	kernels.RMSNormForward(l.y, l.rstd, l.inp, l.G.W, n, l.c, l.Eps)
 	return l.y
 }
@@ -105,7 +106,7 @@ func (l *RMSNorm) Forward(inp []float32, n int) []float32 {
 // Backward returns dinp (N,C) and adds into G.G.
 func (l *RMSNorm) Backward(dout []float32) []float32 {
 	need("RMSNorm "+l.G.Name, "dout", len(dout), l.n*l.c)
-	l.dinp = grow(l.dinp, l.n*l.c)
+	l.dinp = tensor.Grow(l.dinp, l.n*l.c)
 	kernels.RMSNormBackward(l.dinp, l.G.G, dout, l.inp, l.G.W, l.rstd, l.n, l.c)
 	return l.dinp
 }

@@ -66,7 +66,7 @@ func (l *rnnLayer) inputGrads(dg, dhg []float32, n, gh, h int) []float32 {
 	biasGrad(l.Bih.G, dg, n, gh)
 	kernels.Sgemm(true, false, gh, h, n, 1, dhg, gh, l.hprev, h, 1, l.Whh.G, h)
 	biasGrad(l.Bhh.G, dhg, n, gh)
-	l.dx = grow(l.dx, n*l.in)
+	l.dx = tensor.Grow(l.dx, n*l.in)
 	kernels.Sgemm(false, false, n, l.in, gh, 1, dg, gh, l.Wih.W, l.in, 0, l.dx, l.in)
 	return l.dx
 }
@@ -132,15 +132,15 @@ func (m *LSTM) Forward(x []float32, b, t int, h0, c0 []float32) (out, hN, cN []f
 	checkState("LSTM", "h0", h0, L*b*H)
 	checkState("LSTM", "c0", c0, L*b*H)
 	m.b, m.t = b, t
-	m.hN, m.cN = grow(m.hN, L*b*H), grow(m.cN, L*b*H)
+	m.hN, m.cN = tensor.Grow(m.hN, L*b*H), tensor.Grow(m.cN, L*b*H)
 	inp := x[:b*t*m.Layers[0].in]
 	for k := range m.Layers {
 		l := &m.Layers[k]
 		n, gh := b*t, 4*H
 		l.inp = inp
-		l.gates, l.c, l.hprev, l.out = grow(l.gates, n*gh), grow(l.c, n*H), grow(l.hprev, n*H), grow(l.out, n*H)
-		l.tc = grow(l.tc, n*H)
-		l.cprev = grow(l.cprev, b*H)
+		l.gates, l.c, l.hprev, l.out = tensor.Grow(l.gates, n*gh), tensor.Grow(l.c, n*H), tensor.Grow(l.hprev, n*H), tensor.Grow(l.out, n*H)
+		l.tc = tensor.Grow(l.tc, n*H)
+		l.cprev = tensor.Grow(l.cprev, b*H)
 		for bi := 0; bi < b; bi++ { // step 0's previous state
 			hp, cp := l.hprev[bi*t*H:bi*t*H+H], l.cprev[bi*H:bi*H+H]
 			if h0 != nil {
@@ -206,11 +206,11 @@ func (m *LSTM) Backward(dout []float32) []float32 {
 	b, t, H := m.b, m.t, m.h
 	n, gh := b*t, 4*H
 	need("LSTM", "dout", len(dout), n*H)
-	m.dh, m.dc = grow(m.dh, b*H), grow(m.dc, b*H)
+	m.dh, m.dc = tensor.Grow(m.dh, b*H), tensor.Grow(m.dc, b*H)
 	d := dout[:n*H]
 	for k := len(m.Layers) - 1; k >= 0; k-- {
 		l := &m.Layers[k]
-		l.dg = grow(l.dg, n*gh)
+		l.dg = tensor.Grow(l.dg, n*gh)
 		clear(m.dh)
 		clear(m.dc)
 		for s := t - 1; s >= 0; s-- {
@@ -292,13 +292,13 @@ func (m *GRU) Forward(x []float32, b, t int, h0 []float32) (out, hN []float32) {
 	need("GRU", "x", len(x), b*t*m.Layers[0].in)
 	checkState("GRU", "h0", h0, L*b*H)
 	m.b, m.t = b, t
-	m.hN = grow(m.hN, L*b*H)
+	m.hN = tensor.Grow(m.hN, L*b*H)
 	inp := x[:b*t*m.Layers[0].in]
 	for k := range m.Layers {
 		l := &m.Layers[k]
 		n, gh := b*t, 3*H
 		l.inp = inp
-		l.gates, l.hg, l.hprev, l.out = grow(l.gates, n*gh), grow(l.hg, n*gh), grow(l.hprev, n*H), grow(l.out, n*H)
+		l.gates, l.hg, l.hprev, l.out = tensor.Grow(l.gates, n*gh), tensor.Grow(l.hg, n*gh), tensor.Grow(l.hprev, n*H), tensor.Grow(l.out, n*H)
 		for bi := 0; bi < b; bi++ {
 			hp := l.hprev[bi*t*H : bi*t*H+H]
 			if h0 != nil {
@@ -350,11 +350,11 @@ func (m *GRU) Backward(dout []float32) []float32 {
 	b, t, H := m.b, m.t, m.h
 	n, gh := b*t, 3*H
 	need("GRU", "dout", len(dout), n*H)
-	m.dh = grow(m.dh, b*H)
+	m.dh = tensor.Grow(m.dh, b*H)
 	d := dout[:n*H]
 	for k := len(m.Layers) - 1; k >= 0; k-- {
 		l := &m.Layers[k]
-		l.dg, l.dhg = grow(l.dg, n*gh), grow(l.dhg, n*gh)
+		l.dg, l.dhg = tensor.Grow(l.dg, n*gh), tensor.Grow(l.dhg, n*gh)
 		clear(m.dh)
 		for s := t - 1; s >= 0; s-- {
 			for bi := 0; bi < b; bi++ {

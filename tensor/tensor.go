@@ -126,3 +126,12 @@ func inferShape(shape []int, n int) []int {
 	}
 	return out
 }
+
+// Grow returns buf with length n, reallocating only when its capacity is short (the contents are not
+// kept): the reusable scratch buffers of layers, kernels and decoders.
+func Grow[T any](buf []T, n int) []T {
+	if cap(buf) < n {
+		return make([]T, n)
+	}
+	return buf[:n]
+}
