@@ -97,32 +97,14 @@ type LSTM struct {
 
 // NewLSTM returns a layers-deep LSTM from in to hidden features (nil rng: seeded from name).
 func NewLSTM(name string, in, hidden, layers int, rng *tensor.RNG) *LSTM {
-	checkRNN("LSTM", name, in, hidden, layers)
-	if rng == nil {
-		rng = tensor.NewRNG(fnv64(name))
-	}
-	m := &LSTM{h: hidden}
-	for k := 0; k < layers; k++ {
-		lin := in
-		if k > 0 {
-			lin = hidden
-		}
-		m.Layers = append(m.Layers, newRNNLayer(fmt.Sprintf("%s.l%d", name, k), lin, hidden, 4, rng))
-	}
-	return m
+	return &LSTM{h: hidden, Layers: newRNNLayers("LSTM", name, in, hidden, layers, 4, rng)}
 }
 
 // Hidden is H.
 func (m *LSTM) Hidden() int { return m.h }
 
 // Params returns each layer's W_ih, W_hh, b_ih, b_hh.
-func (m *LSTM) Params() []*Param {
-	var ps []*Param
-	for k := range m.Layers {
-		ps = append(ps, m.Layers[k].params()...)
-	}
-	return ps
-}
+func (m *LSTM) Params() []*Param { return rnnParams(m.Layers) }
 
 // Forward runs x (B,T,In) from state h0, c0 (L,B,H; nil = zeros) and returns the top layer's outputs
 // (B,T,H) and the final state hN, cN (L,B,H), all owned by the layer.
@@ -258,32 +240,14 @@ type GRU struct {
 
 // NewGRU returns a layers-deep GRU from in to hidden features (nil rng: seeded from name).
 func NewGRU(name string, in, hidden, layers int, rng *tensor.RNG) *GRU {
-	checkRNN("GRU", name, in, hidden, layers)
-	if rng == nil {
-		rng = tensor.NewRNG(fnv64(name))
-	}
-	m := &GRU{h: hidden}
-	for k := 0; k < layers; k++ {
-		lin := in
-		if k > 0 {
-			lin = hidden
-		}
-		m.Layers = append(m.Layers, newRNNLayer(fmt.Sprintf("%s.l%d", name, k), lin, hidden, 3, rng))
-	}
-	return m
+	return &GRU{h: hidden, Layers: newRNNLayers("GRU", name, in, hidden, layers, 3, rng)}
 }
 
 // Hidden is H.
 func (m *GRU) Hidden() int { return m.h }
 
 // Params returns each layer's W_ih, W_hh, b_ih, b_hh.
-func (m *GRU) Params() []*Param {
-	var ps []*Param
-	for k := range m.Layers {
-		ps = append(ps, m.Layers[k].params()...)
-	}
-	return ps
-}
+func (m *GRU) Params() []*Param { return rnnParams(m.Layers) }
 
 // Forward runs x (B,T,In) from state h0 (L,B,H; nil = zeros) and returns the top layer's outputs
 // (B,T,H) and the final state hN (L,B,H), owned by the layer.
@@ -379,4 +343,31 @@ func (m *GRU) Backward(dout []float32) []float32 {
 		d = l.inputGrads(l.dg, l.dhg, n, gh, H)
 	}
 	return d
+}
+
+// newRNNLayers builds the layers of an LSTM (4 gates) or GRU (3): the first from in features, the
+// rest from hidden (nil rng: seeded from name).
+func newRNNLayers(kind, name string, in, hidden, layers, gates int, rng *tensor.RNG) []rnnLayer {
+	checkRNN(kind, name, in, hidden, layers)
+	if rng == nil {
+		rng = tensor.NewRNG(fnv64(name))
+	}
+	ls := make([]rnnLayer, 0, layers)
+	for k := 0; k < layers; k++ {
+		lin := in
+		if k > 0 {
+			lin = hidden
+		}
+		ls = append(ls, newRNNLayer(fmt.Sprintf("%s.l%d", name, k), lin, hidden, gates, rng))
+	}
+	return ls
+}
+
+// rnnParams lists each layer's W_ih, W_hh, b_ih, b_hh.
+func rnnParams(ls []rnnLayer) []*Param {
+	var ps []*Param
+	for k := range ls {
+		ps = append(ps, ls[k].params()...)
+	}
+	return ps
 }
