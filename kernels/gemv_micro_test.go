@@ -27,10 +27,7 @@ func TestGemvMicro(t *testing.T) {
 	}
 	n, k := 64, 4096
 	rng := rand.New(rand.NewSource(0))
-	w := make([]byte, n*GemvRowBytes(k))
-	for i := range w {
-		w[i] = byte(rng.Intn(243))
-	}
+	w := randPackedRows(rng, n, k)
 	v := NewGemvVec(k)
 	v.Set(make([]int8, k))
 	y := make([]int32, n)
@@ -43,10 +40,7 @@ func TestGemvMicro(t *testing.T) {
 		defer SetThreads(Threads())
 		SetThreads(1)
 		n = 256
-		w = make([]byte, n*GemvRowBytes(k))
-		for i := range w {
-			w[i] = byte(rng.Intn(243))
-		}
+		w = randPackedRows(rng, n, k)
 		y = make([]int32, n)
 		TernaryGemv(y, w, n, k, v)
 	}

@@ -149,10 +149,7 @@ func TestTernaryGemvThreadsAndBadBytes(t *testing.T) {
 	defer SetThreads(Threads())
 	rng := rand.New(rand.NewSource(1))
 	n, k := 301, 2000
-	w := make([]byte, n*GemvRowBytes(k))
-	for i := range w {
-		w[i] = byte(rng.Intn(243))
-	}
+	w := randPackedRows(rng, n, k)
 	x := make([]int8, k)
 	for i := range x {
 		x[i] = int8(rng.Intn(256) - 128)
@@ -219,10 +216,7 @@ func BenchmarkTernaryGemv(b *testing.B) {
 	for _, s := range [][2]int{{4096, 4096}, {2560, 6912}, {6912, 2560}} {
 		n, k := s[0], s[1]
 		rng := rand.New(rand.NewSource(0))
-		w := make([]byte, n*GemvRowBytes(k))
-		for i := range w {
-			w[i] = byte(rng.Intn(243))
-		}
+		w := randPackedRows(rng, n, k)
 		v := NewGemvVec(k)
 		x := make([]int8, k)
 		for i := range x {
@@ -313,10 +307,7 @@ func TestTernaryGemvF32(t *testing.T) {
 	defer SetThreads(Threads())
 	rng := rand.New(rand.NewSource(4))
 	n, k := 517, 777
-	w := make([]byte, n*GemvRowBytes(k))
-	for i := range w {
-		w[i] = byte(rng.Intn(243))
-	}
+	w := randPackedRows(rng, n, k)
 	xf := make([]float32, k)
 	for i := range xf {
 		xf[i] = float32(rng.NormFloat64())
@@ -339,4 +330,13 @@ func TestTernaryGemvF32(t *testing.T) {
 			}
 		}
 	})
+}
+
+// randPackedRows returns n random packed rows of k weights (bytes 0..242, the valid 5-trit codes).
+func randPackedRows(rng *rand.Rand, n, k int) []byte {
+	w := make([]byte, n*GemvRowBytes(k))
+	for i := range w {
+		w[i] = byte(rng.Intn(243))
+	}
+	return w
 }
