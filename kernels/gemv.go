@@ -24,7 +24,7 @@ import (
 // accumulator (scaled by 4^j, shifted back at the end). Rows go four at a time so the five planes
 // are loaded once per block for four rows; the loop prefetches eight rows ahead. On Zen 4 that is
 // ~3 ns per 64-byte row block on one core (~21 GB/s from L2), about one core's DRAM read rate, so one
-// thread is compute-bound and two reach the memory (cold 4096² on 2 threads within 6-30% of only
+// thread is compute-bound and two reach the memory (cold 4096² on 2 threads within 6-41% of only
 // reading the bytes). The five VPDPBUSD per block are the floor of this scheme (320 products, 64 per
 // instruction) and cost ~5 of the ~11 cycles; the other 11 operations decode base 3, which has no
 // bit-field shortcut, and the alternatives tried (a blended 256-entry lookup, GF2P8AFFINEQB field
