@@ -78,10 +78,10 @@ func (s PackStats) BitsPerWeight() float64 {
 // linear is one projection of a packed model: ternary (w packed, scale) or fp32 (fw).
 type linear struct {
 	n, k  int
-	w     []byte    // (N, ceil(K/5)) packed trits, nil for fp32
-	scale float32   // ternary scale
-	fw    []float32 // (N, K) fp32 weights of a non-ternary projection
-	bias  []float32 // (N) or nil
+	w     []byte                 // (N, ceil(K/5)) packed trits, nil for fp32
+	scale float32                // ternary scale
+	fw    []float32              // (N, K) fp32 weights of a non-ternary projection
+	bias  []float32              // (N) or nil
 	tm    *kernels.TernaryMatrix // w unpacked for the int8 GEMM (Resident), or nil
 }
 
