@@ -18,7 +18,9 @@ import (
 type Decoder interface {
 	Slots() int
 	Vocab() int
-	// PromptLimit is the longest prompt Start accepts; Room(slot) the tokens a started slot can still take.
+	// PromptLimit is the longest prompt Start accepts. Room(slot) is the positions a started slot has
+	// left: at 1 the token just sampled fills the context and the sequence ends there (so prompt and
+	// completion together never exceed the context).
 	PromptLimit() int
 	Room(slot int) int
 	// Start feeds prompt into slot (emptying it first) and returns the logits for the next token (V).
@@ -79,13 +81,9 @@ func (r *Recompute) PromptLimit() int {
 	return r.cfg.MaxPos - 1
 }
 
-// Room: a seq2seq decoder row is the start token plus the generated ones, within MaxPos.
-func (r *Recompute) Room(slot int) int {
-	if r.cfg.Type == "encdec" {
-		return r.cfg.MaxPos - 1 - len(r.seqs[slot])
-	}
-	return r.cfg.MaxPos - len(r.seqs[slot])
-}
+// Room: a causal row holds the prompt and the tokens fed; a seq2seq decoder row the start token and
+// the tokens fed, so its last sampled token needs no position of its own either.
+func (r *Recompute) Room(slot int) int { return r.cfg.MaxPos - len(r.seqs[slot]) }
 
 func (r *Recompute) Start(slot int, prompt []int) ([]float32, error) {
 	if len(prompt) == 0 || len(prompt) > r.PromptLimit() {
@@ -115,7 +113,7 @@ func (r *Recompute) Step(slots []int, ids []int) ([]float32, error) {
 	V := r.cfg.Vocab
 	r.logits = r.logits[:0]
 	for i, s := range slots {
-		if r.Room(s) < 1 {
+		if full := len(r.seqs[s]) >= r.cfg.MaxPos || r.cfg.Type == "encdec" && len(r.seqs[s])+2 > r.cfg.MaxPos; full {
 			return nil, fmt.Errorf("slot %d: context full", s)
 		}
 		if ids[i] < 0 || ids[i] >= V {
