@@ -13,8 +13,10 @@ package infer
 // name; a packed BitLinear weight is a U8 tensor (N, ceil(K/5)) plus "<name>.scale" (F32, [1]).
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"unsafe"
 
 	"tern/format"
@@ -23,6 +25,7 @@ import (
 	"tern/model"
 	"tern/nn"
 	"tern/quant"
+	"tern/share"
 	"tern/tensor"
 )
 
@@ -240,27 +243,48 @@ func newPacked(f *format.File, path string) (*Packed, error) {
 			return nil, err
 		}
 	}
+	// Cross-layer sharing: a file stores each shared tensor once, under its owner's name, so a layer
+	// whose sublayer is owned by an earlier one reuses that layer's loaded projections and norms.
+	plan, err := cfg.Sharing.Plan(cfg.Layers)
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	if err := checkSharingMap(f.Meta[model.MetaSharing], plan, cfg); err != nil {
+		return nil, bad("%v", err)
+	}
 	for l := 0; l < cfg.Layers; l++ {
 		p := fmt.Sprintf("blocks.%d.", l)
 		var ly layer
 		var err error
-		if ly.ln1, err = loadNorm(p + "ln1"); err != nil {
+		if o := plan.Ln1[l]; o != l {
+			ly.ln1 = m.layers[o].ln1
+		} else if ly.ln1, err = loadNorm(p + "ln1"); err != nil {
 			return nil, err
 		}
-		if ly.ln2, err = loadNorm(p + "ln2"); err != nil {
+		if o := plan.Ln2[l]; o != l {
+			ly.ln2 = m.layers[o].ln2
+		} else if ly.ln2, err = loadNorm(p + "ln2"); err != nil {
 			return nil, err
 		}
-		if ly.qkv, err = proj(p+"attn.qkv", 3*C, C, cfg.Bias); err != nil {
-			return nil, err
+		if o := plan.Attn[l]; o != l {
+			ly.qkv, ly.o = m.layers[o].qkv, m.layers[o].o
+		} else {
+			if ly.qkv, err = proj(p+"attn.qkv", 3*C, C, cfg.Bias); err != nil {
+				return nil, err
+			}
+			if ly.o, err = proj(p+"attn.o", C, C, cfg.Bias); err != nil {
+				return nil, err
+			}
 		}
-		if ly.o, err = proj(p+"attn.o", C, C, cfg.Bias); err != nil {
-			return nil, err
-		}
-		if ly.fc, err = proj(p+"ffn.fc", cfg.FFN, C, cfg.Bias); err != nil {
-			return nil, err
-		}
-		if ly.f2, err = proj(p+"ffn.fc2", C, cfg.FFN, cfg.Bias); err != nil {
-			return nil, err
+		if o := plan.FFN[l]; o != l {
+			ly.fc, ly.f2 = m.layers[o].fc, m.layers[o].f2
+		} else {
+			if ly.fc, err = proj(p+"ffn.fc", cfg.FFN, C, cfg.Bias); err != nil {
+				return nil, err
+			}
+			if ly.f2, err = proj(p+"ffn.fc2", C, cfg.FFN, cfg.Bias); err != nil {
+				return nil, err
+			}
 		}
 		m.layers = append(m.layers, ly)
 	}
@@ -270,6 +294,67 @@ func newPacked(f *format.File, path string) (*Packed, error) {
 	m.kvF16 = KVF16Default()
 	m.alloc()
 	return m, nil
+}
+
+// checkSharingMap checks a file's stored sharing map (model.MetaSharing, {slot: tensor it uses}) against
+// the plan its config makes: a block tensor the map redirects must be redirected by the plan to the same
+// owner, and the other way round, or the decoder would silently run other weights than were trained.
+// A file without a map (written before sharing existed) must share nothing.
+func checkSharingMap(raw string, plan share.Plan, cfg model.Config) error {
+	stored := map[string]string{}
+	if raw != "" {
+		if err := json.Unmarshal([]byte(raw), &stored); err != nil {
+			return fmt.Errorf("metadata %s: %v", model.MetaSharing, err)
+		}
+	}
+	want := map[string]string{}
+	add := func(l, o int, sub string, names ...string) {
+		if o == l {
+			return
+		}
+		for _, n := range names {
+			want[fmt.Sprintf("blocks.%d.%s.%s", l, sub, n)] = fmt.Sprintf("blocks.%d.%s.%s", o, sub, n)
+		}
+	}
+	normNames, projNames := []string{"weight", "bias"}, []string{"weight"}
+	if cfg.Norm == "rmsnorm" {
+		normNames = []string{"weight"}
+	}
+	if cfg.Bias {
+		projNames = []string{"weight", "bias"}
+	}
+	for l := range plan.Attn {
+		add(l, plan.Ln1[l], "ln1", normNames...)
+		add(l, plan.Ln2[l], "ln2", normNames...)
+		add(l, plan.Attn[l], "attn.qkv", projNames...)
+		add(l, plan.Attn[l], "attn.o", projNames...)
+		add(l, plan.FFN[l], "ffn.fc", projNames...)
+		add(l, plan.FFN[l], "ffn.fc2", projNames...)
+	}
+	if raw == "" && len(want) > 0 {
+		return fmt.Errorf("config shares layers (%s) but the file has no %s", cfg.Sharing, model.MetaSharing)
+	}
+	for slot, owner := range stored {
+		if !strings.HasPrefix(slot, "blocks.") {
+			continue // lm_head -> tok_emb: tying, read from the config
+		}
+		if want[slot] != owner {
+			return fmt.Errorf("sharing map: %s uses %s in the file, but the config's plan (%s) says %s", slot, owner, cfg.Sharing, orSelf(want[slot], slot))
+		}
+	}
+	for slot, owner := range want {
+		if stored[slot] != owner {
+			return fmt.Errorf("sharing map: the config's plan (%s) has %s use %s, but the file stores it as %s", cfg.Sharing, slot, owner, orSelf(stored[slot], slot))
+		}
+	}
+	return nil
+}
+
+func orSelf(owner, slot string) string {
+	if owner == "" {
+		return slot
+	}
+	return owner
 }
 
 func (m *Packed) alloc() {
