@@ -61,6 +61,10 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.IntVar(&tc.CkptEvery, "ckpt-every", tc.CkptEvery, "checkpoint every N steps (0 = only at the end)")
 	fs.Uint64Var(&tc.Seed, "seed", tc.Seed, "random seed (weights, batches, masks)")
 	fs.IntVar(&tc.Threads, "threads", tc.Threads, "kernel threads (0 = all cores)")
+	fs.StringVar(&tc.Controller, "controller", tc.Controller, "learned step-size controller: none, aux (an MLP that learns an LR multiplier and trust radius online from the hypergradient), or fixed (aux frozen at multiplier 1)")
+	fs.Float64Var(&tc.ControllerLR, "controller-lr", tc.ControllerLR, "the controller's own learning rate (0 = 3e-3)")
+	fs.StringVar(&tc.TrustRegion, "trust-region", tc.TrustRegion, "bound updates: none, layer (each matrix's update norm <= R x its weight norm, LAMB-style) or global (the whole step)")
+	fs.Float64Var(&tc.TrustRatio, "trust-ratio", tc.TrustRatio, "R of --trust-region")
 	// model overrides
 	fs.String("type", "", "model type: transformer or rnn")
 	fs.String("objective", "", "causal (GPT-style) or mlm (BERT-style masked LM)")
@@ -218,6 +222,14 @@ func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 			t.Seed = c.Seed
 		case "threads":
 			t.Threads = c.Threads
+		case "controller":
+			t.Controller = c.Controller
+		case "controller-lr":
+			t.ControllerLR = c.ControllerLR
+		case "trust-region":
+			t.TrustRegion = c.TrustRegion
+		case "trust-ratio":
+			t.TrustRatio = c.TrustRatio
 		}
 	}
 }
