@@ -94,7 +94,7 @@ func TestTransformerGradients(t *testing.T) {
 // TestCausalMasking: changing a later token must not change earlier logits of a causal model, and must
 // change them in a bidirectional one.
 func TestCausalMasking(t *testing.T) {
-	for _, obj := range []string{"causal", "mlm"} {
+	for _, obj := range []Objective{ObjCausal, ObjMLM} {
 		cfg := tinyConfig()
 		cfg.Objective = obj
 		lm, _ := New(cfg, tensor.NewRNG(1))

@@ -32,14 +32,14 @@ func NewRNN(cfg Config, rng *tensor.RNG) (*RNN, error) {
 		return nil, err
 	}
 	m := &RNN{Cfg: cfg}
-	m.Emb = nn.NewEmbedding("tok_emb", cfg.Vocab, cfg.Hidden, rng)
-	if cfg.Cell == "lstm" {
+	m.Emb = nn.NewEmbedding(NameTokEmb, cfg.Vocab, cfg.Hidden, rng)
+	if cfg.Cell == CellLSTM {
 		m.LSTM = nn.NewLSTM("lstm", cfg.Hidden, cfg.Hidden, cfg.Layers, rng)
 	} else {
 		m.GRU = nn.NewGRU("gru", cfg.Hidden, cfg.Hidden, cfg.Layers, rng)
 	}
 	if !cfg.TieEmbeddings {
-		m.Head = nn.NewLinear("lm_head", cfg.Hidden, cfg.Vocab, true, rng)
+		m.Head = nn.NewLinear(NameLMHead, cfg.Hidden, cfg.Vocab, true, rng)
 	}
 	return m, nil
 }
