@@ -7,7 +7,7 @@ import (
 
 	"tern/model"
 	"tern/tensor"
-	"tern/train"
+	"tern/tokenizer"
 )
 
 // Setup is what fine-tuning needs beyond Config.
@@ -18,7 +18,7 @@ type Setup struct {
 }
 
 // NewModel loads the pretrained transformer at path and puts a fresh head for task on it.
-func NewModel(path string, t *Task, s Setup) (*model.TaskModel, train.Tokenizer, error) {
+func NewModel(path string, t *Task, s Setup) (*model.TaskModel, tokenizer.Adapter, error) {
 	enc, spec, err := model.LoadTransformer(path, func(c *model.Config) {
 		if s.Linear != "" {
 			c.Linear = s.Linear
@@ -28,7 +28,7 @@ func NewModel(path string, t *Task, s Setup) (*model.TaskModel, train.Tokenizer,
 	if err != nil {
 		return nil, nil, err
 	}
-	tok, err := train.TokenizerFromSpec(spec)
+	tok, err := tokenizer.AdapterFromSpec(spec)
 	if err != nil {
 		return nil, nil, fmt.Errorf("finetune: %s: %w", path, err)
 	}

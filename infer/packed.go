@@ -14,8 +14,10 @@ package infer
 // BitLinear weight is a U8 tensor (N, ceil(K/5)) plus "<name>.scale" (F32, [1]).
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	"tern/format"
 	"tern/half"
@@ -23,6 +25,7 @@ import (
 	"tern/model"
 	"tern/nn"
 	"tern/quant"
+	"tern/share"
 	"tern/tensor"
 )
 
@@ -141,12 +144,15 @@ func (m *Packed) Close() error {
 }
 
 func newPacked(f *model.PackedFile) (*Packed, error) {
-	cfg := f.Cfg
+	cfg, path := f.Cfg, f.Path
 	if cfg.Type != model.TypeTransformer || cfg.Objective != model.ObjCausal {
-		return nil, fmt.Errorf("load %s: packed decoding needs a causal transformer (got %s/%s)", f.Path, cfg.Type, cfg.Objective)
+		return nil, fmt.Errorf("load %s: packed decoding needs a causal transformer (got %s/%s)", path, cfg.Type, cfg.Objective)
 	}
 	C := cfg.Hidden
 	m := &Packed{Cfg: cfg, TokSpec: f.Tok, file: f, vec: map[int]*kernels.GemvVec{}}
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("load %s: "+format, append([]any{path}, a...)...)
+	}
 	var err error
 	proj := func(name string, n, k int, bias bool) (linear, error) {
 		l := linear{n: n, k: k}
@@ -192,27 +198,48 @@ func newPacked(f *model.PackedFile) (*Packed, error) {
 			return nil, err
 		}
 	}
+	// Cross-layer sharing: a file stores each shared tensor once, under its owner's name, so a layer
+	// whose sublayer is owned by an earlier one reuses that layer's loaded projections and norms.
+	plan, err := cfg.Sharing.Plan(cfg.Layers)
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	if err := checkSharingMap(f.File.Meta[model.MetaSharing], plan, cfg); err != nil {
+		return nil, bad("%v", err)
+	}
 	for l := 0; l < cfg.Layers; l++ {
 		bn := model.TransformerBlock(l)
 		var ly layer
 		var err error
-		if ly.ln1, err = loadNorm(bn.Ln1); err != nil {
+		if o := plan.Ln1[l]; o != l {
+			ly.ln1 = m.layers[o].ln1
+		} else if ly.ln1, err = loadNorm(bn.Ln1); err != nil {
 			return nil, err
 		}
-		if ly.ln2, err = loadNorm(bn.Ln2); err != nil {
+		if o := plan.Ln2[l]; o != l {
+			ly.ln2 = m.layers[o].ln2
+		} else if ly.ln2, err = loadNorm(bn.Ln2); err != nil {
 			return nil, err
 		}
-		if ly.qkv, err = proj(bn.QKV, 3*C, C, cfg.Bias); err != nil {
-			return nil, err
+		if o := plan.Attn[l]; o != l {
+			ly.qkv, ly.o = m.layers[o].qkv, m.layers[o].o
+		} else {
+			if ly.qkv, err = proj(bn.QKV, 3*C, C, cfg.Bias); err != nil {
+				return nil, err
+			}
+			if ly.o, err = proj(bn.O, C, C, cfg.Bias); err != nil {
+				return nil, err
+			}
 		}
-		if ly.o, err = proj(bn.O, C, C, cfg.Bias); err != nil {
-			return nil, err
-		}
-		if ly.fc, err = proj(bn.Fc, cfg.FFN, C, cfg.Bias); err != nil {
-			return nil, err
-		}
-		if ly.f2, err = proj(bn.Fc2, C, cfg.FFN, cfg.Bias); err != nil {
-			return nil, err
+		if o := plan.FFN[l]; o != l {
+			ly.fc, ly.f2 = m.layers[o].fc, m.layers[o].f2
+		} else {
+			if ly.fc, err = proj(bn.Fc, cfg.FFN, C, cfg.Bias); err != nil {
+				return nil, err
+			}
+			if ly.f2, err = proj(bn.Fc2, C, cfg.FFN, cfg.Bias); err != nil {
+				return nil, err
+			}
 		}
 		m.layers = append(m.layers, ly)
 	}
@@ -222,6 +249,67 @@ func newPacked(f *model.PackedFile) (*Packed, error) {
 	m.kvF16 = KVF16Default()
 	m.alloc()
 	return m, nil
+}
+
+// checkSharingMap checks a file's stored sharing map (model.MetaSharing, {slot: tensor it uses}) against
+// the plan its config makes: a block tensor the map redirects must be redirected by the plan to the same
+// owner, and the other way round, or the decoder would silently run other weights than were trained.
+// A file without a map (written before sharing existed) must share nothing.
+func checkSharingMap(raw string, plan share.Plan, cfg model.Config) error {
+	stored := map[string]string{}
+	if raw != "" {
+		if err := json.Unmarshal([]byte(raw), &stored); err != nil {
+			return fmt.Errorf("metadata %s: %v", model.MetaSharing, err)
+		}
+	}
+	want := map[string]string{}
+	add := func(l, o int, layer func(model.BlockNames) string, tensors ...func(string) string) {
+		if o == l {
+			return
+		}
+		for _, t := range tensors {
+			want[t(layer(model.TransformerBlock(l)))] = t(layer(model.TransformerBlock(o)))
+		}
+	}
+	normNames, projNames := []func(string) string{model.Weight, model.Bias}, []func(string) string{model.Weight}
+	if cfg.Norm == model.NormRMS {
+		normNames = normNames[:1]
+	}
+	if cfg.Bias {
+		projNames = []func(string) string{model.Weight, model.Bias}
+	}
+	for l := range plan.Attn {
+		add(l, plan.Ln1[l], func(b model.BlockNames) string { return b.Ln1 }, normNames...)
+		add(l, plan.Ln2[l], func(b model.BlockNames) string { return b.Ln2 }, normNames...)
+		add(l, plan.Attn[l], func(b model.BlockNames) string { return b.QKV }, projNames...)
+		add(l, plan.Attn[l], func(b model.BlockNames) string { return b.O }, projNames...)
+		add(l, plan.FFN[l], func(b model.BlockNames) string { return b.Fc }, projNames...)
+		add(l, plan.FFN[l], func(b model.BlockNames) string { return b.Fc2 }, projNames...)
+	}
+	if raw == "" && len(want) > 0 {
+		return fmt.Errorf("config shares layers (%s) but the file has no %s", cfg.Sharing, model.MetaSharing)
+	}
+	for slot, owner := range stored {
+		if !strings.HasPrefix(slot, "blocks.") {
+			continue // lm_head -> tok_emb: tying, read from the config
+		}
+		if want[slot] != owner {
+			return fmt.Errorf("sharing map: %s uses %s in the file, but the config's plan (%s) says %s", slot, owner, cfg.Sharing, orSelf(want[slot], slot))
+		}
+	}
+	for slot, owner := range want {
+		if stored[slot] != owner {
+			return fmt.Errorf("sharing map: the config's plan (%s) has %s use %s, but the file stores it as %s", cfg.Sharing, slot, owner, orSelf(stored[slot], slot))
+		}
+	}
+	return nil
+}
+
+func orSelf(owner, slot string) string {
+	if owner == "" {
+		return slot
+	}
+	return owner
 }
 
 func (m *Packed) alloc() {
@@ -404,7 +492,7 @@ func RandomPacked(cfg model.Config, seed uint64, table format.DType) (*Packed, e
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Type != model.TypeTransformer || cfg.Objective != model.ObjCausal {
+	if cfg.Type != "transformer" || cfg.Objective != "causal" {
 		return nil, fmt.Errorf("decode benchmark needs a causal transformer")
 	}
 	rng := tensor.NewRNG(seed)
