@@ -71,7 +71,7 @@ func (c Config) Validate(mc model.Config) error {
 	if c.EvalEvery < 0 || c.CkptEvery < 0 || c.EvalBatches < 0 {
 		return fmt.Errorf("train config: eval_every, ckpt_every and eval_batches must be >= 0")
 	}
-	if mc.Objective == "mlm" && (c.MaskProb <= 0 || c.MaskProb >= 1) {
+	if mc.Objective == model.ObjMLM && (c.MaskProb <= 0 || c.MaskProb >= 1) {
 		return fmt.Errorf("train config: mask_prob must be in (0, 1) for the mlm objective (got %g)", c.MaskProb)
 	}
 	if strings.TrimSpace(c.Out) == "" {

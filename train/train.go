@@ -420,10 +420,10 @@ func (r *Run) Evaluate(nb int) float64 {
 		if !Sequential(r.valid, r.ids, r.targets, B, T, i) {
 			break
 		}
-		if mc.Objective == "mlm" {
+		if mc.Objective == model.ObjMLM {
 			maskTokens(r.ids, r.targets, maskRNG, mc, cfg.MaskProb)
 		}
-		if mc.Objective == "seq2seq" {
+		if mc.Objective == model.ObjSeq2Seq {
 			Seq2SeqRows(r.ids, r.targets, B, T, maskRNG, mc, cfg.MaskProb) // seq2seq.go
 		}
 		logits, err := r.Model.Forward(r.ids, B, T)
@@ -442,9 +442,9 @@ func (r *Run) Evaluate(nb int) float64 {
 
 func describe(mc model.Config) string {
 	switch mc.Type {
-	case "rnn":
+	case model.TypeRNN:
 		return fmt.Sprintf("%s %s, %d layers, hidden %d, vocab %d", mc.Type, mc.Cell, mc.Layers, mc.Hidden, mc.Vocab)
-	case "encdec":
+	case model.TypeEncDec:
 		return fmt.Sprintf("encdec (%s), %d+%d layers, hidden %d, %d heads, ffn %d, vocab %d", mc.Objective, mc.Layers, mc.Decoders(), mc.Hidden, mc.Heads, mc.FFN, mc.Vocab)
 	}
 	return fmt.Sprintf("transformer (%s), %d layers, hidden %d, %d heads, ffn %d, vocab %d", mc.Objective, mc.Layers, mc.Hidden, mc.Heads, mc.FFN, mc.Vocab)

@@ -129,11 +129,11 @@ func (f *trainFlags) parse(args []string) error {
 		g := fl.Value.(flag.Getter).Get()
 		switch fl.Name {
 		case "type":
-			mc.Type = g.(string)
+			mc.Type = model.Type(g.(string))
 		case "objective":
-			mc.Objective = g.(string)
+			mc.Objective = model.Objective(g.(string))
 		case "linear":
-			mc.Linear = g.(string)
+			mc.Linear = model.Linear(g.(string))
 		case "tie-embeddings":
 			mc.TieEmbeddings = g.(bool)
 		case "layers":
@@ -149,13 +149,13 @@ func (f *trainFlags) parse(args []string) error {
 		case "type-vocab":
 			mc.TypeVocab = g.(int)
 		case "norm":
-			mc.Norm = g.(string)
+			mc.Norm = model.Norm(g.(string))
 		case "bias":
 			mc.Bias = g.(bool)
 		case "dropout":
 			mc.Dropout = g.(float64)
 		case "cell":
-			mc.Cell = g.(string)
+			mc.Cell = model.Cell(g.(string))
 		case "sharing":
 			sp, err := share.Parse(g.(string))
 			if err != nil {
@@ -169,10 +169,10 @@ func (f *trainFlags) parse(args []string) error {
 	if shareErr != nil {
 		return shareErr
 	}
-	if mc.Type == "rnn" && mc.Cell == "" {
+	if mc.Type == model.TypeRNN && mc.Cell == "" {
 		mc.Cell = "lstm"
 	}
-	if mc.Type == "encdec" && !anySet(visited(f.fs), "objective") {
+	if mc.Type == model.TypeEncDec && !anySet(visited(f.fs), "objective") {
 		mc.Objective = "seq2seq" // the encoder-decoder's only objective
 	}
 	f.mc = mc
