@@ -121,7 +121,7 @@ func (s *textTokens) ReadTokens(dst []int) (int, error) {
 // V = 50257), plus the activations of 512 positions.
 func EvaluateLM(ctx context.Context, lm model.LM, tok TextTokenizer, r io.Reader, ctxLen, stride int, maxTokens int64) (*LMResult, error) {
 	cfg := lm.Config()
-	if ctxLen > cfg.MaxPos && cfg.Type == "transformer" {
+	if ctxLen > cfg.MaxPos && cfg.Type == model.TypeTransformer {
 		return nil, fmt.Errorf("eval: context %d exceeds the model's max_pos %d", ctxLen, cfg.MaxPos)
 	}
 	src := &textTokens{r: bufio.NewReaderSize(r, 1<<16), tok: tok, ctx: ctx, limit: maxTokens}

@@ -12,8 +12,8 @@ import (
 
 // Setup is what fine-tuning needs beyond Config.
 type Setup struct {
-	Linear string // "" keeps the pretrained model's linear; "fp32" or "bitnet" switches encoder and head
-	Pool   string // sequence pooling; "" = "last" for causal encoders, "first" for bidirectional ones
+	Linear model.Linear // "" keeps the pretrained model's linear; "fp32" or "bitnet" switches encoder and head
+	Pool   string       // sequence pooling; "" = "last" for causal encoders, "first" for bidirectional ones
 	Seed   uint64
 }
 
@@ -35,7 +35,7 @@ func NewModel(path string, t *Task, s Setup) (*model.TaskModel, tokenizer.Adapte
 	pool := s.Pool
 	if pool == "" {
 		pool = "first"
-		if enc.Cfg.Objective == "causal" {
+		if enc.Cfg.Objective == model.ObjCausal {
 			pool = "last" // a causal encoder's first token has seen nothing
 		}
 	}

@@ -28,19 +28,19 @@ func New(cfg Config, rng *tensor.RNG) (LM, error) {
 	}
 	var lm LM
 	switch cfg.Type {
-	case "transformer":
+	case TypeTransformer:
 		m, err := NewTransformer(cfg, rng)
 		if err != nil {
 			return nil, err
 		}
 		lm = transformerLM{m}
-	case "rnn":
+	case TypeRNN:
 		m, err := NewRNN(cfg, rng)
 		if err != nil {
 			return nil, err
 		}
 		lm = m
-	case "encdec":
+	case TypeEncDec:
 		m, err := NewEncDec(cfg, rng)
 		if err != nil {
 			return nil, err

@@ -96,7 +96,7 @@ func TestTransformerGradients(t *testing.T) {
 // TestCausalMasking: changing a later token must not change earlier logits of a causal model, and must
 // change them in a bidirectional one.
 func TestCausalMasking(t *testing.T) {
-	for _, obj := range []string{"causal", "mlm"} {
+	for _, obj := range []Objective{ObjCausal, ObjMLM} {
 		cfg := tinyConfig()
 		cfg.Objective = obj
 		lm, _ := New(cfg, tensor.NewRNG(1))
@@ -142,9 +142,9 @@ func TestConfigErrors(t *testing.T) {
 // --linear bitnet on an RNN quantizes its gate projections (it once trained fp32 while saying bitnet):
 // the same seed gives other logits than fp32, and every layer is marked quantized.
 func TestRNNBitnetQuantizes(t *testing.T) {
-	for _, cell := range []string{"lstm", "gru"} {
-		logits := map[string][]float32{}
-		for _, lin := range []string{"fp32", "bitnet"} {
+	for _, cell := range []Cell{CellLSTM, CellGRU} {
+		logits := map[Linear][]float32{}
+		for _, lin := range []Linear{LinearFP32, LinearBitNet} {
 			cfg := Config{Type: "rnn", Cell: cell, Objective: "causal", Vocab: 11, Hidden: 8, Layers: 2, MaxPos: 6, Linear: lin}
 			lm, err := New(cfg, tensor.NewRNG(1))
 			if err != nil {

@@ -34,9 +34,9 @@ func NewRNN(cfg Config, rng *tensor.RNG) (*RNN, error) {
 		return nil, err
 	}
 	m := &RNN{Cfg: cfg}
-	m.Emb = nn.NewEmbedding("tok_emb", cfg.Vocab, cfg.Hidden, rng)
-	q := cfg.Linear == "bitnet"
-	if cfg.Cell == "lstm" {
+	m.Emb = nn.NewEmbedding(NameTokEmb, cfg.Vocab, cfg.Hidden, rng)
+	q := cfg.Linear == LinearBitNet
+	if cfg.Cell == CellLSTM {
 		m.LSTM = nn.NewLSTM("lstm", cfg.Hidden, cfg.Hidden, cfg.Layers, rng)
 		m.LSTM.SetQuantized(q)
 	} else {
@@ -44,7 +44,7 @@ func NewRNN(cfg Config, rng *tensor.RNG) (*RNN, error) {
 		m.GRU.SetQuantized(q)
 	}
 	if !cfg.TieEmbeddings {
-		m.Head = nn.NewLinear("lm_head", cfg.Hidden, cfg.Vocab, true, rng)
+		m.Head = nn.NewLinear(NameLMHead, cfg.Hidden, cfg.Vocab, true, rng)
 	}
 	return m, nil
 }

@@ -67,7 +67,7 @@ func QuantMatrices(lm LM) []QuantMatrix {
 			slots = append(slots, q.QuantSlots()...)
 		}
 	}
-	if r, ok := lm.(*RNN); ok && r.Cfg.Linear == "bitnet" {
+	if r, ok := lm.(*RNN); ok && r.Cfg.Linear == LinearBitNet {
 		if r.LSTM != nil {
 			slots = append(slots, r.LSTM.QuantSlots()...)
 		} else {
