@@ -47,7 +47,7 @@ func NewRecompute(lm model.LM, slots int) (*Recompute, error) {
 	r := &Recompute{cfg: cfg, seqs: make([][]int32, slots), srcs: make([][]int32, slots)}
 	V := cfg.Vocab
 	switch {
-	case cfg.Type == "encdec":
+	case cfg.Type == model.TypeEncDec:
 		r.fwd = func(src, seq []int32) ([]float32, error) {
 			row := model.Seq2SeqRow(cfg, src, seq)
 			l, err := lm.Forward(row, 1, len(row))
@@ -56,7 +56,7 @@ func NewRecompute(lm model.LM, slots int) (*Recompute, error) {
 			}
 			return l[(len(row)-1)*V : len(row)*V], nil
 		}
-	case cfg.Objective == "causal":
+	case cfg.Objective == model.ObjCausal:
 		r.fwd = func(_, seq []int32) ([]float32, error) {
 			l, err := lm.Forward(seq, 1, len(seq))
 			if err != nil {
@@ -75,7 +75,7 @@ func (r *Recompute) Vocab() int { return r.cfg.Vocab }
 
 // PromptLimit: a causal LM needs a position left to generate into; a source fills up to MaxPos.
 func (r *Recompute) PromptLimit() int {
-	if r.cfg.Type == "encdec" {
+	if r.cfg.Type == model.TypeEncDec {
 		return r.cfg.MaxPos
 	}
 	return r.cfg.MaxPos - 1
@@ -96,7 +96,7 @@ func (r *Recompute) Start(slot int, prompt []int) ([]float32, error) {
 		}
 		ids[i] = int32(id)
 	}
-	if r.cfg.Type == "encdec" {
+	if r.cfg.Type == model.TypeEncDec {
 		r.srcs[slot], r.seqs[slot] = ids, r.seqs[slot][:0]
 	} else {
 		r.seqs[slot] = ids
@@ -113,7 +113,7 @@ func (r *Recompute) Step(slots []int, ids []int) ([]float32, error) {
 	V := r.cfg.Vocab
 	r.logits = r.logits[:0]
 	for i, s := range slots {
-		if full := len(r.seqs[s]) >= r.cfg.MaxPos || r.cfg.Type == "encdec" && len(r.seqs[s])+2 > r.cfg.MaxPos; full {
+		if full := len(r.seqs[s]) >= r.cfg.MaxPos || r.cfg.Type == model.TypeEncDec && len(r.seqs[s])+2 > r.cfg.MaxPos; full {
 			return nil, fmt.Errorf("slot %d: context full", s)
 		}
 		if ids[i] < 0 || ids[i] >= V {

@@ -280,7 +280,7 @@ func TestPackedSharing(t *testing.T) {
 	for _, tc := range []struct {
 		spec   string
 		untied bool
-		norm   string
+		norm   model.Norm
 	}{
 		{"sequential=2", false, ""},
 		{"alternate=2", false, ""},
