@@ -221,6 +221,9 @@ func newPacked(f *format.File, path string) (*Packed, error) {
 			return table{i8: q, step: step, cols: C}, nil
 		}
 		if t.DType == format.F16 && tensor.SameShape(t.Shape, []int{rows, C}) && kernels.SgemvF16Fast() {
+			if err := t.CheckFinite(); err != nil { // used as stored, never through Float32
+				return table{}, bad("%v", err)
+			}
 			if h, ok := f16View(t.Data); ok {
 				return table{f16: h, cols: C}, nil
 			}
@@ -265,6 +268,9 @@ func newPacked(f *format.File, path string) (*Packed, error) {
 		m.layers = append(m.layers, ly)
 	}
 	if m.lnf, err = loadNorm("ln_f"); err != nil {
+		return nil, err
+	}
+	if err := model.CheckUsed(f, path); err != nil {
 		return nil, err
 	}
 	m.kvF16 = KVF16Default()

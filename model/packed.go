@@ -245,6 +245,9 @@ func LoadPacked(path string) (LM, string, error) {
 			return nil, "", err
 		}
 	}
+	if err := CheckUsed(f, path); err != nil {
+		return nil, "", err
+	}
 	return lm, f.Meta[MetaTokenizer], nil
 }
 

@@ -162,6 +162,9 @@ func (st *checkpointState) restore(r *Run) error {
 		}
 		copy(dst, v)
 	}
+	if err := model.CheckUsed(st.file, st.path); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
 	r.Step = st.Step
 	r.Opt.Step = st.AdamStep
 	r.sampler.RNG.SetState(st.Sampler)
