@@ -96,12 +96,11 @@ func Load(path string) (LM, string, error) {
 	if err := LoadParams(lm, f, path); err != nil {
 		return nil, "", err
 	}
-	if f.Meta[MetaKind] == "checkpoint" { // its optimizer slabs are read on resume, not by Load
-		f.Tensor("optim.adamw.m")
-		f.Tensor("optim.adamw.v")
-	}
-	if err := CheckUsed(f, path); err != nil {
-		return nil, "", err
+	// A checkpoint's training state (optimizer, controller) is train's to read and check on resume.
+	if f.Meta[MetaKind] != "checkpoint" {
+		if err := CheckUsed(f, path); err != nil {
+			return nil, "", err
+		}
 	}
 	return lm, f.Meta[MetaTokenizer], nil
 }

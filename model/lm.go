@@ -27,15 +27,15 @@ func New(cfg Config, rng *tensor.RNG) (LM, error) {
 		return nil, err
 	}
 	switch cfg.Type {
-	case "transformer":
+	case TypeTransformer:
 		m, err := NewTransformer(cfg, rng)
 		if err != nil {
 			return nil, err
 		}
 		return transformerLM{m}, nil
-	case "rnn":
+	case TypeRNN:
 		return NewRNN(cfg, rng)
-	case "encdec":
+	case TypeEncDec:
 		return NewEncDec(cfg, rng)
 	}
 	return nil, fmt.Errorf("model: unknown type %q", cfg.Type)

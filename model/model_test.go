@@ -94,7 +94,7 @@ func TestTransformerGradients(t *testing.T) {
 // TestCausalMasking: changing a later token must not change earlier logits of a causal model, and must
 // change them in a bidirectional one.
 func TestCausalMasking(t *testing.T) {
-	for _, obj := range []string{"causal", "mlm"} {
+	for _, obj := range []Objective{ObjCausal, ObjMLM} {
 		cfg := tinyConfig()
 		cfg.Objective = obj
 		lm, _ := New(cfg, tensor.NewRNG(1))
@@ -134,5 +134,52 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if _, err := ParseConfig([]byte(`{"hiden": 3}`), tinyConfig(), "x.json"); err == nil {
 		t.Error("unknown config key accepted")
+	}
+}
+
+// --linear bitnet on an RNN quantizes its gate projections (it once trained fp32 while saying bitnet):
+// the same seed gives other logits than fp32, and every layer is marked quantized.
+func TestRNNBitnetQuantizes(t *testing.T) {
+	for _, cell := range []Cell{CellLSTM, CellGRU} {
+		logits := map[Linear][]float32{}
+		for _, lin := range []Linear{LinearFP32, LinearBitNet} {
+			cfg := Config{Type: "rnn", Cell: cell, Objective: "causal", Vocab: 11, Hidden: 8, Layers: 2, MaxPos: 6, Linear: lin}
+			lm, err := New(cfg, tensor.NewRNG(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := lm.(*RNN)
+			var slots []nn.QuantSlot
+			if r.LSTM != nil {
+				slots = r.LSTM.QuantSlots()
+				for k := range r.LSTM.Layers {
+					if r.LSTM.Layers[k].Quant != (lin == "bitnet") {
+						t.Fatalf("%s %s: layer %d Quant = %v", cell, lin, k, r.LSTM.Layers[k].Quant)
+					}
+				}
+			} else {
+				slots = r.GRU.QuantSlots()
+				for k := range r.GRU.Layers {
+					if r.GRU.Layers[k].Quant != (lin == "bitnet") {
+						t.Fatalf("%s %s: layer %d Quant = %v", cell, lin, k, r.GRU.Layers[k].Quant)
+					}
+				}
+			}
+			if len(slots) != 4 {
+				t.Fatalf("%s: %d quantized matrices, want 4 (W_ih, W_hh per layer)", cell, len(slots))
+			}
+			out, err := lm.Forward([]int32{1, 2, 3, 4, 5, 6}, 1, 6)
+			if err != nil {
+				t.Fatal(err)
+			}
+			logits[lin] = append([]float32(nil), out...)
+		}
+		diff := 0.0
+		for i := range logits["fp32"] {
+			diff = math.Max(diff, math.Abs(float64(logits["fp32"][i]-logits["bitnet"][i])))
+		}
+		if diff < 1e-4 {
+			t.Fatalf("%s: bitnet logits equal fp32 ones (max diff %g): the flag is ignored", cell, diff)
+		}
 	}
 }

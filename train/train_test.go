@@ -46,6 +46,12 @@ func TestResumeBitIdentical(t *testing.T) {
 		mutate func(*Config, *model.Config)
 	}{
 		{"transformer-bitnet-accum", func(c *Config, m *model.Config) { c.Accum = 2 }},
+		{"controller-trust-layer", func(c *Config, m *model.Config) {
+			c.Controller, c.ControllerLR, c.TrustRegion, c.TrustRatio = "aux", 0.05, "layer", 0.01
+		}},
+		{"controller-trust-global", func(c *Config, m *model.Config) {
+			c.Controller, c.TrustRegion, c.TrustRatio = "aux", "global", 0.02
+		}},
 		{"transformer-mlm-fp32", func(c *Config, m *model.Config) {
 			m.Objective, m.Linear, m.TypeVocab, m.Dropout = "mlm", "fp32", 2, 0.1
 		}},

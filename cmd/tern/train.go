@@ -61,6 +61,10 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.IntVar(&tc.CkptEvery, "ckpt-every", tc.CkptEvery, "checkpoint every N steps (0 = only at the end)")
 	fs.Uint64Var(&tc.Seed, "seed", tc.Seed, "random seed (weights, batches, masks)")
 	fs.IntVar(&tc.Threads, "threads", tc.Threads, "kernel threads (0 = all cores)")
+	fs.StringVar(&tc.Controller, "controller", tc.Controller, "learned step-size controller: none, aux (an MLP that learns an LR multiplier and trust radius online from the hypergradient), or fixed (aux frozen at multiplier 1)")
+	fs.Float64Var(&tc.ControllerLR, "controller-lr", tc.ControllerLR, "the controller's own learning rate (0 = 3e-3)")
+	fs.StringVar(&tc.TrustRegion, "trust-region", tc.TrustRegion, "bound updates: none, layer (each matrix's update norm <= R x its weight norm, LAMB-style) or global (the whole step)")
+	fs.Float64Var(&tc.TrustRatio, "trust-ratio", tc.TrustRatio, "R of --trust-region")
 	// model overrides
 	fs.String("type", "", "model type: transformer or rnn")
 	fs.String("objective", "", "causal (GPT-style) or mlm (BERT-style masked LM)")
@@ -125,11 +129,11 @@ func (f *trainFlags) parse(args []string) error {
 		g := fl.Value.(flag.Getter).Get()
 		switch fl.Name {
 		case "type":
-			mc.Type = g.(string)
+			mc.Type = model.Type(g.(string))
 		case "objective":
-			mc.Objective = g.(string)
+			mc.Objective = model.Objective(g.(string))
 		case "linear":
-			mc.Linear = g.(string)
+			mc.Linear = model.Linear(g.(string))
 		case "tie-embeddings":
 			mc.TieEmbeddings = g.(bool)
 		case "layers":
@@ -145,13 +149,13 @@ func (f *trainFlags) parse(args []string) error {
 		case "type-vocab":
 			mc.TypeVocab = g.(int)
 		case "norm":
-			mc.Norm = g.(string)
+			mc.Norm = model.Norm(g.(string))
 		case "bias":
 			mc.Bias = g.(bool)
 		case "dropout":
 			mc.Dropout = g.(float64)
 		case "cell":
-			mc.Cell = g.(string)
+			mc.Cell = model.Cell(g.(string))
 		case "sharing":
 			sp, err := share.Parse(g.(string))
 			if err != nil {
@@ -165,10 +169,10 @@ func (f *trainFlags) parse(args []string) error {
 	if shareErr != nil {
 		return shareErr
 	}
-	if mc.Type == "rnn" && mc.Cell == "" {
+	if mc.Type == model.TypeRNN && mc.Cell == "" {
 		mc.Cell = "lstm"
 	}
-	if mc.Type == "encdec" && !anySet(visited(f.fs), "objective") {
+	if mc.Type == model.TypeEncDec && !anySet(visited(f.fs), "objective") {
 		mc.Objective = "seq2seq" // the encoder-decoder's only objective
 	}
 	f.mc = mc
@@ -218,6 +222,14 @@ func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 			t.Seed = c.Seed
 		case "threads":
 			t.Threads = c.Threads
+		case "controller":
+			t.Controller = c.Controller
+		case "controller-lr":
+			t.ControllerLR = c.ControllerLR
+		case "trust-region":
+			t.TrustRegion = c.TrustRegion
+		case "trust-ratio":
+			t.TrustRatio = c.TrustRatio
 		}
 	}
 }
