@@ -15,6 +15,7 @@ import (
 
 	"tern/internal/strictjson"
 	"tern/internal/sysmem"
+	"tern/quant"
 	"tern/share"
 )
 
@@ -42,6 +43,11 @@ type Config struct {
 	DecoderLayers int `json:"decoder_layers,omitempty"` // decoder depth, e.g. 4; 0 = same as layers
 
 	Sharing share.Spec `json:"sharing"` // cross-layer parameter sharing (package share); zero = none
+
+	// Adaptive bit widths (linear bitnet only, widths.go): a quantized matrix's width is Bits[name],
+	// else BitsDefault (zero value: 1.58, ternary). E.g. {"blocks.0.ffn.fc.weight": 4}.
+	Bits        WidthMap    `json:"bits,omitempty"`
+	BitsDefault quant.Width `json:"bits_default,omitempty"` // e.g. 4 for --bits 4
 }
 
 // The string fields of Config are typed so that a misspelled value is a compile error in Go code;
@@ -131,6 +137,9 @@ func (c Config) Validate() error {
 	case LinearBitNet, LinearFP32:
 	default:
 		return fmt.Errorf("model config: unknown linear %q (want bitnet or fp32)", c.Linear)
+	}
+	if c.Linear != LinearBitNet && (len(c.Bits) > 0 || c.BitsDefault != quant.WidthTernary) {
+		return fmt.Errorf("model config: bit widths (bits, bits_default %v) need linear bitnet (linear %q)", c.BitsDefault, c.Linear)
 	}
 	switch c.Objective {
 	case ObjCausal, ObjMLM:

@@ -135,6 +135,11 @@ func PackedTensorsAs(lm LM, pf PackFormat) ([]format.Tensor, map[string]string, 
 	if err != nil {
 		return nil, nil, err
 	}
+	for _, m := range QuantMatrices(lm) {
+		if m.Width() != quant.WidthTernary {
+			return nil, nil, fmt.Errorf("model: pack: matrix %s has width %v: packed files hold ternary (1.58) matrices only so far; use the model file (model.safetensors) for other widths", m.Name, m.Width())
+		}
+	}
 	tern := ternaryWeights(lm)
 	var ts []format.Tensor
 	meta := map[string]string{}
