@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 
 	"tern/finetune"
+	"tern/metrics"
 	"tern/model"
 )
 
@@ -79,7 +80,7 @@ func RunItems(ctx context.Context, m *model.TaskModel, tok finetune.Tokenizer, t
 	res := Score(t, items, pred)
 	res.Split = t.EvalSplit
 	res.Seconds = pred.Seconds
-	res.TokensPerSec = ratio(float64(pred.Tokens), pred.Seconds)
+	res.TokensPerSec = metrics.Ratio(float64(pred.Tokens), pred.Seconds)
 	return res, &TaskOutput{Task: t, Items: items, Pred: pred}, nil
 }
 
@@ -94,14 +95,14 @@ func Score(t *finetune.Task, items []finetune.Item, p *finetune.Predictions) *Ta
 			gold[i] = it.Label
 		}
 		res.Majority = majority(gold)
-		add("accuracy", Accuracy(p.Labels, gold))
+		add("accuracy", metrics.Accuracy(p.Labels, gold))
 		switch t.Name {
 		case "cola":
-			add("mcc", MCC(p.Labels, gold))
+			add("mcc", metrics.MCC(p.Labels, gold))
 		case "mrpc":
-			add("f1", BinaryPRF(p.Labels, gold, 1).F1)
+			add("f1", metrics.BinaryPRF(p.Labels, gold, 1).F1)
 		default:
-			prf := BinaryPRF(p.Labels, gold, 1)
+			prf := metrics.BinaryPRF(p.Labels, gold, 1)
 			add("precision", prf.Precision)
 			add("recall", prf.Recall)
 			add("f1", prf.F1)
@@ -113,16 +114,16 @@ func Score(t *finetune.Task, items []finetune.Item, p *finetune.Predictions) *Ta
 			flat = append(flat, it.Tags...)
 		}
 		res.Majority = majority(flat)
-		add("token_accuracy", TokenAccuracy(pred, gold))
-		add("sentence_accuracy", SentenceAccuracy(pred, gold))
+		add("token_accuracy", metrics.TokenAccuracy(pred, gold))
+		add("sentence_accuracy", metrics.SentenceAccuracy(pred, gold))
 		if t.Name == "conll2003-ner" {
-			e := EntityPRF(pred, gold)
+			e := metrics.EntityPRF(pred, gold)
 			add("entity_precision", e.Micro.Precision)
 			add("entity_recall", e.Micro.Recall)
 			add("entity_f1", e.Micro.F1)
 		}
 	case "span":
-		refs := make([]SquadReference, len(items))
+		refs := make([]metrics.SquadReference, len(items))
 		preds := make(map[string]string, len(items))
 		for i, it := range items {
 			refs[i].ID = it.ID
@@ -131,7 +132,7 @@ func Score(t *finetune.Task, items []finetune.Item, p *finetune.Predictions) *Ta
 			}
 			preds[it.ID] = p.Answers[i]
 		}
-		r := SquadEvaluate(refs, preds)
+		r := metrics.SquadEvaluate(refs, preds)
 		add("exact_match", r.ExactMatch)
 		add("f1", r.F1)
 	}
@@ -157,7 +158,7 @@ func majority(gold []int) float64 {
 		cnt[g]++
 		best = max(best, cnt[g])
 	}
-	return ratio(float64(best), float64(len(gold)))
+	return metrics.Ratio(float64(best), float64(len(gold)))
 }
 
 // WritePredictions writes o's predictions atomically in the official scorer's format:

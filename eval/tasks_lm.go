@@ -16,17 +16,18 @@ import (
 	"unicode/utf8"
 
 	"tern/kernels"
+	"tern/metrics"
 	"tern/model"
 )
 
-// TextTokenizer encodes text to ids; train.Tokenizer satisfies it.
+// TextTokenizer encodes text to ids; tokenizer.Adapter satisfies it.
 type TextTokenizer interface {
 	Encode32(text string) []int32
 }
 
 // LMResult is an LM evaluation.
 type LMResult struct {
-	LMMetrics
+	metrics.LMMetrics
 	Context      int     `json:"context"`
 	Stride       int     `json:"stride"`
 	TokensPerSec float64 `json:"tokens_per_s"` // scored tokens per second, model time plus tokenization
@@ -120,11 +121,11 @@ func (s *textTokens) ReadTokens(dst []int) (int, error) {
 // V = 50257), plus the activations of 512 positions.
 func EvaluateLM(ctx context.Context, lm model.LM, tok TextTokenizer, r io.Reader, ctxLen, stride int, maxTokens int64) (*LMResult, error) {
 	cfg := lm.Config()
-	if ctxLen > cfg.MaxPos && cfg.Type == "transformer" {
+	if ctxLen > cfg.MaxPos && cfg.Type == model.TypeTransformer {
 		return nil, fmt.Errorf("eval: context %d exceeds the model's max_pos %d", ctxLen, cfg.MaxPos)
 	}
 	src := &textTokens{r: bufio.NewReaderSize(r, 1<<16), tok: tok, ctx: ctx, limit: maxTokens}
-	w := SlidingWindow{Context: ctxLen, Stride: stride}
+	w := metrics.SlidingWindow{Context: ctxLen, Stride: stride}
 	g := &windowGroup{lm: lm, tr: model.AsTransformer(lm), maxRows: 512}
 	score := func(window []int, nTarget int) (float64, error) {
 		if err := ctx.Err(); err != nil {
@@ -146,7 +147,7 @@ func EvaluateLM(ctx context.Context, lm model.LM, tok TextTokenizer, r io.Reader
 	}
 	el := time.Since(start).Seconds()
 	return &LMResult{LMMetrics: tot.Metrics(), Context: ctxLen, Stride: stride, Seconds: el,
-		TokensPerSec: ratio(float64(tot.Tokens), el)}, nil
+		TokensPerSec: metrics.Ratio(float64(tot.Tokens), el)}, nil
 }
 
 // windowGroup collects windows of equal length and scores them together.

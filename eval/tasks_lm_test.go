@@ -9,7 +9,7 @@ import (
 
 	"tern/model"
 	"tern/tensor"
-	"tern/train"
+	"tern/tokenizer"
 )
 
 // naiveNLL scores ids with full-window Forward calls and float64 log-softmax over whole rows,
@@ -49,7 +49,7 @@ func TestEvaluateLM(t *testing.T) {
 	chunkBytes = 64 // many chunks: exercises the line-boundary cuts
 	defer func() { chunkBytes = old }()
 	text := strings.Repeat(" = Heading = \n\n The quick brown fox jumps over the lazy dog .\n Ünïcödé line , 1 @,@ 000 .\n\n", 4)
-	tok, err := train.NewTokenizer("char", text) // a small vocabulary keeps the float64 reference fast
+	tok, err := tokenizer.NewAdapter("char", text) // a small vocabulary keeps the float64 reference fast
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestEvaluateLM(t *testing.T) {
 // TestTextTokensChunking: chunked tokenization equals tokenizing the whole text on WikiText-style
 // lines (leading space, blank lines, headings).
 func TestTextTokensChunking(t *testing.T) {
-	tok, err := train.NewTokenizer("gpt2", "")
+	tok, err := tokenizer.NewAdapter("gpt2", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,9 @@ import (
 	"tern/data"
 	"tern/finetune"
 )
+
+// near compares scores to a relative 1e-12, as the metric tests do.
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-12*max(1, math.Abs(b)) }
 
 func task(t *testing.T, name string) *finetune.Task {
 	tk, err := finetune.Lookup(name)
@@ -81,6 +85,6 @@ func TestScoreHandWorked(t *testing.T) {
 	// CoLA: MCC of a perfect prediction is 1
 	ci := []finetune.Item{{Label: 1}, {Label: 0}, {Label: 1}}
 	if m, _ := Score(task(t, "cola"), ci, &finetune.Predictions{Labels: []int{1, 0, 1}}).Get("mcc"); !near(m, 1) {
-		t.Errorf("MCC %v", m)
+		t.Errorf("metrics.MCC %v", m)
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 // tinyPretrained writes a randomly initialized tiny bidirectional transformer with the GPT-2
 // tokenizer: the "pretrained" model of the end-to-end tests (no LM training, to stay in seconds).
-func tinyPretrained(t *testing.T, linear string) string {
+func tinyPretrained(t *testing.T, linear model.Linear) string {
 	t.Helper()
 	cfg := model.Config{Type: "transformer", Objective: "mlm", Vocab: 50257, Hidden: 32, Layers: 1, Heads: 2, FFN: 64,
 		MaxPos: 64, TypeVocab: 2, Linear: linear, TieEmbeddings: true, Norm: "layernorm"}
@@ -42,8 +42,8 @@ func accuracy(pred []int, items []Item) float64 {
 // always predicting the majority class (0.509 on GLUE dev) by a clear margin.
 func TestFinetuneSST2(t *testing.T) {
 	dir := filepath.Dir(filepath.Dir(testenv.SharedData(t, "glue-sst2", "train.tsv")))
-	for _, linear := range []string{"fp32", "bitnet"} {
-		t.Run(linear, func(t *testing.T) {
+	for _, linear := range []model.Linear{model.LinearFP32, model.LinearBitNet} {
+		t.Run(string(linear), func(t *testing.T) {
 			task, _ := Lookup("sst2")
 			m, tok, err := NewModel(tinyPretrained(t, linear), task, Setup{Pool: "mean", Seed: 1})
 			if err != nil {

@@ -15,7 +15,7 @@ import (
 	"unicode/utf8"
 )
 
-// Tokenizer is what features need; train.Tokenizer satisfies it.
+// Tokenizer is what features need; tokenizer.Adapter satisfies it.
 type Tokenizer interface {
 	Encode32(text string) []int32
 	Decode(ids []int) string

@@ -7,12 +7,12 @@ import (
 	"testing"
 
 	"tern/data"
-	"tern/train"
+	"tern/tokenizer"
 )
 
-func gpt2(t *testing.T) train.Tokenizer {
+func gpt2(t *testing.T) tokenizer.Adapter {
 	t.Helper()
-	tok, err := train.NewTokenizer("gpt2", "")
+	tok, err := tokenizer.NewAdapter("gpt2", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,18 +7,18 @@ import (
 
 	"tern/model"
 	"tern/tensor"
-	"tern/train"
+	"tern/tokenizer"
 )
 
 // Setup is what fine-tuning needs beyond Config.
 type Setup struct {
-	Linear string // "" keeps the pretrained model's linear; "fp32" or "bitnet" switches encoder and head
-	Pool   string // sequence pooling; "" = "last" for causal encoders, "first" for bidirectional ones
+	Linear model.Linear // "" keeps the pretrained model's linear; "fp32" or "bitnet" switches encoder and head
+	Pool   string       // sequence pooling; "" = "last" for causal encoders, "first" for bidirectional ones
 	Seed   uint64
 }
 
 // NewModel loads the pretrained transformer at path and puts a fresh head for task on it.
-func NewModel(path string, t *Task, s Setup) (*model.TaskModel, train.Tokenizer, error) {
+func NewModel(path string, t *Task, s Setup) (*model.TaskModel, tokenizer.Adapter, error) {
 	enc, spec, err := model.LoadTransformer(path, func(c *model.Config) {
 		if s.Linear != "" {
 			c.Linear = s.Linear
@@ -28,14 +28,14 @@ func NewModel(path string, t *Task, s Setup) (*model.TaskModel, train.Tokenizer,
 	if err != nil {
 		return nil, nil, err
 	}
-	tok, err := train.TokenizerFromSpec(spec)
+	tok, err := tokenizer.AdapterFromSpec(spec)
 	if err != nil {
 		return nil, nil, fmt.Errorf("finetune: %s: %w", path, err)
 	}
 	pool := s.Pool
 	if pool == "" {
 		pool = "first"
-		if enc.Cfg.Objective == "causal" {
+		if enc.Cfg.Objective == model.ObjCausal {
 			pool = "last" // a causal encoder's first token has seen nothing
 		}
 	}

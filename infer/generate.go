@@ -13,7 +13,7 @@ import (
 // use the cached path). It stops early when ctx is cancelled or emit returns false.
 func Generate(ctx context.Context, lm model.LM, prompt []int, maxTokens int, s *Sampler, emit func(id int) bool) ([]int, error) {
 	cfg := lm.Config()
-	if cfg.Objective != "causal" {
+	if cfg.Objective != model.ObjCausal {
 		return nil, fmt.Errorf("generate: model objective is %q; only causal LMs generate text", cfg.Objective)
 	}
 	if len(prompt) == 0 {

@@ -9,13 +9,15 @@ package infer
 // one token at a time with a KV cache, with the same quantization as training (per-vector int8 absmax
 // activations, absmean ternary weights), so greedy decoding matches the training forward.
 //
-// The file is model.WritePacked's (tern safetensors, tern.kind = "packed"): every parameter by its model
-// name; a packed BitLinear weight is a U8 tensor (N, ceil(K/5)) plus "<name>.scale" (F32, [1]).
+// The file is model.WritePacked's (tern safetensors, tern.kind = "packed"), read through
+// model.OpenPacked, the layout's one reader: every parameter by its name in model's name table; a packed
+// BitLinear weight is a U8 tensor (N, ceil(K/5)) plus "<name>.scale" (F32, [1]).
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
-	"unsafe"
+	"strings"
 
 	"tern/format"
 	"tern/half"
@@ -23,6 +25,7 @@ import (
 	"tern/model"
 	"tern/nn"
 	"tern/quant"
+	"tern/share"
 	"tern/tensor"
 )
 
@@ -103,7 +106,7 @@ type Packed struct {
 	head    table     // (V, C): the token table when tied
 	layers  []layer
 	lnf     norm
-	file    *format.File
+	file    *model.PackedFile
 	kvF16   bool // the KV cache holds F16 (SetKV)
 
 	// scratch, sized once
@@ -118,15 +121,15 @@ type Packed struct {
 	Pos                   int              // tokens in the KV cache
 }
 
-// LoadPacked maps a packed file and checks it against its config.
+// LoadPacked maps a packed file (model.OpenPacked) and checks it against its config.
 func LoadPacked(path string) (*Packed, error) {
-	f, err := format.Open(path)
+	pf, err := model.OpenPacked(path)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", path, err)
+		return nil, err
 	}
-	m, err := newPacked(f, path)
+	m, err := newPacked(pf)
 	if err != nil {
-		f.Close()
+		pf.Close()
 		return nil, err
 	}
 	return m, nil
@@ -140,136 +143,173 @@ func (m *Packed) Close() error {
 	return m.file.Close()
 }
 
-func newPacked(f *format.File, path string) (*Packed, error) {
-	if f.Meta[model.MetaKind] != "packed" {
-		return nil, fmt.Errorf("load %s: a %q file, not a packed model (make one with tern pack)", path, f.Meta[model.MetaKind])
-	}
-	cfg, err := model.ConfigOf(f, path)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.Type != "transformer" || cfg.Objective != "causal" {
+func newPacked(f *model.PackedFile) (*Packed, error) {
+	cfg, path := f.Cfg, f.Path
+	if cfg.Type != model.TypeTransformer || cfg.Objective != model.ObjCausal {
 		return nil, fmt.Errorf("load %s: packed decoding needs a causal transformer (got %s/%s)", path, cfg.Type, cfg.Objective)
 	}
 	C := cfg.Hidden
-	m := &Packed{Cfg: cfg, TokSpec: f.Meta[model.MetaTokenizer], file: f, vec: map[int]*kernels.GemvVec{}}
+	m := &Packed{Cfg: cfg, TokSpec: f.Tok, file: f, vec: map[int]*kernels.GemvVec{}}
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("load %s: "+format, append([]any{path}, a...)...)
 	}
-	floats := func(name string, shape ...int) ([]float32, error) {
-		t, err := f.Get(name)
-		if err != nil {
-			return nil, bad("%v", err)
-		}
-		if !tensor.SameShape(t.Shape, shape) {
-			return nil, bad("tensor %q has shape %v, config needs %v", name, t.Shape, shape)
-		}
-		v, err := t.Float32()
-		if err != nil {
-			return nil, bad("tensor %q: %v", name, err)
-		}
-		return v, nil
-	}
+	var err error
 	proj := func(name string, n, k int, bias bool) (linear, error) {
 		l := linear{n: n, k: k}
-		t, err := f.Get(name + ".weight")
-		if err != nil {
-			return l, bad("%v", err)
-		}
-		if t.DType == format.U8 { // packed trits (format.TernaryTensors' layout), validated by Ternary
-			pt, err := f.Ternary(name + ".weight")
+		if f.IsTernary(model.Weight(name)) {
+			pt, err := f.Ternary(model.Weight(name), n, k)
 			if err != nil {
-				return l, bad("%v", err)
-			}
-			if pt.N != n || pt.K != k {
-				return l, bad("packed tensor %q is (%d, %d), config needs (%d, %d)", name+".weight", pt.N, pt.K, n, k)
+				return l, err
 			}
 			l.w, l.scale = pt.Data, pt.Scale
-		} else if l.fw, err = floats(name+".weight", n, k); err != nil {
+		} else if l.fw, err = f.Floats(model.Weight(name), n, k); err != nil {
 			return l, err
 		}
 		if bias {
-			if l.bias, err = floats(name+".bias", n); err != nil {
+			if l.bias, err = f.Floats(model.Bias(name), n); err != nil {
 				return l, err
 			}
 		}
 		return l, nil
 	}
 	loadNorm := func(name string) (norm, error) {
-		nm := norm{rms: cfg.Norm == "rmsnorm", eps: 1e-6}
-		if nm.g, err = floats(name+".weight", C); err != nil {
+		nm := norm{rms: cfg.Norm == model.NormRMS, eps: 1e-6}
+		if nm.g, err = f.Floats(model.Weight(name), C); err != nil {
 			return nm, err
 		}
 		if !nm.rms {
-			nm.b, err = floats(name+".bias", C)
+			nm.b, err = f.Floats(model.Bias(name), C)
 		}
 		return nm, err
 	}
 	tableOf := func(name string, rows int) (table, error) {
-		t, err := f.Get(name)
-		if err != nil {
-			return table{}, bad("%v", err)
-		}
-		if t.DType == format.I8 {
-			if !tensor.SameShape(t.Shape, []int{rows, C}) {
-				return table{}, bad("tensor %q has shape %v, config needs %v", name, t.Shape, []int{rows, C})
-			}
-			q, step, err := model.Int8Table(f, name)
-			if err != nil {
-				return table{}, bad("%v", err)
-			}
-			return table{i8: q, step: step, cols: C}, nil
-		}
-		if t.DType == format.F16 && tensor.SameShape(t.Shape, []int{rows, C}) && kernels.SgemvF16Fast() {
-			if h, ok := f16View(t.Data); ok {
-				return table{f16: h, cols: C}, nil
-			}
-		}
-		v, err := floats(name, rows, C)
-		return table{f32: v, cols: C}, err
+		t, err := f.Table(model.Weight(name), rows, C, kernels.SgemvF16Fast())
+		return table{f16: t.F16, f32: t.F32, i8: t.I8, step: t.Step, cols: C}, err
 	}
-	if m.tok, err = tableOf("tok_emb.weight", cfg.InputVocab()); err != nil {
+	if m.tok, err = tableOf(model.NameTokEmb, cfg.InputVocab()); err != nil {
 		return nil, err
 	}
-	if m.pos, err = floats("pos_emb.weight", cfg.MaxPos, C); err != nil {
+	if m.pos, err = f.Floats(model.Weight(model.NamePosEmb), cfg.MaxPos, C); err != nil {
 		return nil, err
 	}
 	m.head = m.tok
 	if !cfg.TieEmbeddings {
-		if m.head, err = tableOf("lm_head.weight", cfg.Vocab); err != nil {
+		if m.head, err = tableOf(model.NameLMHead, cfg.Vocab); err != nil {
 			return nil, err
 		}
 	}
+	// Cross-layer sharing: a file stores each shared tensor once, under its owner's name, so a layer
+	// whose sublayer is owned by an earlier one reuses that layer's loaded projections and norms.
+	plan, err := cfg.Sharing.Plan(cfg.Layers)
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	if err := checkSharingMap(f.File.Meta[model.MetaSharing], plan, cfg); err != nil {
+		return nil, bad("%v", err)
+	}
 	for l := 0; l < cfg.Layers; l++ {
-		p := fmt.Sprintf("blocks.%d.", l)
+		bn := model.TransformerBlock(l)
 		var ly layer
 		var err error
-		if ly.ln1, err = loadNorm(p + "ln1"); err != nil {
+		if o := plan.Ln1[l]; o != l {
+			ly.ln1 = m.layers[o].ln1
+		} else if ly.ln1, err = loadNorm(bn.Ln1); err != nil {
 			return nil, err
 		}
-		if ly.ln2, err = loadNorm(p + "ln2"); err != nil {
+		if o := plan.Ln2[l]; o != l {
+			ly.ln2 = m.layers[o].ln2
+		} else if ly.ln2, err = loadNorm(bn.Ln2); err != nil {
 			return nil, err
 		}
-		if ly.qkv, err = proj(p+"attn.qkv", 3*C, C, cfg.Bias); err != nil {
-			return nil, err
+		if o := plan.Attn[l]; o != l {
+			ly.qkv, ly.o = m.layers[o].qkv, m.layers[o].o
+		} else {
+			if ly.qkv, err = proj(bn.QKV, 3*C, C, cfg.Bias); err != nil {
+				return nil, err
+			}
+			if ly.o, err = proj(bn.O, C, C, cfg.Bias); err != nil {
+				return nil, err
+			}
 		}
-		if ly.o, err = proj(p+"attn.o", C, C, cfg.Bias); err != nil {
-			return nil, err
-		}
-		if ly.fc, err = proj(p+"ffn.fc", cfg.FFN, C, cfg.Bias); err != nil {
-			return nil, err
-		}
-		if ly.f2, err = proj(p+"ffn.fc2", C, cfg.FFN, cfg.Bias); err != nil {
-			return nil, err
+		if o := plan.FFN[l]; o != l {
+			ly.fc, ly.f2 = m.layers[o].fc, m.layers[o].f2
+		} else {
+			if ly.fc, err = proj(bn.Fc, cfg.FFN, C, cfg.Bias); err != nil {
+				return nil, err
+			}
+			if ly.f2, err = proj(bn.Fc2, C, cfg.FFN, cfg.Bias); err != nil {
+				return nil, err
+			}
 		}
 		m.layers = append(m.layers, ly)
 	}
-	if m.lnf, err = loadNorm("ln_f"); err != nil {
+	if m.lnf, err = loadNorm(model.NameLnF); err != nil {
 		return nil, err
 	}
 	m.kvF16 = KVF16Default()
 	m.alloc()
 	return m, nil
+}
+
+// checkSharingMap checks a file's stored sharing map (model.MetaSharing, {slot: tensor it uses}) against
+// the plan its config makes: a block tensor the map redirects must be redirected by the plan to the same
+// owner, and the other way round, or the decoder would silently run other weights than were trained.
+// A file without a map (written before sharing existed) must share nothing.
+func checkSharingMap(raw string, plan share.Plan, cfg model.Config) error {
+	stored := map[string]string{}
+	if raw != "" {
+		if err := json.Unmarshal([]byte(raw), &stored); err != nil {
+			return fmt.Errorf("metadata %s: %v", model.MetaSharing, err)
+		}
+	}
+	want := map[string]string{}
+	add := func(l, o int, layer func(model.BlockNames) string, tensors ...func(string) string) {
+		if o == l {
+			return
+		}
+		for _, t := range tensors {
+			want[t(layer(model.TransformerBlock(l)))] = t(layer(model.TransformerBlock(o)))
+		}
+	}
+	normNames, projNames := []func(string) string{model.Weight, model.Bias}, []func(string) string{model.Weight}
+	if cfg.Norm == model.NormRMS {
+		normNames = normNames[:1]
+	}
+	if cfg.Bias {
+		projNames = []func(string) string{model.Weight, model.Bias}
+	}
+	for l := range plan.Attn {
+		add(l, plan.Ln1[l], func(b model.BlockNames) string { return b.Ln1 }, normNames...)
+		add(l, plan.Ln2[l], func(b model.BlockNames) string { return b.Ln2 }, normNames...)
+		add(l, plan.Attn[l], func(b model.BlockNames) string { return b.QKV }, projNames...)
+		add(l, plan.Attn[l], func(b model.BlockNames) string { return b.O }, projNames...)
+		add(l, plan.FFN[l], func(b model.BlockNames) string { return b.Fc }, projNames...)
+		add(l, plan.FFN[l], func(b model.BlockNames) string { return b.Fc2 }, projNames...)
+	}
+	if raw == "" && len(want) > 0 {
+		return fmt.Errorf("config shares layers (%s) but the file has no %s", cfg.Sharing, model.MetaSharing)
+	}
+	for slot, owner := range stored {
+		if !strings.HasPrefix(slot, "blocks.") {
+			continue // lm_head -> tok_emb: tying, read from the config
+		}
+		if want[slot] != owner {
+			return fmt.Errorf("sharing map: %s uses %s in the file, but the config's plan (%s) says %s", slot, owner, cfg.Sharing, orSelf(want[slot], slot))
+		}
+	}
+	for slot, owner := range want {
+		if stored[slot] != owner {
+			return fmt.Errorf("sharing map: the config's plan (%s) has %s use %s, but the file stores it as %s", cfg.Sharing, slot, owner, orSelf(stored[slot], slot))
+		}
+	}
+	return nil
+}
+
+func orSelf(owner, slot string) string {
+	if owner == "" {
+		return slot
+	}
+	return owner
 }
 
 func (m *Packed) alloc() {
@@ -533,15 +573,6 @@ func (t table) gemv(y, x []float32, n int) {
 
 func (t table) bytes() int64 {
 	return 2*int64(len(t.f16)) + 4*int64(len(t.f32)) + int64(len(t.i8)) + 4*int64(len(t.step))
-}
-
-// f16View is b's little-endian F16 values in place, when b is 2-byte aligned (tern's writer aligns
-// every tensor to its element size; a foreign file may not, and is then widened instead).
-func f16View(b []byte) ([]uint16, bool) {
-	if len(b) == 0 || len(b)%2 != 0 || uintptr(unsafe.Pointer(&b[0]))%2 != 0 {
-		return nil, false
-	}
-	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2), true
 }
 
 // randomTable is v as the benchmark model's table stored as dt (F16, F32 or I8), in the form decoding

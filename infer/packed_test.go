@@ -12,6 +12,8 @@ import (
 
 	"tern/format"
 	"tern/model"
+	"tern/share"
+	"tern/tensor"
 	"tern/train"
 )
 
@@ -268,5 +270,98 @@ func TestPrefill(t *testing.T) {
 				t.Errorf("bad token: %v", err)
 			}
 		})
+	}
+}
+
+// TestPackedSharing: packed files of models trained with every cross-layer sharing strategy load and
+// decode like the training forward (each shared tensor is stored once, under its owner's name), and a
+// file whose stored sharing map disagrees with its config is refused.
+func TestPackedSharing(t *testing.T) {
+	for _, tc := range []struct {
+		spec   string
+		untied bool
+		norm   model.Norm
+	}{
+		{"sequential=2", false, ""},
+		{"alternate=2", false, ""},
+		{"all", false, ""},
+		{"attention", false, ""},
+		{"ffn", false, ""},
+		{"groups=0,2;1,3", false, ""},
+		{"alternate=2+norms", false, ""},
+		{"all+norms", true, "rmsnorm"},
+		{"sequential=2+norms", true, ""},
+		{"scope=ffn+groups=0,3", true, ""},
+	} {
+		name := strings.NewReplacer("=", "", ";", "_", ",", "", "+", "_").Replace(tc.spec)
+		if tc.untied {
+			name += "-untied"
+		}
+		t.Run(name, func(t *testing.T) {
+			cfg, _ := model.Preset("tiny")
+			cfg.Vocab, cfg.Hidden, cfg.Layers, cfg.Heads, cfg.FFN, cfg.MaxPos = 97, 32, 4, 2, 64, 24
+			cfg.TieEmbeddings = !tc.untied
+			cfg.Bias = tc.untied // biases follow the sharing too
+			if tc.norm != "" {
+				cfg.Norm = tc.norm
+			}
+			sp, err := share.Parse(tc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Sharing = sp
+			lm, err := model.New(cfg, tensor.NewRNG(3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(model.SharingMap(lm)) <= map[bool]int{true: 0, false: 1}[tc.untied] {
+				t.Fatalf("%s shares nothing", tc.spec)
+			}
+			path := filepath.Join(t.TempDir(), "m.tern")
+			if _, err := Pack(path, lm, "", model.PackFormat{Float: format.F32}); err != nil {
+				t.Fatal(err)
+			}
+			pm, err := LoadPacked(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pm.Close()
+			if err := pm.SetKV(format.F32); err != nil {
+				t.Fatal(err)
+			}
+			ids := []int32{5, 17, 3, 90, 42, 42, 7, 0, 64, 11, 23, 8}
+			full, err := lm.Forward(ids, 1, len(ids))
+			if err != nil {
+				t.Fatal(err)
+			}
+			worst := 0.0
+			for p, id := range ids {
+				got, err := pm.Step(int(id))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for j, v := range got {
+					worst = math.Max(worst, math.Abs(float64(v-full[p*cfg.Vocab+j])))
+				}
+			}
+			if worst > 2e-3 {
+				t.Errorf("max |logit difference| from the training forward %.3g > 2e-3", worst)
+			}
+		})
+	}
+	// a stored map that is not the config's plan
+	cfg, _ := model.Preset("tiny")
+	cfg.Vocab, cfg.Hidden, cfg.Layers, cfg.Heads, cfg.FFN, cfg.MaxPos = 97, 32, 2, 2, 64, 24
+	plan, _ := share.Spec{}.Plan(2)
+	if err := checkSharingMap(`{"blocks.1.ffn.fc.weight":"blocks.0.ffn.fc.weight"}`, plan, cfg); err == nil {
+		t.Error("a sharing map the config does not make was accepted")
+	}
+	cfg.Sharing, _ = share.Parse("all")
+	plan, _ = cfg.Sharing.Plan(2)
+	if err := checkSharingMap("", plan, cfg); err == nil || !strings.Contains(err.Error(), "no tern.sharing_map") {
+		t.Errorf("sharing config without a stored map: %v", err)
+	}
+	if err := checkSharingMap("{", plan, cfg); err == nil {
+		t.Error("a malformed sharing map was accepted")
 	}
 }

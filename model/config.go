@@ -13,51 +13,87 @@ import (
 	"sort"
 	"strings"
 
+	"tern/quant"
 	"tern/share"
 )
 
 // Config describes an architecture. Defaults are the seed's BERT-base sizes.
 type Config struct {
-	Type      string `json:"type"`       // "transformer" or "rnn"
-	Objective string `json:"objective"`  // "causal" (GPT-style LM) or "mlm" (BERT-style masked LM)
-	Vocab     int    `json:"vocab"`      // e.g. 50257 (GPT-2 BPE); the MLM objective adds one [MASK] id at Vocab
-	Hidden    int    `json:"hidden"`     // C, e.g. 768
-	Layers    int    `json:"layers"`     // L, e.g. 12
-	Heads     int    `json:"heads"`      // NH, e.g. 12; must divide Hidden
-	FFN       int    `json:"ffn"`        // F, e.g. 3072 (4x Hidden)
-	MaxPos    int    `json:"max_pos"`    // learned positions, e.g. 512
-	TypeVocab int    `json:"type_vocab"` // token types (segment ids), e.g. 2; 0 = none (GPT-style)
+	Type      Type      `json:"type"`       // "transformer", "encdec" or "rnn"
+	Objective Objective `json:"objective"`  // "causal" (GPT-style LM), "mlm" (BERT-style masked LM) or "seq2seq"
+	Vocab     int       `json:"vocab"`      // e.g. 50257 (GPT-2 BPE); the MLM objective adds one [MASK] id at Vocab
+	Hidden    int       `json:"hidden"`     // C, e.g. 768
+	Layers    int       `json:"layers"`     // L, e.g. 12
+	Heads     int       `json:"heads"`      // NH, e.g. 12; must divide Hidden
+	FFN       int       `json:"ffn"`        // F, e.g. 3072 (4x Hidden)
+	MaxPos    int       `json:"max_pos"`    // learned positions, e.g. 512
+	TypeVocab int       `json:"type_vocab"` // token types (segment ids), e.g. 2; 0 = none (GPT-style)
 
-	Linear        string  `json:"linear"`         // "bitnet" (BitLinear b1.58) or "fp32"
+	Linear        Linear  `json:"linear"`         // "bitnet" (BitLinear b1.58) or "fp32"
 	TieEmbeddings bool    `json:"tie_embeddings"` // LM head reuses the token embedding matrix
-	Norm          string  `json:"norm"`           // "layernorm" or "rmsnorm"
+	Norm          Norm    `json:"norm"`           // "layernorm" or "rmsnorm"
 	Bias          bool    `json:"bias"`           // biases in projections
 	Dropout       float64 `json:"dropout"`        // on embeddings, attention output and FFN output
 
-	Cell string `json:"cell,omitempty"` // rnn: "lstm" or "gru"
+	Cell Cell `json:"cell,omitempty"` // rnn: "lstm" or "gru"
 
 	// Encoder-decoder (type "encdec", objective "seq2seq"): Layers is the encoder depth.
 	DecoderLayers int `json:"decoder_layers,omitempty"` // decoder depth, e.g. 4; 0 = same as layers
 
 	Sharing share.Spec `json:"sharing"` // cross-layer parameter sharing (package share); zero = none
+
+	// Adaptive bit widths (linear bitnet only, widths.go): a quantized matrix's width is Bits[name],
+	// else BitsDefault (zero value: 1.58, ternary). E.g. {"blocks.0.ffn.fc.weight": 4}.
+	Bits        WidthMap    `json:"bits,omitempty"`
+	BitsDefault quant.Width `json:"bits_default,omitempty"` // e.g. 4 for --bits 4
 }
+
+// The string fields of Config are typed so that a misspelled value is a compile error in Go code;
+// JSON (config files, model metadata) still spells them as plain strings, checked by Validate.
+type (
+	Type      string // model family
+	Objective string // training objective
+	Linear    string // the attention and FFN projections
+	Norm      string // the normalization layers
+	Cell      string // the RNN cell
+)
+
+// Values of the typed config fields.
+const (
+	TypeTransformer Type = "transformer"
+	TypeEncDec      Type = "encdec"
+	TypeRNN         Type = "rnn"
+
+	ObjCausal  Objective = "causal"
+	ObjMLM     Objective = "mlm"
+	ObjSeq2Seq Objective = "seq2seq"
+
+	LinearBitNet Linear = "bitnet"
+	LinearFP32   Linear = "fp32"
+
+	NormLayer Norm = "layernorm"
+	NormRMS   Norm = "rmsnorm"
+
+	CellLSTM Cell = "lstm"
+	CellGRU  Cell = "gru"
+)
 
 // Default returns BERT-base sizes as a bidirectional transformer with BitLinear projections.
 func Default() Config {
-	return Config{Type: "transformer", Objective: "mlm", Vocab: 50257, Hidden: 768, Layers: 12, Heads: 12,
-		FFN: 3072, MaxPos: 512, TypeVocab: 2, Linear: "bitnet", TieEmbeddings: true, Norm: "layernorm"}
+	return Config{Type: TypeTransformer, Objective: ObjMLM, Vocab: 50257, Hidden: 768, Layers: 12, Heads: 12,
+		FFN: 3072, MaxPos: 512, TypeVocab: 2, Linear: LinearBitNet, TieEmbeddings: true, Norm: NormLayer}
 }
 
 // presets, from tiny to base. "small" is the configuration of ../shared/peers/torch_train_bench.py
 // (GPT-2 style, pre-LN, learned positions, tied embeddings, no biases) so benchmarks compare like for like.
 var presets = map[string]Config{
-	"tiny":   {Type: "transformer", Objective: "causal", Vocab: 256, Hidden: 128, Layers: 4, Heads: 4, FFN: 512, MaxPos: 128, Linear: "bitnet", TieEmbeddings: true, Norm: "layernorm"},
-	"small":  {Type: "transformer", Objective: "causal", Vocab: 8192, Hidden: 256, Layers: 4, Heads: 4, FFN: 1024, MaxPos: 128, Linear: "bitnet", TieEmbeddings: true, Norm: "layernorm"},
-	"medium": {Type: "transformer", Objective: "causal", Vocab: 8192, Hidden: 384, Layers: 6, Heads: 6, FFN: 1536, MaxPos: 256, Linear: "bitnet", TieEmbeddings: true, Norm: "layernorm"},
-	"base":   {Type: "transformer", Objective: "causal", Vocab: 50257, Hidden: 768, Layers: 12, Heads: 12, FFN: 3072, MaxPos: 512, Linear: "bitnet", TieEmbeddings: true, Norm: "layernorm"},
+	"tiny":   {Type: TypeTransformer, Objective: ObjCausal, Vocab: 256, Hidden: 128, Layers: 4, Heads: 4, FFN: 512, MaxPos: 128, Linear: LinearBitNet, TieEmbeddings: true, Norm: NormLayer},
+	"small":  {Type: TypeTransformer, Objective: ObjCausal, Vocab: 8192, Hidden: 256, Layers: 4, Heads: 4, FFN: 1024, MaxPos: 128, Linear: LinearBitNet, TieEmbeddings: true, Norm: NormLayer},
+	"medium": {Type: TypeTransformer, Objective: ObjCausal, Vocab: 8192, Hidden: 384, Layers: 6, Heads: 6, FFN: 1536, MaxPos: 256, Linear: LinearBitNet, TieEmbeddings: true, Norm: NormLayer},
+	"base":   {Type: TypeTransformer, Objective: ObjCausal, Vocab: 50257, Hidden: 768, Layers: 12, Heads: 12, FFN: 3072, MaxPos: 512, Linear: LinearBitNet, TieEmbeddings: true, Norm: NormLayer},
 	"bert":   Default(),
-	"lstm":   {Type: "rnn", Cell: "lstm", Objective: "causal", Vocab: 256, Hidden: 256, Layers: 2, MaxPos: 256, Linear: "fp32"},
-	"gru":    {Type: "rnn", Cell: "gru", Objective: "causal", Vocab: 256, Hidden: 256, Layers: 2, MaxPos: 256, Linear: "fp32"},
+	"lstm":   {Type: TypeRNN, Cell: CellLSTM, Objective: ObjCausal, Vocab: 256, Hidden: 256, Layers: 2, MaxPos: 256, Linear: LinearFP32},
+	"gru":    {Type: TypeRNN, Cell: CellGRU, Objective: ObjCausal, Vocab: 256, Hidden: 256, Layers: 2, MaxPos: 256, Linear: LinearFP32},
 }
 
 // Preset returns a named configuration.
@@ -96,17 +132,20 @@ func (c Config) Validate() error {
 		}
 	}
 	switch c.Linear {
-	case "bitnet", "fp32":
+	case LinearBitNet, LinearFP32:
 	default:
 		return fmt.Errorf("model config: unknown linear %q (want bitnet or fp32)", c.Linear)
 	}
+	if c.Linear != LinearBitNet && (len(c.Bits) > 0 || c.BitsDefault != quant.WidthTernary) {
+		return fmt.Errorf("model config: bit widths (bits, bits_default %v) need linear bitnet (linear %q)", c.BitsDefault, c.Linear)
+	}
 	switch c.Objective {
-	case "causal", "mlm":
-		if c.Type == "encdec" {
+	case ObjCausal, ObjMLM:
+		if c.Type == TypeEncDec {
 			return fmt.Errorf("model config: encdec models train the seq2seq objective (objective %q)", c.Objective)
 		}
-	case "seq2seq":
-		if c.Type != "encdec" {
+	case ObjSeq2Seq:
+		if c.Type != TypeEncDec {
 			return fmt.Errorf("model config: the seq2seq objective needs type encdec (type %q)", c.Type)
 		}
 	default:
@@ -115,18 +154,18 @@ func (c Config) Validate() error {
 	if c.Dropout < 0 || c.Dropout >= 1 {
 		return fmt.Errorf("model config: dropout must be in [0, 1) (got %g)", c.Dropout)
 	}
-	if c.Type != "rnn" {
+	if c.Type != TypeRNN {
 		if err := c.Sharing.Validate(c.Layers, c.Decoders()); err != nil {
 			return fmt.Errorf("model config: %w", err)
 		}
 	} else if !c.Sharing.IsZero() {
 		return fmt.Errorf("model config: sharing %s is for transformers, not rnn models", c.Sharing)
 	}
-	if c.DecoderLayers < 0 || (c.DecoderLayers > 0 && c.Type != "encdec") {
+	if c.DecoderLayers < 0 || (c.DecoderLayers > 0 && c.Type != TypeEncDec) {
 		return fmt.Errorf("model config: decoder_layers %d is only for encdec models", c.DecoderLayers)
 	}
 	switch c.Type {
-	case "transformer", "encdec":
+	case TypeTransformer, TypeEncDec:
 		if err := pos("heads", c.Heads); err != nil {
 			return err
 		}
@@ -137,18 +176,18 @@ func (c Config) Validate() error {
 			return fmt.Errorf("model config: heads (%d) must divide hidden (%d)", c.Heads, c.Hidden)
 		}
 		switch c.Norm {
-		case "layernorm", "rmsnorm":
+		case NormLayer, NormRMS:
 		default:
 			return fmt.Errorf("model config: unknown norm %q (want layernorm or rmsnorm)", c.Norm)
 		}
 		if c.TypeVocab < 0 {
 			return fmt.Errorf("model config: type_vocab must be >= 0 (got %d)", c.TypeVocab)
 		}
-	case "rnn":
-		if c.Cell != "lstm" && c.Cell != "gru" {
+	case TypeRNN:
+		if c.Cell != CellLSTM && c.Cell != CellGRU {
 			return fmt.Errorf("model config: unknown rnn cell %q (want lstm or gru)", c.Cell)
 		}
-		if c.Objective != "causal" {
+		if c.Objective != ObjCausal {
 			return fmt.Errorf("model config: rnn models are causal LMs (objective %q)", c.Objective)
 		}
 		if c.Dropout != 0 {
@@ -164,9 +203,9 @@ func (c Config) Validate() error {
 // [MASK], [BOS] and [PAD] (see MaskID, BOSID, PadID).
 func (c Config) InputVocab() int {
 	switch c.Objective {
-	case "mlm":
+	case ObjMLM:
 		return c.Vocab + 1
-	case "seq2seq":
+	case ObjSeq2Seq:
 		return c.Vocab + 3
 	}
 	return c.Vocab
@@ -180,7 +219,7 @@ func (c Config) PadID() int { return c.Vocab + 2 }
 
 // Decoders is the decoder depth of an encdec model (0 for other types).
 func (c Config) Decoders() int {
-	if c.Type != "encdec" {
+	if c.Type != TypeEncDec {
 		return 0
 	}
 	if c.DecoderLayers == 0 {

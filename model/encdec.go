@@ -73,45 +73,45 @@ func NewEncDec(cfg Config, rng *tensor.RNG) (*EncDec, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Type != "encdec" {
+	if cfg.Type != TypeEncDec {
 		return nil, fmt.Errorf("model: NewEncDec got type %q", cfg.Type)
 	}
 	C := cfg.Hidden
 	m := &EncDec{Cfg: cfg}
-	m.TokEnc = nn.NewEmbedding("tok_emb", cfg.InputVocab(), C, rng)
-	m.TokDec = nn.NewEmbedding("dec_tok_emb", cfg.InputVocab(), C, nil)
-	m.EncPos = nn.NewEmbedding("enc_pos_emb", cfg.MaxPos, C, rng)
-	m.DecPos = nn.NewEmbedding("dec_pos_emb", cfg.MaxPos, C, rng)
+	m.TokEnc = nn.NewEmbedding(NameTokEmb, cfg.InputVocab(), C, rng)
+	m.TokDec = nn.NewEmbedding(NameDecTokEmb, cfg.InputVocab(), C, nil)
+	m.EncPos = nn.NewEmbedding(NameEncPosEmb, cfg.MaxPos, C, rng)
+	m.DecPos = nn.NewEmbedding(NameDecPosEmb, cfg.MaxPos, C, rng)
 	proj := nn.LinearProj(rng, cfg.Bias)
-	if cfg.Linear == "bitnet" {
+	if cfg.Linear == LinearBitNet {
 		proj = nn.BitLinearProj(rng, cfg.Bias)
 	}
 	for l := 0; l < cfg.Layers; l++ {
-		p := fmt.Sprintf("enc.%d.", l)
-		attn, err := nn.NewSelfAttention(p+"attn", C, cfg.Heads, false, cfg.Bias, proj)
+		bn := EncoderBlock(l)
+		attn, err := nn.NewSelfAttention(bn.Attn, C, cfg.Heads, false, cfg.Bias, proj)
 		if err != nil {
 			return nil, err
 		}
-		m.Enc = append(m.Enc, &Block{Ln1: newNorm(cfg, p+"ln1"), Ln2: newNorm(cfg, p+"ln2"), Attn: attn,
-			FFN: nn.NewFFN(p+"ffn", C, cfg.FFN, proj)})
+		m.Enc = append(m.Enc, &Block{Ln1: newNorm(cfg, bn.Ln1), Ln2: newNorm(cfg, bn.Ln2), Attn: attn,
+			FFN: nn.NewFFN(bn.FFN, C, cfg.FFN, proj)})
 	}
-	m.LnE = newNorm(cfg, "ln_enc")
+	m.LnE = newNorm(cfg, NameLnEnc)
 	for l := 0; l < cfg.Decoders(); l++ {
-		p := fmt.Sprintf("dec.%d.", l)
-		self, err := nn.NewSelfAttention(p+"attn", C, cfg.Heads, true, cfg.Bias, proj)
+		bn := DecoderBlock(l)
+		self, err := nn.NewSelfAttention(bn.Attn, C, cfg.Heads, true, cfg.Bias, proj)
 		if err != nil {
 			return nil, err
 		}
-		cross, err := nn.NewCrossAttention(p+"cross", C, cfg.Heads, false, cfg.Bias, proj)
+		cross, err := nn.NewCrossAttention(bn.Cross, C, cfg.Heads, false, cfg.Bias, proj)
 		if err != nil {
 			return nil, err
 		}
-		m.Dec = append(m.Dec, &DecBlock{Ln1: newNorm(cfg, p+"ln1"), Ln2: newNorm(cfg, p+"ln_cross"),
-			Ln3: newNorm(cfg, p+"ln2"), Self: self, Cross: cross, FFN: nn.NewFFN(p+"ffn", C, cfg.FFN, proj)})
+		m.Dec = append(m.Dec, &DecBlock{Ln1: newNorm(cfg, bn.Ln1), Ln2: newNorm(cfg, bn.LnCross),
+			Ln3: newNorm(cfg, bn.Ln2), Self: self, Cross: cross, FFN: nn.NewFFN(bn.FFN, C, cfg.FFN, proj)})
 	}
-	m.LnF = newNorm(cfg, "ln_f")
+	m.LnF = newNorm(cfg, NameLnF)
 	if !cfg.TieEmbeddings {
-		m.Head = nn.NewLinear("lm_head", C, cfg.Vocab, false, rng)
+		m.Head = nn.NewLinear(NameLMHead, C, cfg.Vocab, false, rng)
 	}
 	m.slots = paramNames(m.Params())
 	m.TokDec.W = m.TokEnc.W

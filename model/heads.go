@@ -33,7 +33,7 @@ type HeadConfig struct {
 	Kind   string   `json:"kind"`           // "sequence", "token" or "span"
 	Labels []string `json:"labels"`         // class or tag names, e.g. ["negative", "positive"]; span: ["start", "end"]
 	Pool   string   `json:"pool,omitempty"` // sequence: "first", "mean" or "last"
-	Linear string   `json:"linear"`         // "fp32" or "bitnet"
+	Linear Linear   `json:"linear"`         // "fp32" or "bitnet"
 }
 
 // Validate reports the first problem with the config.
@@ -56,7 +56,7 @@ func (c HeadConfig) Validate() error {
 	if len(c.Labels) < 2 {
 		return fmt.Errorf("model: %s head needs at least 2 labels, got %d", c.Kind, len(c.Labels))
 	}
-	if c.Linear != "fp32" && c.Linear != "bitnet" {
+	if c.Linear != LinearFP32 && c.Linear != LinearBitNet {
 		return fmt.Errorf("model: head: unknown linear %q (want fp32 or bitnet)", c.Linear)
 	}
 	return nil
@@ -80,7 +80,7 @@ func NewHead(cfg HeadConfig, c int, rng *tensor.RNG) (*Head, error) {
 	}
 	k := len(cfg.Labels)
 	var p nn.Projection
-	if cfg.Linear == "bitnet" {
+	if cfg.Linear == LinearBitNet {
 		p = nn.NewBitLinear("head", c, k, true, rng)
 	} else {
 		p = nn.NewLinear("head", c, k, true, rng)
@@ -266,7 +266,7 @@ func LoadTask(path string) (*TaskModel, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if cfg.Type != "transformer" {
+	if cfg.Type != TypeTransformer {
 		return nil, "", fmt.Errorf("model: %s: task heads need a transformer, file has %s", path, cfg.Type)
 	}
 	enc, err := NewTransformer(cfg, tensor.NewRNG(0))

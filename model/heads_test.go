@@ -10,7 +10,7 @@ import (
 	"tern/tensor"
 )
 
-func tinyCfg(objective, linear string) Config {
+func tinyCfg(objective Objective, linear Linear) Config {
 	return Config{Type: "transformer", Objective: objective, Vocab: 11, Hidden: 8, Layers: 1, Heads: 2, FFN: 16,
 		MaxPos: 8, TypeVocab: 2, Linear: linear, TieEmbeddings: true, Norm: "layernorm"}
 }
@@ -37,7 +37,7 @@ func TestHeadsFiniteDifferences(t *testing.T) {
 	types := []int32{0, 0, 1, 1, 1, 0, 0, 1, 0, 0}
 	pad := []bool{false, false, false, false, false, false, false, false, true, true}
 	cases := []struct {
-		objective string
+		objective Objective
 		hc        HeadConfig
 	}{
 		{"mlm", HeadConfig{Kind: "sequence", Pool: "first", Labels: []string{"a", "b", "c"}, Linear: "fp32"}},
@@ -47,7 +47,7 @@ func TestHeadsFiniteDifferences(t *testing.T) {
 		{"causal", HeadConfig{Kind: "span", Labels: []string{"start", "end"}, Linear: "fp32"}},
 	}
 	for _, c := range cases {
-		t.Run(c.hc.Kind+"-"+c.hc.Pool+"-"+c.objective, func(t *testing.T) {
+		t.Run(c.hc.Kind+"-"+c.hc.Pool+"-"+string(c.objective), func(t *testing.T) {
 			rng := tensor.NewRNG(7)
 			enc, err := NewTransformer(tinyCfg(c.objective, "fp32"), rng)
 			if err != nil {

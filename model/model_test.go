@@ -2,9 +2,11 @@ package model
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"tern/nn"
+	"tern/quant"
 	"tern/tensor"
 )
 
@@ -94,7 +96,7 @@ func TestTransformerGradients(t *testing.T) {
 // TestCausalMasking: changing a later token must not change earlier logits of a causal model, and must
 // change them in a bidirectional one.
 func TestCausalMasking(t *testing.T) {
-	for _, obj := range []string{"causal", "mlm"} {
+	for _, obj := range []Objective{ObjCausal, ObjMLM} {
 		cfg := tinyConfig()
 		cfg.Objective = obj
 		lm, _ := New(cfg, tensor.NewRNG(1))
@@ -134,5 +136,101 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if _, err := ParseConfig([]byte(`{"hiden": 3}`), tinyConfig(), "x.json"); err == nil {
 		t.Error("unknown config key accepted")
+	}
+}
+
+// --linear bitnet on an RNN quantizes its gate projections (it once trained fp32 while saying bitnet):
+// the same seed gives other logits than fp32, and every layer is marked quantized.
+func TestRNNBitnetQuantizes(t *testing.T) {
+	for _, cell := range []Cell{CellLSTM, CellGRU} {
+		logits := map[Linear][]float32{}
+		for _, lin := range []Linear{LinearFP32, LinearBitNet} {
+			cfg := Config{Type: "rnn", Cell: cell, Objective: "causal", Vocab: 11, Hidden: 8, Layers: 2, MaxPos: 6, Linear: lin}
+			lm, err := New(cfg, tensor.NewRNG(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := lm.(*RNN)
+			var slots []nn.QuantSlot
+			if r.LSTM != nil {
+				slots = r.LSTM.QuantSlots()
+				for k := range r.LSTM.Layers {
+					if r.LSTM.Layers[k].Quant != (lin == "bitnet") {
+						t.Fatalf("%s %s: layer %d Quant = %v", cell, lin, k, r.LSTM.Layers[k].Quant)
+					}
+				}
+			} else {
+				slots = r.GRU.QuantSlots()
+				for k := range r.GRU.Layers {
+					if r.GRU.Layers[k].Quant != (lin == "bitnet") {
+						t.Fatalf("%s %s: layer %d Quant = %v", cell, lin, k, r.GRU.Layers[k].Quant)
+					}
+				}
+			}
+			if len(slots) != 4 {
+				t.Fatalf("%s: %d quantized matrices, want 4 (W_ih, W_hh per layer)", cell, len(slots))
+			}
+			out, err := lm.Forward([]int32{1, 2, 3, 4, 5, 6}, 1, 6)
+			if err != nil {
+				t.Fatal(err)
+			}
+			logits[lin] = append([]float32(nil), out...)
+		}
+		diff := 0.0
+		for i := range logits["fp32"] {
+			diff = math.Max(diff, math.Abs(float64(logits["fp32"][i]-logits["bitnet"][i])))
+		}
+		if diff < 1e-4 {
+			t.Fatalf("%s: bitnet logits equal fp32 ones (max diff %g): the flag is ignored", cell, diff)
+		}
+	}
+}
+
+// Width maps: applied to every slot by name (others take bits_default), recorded by SetWidths, and a
+// name that is no quantized matrix of the model, or widths on an fp32 model, are errors naming it.
+func TestWidthMaps(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Linear, cfg.BitsDefault = "bitnet", quant.Width4
+	cfg.Bits = WidthMap{"blocks.1.ffn.fc.weight": quant.Width1}
+	lm, err := New(cfg, tensor.NewRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := QuantMatrices(lm)
+	if len(ms) != 8 {
+		t.Fatalf("%d quantized matrices, want 8", len(ms))
+	}
+	for _, m := range ms {
+		want := quant.Width4
+		if m.Name == "blocks.1.ffn.fc.weight" {
+			want = quant.Width1
+		}
+		if m.Width() != want {
+			t.Fatalf("%s: width %v, want %v", m.Name, m.Width(), want)
+		}
+	}
+	// 8 bits: 8 per weight plus one fp32 step per matrix
+	if err := SetWidths(lm, WidthMap{"blocks.0.attn.qkv.weight": quant.Width8}); err != nil {
+		t.Fatal(err)
+	}
+	if lm.Config().Bits["blocks.0.attn.qkv.weight"] != quant.Width8 || Widths(lm)["blocks.1.ffn.fc.weight"] != quant.WidthTernary {
+		t.Fatalf("SetWidths: config %v, widths %v", lm.Config().Bits, Widths(lm))
+	}
+	bad := cfg
+	bad.Bits = WidthMap{"blocks.7.attn.qkv.weight": quant.Width2}
+	if _, err := New(bad, tensor.NewRNG(1)); err == nil || !strings.Contains(err.Error(), `"blocks.7.attn.qkv.weight"`) || !strings.Contains(err.Error(), "blocks.0.attn.qkv.weight") {
+		t.Fatalf("unknown matrix: err = %v", err)
+	}
+	fp := tinyConfig()
+	fp.BitsDefault = quant.Width4
+	if _, err := New(fp, tensor.NewRNG(1)); err == nil || !strings.Contains(err.Error(), "need linear bitnet") {
+		t.Fatalf("fp32 with widths: err = %v", err)
+	}
+	if _, err := ParseWidthMap([]byte(`{"blocks.0.attn.qkv.weight": 5}`), "m.json"); err == nil ||
+		!strings.Contains(err.Error(), `"blocks.0.attn.qkv.weight"`) || !strings.Contains(err.Error(), "1, 1.58, 2, 3, 4, 8") {
+		t.Fatalf("bad width: err = %v", err)
+	}
+	if _, _, err := PackedTensorsAs(lm, PackFormat{}); err == nil || !strings.Contains(err.Error(), "blocks.0.attn.qkv.weight has width 8") {
+		t.Fatalf("packing an 8-bit matrix: err = %v", err)
 	}
 }

@@ -88,7 +88,7 @@ type PackFormat struct {
 
 // TableParam reports whether a parameter name is a token table or LM head, the tensors
 // PackFormat.Table applies to.
-func TableParam(name string) bool { return name == "tok_emb.weight" || name == "lm_head.weight" }
+func TableParam(name string) bool { return name == Weight(NameTokEmb) || name == Weight(NameLMHead) }
 
 func (pf PackFormat) check() (PackFormat, error) {
 	if pf.Float == "" {
@@ -134,6 +134,11 @@ func PackedTensorsAs(lm LM, pf PackFormat) ([]format.Tensor, map[string]string, 
 	pf, err := pf.check()
 	if err != nil {
 		return nil, nil, err
+	}
+	for _, m := range QuantMatrices(lm) {
+		if m.Width() != quant.WidthTernary {
+			return nil, nil, fmt.Errorf("model: pack: matrix %s has width %v: packed files hold ternary (1.58) matrices only so far; use the model file (model.safetensors) for other widths", m.Name, m.Width())
+		}
 	}
 	tern := ternaryWeights(lm)
 	var ts []format.Tensor
@@ -208,44 +213,178 @@ func PackedSize(dir string, lm LM) (int64, error) {
 	return WritePacked(path, lm, "")
 }
 
+// PackedFile is an opened packed model file, the one reader of the packed layout: its config,
+// tokenizer spec and tensors by name (names.go), each checked against the shape the config needs.
+// LoadPacked expands it into a training model; package infer decodes from its mapped bytes in place.
+type PackedFile struct {
+	File *format.File
+	Cfg  Config
+	Tok  string // tokenizer spec
+	Path string
+}
+
+// OpenPacked maps a packed file (format.Open: tensors point into the mapping, released by Close).
+func OpenPacked(path string) (*PackedFile, error) {
+	f, err := format.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("model: load %s: %w", path, err)
+	}
+	pf, err := packedFile(f, path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return pf, nil
+}
+
+// readPacked reads a packed file whole, checksums verified.
+func readPacked(path string) (*PackedFile, error) {
+	f, err := format.Read(path)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	return packedFile(f, path)
+}
+
+func packedFile(f *format.File, path string) (*PackedFile, error) {
+	if f.Meta[MetaKind] != "packed" || !strings.HasPrefix(f.Meta[MetaPacking], packingPrefix) {
+		return nil, fmt.Errorf("model: %s is a %q file with packing %q, not a packed model (make one with tern pack)", path, f.Meta[MetaKind], f.Meta[MetaPacking])
+	}
+	cfg, err := ConfigOf(f, path)
+	if err != nil {
+		return nil, err
+	}
+	return &PackedFile{File: f, Cfg: cfg, Tok: f.Meta[MetaTokenizer], Path: path}, nil
+}
+
+// Close releases the file's mapping (a no-op for a file read whole).
+func (pf *PackedFile) Close() error { return pf.File.Close() }
+
+func (pf *PackedFile) errf(msg string, a ...any) error {
+	return fmt.Errorf("model: %s: "+msg, append([]any{pf.Path}, a...)...)
+}
+
+// IsTernary reports whether tensor name is stored as packed trits (U8).
+func (pf *PackedFile) IsTernary(name string) bool {
+	t, ok := pf.File.Tensor(name)
+	return ok && t.DType == format.U8
+}
+
+// Ternary returns the packed ternary matrix name, in place, checked to be (n, k).
+func (pf *PackedFile) Ternary(name string, n, k int) (*quant.PackedTernary, error) {
+	pt, err := pf.File.Ternary(name)
+	if err != nil {
+		return nil, pf.errf("%v", err)
+	}
+	if pt.N != n || pt.K != k {
+		return nil, pf.errf("packed tensor %q is (%d, %d), the model needs (%d, %d)", name, pt.N, pt.K, n, k)
+	}
+	return pt, nil
+}
+
+// Floats returns the non-ternary tensor name as float32 (FloatTable), checked to have shape.
+func (pf *PackedFile) Floats(name string, shape ...int) ([]float32, error) {
+	t, err := pf.File.Get(name)
+	if err != nil {
+		return nil, pf.errf("%v", err)
+	}
+	if !tensor.SameShape(t.Shape, shape) {
+		return nil, pf.errf("tensor %q has shape %v, the model needs %v", name, t.Shape, shape)
+	}
+	w, err := FloatTable(pf.File, name)
+	if err != nil {
+		return nil, pf.errf("tensor %q: %v", name, err)
+	}
+	return w, nil
+}
+
+// Table is a (rows, cols) float matrix of a packed file (the token table, the LM head) in the form a
+// product reads fastest; exactly one of F16, F32 and I8 is set.
+type Table struct {
+	F16  []uint16  // the file's F16 bytes in place
+	F32  []float32 // widened
+	I8   []int8    // in place, row i is I8[i]·Step[i] (PackFormat.Table I8)
+	Step []float32 // (rows)
+}
+
+// Table returns tensor name checked to be (rows, cols): I8 rows in place, F16 in place when f16 is
+// true and the bytes are aligned, else widened to fp32.
+func (pf *PackedFile) Table(name string, rows, cols int, f16 bool) (Table, error) {
+	t, err := pf.File.Get(name)
+	if err != nil {
+		return Table{}, pf.errf("%v", err)
+	}
+	if !tensor.SameShape(t.Shape, []int{rows, cols}) {
+		return Table{}, pf.errf("tensor %q has shape %v, the model needs %v", name, t.Shape, []int{rows, cols})
+	}
+	switch {
+	case t.DType == format.I8:
+		q, step, err := Int8Table(pf.File, name)
+		if err != nil {
+			return Table{}, pf.errf("%v", err)
+		}
+		return Table{I8: q, Step: step}, nil
+	case t.DType == format.F16 && f16:
+		if h, ok := f16View(t.Data); ok {
+			return Table{F16: h}, nil
+		}
+	}
+	v, err := pf.Floats(name, rows, cols)
+	return Table{F32: v}, err
+}
+
+// f16View is b's little-endian F16 values in place, when b is 2-byte aligned (tern's writer aligns
+// every tensor to its element size; a foreign file may not, and is then widened instead).
+func f16View(b []byte) ([]uint16, bool) {
+	if len(b) == 0 || len(b)%2 != 0 || uintptr(unsafe.Pointer(&b[0]))%2 != 0 {
+		return nil, false
+	}
+	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2), true
+}
+
+// Sizes are a model's storage costs in bytes: FP32 and FP16 are the unique parameters at 4 and 2
+// bytes; Packed is the size of a real packed file (WritePacked) written to a temporary file.
+type Sizes struct {
+	FP32, FP16, Packed int64
+}
+
+// MeasureSizes computes FP32/FP16 and measures Packed by writing a packed file in dir ("" = temp dir).
+func MeasureSizes(lm LM, dir string) (Sizes, error) {
+	st := Stats(lm)
+	s := Sizes{FP32: 4 * int64(st.Unique), FP16: 2 * int64(st.Unique)}
+	var err error
+	s.Packed, err = PackedSize(dir, lm)
+	return s, err
+}
+
 // LoadPacked reads a packed file back into a model (see the file comment) and its tokenizer spec.
 func LoadPacked(path string) (LM, string, error) {
-	f, cfg, err := readFile(path)
+	pf, err := readPacked(path)
 	if err != nil {
 		return nil, "", err
 	}
-	if f.Meta[MetaKind] != "packed" || !strings.HasPrefix(f.Meta[MetaPacking], packingPrefix) {
-		return nil, "", fmt.Errorf("model: %s is not a packed model (kind %q, packing %q; write one with model.WritePacked)", path, f.Meta[MetaKind], f.Meta[MetaPacking])
-	}
-	lm, err := New(cfg, tensor.NewRNG(0))
+	lm, err := New(pf.Cfg, tensor.NewRNG(0))
 	if err != nil {
 		return nil, "", err
 	}
-	if err := CheckSharing(f, lm, path); err != nil {
+	if err := CheckSharing(pf.File, lm, path); err != nil {
 		return nil, "", err
 	}
 	tern := ternaryWeights(lm)
 	for _, p := range nn.Unique(lm.Params()) {
-		t, err := f.Get(p.Name)
-		if err != nil {
-			return nil, "", fmt.Errorf("model: %s: %w", path, err)
-		}
 		if !tern[p] {
-			if !tensor.SameShape(t.Shape, p.Shape) {
-				return nil, "", fmt.Errorf("model: %s: tensor %q has shape %v, the model needs %v", path, p.Name, t.Shape, p.Shape)
-			}
-			w, err := FloatTable(f, p.Name)
+			w, err := pf.Floats(p.Name, p.Shape...)
 			if err != nil {
-				return nil, "", fmt.Errorf("model: %s: %w", path, err)
+				return nil, "", err
 			}
 			copy(p.W, w)
 			continue
 		}
-		if err := unpackInto(f, t, p, path); err != nil {
+		if err := pf.unpackInto(p); err != nil {
 			return nil, "", err
 		}
 	}
-	return lm, f.Meta[MetaTokenizer], nil
+	return lm, pf.Tok, nil
 }
 
 // FloatTable reads a non-ternary tensor of a packed file as float32: F32, F16 or BF16 widened, or an
@@ -299,18 +438,16 @@ func Int8Table(f *format.File, name string) ([]int8, []float32, error) {
 	return unsafe.Slice((*int8)(unsafe.Pointer(&t.Data[0])), len(t.Data)), step, nil
 }
 
-func unpackInto(f *format.File, t format.Tensor, p *nn.Param, path string) error {
+// unpackInto sets p's latent weights from its packed trits.
+func (pf *PackedFile) unpackInto(p *nn.Param) error {
 	n, k := p.Shape[0], p.Shape[1]
-	pk, err := f.Ternary(p.Name)
+	pk, err := pf.Ternary(p.Name, n, k)
 	if err != nil {
-		return fmt.Errorf("model: %s: %w", path, err)
-	}
-	if pk.N != n || pk.K != k {
-		return fmt.Errorf("model: %s: packed tensor %q is (%d, %d), the model needs (%d, %d)", path, p.Name, pk.N, pk.K, n, k)
+		return err
 	}
 	trits := make([]int8, n*k)
 	if err := pk.Unpack(trits); err != nil {
-		return fmt.Errorf("model: %s: tensor %q: %w", path, p.Name, err)
+		return pf.errf("tensor %q: %v", p.Name, err)
 	}
 	nz := 0
 	for _, v := range trits {

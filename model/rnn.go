@@ -2,7 +2,9 @@ package model
 
 // RNN LM: x = emb[ids]; h = LSTM/GRU stack(x); logits = h · Wᵀ (W = emb when tied, else a head).
 // Each Forward starts from a zero state: the trainer samples independent windows, so backpropagation
-// through time is truncated at the window length T.
+// through time is truncated at the window length T. With linear "bitnet" the gate projections (W_ih,
+// W_hh of every layer) are quantized as BitLinear's (nn.LSTM.SetQuantized); the embedding and head stay
+// fp32, as in the transformer.
 
 import (
 	"fmt"
@@ -32,14 +34,17 @@ func NewRNN(cfg Config, rng *tensor.RNG) (*RNN, error) {
 		return nil, err
 	}
 	m := &RNN{Cfg: cfg}
-	m.Emb = nn.NewEmbedding("tok_emb", cfg.Vocab, cfg.Hidden, rng)
-	if cfg.Cell == "lstm" {
+	m.Emb = nn.NewEmbedding(NameTokEmb, cfg.Vocab, cfg.Hidden, rng)
+	q := cfg.Linear == LinearBitNet
+	if cfg.Cell == CellLSTM {
 		m.LSTM = nn.NewLSTM("lstm", cfg.Hidden, cfg.Hidden, cfg.Layers, rng)
+		m.LSTM.SetQuantized(q)
 	} else {
 		m.GRU = nn.NewGRU("gru", cfg.Hidden, cfg.Hidden, cfg.Layers, rng)
+		m.GRU.SetQuantized(q)
 	}
 	if !cfg.TieEmbeddings {
-		m.Head = nn.NewLinear("lm_head", cfg.Hidden, cfg.Vocab, true, rng)
+		m.Head = nn.NewLinear(NameLMHead, cfg.Hidden, cfg.Vocab, true, rng)
 	}
 	return m, nil
 }

@@ -168,8 +168,8 @@ func SharingMap(lm LM) map[string]string {
 		}
 	}
 	cfg := lm.Config()
-	if cfg.TieEmbeddings && cfg.Type != "rnn" {
-		out["lm_head.weight"] = "tok_emb.weight"
+	if cfg.TieEmbeddings && cfg.Type != TypeRNN {
+		out[Weight(NameLMHead)] = Weight(NameTokEmb)
 	}
 	return out
 }
@@ -194,7 +194,7 @@ func CheckSharing(f *format.File, lm LM, path string) error {
 	} else {
 		for k, v := range want {
 			got[k] = v // no map stored: only tying can be assumed
-			if k != "lm_head.weight" {
+			if k != Weight(NameLMHead) {
 				delete(got, k)
 			}
 		}
@@ -240,7 +240,7 @@ type ParamStats struct {
 func Stats(lm LM) ParamStats {
 	total, unique := CountParams(lm.Params())
 	cfg := lm.Config()
-	if cfg.TieEmbeddings && cfg.Type != "rnn" {
+	if cfg.TieEmbeddings && cfg.Type != TypeRNN {
 		total += cfg.Vocab * cfg.Hidden
 	}
 	s := ParamStats{Total: total, Unique: unique}
@@ -306,21 +306,6 @@ func appendUnique(s []string, v string) []string {
 		}
 	}
 	return append(s, v)
-}
-
-// Sizes are a model's storage costs in bytes: FP32 and FP16 are the unique parameters at 4 and 2
-// bytes; Packed is the size of a real packed file (WritePacked) written to a temporary file.
-type Sizes struct {
-	FP32, FP16, Packed int64
-}
-
-// MeasureSizes computes FP32/FP16 and measures Packed by writing a packed file in dir ("" = temp dir).
-func MeasureSizes(lm LM, dir string) (Sizes, error) {
-	st := Stats(lm)
-	s := Sizes{FP32: 4 * int64(st.Unique), FP16: 2 * int64(st.Unique)}
-	var err error
-	s.Packed, err = PackedSize(dir, lm)
-	return s, err
 }
 
 // SharingReport is the block `tern info` and the training log print: the sharing map, parameter

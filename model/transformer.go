@@ -74,39 +74,39 @@ func NewTransformer(cfg Config, rng *tensor.RNG) (*Transformer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Type != "transformer" {
+	if cfg.Type != TypeTransformer {
 		return nil, fmt.Errorf("model: NewTransformer got type %q", cfg.Type)
 	}
 	C := cfg.Hidden
 	m := &Transformer{Cfg: cfg}
-	m.Tok = nn.NewEmbedding("tok_emb", cfg.InputVocab(), C, rng)
-	m.Pos = nn.NewEmbedding("pos_emb", cfg.MaxPos, C, rng)
+	m.Tok = nn.NewEmbedding(NameTokEmb, cfg.InputVocab(), C, rng)
+	m.Pos = nn.NewEmbedding(NamePosEmb, cfg.MaxPos, C, rng)
 	if cfg.TypeVocab > 0 {
-		m.Type = nn.NewEmbedding("type_emb", cfg.TypeVocab, C, rng)
+		m.Type = nn.NewEmbedding(NameTypeEmb, cfg.TypeVocab, C, rng)
 	}
 	proj := nn.LinearProj(rng, cfg.Bias)
-	if cfg.Linear == "bitnet" {
+	if cfg.Linear == LinearBitNet {
 		proj = nn.BitLinearProj(rng, cfg.Bias)
 	}
 	for l := 0; l < cfg.Layers; l++ {
-		p := fmt.Sprintf("blocks.%d.", l)
-		attn, err := nn.NewSelfAttention(p+"attn", C, cfg.Heads, cfg.Objective == "causal", cfg.Bias, proj)
+		bn := TransformerBlock(l)
+		attn, err := nn.NewSelfAttention(bn.Attn, C, cfg.Heads, cfg.Objective == ObjCausal, cfg.Bias, proj)
 		if err != nil {
 			return nil, err
 		}
 		m.Blocks = append(m.Blocks, &Block{
-			Ln1:   newNorm(cfg, p+"ln1"),
-			Ln2:   newNorm(cfg, p+"ln2"),
+			Ln1:   newNorm(cfg, bn.Ln1),
+			Ln2:   newNorm(cfg, bn.Ln2),
 			Attn:  attn,
-			FFN:   nn.NewFFN(p+"ffn", C, cfg.FFN, proj),
+			FFN:   nn.NewFFN(bn.FFN, C, cfg.FFN, proj),
 			Drop1: nn.Dropout{P: float32(cfg.Dropout)},
 			Drop2: nn.Dropout{P: float32(cfg.Dropout)},
 		})
 	}
-	m.LnF = newNorm(cfg, "ln_f")
+	m.LnF = newNorm(cfg, NameLnF)
 	m.DropE = nn.Dropout{P: float32(cfg.Dropout)}
 	if !cfg.TieEmbeddings {
-		m.Head = nn.NewLinear("lm_head", C, cfg.Vocab, false, rng)
+		m.Head = nn.NewLinear(NameLMHead, C, cfg.Vocab, false, rng)
 	}
 	// Sharing: every layer was built (and its RNG draws made) as if unique, so a shared model starts
 	// from the owners' unshared initialization; then slots are re-pointed (sharing.go).
@@ -122,7 +122,7 @@ func NewTransformer(cfg Config, rng *tensor.RNG) (*Transformer, error) {
 }
 
 func newNorm(cfg Config, name string) layer {
-	if cfg.Norm == "rmsnorm" {
+	if cfg.Norm == NormRMS {
 		return nn.NewRMSNorm(name, cfg.Hidden)
 	}
 	return nn.NewLayerNorm(name, cfg.Hidden)

@@ -136,7 +136,7 @@ func LoadTransformer(path string, edit func(*Config)) (*Transformer, string, err
 	if err != nil {
 		return nil, "", err
 	}
-	if cfg.Type != "transformer" {
+	if cfg.Type != TypeTransformer {
 		return nil, "", fmt.Errorf("model: %s is a %s model; task heads need a transformer", path, cfg.Type)
 	}
 	if edit != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"tern/kernels"
+	"tern/quant"
 	"tern/tensor"
 )
 
@@ -18,9 +19,15 @@ import (
 //	          dX = dY · (s·W_t),  dW += dYᵀ · (x_q/g),  db += Σ dY.
 //
 // There is no LayerNorm inside: the model normalizes before (as the reference does).
+//
+// Width (adaptive bit widths) replaces the ternary W_t by another quantizer of quant.Width (1, 2, 3,
+// 4 or 8 bits): W_q = the dequantized codes, out = (x_q/g)·W_qᵀ + b as an fp32 GEMM (the same products
+// as the integer one, rounded in float32), and the same straight-through backward with s·W_t -> W_q.
 type BitLinear struct {
-	W *Param // (Out, In) latent fp32 weights
-	B *Param // (Out), or nil
+	W      *Param      // (Out, In) latent fp32 weights
+	B      *Param      // (Out), or nil
+	Width  quant.Width // weight precision; the zero value is ternary (BitNet b1.58)
+	PerRow bool        // one step per output row instead of one per matrix (n-bit widths only)
 
 	in, out int
 	n       int
@@ -33,6 +40,8 @@ type BitLinear struct {
 	wdq     []float32              // (Out, In) s·W_t, built in Backward
 	xdq     []float32              // (N, In) x_q/g, built in Backward
 	dinp    []float32              // (N, In)
+	codes   []uint8                // (Out, In) n-bit codes (scratch)
+	steps   []float32              // (1) or (Out) n-bit steps of the last forward
 }
 
 // NewBitLinear returns an In -> Out BitLinear with latent W ~ normal(0, 0.02) (nil rng: seeded from name).
@@ -70,10 +79,18 @@ func (l *BitLinear) Scale() float32 { return l.scale }
 // Ternary is W_t (Out,In) of the last Forward (owned by the layer).
 func (l *BitLinear) Ternary() []int8 { return l.wt }
 
+// QuantSlots returns W with a pointer to its width, for models that assign widths by name.
+func (l *BitLinear) QuantSlots() []QuantSlot {
+	return []QuantSlot{{W: l.W, Width: &l.Width, PerRow: &l.PerRow, Rows: l.out, Cols: l.in}}
+}
+
 // Forward quantizes W and inp (N,In) and returns the rescaled int8 x ternary product (N,Out).
 func (l *BitLinear) Forward(inp []float32, n int) []float32 {
 	need("BitLinear "+l.W.Name, "inp", len(inp), n*l.in)
 	l.n = n
+	if l.Width != quant.WidthTernary {
+		return l.forwardNBit(inp, n)
+	}
 	l.scale = kernels.QuantizeTernary(l.wt, l.W.W)
 	l.tm.Set(l.wt)
 	l.xq = tensor.Grow(l.xq, n*l.in)
@@ -87,20 +104,42 @@ func (l *BitLinear) Forward(inp []float32, n int) []float32 {
 	return l.y
 }
 
-// Backward returns dinp = dout · (s·W_t) and adds dW += doutᵀ · (x_q/g), db += Σ dout.
+// forwardNBit is Forward at an n-bit width: W_q = FakeQuant(W), out = (x_q/g)·W_qᵀ + b. It leaves
+// wdq and xdq built for Backward.
+func (l *BitLinear) forwardNBit(inp []float32, n int) []float32 {
+	l.wdq = tensor.Grow(l.wdq, l.out*l.in)
+	l.codes = growU8(l.codes, l.out*l.in)
+	l.steps = l.Width.FakeQuant(l.wdq, l.codes, l.steps, l.W.W, l.out, l.in, l.PerRow)
+	l.scale = l.steps[0]
+	l.xq = tensor.Grow(l.xq, n*l.in)
+	l.xscale = tensor.Grow(l.xscale, n)
+	l.xdq = tensor.Grow(l.xdq, n*l.in)
+	fakeInt8Rows(l.xdq, l.xq, l.xscale, inp, n, l.in)
+	l.y = tensor.Grow(l.y, n*l.out)
+	kernels.Sgemm(false, true, n, l.out, l.in, 1, l.xdq, l.in, l.wdq, l.in, 0, l.y, l.out)
+	if l.B != nil {
+		addBias(l.y, l.B.W, n, l.out)
+	}
+	return l.y
+}
+
+// Backward returns dinp = dout · (s·W_t) and adds dW += doutᵀ · (x_q/g), db += Σ dout
+// (n-bit widths: W_q for s·W_t, both built by forwardNBit).
 func (l *BitLinear) Backward(dout []float32) []float32 {
 	n := l.n
 	need("BitLinear "+l.W.Name, "dout", len(dout), n*l.out)
-	l.wdq = tensor.Grow(l.wdq, l.out*l.in)
-	for i, t := range l.wt {
-		l.wdq[i] = l.scale * float32(t)
-	}
-	l.xdq = tensor.Grow(l.xdq, n*l.in)
-	for i := 0; i < n; i++ {
-		g := l.xscale[i]
-		row, q := l.xdq[i*l.in:(i+1)*l.in], l.xq[i*l.in:(i+1)*l.in]
-		for j, v := range q {
-			row[j] = float32(v) / g
+	if l.Width == quant.WidthTernary {
+		l.wdq = tensor.Grow(l.wdq, l.out*l.in)
+		for i, t := range l.wt {
+			l.wdq[i] = l.scale * float32(t)
+		}
+		l.xdq = tensor.Grow(l.xdq, n*l.in)
+		for i := 0; i < n; i++ {
+			g := l.xscale[i]
+			row, q := l.xdq[i*l.in:(i+1)*l.in], l.xq[i*l.in:(i+1)*l.in]
+			for j, v := range q {
+				row[j] = float32(v) / g
+			}
 		}
 	}
 	l.dinp = tensor.Grow(l.dinp, n*l.in)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"tern/quant"
 	"tern/tensor"
 )
 
@@ -72,15 +73,19 @@ func TestSharedParamSumsGradients(t *testing.T) {
 
 // bitRef is a float64 reference of the PyTorch BitLinear: F.linear(xq, wq) with wq = s·clamp(round(W/s))
 // and xq = clamp(round(x·g))/g, and its straight-through gradients dX = dY·wq, dW = dYᵀ·xq.
-func bitRef(x, w, b, dy []float32, n, in, out int) (y, dx, dw []float64) {
-	var s float64
-	for _, v := range w {
-		s += math.Abs(float64(v))
-	}
-	s = max(s/float64(len(w)), 1e-5)
-	wq := make([]float64, len(w))
+// (width: another weight quantizer of refWidth, one step per matrix, or per row when perRow)
+func bitRef(x, w, b, dy []float32, n, in, out int, width quant.Width, perRow bool) (y, dx, dw []float64) {
+	w64 := make([]float64, len(w))
 	for i, v := range w {
-		wq[i] = math.Max(-1, math.Min(1, math.Round(float64(v)/s))) * s
+		w64[i] = float64(v)
+	}
+	var wq []float64
+	if perRow {
+		for j := 0; j < out; j++ {
+			wq = append(wq, refWidth(w64[j*in:j*in+in], width)...)
+		}
+	} else {
+		wq = refWidth(w64, width)
 	}
 	xq := make([]float64, len(x))
 	for i := 0; i < n; i++ {
@@ -112,10 +117,23 @@ func bitRef(x, w, b, dy []float32, n, in, out int) (y, dx, dw []float64) {
 }
 
 func TestBitLinearMatchesReference(t *testing.T) {
-	for _, bias := range []bool{false, true} {
+	type variant struct {
+		bias   bool
+		width  quant.Width
+		perRow bool
+	}
+	vs := []variant{{false, quant.WidthTernary, false}, {true, quant.WidthTernary, false}}
+	for _, w := range quant.Widths() {
+		if w != quant.WidthTernary {
+			vs = append(vs, variant{true, w, false}, variant{false, w, true})
+		}
+	}
+	for _, v := range vs {
+		bias := v.bias
 		rng := tensor.NewRNG(4)
 		const n, in, out = 6, 33, 17
 		l := NewBitLinear("bit", in, out, bias, rng)
+		l.Width, l.PerRow = v.width, v.perRow
 		if bias {
 			rng.FillNormal(l.B.W, 0.1)
 		}
@@ -129,14 +147,14 @@ func TestBitLinearMatchesReference(t *testing.T) {
 		if bias {
 			bw = l.B.W
 		}
-		yRef, dxRef, dwRef := bitRef(x, l.W.W, bw, dy, n, in, out)
+		yRef, dxRef, dwRef := bitRef(x, l.W.W, bw, dy, n, in, out, v.width, v.perRow)
 		y := l.Forward(x, n)
 		zeroGrads(l.Params())
 		dx := l.Backward(dy)
 		cmp := func(name string, got []float32, want []float64, tol float64) {
 			for i := range want {
 				if math.Abs(float64(got[i])-want[i]) > tol*(1+math.Abs(want[i])) {
-					t.Fatalf("bias=%v %s[%d] = %v, want %v", bias, name, i, got[i], want[i])
+					t.Fatalf("%+v %s[%d] = %v, want %v", v, name, i, got[i], want[i])
 				}
 			}
 		}

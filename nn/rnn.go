@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"tern/kernels"
+	"tern/quant"
 	"tern/tensor"
 )
 
@@ -26,11 +27,31 @@ import (
 // reference: it copies it, so the caller may overwrite h0 with hN right away.
 //
 // Init as PyTorch: every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H)). No inter-layer dropout.
+//
+// Quantized gate projections (SetQuantized, what --linear bitnet means for an RNN): both products,
+// x·W_ihᵀ and h·W_hhᵀ, follow BitLinear's rule. Each weight matrix is quantized at its width (ternary
+// absmean by default, or a quant.Width) and each input row, x_t and every step's h_{t-1}, to int8
+// absmax; the gates use the dequantized values, and backward is the straight-through estimator:
+// gradients computed for the quantized W and inputs are applied to the latent fp32 ones. Biases and
+// the gate nonlinearities stay fp32, as BitLinear's bias does.
 
 type rnnLayer struct {
 	Wih, Whh, Bih, Bhh *Param // (G·H, in), (G·H, H), (G·H), (G·H); G = 4 (LSTM) or 3 (GRU)
 
+	Quant              bool        // quantized gate projections (BitLinear's rule, see above)
+	WidthIH, WidthHH   quant.Width // widths of W_ih and W_hh when Quant (zero value: ternary)
+	PerRowIH, PerRowHH bool        // per-row steps (n-bit widths)
+
 	in    int
+	wih   []float32 // (G·H, in) the W_ih of the last forward: Wih.W, or its quantized copy
+	whh   []float32 // (G·H, H) likewise
+	xin   []float32 // (B, T, in) the input rows the gates saw: inp, or its int8 fake-quantization
+	hin   []float32 // (B, T, H) likewise for hprev
+	wq    []float32 // (G·H, in + H) quantized copies of W_ih and W_hh
+	codes []uint8   // scratch for quant.Width.FakeQuant
+	steps []float32
+	xq    []int8    // (B·T·max(in, H)) int8 scratch
+	xg    []float32 // (B·T) scales
 	inp   []float32 // (B, T, in) referenced
 	gates []float32 // (B, T, G·H) activated gates (LSTM: i f g o; GRU: r z n)
 	hg    []float32 // (B, T, 3H) GRU only: h·W_hhᵀ + b_hh (needed for the n gate's backward)
@@ -58,16 +79,58 @@ func newRNNLayer(name string, in, h, g int, rng *tensor.RNG) rnnLayer {
 
 func (l *rnnLayer) params() []*Param { return []*Param{l.Wih, l.Whh, l.Bih, l.Bhh} }
 
+func (l *rnnLayer) quantSlots() []QuantSlot {
+	gh := l.Wih.Shape[0]
+	return []QuantSlot{
+		{W: l.Wih, Width: &l.WidthIH, PerRow: &l.PerRowIH, Rows: gh, Cols: l.in},
+		{W: l.Whh, Width: &l.WidthHH, PerRow: &l.PerRowHH, Rows: gh, Cols: l.Whh.Shape[1]},
+	}
+}
+
+// begin prepares a layer's forward over inp (n rows): the weights and input rows the gates use.
+func (l *rnnLayer) begin(inp []float32, n int) {
+	l.inp = inp
+	if !l.Quant {
+		l.wih, l.whh, l.xin, l.hin = l.Wih.W, l.Whh.W, inp, l.hprev
+		return
+	}
+	gh, h := l.Wih.Shape[0], l.Whh.Shape[1]
+	l.wq = tensor.Grow(l.wq, gh*(l.in+h))
+	l.wih, l.whh = l.wq[:gh*l.in], l.wq[gh*l.in:]
+	l.codes = growU8(l.codes, gh*max(l.in, h))
+	l.steps = l.WidthIH.FakeQuant(l.wih, l.codes, l.steps, l.Wih.W, gh, l.in, l.PerRowIH)
+	l.steps = l.WidthHH.FakeQuant(l.whh, l.codes, l.steps, l.Whh.W, gh, h, l.PerRowHH)
+	l.xin = tensor.Grow(l.xin, n*l.in)
+	l.hin = tensor.Grow(l.hin, n*h)
+	l.xq = tensor.Grow(l.xq, n*max(l.in, h))
+	l.xg = tensor.Grow(l.xg, n)
+	fakeInt8Rows(l.xin, l.xq, l.xg, inp, n, l.in)
+}
+
+// stepInput returns the rows h_{s-1} (strided by T·H) that step s multiplies by W_hhᵀ, quantizing
+// them first when Quant.
+func (l *rnnLayer) stepInput(s, b, t, h int) []float32 {
+	if l.Quant {
+		for bi := 0; bi < b; bi++ {
+			r := bi*t + s
+			fakeInt8Rows(l.hin[r*h:r*h+h], l.xq[:h], l.xg[:1], l.hprev[r*h:r*h+h], 1, h)
+		}
+	}
+	return l.hin[s*h:]
+}
+
 // inputGrads adds the parameter gradients that do not depend on time order and returns dx.
 //
-//	W_ih.G += dgᵀ·inp, b_ih.G += Σ dg; W_hh.G += dhgᵀ·hprev, b_hh.G += Σ dhg; dx = dg·W_ih.
+//	W_ih.G += dgᵀ·inp, b_ih.G += Σ dg; W_hh.G += dhgᵀ·hprev, b_hh.G += Σ dhg; dx = dg·W_ih
+//
+// (inp, hprev and W_ih as the gates saw them: quantized when Quant).
 func (l *rnnLayer) inputGrads(dg, dhg []float32, n, gh, h int) []float32 {
-	kernels.Sgemm(true, false, gh, l.in, n, 1, dg, gh, l.inp, l.in, 1, l.Wih.G, l.in)
+	kernels.Sgemm(true, false, gh, l.in, n, 1, dg, gh, l.xin, l.in, 1, l.Wih.G, l.in)
 	biasGrad(l.Bih.G, dg, n, gh)
-	kernels.Sgemm(true, false, gh, h, n, 1, dhg, gh, l.hprev, h, 1, l.Whh.G, h)
+	kernels.Sgemm(true, false, gh, h, n, 1, dhg, gh, l.hin, h, 1, l.Whh.G, h)
 	biasGrad(l.Bhh.G, dhg, n, gh)
 	l.dx = tensor.Grow(l.dx, n*l.in)
-	kernels.Sgemm(false, false, n, l.in, gh, 1, dg, gh, l.Wih.W, l.in, 0, l.dx, l.in)
+	kernels.Sgemm(false, false, n, l.in, gh, 1, dg, gh, l.wih, l.in, 0, l.dx, l.in)
 	return l.dx
 }
 
@@ -106,6 +169,12 @@ func (m *LSTM) Hidden() int { return m.h }
 // Params returns each layer's W_ih, W_hh, b_ih, b_hh.
 func (m *LSTM) Params() []*Param { return rnnParams(m.Layers) }
 
+// SetQuantized turns quantized gate projections on or off in every layer.
+func (m *LSTM) SetQuantized(on bool) { setQuant(m.Layers, on) }
+
+// QuantSlots returns each layer's W_ih and W_hh (meaningful when quantized).
+func (m *LSTM) QuantSlots() []QuantSlot { return rnnSlots(m.Layers) }
+
 // Forward runs x (B,T,In) from state h0, c0 (L,B,H; nil = zeros) and returns the top layer's outputs
 // (B,T,H) and the final state hN, cN (L,B,H), all owned by the layer.
 func (m *LSTM) Forward(x []float32, b, t int, h0, c0 []float32) (out, hN, cN []float32) {
@@ -136,7 +205,8 @@ func (m *LSTM) Forward(x []float32, b, t int, h0, c0 []float32) (out, hN, cN []f
 				clear(cp)
 			}
 		}
-		kernels.Sgemm(false, true, n, gh, l.in, 1, inp, l.in, l.Wih.W, l.in, 0, l.gates, gh)
+		l.begin(inp, n)
+		kernels.Sgemm(false, true, n, gh, l.in, 1, l.xin, l.in, l.wih, l.in, 0, l.gates, gh)
 		for r := 0; r < n; r++ {
 			row := l.gates[r*gh : r*gh+gh]
 			for j := range row {
@@ -145,7 +215,7 @@ func (m *LSTM) Forward(x []float32, b, t int, h0, c0 []float32) (out, hN, cN []f
 		}
 		for s := 0; s < t; s++ {
 			// gates_s += h_{s-1}·W_hhᵀ, rows strided by T
-			kernels.Sgemm(false, true, b, gh, H, 1, l.hprev[s*H:], t*H, l.Whh.W, H, 1, l.gates[s*gh:], t*gh)
+			kernels.Sgemm(false, true, b, gh, H, 1, l.stepInput(s, b, t, H), t*H, l.whh, H, 1, l.gates[s*gh:], t*gh)
 			for bi := 0; bi < b; bi++ {
 				r := bi*t + s
 				g := l.gates[r*gh : r*gh+gh]
@@ -219,7 +289,7 @@ func (m *LSTM) Backward(dout []float32) []float32 {
 				}
 			}
 			// dh_{s-1} = dgates_s · W_hh
-			kernels.Sgemm(false, false, b, H, gh, 1, l.dg[s*gh:], t*gh, l.Whh.W, H, 0, m.dh, H)
+			kernels.Sgemm(false, false, b, H, gh, 1, l.dg[s*gh:], t*gh, l.whh, H, 0, m.dh, H)
 		}
 		d = l.inputGrads(l.dg, l.dg, n, gh, H)
 	}
@@ -249,6 +319,12 @@ func (m *GRU) Hidden() int { return m.h }
 // Params returns each layer's W_ih, W_hh, b_ih, b_hh.
 func (m *GRU) Params() []*Param { return rnnParams(m.Layers) }
 
+// SetQuantized turns quantized gate projections on or off in every layer.
+func (m *GRU) SetQuantized(on bool) { setQuant(m.Layers, on) }
+
+// QuantSlots returns each layer's W_ih and W_hh (meaningful when quantized).
+func (m *GRU) QuantSlots() []QuantSlot { return rnnSlots(m.Layers) }
+
 // Forward runs x (B,T,In) from state h0 (L,B,H; nil = zeros) and returns the top layer's outputs
 // (B,T,H) and the final state hN (L,B,H), owned by the layer.
 func (m *GRU) Forward(x []float32, b, t int, h0 []float32) (out, hN []float32) {
@@ -271,10 +347,11 @@ func (m *GRU) Forward(x []float32, b, t int, h0 []float32) (out, hN []float32) {
 				clear(hp)
 			}
 		}
-		kernels.Sgemm(false, true, n, gh, l.in, 1, inp, l.in, l.Wih.W, l.in, 0, l.gates, gh)
+		l.begin(inp, n)
+		kernels.Sgemm(false, true, n, gh, l.in, 1, l.xin, l.in, l.wih, l.in, 0, l.gates, gh)
 		addBias(l.gates, l.Bih.W, n, gh)
 		for s := 0; s < t; s++ {
-			kernels.Sgemm(false, true, b, gh, H, 1, l.hprev[s*H:], t*H, l.Whh.W, H, 0, l.hg[s*gh:], t*gh)
+			kernels.Sgemm(false, true, b, gh, H, 1, l.stepInput(s, b, t, H), t*H, l.whh, H, 0, l.hg[s*gh:], t*gh)
 			for bi := 0; bi < b; bi++ {
 				r := bi*t + s
 				g, hg := l.gates[r*gh:r*gh+gh], l.hg[r*gh:r*gh+gh]
@@ -338,7 +415,7 @@ func (m *GRU) Backward(dout []float32) []float32 {
 				}
 			}
 			// dh_{s-1} += dhg_s · W_hh
-			kernels.Sgemm(false, false, b, H, gh, 1, l.dhg[s*gh:], t*gh, l.Whh.W, H, 1, m.dh, H)
+			kernels.Sgemm(false, false, b, H, gh, 1, l.dhg[s*gh:], t*gh, l.whh, H, 1, m.dh, H)
 		}
 		d = l.inputGrads(l.dg, l.dhg, n, gh, H)
 	}
@@ -370,4 +447,18 @@ func rnnParams(ls []rnnLayer) []*Param {
 		ps = append(ps, ls[k].params()...)
 	}
 	return ps
+}
+
+func setQuant(ls []rnnLayer, on bool) {
+	for k := range ls {
+		ls[k].Quant = on
+	}
+}
+
+func rnnSlots(ls []rnnLayer) []QuantSlot {
+	var out []QuantSlot
+	for k := range ls {
+		out = append(out, ls[k].quantSlots()...)
+	}
+	return out
 }

@@ -23,10 +23,10 @@ func (s *Sampler) Next(ids, targets []int32, b, t int, mc model.Config, maskProb
 		copy(ids[i*t:(i+1)*t], w[:t])
 		copy(targets[i*t:(i+1)*t], w[1:])
 	}
-	if mc.Objective == "mlm" {
+	if mc.Objective == model.ObjMLM {
 		maskTokens(ids, targets, s.RNG, mc, maskProb)
 	}
-	if mc.Objective == "seq2seq" {
+	if mc.Objective == model.ObjSeq2Seq {
 		Seq2SeqRows(ids, targets, b, t, s.RNG, mc, maskProb) // seq2seq.go
 	}
 }

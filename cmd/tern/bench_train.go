@@ -44,7 +44,7 @@ func benchTrain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	mc.Linear, mc.MaxPos = *linear, max(mc.MaxPos, *seq)
+	mc.Linear, mc.MaxPos = model.Linear(*linear), max(mc.MaxPos, *seq)
 	b := *batch
 	if b == 0 {
 		b = 8

@@ -13,6 +13,7 @@ import (
 	"tern/eval"
 	"tern/finetune"
 	"tern/kernels"
+	"tern/metrics"
 	"tern/model"
 	"tern/nn"
 )
@@ -55,7 +56,7 @@ func runCompare(ctx context.Context, args []string) error {
 	if *asJSON {
 		log = os.Stderr
 	}
-	rep := &eval.Report{Title: fmt.Sprintf("%s vs %s", filepath.Base(filepath.Dir(*base)), filepath.Base(filepath.Dir(*quant))),
+	rep := &metrics.Report{Title: fmt.Sprintf("%s vs %s", filepath.Base(filepath.Dir(*base)), filepath.Base(filepath.Dir(*quant))),
 		Machine: fmt.Sprintf("%s/%s, %d threads (%s)", runtime.GOOS, runtime.GOARCH, kernels.Threads(), kernels.Features())}
 	for i, p := range []string{*base, *quant} {
 		info, err := modelInfo(p)
@@ -102,10 +103,10 @@ func runCompare(ctx context.Context, args []string) error {
 					name = fmt.Sprintf("%s (first %d tokens, context %d, stride %d)", ds, res[0].Tokens+1, res[0].Context, res[0].Stride)
 				}
 				rep.Metrics = append(rep.Metrics,
-					eval.MetricRow{Task: name, Metric: "perplexity", Baseline: res[0].Perplexity, Quantized: res[1].Perplexity, LowerIsBetter: true},
-					eval.MetricRow{Task: name, Metric: "loss (nats/token)", Baseline: res[0].Loss, Quantized: res[1].Loss, LowerIsBetter: true})
+					metrics.MetricRow{Task: name, Metric: "perplexity", Baseline: res[0].Perplexity, Quantized: res[1].Perplexity, LowerIsBetter: true},
+					metrics.MetricRow{Task: name, Metric: "loss (nats/token)", Baseline: res[0].Loss, Quantized: res[1].Loss, LowerIsBetter: true})
 				if res[0].Chars > 0 && res[1].Chars > 0 { // whole streams only (see --max-tokens)
-					rep.Metrics = append(rep.Metrics, eval.MetricRow{Task: name, Metric: "bits/char", Baseline: res[0].BitsPerChar, Quantized: res[1].BitsPerChar, LowerIsBetter: true})
+					rep.Metrics = append(rep.Metrics, metrics.MetricRow{Task: name, Metric: "bits/char", Baseline: res[0].BitsPerChar, Quantized: res[1].BitsPerChar, LowerIsBetter: true})
 				}
 			}
 			continue
@@ -135,7 +136,7 @@ func runCompare(ctx context.Context, args []string) error {
 		}
 		name := fmt.Sprintf("%s, %s", task, rs[0].Result.Split)
 		for k, m := range rs[0].Result.Metrics {
-			rep.Metrics = append(rep.Metrics, eval.MetricRow{Task: name, Metric: m.Name, Baseline: m.Value, Quantized: rs[1].Result.Metrics[k].Value})
+			rep.Metrics = append(rep.Metrics, metrics.MetricRow{Task: name, Metric: m.Name, Baseline: m.Value, Quantized: rs[1].Result.Metrics[k].Value})
 		}
 		if rs[0].Result.Majority > 0 {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: majority-class accuracy on the evaluation split is %.4f.", task, rs[0].Result.Majority))
@@ -186,15 +187,15 @@ func maxTrainNote(n int) string {
 }
 
 // modelInfo reads a model's parameter count and file size.
-func modelInfo(path string) (eval.ModelInfo, error) {
+func modelInfo(path string) (metrics.ModelInfo, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return eval.ModelInfo{}, err
+		return metrics.ModelInfo{}, err
 	}
 	lm, _, err := model.Load(path)
 	if err != nil {
-		return eval.ModelInfo{}, err
+		return metrics.ModelInfo{}, err
 	}
 	_, unique := model.CountParams(nn.Unique(lm.Params()))
-	return eval.ModelInfo{Name: filepath.Base(filepath.Dir(path)) + "/" + filepath.Base(path), Params: int64(unique), FileBytes: st.Size()}, nil
+	return metrics.ModelInfo{Name: filepath.Base(filepath.Dir(path)) + "/" + filepath.Base(path), Params: int64(unique), FileBytes: st.Size()}, nil
 }

@@ -73,7 +73,7 @@ func (f *ftFlags) runTask(ctx context.Context, path, task, linear string, log io
 		return nil, err
 	}
 	s := f.setup
-	s.Linear, s.Seed = linear, f.cfg.Seed
+	s.Linear, s.Seed = model.Linear(linear), f.cfg.Seed
 	m, tok, err := finetune.NewModel(path, t, s)
 	if err != nil {
 		return nil, err

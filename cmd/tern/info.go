@@ -66,7 +66,7 @@ func runInfo(ctx context.Context, args []string) error {
 	cfg := lm.Config()
 	fmt.Printf("%s: %s file, %s on disk\n", path, kind, model.MiB(st.Size()))
 	fmt.Printf("model: %s, %d layers", cfg.Type, cfg.Layers)
-	if cfg.Type == "encdec" {
+	if cfg.Type == model.TypeEncDec {
 		fmt.Printf(" + %d decoder layers", cfg.Decoders())
 	}
 	fmt.Printf(", hidden %d, ffn %d, heads %d, vocab %d, linear %s, objective %s\n", cfg.Hidden, cfg.FFN, cfg.Heads, cfg.Vocab, cfg.Linear, cfg.Objective)

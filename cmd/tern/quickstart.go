@@ -24,7 +24,7 @@ func runQuickstart(ctx context.Context, args []string) error {
 		return err
 	}
 	mc, _ := model.Preset("tiny")
-	mc.Linear = *linear
+	mc.Linear = model.Linear(*linear)
 	tc := train.Defaults()
 	tc.Data, tc.Tokenizer, tc.Out = "tinyshakespeare", "char", *out
 	tc.Steps, tc.Batch, tc.Seq, tc.Threads = *steps, 16, 128, *threads

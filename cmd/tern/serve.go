@@ -97,7 +97,7 @@ func serveModel(path, kv string) (serve.Model, func(), error) {
 		return serve.Model{}, nil, err
 	}
 	cfg := lm.Config()
-	if cfg.Objective != "causal" || cfg.Type == "encdec" {
+	if cfg.Objective != model.ObjCausal || cfg.Type == model.TypeEncDec {
 		return serve.Model{}, nil, fmt.Errorf("%s: a %s %s model; serve needs a causal LM", path, cfg.Type, cfg.Objective)
 	}
 	tok, err := train.TokenizerFromSpec(tokSpec)

@@ -1,7 +1,7 @@
 // Tests for the sliding-window LM evaluation with fake scorers whose totals are worked out by hand,
 // and against a direct (whole-sequence-in-memory) transcription of the Hugging Face loop.
 
-package eval
+package metrics
 
 import (
 	"errors"

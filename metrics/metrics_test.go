@@ -1,7 +1,7 @@
 // Tests for the classification metrics on hand-worked cases; each expected value is derived in the
 // comment from the definition (scikit-learn's formulas), not copied from a run.
 
-package eval
+package metrics
 
 import (
 	"math"

@@ -1,5 +1,6 @@
-// Package eval computes task metrics exactly as their official scripts do, and renders the
-// full-precision vs 1.58-bit comparison report.
+// Package metrics computes task metrics exactly as their official scripts do, and renders the
+// full-precision vs 1.58-bit comparison report. It has no model: the task runners that produce the
+// predictions are package eval, which sits above finetune.
 //
 // Files: metrics.go (classification: accuracy, P/R/F1, macro-F1, Matthews correlation, confusion
 // matrix, matching scikit-learn), seqeval.go (token classification: conlleval / seqeval entity F1),
@@ -11,7 +12,7 @@
 // prints it); a ratio whose denominator is 0 is 0, as scikit-learn's default zero_division and
 // conlleval do. The metric functions work on in-memory labels and panic on misuse (slices of
 // different lengths, labels outside [0, k)); they never read files.
-package eval
+package metrics
 
 import (
 	"fmt"
@@ -19,8 +20,8 @@ import (
 	"sort"
 )
 
-// ratio returns num/den, or 0 when den is 0 (scikit-learn's zero_division default, conlleval).
-func ratio(num, den float64) float64 {
+// Ratio returns num/den, or 0 when den is 0 (scikit-learn's zero_division default, conlleval).
+func Ratio(num, den float64) float64 {
 	if den == 0 {
 		return 0
 	}
@@ -29,7 +30,7 @@ func ratio(num, den float64) float64 {
 
 func checkLen(fn string, pred, gold []int) {
 	if len(pred) != len(gold) {
-		panic(fmt.Sprintf("eval: %s: %d predictions for %d gold labels", fn, len(pred), len(gold)))
+		panic(fmt.Sprintf("metrics: %s: %d predictions for %d gold labels", fn, len(pred), len(gold)))
 	}
 }
 
@@ -42,7 +43,7 @@ func Accuracy(pred, gold []int) float64 {
 			n++
 		}
 	}
-	return ratio(float64(n), float64(len(gold)))
+	return Ratio(float64(n), float64(len(gold)))
 }
 
 // PRF is precision, recall and F1 with the counts behind them.
@@ -59,9 +60,9 @@ type PRF struct {
 // mean of P and R, in scikit-learn's count form: one rounding), each 0 when undefined.
 func prfFromCounts(tp, predicted, gold int) PRF {
 	return PRF{
-		Precision: ratio(float64(tp), float64(predicted)),
-		Recall:    ratio(float64(tp), float64(gold)),
-		F1:        ratio(2*float64(tp), float64(predicted+gold)),
+		Precision: Ratio(float64(tp), float64(predicted)),
+		Recall:    Ratio(float64(tp), float64(gold)),
+		F1:        Ratio(2*float64(tp), float64(predicted+gold)),
 		TP:        tp, Predicted: predicted, Gold: gold,
 	}
 }
@@ -115,7 +116,7 @@ func MacroF1(pred, gold []int) float64 {
 		k := byClass[c]
 		sum += prfFromCounts(k.tp, k.np, k.ng).F1
 	}
-	return ratio(sum, float64(len(classes)))
+	return Ratio(sum, float64(len(classes)))
 }
 
 // ConfusionMatrix returns m with m[g][p] = number of items of gold class g predicted as p
@@ -123,7 +124,7 @@ func MacroF1(pred, gold []int) float64 {
 func ConfusionMatrix(pred, gold []int, k int) [][]int {
 	checkLen("ConfusionMatrix", pred, gold)
 	if k <= 0 {
-		panic(fmt.Sprintf("eval: ConfusionMatrix: %d classes", k))
+		panic(fmt.Sprintf("metrics: ConfusionMatrix: %d classes", k))
 	}
 	flat := make([]int, k*k)
 	m := make([][]int, k)
@@ -133,7 +134,7 @@ func ConfusionMatrix(pred, gold []int, k int) [][]int {
 	for i := range pred {
 		p, g := pred[i], gold[i]
 		if p < 0 || p >= k || g < 0 || g >= k {
-			panic(fmt.Sprintf("eval: ConfusionMatrix: item %d has pred %d gold %d, outside [0, %d)", i, p, g, k))
+			panic(fmt.Sprintf("metrics: ConfusionMatrix: item %d has pred %d gold %d, outside [0, %d)", i, p, g, k))
 		}
 		m[g][p]++
 	}

@@ -4,7 +4,7 @@
 // This is not seqeval's strict mode (which rejects ill-formed IOB2 sequences): like conlleval, an
 // I- tag after O or after a tag of another type starts a new entity, so IOB1 input scores the same.
 
-package eval
+package metrics
 
 import (
 	"fmt"
@@ -103,11 +103,11 @@ func (s EntityScores) Types() []string {
 
 func checkSentences(fn string, pred, gold [][]string) {
 	if len(pred) != len(gold) {
-		panic(fmt.Sprintf("eval: %s: %d predicted sentences for %d gold", fn, len(pred), len(gold)))
+		panic(fmt.Sprintf("metrics: %s: %d predicted sentences for %d gold", fn, len(pred), len(gold)))
 	}
 	for i := range pred {
 		if len(pred[i]) != len(gold[i]) {
-			panic(fmt.Sprintf("eval: %s: sentence %d has %d predicted tags for %d gold", fn, i, len(pred[i]), len(gold[i])))
+			panic(fmt.Sprintf("metrics: %s: sentence %d has %d predicted tags for %d gold", fn, i, len(pred[i]), len(gold[i])))
 		}
 	}
 }
@@ -151,7 +151,7 @@ func EntityPRF(pred, gold [][]string) EntityScores {
 	for _, t := range out.Types() { // sorted: fixed summation order
 		sum += out.PerType[t].F1
 	}
-	out.MacroF1 = ratio(sum, float64(len(byType)))
+	out.MacroF1 = Ratio(sum, float64(len(byType)))
 	return out
 }
 
@@ -168,7 +168,7 @@ func TokenAccuracy(pred, gold [][]string) float64 {
 			}
 		}
 	}
-	return ratio(float64(ok), float64(n))
+	return Ratio(float64(ok), float64(n))
 }
 
 // SentenceAccuracy is the fraction of sentences whose tags are all correct (an empty sentence is
@@ -188,5 +188,5 @@ func SentenceAccuracy(pred, gold [][]string) float64 {
 			ok++
 		}
 	}
-	return ratio(float64(ok), float64(len(gold)))
+	return Ratio(float64(ok), float64(len(gold)))
 }

@@ -3,7 +3,7 @@
 // chunk counted correct when gold and guess start together with the same type and end together),
 // on random tag sequences that include ill-formed IOB2 (I- after O, type switches inside I- runs).
 
-package eval
+package metrics
 
 import (
 	"math/rand"

@@ -1,6 +1,6 @@
 // SQuAD metrics on the real XQuAD English questions (skipped without the shared data).
 
-package eval
+package metrics
 
 import (
 	"testing"

@@ -1,7 +1,7 @@
 // Tests for the comparison report on a hand-made example; the expected table is written out by
 // hand from the numbers below.
 
-package eval
+package metrics
 
 import (
 	"encoding/json"

@@ -2,7 +2,7 @@
 // bits per character. Accumulate nats in float64 (a float32 sum of 245k per-token losses on
 // WikiText-2 test would lose ~3 significant digits).
 
-package eval
+package metrics
 
 import "math"
 
@@ -24,7 +24,7 @@ func (t *LMTotals) Add(o LMTotals) {
 
 // Loss is the mean negative log-likelihood in nats per token; 0 when no tokens were scored.
 func (t LMTotals) Loss() float64 {
-	return ratio(t.Nats, float64(t.Tokens))
+	return Ratio(t.Nats, float64(t.Tokens))
 }
 
 // Perplexity is exp(Loss). It is 0 (impossible for a real perplexity, which is >= 1) when no tokens
@@ -45,7 +45,7 @@ func (t LMTotals) BitsPerToken() float64 {
 // Chars should count the characters (code points, or bytes for byte-level reporting, stated
 // alongside) of the text whose tokens were scored.
 func (t LMTotals) BitsPerChar() float64 {
-	return ratio(t.Nats, float64(t.Chars)*math.Ln2)
+	return Ratio(t.Nats, float64(t.Chars)*math.Ln2)
 }
 
 // LMMetrics is the JSON-friendly summary of an LMTotals.

@@ -1,7 +1,7 @@
 // Tests for entity extraction and entity-level scores, including conlleval's classic quirks.
 // Expected chunks are worked out by hand from conlleval's startOfChunk/endOfChunk rules.
 
-package eval
+package metrics
 
 import (
 	"reflect"

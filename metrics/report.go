@@ -3,7 +3,7 @@
 // as Markdown for people and JSON for tools. It only formats numbers it is given; running the
 // models is the command's job.
 
-package eval
+package metrics
 
 import (
 	"encoding/json"
@@ -24,7 +24,7 @@ type ModelInfo struct {
 // BitsPerWeight is the model file's size in bits per parameter, all overhead included
 // (8 * FileBytes / Params); 0 when Params is 0.
 func (m ModelInfo) BitsPerWeight() float64 {
-	return ratio(8*float64(m.FileBytes), float64(m.Params))
+	return Ratio(8*float64(m.FileBytes), float64(m.Params))
 }
 
 // MetricRow is one metric measured on both models.
@@ -100,7 +100,7 @@ func (r *Report) JSON() ([]byte, error) {
 	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("eval: report %q: %w", r.Title, err)
+		return nil, fmt.Errorf("metrics: report %q: %w", r.Title, err)
 	}
 	return append(b, '\n'), nil
 }
@@ -117,7 +117,7 @@ func optRatio(num, den float64) *float64 {
 func ParseReport(b []byte) (*Report, error) {
 	var r Report
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("eval: parse report: %w", err)
+		return nil, fmt.Errorf("metrics: parse report: %w", err)
 	}
 	return &r, nil
 }

@@ -5,7 +5,7 @@
 //
 // This is not the SQuAD v2.0 script (no-answer handling, thresholds); XQuAD uses v1.1.
 
-package eval
+package metrics
 
 import (
 	"strings"
@@ -199,7 +199,7 @@ func SquadEvaluate(refs []SquadReference, preds map[string]string) SquadResult {
 		emSum += em
 		f1Sum += f
 	}
-	res.ExactMatch = 100 * ratio(emSum, float64(res.Total))
-	res.F1 = 100 * ratio(f1Sum, float64(res.Total))
+	res.ExactMatch = 100 * Ratio(emSum, float64(res.Total))
+	res.F1 = 100 * Ratio(f1Sum, float64(res.Total))
 	return res
 }

@@ -1,7 +1,7 @@
 // Tests for the SQuAD v1.1 metrics; expected values are derived from evaluate-v1.1.py's
 // definitions in the comments.
 
-package eval
+package metrics
 
 import "testing"
 

@@ -2,7 +2,7 @@
 // itself, against its IOB1 rewriting (which conlleval and seqeval's default mode must score as
 // identical), and against an all-O prediction.
 
-package eval
+package metrics
 
 import (
 	"strings"

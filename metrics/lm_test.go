@@ -1,6 +1,6 @@
 // Tests for the LM metrics on hand-computed totals.
 
-package eval
+package metrics
 
 import (
 	"math"

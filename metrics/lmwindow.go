@@ -8,7 +8,7 @@
 // a BOS/EOS token to score it), and the later windows do not drop a token from the count.
 // This file has no model: the caller passes a WindowScorer.
 
-package eval
+package metrics
 
 import (
 	"errors"
@@ -63,7 +63,7 @@ var ErrWindow = errors.New("invalid sliding window")
 // first token of every window without context, so it could not be scored.
 func (w SlidingWindow) Validate() error {
 	if w.Context < 2 || w.Stride < 1 || w.Stride >= w.Context {
-		return fmt.Errorf("eval: %w: context %d, stride %d (need context >= 2 and 1 <= stride <= context-1)", ErrWindow, w.Context, w.Stride)
+		return fmt.Errorf("metrics: %w: context %d, stride %d (need context >= 2 and 1 <= stride <= context-1)", ErrWindow, w.Context, w.Stride)
 	}
 	return nil
 }
@@ -92,7 +92,7 @@ func (w SlidingWindow) Evaluate(src TokenReader, score WindowScorer) (LMTotals, 
 			if err == io.EOF {
 				eof = true
 			} else if err != nil {
-				return tot, fmt.Errorf("eval: read tokens after %d: %w", begin+len(buf), err)
+				return tot, fmt.Errorf("metrics: read tokens after %d: %w", begin+len(buf), err)
 			}
 		}
 		end := begin + len(buf)
@@ -100,7 +100,7 @@ func (w SlidingWindow) Evaluate(src TokenReader, score WindowScorer) (LMTotals, 
 		if nTarget := end - from; nTarget > 0 {
 			nats, err := score(buf, nTarget)
 			if err != nil {
-				return tot, fmt.Errorf("eval: score window [%d, %d): %w", begin, end, err)
+				return tot, fmt.Errorf("metrics: score window [%d, %d): %w", begin, end, err)
 			}
 			tot.Nats += nats
 			tot.Tokens += int64(nTarget)
