@@ -246,6 +246,9 @@ func newPacked(f *model.PackedFile) (*Packed, error) {
 	if m.lnf, err = loadNorm(model.NameLnF); err != nil {
 		return nil, err
 	}
+	if err := model.CheckUsed(f.File, path); err != nil {
+		return nil, err
+	}
 	m.kvF16 = KVF16Default()
 	m.alloc()
 	return m, nil

@@ -190,6 +190,9 @@ func (st *checkpointState) restore(r *Run) error {
 			return fmt.Errorf("resume: %s: %w", st.path, err)
 		}
 	}
+	if err := model.CheckUsed(st.file, st.path); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
 	r.Step = st.Step
 	r.Opt.Step = st.AdamStep
 	r.sampler.RNG.SetState(st.Sampler)
