@@ -74,6 +74,9 @@ type Result struct {
 	Params       int     `json:"params"`
 	UniqueParams int     `json:"unique_params"`
 	ElapsedSec   float64 `json:"elapsed_s"`
+	// StoredBits is the quantized matrices' average bits per weight as stored (codes, padding, steps)
+	// at their final widths; 0 for fp32 models.
+	StoredBits float64 `json:"stored_bits_per_weight,omitempty"`
 }
 
 // NewRun prepares a run: tokenizes the corpus, and either builds a fresh model (seeded) or, with resume
@@ -270,6 +273,7 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 	r.log.EndProgress()
 	el := time.Since(start).Seconds()
 	res.Steps, res.TrainLoss, res.ElapsedSec = r.Step, trainLoss, el
+	res.StoredBits = model.StoredBitsPerWeight(r.Model)
 	if r.Step > startStep {
 		res.TokensPerSec = float64((r.Step-startStep)*cfg.Batch*cfg.Seq*cfg.Accum*W) / el
 	}
