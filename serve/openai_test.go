@@ -39,7 +39,7 @@ func TestOpenAIClient(t *testing.T) {
 		Chat struct {
 			Object  string
 			Choices []struct {
-				Message struct{ Role, Content string }
+				Message      struct{ Role, Content string }
 				FinishReason string `json:"finish_reason"`
 			}
 			Usage struct {
