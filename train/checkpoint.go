@@ -133,6 +133,7 @@ func compatible(st *checkpointState, cfg Config, mc model.Config) error {
 	a.Steps, b.Steps = 0, 0
 	a.Threads, b.Threads = 0, 0
 	a.EvalEvery, b.EvalEvery, a.CkptEvery, b.CkptEvery, a.EvalBatches, b.EvalBatches = 0, 0, 0, 0, 0, 0
+	a.Precision, b.Precision = a.precision(), b.precision() // "" (older checkpoints) is fp32
 	if a != b {
 		ja, _ := json.Marshal(a)
 		jb, _ := json.Marshal(b)
