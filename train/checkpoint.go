@@ -149,7 +149,10 @@ func compatible(st *checkpointState, cfg Config, mc model.Config) error {
 	if mc.Sharing != want.Sharing {
 		return fmt.Errorf("resume: %s was trained with sharing %s, not %s: its tensors follow that sharing map (resume with the same --sharing, or start a new run)", st.path, want.Sharing, mc.Sharing)
 	}
-	if mc != want {
+	if cfg.BitsBudget > 0 { // --bits auto: the checkpoint holds the allocation of the moment
+		mc.Bits, mc.BitsDefault = want.Bits, want.BitsDefault
+	}
+	if mustJSON(mc) != mustJSON(want) {
 		return fmt.Errorf("resume: %s holds a different model:\n  checkpoint: %s\n  now:        %s", st.path, mustJSON(want), mustJSON(mc))
 	}
 	if cfg.Steps < st.Step {
@@ -199,6 +202,9 @@ func (st *checkpointState) restore(r *Run) error {
 		if err := r.clusters.restore(pos.Epoch, pos.Pos); err != nil {
 			return fmt.Errorf("resume: %s: %w", st.path, err)
 		}
+	}
+	if err := model.CheckUsed(st.file, st.path); err != nil {
+		return fmt.Errorf("resume: %w", err)
 	}
 	r.Step = st.Step
 	r.Opt.Step = st.AdamStep

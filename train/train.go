@@ -77,6 +77,9 @@ type Result struct {
 	Params       int     `json:"params"`
 	UniqueParams int     `json:"unique_params"`
 	ElapsedSec   float64 `json:"elapsed_s"`
+	// StoredBits is the quantized matrices' average bits per weight as stored (codes, padding, steps)
+	// at their final widths; 0 for fp32 models.
+	StoredBits float64 `json:"stored_bits_per_weight,omitempty"`
 }
 
 // NewRun prepares a run: tokenizes the corpus, and either builds a fresh model (seeded) or, with resume
@@ -122,6 +125,9 @@ func NewDataParallelRun(cfg Config, mc model.Config, resume bool, stdout io.Writ
 	}
 	if err := cfg.Validate(mc); err != nil {
 		return nil, err
+	}
+	if cfg.BitsBudget > 0 && comm.Size() > 1 {
+		return nil, fmt.Errorf("train: --bits auto is not supported with data parallelism yet (%d ranks): allocate on one process, then train with --bits-map", comm.Size())
 	}
 	r := &Run{Cfg: cfg, Tok: tok}
 	r.train = tok.Encode32(corpus.Train)
@@ -228,6 +234,12 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 			}
 			return nil, context.Canceled // another rank was interrupted
 		}
+		if r.bitsDue() {
+			if err := r.allocateWidths(); err != nil { // bits.go
+				r.log.EndProgress()
+				return nil, err
+			}
+		}
 		t0 := time.Now()
 		lr, wd := sched.At(r.Step)
 		loss, err := r.step(lr, wd)
@@ -272,6 +284,7 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 	r.log.EndProgress()
 	el := time.Since(start).Seconds()
 	res.Steps, res.TrainLoss, res.ElapsedSec = r.Step, trainLoss, el
+	res.StoredBits = model.StoredBitsPerWeight(r.Model)
 	if r.Step > startStep {
 		res.TokensPerSec = float64((r.Step-startStep)*cfg.Batch*cfg.Seq*cfg.Accum*W) / el
 	}
@@ -432,14 +445,17 @@ func (r *Run) agree(stop bool) (bool, error) {
 // Evaluate returns the mean validation loss over up to nb consecutive validation batches (all of the
 // split that fits when nb <= 0). MLM masks come from a fixed seed, so the number is comparable across
 // steps and runs.
-func (r *Run) Evaluate(nb int) float64 {
+func (r *Run) Evaluate(nb int) float64 { return r.evalFrom(0, 1, nb) }
+
+// evalFrom is Evaluate over validation batches first, first+dir, ... (dir = ±1), up to nb of them.
+func (r *Run) evalFrom(first, dir, nb int) float64 {
 	cfg, mc := r.Cfg, r.Model.Config()
 	B, T, V := cfg.Batch, cfg.Seq, mc.Vocab
 	maskRNG := tensor.NewRNG(12345)
 	var nats float64
 	var count int
 	for i := 0; nb <= 0 || i < nb; i++ {
-		if !Sequential(r.valid, r.ids, r.targets, B, T, i) {
+		if first+dir*i < 0 || !Sequential(r.valid, r.ids, r.targets, B, T, first+dir*i) {
 			break
 		}
 		if mc.Objective == model.ObjMLM {
