@@ -15,13 +15,14 @@ package gguf
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"unicode/utf8"
-
-	"tern/format"
 )
+
+var errNotRegular = errors.New("not a regular file")
 
 // Magic opens every GGUF file.
 const Magic = "GGUF"
@@ -167,9 +168,13 @@ type File struct {
 	unmap  func() error
 }
 
-// Open maps path read-only and parses it; tensors' Data point into the mapping until Close.
+// Open maps path read-only and parses it; tensors' Data point into the mapping until Close. Unlike
+// tern's own files (format.Open reads them into private memory), a GGUF model is mapped: its weights
+// are paged in on demand and shared with the page cache, as llama.cpp does. The price is the same as
+// llama.cpp's: truncating or rewriting the file in place while a process uses it can crash that process
+// (SIGBUS) or change its weights; write GGUF files atomically (Write does) rather than in place.
 func Open(path string) (*File, error) {
-	b, unmap, err := format.MapFile(path)
+	b, unmap, err := mapFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("gguf: open %s: %w", path, err)
 	}

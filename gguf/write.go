@@ -259,7 +259,7 @@ func (e *encoder) value(t ValueType, v any) error {
 	return nil
 }
 
-func isBool(v any) bool       { _, ok := v.(bool); return ok }
+func isBool(v any) bool        { _, ok := v.(bool); return ok }
 func isType[T any](v any) bool { _, ok := v.(T); return ok }
 
 func (e *encoder) array(a Array) error {

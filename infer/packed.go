@@ -121,7 +121,7 @@ type Packed struct {
 	Pos                   int              // tokens in the KV cache
 }
 
-// LoadPacked maps a packed file (model.OpenPacked) and checks it against its config.
+// LoadPacked opens a packed file (model.OpenPacked) and checks it against its config.
 func LoadPacked(path string) (*Packed, error) {
 	pf, err := model.OpenPacked(path)
 	if err != nil {
@@ -244,6 +244,9 @@ func newPacked(f *model.PackedFile) (*Packed, error) {
 		m.layers = append(m.layers, ly)
 	}
 	if m.lnf, err = loadNorm(model.NameLnF); err != nil {
+		return nil, err
+	}
+	if err := model.CheckUsed(f.File, path); err != nil {
 		return nil, err
 	}
 	m.kvF16 = KVF16Default()

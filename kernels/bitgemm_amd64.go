@@ -128,11 +128,11 @@ func bitGemm(ci []int32, cf []float32, x []int8, xscale []float32, w *TernaryMat
 	switch {
 	case w.K == 0:
 		bitGemmGeneric(ci, cf, x, xscale, w, wscale, m)
-	case HasVNNI:
+	case hasVNNI:
 		bitGemmTiled(ci, cf, x, xscale, w, wscale, m, bitPathVNNI, 6, 64)
-	case HasAVX512:
+	case hasAVX512:
 		bitGemmTiled(ci, cf, x, xscale, w, wscale, m, bitPathAVX512, 6, 64)
-	case HasAVX2:
+	case hasAVX2:
 		bitGemmTiled(ci, cf, x, xscale, w, wscale, m, bitPathAVX2, 4, 16)
 	default:
 		bitGemmGeneric(ci, cf, x, xscale, w, wscale, m)
@@ -230,7 +230,7 @@ func bitPackTAVX512(a *packArgs)
 // adds each row's sum to sums. ok is false when there is no fast path (the caller packs in Go); bad
 // reports a weight outside {-1,0,1}.
 func packPanelRows(dst, src []int8, stride, kg, cols int, sums *[bitPanel]int32) (ok, bad bool) {
-	if !HasAVX512 || stride*bitPanel >= 1<<31 { // gather offsets are int32
+	if !hasAVX512 || stride*bitPanel >= 1<<31 { // gather offsets are int32
 		return false, false
 	}
 	if kg == 0 || cols == 0 {

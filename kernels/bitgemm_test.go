@@ -8,37 +8,20 @@ import (
 	"tern/tensor"
 )
 
-// bitImpl is one implementation of the int8 x ternary GEMM, selected by the feature bools.
-type bitImpl struct {
-	name               string
-	avx2, avx512, vnni bool
-}
+// bitImpl is one implementation of the registry (Impls), by name.
+type bitImpl struct{ name string }
 
-// bitImpls lists the paths this CPU can run, fastest first, "Base" (generic Go) last.
+// bitImpls lists the implementations this CPU can run, fastest first, "go" last.
 func bitImpls() []bitImpl {
-	all := []bitImpl{
-		{"VNNI", true, true, true},
-		{"AVX512", true, true, false},
-		{"AVX2", true, false, false},
-		{"Base", false, false, false},
-	}
 	var out []bitImpl
-	for _, im := range all {
-		if (im.vnni && !HasVNNI) || (im.avx512 && !HasAVX512) || (im.avx2 && !HasAVX2) {
-			continue
-		}
-		out = append(out, im)
+	for _, n := range Impls() {
+		out = append(out, bitImpl{n})
 	}
 	return out
 }
 
-// withImpl runs f with the feature bools set for im, restoring them afterwards.
-func withImpl(im bitImpl, f func()) {
-	a, b, c := HasAVX2, HasAVX512, HasVNNI
-	defer func() { HasAVX2, HasAVX512, HasVNNI = a, b, c }()
-	HasAVX2, HasAVX512, HasVNNI = im.avx2, im.avx512, im.vnni
-	f()
-}
+// withImpl runs f with the kernels pinned to im.
+func withImpl(im bitImpl, f func()) { withImplName(im.name, f) }
 
 // randInt8 fills a (length-exact) slice with int8 values, a quarter of them the extremes -128/127.
 func randInt8(r *tensor.RNG, n int) []int8 {

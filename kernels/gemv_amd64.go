@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// hasGemvVBMI adds the byte permute (VPERMI2B) the AVX-512 GEMV decoder needs to HasVNNI (Ice Lake,
+// hasGemvVBMI adds the byte permute (VPERMI2B) the AVX-512 GEMV decoder needs to hasVNNI (Ice Lake,
 // Zen 4 and later have it).
 var hasGemvVBMI = cpu.X86.HasAVX512VBMI
 
@@ -73,7 +73,7 @@ func gemvPlanesAVX512(planes *int8, x *int8, nblk int, tab *gemvPlaneTables) int
 
 // gemvPlanes fills the planes of the full blocks of v and returns their Σ x.
 func gemvPlanes(v *GemvVec, full int) int64 {
-	if HasAVX512 && hasGemvVBMI && full > 0 {
+	if hasAVX512 && hasGemvVBMI && full > 0 {
 		return gemvPlanesAVX512(&v.Planes[0], &v.X[0], full, &gemvPlaneTab)
 	}
 	return gemvPlanesGeneric(v, full)
@@ -87,13 +87,13 @@ func gemvRows(y []int32, w []byte, n, k int, x *GemvVec) {
 		return
 	}
 	switch {
-	case HasVNNI && hasGemvVBMI:
+	case hasVNNI && hasGemvVBMI:
 		nfull, tail := rb/64, uint64(0)
 		if r := rb % 64; r != 0 {
 			tail = 1<<r - 1
 		}
 		gemvVBMI(&y[0], &w[0], n, nfull, rb, tail, &x.Planes[0], x.Sum, &gemvTab)
-	case HasAVX2:
+	case hasAVX2:
 		// gemvAVX2 reads whole 64-byte blocks; rows whose last block would run past the end of w's
 		// backing array go to the reference (usually just the matrix's last row).
 		nblk := (rb + 63) / 64
@@ -111,14 +111,14 @@ func gemvRows(y []int32, w []byte, n, k int, x *GemvVec) {
 }
 
 // gemvPortable reports whether TernaryGemv runs the portable Go path.
-func gemvPortable() bool { return !(HasVNNI && hasGemvVBMI) && !HasAVX2 }
+func gemvPortable() bool { return !(hasVNNI && hasGemvVBMI) && !hasAVX2 }
 
 // gemvPath names the GEMV implementation in use, for benchmark output.
 func gemvPath() string {
 	switch {
-	case HasVNNI && hasGemvVBMI:
+	case hasVNNI && hasGemvVBMI:
 		return "avx512-vbmi-vnni"
-	case HasAVX2:
+	case hasAVX2:
 		return "avx2"
 	}
 	return "generic"

@@ -24,7 +24,7 @@ func TestGemvPlaneTablesLayout(t *testing.T) {
 
 // TestGemvPlanesPaths compares the AVX-512 plane scatter and sum with the Go one.
 func TestGemvPlanesPaths(t *testing.T) {
-	if !HasAVX512 || !hasGemvVBMI {
+	if !hasAVX512 || !hasGemvVBMI {
 		t.Skip("no AVX-512 VBMI")
 	}
 	for _, k := range []int{320, 640, 4096, 6912} {

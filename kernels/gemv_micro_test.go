@@ -32,8 +32,11 @@ func TestGemvMicro(t *testing.T) {
 	v.Set(make([]int8, k))
 	y := make([]int32, n)
 	if os.Getenv("TERN_GEMV_PATH") == "avx2" {
-		defer func(v bool) { HasVNNI = v }(HasVNNI)
-		HasVNNI = false
+		restore, err := Use("avx512")
+		if err != nil {
+			t.Skip(err)
+		}
+		defer restore()
 	}
 	runtime.LockOSThread()
 	if GemvPath() == "generic" { // the portable path's table pays off from 128 rows: measure with it

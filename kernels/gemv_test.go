@@ -41,17 +41,8 @@ func naiveGemv(t []int8, x []int8, n, k int) []int32 {
 // forEachGemvPath runs f once for every implementation this CPU supports (fast paths first, then
 // the generic one), restoring the feature flags afterwards.
 func forEachGemvPath(t *testing.T, f func(t *testing.T)) {
-	vnni, avx2 := HasVNNI, HasAVX2
-	defer func() { HasVNNI, HasAVX2 = vnni, avx2 }()
-	seen := map[string]bool{}
-	for _, c := range [][2]bool{{true, true}, {false, true}, {false, false}} {
-		HasVNNI, HasAVX2 = c[0] && vnni, c[1] && avx2
-		p := GemvPath()
-		if seen[p] {
-			continue
-		}
-		seen[p] = true
-		t.Run(p, f)
+	for _, name := range distinctImpls(GemvPath) {
+		withImplName(name, func() { t.Run(GemvPath(), f) })
 	}
 }
 
@@ -266,40 +257,39 @@ func BenchmarkGemvVecSet(b *testing.B) {
 // TestGemvVecSetFloat32Paths compares SetFloat32 (AVX-512 and Go) with QuantizeRowsInt8 on awkward
 // lengths and on values whose scaled form is exactly a tie (k + 0.5), or one float32 ulp below.
 func TestGemvVecSetFloat32Paths(t *testing.T) {
-	saved := HasAVX512
-	defer func() { HasAVX512 = saved }()
 	rng := rand.New(rand.NewSource(3))
-	for _, avx := range []bool{true, false} {
-		HasAVX512 = avx && saved
-		for _, k := range []int{1, 3, 15, 16, 17, 31, 33, 100, 257, 1000, 4096} {
-			x := make([]float32, k)
-			for i := range x {
-				switch i % 4 {
-				case 0:
-					x[i] = float32(rng.NormFloat64())
-				case 1: // with max|x| = 127 below, g = 1: exact ties
-					x[i] = float32(rng.Intn(254)-127) + 0.5
-				case 2:
-					x[i] = math.Nextafter32(float32(rng.Intn(254)-127)+0.5, 0)
-				default:
-					x[i] = -x[i-1]
+	for _, name := range Impls() {
+		withImplName(name, func() {
+			for _, k := range []int{1, 3, 15, 16, 17, 31, 33, 100, 257, 1000, 4096} {
+				x := make([]float32, k)
+				for i := range x {
+					switch i % 4 {
+					case 0:
+						x[i] = float32(rng.NormFloat64())
+					case 1: // with max|x| = 127 below, g = 1: exact ties
+						x[i] = float32(rng.Intn(254)-127) + 0.5
+					case 2:
+						x[i] = math.Nextafter32(float32(rng.Intn(254)-127)+0.5, 0)
+					default:
+						x[i] = -x[i-1]
+					}
+				}
+				x[0] = 127
+				v := NewGemvVec(k)
+				g := v.SetFloat32(x)
+				q := make([]int8, k)
+				s := make([]float32, 1)
+				QuantizeRowsInt8(q, s, x, 1, k)
+				if g != s[0] {
+					t.Fatalf("%s k=%d: scale %v, want %v", name, k, g, s[0])
+				}
+				for i := range q {
+					if v.X[i] != q[i] {
+						t.Fatalf("%s k=%d: X[%d] = %d for %v, want %d", name, k, i, v.X[i], x[i], q[i])
+					}
 				}
 			}
-			x[0] = 127
-			v := NewGemvVec(k)
-			g := v.SetFloat32(x)
-			q := make([]int8, k)
-			s := make([]float32, 1)
-			QuantizeRowsInt8(q, s, x, 1, k)
-			if g != s[0] {
-				t.Fatalf("avx512=%v k=%d: scale %v, want %v", HasAVX512, k, g, s[0])
-			}
-			for i := range q {
-				if v.X[i] != q[i] {
-					t.Fatalf("avx512=%v k=%d: X[%d] = %d for %v, want %d", HasAVX512, k, i, v.X[i], x[i], q[i])
-				}
-			}
-		}
+		})
 	}
 }
 

@@ -1,7 +1,8 @@
-// Package kernels holds tern's hot loops: fp32 GEMM, int8 x ternary GEMM, packed ternary GEMV and the
-// row-wise passes (softmax, norms, GELU, quantizers). Every kernel has a plain Go version (the
-// `...Generic` function, the test oracle and the fallback for any platform and for tails) and, on
-// amd64, assembly fast paths chosen once at start-up from the CPU's features.
+// Package kernels holds tern's hot loops: fp32 and bf16 GEMM, int8 x ternary GEMM, packed ternary
+// GEMV and the row-wise passes (softmax, norms, GELU, quantizers). Every kernel has a plain Go
+// version (the `...Generic` function or Go micro-kernel: the test oracle and the fallback for any
+// platform and for tails) and, on amd64, assembly fast paths chosen once at start-up from the CPU's
+// features.
 //
 // Kernels assume validated input: callers (package nn, model builders) check shapes and report
 // errors; a kernel given inconsistent lengths panics with a precise message.
@@ -11,28 +12,112 @@
 package kernels
 
 import (
+	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/cpu"
 )
 
-// CPU features, read once. Tests flip them to run every implementation (like crypto's impl.Register).
-// Setting TERN_NOASM=1 in the environment turns every assembly path off (the same as -tags purego).
+// The implementation registry (like the Go standard library's crypto/internal/impl). The kernels
+// read these unexported bools; they are set once at start-up from the CPU's features and changed
+// only through Use (tests and `tern bench --impl`). Each rung of the ladder includes those below
+// it: bf16 needs VNNI, VNNI needs AVX-512, AVX-512 kernels may fall back to AVX2 ones for tails.
+// TERN_NOASM=1 in the environment (or -tags purego, or GODEBUG=cpu.avx512f=off for the AVX-512
+// rungs) removes rungs from what the CPU offers.
 var (
-	HasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA && os.Getenv("TERN_NOASM") == ""
-	HasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ && os.Getenv("TERN_NOASM") == ""
-	HasVNNI   = HasAVX512 && cpu.X86.HasAVX512VNNI
+	hasAVX2   bool // AVX2 + FMA
+	hasAVX512 bool // AVX-512 F/BW/VL/DQ
+	hasVNNI   bool // + AVX512_VNNI (VPDPBUSD)
+	hasBF16   bool // + AVX512_BF16 (VDPBF16PS, VCVTNE2PS2BF16)
 )
 
-// Features names the fast paths in use, for logs and benchmark output.
-func Features() string {
-	switch {
-	case HasVNNI:
-		return "avx512+vnni"
-	case HasAVX512:
-		return "avx512"
-	case HasAVX2:
-		return "avx2"
+// impl is one rung: its name and the bools it sets.
+type impl struct {
+	name                     string
+	avx2, avx512, vnni, bf16 bool
+}
+
+// ladder lists every implementation, fastest first; "go" (no assembly) is always last.
+var ladder = []impl{
+	{"avx512bf16", true, true, true, true},
+	{"avx512vnni", true, true, true, false},
+	{"avx512", true, true, false, false},
+	{"avx2", true, false, false, false},
+	{"go", false, false, false, false},
+}
+
+// detected is the best rung this build and CPU can run.
+var detected = func() impl {
+	asm := asmBuilt && os.Getenv("TERN_NOASM") == ""
+	x := cpu.X86
+	avx2 := asm && x.HasAVX2 && x.HasFMA
+	avx512 := avx2 && x.HasAVX512F && x.HasAVX512BW && x.HasAVX512VL && x.HasAVX512DQ
+	vnni := avx512 && x.HasAVX512VNNI
+	bf16 := vnni && x.HasAVX512BF16
+	return impl{"", avx2, avx512, vnni, bf16}
+}()
+
+func init() { set(bestImpl()) }
+
+func bestImpl() impl {
+	for _, im := range ladder {
+		if (!im.avx2 || detected.avx2) && (!im.avx512 || detected.avx512) && (!im.vnni || detected.vnni) && (!im.bf16 || detected.bf16) {
+			return im
+		}
 	}
-	return "generic"
+	panic("unreachable")
+}
+
+func set(im impl) { hasAVX2, hasAVX512, hasVNNI, hasBF16 = im.avx2, im.avx512, im.vnni, im.bf16 }
+
+// Impls lists the implementations this build and CPU can run, fastest first; the last is always
+// "go" (the portable Go kernels). Tests run every kernel under each (see Use).
+func Impls() []string {
+	var out []string
+	best := false
+	for _, im := range ladder {
+		if im.name == bestImpl().name {
+			best = true
+		}
+		if best {
+			out = append(out, im.name)
+		}
+	}
+	return out
+}
+
+// Impl names the implementation in use.
+func Impl() string {
+	for _, im := range ladder {
+		if im.avx2 == hasAVX2 && im.avx512 == hasAVX512 && im.vnni == hasVNNI && im.bf16 == hasBF16 {
+			return im.name
+		}
+	}
+	return "?"
+}
+
+// Features names the implementation in use, for logs and benchmark output (the same as Impl).
+func Features() string { return Impl() }
+
+// HasBF16 reports whether bf16 products run on a native bf16 instruction (VDPBF16PS); without it
+// Bgemm gives the same results on the emulated path, at fp32 GEMM speed.
+func HasBF16() bool { return hasBF16 }
+
+// Use pins every kernel to the named implementation (one of Impls) until restore is called. It is
+// for tests and benchmarks and must not be called while kernels run.
+func Use(name string) (restore func(), err error) {
+	prev := impl{"", hasAVX2, hasAVX512, hasVNNI, hasBF16}
+	for _, n := range Impls() {
+		if n != name {
+			continue
+		}
+		for _, im := range ladder {
+			if im.name == name {
+				set(im)
+			}
+		}
+		return func() { set(prev) }, nil
+	}
+	return nil, fmt.Errorf("kernels: implementation %q is not available on this CPU (available: %s)", name, strings.Join(Impls(), ", "))
 }

@@ -11,13 +11,12 @@ func TestReadSum(t *testing.T) {
 	rng.Read(b)
 	for _, n := range []int{0, 7, 8, 255, 256, 257, 1000, 4096, 5000} {
 		want := readSumGeneric(b[:n])
-		for _, avx2 := range []bool{true, false} {
-			saved := HasAVX2
-			HasAVX2 = avx2 && saved
-			if got := readSum(b[:n]); got != want {
-				t.Errorf("n=%d avx2=%v: %d, want %d", n, HasAVX2, got, want)
-			}
-			HasAVX2 = saved
+		for _, name := range Impls() {
+			withImplName(name, func() {
+				if got := readSum(b[:n]); got != want {
+					t.Errorf("n=%d %s: %d, want %d", n, name, got, want)
+				}
+			})
 		}
 	}
 	// Independent check of the generic sum on a hand-made buffer: words 1, 2, ..., 32.

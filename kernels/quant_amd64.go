@@ -48,10 +48,10 @@ func quantTernaryAVX2(t []int8, w []float32, inv float32)
 
 func absMax(x []float32) float32 {
 	switch {
-	case HasAVX512 && len(x) >= 16:
+	case hasAVX512 && len(x) >= 16:
 		n := len(x) &^ 15
 		return max(absMaxAVX512(x[:n]), absMaxGeneric(x[n:]))
-	case HasAVX2 && len(x) >= 8:
+	case hasAVX2 && len(x) >= 8:
 		n := len(x) &^ 7
 		return max(absMaxAVX2(x[:n]), absMaxGeneric(x[n:]))
 	}
@@ -62,10 +62,10 @@ func quantRowInt8(q []int8, x []float32, g float32) {
 	q = q[:len(x)]
 	n := 0
 	switch {
-	case HasAVX512:
+	case hasAVX512:
 		n = len(x) &^ 15
 		quantRowInt8AVX512(q[:n], x[:n], g)
-	case HasAVX2:
+	case hasAVX2:
 		n = len(x) &^ 7
 		quantRowInt8AVX2(q[:n], x[:n], g)
 	}
@@ -73,12 +73,12 @@ func quantRowInt8(q []int8, x []float32, g float32) {
 }
 
 func absSum(w []float32) float64 {
-	if len(w) < 32 || !HasAVX2 && !HasAVX512 {
+	if len(w) < 32 || !hasAVX2 && !hasAVX512 {
 		return absSumGeneric(w)
 	}
 	n := len(w) &^ 31
 	var sum float64
-	if HasAVX512 {
+	if hasAVX512 {
 		sum = absSumAVX512(w[:n])
 	} else {
 		sum = absSumAVX2(w[:n])
@@ -93,10 +93,10 @@ func quantTernary(t []int8, w []float32, inv float32) {
 	t = t[:len(w)]
 	n := 0
 	switch {
-	case HasAVX512:
+	case hasAVX512:
 		n = len(w) &^ 15
 		quantTernaryAVX512(t[:n], w[:n], inv)
-	case HasAVX2:
+	case hasAVX2:
 		n = len(w) &^ 7
 		quantTernaryAVX2(t[:n], w[:n], inv)
 	}

@@ -8,17 +8,8 @@ import (
 	"tern/tensor"
 )
 
-// quantImpls lists the quantizer paths this CPU can run: AVX-512, AVX2 and Go ("Base").
-func quantImpls() []bitImpl {
-	var out []bitImpl
-	if HasAVX512 {
-		out = append(out, bitImpl{"AVX512", HasAVX2, true, HasVNNI})
-	}
-	if HasAVX2 {
-		out = append(out, bitImpl{"AVX2", true, false, false})
-	}
-	return append(out, bitImpl{"Base", false, false, false})
-}
+// quantImpls lists the quantizer paths this CPU can run (every implementation in Impls).
+func quantImpls() []bitImpl { return bitImpls() }
 
 // refRound is the quantizers' rounding written out independently: half away from zero.
 func refRound(p float32) float64 {

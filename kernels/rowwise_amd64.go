@@ -134,9 +134,9 @@ var pathAVX2 = rowPath{8, maxAVX2, sumAVX2, sumSqDevAVX2, expSubSumAVX2, scaleAV
 // rowFast returns the fastest path and the length of x it handles (k = 0: use the generic code).
 func rowFast(n int) (*rowPath, int) {
 	switch {
-	case HasAVX512:
+	case hasAVX512:
 		return &pathAVX512, n &^ 15
-	case HasAVX2:
+	case hasAVX2:
 		return &pathAVX2, n &^ 7
 	}
 	return nil, 0
@@ -318,4 +318,15 @@ func tanhInPlace(x []float32) {
 		p.tanh(x[:k])
 	}
 	tanhGeneric(x[k:])
+}
+
+// rowPathName names the row-wise vector path in use (tests run each once).
+func rowPathName() string {
+	switch {
+	case hasAVX512:
+		return "avx512"
+	case hasAVX2:
+		return "avx2"
+	}
+	return "go"
 }

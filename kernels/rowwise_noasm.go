@@ -37,3 +37,6 @@ func rmsNormBackwardRow(dinp, dout, x, g []float32, r float32) {
 func sigmoidInPlace(x []float32) { sigmoidGeneric(x) }
 
 func tanhInPlace(x []float32) { tanhGeneric(x) }
+
+// rowPathName names the row-wise vector path in use (tests run each once).
+func rowPathName() string { return "go" }

@@ -18,29 +18,6 @@ const (
 
 var rowSizes = []int{1, 3, 7, 8, 15, 16, 17, 33, 65, 257, 1000}
 
-// rowImpls are the fast paths, best first, then "Base" (generic only); each test runs under every one
-// the CPU supports, with the feature bools flipped as crypto's impl.Register does.
-var rowImpls = []struct {
-	name         string
-	avx512, avx2 bool
-}{
-	{"AVX512", true, true},
-	{"AVX2", false, true},
-	{"Base", false, false},
-}
-
-func forEachImpl(t *testing.T, f func(t *testing.T)) {
-	old512, old2 := HasAVX512, HasAVX2
-	defer func() { HasAVX512, HasAVX2 = old512, old2 }()
-	for _, im := range rowImpls {
-		if (im.avx512 && !old512) || (im.avx2 && !old2) {
-			continue
-		}
-		HasAVX512, HasAVX2 = im.avx512, im.avx2
-		t.Run(im.name, f)
-	}
-}
-
 func randRow(rng *tensor.RNG, n int, std float64) []float32 {
 	x := make([]float32, n)
 	rng.FillNormal(x, std)
@@ -322,14 +299,8 @@ func TestRowwiseThreadIndependent(t *testing.T) {
 // Benchmarks at the small GPT config's sizes (B·T = 1024 rows, C = 256, hidden 1024, NH·T = 512
 // attention rows of 128 per batch row).
 func BenchmarkRowwise(b *testing.B) {
-	old512, old2 := HasAVX512, HasAVX2
-	defer func() { HasAVX512, HasAVX2 = old512, old2 }()
-	for _, im := range rowImpls {
-		if (im.avx512 && !old512) || (im.avx2 && !old2) {
-			continue
-		}
-		HasAVX512, HasAVX2 = im.avx512, im.avx2
-		b.Run(im.name, benchRowwise)
+	for _, name := range distinctImpls(rowPathName) {
+		withImplName(name, func() { b.Run(name, benchRowwise) })
 	}
 }
 

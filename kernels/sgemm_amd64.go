@@ -3,7 +3,7 @@
 package kernels
 
 // amd64 micro-kernels for the blocked fp32 GEMM (sgemm_blocked.go), chosen once per call from
-// HasAVX512 / HasAVX2 (tests flip them).
+// hasAVX512 / hasAVX2 (tests flip them).
 
 // Block sizes (Zen 4: 32 KiB L1d, 1 MiB L2 per core, 32 MiB L3), tuned on 1024^3 by CPU time
 // (KC 256..512 and units 4..16 all landed within 2% of ~100 GFLOP/s on one core; 128 and 192 lost 5%):
@@ -21,13 +21,13 @@ var kernelAVX2 = gemmKernel{name: "avx2", mr: 6, nr: 16, kc: 384, mb: 16, nb: 16
 
 func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	switch {
-	case HasAVX512:
+	case hasAVX512:
 		if m <= gemvMaxM && k > 0 && alpha != 0 {
 			sgemvRows(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 			return
 		}
 		sgemmBlocked(&kernelAVX512, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-	case HasAVX2:
+	case hasAVX2:
 		sgemmBlocked(&kernelAVX2, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	default:
 		sgemmBlocked(&kernelGo, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -77,13 +77,13 @@ func packT16(dst *float32, ldd int, src *float32, lds int, rows, width, k int)
 // transposer; it reports false when neither applies, leaving the Go loop to do it.
 func packStrips(dst []float32, ldd int, src []float32, lds, rows, width, k int) bool {
 	switch {
-	case HasAVX512:
+	case hasAVX512:
 		for r0 := 0; r0 < width; r0 += 16 {
 			w := min(16, width-r0)
 			packStrip(dst[r0:], ldd, src, lds, r0, rows-r0, w, k, 16)
 		}
 		return true
-	case HasAVX2:
+	case hasAVX2:
 		for r0 := 0; r0 < width; r0 += 8 {
 			w := min(8, width-r0)
 			packStrip(dst[r0:], ldd, src, lds, r0, rows-r0, w, k, 8)
@@ -142,10 +142,10 @@ func packRows(dst []float32, ldd int, src []float32, lds, cols, width, k int) bo
 	_ = src[(k-1)*lds+cols-1]
 	_ = dst[(k-1)*ldd+width-1]
 	switch {
-	case HasAVX512 && width <= 32:
+	case hasAVX512 && width <= 32:
 		packN32(&dst[0], ldd, &src[0], lds, cols, width, k)
 		return true
-	case HasAVX2 && width <= 16:
+	case hasAVX2 && width <= 16:
 		var smask *int32
 		if width < 16 {
 			smask = &laneMasks[16-width]
@@ -172,9 +172,9 @@ func gemmKernels() []*gemmKernel { return []*gemmKernel{&kernelAVX512, &kernelAV
 
 func sgemmPath() string {
 	switch {
-	case HasAVX512:
+	case hasAVX512:
 		return kernelAVX512.name
-	case HasAVX2:
+	case hasAVX2:
 		return kernelAVX2.name
 	}
 	return kernelGo.name

@@ -73,7 +73,7 @@ func BenchmarkSgemmGeneric(b *testing.B) {
 func BenchmarkSgemmPaths(b *testing.B) {
 	defer SetThreads(Threads())
 	SetThreads(1)
-	for _, p := range gemmPaths {
+	for _, p := range gemmPaths() {
 		for _, s := range []int{96, 512} {
 			b.Run(fmt.Sprintf("%s/%d", p.name, s), func(b *testing.B) {
 				ok, restore := p.set()

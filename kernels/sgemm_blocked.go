@@ -33,6 +33,7 @@ type gemmKernel struct {
 	mb, nb int // work unit: MB tile rows x NB B panels (a few hundred microseconds of work)
 	mc     int // M super-block (rows of A packed at once, multiple of mr*mb): bounds the A buffer
 	nc     int // N block (multiple of nr): the B block KC x NC is packed once per K block
+	pack   int // packF32, or a bf16 mode (bgemm.go): how panels are packed and what k counts
 	// run computes the tile C[0:rows, 0:cols] (row stride ldc) from packed panels a (k*mr) and b
 	// (k*nr): C = alpha*acc if !load, else C = beta*C + alpha*acc (one rounding for the last step).
 	run func(k int, a, b, c *float32, ldc int, alpha, beta float32, rows, cols int, load bool)
@@ -125,11 +126,7 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	if float64(m)*float64(n)*float64(k) < gemmParallelFlops {
 		threads = 1
 	}
-	// Equal K blocks (K 1024 -> 3 x ~344 rather than 384+384+256): the last block is not short.
-	kc := kern.kc
-	if nk := (k + kc - 1) / kc; nk > 1 {
-		kc = ((k+nk-1)/nk + 7) &^ 7
-	}
+	kc := gemmBlockK(kern.kc, k, kern.pack != packF32)
 	mcMax := min(kern.mc, (m+kern.mr-1)/kern.mr*kern.mr)
 	ncMax := min(kern.nc, (n+kern.nr-1)/kern.nr*kern.nr)
 	for i := range 2 {
@@ -171,6 +168,28 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	s.a, s.b, s.c = nil, nil, nil // do not keep the caller's memory alive from the pool
 	s.kern = nil
 	putGemmState(s)
+}
+
+// gemmBlockK is the K block for a product of depth k with kernel block kc: equal blocks (K 1024 ->
+// 3 x ~344 rather than 384+384+256, so the last block is not short), multiples of 8 when there are
+// several; even is for the bf16 modes, whose panels hold whole pairs.
+func gemmBlockK(kc, k int, even bool) int {
+	if nk := (k + kc - 1) / kc; nk > 1 {
+		return ((k+nk-1)/nk + 7) &^ 7
+	}
+	if even {
+		return (k + 1) &^ 1
+	}
+	return k
+}
+
+// panelK is the K extent a panel of a block of depth kc takes (the panel stride over MR or NR lanes):
+// kc, rounded up to whole pairs for the bf16 modes.
+func panelK(mode, kc int) int {
+	if mode == packF32 {
+		return kc
+	}
+	return (kc + 1) &^ 1
 }
 
 // step runs one fork-join: compute s.cur, pack s.nxt.
@@ -237,6 +256,7 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 // s.nextP (A tile rows first, then B panels).
 func (s *gemmState) pack(b *gemmBlock) {
 	mr, nr, kc := s.kern.mr, s.kern.nr, b.kc
+	ks := panelK(s.kern.pack, kc)
 	nB := 0
 	if b.packB {
 		nB = b.nPan
@@ -250,12 +270,12 @@ func (s *gemmState) pack(b *gemmBlock) {
 		for it := lo; it < min(lo+4, total); it++ {
 			if it < b.mTiles {
 				i0 := b.ic + it*mr
-				packA(b.ap[it*kc*mr:(it+1)*kc*mr], s.transA, s.a, s.lda, i0, min(mr, s.m-i0), b.pc, kc, mr)
+				packA(s.kern.pack, b.ap[it*ks*mr:(it+1)*ks*mr], s.transA, s.a, s.lda, i0, min(mr, s.m-i0), b.pc, kc, mr)
 				continue
 			}
 			p := it - b.mTiles
 			j0 := b.jc + p*nr
-			packB(b.bp[p*kc*nr:(p+1)*kc*nr], s.transB, s.b, s.ldb, b.pc, kc, j0, min(nr, b.jc+b.nc-j0), nr)
+			packB(s.kern.pack, b.bp[p*ks*nr:(p+1)*ks*nr], s.transB, s.b, s.ldb, b.pc, kc, j0, min(nr, b.jc+b.nc-j0), nr)
 		}
 	}
 }
@@ -265,6 +285,11 @@ func (s *gemmState) compute(b *gemmBlock) {
 	kern := s.kern
 	mr, nr, kc := kern.mr, kern.nr, b.kc
 	ap, bp := b.ap, b.bp
+	ks := panelK(kern.pack, kc)
+	steps := ks // what the micro-kernel's k counts: fp32 steps, padded emulated steps, or bf16 pairs
+	if kern.pack == packBF16 {
+		steps = ks / 2
+	}
 	for {
 		u := int(s.nextU.Add(1)) - 1
 		if u >= b.units {
@@ -277,10 +302,10 @@ func (s *gemmState) compute(b *gemmBlock) {
 		// A panel (MR x KC, 21 KiB at KC 384) stays in L1 while the unit's B panels stream from L2.
 		for t := t0; t < t1; t++ {
 			i := b.ic + t*mr
-			apan := &ap[t*kc*mr]
+			apan := &ap[t*ks*mr]
 			for p := p0; p < p1; p++ {
 				j := b.jc + p*nr
-				kern.run(kc, apan, &bp[p*kc*nr], &s.c[i*s.ldc+j], s.ldc, s.alpha, b.betaEff, min(mr, s.m-i), min(nr, b.jc+b.nc-j), b.load)
+				kern.run(steps, apan, &bp[p*ks*nr], &s.c[i*s.ldc+j], s.ldc, s.alpha, b.betaEff, min(mr, s.m-i), min(nr, b.jc+b.nc-j), b.load)
 			}
 		}
 	}
@@ -288,21 +313,30 @@ func (s *gemmState) compute(b *gemmBlock) {
 
 // packA writes the MR-row strip i0..i0+rows of op(A), columns p0..p0+kc, as kc groups of mr floats
 // (dst[p*mr+r] = op(A)[i0+r, p0+p]), zero padding rows >= rows.
-func packA(dst []float32, transA bool, a []float32, lda, i0, rows, p0, kc, mr int) {
+func packA(mode int, dst []float32, transA bool, a []float32, lda, i0, rows, p0, kc, mr int) {
 	if transA { // A is (K,M): each group is a contiguous run of a row of A
-		packPanel(dst, true, a[p0*lda+i0:], lda, rows, mr, kc)
+		packPanelMode(mode, dst, true, a[p0*lda+i0:], lda, rows, mr, kc)
 	} else {
-		packPanel(dst, false, a[i0*lda+p0:], lda, rows, mr, kc)
+		packPanelMode(mode, dst, false, a[i0*lda+p0:], lda, rows, mr, kc)
 	}
 }
 
 // packB writes the NR-column strip j0..j0+cols of op(B), rows p0..p0+kc, as kc groups of nr floats
 // (dst[p*nr+c] = op(B)[p0+p, j0+c]), zero padding columns >= cols.
-func packB(dst []float32, transB bool, b []float32, ldb, p0, kc, j0, cols, nr int) {
+func packB(mode int, dst []float32, transB bool, b []float32, ldb, p0, kc, j0, cols, nr int) {
 	if !transB { // B is (K,N): each group is a contiguous run of a row of B
-		packPanel(dst, true, b[p0*ldb+j0:], ldb, cols, nr, kc)
+		packPanelMode(mode, dst, true, b[p0*ldb+j0:], ldb, cols, nr, kc)
 	} else {
-		packPanel(dst, false, b[j0*ldb+p0:], ldb, cols, nr, kc)
+		packPanelMode(mode, dst, false, b[j0*ldb+p0:], ldb, cols, nr, kc)
+	}
+}
+
+// packPanelMode is packPanel for fp32 panels, packPanelBF16 for the bf16 modes.
+func packPanelMode(mode int, dst []float32, runs bool, src []float32, ld, n, width, kc int) {
+	if mode == packF32 {
+		packPanel(dst, runs, src, ld, n, width, kc)
+	} else {
+		packPanelBF16(mode, dst, runs, src, ld, n, width, kc)
 	}
 }
 

@@ -11,23 +11,22 @@ import (
 // Tests compare every GEMM path (AVX-512, AVX2, portable Go kernel, SgemmGeneric) with a float64
 // reference on awkward sizes, all transpose forms, strided operands and alpha/beta variants.
 
-// gemmPaths lists the implementations; set enables one and returns a restore func.
-var gemmPaths = []struct {
+// gemmPath is one distinct GEMM micro-kernel of the registry; set pins it and returns a restore func.
+type gemmPath struct {
 	name string
 	set  func() (ok bool, restore func())
-}{
-	{"avx512", func() (bool, func()) { return setFeatures(HasAVX512, true, true) }},
-	{"avx2", func() (bool, func()) { return setFeatures(HasAVX2, false, true) }},
-	{"go", func() (bool, func()) { return setFeatures(true, false, false) }},
 }
 
-func setFeatures(ok, avx512, avx2 bool) (bool, func()) {
-	o512, o2 := HasAVX512, HasAVX2
-	if !ok {
-		return false, func() {}
+// gemmPaths lists the implementations that run different GEMM micro-kernels (SgemmPath).
+func gemmPaths() []gemmPath {
+	var out []gemmPath
+	for _, name := range distinctImpls(SgemmPath) {
+		out = append(out, gemmPath{name, func() (bool, func()) {
+			restore, err := Use(name)
+			return err == nil, restore
+		}})
 	}
-	HasAVX512, HasAVX2 = avx512 && o512, avx2 && o2
-	return true, func() { HasAVX512, HasAVX2 = o512, o2 }
+	return out
 }
 
 type gemmCase struct {
@@ -204,7 +203,7 @@ func TestSgemmPaths(t *testing.T) {
 			checkGemm64(t, g, c, ops[i].c, want[i])
 		}
 	}
-	for _, p := range gemmPaths {
+	for _, p := range gemmPaths() {
 		t.Run(p.name, func(t *testing.T) {
 			ok, restore := p.set()
 			defer restore()
@@ -248,7 +247,7 @@ func TestSgemmThreads(t *testing.T) {
 		a, b, c0 := g.operands(rng)
 		ops[i] = data{a, b, c0, refGemm(g, a, b, c0)}
 	}
-	for _, p := range gemmPaths {
+	for _, p := range gemmPaths() {
 		t.Run(p.name, func(t *testing.T) {
 			ok, restore := p.set()
 			defer restore()
@@ -377,7 +376,7 @@ func TestSgemmConcurrent(t *testing.T) {
 // definition on edge strips: partial rows and columns, K not a multiple of 8 or 16, padded strides.
 func TestSgemmPack(t *testing.T) {
 	rng := rand.New(rand.NewSource(4))
-	for _, p := range gemmPaths {
+	for _, p := range gemmPaths() {
 		t.Run(p.name, func(t *testing.T) {
 			ok, restore := p.set()
 			defer restore()
@@ -414,7 +413,7 @@ func TestSgemmPack(t *testing.T) {
 							}
 							// packA reads rows of op(A); packB rows of op(B)ᵀ, so "not transposed" for A is
 							// the strided case and for B the contiguous one.
-							packA(dst, trans, src, ld, r0, rows, p0, kc, width)
+							packA(packF32, dst, trans, src, ld, r0, rows, p0, kc, width)
 							check := func(name string) {
 								for q := 0; q < kc; q++ {
 									for r := 0; r < width; r++ {
@@ -437,7 +436,7 @@ func TestSgemmPack(t *testing.T) {
 							for i := range dst {
 								dst[i] = -1
 							}
-							packB(dst, !trans, src, ld, p0, kc, r0, rows, width)
+							packB(packF32, dst, !trans, src, ld, p0, kc, r0, rows, width)
 							check("packB")
 						}
 					}
@@ -467,7 +466,7 @@ func TestSgemmSmallBlocks(t *testing.T) {
 		{true, false, 190, 170, 201, 190, 170, 173, 1, -1},
 		{true, true, 145, 230, 150, 145, 150, 230, 2, 0},
 	}
-	for _, p := range gemmPaths {
+	for _, p := range gemmPaths() {
 		t.Run(p.name, func(t *testing.T) {
 			ok, restore := p.set()
 			defer restore()

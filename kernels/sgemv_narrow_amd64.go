@@ -28,11 +28,11 @@ func sgemvI8AVX2(y *float32, a *int8, x *float32, n, k, k16 int)
 // sgemvF32Rows computes y[:n] = a·x for the n fp32 rows at the start of a (row stride k).
 func sgemvF32Rows(y, a, x []float32, n, k int) {
 	k16 := k &^ 15
-	if n == 0 || k16 == 0 || !HasAVX2 {
+	if n == 0 || k16 == 0 || !hasAVX2 {
 		sgemvGeneric(y, a, x, n, k)
 		return
 	}
-	if HasAVX512 {
+	if hasAVX512 {
 		sgemvF32AVX512(&y[0], &a[0], &x[0], n, k, k16)
 	} else {
 		sgemvF32AVX2(&y[0], &a[0], &x[0], n, k, k16)
@@ -47,11 +47,11 @@ func sgemvF32Rows(y, a, x []float32, n, k int) {
 // sgemvF16Rows computes y[:n] for the n rows of k values at the start of a, lda apart.
 func sgemvF16Rows(y []float32, a []uint16, lda int, x []float32, n, k int) {
 	k16 := k &^ 15
-	if n == 0 || k16 == 0 || !(HasAVX512 || HasAVX2 && hasF16C) {
+	if n == 0 || k16 == 0 || !(hasAVX512 || hasAVX2 && hasF16C) {
 		sgemvF16Generic(y, a, lda, x, n, k)
 		return
 	}
-	if HasAVX512 {
+	if hasAVX512 {
 		sgemvF16AVX512(&y[0], &a[0], &x[0], n, lda, k16)
 	} else {
 		sgemvF16AVX2(&y[0], &a[0], &x[0], n, lda, k16)
@@ -72,11 +72,11 @@ func sgemvTF16AVX2(y *float32, a *uint16, lda int, x *float32, n, k64, k16 int)
 // sgemvTF16 is SgemvTF16 after its checks.
 func sgemvTF16(y []float32, a []uint16, lda int, x []float32, n, k int) {
 	k16 := k &^ 15
-	if n == 0 || k16 == 0 || !(HasAVX512 || HasAVX2 && hasF16C) {
+	if n == 0 || k16 == 0 || !(hasAVX512 || hasAVX2 && hasF16C) {
 		sgemvTF16Generic(y, a, lda, x, n, k, 0)
 		return
 	}
-	if HasAVX512 {
+	if hasAVX512 {
 		sgemvTF16AVX512(&y[0], &a[0], lda, &x[0], n, k&^63, k16)
 	} else {
 		sgemvTF16AVX2(&y[0], &a[0], lda, &x[0], n, k&^63, k16)
@@ -87,11 +87,11 @@ func sgemvTF16(y []float32, a []uint16, lda int, x []float32, n, k int) {
 // sgemvI8Rows computes y[:n] = s[:n]·(a·x) for the n rows at the start of a (row stride k).
 func sgemvI8Rows(y []float32, a []int8, s, x []float32, n, k int) {
 	k16 := k &^ 15
-	if n == 0 || k16 == 0 || !HasAVX2 {
+	if n == 0 || k16 == 0 || !hasAVX2 {
 		sgemvI8Generic(y, a, s, x, n, k)
 		return
 	}
-	if HasAVX512 {
+	if hasAVX512 {
 		sgemvI8AVX512(&y[0], &a[0], &x[0], n, k, k16)
 	} else {
 		sgemvI8AVX2(&y[0], &a[0], &x[0], n, k, k16)
@@ -106,4 +106,4 @@ func sgemvI8Rows(y []float32, a []int8, s, x []float32, n, k int) {
 
 // SgemvF16Fast reports whether SgemvF16 runs an assembly kernel, so a caller can keep F16 weights
 // in F16 (half the bytes per product) instead of widening them to fp32 once.
-func SgemvF16Fast() bool { return HasAVX512 || HasAVX2 && hasF16C }
+func SgemvF16Fast() bool { return hasAVX512 || hasAVX2 && hasF16C }

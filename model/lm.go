@@ -26,19 +26,33 @@ func New(cfg Config, rng *tensor.RNG) (LM, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	var lm LM
 	switch cfg.Type {
 	case TypeTransformer:
 		m, err := NewTransformer(cfg, rng)
 		if err != nil {
 			return nil, err
 		}
-		return transformerLM{m}, nil
+		lm = transformerLM{m}
 	case TypeRNN:
-		return NewRNN(cfg, rng)
+		m, err := NewRNN(cfg, rng)
+		if err != nil {
+			return nil, err
+		}
+		lm = m
 	case TypeEncDec:
-		return NewEncDec(cfg, rng)
+		m, err := NewEncDec(cfg, rng)
+		if err != nil {
+			return nil, err
+		}
+		lm = m
+	default:
+		return nil, fmt.Errorf("model: unknown type %q", cfg.Type)
 	}
-	return nil, fmt.Errorf("model: unknown type %q", cfg.Type)
+	if err := applyWidths(lm, cfg.Bits, cfg.BitsDefault); err != nil { // widths.go
+		return nil, err
+	}
+	return lm, nil
 }
 
 type transformerLM struct{ *Transformer }

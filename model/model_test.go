@@ -2,9 +2,11 @@ package model
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"tern/nn"
+	"tern/quant"
 	"tern/tensor"
 )
 
@@ -181,5 +183,54 @@ func TestRNNBitnetQuantizes(t *testing.T) {
 		if diff < 1e-4 {
 			t.Fatalf("%s: bitnet logits equal fp32 ones (max diff %g): the flag is ignored", cell, diff)
 		}
+	}
+}
+
+// Width maps: applied to every slot by name (others take bits_default), recorded by SetWidths, and a
+// name that is no quantized matrix of the model, or widths on an fp32 model, are errors naming it.
+func TestWidthMaps(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Linear, cfg.BitsDefault = "bitnet", quant.Width4
+	cfg.Bits = WidthMap{"blocks.1.ffn.fc.weight": quant.Width1}
+	lm, err := New(cfg, tensor.NewRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := QuantMatrices(lm)
+	if len(ms) != 8 {
+		t.Fatalf("%d quantized matrices, want 8", len(ms))
+	}
+	for _, m := range ms {
+		want := quant.Width4
+		if m.Name == "blocks.1.ffn.fc.weight" {
+			want = quant.Width1
+		}
+		if m.Width() != want {
+			t.Fatalf("%s: width %v, want %v", m.Name, m.Width(), want)
+		}
+	}
+	// 8 bits: 8 per weight plus one fp32 step per matrix
+	if err := SetWidths(lm, WidthMap{"blocks.0.attn.qkv.weight": quant.Width8}); err != nil {
+		t.Fatal(err)
+	}
+	if lm.Config().Bits["blocks.0.attn.qkv.weight"] != quant.Width8 || Widths(lm)["blocks.1.ffn.fc.weight"] != quant.WidthTernary {
+		t.Fatalf("SetWidths: config %v, widths %v", lm.Config().Bits, Widths(lm))
+	}
+	bad := cfg
+	bad.Bits = WidthMap{"blocks.7.attn.qkv.weight": quant.Width2}
+	if _, err := New(bad, tensor.NewRNG(1)); err == nil || !strings.Contains(err.Error(), `"blocks.7.attn.qkv.weight"`) || !strings.Contains(err.Error(), "blocks.0.attn.qkv.weight") {
+		t.Fatalf("unknown matrix: err = %v", err)
+	}
+	fp := tinyConfig()
+	fp.BitsDefault = quant.Width4
+	if _, err := New(fp, tensor.NewRNG(1)); err == nil || !strings.Contains(err.Error(), "need linear bitnet") {
+		t.Fatalf("fp32 with widths: err = %v", err)
+	}
+	if _, err := ParseWidthMap([]byte(`{"blocks.0.attn.qkv.weight": 5}`), "m.json"); err == nil ||
+		!strings.Contains(err.Error(), `"blocks.0.attn.qkv.weight"`) || !strings.Contains(err.Error(), "1, 1.58, 2, 3, 4, 8") {
+		t.Fatalf("bad width: err = %v", err)
+	}
+	if _, _, err := PackedTensorsAs(lm, PackFormat{}); err == nil || !strings.Contains(err.Error(), "blocks.0.attn.qkv.weight has width 8") {
+		t.Fatalf("packing an 8-bit matrix: err = %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"tern/format"
 	"tern/model"
+	"tern/optim"
 	"tern/tensor"
 )
 
@@ -24,7 +25,15 @@ const (
 	metaAdamStep    = "tern.adam_step"
 	metaSamplerRNG  = "tern.sampler_rng"
 	metaDropoutRNG  = "tern.dropout_rng"
+	metaController  = "tern.controller" // --controller: its state, AdamW step and the last update's trust-region flags
 )
+
+// controllerMeta is the controller's part of a checkpoint besides its tensors.
+type controllerMeta struct {
+	State    optim.ControllerState `json:"state"`
+	AdamStep int                   `json:"adam_step"`
+	Bound    []bool                `json:"bound"`
+}
 
 // Save writes the checkpoint (weights, AdamW moments, step, sampler RNG: everything a bit-identical
 // resume needs) and the weights-only model file, each atomically (temp file, fsync, rename), so a crash
@@ -52,6 +61,17 @@ func (r *Run) Save() error {
 	ts = append(ts,
 		format.F32Tensor("optim.adamw.m", []int{len(r.Opt.M)}, r.Opt.M),
 		format.F32Tensor("optim.adamw.v", []int{len(r.Opt.V)}, r.Opt.V))
+	if c := r.ctrl; c != nil {
+		for _, p := range c.Params() {
+			ts = append(ts, format.F32Tensor(p.Name, p.Shape, p.W))
+		}
+		ts = append(ts,
+			format.F32Tensor("controller.adamw.m", []int{len(c.Opt.M)}, c.Opt.M),
+			format.F32Tensor("controller.adamw.v", []int{len(c.Opt.V)}, c.Opt.V),
+			format.F32Tensor("optim.delta.u", []int{len(r.delta.U)}, r.delta.U))
+		cm, _ := json.Marshal(controllerMeta{State: c.State, AdamStep: c.Opt.Step, Bound: r.delta.Bound})
+		meta[metaController] = string(cm)
+	}
 	if err := format.Write(r.path(CheckpointName), meta, ts); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
@@ -125,7 +145,10 @@ func compatible(st *checkpointState, cfg Config, mc model.Config) error {
 	if mc.Sharing != want.Sharing {
 		return fmt.Errorf("resume: %s was trained with sharing %s, not %s: its tensors follow that sharing map (resume with the same --sharing, or start a new run)", st.path, want.Sharing, mc.Sharing)
 	}
-	if mc != want {
+	if cfg.BitsBudget > 0 { // --bits auto: the checkpoint holds the allocation of the moment
+		mc.Bits, mc.BitsDefault = want.Bits, want.BitsDefault
+	}
+	if mustJSON(mc) != mustJSON(want) {
 		return fmt.Errorf("resume: %s holds a different model:\n  checkpoint: %s\n  now:        %s", st.path, mustJSON(want), mustJSON(mc))
 	}
 	if cfg.Steps < st.Step {
@@ -162,10 +185,51 @@ func (st *checkpointState) restore(r *Run) error {
 		}
 		copy(dst, v)
 	}
+	if c := r.ctrl; c != nil {
+		if err := st.restoreController(r); err != nil {
+			return fmt.Errorf("resume: %s: %w", st.path, err)
+		}
+	}
+	if err := model.CheckUsed(st.file, st.path); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
 	r.Step = st.Step
 	r.Opt.Step = st.AdamStep
 	r.sampler.RNG.SetState(st.Sampler)
 	r.dropRNG.SetState(st.Dropout)
+	return nil
+}
+
+// restoreController reads the controller's weights, moments, state and the last update.
+func (st *checkpointState) restoreController(r *Run) error {
+	c := r.ctrl
+	var cm controllerMeta
+	if err := json.Unmarshal([]byte(st.file.Meta[metaController]), &cm); err != nil {
+		return fmt.Errorf("metadata %s: %v", metaController, err)
+	}
+	if len(cm.Bound) != len(r.delta.Bound) {
+		return fmt.Errorf("metadata %s: %d trust-region flags, the model has %d tensors", metaController, len(cm.Bound), len(r.delta.Bound))
+	}
+	slabs := map[string][]float32{"controller.adamw.m": c.Opt.M, "controller.adamw.v": c.Opt.V, "optim.delta.u": r.delta.U}
+	for _, p := range c.Params() {
+		slabs[p.Name] = p.W
+	}
+	for name, dst := range slabs {
+		t, err := st.file.Get(name)
+		if err != nil {
+			return err
+		}
+		v, err := t.Float32()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if len(v) != len(dst) {
+			return fmt.Errorf("%s holds %d values, need %d", name, len(v), len(dst))
+		}
+		copy(dst, v)
+	}
+	c.State, c.Opt.Step = cm.State, cm.AdamStep
+	copy(r.delta.Bound, cm.Bound)
 	return nil
 }
 

@@ -6,6 +6,7 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"tern/model"
@@ -36,6 +37,28 @@ type Config struct {
 
 	Seed    uint64 `json:"seed"`
 	Threads int    `json:"threads"`
+
+	// Adaptive bit widths (--bits auto, bits.go): after BitsWarmup steps, and every BitsEvery steps
+	// after that (0 = once), measure each quantized matrix's sensitivity at each width and choose
+	// widths so the stored average bits per weight stays within BitsBudget (0 = off).
+	BitsBudget float64 `json:"bits_budget,omitempty"` // e.g. 2.0
+	BitsWarmup int     `json:"bits_warmup,omitempty"` // steps before the first allocation (0: Steps/10)
+	BitsEvery  int     `json:"bits_every,omitempty"`  // re-allocate every N steps after that (0 = never)
+	BitsMethod string  `json:"bits_method,omitempty"` // knapsack (default) or cluster
+
+	// The hybrid optimizer (README "Hybrid optimizer"); every part is off by default.
+	Controller   string  `json:"controller,omitempty"`    // "" (none), aux (learned LR multiplier and trust radius), fixed (aux that never learns: multiplier 1)
+	ControllerLR float64 `json:"controller_lr,omitempty"` // the controller's own AdamW learning rate (0 = 3e-3)
+	TrustRegion  string  `json:"trust_region,omitempty"`  // "" (none), layer (‖u‖ <= R·‖W‖ per matrix) or global
+	TrustRatio   float64 `json:"trust_ratio,omitempty"`   // R
+}
+
+// controllerLR is the controller's learning rate with its default applied.
+func (c Config) controllerLR() float64 {
+	if c.ControllerLR == 0 {
+		return 3e-3
+	}
+	return c.ControllerLR
 }
 
 // Defaults are small and safe; presets and flags override them.
@@ -59,11 +82,37 @@ func (c Config) Validate(mc model.Config) error {
 	if mc.Objective == model.ObjMLM && (c.MaskProb <= 0 || c.MaskProb >= 1) {
 		return fmt.Errorf("train config: mask_prob must be in (0, 1) for the mlm objective (got %g)", c.MaskProb)
 	}
+	if c.BitsBudget < 0 || c.BitsWarmup < 0 || c.BitsEvery < 0 {
+		return fmt.Errorf("train config: bits_budget, bits_warmup and bits_every must be >= 0")
+	}
+	if c.BitsBudget > 0 && mc.Linear != model.LinearBitNet {
+		return fmt.Errorf("train config: --bits auto (bits_budget %g) needs linear bitnet (linear %q)", c.BitsBudget, mc.Linear)
+	}
+	switch c.BitsMethod {
+	case "", "knapsack", "cluster":
+	default:
+		return fmt.Errorf("train config: unknown bits_method %q (want knapsack or cluster)", c.BitsMethod)
+	}
 	if strings.TrimSpace(c.Out) == "" {
 		return fmt.Errorf("train config: out directory is empty")
 	}
+	switch c.Controller {
+	case "", "none", "aux", "fixed":
+	default:
+		return fmt.Errorf("train config: unknown controller %q (want none, aux or fixed)", c.Controller)
+	}
+	if c.ControllerLR < 0 || math.IsNaN(c.ControllerLR) || math.IsInf(c.ControllerLR, 0) {
+		return fmt.Errorf("train config: controller_lr must be >= 0 (got %g)", c.ControllerLR)
+	}
+	if err := optim.ValidateTrust(c.TrustRegion, c.TrustRatio); err != nil {
+		return fmt.Errorf("train config: %w", err)
+	}
 	return c.schedule().Validate()
 }
+
+// controllerOn and trustOn say which parts of the hybrid optimizer the run uses.
+func (c Config) controllerOn() bool { return c.Controller == "aux" || c.Controller == "fixed" }
+func (c Config) trustOn() bool      { return c.TrustRegion == "layer" || c.TrustRegion == "global" }
 
 func (c Config) schedule() optim.Schedule {
 	return optim.Schedule{Kind: c.Schedule, LR: c.LR, MinLR: c.MinLR, Warmup: c.Warmup, Steps: c.Steps, WD: c.WD}

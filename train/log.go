@@ -22,6 +22,8 @@ type Metric struct {
 	LR           float64 `json:"lr,omitempty"`
 	TokensPerSec float64 `json:"tokens_per_s,omitempty"`
 	StepMS       float64 `json:"step_ms,omitempty"`
+	LRMult       float64 `json:"lr_mult,omitempty"`     // --controller: the learning-rate multiplier of the step
+	TrustBound   float64 `json:"trust_bound,omitempty"` // --trust-region: fraction of the covered tensors whose update was scaled
 }
 
 // Logger writes human progress to a terminal (a redrawn bar) or plain lines (not a terminal), and every

@@ -45,10 +45,23 @@ type Run struct {
 	rowLoss      []float32
 	log          *Logger
 
+	// The hybrid optimizer (nil when off): the learned step-size controller and the update tracker
+	// that trust regions and the controller's hypergradient need.
+	ctrl  *optim.Controller
+	delta *optim.Delta
+	last  stepInfo                    // the last step's effective learning rate, multiplier and trust-region counts
+	bound struct{ hits, covered int } // trust-region counts since the last report
+
 	stopAt int // tests: return errStopped after this step, without saving (a simulated crash)
 }
 
 var errStopped = errors.New("stopped for test")
+
+// stepInfo is what one step decided besides its loss.
+type stepInfo struct {
+	lr, mult       float64
+	bound, covered int
+}
 
 // Result summarizes a finished run.
 type Result struct {
@@ -61,6 +74,9 @@ type Result struct {
 	Params       int     `json:"params"`
 	UniqueParams int     `json:"unique_params"`
 	ElapsedSec   float64 `json:"elapsed_s"`
+	// StoredBits is the quantized matrices' average bits per weight as stored (codes, padding, steps)
+	// at their final widths; 0 for fp32 models.
+	StoredBits float64 `json:"stored_bits_per_weight,omitempty"`
 }
 
 // NewRun prepares a run: tokenizes the corpus, and either builds a fresh model (seeded) or, with resume
@@ -107,6 +123,9 @@ func NewDataParallelRun(cfg Config, mc model.Config, resume bool, stdout io.Writ
 	if err := cfg.Validate(mc); err != nil {
 		return nil, err
 	}
+	if cfg.BitsBudget > 0 && comm.Size() > 1 {
+		return nil, fmt.Errorf("train: --bits auto is not supported with data parallelism yet (%d ranks): allocate on one process, then train with --bits-map", comm.Size())
+	}
 	r := &Run{Cfg: cfg, Tok: tok}
 	r.train = tok.Encode32(corpus.Train)
 	r.valid = tok.Encode32(corpus.Valid)
@@ -126,6 +145,16 @@ func NewDataParallelRun(cfg Config, mc model.Config, resume bool, stdout io.Writ
 	r.dropRNG = tensor.NewRNG(cfg.Seed ^ 0xd209)
 	r.microRNG = tensor.NewRNG(0)
 	r.comm = comm
+	if cfg.controllerOn() {
+		lr := cfg.controllerLR()
+		if cfg.Controller == "fixed" {
+			lr = 0
+		}
+		r.ctrl = optim.NewController(cfg.Seed^0xc7a1, lr)
+	}
+	if cfg.controllerOn() || cfg.trustOn() {
+		r.delta = optim.NewDelta(r.params)
+	}
 	if st != nil {
 		if err := st.restore(r); err != nil {
 			return nil, err
@@ -194,9 +223,16 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 			}
 			return nil, context.Canceled // another rank was interrupted
 		}
+		if r.bitsDue() {
+			if err := r.allocateWidths(); err != nil { // bits.go
+				r.log.EndProgress()
+				return nil, err
+			}
+		}
 		t0 := time.Now()
 		lr, wd := sched.At(r.Step)
 		loss, err := r.step(lr, wd)
+		lr = r.last.lr
 		if err != nil {
 			r.log.EndProgress()
 			return nil, err
@@ -205,14 +241,23 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 		r.Step++
 		dt := time.Since(t0).Seconds()
 		tps := float64(cfg.Batch*cfg.Seq*cfg.Accum*W) / dt
-		r.log.Metric(Metric{Step: r.Step, Split: "train", Loss: loss, LR: lr, TokensPerSec: tps, StepMS: dt * 1000})
+		m := Metric{Step: r.Step, Split: "train", Loss: loss, LR: lr, TokensPerSec: tps, StepMS: dt * 1000}
+		if r.ctrl != nil {
+			m.LRMult = r.last.mult
+		}
+		if r.last.covered > 0 {
+			m.TrustBound = float64(r.last.bound) / float64(r.last.covered)
+			r.bound.hits += r.last.bound
+			r.bound.covered += r.last.covered
+		}
+		r.log.Metric(m)
 		r.log.Progress(r.Step, loss, tps)
 		if r.comm.Rank() != 0 {
 			// the others' copies are identical: rank 0 validates and saves for the group
 		} else if (cfg.EvalEvery > 0 && r.Step%cfg.EvalEvery == 0) || r.Step == cfg.Steps {
 			vl := r.Evaluate(cfg.EvalBatches)
 			r.log.Metric(Metric{Step: r.Step, Split: "valid", Loss: vl, PPL: math.Exp(vl)})
-			r.log.Printf("step %d: train loss %.4f, val loss %.4f, val ppl %.2f\n", r.Step, loss, vl, math.Exp(vl))
+			r.log.Printf("step %d: train loss %.4f, val loss %.4f, val ppl %.2f%s\n", r.Step, loss, vl, math.Exp(vl), r.hybridReport())
 			res.ValLoss, res.ValPPL = vl, math.Exp(vl)
 		}
 		if (cfg.CkptEvery > 0 && r.Step%cfg.CkptEvery == 0) || r.Step == cfg.Steps {
@@ -228,6 +273,7 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 	r.log.EndProgress()
 	el := time.Since(start).Seconds()
 	res.Steps, res.TrainLoss, res.ElapsedSec = r.Step, trainLoss, el
+	res.StoredBits = model.StoredBitsPerWeight(r.Model)
 	if r.Step > startStep {
 		res.TokensPerSec = float64((r.Step-startStep)*cfg.Batch*cfg.Seq*cfg.Accum*W) / el
 	}
@@ -286,8 +332,50 @@ func (r *Run) step(lr, wd float64) (float64, error) {
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
 		return 0, fmt.Errorf("step %d: gradient norm is %v: %w; stopping (the last checkpoint in %s is intact)", r.Step+1, norm, ErrNonFinite, r.Cfg.Out)
 	}
-	r.Opt.Update(lr, wd)
+	r.last = stepInfo{lr: lr, mult: 1}
+	ratio := cfg.TrustRatio
+	if r.ctrl != nil {
+		// The controller first learns from its last decision (this gradient against the last
+		// update), then decides this step. A non-finite decision stops the run before any weight moves.
+		r.ctrl.Learn(r.delta.Dots())
+		peak := cfg.LR
+		mult, radius, err := r.ctrl.Decide(optim.Signals{Loss: loss, GradNorm: norm, Cluster: r.batchCluster(),
+			StepFrac: float64(r.Step) / float64(cfg.Steps), LRFrac: lr / peak, TrustOn: cfg.trustOn()})
+		if err != nil {
+			return 0, fmt.Errorf("step %d: %w; stopping before the update (the last checkpoint in %s is intact)", r.Step+1, err, r.Cfg.Out)
+		}
+		r.last.lr, r.last.mult = lr*mult, mult
+		ratio *= radius
+	}
+	if r.delta != nil {
+		r.delta.Before()
+	}
+	r.Opt.Update(r.last.lr, wd)
+	if r.delta != nil {
+		st := r.delta.After(cfg.TrustRegion, ratio)
+		r.last.bound, r.last.covered = st.Bound, st.Covered
+		if r.ctrl != nil {
+			r.ctrl.State.UpdateRatio = st.UpdateRatio
+		}
+	}
 	return loss, nil
+}
+
+// batchCluster is the controller's cluster input: 0 until clustered batches exist.
+func (r *Run) batchCluster() float64 { return 0 }
+
+// hybridReport is the validation line's tail: the controller's multiplier and how often the trust
+// region bound since the last report.
+func (r *Run) hybridReport() string {
+	s := ""
+	if r.ctrl != nil {
+		s += fmt.Sprintf(", lr x%.3f", r.last.mult)
+	}
+	if r.bound.covered > 0 {
+		s += fmt.Sprintf(", trust region bound %.1f%% of tensor updates", 100*float64(r.bound.hits)/float64(r.bound.covered))
+		r.bound.hits, r.bound.covered = 0, 0
+	}
+	return s
 }
 
 // allreduce sums the gradients and the loss over the ranks.
@@ -335,14 +423,17 @@ func (r *Run) agree(stop bool) (bool, error) {
 // Evaluate returns the mean validation loss over up to nb consecutive validation batches (all of the
 // split that fits when nb <= 0). MLM masks come from a fixed seed, so the number is comparable across
 // steps and runs.
-func (r *Run) Evaluate(nb int) float64 {
+func (r *Run) Evaluate(nb int) float64 { return r.evalFrom(0, 1, nb) }
+
+// evalFrom is Evaluate over validation batches first, first+dir, ... (dir = ±1), up to nb of them.
+func (r *Run) evalFrom(first, dir, nb int) float64 {
 	cfg, mc := r.Cfg, r.Model.Config()
 	B, T, V := cfg.Batch, cfg.Seq, mc.Vocab
 	maskRNG := tensor.NewRNG(12345)
 	var nats float64
 	var count int
 	for i := 0; nb <= 0 || i < nb; i++ {
-		if !Sequential(r.valid, r.ids, r.targets, B, T, i) {
+		if first+dir*i < 0 || !Sequential(r.valid, r.ids, r.targets, B, T, first+dir*i) {
 			break
 		}
 		if mc.Objective == model.ObjMLM {

@@ -12,6 +12,7 @@ import (
 
 	"tern/format"
 	"tern/model"
+	"tern/quant"
 )
 
 func tinyRun(t *testing.T, out string, steps, ckptEvery int, mutate func(*Config, *model.Config)) (Config, model.Config) {
@@ -46,12 +47,31 @@ func TestResumeBitIdentical(t *testing.T) {
 		mutate func(*Config, *model.Config)
 	}{
 		{"transformer-bitnet-accum", func(c *Config, m *model.Config) { c.Accum = 2 }},
+		{"controller-trust-layer", func(c *Config, m *model.Config) {
+			c.Controller, c.ControllerLR, c.TrustRegion, c.TrustRatio = "aux", 0.05, "layer", 0.01
+		}},
+		{"controller-trust-global", func(c *Config, m *model.Config) {
+			c.Controller, c.TrustRegion, c.TrustRatio = "aux", "global", 0.02
+		}},
 		{"transformer-mlm-fp32", func(c *Config, m *model.Config) {
 			m.Objective, m.Linear, m.TypeVocab, m.Dropout = "mlm", "fp32", 2, 0.1
 		}},
 		{"lstm", func(c *Config, m *model.Config) {
 			*m, _ = model.Preset("lstm")
 			m.Hidden, m.Layers, m.MaxPos = 32, 2, 32
+		}},
+		// mixed widths: an explicit map over a 4-bit default, a bitnet GRU at 2 bits, and --bits auto
+		// re-allocating at steps 3 and 6 (before and after the checkpoint at 4)
+		{"transformer-bits-map", func(c *Config, m *model.Config) {
+			m.BitsDefault = quant.Width4
+			m.Bits = model.WidthMap{"blocks.0.attn.qkv.weight": quant.Width1, "blocks.1.ffn.fc.weight": quant.Width8, "blocks.1.ffn.fc2.weight": quant.Width3}
+		}},
+		{"gru-bitnet-2bit", func(c *Config, m *model.Config) {
+			*m, _ = model.Preset("gru")
+			m.Hidden, m.Layers, m.MaxPos, m.Linear, m.BitsDefault = 32, 2, 32, "bitnet", quant.Width2
+		}},
+		{"transformer-bits-auto", func(c *Config, m *model.Config) {
+			c.BitsBudget, c.BitsWarmup, c.BitsEvery = 2.5, 3, 3
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -168,5 +188,64 @@ func TestBadCheckpointAndConfig(t *testing.T) {
 		if _, err := NewRun(c, m, false, io.Discard); err == nil {
 			t.Errorf("bad config %d accepted", i)
 		}
+	}
+}
+
+// --bits auto: every budget's allocation stays within it (stored bits per weight, scales included),
+// budgets differ in what they buy, both methods work, and a budget below 1 bit is a clear error.
+func TestBitsAutoBudget(t *testing.T) {
+	dir := t.TempDir()
+	cfg, mc := tinyRun(t, dir, 2, 0, nil)
+	r, err := NewRun(cfg, mc, false, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, ms := r.BitsItems()
+	if len(ms) != 8 || len(items) != 8 {
+		t.Fatalf("%d matrices, want 8", len(ms))
+	}
+	for i, it := range items {
+		for _, o := range it.Options {
+			if o.Cost < 0 || (o.Width == quant.Width8 && o.Cost != 0) {
+				t.Fatalf("%s: cost %g at %v", ms[i].Name, o.Cost, o.Width)
+			}
+		}
+	}
+	prev := -1.0
+	for _, budget := range []float64{1.8, 2.0, 2.5, 3.0, 8.1} {
+		for _, method := range []string{"knapsack", "cluster"} {
+			b, err := BitsBudget(budget, items, ms)
+			if err != nil {
+				t.Fatal(err)
+			}
+			choice, err := Allocate(items, b, method)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bits := model.WidthMap{}
+			var cost float64
+			for i, m := range ms {
+				bits[m.Name] = items[i].Options[choice[i]].Width
+				cost += items[i].Options[choice[i]].Cost
+			}
+			if err := model.SetWidths(r.Model, bits); err != nil {
+				t.Fatal(err)
+			}
+			if got := model.StoredBitsPerWeight(r.Model); got > budget {
+				t.Fatalf("%s budget %g: %g bits/weight stored", method, budget, got)
+			}
+			if method == "knapsack" {
+				if prev >= 0 && cost > prev+1e-12 {
+					t.Fatalf("budget %g: cost %g above the smaller budget's %g", budget, cost, prev)
+				}
+				prev = cost
+			}
+			if budget == 8.1 && method == "knapsack" && cost != 0 {
+				t.Fatalf("budget 8.1 affords 8 bits everywhere, cost %g", cost)
+			}
+		}
+	}
+	if _, err := BitsBudget(0.9, items, ms); err == nil || !strings.Contains(err.Error(), "below the smallest width") {
+		t.Fatalf("budget 0.9: err = %v", err)
 	}
 }

@@ -41,7 +41,7 @@ func runBenchBitgemm(ctx context.Context, args []string) error {
 	k := fs.Int("k", 1024, "input features")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "worker threads")
 	op := fs.String("op", "gemm", "gemm: TernaryGemm; bitlinear: BitLinearForward (fused fp32 rescale); set: QuantizeTernary+Set of the (N,K) weight; quant: QuantizeRowsInt8 of (M,K)")
-	impl := fs.String("impl", "auto", "kernel path: auto, vnni, avx512, avx2 or generic (only paths the CPU has)")
+	impl := fs.String("impl", "auto", "kernel implementation: auto or one of "+strings.Join(kernels.Impls(), ", ")+" (those this CPU has)")
 	sweep := fs.String("sweep", "", "comma-separated square sizes (M=N=K) to run instead of --m/--n/--k, e.g. 64,128,256,512,1024,2048")
 	reps := fs.Int("reps", 7, "timed repeats (the median is reported)")
 	minTime := fs.Duration("min-time", 30*time.Millisecond, "minimum duration of one repeat (calls are batched up to it)")
@@ -90,22 +90,15 @@ func runBenchBitgemm(ctx context.Context, args []string) error {
 	return nil
 }
 
-// setBitgemmImpl narrows the kernels' feature bools to one path.
+// setBitgemmImpl pins the kernels to one implementation of the registry (kernels.Impls).
 func setBitgemmImpl(impl string) error {
-	has := map[string]bool{"vnni": kernels.HasVNNI, "avx512": kernels.HasAVX512, "avx2": kernels.HasAVX2, "generic": true}
-	switch impl {
-	case "auto":
-		return nil
-	case "vnni", "avx512", "avx2", "generic":
-		if !has[impl] {
-			return fmt.Errorf("--impl %s: this CPU lacks it (features: %s)", impl, kernels.Features())
-		}
-		kernels.HasVNNI = impl == "vnni"
-		kernels.HasAVX512 = impl == "vnni" || impl == "avx512"
-		kernels.HasAVX2 = impl != "generic"
+	if impl == "auto" {
 		return nil
 	}
-	return fmt.Errorf("--impl: unknown path %q (auto, vnni, avx512, avx2, generic)", impl)
+	if _, err := kernels.Use(impl); err != nil {
+		return fmt.Errorf("--impl %s: %v", impl, err)
+	}
+	return nil
 }
 
 func benchBitgemmOne(op string, m, n, k, reps int, minTime time.Duration) (bitgemmResult, error) {

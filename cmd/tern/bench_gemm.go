@@ -1,6 +1,6 @@
 package main
 
-// `tern bench gemm`: fp32 GEMM speed, C (M,N) = op(A) (M,K) · op(B) (K,N), as GFLOP/s (2*M*N*K
+// `tern bench gemm`: fp32 (Sgemm) or bf16 (Bgemm: bf16 operands, fp32 sums) GEMM speed, C (M,N) = op(A) (M,K) · op(B) (K,N), as GFLOP/s (2*M*N*K
 // flops per product). Warm-up first, then the median of --reps timed products, each rep sized to
 // run at least ~50 ms so a fast product is not timed on timer noise.
 
@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	registerBench("gemm", "fp32 matrix product GFLOP/s (--m --n --k, --trans nn|nt|tn|tt, --sweep)", runBenchGemm)
+	registerBench("gemm", "fp32 or bf16 matrix product GFLOP/s (--dtype f32|bf16, --m --n --k, --trans nn|nt|tn|tt, --sweep)", runBenchGemm)
 }
 
 type gemmResult struct {
@@ -27,12 +27,13 @@ type gemmResult struct {
 	K        int     `json:"k"`
 	Threads  int     `json:"threads"`
 	Trans    string  `json:"trans"`
+	Dtype    string  `json:"dtype"` // f32 or bf16
 	GFLOPS   float64 `json:"gflops"`
 	Ms       float64 `json:"ms"` // median time of one product
 	MinMs    float64 `json:"min_ms"`
 	Reps     int     `json:"reps"`
 	Features string  `json:"features"`
-	Path     string  `json:"path"` // GEMM micro-kernel: avx512, avx2 or go
+	Path     string  `json:"path"` // GEMM micro-kernel: avx512, avx2, go; bf16: avx512bf16, avx512-emu, avx2-emu, go-emu
 }
 
 func runBenchGemm(ctx context.Context, args []string) error {
@@ -45,6 +46,8 @@ func runBenchGemm(ctx context.Context, args []string) error {
 	reps := fs.Int("reps", 7, "timed repetitions (the median is reported)")
 	sweep := fs.Bool("sweep", false, "run square sizes (--sizes) instead of one shape")
 	sizes := fs.String("sizes", "128,256,512,1024,2048,4096", "comma-separated square sizes for --sweep")
+	dtype := fs.String("dtype", "f32", "operand type: f32 (Sgemm) or bf16 (Bgemm: operands rounded to bf16, fp32 sums)")
+	impl := fs.String("impl", "auto", "kernel implementation: auto or one of "+strings.Join(kernels.Impls(), ", ")+" (those this CPU has)")
 	asJSON := fs.Bool("json", false, "print one JSON object per shape")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -55,6 +58,20 @@ func runBenchGemm(ctx context.Context, args []string) error {
 	tr := strings.ToLower(*trans)
 	if tr != "nn" && tr != "nt" && tr != "tn" && tr != "tt" {
 		return fmt.Errorf("gemm: --trans %q: want nn, nt, tn or tt", *trans)
+	}
+	dt := strings.ToLower(*dtype)
+	if dt == "fp32" {
+		dt = "f32"
+	}
+	if dt != "f32" && dt != "bf16" {
+		return fmt.Errorf("gemm: --dtype %q: want f32 or bf16", *dtype)
+	}
+	if *impl != "auto" {
+		restore, err := kernels.Use(*impl)
+		if err != nil {
+			return fmt.Errorf("gemm: --impl %s: %v", *impl, err)
+		}
+		defer restore()
 	}
 	if *reps < 1 {
 		return fmt.Errorf("gemm: --reps %d: want at least 1", *reps)
@@ -82,12 +99,12 @@ func runBenchGemm(ctx context.Context, args []string) error {
 		if sh[0] < 1 || sh[1] < 1 || sh[2] < 1 {
 			return fmt.Errorf("gemm: sizes must be positive, got m=%d n=%d k=%d", sh[0], sh[1], sh[2])
 		}
-		r, err := benchGemm(ctx, sh[0], sh[1], sh[2], tr, *reps)
+		r, err := benchGemm(ctx, sh[0], sh[1], sh[2], tr, dt, *reps)
 		if err != nil {
 			return err
 		}
-		human := fmt.Sprintf("gemm %s m=%d n=%d k=%d threads=%d: %.1f GFLOP/s (median %.3f ms, min %.3f ms, %d reps, %s kernel, %s)",
-			r.Trans, r.M, r.N, r.K, r.Threads, r.GFLOPS, r.Ms, r.MinMs, r.Reps, r.Path, r.Features)
+		human := fmt.Sprintf("gemm %s %s m=%d n=%d k=%d threads=%d: %.1f GFLOP/s (median %.3f ms, min %.3f ms, %d reps, %s kernel, %s)",
+			r.Dtype, r.Trans, r.M, r.N, r.K, r.Threads, r.GFLOPS, r.Ms, r.MinMs, r.Reps, r.Path, r.Features)
 		if err := printResult(*asJSON, r, human); err != nil {
 			return err
 		}
@@ -95,7 +112,7 @@ func runBenchGemm(ctx context.Context, args []string) error {
 	return nil
 }
 
-func benchGemm(ctx context.Context, m, n, k int, trans string, reps int) (gemmResult, error) {
+func benchGemm(ctx context.Context, m, n, k int, trans, dtype string, reps int) (gemmResult, error) {
 	transA, transB := trans[0] == 't', trans[1] == 't'
 	rng := rand.New(rand.NewSource(1))
 	fill := func(n int) []float32 {
@@ -114,7 +131,11 @@ func benchGemm(ctx context.Context, m, n, k int, trans string, reps int) (gemmRe
 		ldb = k
 	}
 	a, b, c := fill(m*k), fill(k*n), make([]float32, m*n)
-	one := func() { kernels.Sgemm(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, n) }
+	gemm, path := kernels.Sgemm, kernels.SgemmPath()
+	if dtype == "bf16" {
+		gemm, path = kernels.Bgemm, kernels.BgemmPath()
+	}
+	one := func() { gemm(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, n) }
 
 	// Warm up (page faults, pools, caches) and size a rep to >= 50 ms.
 	start := time.Now()
@@ -140,8 +161,8 @@ func benchGemm(ctx context.Context, m, n, k int, trans string, reps int) (gemmRe
 	slices.Sort(times)
 	med := times[len(times)/2]
 	return gemmResult{
-		M: m, N: n, K: k, Threads: kernels.Threads(), Trans: trans,
+		M: m, N: n, K: k, Threads: kernels.Threads(), Trans: trans, Dtype: dtype,
 		GFLOPS: 2 * float64(m) * float64(n) * float64(k) / med / 1e9,
-		Ms:     med * 1e3, MinMs: times[0] * 1e3, Reps: reps, Features: kernels.Features(), Path: kernels.SgemmPath(),
+		Ms:     med * 1e3, MinMs: times[0] * 1e3, Reps: reps, Features: kernels.Features(), Path: path,
 	}, nil
 }

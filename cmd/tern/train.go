@@ -13,6 +13,7 @@ import (
 
 	"tern/dist"
 	"tern/model"
+	"tern/quant"
 	"tern/share"
 	"tern/train"
 )
@@ -61,6 +62,10 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.IntVar(&tc.CkptEvery, "ckpt-every", tc.CkptEvery, "checkpoint every N steps (0 = only at the end)")
 	fs.Uint64Var(&tc.Seed, "seed", tc.Seed, "random seed (weights, batches, masks)")
 	fs.IntVar(&tc.Threads, "threads", tc.Threads, "kernel threads (0 = all cores)")
+	fs.StringVar(&tc.Controller, "controller", tc.Controller, "learned step-size controller: none, aux (an MLP that learns an LR multiplier and trust radius online from the hypergradient), or fixed (aux frozen at multiplier 1)")
+	fs.Float64Var(&tc.ControllerLR, "controller-lr", tc.ControllerLR, "the controller's own learning rate (0 = 3e-3)")
+	fs.StringVar(&tc.TrustRegion, "trust-region", tc.TrustRegion, "bound updates: none, layer (each matrix's update norm <= R x its weight norm, LAMB-style) or global (the whole step)")
+	fs.Float64Var(&tc.TrustRatio, "trust-ratio", tc.TrustRatio, "R of --trust-region")
 	// model overrides
 	fs.String("type", "", "model type: transformer or rnn")
 	fs.String("objective", "", "causal (GPT-style) or mlm (BERT-style masked LM)")
@@ -78,6 +83,13 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.String("cell", "", "rnn cell: lstm or gru")
 	fs.String("sharing", "", "cross-layer sharing, parts joined by +: none, all, attention, ffn, sequential=K, alternate=K, groups=0,2;1,3, scope=..., norms, decoder=all|0,1 (package share)")
 	fs.Int("decoder-layers", 0, "encdec decoder layers (0 = same as --layers)")
+	// adaptive bit widths (linear bitnet)
+	fs.String("bits", "", "weight width of every quantized matrix: 1, 1.58 (ternary, the default), 2, 3, 4, 8; or auto (needs --bits-budget)")
+	fs.String("bits-map", "", `JSON file {"matrix name": width, ...}: per-matrix widths (others: --bits, or 1.58)`)
+	fs.Float64Var(&tc.BitsBudget, "bits-budget", tc.BitsBudget, "--bits auto: stored bits per weight of the quantized matrices, e.g. 2.0")
+	fs.IntVar(&tc.BitsWarmup, "bits-warmup", tc.BitsWarmup, "--bits auto: steps before the first allocation (0 = steps/10)")
+	fs.IntVar(&tc.BitsEvery, "bits-every", tc.BitsEvery, "--bits auto: re-allocate every N steps after the first (0 = never)")
+	fs.StringVar(&tc.BitsMethod, "bits-method", "knapsack", "--bits auto: knapsack (exact, per matrix) or cluster (k-means precision groups)")
 	return f
 }
 
@@ -165,6 +177,9 @@ func (f *trainFlags) parse(args []string) error {
 	if shareErr != nil {
 		return shareErr
 	}
+	if err := f.parseBits(&mc); err != nil {
+		return err
+	}
 	if mc.Type == model.TypeRNN && mc.Cell == "" {
 		mc.Cell = "lstm"
 	}
@@ -172,6 +187,47 @@ func (f *trainFlags) parse(args []string) error {
 		mc.Objective = "seq2seq" // the encoder-decoder's only objective
 	}
 	f.mc = mc
+	return nil
+}
+
+// parseBits applies --bits and --bits-map to mc and checks them against the --bits-* train flags.
+func (f *trainFlags) parseBits(mc *model.Config) error {
+	set := visited(f.fs)
+	bits := f.fs.Lookup("bits").Value.String()
+	auto := bits == "auto"
+	if set["bits"] && !auto {
+		w, err := quant.ParseWidth(bits)
+		if err != nil {
+			return fmt.Errorf("--bits: %w (or auto)", err)
+		}
+		mc.Bits, mc.BitsDefault = nil, w
+	}
+	if path := f.fs.Lookup("bits-map").Value.String(); path != "" {
+		if auto {
+			return fmt.Errorf("--bits-map and --bits auto exclude each other: the allocator chooses every width")
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("--bits-map: %w", err)
+		}
+		m, err := model.ParseWidthMap(b, path)
+		if err != nil {
+			return err
+		}
+		mc.Bits = m
+	}
+	if auto && f.tc.BitsBudget <= 0 {
+		return fmt.Errorf("--bits auto needs --bits-budget (stored bits per weight, e.g. 2.0)")
+	}
+	if !auto && f.tc.BitsBudget > 0 && set["bits-budget"] {
+		return fmt.Errorf("--bits-budget %g is for --bits auto (got --bits %q)", f.tc.BitsBudget, bits)
+	}
+	if !auto && anySet(set, "bits-every", "bits-warmup", "bits-method") {
+		return fmt.Errorf("--bits-every, --bits-warmup and --bits-method are for --bits auto")
+	}
+	if f.tc.BitsMethod == "knapsack" && f.tc.BitsBudget <= 0 {
+		f.tc.BitsMethod = "" // the flag's default, not a choice: keep configs of runs without widths unchanged
+	}
 	return nil
 }
 
@@ -218,6 +274,22 @@ func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 			t.Seed = c.Seed
 		case "threads":
 			t.Threads = c.Threads
+		case "bits-budget":
+			t.BitsBudget = c.BitsBudget
+		case "bits-warmup":
+			t.BitsWarmup = c.BitsWarmup
+		case "bits-every":
+			t.BitsEvery = c.BitsEvery
+		case "bits-method":
+			t.BitsMethod = c.BitsMethod
+		case "controller":
+			t.Controller = c.Controller
+		case "controller-lr":
+			t.ControllerLR = c.ControllerLR
+		case "trust-region":
+			t.TrustRegion = c.TrustRegion
+		case "trust-ratio":
+			t.TrustRatio = c.TrustRatio
 		}
 	}
 }
@@ -247,7 +319,7 @@ func runTrain(ctx context.Context, args []string) error {
 		f.tc = stc
 		f.overlayTrain(set, cmdline)
 		tc = f.tc
-		if !anySet(set, "preset", "config", "type", "objective", "linear", "tie-embeddings", "layers", "hidden", "heads", "ffn", "max-pos", "type-vocab", "norm", "bias", "dropout", "cell", "sharing", "decoder-layers") {
+		if !anySet(set, "preset", "config", "type", "objective", "linear", "tie-embeddings", "layers", "hidden", "heads", "ffn", "max-pos", "type-vocab", "norm", "bias", "dropout", "cell", "sharing", "decoder-layers", "bits", "bits-map") {
 			mc = smc
 		}
 	} else if _, err := os.Stat(filepath.Join(tc.Out, train.CheckpointName)); err == nil {

@@ -117,6 +117,10 @@ func TestCLIErrors(t *testing.T) {
 	}
 	bin := buildTern(t)
 	dir := t.TempDir()
+	bitsMap := filepath.Join(dir, "bits.json")
+	if err := os.WriteFile(bitsMap, []byte(`{"blocks.0.ffn.fc.weight": 4, "blocks.9.ffn.fc.weight": 2}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		args []string
 		want string
@@ -133,6 +137,13 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"serve"}, "--model is required"},
 		{[]string{"serve", "--model", filepath.Join(dir, "none.tern")}, "none.tern"},
 		{[]string{"pack", "--model", filepath.Join(dir, "none.safetensors"), "--out", filepath.Join(dir, "x.tern"), "--table", "int4"}, "--table must be"},
+		{[]string{"train", "--bits", "5", "--out", dir}, "allowed: 1, 1.58, 2, 3, 4, 8"},
+		{[]string{"train", "--bits", "auto", "--out", dir}, "--bits auto needs --bits-budget"},
+		{[]string{"train", "--bits-budget", "2", "--out", dir}, "--bits-budget 2 is for --bits auto"},
+		{[]string{"train", "--bits", "4", "--linear", "fp32", "--out", dir}, "need linear bitnet"},
+		{[]string{"train", "--bits", "auto", "--bits-budget", "2", "--bits-method", "greedy", "--out", dir}, "unknown bits_method"},
+		{[]string{"train", "--bits-map", bitsMap, "--out", dir}, `"blocks.9.ffn.fc.weight" is not a quantized matrix`},
+		{[]string{"train", "--bits", "auto", "--bits-budget", "0.5", "--steps", "3", "--bits-warmup", "1", "--out", filepath.Join(dir, "lowbudget")}, "below the smallest width"},
 	}
 	for _, c := range cases {
 		out, err := exec.Command(bin, c.args...).CombinedOutput()

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The hybrid-optimizer ablation of README "Hybrid optimizer": Gutenberg, the BitLinear "tiny" preset
+# (4 layers, hidden 128, char tokenizer, ~0.8M params), the same token budget for every run
+# (STEPS x 16 x 128 tokens), BitNet two-stage schedule. Rows: AdamW with its LR tuned over three
+# values (seed 1), then the best LR with seeds 2 and 3; + clustered batches, + controller,
+# + trust region, all together (three seeds each). One run at a time, niced, one thread.
+# A run whose directory holds a model.safetensors is skipped, so the script can be rerun after a stop.
+#   scripts/ablation.sh TERN OUTDIR [rows...]   (rows: tune adamw clusters controller trust all)
+# The summary: python3 scripts/ablation_summary.py OUTDIR
+set -euo pipefail
+tern=${1:?usage: ablation.sh TERN OUTDIR [rows...]}
+out=${2:?usage: ablation.sh TERN OUTDIR [rows...]}
+shift 2
+rows=${*:-tune adamw clusters controller trust all}
+STEPS=${STEPS:-500}
+data=${DATA:-../shared/data/gutenberg}
+mkdir -p "$out"
+common=(--data "$data" --tokenizer char --preset tiny --batch 16 --seq 128 --steps "$STEPS" --warmup 25
+	--schedule bitnet --eval-every 25 --eval-batches 12 --threads 1)
+run() { # name seed lr extra...
+	local name=$1 seed=$2 lr=$3
+	shift 3
+	local dir=$out/$name-s$seed
+	[ -f "$dir/model.safetensors" ] && return 0
+	rm -rf "$dir"
+	echo "== $name seed $seed lr $lr $* ($(date -u +%H:%M:%S))"
+	nice -n 10 "$tern" train "${common[@]}" --seed "$seed" --lr "$lr" --min-lr "$(python3 -c "print($lr/10)")" \
+		--out "$dir" "$@" > "$out/$name-s$seed.log" 2>&1 || { echo "run $name-s$seed failed: $(tail -1 "$out/$name-s$seed.log")"; return 1; }
+}
+LRS=(1.5e-3 3e-3 6e-3)
+best_lr() { # the tuned LR: lowest final validation loss at seed 1
+	python3 - "$out" "${LRS[@]}" <<'PY'
+import json, sys
+out, lrs = sys.argv[1], sys.argv[2:]
+def final(lr):
+    v = [json.loads(l) for l in open(f"{out}/adamw-lr{lr}-s1/metrics.jsonl") if '"valid"' in l]
+    return v[-1]["loss"]
+print(min(lrs, key=final))
+PY
+}
+clusters=$out/clusters.json
+for row in $rows; do
+	case $row in
+	tune) for lr in "${LRS[@]}"; do run "adamw-lr$lr" 1 "$lr"; done ;;
+	adamw) lr=$(best_lr); for s in 2 3; do run "adamw-lr$lr" "$s" "$lr"; done ;;
+	clusters | all)
+		[ -f "$clusters" ] || nice -n 10 "$tern" cluster --data "$data" --tokenizer char --seq 128 --k 64 --seed 1 --threads 1 --out "$clusters"
+		lr=$(best_lr)
+		if [ "$row" = clusters ]; then
+			for s in 1 2 3; do run clusters "$s" "$lr" --clusters "$clusters" --batching balanced; done
+		else
+			for s in 1 2 3; do run all "$s" "$lr" --clusters "$clusters" --batching balanced --controller aux --trust-region layer --trust-ratio "${RATIO:-0.02}"; done
+		fi ;;
+	controller) lr=$(best_lr); for s in 1 2 3; do run controller "$s" "$lr" --controller aux; done ;;
+	trust) lr=$(best_lr); for s in 1 2 3; do run trust "$s" "$lr" --trust-region layer --trust-ratio "${RATIO:-0.02}"; done ;;
+	*) echo "unknown row $row"; exit 2 ;;
+	esac
+done
