@@ -9,15 +9,20 @@
 //	[rest]     raw little-endian tensor data; offsets are relative to the start of this region,
 //	           tensors are contiguous (no holes, no overlaps) and cover it exactly
 //
-// tern adds to "__metadata__": "format": "tern", "format_version": "1", and for every tensor
-// "tern.crc32c.<name>": the CRC-32C (Castagnoli) of its bytes as 8 hex digits, checked on every read,
-// so a flipped byte is reported with the tensor's name. Other keys (config, tokenizer, packing) belong
-// to the packages that write them.
+// tern adds to "__metadata__": "format": "tern", "format_version": "2", for every tensor
+// "tern.crc32c.<name>": the CRC-32C (Castagnoli) of its bytes as 8 hex digits, and
+// "tern.crc32c.__metadata__": the CRC-32C of a canonical encoding of the rest of the metadata and of
+// the tensor table (names, dtypes, shapes, offsets). Both are checked on every read, so a flipped bit
+// anywhere in the file is refused, with the tensor's name when it is in the data. Version 1 files
+// (written before the metadata checksum) still load: only their tensor bytes are checked. Other keys
+// (config, tokenizer, packing) belong to the packages that write them.
 //
 // Read and Open accept only tern files; ReadAny and OpenAny accept any valid safetensors file (and
-// still check tern checksums where present). ReadHeader parses only the header from a stream, so a
-// huge file need not be read whole; Open maps the file read-only (mmap on linux, a plain read
-// elsewhere), so inference can keep packed weights mapped.
+// still check tern checksums where present). Readers take the header first and bound every size by
+// the file's real size before allocating. ReadHeader parses only the header from a stream, so a huge
+// file need not be read whole. Open is Read for long-lived readers (the server): the file is copied
+// into memory and verified once, so a file truncated or rewritten on disk later cannot crash the
+// process (a shared mapping would SIGBUS) or change the weights under it.
 //
 // This package is deliberately not GGUF and knows nothing of models: it stores named byte tensors
 // with a dtype and a shape, plus one encoding helper, packed ternary matrices (ternary.go).
@@ -32,14 +37,18 @@ import (
 	"tern/half"
 )
 
-// Version is the tern format version this package writes and the newest it reads.
-const Version = 1
+// Version is the tern format version this package writes and the newest it reads. Version 2 added the
+// metadata checksum (MetaChecksumKey), which version 2 files must carry.
+const Version = 2
 
 // Metadata keys tern reserves.
 const (
 	MetaFormat        = "format"         // "tern"
 	MetaFormatVersion = "format_version" // "1"
 	MetaChecksumPref  = "tern.crc32c."   // + tensor name -> 8 hex digits
+	// MetaChecksumKey holds the checksum of the header itself (every other metadata key and the
+	// tensor table); "__metadata__" cannot name a tensor, so it never collides with one.
+	MetaChecksumKey = MetaChecksumPref + "__metadata__"
 )
 
 // MaxHeaderSize bounds the JSON header (the reference Rust implementation uses the same 100 MB), so
@@ -57,6 +66,7 @@ var (
 	ErrNotTern   = errors.New("not a tern file")
 	ErrVersion   = errors.New("unsupported format version")
 	ErrNoTensor  = errors.New("no such tensor")
+	ErrNotFinite = errors.New("non-finite value")
 )
 
 // DType names a tensor element type with its safetensors spelling.
@@ -245,7 +255,46 @@ func (t Tensor) Float32() ([]float32, error) {
 	default:
 		return nil, fmt.Errorf("format: tensor %q is %s, want F32, F16 or BF16", t.Name, t.DType)
 	}
+	if i := firstNonFinite(out); i >= 0 {
+		return nil, fmt.Errorf("format: tensor %q: %w %g at element %d (weights must be finite)", t.Name, ErrNotFinite, out[i], i)
+	}
 	return out, nil
+}
+
+// CheckFinite reports the first NaN or ±Inf of a floating-point (F32, F16, BF16) tensor with its name
+// and index, for loaders that use the stored bytes directly instead of decoding them with Float32.
+// Other dtypes hold no non-finite values.
+func (t Tensor) CheckFinite() error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	var bad func(i int) bool
+	switch t.DType {
+	case F32:
+		bad = func(i int) bool { return binary.LittleEndian.Uint32(t.Data[4*i:])&0x7f800000 == 0x7f800000 }
+	case F16:
+		bad = func(i int) bool { return binary.LittleEndian.Uint16(t.Data[2*i:])&0x7c00 == 0x7c00 }
+	case BF16:
+		bad = func(i int) bool { return binary.LittleEndian.Uint16(t.Data[2*i:])&0x7f80 == 0x7f80 }
+	default:
+		return nil
+	}
+	for i, n := 0, t.NumElements(); i < n; i++ {
+		if bad(i) {
+			return fmt.Errorf("format: tensor %q: %w at element %d (weights must be finite)", t.Name, ErrNotFinite, i)
+		}
+	}
+	return nil
+}
+
+// firstNonFinite is the index of the first NaN or ±Inf in v, or -1.
+func firstNonFinite(v []float32) int {
+	for i, x := range v {
+		if math.Float32bits(x)&0x7f800000 == 0x7f800000 {
+			return i
+		}
+	}
+	return -1
 }
 
 // Int8 returns an I8 tensor's values.

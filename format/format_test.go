@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -25,7 +26,7 @@ func sampleTensors() []Tensor {
 		BF16Tensor("b", []int{2}, []float32{3, -0.125}),
 		I32Tensor("ids", []int{2, 2}, []int32{-7, 1 << 30, 0, 5}),
 		F32Tensor("empty", []int{0, 4}, nil),
-		F32Tensor("emb", []int{2, 2}, []float32{1.5, -2.25, math.MaxFloat32, float32(math.Inf(-1))}),
+		F32Tensor("emb", []int{2, 2}, []float32{1.5, -2.25, math.MaxFloat32, -math.MaxFloat32}),
 	}
 }
 
@@ -53,7 +54,7 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", open.name, err)
 		}
-		if f.Meta["config"] != `{"d":256}` || f.Meta["format"] != "tern" || f.Meta["format_version"] != "1" {
+		if f.Meta["config"] != `{"d":256}` || f.Meta["format"] != "tern" || f.Meta["format_version"] != "2" {
 			t.Errorf("%s: meta %v", open.name, f.Meta)
 		}
 		if len(f.Tensors) != len(want) {
@@ -101,7 +102,7 @@ func TestRoundTrip(t *testing.T) {
 	u8, _ := tens("packed").Uint8()
 	chk("Uint8", u8, []byte{0, 1, 242, 7, 9})
 	f32, _ := tens("emb").Float32()
-	chk("F32", f32, []float32{1.5, -2.25, math.MaxFloat32, float32(math.Inf(-1))})
+	chk("F32", f32, []float32{1.5, -2.25, math.MaxFloat32, -math.MaxFloat32})
 	f16, _ := tens("h").Float32()
 	chk("F16", f16, []float32{1, -2, 0.5})
 	bf, _ := tens("b").Float32()
@@ -229,7 +230,7 @@ func TestTernMetadata(t *testing.T) {
 		want         error
 		msg          string
 	}{
-		{"newer version", `{"__metadata__":{"format":"tern","format_version":"2","tern.crc32c.a":"` + crc + `"},"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}`, ErrVersion, "upgrade tern"},
+		{"newer version", `{"__metadata__":{"format":"tern","format_version":"3","tern.crc32c.a":"` + crc + `"},"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}`, ErrVersion, "upgrade tern"},
 		{"bad version", `{"__metadata__":{"format":"tern","format_version":"one"}}`, ErrVersion, "bad format_version"},
 		{"no version", `{"__metadata__":{"format":"tern"}}`, ErrVersion, "missing"},
 		{"no checksum", `{` + ternMeta + `},"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}`, ErrBadHeader, `tensor "a" has no`},
@@ -276,11 +277,146 @@ func TestCorruption(t *testing.T) {
 			t.Errorf("truncated to %d bytes: %v, want ErrTruncated", n, err)
 		}
 	}
-	// Flipped header bytes must never panic (they may happen to stay valid JSON).
-	for i := 8; i < int(h.DataStart); i++ {
-		b := append([]byte{}, good...)
-		b[i] ^= 0x01
-		Parse(b)
+	// Every single-bit flip in the length or the header is refused: the metadata checksum covers
+	// every key and value and the tensor table, and a version 2 file cannot lose the key.
+	for i := 0; i < int(h.DataStart); i++ {
+		for bit := 0; bit < 8; bit++ {
+			b := append([]byte{}, good...)
+			b[i] ^= 1 << bit
+			if _, err := Parse(b); err == nil {
+				t.Fatalf("header bit %d of byte %d (%q) flipped: accepted", bit, i, good[i])
+			}
+		}
+	}
+}
+
+// TestHeaderChecksum reproduces the issue's "layers":3 -> 1 edit: one changed metadata value, with
+// the tensors untouched, is refused; so is a changed tensor table entry, and a file that lost the
+// key. Files from before the checksum (format_version 1, no key) still load.
+func TestHeaderChecksum(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Encode(&buf, map[string]string{"cfg": `{"layers":3}`}, []Tensor{U8Tensor("a", []int{2}, []byte{1, 2})}); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	if _, err := Parse(good); err != nil {
+		t.Fatal(err)
+	}
+	edit := func(old, new string) []byte { return bytes.Replace(good, []byte(old), []byte(new), 1) }
+	for name, b := range map[string][]byte{
+		"layers 3 -> 1":      edit(`{\"layers\":3}`, `{\"layers\":1}`),
+		"shape [2] -> [1,2]": edit(`"shape":[2]`, `"shape":[1,2]`),
+		"dtype U8 -> I8":     edit(`"U8"`, `"I8"`),
+	} {
+		if bytes.Equal(b, good) {
+			t.Fatalf("%s: edit did not apply", name)
+		}
+		if _, err := Parse(b); !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), "header") {
+			t.Errorf("%s: %v, want a header checksum error", name, err)
+		}
+	}
+	crc := checksum([]byte{1, 2})
+	v1 := `{` + ternMeta + `,"tern.crc32c.a":"` + crc + `"},"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}`
+	if _, err := Parse(rawFile(v1, []byte{1, 2})); err != nil {
+		t.Errorf("version 1 file without a metadata checksum: %v", err)
+	}
+	v2 := strings.Replace(v1, `"format_version":"1"`, `"format_version":"2"`, 1)
+	if _, err := Parse(rawFile(v2, []byte{1, 2})); !errors.Is(err, ErrBadHeader) || !strings.Contains(err.Error(), MetaChecksumKey) {
+		t.Errorf("version 2 file without a metadata checksum: %v", err)
+	}
+	// The sum does not depend on the JSON's spelling: the same header with other spacing loads.
+	h, _ := ReadHeader(bytes.NewReader(good))
+	respaced := fmt.Sprintf(`{ "a" : {"data_offsets":[0,2], "dtype":"U8", "shape":[2]}, "__metadata__": {"tern.crc32c.__metadata__":%q, "tern.crc32c.a":%q, "format_version":"2", "format":"tern", "cfg":"{\"layers\":3}"} }`,
+		h.Meta[MetaChecksumKey], crc)
+	if _, err := Parse(rawFile(respaced, []byte{1, 2})); err != nil {
+		t.Errorf("respaced header: %v", err)
+	}
+}
+
+// TestNotRegular: a device or a directory is refused before anything is read (tern info /dev/zero
+// read until memory ran out), and so is a huge sparse file whose header does not describe it.
+func TestNotRegular(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		if _, err := Read("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("Read(/dev/zero): %v", err)
+		}
+		if _, err := ReadFileHeader("/dev/zero", true); err == nil {
+			t.Errorf("ReadFileHeader(/dev/zero): no error")
+		}
+	}
+	if _, err := Read(t.TempDir()); err == nil {
+		t.Errorf("Read(directory): no error")
+	}
+	// A 4 GB sparse file of zeros (no disk blocks): refused from its 8-byte length alone.
+	sparse := filepath.Join(t.TempDir(), "sparse.safetensors")
+	fd, err := os.Create(sparse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fd.Truncate(4 << 30); err != nil {
+		t.Skip("no sparse files here:", err)
+	}
+	fd.Close()
+	if _, err := Read(sparse); !errors.Is(err, ErrBadHeader) {
+		t.Errorf("Read(4 GB of zeros): %v", err)
+	}
+	// A valid header followed by a hole: refused by size before the data is read.
+	var buf bytes.Buffer
+	Encode(&buf, nil, []Tensor{U8Tensor("a", []int{2}, []byte{1, 2})})
+	fd, _ = os.OpenFile(sparse, os.O_WRONLY, 0)
+	fd.WriteAt(buf.Bytes(), 0)
+	fd.Close()
+	if _, err := Read(sparse); !errors.Is(err, ErrBadHeader) || !strings.Contains(err.Error(), "after the last tensor") {
+		t.Errorf("Read(header + 4 GB hole): %v", err)
+	}
+}
+
+// TestNonFinite: NaN and ±Inf are refused with the tensor and element named, by Float32 and by
+// CheckFinite for each floating dtype.
+func TestNonFinite(t *testing.T) {
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	for _, tn := range []Tensor{
+		F32Tensor("w32", []int{3}, []float32{1, nan, 2}),
+		F16Tensor("w16", []int{3}, []float32{1, 2, -inf}),
+		BF16Tensor("wbf", []int{3}, []float32{1, inf, 2}),
+		F16Tensor("big", []int{2}, []float32{1, 1e6}), // overflows F16 to +Inf
+	} {
+		if _, err := tn.Float32(); !errors.Is(err, ErrNotFinite) || !strings.Contains(err.Error(), `"`+tn.Name+`"`) {
+			t.Errorf("%s Float32: %v", tn.Name, err)
+		}
+		if err := tn.CheckFinite(); !errors.Is(err, ErrNotFinite) || !strings.Contains(err.Error(), `"`+tn.Name+`"`) {
+			t.Errorf("%s CheckFinite: %v", tn.Name, err)
+		}
+	}
+	fine := F16Tensor("ok", []int{2}, []float32{65504, -65504})
+	if err := fine.CheckFinite(); err != nil {
+		t.Errorf("largest F16: %v", err)
+	}
+}
+
+// TestUnused: a loader can ask which tensors it never took.
+func TestUnused(t *testing.T) {
+	_, raw := writeSample(t)
+	f, err := Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range sampleTensors() {
+		if w.Name != "ids" && w.Name != "h" {
+			f.Get(w.Name)
+		}
+	}
+	if u := f.Unused(); !slices.Equal(u, []string{"ids", "h"}) {
+		t.Errorf("Unused = %v, want [ids h] (data order)", u)
+	}
+	if err := f.CheckUsed(); err == nil || !strings.Contains(err.Error(), `"ids" (and 1 more)`) {
+		t.Errorf("CheckUsed: %v", err)
+	}
+	f.Tensor("ids")
+	f.Tensor("h")
+	if err := f.CheckUsed(); err != nil {
+		t.Errorf("all used: %v", err)
 	}
 }
 

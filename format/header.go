@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,7 +46,11 @@ func (h *Header) FileSize() int64 { return h.DataStart + h.DataSize }
 
 // ReadHeader reads the 8-byte length and the JSON header from r and validates them (the tensor data
 // is not read, so this is cheap on a file of any size). Follow it with ReadTensor for the data.
-func ReadHeader(r io.Reader) (*Header, error) {
+func ReadHeader(r io.Reader) (*Header, error) { return readHeaderMax(r, MaxHeaderSize) }
+
+// readHeaderMax is ReadHeader for a header of at most max bytes (the file's size less the length,
+// when it is known).
+func readHeaderMax(r io.Reader, max int64) (*Header, error) {
 	var lenBuf [8]byte
 	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
 		return nil, fmt.Errorf("header length: %w (%w)", ErrTruncated, err)
@@ -53,6 +58,9 @@ func ReadHeader(r io.Reader) (*Header, error) {
 	n := binary.LittleEndian.Uint64(lenBuf[:])
 	if n > MaxHeaderSize {
 		return nil, fmt.Errorf("%w: header length %d exceeds the %d-byte limit", ErrBadHeader, n, MaxHeaderSize)
+	}
+	if n > uint64(max) {
+		return nil, fmt.Errorf("%w: header says %d bytes, file has %d after the length", ErrTruncated, n, max)
 	}
 	// Grow with what is really there, so a lying length on a short stream allocates little.
 	buf, err := io.ReadAll(io.LimitReader(r, int64(n)))
@@ -97,6 +105,9 @@ func parseHeader(buf []byte) (*Header, error) {
 			DType       DType   `json:"dtype"`
 			Shape       *[]int  `json:"shape"`
 			DataOffsets []int64 `json:"data_offsets"`
+		}
+		if err := exactKeys(msg, "dtype", "shape", "data_offsets"); err != nil {
+			return nil, fmt.Errorf("%w: tensor %q: %v", ErrBadHeader, name, err)
 		}
 		if err := json.Unmarshal(msg, &e); err != nil {
 			return nil, fmt.Errorf("%w: tensor %q: %v", ErrBadHeader, name, err)
@@ -150,6 +161,21 @@ func parseHeader(buf []byte) (*Header, error) {
 	}
 	h.DataSize = pos
 	return h, nil
+}
+
+// exactKeys checks that the JSON object msg has only the given keys, spelled exactly: encoding/json
+// matches field names case-insensitively, which would let "Dtype" stand for "dtype".
+func exactKeys(msg json.RawMessage, keys ...string) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(msg, &m); err != nil {
+		return err
+	}
+	for k := range m {
+		if !slices.Contains(keys, k) {
+			return fmt.Errorf("unknown key %q (want %s)", k, strings.Join(keys, ", "))
+		}
+	}
+	return nil
 }
 
 // encodeHeader renders the JSON header for entries and meta, padded with spaces so that 8 + its
@@ -208,17 +234,66 @@ func (h *Header) checkTern() error {
 	if v > Version {
 		return fmt.Errorf("%w: file is format_version %d, this tern reads up to %d; upgrade tern, or re-export the model with an older `tern pack`", ErrVersion, v, Version)
 	}
+	// Version 1 files predate the metadata checksum and load without it; from version 2 it is
+	// required, so removing the key is caught like changing a value.
+	if _, ok := h.Meta[MetaChecksumKey]; !ok && v >= 2 {
+		return fmt.Errorf("%w: format_version %d file without its %s checksum", ErrBadHeader, v, MetaChecksumKey)
+	}
+	if err := h.verifyMeta(); err != nil {
+		return err
+	}
 	for _, e := range h.Entries {
 		if _, ok := h.Meta[MetaChecksumPref+e.Name]; !ok {
 			return fmt.Errorf("%w: tensor %q has no %s checksum", ErrBadHeader, e.Name, MetaChecksumPref+e.Name)
 		}
 	}
 	for k := range h.Meta {
-		if name, ok := strings.CutPrefix(k, MetaChecksumPref); ok {
+		if name, ok := strings.CutPrefix(k, MetaChecksumPref); ok && k != MetaChecksumKey {
 			if _, ok := h.index[name]; !ok {
 				return fmt.Errorf("%w: checksum for tensor %q, which is not in the file", ErrBadHeader, name)
 			}
 		}
+	}
+	return nil
+}
+
+// metaChecksum is the CRC-32C of a canonical encoding of the header: every metadata key but
+// MetaChecksumKey, in sorted order, then the tensor table in data order (name, dtype, shape, offsets),
+// each string and number length-prefixed so no two headers encode alike. It does not depend on the
+// JSON's spelling (key order, spaces, escapes), so any writer that keeps the meaning keeps the sum.
+func metaChecksum(meta map[string]string, entries []Entry) string {
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		if k != MetaChecksumKey {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	str := func(b []byte, s string) []byte { return append(binary.AppendUvarint(b, uint64(len(s))), s...) }
+	b := binary.AppendUvarint(nil, uint64(len(keys)))
+	for _, k := range keys {
+		b = str(str(b, k), meta[k])
+	}
+	b = binary.AppendUvarint(b, uint64(len(entries)))
+	for _, e := range entries {
+		b = str(str(b, e.Name), string(e.DType))
+		b = binary.AppendUvarint(b, uint64(len(e.Shape)))
+		for _, d := range e.Shape {
+			b = binary.AppendUvarint(b, uint64(d))
+		}
+		b = binary.AppendUvarint(binary.AppendUvarint(b, uint64(e.Begin)), uint64(e.End))
+	}
+	return checksum(b)
+}
+
+// verifyMeta checks the header against its MetaChecksumKey, if the metadata has one.
+func (h *Header) verifyMeta() error {
+	want, ok := h.Meta[MetaChecksumKey]
+	if !ok {
+		return nil
+	}
+	if got := metaChecksum(h.Meta, h.Entries); got != want {
+		return fmt.Errorf("%w in the header (metadata or tensor table): crc32c %s, %s says %s (the file is corrupt; re-export or re-download it)", ErrChecksum, got, MetaChecksumKey, want)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"tern/internal/strictjson"
 	"tern/quant"
 )
 
@@ -46,7 +47,7 @@ func (f *File) Ternary(name string) (*quant.PackedTernary, error) {
 		return nil, fmt.Errorf("format: %w: no packed ternary matrix %q (metadata %q missing)", ErrNoTensor, name, MetaTernaryPref+name)
 	}
 	var m ternaryMeta
-	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+	if err := strictjson.Unmarshal([]byte(raw), &m); err != nil {
 		return nil, fmt.Errorf("format: ternary %q: bad metadata %q: %v", name, raw, err)
 	}
 	if m.Layout != TernaryLayout {

@@ -40,11 +40,17 @@ func Encode(w io.Writer, meta map[string]string, tensors []Tensor) error {
 	for _, t := range tensors {
 		m[MetaChecksumPref+t.Name] = checksum(t.Data)
 	}
-	return encode(w, m, tensors)
+	return encodeSum(w, m, tensors, true)
 }
 
 // encode writes a plain safetensors file with exactly the metadata meta.
 func encode(w io.Writer, meta map[string]string, tensors []Tensor) error {
+	return encodeSum(w, meta, tensors, false)
+}
+
+// encodeSum is encode, adding MetaChecksumKey to meta (once the tensor table is laid out) when sum
+// is set.
+func encodeSum(w io.Writer, meta map[string]string, tensors []Tensor, sum bool) error {
 	order := make([]int, len(tensors))
 	seen := make(map[string]bool, len(tensors))
 	for i, t := range tensors {
@@ -67,6 +73,9 @@ func encode(w io.Writer, meta map[string]string, tensors []Tensor) error {
 		t := tensors[j]
 		entries[i] = Entry{Name: t.Name, DType: t.DType, Shape: t.Shape, Begin: pos, End: pos + int64(len(t.Data))}
 		pos += int64(len(t.Data))
+	}
+	if sum {
+		meta[MetaChecksumKey] = metaChecksum(meta, entries)
 	}
 	js, err := encodeHeader(meta, entries)
 	if err != nil {
@@ -118,4 +127,10 @@ func writeAtomic(path string, fill func(w io.Writer) error) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// WriteFileAtomic writes b to path as Write does its containers: a temp file in the same folder,
+// fsync, rename; a crash leaves the old file or the new one, never a torn one.
+func WriteFileAtomic(path string, b []byte) error {
+	return writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
 }

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 
+	"tern/internal/strictjson"
+	"tern/internal/sysmem"
 	"tern/quant"
 	"tern/share"
 )
@@ -151,7 +153,10 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("model config: unknown objective %q (want causal, mlm or seq2seq)", c.Objective)
 	}
-	if c.Dropout < 0 || c.Dropout >= 1 {
+	if err := c.checkLimits(); err != nil {
+		return err
+	}
+	if !(c.Dropout >= 0 && c.Dropout < 1) { // NaN fails both comparisons
 		return fmt.Errorf("model config: dropout must be in [0, 1) (got %g)", c.Dropout)
 	}
 	if c.Type != TypeRNN {
@@ -240,15 +245,72 @@ func LoadConfig(path string, base Config) (Config, error) {
 	return ParseConfig(b, base, path)
 }
 
-// ParseConfig decodes JSON over base, rejecting unknown keys.
+// ParseConfig decodes JSON over base strictly: one object, no unknown keys, keys spelled exactly
+// (package strictjson).
 func ParseConfig(b []byte, base Config, name string) (Config, error) {
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
 	c := base
-	if err := dec.Decode(&c); err != nil {
+	if err := strictjson.Unmarshal(b, &c); err != nil {
 		return Config{}, fmt.Errorf("model config %s: %w", name, err)
 	}
 	return c, nil
+}
+
+// Size limits of a config, far above any model tern can train, so that products of sizes stay
+// exact and a corrupt or hostile config fails here, with its key named, instead of in an allocation.
+const (
+	MaxDim    = 1 << 24 // vocab, hidden, ffn, max_pos, type_vocab, heads
+	MaxLayers = 1 << 12 // layers, decoder_layers
+)
+
+// checkLimits bounds every size of the config and the memory the built model takes.
+func (c Config) checkLimits() error {
+	for _, f := range []struct {
+		n      string
+		v, max int
+	}{{"vocab", c.Vocab, MaxDim}, {"hidden", c.Hidden, MaxDim}, {"ffn", c.FFN, MaxDim}, {"max_pos", c.MaxPos, MaxDim},
+		{"type_vocab", c.TypeVocab, MaxDim}, {"heads", c.Heads, MaxDim}, {"layers", c.Layers, MaxLayers}, {"decoder_layers", c.DecoderLayers, MaxLayers}} {
+		if f.v > f.max {
+			return fmt.Errorf("model config: %s %d exceeds the limit %d", f.n, f.v, f.max)
+		}
+	}
+	// nn.Param holds a value and a gradient: 8 bytes per weight as built.
+	return sysmem.Check(fmt.Sprintf("model config: the model (%.3g weights as built)", c.BuiltWeights()), 8*c.BuiltWeights())
+}
+
+// BuiltWeights is the number of weights New allocates (every layer is built as if unique, then
+// shared: see NewTransformer), approximately (biases and norms included as 4 per hidden unit).
+func (c Config) BuiltWeights() float64 {
+	C, F, L, D := float64(c.Hidden), float64(c.FFN), float64(c.Layers), float64(c.Decoders())
+	V, VI, P, T := float64(c.Vocab), float64(c.InputVocab()), float64(c.MaxPos), float64(c.TypeVocab)
+	block := 4*C*C + 2*C*F + 8*C + F
+	head := 0.0
+	if !c.TieEmbeddings {
+		head = V*C + V
+	}
+	switch c.Type {
+	case "transformer":
+		return VI*C + P*C + T*C + L*block + 2*C + head
+	case "encdec":
+		return 2*VI*C + 2*P*C + L*block + D*(block+4*C*C+2*C) + 2*C + head
+	case "rnn":
+		return V*C + L*8*(C*C+C) + head
+	}
+	return 0
+}
+
+// MinStored is a lower bound on the weights any file of this config stores, however its layers are
+// shared and however it is packed: the token table, the positions and one block. A file whose tensors
+// cannot hold that many (at 5 weights per byte, the densest packing) is refused before the model is
+// built, so a tiny file declaring a huge config costs nothing.
+func (c Config) MinStored() float64 {
+	C, F, VI, P := float64(c.Hidden), float64(c.FFN), float64(c.InputVocab()), float64(c.MaxPos)
+	switch c.Type {
+	case "transformer", "encdec":
+		return VI*C + P*C + 4*C*C + 2*C*F
+	case "rnn":
+		return float64(c.Vocab)*C + 6*C*C
+	}
+	return 0
 }
 
 // JSON returns the config as indented JSON.

@@ -62,7 +62,15 @@ func ConfigOf(f *format.File, path string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	return cfg, cfg.Validate()
+	if err := cfg.Validate(); err != nil {
+		return Config{}, fmt.Errorf("model: %s: %w", path, err)
+	}
+	// Bound the config by the file before anything is built from it.
+	if have := 5 * float64(f.Header.DataSize); cfg.MinStored() > have {
+		return Config{}, fmt.Errorf("model: %s: its config describes at least %.3g weights, but its tensors hold %d bytes (at most %.3g weights): the config does not match the file",
+			path, cfg.MinStored(), f.Header.DataSize, have)
+	}
+	return cfg, nil
 }
 
 // readFile reads a tern file whole (checksums verified) and the architecture it describes.
@@ -88,6 +96,12 @@ func Load(path string) (LM, string, error) {
 	if err := LoadParams(lm, f, path); err != nil {
 		return nil, "", err
 	}
+	// A checkpoint's training state (optimizer, controller) is train's to read and check on resume.
+	if f.Meta[MetaKind] != "checkpoint" {
+		if err := CheckUsed(f, path); err != nil {
+			return nil, "", err
+		}
+	}
 	return lm, f.Meta[MetaTokenizer], nil
 }
 
@@ -109,6 +123,15 @@ func LoadParams(lm LM, f *format.File, path string) error {
 			return fmt.Errorf("model: %s: tensor %q: %w", path, p.Name, err)
 		}
 		copy(p.W, w)
+	}
+	return nil
+}
+
+// CheckUsed refuses a file holding tensors its loader did not take (format.File.Unused): they belong
+// to some other model, and ignoring them would load a model other than the one the file holds.
+func CheckUsed(f *format.File, path string) error {
+	if err := f.CheckUsed(); err != nil {
+		return fmt.Errorf("model: %s: %w", path, err)
 	}
 	return nil
 }

@@ -291,5 +291,8 @@ func LoadTask(path string) (*TaskModel, string, error) {
 		}
 		copy(p.W, w)
 	}
+	if err := CheckUsed(f, path); err != nil {
+		return nil, "", err
+	}
 	return m, f.Meta[MetaTokenizer], nil
 }

@@ -215,7 +215,7 @@ func PackedSize(dir string, lm LM) (int64, error) {
 
 // PackedFile is an opened packed model file, the one reader of the packed layout: its config,
 // tokenizer spec and tensors by name (names.go), each checked against the shape the config needs.
-// LoadPacked expands it into a training model; package infer decodes from its mapped bytes in place.
+// LoadPacked expands it into a training model; package infer decodes from its bytes in place.
 type PackedFile struct {
 	File *format.File
 	Cfg  Config
@@ -223,7 +223,8 @@ type PackedFile struct {
 	Path string
 }
 
-// OpenPacked maps a packed file (format.Open: tensors point into the mapping, released by Close).
+// OpenPacked reads a packed file into memory for a long-lived reader (format.Open: verified once, so
+// later changes to the file on disk cannot reach the decoder).
 func OpenPacked(path string) (*PackedFile, error) {
 	f, err := format.Open(path)
 	if err != nil {
@@ -257,7 +258,7 @@ func packedFile(f *format.File, path string) (*PackedFile, error) {
 	return &PackedFile{File: f, Cfg: cfg, Tok: f.Meta[MetaTokenizer], Path: path}, nil
 }
 
-// Close releases the file's mapping (a no-op for a file read whole).
+// Close drops the file's tensors.
 func (pf *PackedFile) Close() error { return pf.File.Close() }
 
 func (pf *PackedFile) errf(msg string, a ...any) error {
@@ -325,6 +326,9 @@ func (pf *PackedFile) Table(name string, rows, cols int, f16 bool) (Table, error
 		}
 		return Table{I8: q, Step: step}, nil
 	case t.DType == format.F16 && f16:
+		if err := t.CheckFinite(); err != nil { // used as stored, never through Float32
+			return Table{}, pf.errf("%v", err)
+		}
 		if h, ok := f16View(t.Data); ok {
 			return Table{F16: h}, nil
 		}
@@ -383,6 +387,9 @@ func LoadPacked(path string) (LM, string, error) {
 		if err := pf.unpackInto(p); err != nil {
 			return nil, "", err
 		}
+	}
+	if err := CheckUsed(pf.File, path); err != nil {
+		return nil, "", err
 	}
 	return lm, pf.Tok, nil
 }

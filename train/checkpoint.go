@@ -25,7 +25,8 @@ const (
 	metaAdamStep    = "tern.adam_step"
 	metaSamplerRNG  = "tern.sampler_rng"
 	metaDropoutRNG  = "tern.dropout_rng"
-	metaController  = "tern.controller" // --controller: its state, AdamW step and the last update's trust-region flags
+	metaController  = "tern.controller"      // --controller: its state, AdamW step and the last update's trust-region flags
+	metaClusterPos  = "tern.cluster_sampler" // --clusters: {"epoch":e,"pos":p} of the epoch order
 )
 
 // controllerMeta is the controller's part of a checkpoint besides its tensors.
@@ -61,6 +62,9 @@ func (r *Run) Save() error {
 	ts = append(ts,
 		format.F32Tensor("optim.adamw.m", []int{len(r.Opt.M)}, r.Opt.M),
 		format.F32Tensor("optim.adamw.v", []int{len(r.Opt.V)}, r.Opt.V))
+	if r.clusters != nil {
+		meta[metaClusterPos] = fmt.Sprintf(`{"epoch":%d,"pos":%d}`, r.clusters.epoch, r.clusters.pos)
+	}
 	if c := r.ctrl; c != nil {
 		for _, p := range c.Params() {
 			ts = append(ts, format.F32Tensor(p.Name, p.Shape, p.W))
@@ -190,6 +194,18 @@ func (st *checkpointState) restore(r *Run) error {
 		if err := st.restoreController(r); err != nil {
 			return fmt.Errorf("resume: %s: %w", st.path, err)
 		}
+	}
+	if r.clusters != nil {
+		var pos struct{ Epoch, Pos int }
+		if err := json.Unmarshal([]byte(st.file.Meta[metaClusterPos]), &pos); err != nil {
+			return fmt.Errorf("resume: %s: metadata %s: %v", st.path, metaClusterPos, err)
+		}
+		if err := r.clusters.restore(pos.Epoch, pos.Pos); err != nil {
+			return fmt.Errorf("resume: %s: %w", st.path, err)
+		}
+	}
+	if err := model.CheckUsed(st.file, st.path); err != nil {
+		return fmt.Errorf("resume: %w", err)
 	}
 	r.Step = st.Step
 	r.Opt.Step = st.AdamStep

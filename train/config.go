@@ -57,6 +57,9 @@ type Config struct {
 	ControllerLR float64 `json:"controller_lr,omitempty"` // the controller's own AdamW learning rate (0 = 3e-3)
 	TrustRegion  string  `json:"trust_region,omitempty"`  // "" (none), layer (‖u‖ <= R·‖W‖ per matrix) or global
 	TrustRatio   float64 `json:"trust_ratio,omitempty"`   // R
+	Clusters     string  `json:"clusters,omitempty"`      // a cluster file from tern cluster: batches come from its windows
+	Batching     string  `json:"batching,omitempty"`      // with clusters: balanced (default), curriculum or random
+	Dedup        float64 `json:"dedup,omitempty"`         // with clusters: drop windows with cosine >= this to a kept one of their cluster (0 = keep all)
 }
 
 // controllerLR is the controller's learning rate with its default applied.
@@ -112,6 +115,17 @@ func (c Config) Validate(mc model.Config) error {
 	}
 	if c.ControllerLR < 0 || math.IsNaN(c.ControllerLR) || math.IsInf(c.ControllerLR, 0) {
 		return fmt.Errorf("train config: controller_lr must be >= 0 (got %g)", c.ControllerLR)
+	}
+	if c.Clusters == "" && (c.Batching != "" || c.Dedup != 0) {
+		return fmt.Errorf("train config: batching and dedup need a cluster file (--clusters, from tern cluster)")
+	}
+	switch c.Batching {
+	case "", "balanced", "curriculum", "random":
+	default:
+		return fmt.Errorf("train config: unknown batching %q (want balanced, curriculum or random)", c.Batching)
+	}
+	if !(c.Dedup >= 0 && c.Dedup <= 1) {
+		return fmt.Errorf("train config: dedup must be a cosine similarity in (0, 1], or 0 for none (got %g)", c.Dedup)
 	}
 	if err := optim.ValidateTrust(c.TrustRegion, c.TrustRatio); err != nil {
 		return fmt.Errorf("train config: %w", err)

@@ -57,7 +57,8 @@ func runInfo(ctx context.Context, args []string) error {
 	if *asJSON {
 		return json.NewEncoder(os.Stdout).Encode(map[string]any{
 			"formats": groups, "tensors": tensors, "checksums_verified": len(f.Tensors),
-			"file": path, "kind": kind, "file_bytes": st.Size(), "config": lm.Config(),
+			"header_checksum": f.Meta[format.MetaChecksumKey] != "",
+			"file":            path, "kind": kind, "file_bytes": st.Size(), "config": lm.Config(),
 			"sharing": lm.Config().Sharing.String(), "sharing_map": model.SharingMap(lm),
 			"params_unshared": stats.Total, "params_unique": stats.Unique, "reduction": stats.Reduction,
 			"ternary_params": stats.Ternary, "fp32_bytes": sizes.FP32, "fp16_bytes": sizes.FP16, "packed_bytes": sizes.Packed,
@@ -75,13 +76,22 @@ func runInfo(ctx context.Context, args []string) error {
 	for _, g := range groups {
 		fmt.Printf("  %-22s %4d tensors  %12d values  %12d bytes  %7.4f bits/value\n", g.Format, g.Tensors, g.Values, g.Bytes, g.Bits)
 	}
-	fmt.Printf("checksums: all %d tensors match their CRC-32C\n", len(f.Tensors))
+	fmt.Printf("checksums: all %d tensors match their CRC-32C; %s\n", len(f.Tensors), headerSum(f))
 	if *listTensors {
 		for _, t := range tensors {
 			fmt.Printf("  %-40s %-16s %-14s %10d bytes\n", t.Name, t.Format, fmt.Sprint(t.Shape), t.Bytes)
 		}
 	}
 	return nil
+}
+
+// headerSum says whether the header was verified: files from before format version 2 have no
+// metadata checksum and load with their tensor checksums alone.
+func headerSum(f *format.File) string {
+	if f.Meta[format.MetaChecksumKey] != "" {
+		return "the header (metadata and tensor table) matches its CRC-32C"
+	}
+	return "the header has no checksum (format_version " + f.Meta[format.MetaFormatVersion] + ", written before tern checked headers)"
 }
 
 // infoTensor is one tensor of the file as stored: a packed ternary matrix is listed with its logical

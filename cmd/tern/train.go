@@ -67,6 +67,9 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.Float64Var(&tc.ControllerLR, "controller-lr", tc.ControllerLR, "the controller's own learning rate (0 = 3e-3)")
 	fs.StringVar(&tc.TrustRegion, "trust-region", tc.TrustRegion, "bound updates: none, layer (each matrix's update norm <= R x its weight norm, LAMB-style) or global (the whole step)")
 	fs.Float64Var(&tc.TrustRatio, "trust-ratio", tc.TrustRatio, "R of --trust-region")
+	fs.StringVar(&tc.Clusters, "clusters", tc.Clusters, "cluster file from tern cluster (same data, tokenizer and --seq): batches come from its windows")
+	fs.StringVar(&tc.Batching, "batching", tc.Batching, "with --clusters: balanced (every batch covers the clusters in proportion; default), curriculum (easy clusters first) or random")
+	fs.Float64Var(&tc.Dedup, "dedup", tc.Dedup, "with --clusters: drop windows whose cosine similarity to a kept window of their cluster is >= this (SemDeDup; 0 = off)")
 	// model overrides
 	fs.String("type", "", "model type: transformer or rnn")
 	fs.String("objective", "", "causal (GPT-style) or mlm (BERT-style masked LM)")
@@ -293,6 +296,12 @@ func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 			t.TrustRegion = c.TrustRegion
 		case "trust-ratio":
 			t.TrustRatio = c.TrustRatio
+		case "clusters":
+			t.Clusters = c.Clusters
+		case "batching":
+			t.Batching = c.Batching
+		case "dedup":
+			t.Dedup = c.Dedup
 		}
 	}
 }

@@ -1,15 +1,15 @@
-//go:build linux
+//go:build unix
 
-package format
+package gguf
 
 import (
 	"os"
 	"syscall"
 )
 
-// mapFile maps path read-only and shared, so packed weights are paged in on demand and shared with
-// the page cache instead of copied into the Go heap. An empty file, or a file system that refuses
-// mmap, falls back to a plain read.
+// mapFile maps path read-only and shared: a GGUF model's weights are paged in on demand and shared
+// with the page cache instead of copied into the Go heap. Files that cannot be mapped (empty, or on a
+// file system that refuses mmap) are read whole; unmap is then nil. Only regular files are accepted.
 func mapFile(path string) ([]byte, func() error, error) {
 	fd, err := os.Open(path)
 	if err != nil {
@@ -19,6 +19,9 @@ func mapFile(path string) ([]byte, func() error, error) {
 	st, err := fd.Stat()
 	if err != nil {
 		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, nil, errNotRegular
 	}
 	size := st.Size()
 	if size == 0 || size != int64(int(size)) {
