@@ -122,7 +122,7 @@ type Packed struct {
 	Pos                   int              // tokens in the KV cache
 }
 
-// LoadPacked maps a packed file (model.OpenPacked) and checks it against its config.
+// LoadPacked opens a packed file (model.OpenPacked) and checks it against its config.
 func LoadPacked(path string) (*Packed, error) {
 	pf, err := model.OpenPacked(path)
 	if err != nil {
