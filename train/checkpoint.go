@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"tern/format"
+	"tern/internal/strictjson"
 	"tern/model"
 	"tern/optim"
 	"tern/tensor"
@@ -108,20 +109,26 @@ func readCheckpoint(path string) (*checkpointState, error) {
 	bad := func(key string, err error) error {
 		return fmt.Errorf("resume: %s: metadata %s: %v", path, key, err)
 	}
-	if err := json.Unmarshal([]byte(f.Meta[metaTrainConfig]), &st.Train); err != nil {
+	if err := strictjson.Unmarshal([]byte(f.Meta[metaTrainConfig]), &st.Train); err != nil {
 		return nil, bad(metaTrainConfig, err)
 	}
-	if st.Step, err = strconv.Atoi(f.Meta[metaStep]); err != nil {
-		return nil, bad(metaStep, err)
+	if st.Step, err = strconv.Atoi(f.Meta[metaStep]); err != nil || st.Step < 0 {
+		return nil, bad(metaStep, fmt.Errorf("want a step >= 0, got %q", f.Meta[metaStep]))
 	}
-	if st.AdamStep, err = strconv.Atoi(f.Meta[metaAdamStep]); err != nil {
-		return nil, bad(metaAdamStep, err)
+	if st.AdamStep, err = strconv.Atoi(f.Meta[metaAdamStep]); err != nil || st.AdamStep < 0 {
+		return nil, bad(metaAdamStep, fmt.Errorf("want a step >= 0, got %q", f.Meta[metaAdamStep]))
 	}
-	if err := json.Unmarshal([]byte(f.Meta[metaSamplerRNG]), &st.Sampler); err != nil {
-		return nil, bad(metaSamplerRNG, err)
-	}
-	if err := json.Unmarshal([]byte(f.Meta[metaDropoutRNG]), &st.Dropout); err != nil {
-		return nil, bad(metaDropoutRNG, err)
+	// An all-zero sampler state made --resume spin forever, deaf to signals: refuse it here.
+	for _, rs := range []struct {
+		key string
+		st  *tensor.RNGState
+	}{{metaSamplerRNG, &st.Sampler}, {metaDropoutRNG, &st.Dropout}} {
+		if err := strictjson.Unmarshal([]byte(f.Meta[rs.key]), rs.st); err != nil {
+			return nil, bad(rs.key, err)
+		}
+		if err := rs.st.Check(); err != nil {
+			return nil, bad(rs.key, err)
+		}
 	}
 	return st, nil
 }

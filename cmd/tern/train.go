@@ -12,6 +12,8 @@ import (
 	"strconv"
 
 	"tern/dist"
+	"tern/internal/strictjson"
+	"tern/internal/sysmem"
 	"tern/model"
 	"tern/quant"
 	"tern/share"
@@ -103,7 +105,7 @@ func (f *trainFlags) parse(args []string) error {
 		return err
 	}
 	if f.config != "" {
-		b, err := os.ReadFile(f.config)
+		b, err := sysmem.ReadFile(f.config, sysmem.ConfigLimit)
 		if err != nil {
 			return fmt.Errorf("config: %w", err)
 		}
@@ -206,7 +208,7 @@ func (f *trainFlags) parseBits(mc *model.Config) error {
 		if auto {
 			return fmt.Errorf("--bits-map and --bits auto exclude each other: the allocator chooses every width")
 		}
-		b, err := os.ReadFile(path)
+		b, err := sysmem.ReadFile(path, sysmem.ConfigLimit)
 		if err != nil {
 			return fmt.Errorf("--bits-map: %w", err)
 		}
@@ -294,11 +296,8 @@ func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 	}
 }
 
-func strictJSON(b []byte, v any) error {
-	dec := json.NewDecoder(bytesReader(b))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
-}
+// strictJSON decodes one JSON value with exact, known keys and nothing after it.
+func strictJSON(b []byte, v any) error { return strictjson.Unmarshal(b, v) }
 
 func runTrain(ctx context.Context, args []string) error {
 	f := newTrainFlags("train", "train [flags]")
@@ -337,7 +336,7 @@ func runTrain(ctx context.Context, args []string) error {
 	if comm.Rank() != 0 {
 		out = io.Discard // rank 0 reports for the group
 	}
-	r, err := train.NewDataParallelRun(tc, mc, f.resume, out, comm)
+	r, err := train.NewRunContext(ctx, tc, mc, f.resume, out, comm)
 	if err != nil {
 		return err
 	}
