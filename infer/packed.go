@@ -78,10 +78,11 @@ func (s PackStats) BitsPerWeight() float64 {
 // linear is one projection of a packed model: ternary (w packed, scale) or fp32 (fw).
 type linear struct {
 	n, k  int
-	w     []byte    // (N, ceil(K/5)) packed trits, nil for fp32
-	scale float32   // ternary scale
-	fw    []float32 // (N, K) fp32 weights of a non-ternary projection
-	bias  []float32 // (N) or nil
+	w     []byte                 // (N, ceil(K/5)) packed trits, nil for fp32
+	scale float32                // ternary scale
+	fw    []float32              // (N, K) fp32 weights of a non-ternary projection
+	bias  []float32              // (N) or nil
+	tm    *kernels.TernaryMatrix // w unpacked for the int8 GEMM (Resident), or nil
 }
 
 type norm struct {
@@ -115,13 +116,13 @@ type Packed struct {
 	x, h, qkv, att, y, f1 []float32
 	scores, mean, rstd    []float32 // scores: (Heads, MaxPos)
 	logits                []float32
-	pf                    prefill          // Prefill's buffers
+	pf                    *prefill         // Prefill's buffers (shared by a Batch's slots)
 	ly                    *layer           // the layer attend works on
 	attendFn              func(lo, hi int) // m.attend, bound once
 	Pos                   int              // tokens in the KV cache
 }
 
-// LoadPacked maps a packed file (model.OpenPacked) and checks it against its config.
+// LoadPacked opens a packed file (model.OpenPacked) and checks it against its config.
 func LoadPacked(path string) (*Packed, error) {
 	pf, err := model.OpenPacked(path)
 	if err != nil {
@@ -326,6 +327,9 @@ func (m *Packed) alloc() {
 	m.attendFn = m.attend
 	m.mean, m.rstd = make([]float32, 1), make([]float32, 1)
 	m.logits = make([]float32, cfg.Vocab)
+	if m.pf == nil {
+		m.pf = &prefill{}
+	}
 }
 
 // Reset empties the KV cache.
@@ -425,26 +429,30 @@ func (m *Packed) Step(id int) ([]float32, error) {
 // cache's columns of the head (kernels.Sgemm's matrix-vector path). Heads run in parallel, each in
 // its own score row.
 func (m *Packed) attend(lo, hi int) {
+	for h := lo; h < hi; h++ {
+		m.attendHead(m.ly, h)
+	}
+}
+
+// attendHead is head h of attend on layer ly's cache.
+func (m *Packed) attendHead(ly *layer, h int) {
 	C, NH, p := m.Cfg.Hidden, m.Cfg.Heads, m.Pos
 	hs := C / NH
 	sc := float32(1 / math.Sqrt(float64(hs)))
-	ly := m.ly
-	for h := lo; h < hi; h++ {
-		s := m.scores[h*m.Cfg.MaxPos : h*m.Cfg.MaxPos+p+1]
-		q, out := m.qkv[h*hs:(h+1)*hs], m.att[h*hs:(h+1)*hs]
-		if m.kvF16 {
-			kernels.SgemvF16Strided(s, ly.kh[h*hs:], C, q, p+1, hs)
-			for j := range s {
-				s[j] *= sc
-			}
-			kernels.SoftmaxRow(s, s)
-			kernels.SgemvTF16(out, ly.vh[h*hs:], C, s, p+1, hs)
-			continue
+	s := m.scores[h*m.Cfg.MaxPos : h*m.Cfg.MaxPos+p+1]
+	q, out := m.qkv[h*hs:(h+1)*hs], m.att[h*hs:(h+1)*hs]
+	if m.kvF16 {
+		kernels.SgemvF16Strided(s, ly.kh[h*hs:], C, q, p+1, hs)
+		for j := range s {
+			s[j] *= sc
 		}
-		kernels.Sgemm(false, true, 1, p+1, hs, sc, q, hs, ly.k[h*hs:], C, 0, s, p+1)
 		kernels.SoftmaxRow(s, s)
-		kernels.Sgemm(false, false, 1, hs, p+1, 1, s, p+1, ly.v[h*hs:], C, 0, out, hs)
+		kernels.SgemvTF16(out, ly.vh[h*hs:], C, s, p+1, hs)
+		return
 	}
+	kernels.Sgemm(false, true, 1, p+1, hs, sc, q, hs, ly.k[h*hs:], C, 0, s, p+1)
+	kernels.SoftmaxRow(s, s)
+	kernels.Sgemm(false, false, 1, hs, p+1, 1, s, p+1, ly.v[h*hs:], C, 0, out, hs)
 }
 
 func (m *Packed) norm(out, x []float32, nm norm) {
@@ -457,17 +465,22 @@ func (m *Packed) norm(out, x []float32, nm norm) {
 
 // linear computes out (N) = W·x (+ b): ternary with the training forward's quantization (per-vector
 // int8 absmax), or fp32.
-func (m *Packed) linear(out, x []float32, l linear) {
+func (m *Packed) linear(out, x []float32, l linear) { applyLinear(out, x, l, m.vec, m.acc) }
+
+// applyLinear computes out (N) = W·x (+ b) for a projection of any decoder: ternary through the packed
+// GEMV with x quantized per vector to int8 (vec caches one GemvVec per input size, acc is scratch of at
+// least N), or fp32.
+func applyLinear(out, x []float32, l linear, vec map[int]*kernels.GemvVec, acc []int32) {
 	if l.w == nil {
 		kernels.Sgemv(out, l.fw, x, l.n, l.k)
 	} else {
-		v := m.vec[l.k]
+		v := vec[l.k]
 		if v == nil {
 			v = kernels.NewGemvVec(l.k)
-			m.vec[l.k] = v
+			vec[l.k] = v
 		}
 		g := v.SetFloat32(x)
-		kernels.TernaryGemvF32(out, m.acc[:l.n], l.w, l.n, l.k, v, l.scale, g)
+		kernels.TernaryGemvF32(out, acc[:l.n], l.w, l.n, l.k, v, l.scale, g)
 	}
 	if l.bias != nil {
 		for j := range out[:l.n] {
@@ -495,7 +508,7 @@ func RandomPacked(cfg model.Config, seed uint64, table format.DType) (*Packed, e
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Type != "transformer" || cfg.Objective != "causal" {
+	if cfg.Type != model.TypeTransformer || cfg.Objective != model.ObjCausal {
 		return nil, fmt.Errorf("decode benchmark needs a causal transformer")
 	}
 	rng := tensor.NewRNG(seed)
