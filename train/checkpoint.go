@@ -147,6 +147,7 @@ func compatible(st *checkpointState, cfg Config, mc model.Config) error {
 	a.EvalEvery, b.EvalEvery, a.CkptEvery, b.CkptEvery, a.EvalBatches, b.EvalBatches = 0, 0, 0, 0, 0, 0
 	a.EvalTasks, b.EvalTasks, a.EvalTaskEvery, b.EvalTaskEvery, a.EvalTaskData, b.EvalTaskData = "", "", 0, 0, "", ""
 	a.Keep, b.Keep = 0, 0
+	a.Precision, b.Precision = a.precision(), b.precision() // "" (older checkpoints) is fp32
 	if a != b {
 		ja, _ := json.Marshal(a)
 		jb, _ := json.Marshal(b)

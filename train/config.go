@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"tern/model"
+	"tern/nn"
 	"tern/optim"
 )
 
@@ -37,6 +38,11 @@ type Config struct {
 
 	Seed    uint64 `json:"seed"`
 	Threads int    `json:"threads"`
+
+	// Precision of the layers' floating-point products (nn.SetPrecision): "fp32" (the default; ""
+	// reads as fp32) or "bf16" (bf16 operands, fp32 sums; master weights, gradients and AdamW state
+	// stay fp32). Part of a run's identity: a resumed run keeps it.
+	Precision string `json:"precision,omitempty"`
 
 	// Adaptive bit widths (--bits auto, bits.go): after BitsWarmup steps, and every BitsEvery steps
 	// after that (0 = once), measure each quantized matrix's sensitivity at each width and choose
@@ -102,6 +108,9 @@ func (c Config) Validate(mc model.Config) error {
 	default:
 		return fmt.Errorf("train config: unknown bits_method %q (want knapsack or cluster)", c.BitsMethod)
 	}
+	if err := nn.CheckPrecision(c.precision()); err != nil {
+		return fmt.Errorf("train config: precision (--precision): %w", err)
+	}
 	if strings.TrimSpace(c.Out) == "" {
 		return fmt.Errorf("train config: out directory is empty")
 	}
@@ -134,6 +143,14 @@ func (c Config) Validate(mc model.Config) error {
 		return fmt.Errorf("train config: %w", err)
 	}
 	return c.schedule().Validate()
+}
+
+// precision is Precision with its default applied.
+func (c Config) precision() string {
+	if c.Precision == "" {
+		return nn.PrecisionFP32
+	}
+	return c.Precision
 }
 
 // controllerOn and trustOn say which parts of the hybrid optimizer the run uses.

@@ -133,6 +133,9 @@ func NewDataParallelRun(cfg Config, mc model.Config, resume bool, stdout io.Writ
 	if err := cfg.Validate(mc); err != nil {
 		return nil, err
 	}
+	if err := nn.SetPrecision(cfg.precision()); err != nil {
+		return nil, err
+	}
 	if cfg.BitsBudget > 0 && comm.Size() > 1 {
 		return nil, fmt.Errorf("train: --bits auto is not supported with data parallelism yet (%d ranks): allocate on one process, then train with --bits-map", comm.Size())
 	}
@@ -216,7 +219,10 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 	cfg, mc := r.Cfg, r.Model.Config()
 	sched := cfg.schedule()
 	total, unique := model.CountParams(r.Model.Params())
-	r.log.Printf("model: %s, %d params (%d unique), linear=%s, %d threads (%s)\n", describe(mc), total, unique, mc.Linear, kernels.Threads(), kernels.Features())
+	r.log.Printf("model: %s, %d params (%d unique), linear=%s, precision=%s, %d threads (%s)\n", describe(mc), total, unique, mc.Linear, cfg.precision(), kernels.Threads(), kernels.Features())
+	if w := PrecisionWarning(cfg.precision()); w != "" {
+		r.log.Printf("%s\n", w)
+	}
 	r.log.Printf("%s\n", model.SharingReport(r.Model, cfg.Out)) // sharing map, counts, sizes (packed measured)
 	if r.clusterNote != "" {
 		r.log.Printf("clusters: %s\n", r.clusterNote)
