@@ -128,3 +128,9 @@ func writeAtomic(path string, fill func(w io.Writer) error) (err error) {
 	}
 	return nil
 }
+
+// WriteFileAtomic writes b to path as Write does its containers: a temp file in the same folder,
+// fsync, rename; a crash leaves the old file or the new one, never a torn one.
+func WriteFileAtomic(path string, b []byte) error {
+	return writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
+}

@@ -110,12 +110,13 @@ func (s PackStats) BitsPerWeight() float64 {
 // adaptive bit widths) or fp32 (fw).
 type linear struct {
 	n, k  int
-	w     []byte    // (N, ceil(K/5)) packed trits, or (N, ceil(K·bits/8)) n-bit codes; nil for fp32
-	scale float32   // ternary scale
-	bits  int       // n-bit width (1, 2, 3, 4, 8); 0 = ternary
-	steps []float32 // n-bit steps: 1 or N
-	fw    []float32 // (N, K) fp32 weights of a non-ternary projection
-	bias  []float32 // (N) or nil
+	w     []byte                 // (N, ceil(K/5)) packed trits, or (N, ceil(K·bits/8)) n-bit codes; nil for fp32
+	scale float32                // ternary scale
+	bits  int                    // n-bit width (1, 2, 3, 4, 8); 0 = ternary
+	steps []float32              // n-bit steps: 1 or N
+	fw    []float32              // (N, K) fp32 weights of a non-ternary projection
+	bias  []float32              // (N) or nil
+	tm    *kernels.TernaryMatrix // w unpacked for the int8 GEMM (Resident), or nil
 }
 
 type norm struct {
@@ -151,13 +152,13 @@ type Packed struct {
 	x, h, qkv, att, y, f1 []float32
 	scores, mean, rstd    []float32 // scores: (Heads, MaxPos)
 	logits                []float32
-	pf                    prefill          // Prefill's buffers
+	pf                    *prefill         // Prefill's buffers (shared by a Batch's slots)
 	ly                    *layer           // the layer attend works on
 	attendFn              func(lo, hi int) // m.attend, bound once
 	Pos                   int              // tokens in the KV cache
 }
 
-// LoadPacked maps a packed file (model.OpenPacked) and checks it against its config.
+// LoadPacked opens a packed file (model.OpenPacked) and checks it against its config.
 func LoadPacked(path string) (*Packed, error) {
 	pf, err := model.OpenPacked(path)
 	if err != nil {
@@ -368,6 +369,9 @@ func (m *Packed) alloc() {
 	m.attendFn = m.attend
 	m.mean, m.rstd = make([]float32, 1), make([]float32, 1)
 	m.logits = make([]float32, cfg.Vocab)
+	if m.pf == nil {
+		m.pf = &prefill{}
+	}
 }
 
 // Reset empties the KV cache.
@@ -467,26 +471,30 @@ func (m *Packed) Step(id int) ([]float32, error) {
 // cache's columns of the head (kernels.Sgemm's matrix-vector path). Heads run in parallel, each in
 // its own score row.
 func (m *Packed) attend(lo, hi int) {
+	for h := lo; h < hi; h++ {
+		m.attendHead(m.ly, h)
+	}
+}
+
+// attendHead is head h of attend on layer ly's cache.
+func (m *Packed) attendHead(ly *layer, h int) {
 	C, NH, p := m.Cfg.Hidden, m.Cfg.Heads, m.Pos
 	hs := C / NH
 	sc := float32(1 / math.Sqrt(float64(hs)))
-	ly := m.ly
-	for h := lo; h < hi; h++ {
-		s := m.scores[h*m.Cfg.MaxPos : h*m.Cfg.MaxPos+p+1]
-		q, out := m.qkv[h*hs:(h+1)*hs], m.att[h*hs:(h+1)*hs]
-		if m.kvF16 {
-			kernels.SgemvF16Strided(s, ly.kh[h*hs:], C, q, p+1, hs)
-			for j := range s {
-				s[j] *= sc
-			}
-			kernels.SoftmaxRow(s, s)
-			kernels.SgemvTF16(out, ly.vh[h*hs:], C, s, p+1, hs)
-			continue
+	s := m.scores[h*m.Cfg.MaxPos : h*m.Cfg.MaxPos+p+1]
+	q, out := m.qkv[h*hs:(h+1)*hs], m.att[h*hs:(h+1)*hs]
+	if m.kvF16 {
+		kernels.SgemvF16Strided(s, ly.kh[h*hs:], C, q, p+1, hs)
+		for j := range s {
+			s[j] *= sc
 		}
-		kernels.Sgemm(false, true, 1, p+1, hs, sc, q, hs, ly.k[h*hs:], C, 0, s, p+1)
 		kernels.SoftmaxRow(s, s)
-		kernels.Sgemm(false, false, 1, hs, p+1, 1, s, p+1, ly.v[h*hs:], C, 0, out, hs)
+		kernels.SgemvTF16(out, ly.vh[h*hs:], C, s, p+1, hs)
+		return
 	}
+	kernels.Sgemm(false, true, 1, p+1, hs, sc, q, hs, ly.k[h*hs:], C, 0, s, p+1)
+	kernels.SoftmaxRow(s, s)
+	kernels.Sgemm(false, false, 1, hs, p+1, 1, s, p+1, ly.v[h*hs:], C, 0, out, hs)
 }
 
 func (m *Packed) norm(out, x []float32, nm norm) {
@@ -541,7 +549,7 @@ func RandomPacked(cfg model.Config, seed uint64, table format.DType) (*Packed, e
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Type != "transformer" || cfg.Objective != "causal" {
+	if cfg.Type != model.TypeTransformer || cfg.Objective != model.ObjCausal {
 		return nil, fmt.Errorf("decode benchmark needs a causal transformer")
 	}
 	rng := tensor.NewRNG(seed)

@@ -51,7 +51,7 @@ func (m *Packed) Prefill(ids []int) ([]float32, error) {
 			return nil, fmt.Errorf("token id %d outside vocabulary [0, %d)", id, cfg.InputVocab())
 		}
 	}
-	pf := &m.pf
+	pf := m.pf
 	x := tensor.Grow(pf.x, M*C)
 	h := tensor.Grow(pf.h, M*C)
 	qkv := tensor.Grow(pf.qkv, M*3*C)
@@ -144,22 +144,10 @@ func (m *Packed) linearRows(out, in []float32, l linear, n int) error {
 			m.linear(out[i*l.n:(i+1)*l.n], in[i*l.k:(i+1)*l.k], linear{n: l.n, k: l.k, w: l.w, bits: l.bits, steps: l.steps})
 		}
 	} else {
-		pf := &m.pf
-		rb := quant.RowBytes(l.k)
+		pf := m.pf
 		pf.w = tensor.Grow(pf.w, l.n*l.k)
-		var mu sync.Mutex
-		var bad error
-		kernels.ParallelFor(l.n, 64, func(lo, hi int) {
-			for r := lo; r < hi; r++ {
-				if err := quant.UnpackTrits(pf.w[r*l.k:(r+1)*l.k], l.w[r*rb:(r+1)*rb]); err != nil {
-					mu.Lock() // validated at load: a failure means the file changed underneath its mapping
-					bad = err
-					mu.Unlock()
-				}
-			}
-		})
-		if bad != nil {
-			return bad
+		if err := unpackRows(pf.w, l.w, l.n, l.k); err != nil {
+			return err
 		}
 		if pf.tm == nil {
 			pf.tm = map[[2]int]*kernels.TernaryMatrix{}
@@ -184,4 +172,21 @@ func (m *Packed) linearRows(out, in []float32, l linear, n int) error {
 		}
 	}
 	return nil
+}
+
+// unpackRows unpacks an (n, k) matrix of 5-trit bytes into w (n·k int8), rows split between threads.
+func unpackRows(w []int8, packed []byte, n, k int) error {
+	rb := quant.RowBytes(k)
+	var mu sync.Mutex
+	var bad error
+	kernels.ParallelFor(n, 64, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			if err := quant.UnpackTrits(w[r*k:(r+1)*k], packed[r*rb:(r+1)*rb]); err != nil {
+				mu.Lock() // validated at load: a failure means the file changed underneath its mapping
+				bad = err
+				mu.Unlock()
+			}
+		}
+	})
+	return bad
 }

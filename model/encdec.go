@@ -20,7 +20,6 @@ package model
 import (
 	"fmt"
 
-	"tern/kernels"
 	"tern/nn"
 	"tern/tensor"
 )
@@ -307,7 +306,7 @@ func (m *EncDec) Forward(ids []int32, b, t int) ([]float32, error) {
 		ld = m.Head.Forward(m.h, nd)
 	} else {
 		m.logitsD = tensor.Grow(m.logitsD, nd*V)
-		kernels.Sgemm(false, true, nd, V, C, 1, m.h, C, m.TokEnc.W.W, C, 0, m.logitsD, V)
+		nn.Matmul(false, true, nd, V, C, 1, m.h, C, m.TokEnc.W.W, C, 0, m.logitsD, V)
 		ld = m.logitsD
 	}
 	m.logits = tensor.Grow(m.logits, b*t*V)
@@ -348,8 +347,8 @@ func (m *EncDec) Backward(dlogits []float32) {
 		dy = m.LnF.Backward(m.Head.Backward(m.dlog))
 	} else {
 		m.dh = tensor.Grow(m.dh, nd*C)
-		kernels.Sgemm(false, false, nd, C, V, 1, m.dlog, V, m.TokEnc.W.W, C, 0, m.dh, C)
-		kernels.Sgemm(true, false, V, C, nd, 1, m.dlog, V, m.h, C, 1, m.TokEnc.W.G, C)
+		nn.Matmul(false, false, nd, C, V, 1, m.dlog, V, m.TokEnc.W.W, C, 0, m.dh, C)
+		nn.Matmul(true, false, V, C, nd, 1, m.dlog, V, m.h, C, 1, m.TokEnc.W.Grad(), C)
 		dy = m.LnF.Backward(m.dh)
 	}
 	m.dmem = tensor.Grow(m.dmem, ne*C)

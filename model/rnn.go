@@ -9,7 +9,6 @@ package model
 import (
 	"fmt"
 
-	"tern/kernels"
 	"tern/nn"
 	"tern/tensor"
 )
@@ -92,7 +91,7 @@ func (m *RNN) Forward(ids []int32, b, t int) ([]float32, error) {
 		return m.logits, nil
 	}
 	m.logits = tensor.Grow(m.logits, n*V)
-	kernels.Sgemm(false, true, n, V, C, 1, m.h, C, m.Emb.W.W, C, 0, m.logits, V)
+	nn.Matmul(false, true, n, V, C, 1, m.h, C, m.Emb.W.W, C, 0, m.logits, V)
 	return m.logits, nil
 }
 
@@ -104,8 +103,8 @@ func (m *RNN) Backward(dlogits []float32) {
 		dh = m.Head.Backward(dlogits)
 	} else {
 		m.dh = tensor.Grow(m.dh, n*C)
-		kernels.Sgemm(false, false, n, C, V, 1, dlogits, V, m.Emb.W.W, C, 0, m.dh, C)
-		kernels.Sgemm(true, false, V, C, n, 1, dlogits, V, m.h, C, 1, m.Emb.W.G, C)
+		nn.Matmul(false, false, n, C, V, 1, dlogits, V, m.Emb.W.W, C, 0, m.dh, C)
+		nn.Matmul(true, false, V, C, n, 1, dlogits, V, m.h, C, 1, m.Emb.W.Grad(), C)
 		dh = m.dh
 	}
 	var dx []float32

@@ -16,7 +16,6 @@ package model
 import (
 	"fmt"
 
-	"tern/kernels"
 	"tern/nn"
 	"tern/tensor"
 )
@@ -163,7 +162,7 @@ func (m *Transformer) Forward(ids, types []int32, pad []bool, b, t int) ([]float
 	}
 	m.logits = tensor.Grow(m.logits, n*V)
 	// logits (N, V) = h (N, C) · tokᵀ (V, C); the [MASK] row of an MLM table is not an output class.
-	kernels.Sgemm(false, true, n, V, C, 1, m.h, C, m.Tok.W.W, C, 0, m.logits, V)
+	nn.Matmul(false, true, n, V, C, 1, m.h, C, m.Tok.W.W, C, 0, m.logits, V)
 	return m.logits, nil
 }
 
@@ -188,8 +187,8 @@ func (m *Transformer) Backward(dlogits []float32) {
 	}
 	m.dh = tensor.Grow(m.dh, n*C)
 	// dh (N, C) = dlogits (N, V) · tok (V, C);  dtok (V, C) += dlogitsᵀ (V, N) · h (N, C)
-	kernels.Sgemm(false, false, n, C, V, 1, dlogits, V, m.Tok.W.W, C, 0, m.dh, C)
-	kernels.Sgemm(true, false, V, C, n, 1, dlogits, V, m.h, C, 1, m.Tok.W.G, C)
+	nn.Matmul(false, false, n, C, V, 1, dlogits, V, m.Tok.W.W, C, 0, m.dh, C)
+	nn.Matmul(true, false, V, C, n, 1, dlogits, V, m.h, C, 1, m.Tok.W.Grad(), C)
 	m.BackwardHidden(m.dh)
 }
 

@@ -182,7 +182,7 @@ func (a *Attention) core(q []float32, ldq int, k []float32, ldk int, v []float32
 				if a.blocked() {
 					kn = r1 // keys beyond r1 are masked for every query of the block
 				}
-				kernels.Sgemm(false, true, r1-r0, kn, hs, scale, from(q, (bi*tq+r0)*ldq+h*hs), ldq, kb, ldk, 0, from(att, r0*tk), tk)
+				Matmul(false, true, r1-r0, kn, hs, scale, from(q, (bi*tq+r0)*ldq+h*hs), ldq, kb, ldk, 0, from(att, r0*tk), tk)
 			}
 		}
 	}
@@ -200,7 +200,7 @@ func (a *Attention) core(q []float32, ldq int, k []float32, ldk int, v []float32
 				if a.blocked() {
 					kn = r1
 				}
-				kernels.Sgemm(false, false, r1-r0, hs, kn, 1, from(att, r0*tk), tk, vb, ldv, 0, from(a.y, (bi*tq+r0)*c+h*hs), c)
+				Matmul(false, false, r1-r0, hs, kn, 1, from(att, r0*tk), tk, vb, ldv, 0, from(a.y, (bi*tq+r0)*c+h*hs), c)
 			}
 		}
 	}
@@ -246,15 +246,15 @@ func (a *Attention) coreBackward(dy, q []float32, ldq int, k []float32, ldk int,
 			dyh, vb := from(dy, bi*tq*c+h*hs), from(v, bi*tk*ldv+h*hs)
 			if !blocked {
 				// datt = dy_h · v_hᵀ (Tq,Tk); dv_h = attᵀ · dy_h (Tk,HS)
-				kernels.Sgemm(false, true, tq, tk, hs, 1, dyh, c, vb, ldv, 0, from(a.datt, off), tk)
-				kernels.Sgemm(true, false, tk, hs, tq, 1, from(a.att, off), tk, dyh, c, 0, from(dv, bi*tk*lddv+h*hs), lddv)
+				Matmul(false, true, tq, tk, hs, 1, dyh, c, vb, ldv, 0, from(a.datt, off), tk)
+				Matmul(true, false, tk, hs, tq, 1, from(a.att, off), tk, dyh, c, 0, from(dv, bi*tk*lddv+h*hs), lddv)
 				continue
 			}
 			for r0 := 0; r0 < tq; r0 += blk {
 				r1 := min(r0+blk, tq)
-				kernels.Sgemm(false, true, r1-r0, r1, hs, 1, from(dyh, r0*c), c, vb, ldv, 0, from(a.datt, off+r0*tk), tk)
+				Matmul(false, true, r1-r0, r1, hs, 1, from(dyh, r0*c), c, vb, ldv, 0, from(a.datt, off+r0*tk), tk)
 				// dv[r0:r1] = att[r0:T, r0:r1]ᵀ · dy[r0:T]
-				kernels.Sgemm(true, false, r1-r0, hs, tq-r0, 1, from(a.att, off+r0*tk+r0), tk, from(dyh, r0*c), c, 0, from(dv, (bi*tk+r0)*lddv+h*hs), lddv)
+				Matmul(true, false, r1-r0, hs, tq-r0, 1, from(a.att, off+r0*tk+r0), tk, from(dyh, r0*c), c, 0, from(dv, (bi*tk+r0)*lddv+h*hs), lddv)
 			}
 		}
 	}
@@ -285,14 +285,14 @@ func (a *Attention) coreBackward(dy, q []float32, ldq int, k []float32, ldk int,
 			kb, qb := from(k, bi*tk*ldk+h*hs), from(q, bi*tq*ldq+h*hs)
 			if !blocked {
 				// dq_h = dpre · k_h (Tq,HS); dk_h = dpreᵀ · q_h (Tk,HS)
-				kernels.Sgemm(false, false, tq, hs, tk, 1, from(a.datt, off), tk, kb, ldk, 0, from(dq, bi*tq*lddq+h*hs), lddq)
-				kernels.Sgemm(true, false, tk, hs, tq, 1, from(a.datt, off), tk, qb, ldq, 0, from(dk, bi*tk*lddk+h*hs), lddk)
+				Matmul(false, false, tq, hs, tk, 1, from(a.datt, off), tk, kb, ldk, 0, from(dq, bi*tq*lddq+h*hs), lddq)
+				Matmul(true, false, tk, hs, tq, 1, from(a.datt, off), tk, qb, ldq, 0, from(dk, bi*tk*lddk+h*hs), lddk)
 				continue
 			}
 			for r0 := 0; r0 < tq; r0 += blk {
 				r1 := min(r0+blk, tq)
-				kernels.Sgemm(false, false, r1-r0, hs, r1, 1, from(a.datt, off+r0*tk), tk, kb, ldk, 0, from(dq, (bi*tq+r0)*lddq+h*hs), lddq)
-				kernels.Sgemm(true, false, r1-r0, hs, tq-r0, 1, from(a.datt, off+r0*tk+r0), tk, from(qb, r0*ldq), ldq, 0, from(dk, (bi*tk+r0)*lddk+h*hs), lddk)
+				Matmul(false, false, r1-r0, hs, r1, 1, from(a.datt, off+r0*tk), tk, kb, ldk, 0, from(dq, (bi*tq+r0)*lddq+h*hs), lddq)
+				Matmul(true, false, r1-r0, hs, tq-r0, 1, from(a.datt, off+r0*tk+r0), tk, from(qb, r0*ldq), ldq, 0, from(dk, (bi*tk+r0)*lddk+h*hs), lddk)
 			}
 		}
 	}

@@ -151,10 +151,10 @@ func (l *BitLinear) Backward(dout []float32) []float32 {
 		}
 	}
 	l.dinp = tensor.Grow(l.dinp, n*l.in)
-	kernels.Sgemm(false, false, n, l.in, l.out, 1, dout, l.out, l.wdq, l.in, 0, l.dinp, l.in)
-	kernels.Sgemm(true, false, l.out, l.in, n, 1, dout, l.out, l.xdq, l.in, 1, l.W.G, l.in)
+	Matmul(false, false, n, l.in, l.out, 1, dout, l.out, l.wdq, l.in, 0, l.dinp, l.in)
+	Matmul(true, false, l.out, l.in, n, 1, dout, l.out, l.xdq, l.in, 1, l.W.Grad(), l.in)
 	if l.B != nil {
-		biasGrad(l.B.G, dout, n, l.out)
+		biasGrad(l.B.Grad(), dout, n, l.out)
 	}
 	return l.dinp
 }

@@ -55,7 +55,7 @@ func (e *Embedding) Backward(dout []float32) {
 	c := e.c
 	need("Embedding "+e.W.Name, "dout", len(dout), len(e.ids)*c)
 	for i, id := range e.ids {
-		g := e.W.G[int(id)*c : int(id)*c+c]
+		g := e.W.Grad()[int(id)*c : int(id)*c+c]
 		for j, v := range dout[i*c : i*c+c] {
 			g[j] += v
 		}

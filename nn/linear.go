@@ -3,11 +3,10 @@ package nn
 import (
 	"fmt"
 
-	"tern/kernels"
 	"tern/tensor"
 )
 
-// Linear is out (N,Out) = inp (N,In) · Wᵀ + b, with fp32 GEMMs (kernels.Sgemm).
+// Linear is out (N,Out) = inp (N,In) · Wᵀ + b, with GEMMs at the layers' precision (Matmul).
 type Linear struct {
 	W *Param // (Out, In)
 	B *Param // (Out), or nil
@@ -55,7 +54,7 @@ func (l *Linear) Forward(inp []float32, n int) []float32 {
 	need("Linear "+l.W.Name, "inp", len(inp), n*l.in)
 	l.inp, l.n = inp[:n*l.in], n
 	l.y = tensor.Grow(l.y, n*l.out)
-	kernels.Sgemm(false, true, n, l.out, l.in, 1, l.inp, l.in, l.W.W, l.in, 0, l.y, l.out)
+	Matmul(false, true, n, l.out, l.in, 1, l.inp, l.in, l.W.W, l.in, 0, l.y, l.out)
 	if l.B != nil {
 		addBias(l.y, l.B.W, n, l.out)
 	}
@@ -67,10 +66,10 @@ func (l *Linear) Backward(dout []float32) []float32 {
 	n := l.n
 	need("Linear "+l.W.Name, "dout", len(dout), n*l.out)
 	l.dinp = tensor.Grow(l.dinp, n*l.in)
-	kernels.Sgemm(false, false, n, l.in, l.out, 1, dout, l.out, l.W.W, l.in, 0, l.dinp, l.in)
-	kernels.Sgemm(true, false, l.out, l.in, n, 1, dout, l.out, l.inp, l.in, 1, l.W.G, l.in)
+	Matmul(false, false, n, l.in, l.out, 1, dout, l.out, l.W.W, l.in, 0, l.dinp, l.in)
+	Matmul(true, false, l.out, l.in, n, 1, dout, l.out, l.inp, l.in, 1, l.W.Grad(), l.in)
 	if l.B != nil {
-		biasGrad(l.B.G, dout, n, l.out)
+		biasGrad(l.B.Grad(), dout, n, l.out)
 	}
 	return l.dinp
 }

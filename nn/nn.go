@@ -31,17 +31,36 @@ import (
 )
 
 // Param is one trainable tensor: its value W and gradient G, both of Size() elements, row-major in Shape.
-// A model may re-point W and G into one slab (see Flatten) as long as lengths stay the same.
+// G is nil until training needs it (Grad, AllocGrads): a model built or loaded for evaluation or
+// generation never pays for fp32 gradients (llm.c's lazy gradient allocation). A model may re-point
+// W and G into one slab (see Flatten) as long as lengths stay the same.
 type Param struct {
 	Name  string
 	Shape []int
 	W, G  []float32
 }
 
-// NewParam returns a zeroed parameter.
+// NewParam returns a zeroed parameter without a gradient.
 func NewParam(name string, shape ...int) *Param {
 	n := tensor.NumElements(shape)
-	return &Param{Name: name, Shape: append([]int(nil), shape...), W: make([]float32, n), G: make([]float32, n)}
+	return &Param{Name: name, Shape: append([]int(nil), shape...), W: make([]float32, n)}
+}
+
+// Grad returns the gradient, allocating it (zeroed) on first use: the one way Backward passes reach
+// G, so that only layers that run backward get one.
+func (p *Param) Grad() []float32 {
+	if p.G == nil {
+		p.G = make([]float32, len(p.W))
+	}
+	return p.G
+}
+
+// AllocGrads gives every param its gradient (optimizers call it: they read G of every param, also
+// of params a step's backward did not reach).
+func AllocGrads(ps []*Param) {
+	for _, p := range ps {
+		p.Grad()
+	}
 }
 
 // ZeroGrad clears the gradient.

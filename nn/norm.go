@@ -60,9 +60,9 @@ func (l *LayerNorm) Backward(dout []float32) []float32 {
 	l.dinp = tensor.Grow(l.dinp, l.n*l.c)
 	var db []float32
 	if l.B != nil {
-		db = l.B.G
+		db = l.B.Grad()
 	}
-	kernels.LayerNormBackward(l.dinp, l.G.G, db, dout, l.inp, l.G.W, l.mean, l.rstd, l.n, l.c)
+	kernels.LayerNormBackward(l.dinp, l.G.Grad(), db, dout, l.inp, l.G.W, l.mean, l.rstd, l.n, l.c)
 	return l.dinp
 }
 
@@ -107,6 +107,6 @@ func (l *RMSNorm) Forward(inp []float32, n int) []float32 {
 func (l *RMSNorm) Backward(dout []float32) []float32 {
 	need("RMSNorm "+l.G.Name, "dout", len(dout), l.n*l.c)
 	l.dinp = tensor.Grow(l.dinp, l.n*l.c)
-	kernels.RMSNormBackward(l.dinp, l.G.G, dout, l.inp, l.G.W, l.rstd, l.n, l.c)
+	kernels.RMSNormBackward(l.dinp, l.G.Grad(), dout, l.inp, l.G.W, l.rstd, l.n, l.c)
 	return l.dinp
 }

@@ -125,12 +125,12 @@ func (l *rnnLayer) stepInput(s, b, t, h int) []float32 {
 //
 // (inp, hprev and W_ih as the gates saw them: quantized when Quant).
 func (l *rnnLayer) inputGrads(dg, dhg []float32, n, gh, h int) []float32 {
-	kernels.Sgemm(true, false, gh, l.in, n, 1, dg, gh, l.xin, l.in, 1, l.Wih.G, l.in)
-	biasGrad(l.Bih.G, dg, n, gh)
-	kernels.Sgemm(true, false, gh, h, n, 1, dhg, gh, l.hin, h, 1, l.Whh.G, h)
-	biasGrad(l.Bhh.G, dhg, n, gh)
+	Matmul(true, false, gh, l.in, n, 1, dg, gh, l.xin, l.in, 1, l.Wih.Grad(), l.in)
+	biasGrad(l.Bih.Grad(), dg, n, gh)
+	Matmul(true, false, gh, h, n, 1, dhg, gh, l.hin, h, 1, l.Whh.Grad(), h)
+	biasGrad(l.Bhh.Grad(), dhg, n, gh)
 	l.dx = tensor.Grow(l.dx, n*l.in)
-	kernels.Sgemm(false, false, n, l.in, gh, 1, dg, gh, l.wih, l.in, 0, l.dx, l.in)
+	Matmul(false, false, n, l.in, gh, 1, dg, gh, l.wih, l.in, 0, l.dx, l.in)
 	return l.dx
 }
 
@@ -206,7 +206,7 @@ func (m *LSTM) Forward(x []float32, b, t int, h0, c0 []float32) (out, hN, cN []f
 			}
 		}
 		l.begin(inp, n)
-		kernels.Sgemm(false, true, n, gh, l.in, 1, l.xin, l.in, l.wih, l.in, 0, l.gates, gh)
+		Matmul(false, true, n, gh, l.in, 1, l.xin, l.in, l.wih, l.in, 0, l.gates, gh)
 		for r := 0; r < n; r++ {
 			row := l.gates[r*gh : r*gh+gh]
 			for j := range row {
@@ -215,7 +215,7 @@ func (m *LSTM) Forward(x []float32, b, t int, h0, c0 []float32) (out, hN, cN []f
 		}
 		for s := 0; s < t; s++ {
 			// gates_s += h_{s-1}·W_hhᵀ, rows strided by T
-			kernels.Sgemm(false, true, b, gh, H, 1, l.stepInput(s, b, t, H), t*H, l.whh, H, 1, l.gates[s*gh:], t*gh)
+			Matmul(false, true, b, gh, H, 1, l.stepInput(s, b, t, H), t*H, l.whh, H, 1, l.gates[s*gh:], t*gh)
 			for bi := 0; bi < b; bi++ {
 				r := bi*t + s
 				g := l.gates[r*gh : r*gh+gh]
@@ -289,7 +289,7 @@ func (m *LSTM) Backward(dout []float32) []float32 {
 				}
 			}
 			// dh_{s-1} = dgates_s · W_hh
-			kernels.Sgemm(false, false, b, H, gh, 1, l.dg[s*gh:], t*gh, l.whh, H, 0, m.dh, H)
+			Matmul(false, false, b, H, gh, 1, l.dg[s*gh:], t*gh, l.whh, H, 0, m.dh, H)
 		}
 		d = l.inputGrads(l.dg, l.dg, n, gh, H)
 	}
@@ -348,10 +348,10 @@ func (m *GRU) Forward(x []float32, b, t int, h0 []float32) (out, hN []float32) {
 			}
 		}
 		l.begin(inp, n)
-		kernels.Sgemm(false, true, n, gh, l.in, 1, l.xin, l.in, l.wih, l.in, 0, l.gates, gh)
+		Matmul(false, true, n, gh, l.in, 1, l.xin, l.in, l.wih, l.in, 0, l.gates, gh)
 		addBias(l.gates, l.Bih.W, n, gh)
 		for s := 0; s < t; s++ {
-			kernels.Sgemm(false, true, b, gh, H, 1, l.stepInput(s, b, t, H), t*H, l.whh, H, 0, l.hg[s*gh:], t*gh)
+			Matmul(false, true, b, gh, H, 1, l.stepInput(s, b, t, H), t*H, l.whh, H, 0, l.hg[s*gh:], t*gh)
 			for bi := 0; bi < b; bi++ {
 				r := bi*t + s
 				g, hg := l.gates[r*gh:r*gh+gh], l.hg[r*gh:r*gh+gh]
@@ -415,7 +415,7 @@ func (m *GRU) Backward(dout []float32) []float32 {
 				}
 			}
 			// dh_{s-1} += dhg_s · W_hh
-			kernels.Sgemm(false, false, b, H, gh, 1, l.dhg[s*gh:], t*gh, l.whh, H, 1, m.dh, H)
+			Matmul(false, false, b, H, gh, 1, l.dhg[s*gh:], t*gh, l.whh, H, 1, m.dh, H)
 		}
 		d = l.inputGrads(l.dg, l.dhg, n, gh, H)
 	}

@@ -30,6 +30,7 @@ type AdamW struct {
 func NewAdamW(ps []*nn.Param, noDecay []*nn.Param) *AdamW {
 	o := &AdamW{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, NoDecay: map[*nn.Param]bool{}}
 	o.Params = nn.Unique(ps)
+	nn.AllocGrads(o.Params) // training starts here: gradients are allocated lazily (see nn.Param)
 	for _, p := range noDecay {
 		o.NoDecay[p] = true
 	}

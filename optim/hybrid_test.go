@@ -127,6 +127,7 @@ func TestDeltaTrustRegion(t *testing.T) {
 			t.Errorf("%s %g: bias %v, bound %d (want %d), update ratio %v (want %v)", c.mode, c.ratio, ps[1].W[0], st.Bound, c.bound, st.UpdateRatio, c.uRatio)
 		}
 		// Dots: gradient [1, 0] on w and [1, 1] on b against u.
+		nn.AllocGrads(ps)
 		copy(ps[0].G, []float32{1, 0})
 		copy(ps[1].G, []float32{1, 1})
 		free, bnd, g, u := d.Dots()

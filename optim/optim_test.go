@@ -48,6 +48,7 @@ func TestAdamWMatchesFormula(t *testing.T) {
 
 func TestClipGradNorm(t *testing.T) {
 	a, b := nn.NewParam("a", 2), nn.NewParam("b", 1)
+	nn.AllocGrads([]*nn.Param{a, b})
 	copy(a.G, []float32{3, 0})
 	b.G[0] = 4 // global norm 5
 	if n := ClipGradNorm([]*nn.Param{a, b}, 1); math.Abs(n-5) > 1e-9 {

@@ -1,81 +1,130 @@
-// Package serve is tern's HTTP API for text generation: one loaded model behind a small
-// OpenAI-style completions endpoint, with streaming as server-sent events.
+// Package serve is tern's HTTP API for text generation: one loaded model behind OpenAI-style
+// completions and chat endpoints, with streaming as server-sent events and continuous batching.
 //
-//	GET  /health           {"status":"ok","model":NAME}
-//	GET  /v1/models        the model, with its config
-//	POST /v1/completions   {"prompt": "...", "max_tokens": 128, "temperature": 0.8, "top_k": 0,
-//	                        "top_p": 0, "seed": 1, "stop": "..." or ["...", ...], "stream": false}
+//	GET  /health                {"status":"ok","model":NAME} (never needs the API key)
+//	GET  /v1/models             the model, with its config
+//	GET  /metrics               Prometheus text format: requests, tokens, queue depth, slots, latencies
+//	POST /v1/completions        {"prompt": "...", "max_tokens": 128, "temperature": 0.8, "top_k": 0,
+//	                             "top_p": 0, "seed": 1, "stop": "..." or ["...", ...], "stream": false}
+//	POST /v1/chat/completions   {"messages": [{"role": "system"|"user"|"assistant", "content": "..."}],
+//	                             and the same sampling fields}
 //
-// A completion is choices[0].text with finish_reason "stop" (a stop string was produced; it is not
-// included) or "length" (max_tokens or the context filled), usage token counts, and timing. With
-// "stream": true each piece of text is sent as it is decoded ("data: {...}" events, then
-// "data: [DONE]"), held back only as far as a stop string could still begin. Requests decode one
-// at a time (the model has one KV cache) in arrival order; a client that disconnects stops its
-// generation. The same seed and request give the same text. Errors are JSON,
-// {"error": {"message": ..., "type": ...}}, with a 4xx status for bad requests.
+// A completion is choices[0].text (chat: choices[0].message.content) with finish_reason "stop" (a stop
+// string was produced; it is not included) or "length" (max_tokens or the context filled), and usage
+// token counts. With "stream": true each piece of text is sent as it is decoded ("data: {...}" events
+// in OpenAI's chunk shapes, then "data: [DONE]"), held back only as far as a stop string could still
+// begin. Chat prompts are the model's Template applied to the messages (Builtin for tern's models).
+//
+// Requests are decoded together: the model's infer.Decoder has Slots() sequences, and a scheduler
+// goroutine (sched.go) lets a request join the running batch at the next step and leave when done.
+// Requests beyond the slots wait in a queue of Options.Queue; past that they get 503. A client that
+// disconnects frees its slot at the next step. The same seed and request give the same text,
+// whatever else is being decoded.
+//
+// Errors are JSON, {"error": {"message": ..., "type": ..., "code": ...}}: 400 bad request, 401 missing or
+// wrong API key, 404 unknown endpoint or model, 405, 408 body not received in time, 413 body too
+// large, 415 not application/json, 431 headers too large, 500 internal, 503 queue full, 504 the
+// request's time limit passed.
 package serve
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
+	"crypto/sha256"
+	"crypto/subtle"
 	"fmt"
 	"io"
-	"math"
+	"mime"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"tern/infer"
 )
 
 // Model is what the server generates with.
 type Model struct {
-	Name   string // the id clients see (and may send as "model")
-	MaxPos int    // context length in tokens
-	Config any    // shown by /v1/models
-	Encode func(text string) ([]int, error)
-	Decode func(ids []int) string
-	// Generate extends prompt by up to n tokens, calling emit with each new one until it returns
-	// false; it starts from an empty context every call and stops when ctx is done. The server
-	// never calls it concurrently.
-	Generate func(ctx context.Context, prompt []int, n int, s *infer.Sampler, emit func(id int) bool) ([]int, error)
+	Name    string // the id clients see (and may send as "model")
+	MaxPos  int    // context length in tokens
+	Config  any    // shown by /v1/models
+	Encode  func(text string) ([]int, error)
+	Decode  func(ids []int) string
+	Decoder infer.Decoder // driven by the scheduler alone
+	// Template renders chat messages; nil means Builtin.
+	Template Template
 }
 
-// Options bound what a request may ask.
+// Options bound what a request may ask, and how the server runs.
 type Options struct {
-	MaxTokens int       // largest max_tokens accepted (default: the model's context)
-	Log       io.Writer // one line per request; nil for none
+	MaxTokens   int           // largest max_tokens accepted (default: the model's context)
+	Queue       int           // requests waiting for a slot before 503 (default 64)
+	Timeout     time.Duration // per request, queueing included (0: none)
+	BodyTimeout time.Duration // to receive a request body (default 30 s)
+	MaxBody     int64         // request body bytes (default 1 MiB)
+	MaxHeader   int           // request header bytes (default 64 KiB)
+	APIKeys     []string      // when set, every endpoint but /health needs "Authorization: Bearer KEY"
+	Log         io.Writer     // one line per request; nil for none
 }
 
 // Server is the HTTP handler.
 type Server struct {
-	m    Model
-	opt  Options
-	turn chan struct{} // one token: the right to decode
-	ids  atomic.Int64
+	m     Model
+	opt   Options
+	tmpl  Template
+	keys  [][32]byte // SHA-256 of each API key: compared in constant time, whatever the lengths
+	ids   atomic.Int64
+	sched *scheduler
+	met   *metrics
+	stop  context.CancelFunc
 }
 
-// New returns a server for m.
+// New returns a server for m and starts its scheduler; Close stops it.
 func New(m Model, opt Options) *Server {
 	if opt.MaxTokens <= 0 {
 		opt.MaxTokens = m.MaxPos
 	}
-	s := &Server{m: m, opt: opt, turn: make(chan struct{}, 1)}
-	s.turn <- struct{}{}
+	if opt.Queue <= 0 {
+		opt.Queue = 64
+	}
+	if opt.BodyTimeout <= 0 {
+		opt.BodyTimeout = 30 * time.Second
+	}
+	if opt.MaxBody <= 0 {
+		opt.MaxBody = 1 << 20
+	}
+	if opt.MaxHeader <= 0 {
+		opt.MaxHeader = 64 << 10
+	}
+	s := &Server{m: m, opt: opt, tmpl: m.Template, met: newMetrics(m.Decoder.Slots())}
+	if s.tmpl == nil {
+		s.tmpl = Builtin{}
+	}
+	for _, k := range opt.APIKeys {
+		s.keys = append(s.keys, sha256.Sum256([]byte(k)))
+	}
+	s.sched = &scheduler{dec: m.Decoder, queue: make(chan *job, opt.Queue), met: s.met}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	go s.sched.run(ctx)
 	return s
 }
 
-// maxBody bounds a request body; prompts longer than any context fit well within it.
-const maxBody = 1 << 20
+// Close stops the scheduler (after the HTTP server has shut down: requests still waiting would hang).
+func (s *Server) Close() { s.stop() }
 
-// ServeHTTP routes the three endpoints, answering anything else with a JSON 404 or 405.
+// routes maps each endpoint to its method.
+var routes = map[string]string{"/health": http.MethodGet, "/v1/models": http.MethodGet, "/metrics": http.MethodGet,
+	"/v1/completions": http.MethodPost, "/v1/chat/completions": http.MethodPost}
+
+// ServeHTTP checks the request (route, method, key, headers, content type) and routes it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	lw := &logWriter{ResponseWriter: w, status: http.StatusOK}
 	tokens := 0
+	endpoint := r.URL.Path
+	if _, ok := routes[endpoint]; !ok {
+		endpoint = "other"
+	}
 	defer func() {
 		if v := recover(); v != nil { // a bug must not take the server down or leave the client hanging
 			if !lw.wrote {
@@ -83,319 +132,81 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			lw.status = http.StatusInternalServerError
 		}
+		s.met.request(endpoint, lw.status)
 		if s.opt.Log != nil {
 			fmt.Fprintf(s.opt.Log, "%s %s %s %d %d tokens %.1f ms\n", start.Format(time.RFC3339), r.Method, r.URL.Path, lw.status, tokens, float64(time.Since(start).Microseconds())/1e3)
 		}
 	}()
-	route := map[string]string{"/health": http.MethodGet, "/v1/models": http.MethodGet, "/v1/completions": http.MethodPost}
-	method, ok := route[r.URL.Path]
-	switch {
-	case !ok:
-		writeError(lw, http.StatusNotFound, "not_found", fmt.Sprintf("no endpoint %s (try POST /v1/completions)", r.URL.Path))
-		return
-	case r.Method != method:
-		lw.Header().Set("Allow", method)
-		writeError(lw, http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s needs %s, not %s", r.URL.Path, method, r.Method))
+	if e := s.check(r); e != nil {
+		if e.status == http.StatusMethodNotAllowed {
+			lw.Header().Set("Allow", routes[r.URL.Path])
+		}
+		if e.status == http.StatusUnauthorized {
+			lw.Header().Set("WWW-Authenticate", `Bearer realm="tern"`)
+		}
+		writeError(lw, e.status, e.kind, e.msg)
 		return
 	}
 	switch r.URL.Path {
 	case "/health":
 		writeJSON(lw, http.StatusOK, map[string]string{"status": "ok", "model": s.m.Name})
+	case "/metrics":
+		lw.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		s.met.write(lw)
 	case "/v1/models":
 		writeJSON(lw, http.StatusOK, map[string]any{"object": "list", "data": []any{map[string]any{
-			"id": s.m.Name, "object": "model", "owned_by": "tern", "context_length": s.m.MaxPos, "config": s.m.Config}}})
-	default:
-		tokens = s.complete(lw, r)
+			"id": s.m.Name, "object": "model", "created": 0, "owned_by": "tern", "context_length": s.m.MaxPos,
+			"chat_template": s.tmpl.Name(), "config": s.m.Config}}})
+	case "/v1/completions":
+		tokens = s.serveGeneration(lw, r, false)
+	case "/v1/chat/completions":
+		tokens = s.serveGeneration(lw, r, true)
 	}
 }
 
-// request is the body of POST /v1/completions. Pointers tell "absent" from zero.
-type request struct {
-	Model       string          `json:"model"`
-	Prompt      *string         `json:"prompt"`
-	MaxTokens   *int            `json:"max_tokens"`
-	Temperature *float64        `json:"temperature"`
-	TopK        int             `json:"top_k"`
-	TopP        float64         `json:"top_p"`
-	Seed        *uint64         `json:"seed"`
-	Stop        json.RawMessage `json:"stop"` // a string or a list of strings
-	Stream      bool            `json:"stream"`
-}
-
-// Defaults for absent fields (those of `tern generate`; max_tokens at most the server's limit).
-const (
-	defaultMaxTokens   = 128
-	defaultTemperature = 0.8
-	defaultSeed        = 1
-)
-
-// parsed is a validated request.
-type parsed struct {
-	prompt   []int
-	n        int
-	sampling infer.Sampling
-	seed     uint64
-	stop     []string
-	stream   bool
-}
-
-// badRequest is a client error with its HTTP status.
-type badRequest struct {
-	status int
-	kind   string
-	msg    string
-}
-
-func (e *badRequest) Error() string { return e.msg }
-
-func invalid(format string, a ...any) error {
-	return &badRequest{http.StatusBadRequest, "invalid_request_error", fmt.Sprintf(format, a...)}
-}
-
-// parse reads and checks a completion request.
-func (s *Server) parse(w http.ResponseWriter, r *http.Request) (parsed, error) {
-	var req request
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return parsed{}, &badRequest{http.StatusRequestEntityTooLarge, "invalid_request_error", fmt.Sprintf("request body over %d bytes", maxBody)}
-		}
-		return parsed{}, invalid("request body: %v", err)
+// check answers what every request must pass before its body is read.
+func (s *Server) check(r *http.Request) *apiError {
+	method, ok := routes[r.URL.Path]
+	switch {
+	case !ok:
+		return &apiError{http.StatusNotFound, "not_found", fmt.Sprintf("no endpoint %s (try POST /v1/chat/completions or /v1/completions)", r.URL.Path)}
+	case r.Method != method:
+		return &apiError{http.StatusMethodNotAllowed, "method_not_allowed", fmt.Sprintf("%s needs %s, not %s", r.URL.Path, method, r.Method)}
 	}
-	if dec.More() {
-		return parsed{}, invalid("request body: more than one JSON value")
-	}
-	var p parsed
-	if req.Model != "" && req.Model != s.m.Name {
-		return p, &badRequest{http.StatusNotFound, "model_not_found", fmt.Sprintf("model %q not found; this server serves %q", req.Model, s.m.Name)}
-	}
-	if req.Prompt == nil || *req.Prompt == "" {
-		return p, invalid("prompt is required and must not be empty")
-	}
-	p.n = min(defaultMaxTokens, s.opt.MaxTokens)
-	if req.MaxTokens != nil {
-		p.n = *req.MaxTokens
-	}
-	if p.n < 1 || p.n > s.opt.MaxTokens {
-		return p, invalid("max_tokens %d: want 1 to %d", p.n, s.opt.MaxTokens)
-	}
-	p.sampling = infer.Sampling{Temperature: defaultTemperature, TopK: req.TopK, TopP: req.TopP}
-	if req.Temperature != nil {
-		p.sampling.Temperature = *req.Temperature
-	}
-	switch t := p.sampling.Temperature; {
-	case math.IsNaN(t) || t < 0 || t > 100:
-		return p, invalid("temperature %v: want 0 (greedy) to 100", t)
-	case req.TopK < 0:
-		return p, invalid("top_k %d: want 0 (all tokens) or more", req.TopK)
-	case math.IsNaN(req.TopP) || req.TopP < 0 || req.TopP > 1:
-		return p, invalid("top_p %v: want 0 (off) to 1", req.TopP)
-	}
-	p.seed = defaultSeed
-	if req.Seed != nil {
-		p.seed = *req.Seed
-	}
-	if len(req.Stop) > 0 && string(req.Stop) != "null" {
-		var one string
-		if json.Unmarshal(req.Stop, &one) == nil {
-			p.stop = []string{one}
-		} else if err := json.Unmarshal(req.Stop, &p.stop); err != nil {
-			return p, invalid("stop: want a string or a list of strings")
-		}
-		for _, st := range p.stop {
-			if st == "" {
-				return p, invalid("stop: empty stop string")
-			}
+	hb := 0
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			hb += len(k) + len(v) + 4
 		}
 	}
-	p.stream = req.Stream
-	ids, err := s.m.Encode(*req.Prompt)
-	if err != nil {
-		return p, invalid("prompt: %v", err)
+	if hb > s.opt.MaxHeader {
+		return &apiError{http.StatusRequestHeaderFieldsTooLarge, "invalid_request_error", fmt.Sprintf("request headers are %d bytes, over the limit of %d", hb, s.opt.MaxHeader)}
 	}
-	if len(ids) == 0 {
-		return p, invalid("prompt encodes to no tokens")
+	if r.URL.Path != "/health" && len(s.keys) > 0 && !s.authorized(r) {
+		return &apiError{http.StatusUnauthorized, "invalid_request_error", "missing or wrong API key: send the header \"Authorization: Bearer KEY\""}
 	}
-	if len(ids) >= s.m.MaxPos {
-		return p, invalid("prompt is %d tokens; the model's context is %d, and generating needs at least one more", len(ids), s.m.MaxPos)
+	if method == http.MethodPost {
+		// JSON only: a browser can post a form cross-origin without a preflight, but not application/json.
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || mt != "application/json" {
+			return &apiError{http.StatusUnsupportedMediaType, "invalid_request_error", fmt.Sprintf("Content-Type must be application/json, not %q", r.Header.Get("Content-Type"))}
+		}
 	}
-	p.prompt = ids
-	return p, nil
+	return nil
 }
 
-// choice, usage and completion are the response's JSON (OpenAI's text_completion shape).
-type choice struct {
-	Index        int     `json:"index"`
-	Text         string  `json:"text"`
-	FinishReason *string `json:"finish_reason"`
-}
-
-type usage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-	TotalTokens      int `json:"total_tokens"`
-}
-
-type timing struct {
-	TotalMs    float64 `json:"total_ms"`     // prompt and generation
-	TokensPerS float64 `json:"tokens_per_s"` // completion tokens / total_ms
-	QueuedMs   float64 `json:"queued_ms"`    // waiting for earlier requests
-}
-
-type completion struct {
-	ID      string   `json:"id"`
-	Object  string   `json:"object"`
-	Created int64    `json:"created"`
-	Model   string   `json:"model"`
-	Choices []choice `json:"choices"`
-	Usage   *usage   `json:"usage,omitempty"`
-	Timing  *timing  `json:"timing,omitempty"`
-}
-
-// complete serves one completion and returns the number of tokens generated.
-func (s *Server) complete(w http.ResponseWriter, r *http.Request) int {
-	p, err := s.parse(w, r)
-	if err != nil {
-		var br *badRequest
-		if errors.As(err, &br) {
-			writeError(w, br.status, br.kind, br.msg)
-		} else {
-			writeError(w, http.StatusBadRequest, "invalid_request_error", err.Error())
-		}
-		return 0
+// authorized compares the bearer token with every key in constant time (hashes of equal length).
+func (s *Server) authorized(r *http.Request) bool {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return false
 	}
-	ctx := r.Context()
-	queued := time.Now()
-	select {
-	case <-s.turn:
-	case <-ctx.Done():
-		return 0 // the client left while waiting
+	h := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	match := 0
+	for _, k := range s.keys {
+		match |= subtle.ConstantTimeCompare(h[:], k[:])
 	}
-	defer func() { s.turn <- struct{}{} }()
-	start := time.Now()
-
-	id := fmt.Sprintf("cmpl-%d", s.ids.Add(1))
-	base := completion{ID: id, Object: "text_completion", Created: start.Unix(), Model: s.m.Name}
-	var fl http.Flusher
-	if p.stream {
-		fl, _ = w.(http.Flusher)
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Header().Set("Cache-Control", "no-cache")
-		w.WriteHeader(http.StatusOK)
-	}
-	send := func(c completion) error {
-		b, _ := json.Marshal(c) // plain structs: cannot fail
-		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
-			return err
-		}
-		if fl != nil {
-			fl.Flush()
-		}
-		return nil
-	}
-
-	// text holds the completion decoded so far, in whole UTF-8 characters; pending holds the ids of
-	// a character still incomplete. sent is how much of text the stream has sent.
-	var text strings.Builder
-	var pending []int
-	sent, count := 0, 0
-	finish := "length"
-	holdBack := 0
-	for _, st := range p.stop {
-		holdBack = max(holdBack, len(st)-1)
-	}
-	var sendErr error
-	emit := func(tok int) bool {
-		count++
-		pending = append(pending, tok)
-		piece := s.m.Decode(pending)
-		if !utf8.ValidString(piece) {
-			return true // wait for the rest of the character
-		}
-		pending = pending[:0]
-		text.WriteString(piece)
-		for _, st := range p.stop {
-			if i := strings.Index(text.String(), st); i >= 0 {
-				t := text.String()[:i]
-				text.Reset()
-				text.WriteString(t)
-				finish = "stop"
-				return false
-			}
-		}
-		if p.stream {
-			safe := text.Len() - holdBack
-			for safe > sent && safe < text.Len() && !utf8.RuneStart(text.String()[safe]) {
-				safe--
-			}
-			if safe > sent {
-				c := base
-				c.Choices = []choice{{Text: text.String()[sent:safe]}}
-				if sendErr = send(c); sendErr != nil {
-					return false // the client is gone
-				}
-				sent = safe
-			}
-		}
-		return true
-	}
-	_, genErr := s.m.Generate(ctx, p.prompt, p.n, infer.NewSampler(p.sampling, p.seed), emit)
-	if finish != "stop" && len(pending) > 0 {
-		text.WriteString(s.m.Decode(pending)) // an incomplete character at the end, as decoded
-	}
-	elapsed := time.Since(start)
-	tm := &timing{TotalMs: float64(elapsed.Microseconds()) / 1e3, QueuedMs: float64(start.Sub(queued).Microseconds()) / 1e3}
-	if elapsed > 0 {
-		tm.TokensPerS = float64(count) / elapsed.Seconds()
-	}
-	u := &usage{PromptTokens: len(p.prompt), CompletionTokens: count, TotalTokens: len(p.prompt) + count}
-	if genErr != nil && ctx.Err() == nil {
-		if p.stream {
-			b, _ := json.Marshal(errorBody("server_error", genErr.Error()))
-			fmt.Fprintf(w, "data: %s\n\n", b)
-		} else {
-			writeError(w, http.StatusInternalServerError, "server_error", genErr.Error())
-		}
-		return count
-	}
-	if ctx.Err() != nil || sendErr != nil {
-		return count // nobody to answer
-	}
-	if p.stream {
-		c := base
-		c.Choices = []choice{{Text: text.String()[sent:], FinishReason: &finish}}
-		c.Usage, c.Timing = u, tm
-		if send(c) == nil {
-			fmt.Fprint(w, "data: [DONE]\n\n")
-			if fl != nil {
-				fl.Flush()
-			}
-		}
-		return count
-	}
-	c := base
-	c.Choices = []choice{{Text: text.String(), FinishReason: &finish}}
-	c.Usage, c.Timing = u, tm
-	writeJSON(w, http.StatusOK, c)
-	return count
-}
-
-func errorBody(kind, msg string) map[string]any {
-	return map[string]any{"error": map[string]string{"message": msg, "type": kind}}
-}
-
-func writeError(w http.ResponseWriter, status int, kind, msg string) {
-	writeJSON(w, status, errorBody(kind, msg))
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
+	return match == 1
 }
 
 // logWriter remembers the status for the log line and passes Flush through for streaming.
@@ -420,3 +231,6 @@ func (l *logWriter) Flush() {
 		f.Flush()
 	}
 }
+
+// Unwrap lets http.ResponseController reach the connection (read deadlines for the body).
+func (l *logWriter) Unwrap() http.ResponseWriter { return l.ResponseWriter }

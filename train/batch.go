@@ -23,11 +23,17 @@ func (s *Sampler) Next(ids, targets []int32, b, t int, mc model.Config, maskProb
 		copy(ids[i*t:(i+1)*t], w[:t])
 		copy(targets[i*t:(i+1)*t], w[1:])
 	}
+	corrupt(ids, targets, b, t, s.RNG, mc, maskProb)
+}
+
+// corrupt applies the objective's input corruption to causal windows: BERT masking for mlm, span
+// infilling for seq2seq, nothing for causal.
+func corrupt(ids, targets []int32, b, t int, rng *tensor.RNG, mc model.Config, maskProb float64) {
 	if mc.Objective == model.ObjMLM {
-		maskTokens(ids, targets, s.RNG, mc, maskProb)
+		maskTokens(ids, targets, rng, mc, maskProb)
 	}
 	if mc.Objective == model.ObjSeq2Seq {
-		Seq2SeqRows(ids, targets, b, t, s.RNG, mc, maskProb) // seq2seq.go
+		Seq2SeqRows(ids, targets, b, t, rng, mc, maskProb) // seq2seq.go
 	}
 }
 

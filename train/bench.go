@@ -6,11 +6,21 @@ import (
 	"sort"
 	"time"
 
+	"tern/kernels"
 	"tern/model"
 	"tern/nn"
 	"tern/optim"
 	"tern/tensor"
 )
+
+// PrecisionWarning is the one-line warning for bf16 on a CPU without a native bf16 product (it runs
+// on the emulated path: the same results at fp32 speed), or "".
+func PrecisionWarning(precision string) string {
+	if precision != nn.PrecisionBF16 || kernels.HasBF16() {
+		return ""
+	}
+	return fmt.Sprintf("warning: precision bf16: this CPU (%s) has no AVX512_BF16; bf16 products run emulated (%s: the same results, at fp32 GEMM speed)", kernels.Impl(), kernels.BgemmPath())
+}
 
 // BenchResult is the outcome of BenchSteps.
 type BenchResult struct {
@@ -25,8 +35,12 @@ type BenchResult struct {
 }
 
 // BenchSteps times full training steps (zero grad, forward, loss, backward, AdamW) on one fixed random
-// batch, as ../shared/peers/torch_train_bench.py does, so tokens/s compare like for like.
-func BenchSteps(mc model.Config, b, t, warmup, steps int, seed uint64) (*BenchResult, error) {
+// batch, as ../shared/peers/torch_train_bench.py does, so tokens/s compare like for like. precision
+// is the layers' products, "fp32" or "bf16" (nn.SetPrecision; it stays set afterwards).
+func BenchSteps(mc model.Config, b, t, warmup, steps int, seed uint64, precision string) (*BenchResult, error) {
+	if err := nn.SetPrecision(precision); err != nil {
+		return nil, err
+	}
 	lm, err := model.New(mc, tensor.NewRNG(seed))
 	if err != nil {
 		return nil, err

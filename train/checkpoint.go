@@ -25,7 +25,8 @@ const (
 	metaAdamStep    = "tern.adam_step"
 	metaSamplerRNG  = "tern.sampler_rng"
 	metaDropoutRNG  = "tern.dropout_rng"
-	metaController  = "tern.controller" // --controller: its state, AdamW step and the last update's trust-region flags
+	metaController  = "tern.controller"      // --controller: its state, AdamW step and the last update's trust-region flags
+	metaClusterPos  = "tern.cluster_sampler" // --clusters: {"epoch":e,"pos":p} of the epoch order
 )
 
 // controllerMeta is the controller's part of a checkpoint besides its tensors.
@@ -61,6 +62,9 @@ func (r *Run) Save() error {
 	ts = append(ts,
 		format.F32Tensor("optim.adamw.m", []int{len(r.Opt.M)}, r.Opt.M),
 		format.F32Tensor("optim.adamw.v", []int{len(r.Opt.V)}, r.Opt.V))
+	if r.clusters != nil {
+		meta[metaClusterPos] = fmt.Sprintf(`{"epoch":%d,"pos":%d}`, r.clusters.epoch, r.clusters.pos)
+	}
 	if c := r.ctrl; c != nil {
 		for _, p := range c.Params() {
 			ts = append(ts, format.F32Tensor(p.Name, p.Shape, p.W))
@@ -133,6 +137,7 @@ func compatible(st *checkpointState, cfg Config, mc model.Config) error {
 	a.Steps, b.Steps = 0, 0
 	a.Threads, b.Threads = 0, 0
 	a.EvalEvery, b.EvalEvery, a.CkptEvery, b.CkptEvery, a.EvalBatches, b.EvalBatches = 0, 0, 0, 0, 0, 0
+	a.Precision, b.Precision = a.precision(), b.precision() // "" (older checkpoints) is fp32
 	if a != b {
 		ja, _ := json.Marshal(a)
 		jb, _ := json.Marshal(b)
@@ -187,6 +192,15 @@ func (st *checkpointState) restore(r *Run) error {
 	}
 	if c := r.ctrl; c != nil {
 		if err := st.restoreController(r); err != nil {
+			return fmt.Errorf("resume: %s: %w", st.path, err)
+		}
+	}
+	if r.clusters != nil {
+		var pos struct{ Epoch, Pos int }
+		if err := json.Unmarshal([]byte(st.file.Meta[metaClusterPos]), &pos); err != nil {
+			return fmt.Errorf("resume: %s: metadata %s: %v", st.path, metaClusterPos, err)
+		}
+		if err := r.clusters.restore(pos.Epoch, pos.Pos); err != nil {
 			return fmt.Errorf("resume: %s: %w", st.path, err)
 		}
 	}

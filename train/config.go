@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"tern/model"
+	"tern/nn"
 	"tern/optim"
 )
 
@@ -38,6 +39,11 @@ type Config struct {
 	Seed    uint64 `json:"seed"`
 	Threads int    `json:"threads"`
 
+	// Precision of the layers' floating-point products (nn.SetPrecision): "fp32" (the default; ""
+	// reads as fp32) or "bf16" (bf16 operands, fp32 sums; master weights, gradients and AdamW state
+	// stay fp32). Part of a run's identity: a resumed run keeps it.
+	Precision string `json:"precision,omitempty"`
+
 	// Adaptive bit widths (--bits auto, bits.go): after BitsWarmup steps, and every BitsEvery steps
 	// after that (0 = once), measure each quantized matrix's sensitivity at each width and choose
 	// widths so the stored average bits per weight stays within BitsBudget (0 = off).
@@ -51,6 +57,9 @@ type Config struct {
 	ControllerLR float64 `json:"controller_lr,omitempty"` // the controller's own AdamW learning rate (0 = 3e-3)
 	TrustRegion  string  `json:"trust_region,omitempty"`  // "" (none), layer (‖u‖ <= R·‖W‖ per matrix) or global
 	TrustRatio   float64 `json:"trust_ratio,omitempty"`   // R
+	Clusters     string  `json:"clusters,omitempty"`      // a cluster file from tern cluster: batches come from its windows
+	Batching     string  `json:"batching,omitempty"`      // with clusters: balanced (default), curriculum or random
+	Dedup        float64 `json:"dedup,omitempty"`         // with clusters: drop windows with cosine >= this to a kept one of their cluster (0 = keep all)
 }
 
 // controllerLR is the controller's learning rate with its default applied.
@@ -93,6 +102,9 @@ func (c Config) Validate(mc model.Config) error {
 	default:
 		return fmt.Errorf("train config: unknown bits_method %q (want knapsack or cluster)", c.BitsMethod)
 	}
+	if err := nn.CheckPrecision(c.precision()); err != nil {
+		return fmt.Errorf("train config: precision (--precision): %w", err)
+	}
 	if strings.TrimSpace(c.Out) == "" {
 		return fmt.Errorf("train config: out directory is empty")
 	}
@@ -104,10 +116,29 @@ func (c Config) Validate(mc model.Config) error {
 	if c.ControllerLR < 0 || math.IsNaN(c.ControllerLR) || math.IsInf(c.ControllerLR, 0) {
 		return fmt.Errorf("train config: controller_lr must be >= 0 (got %g)", c.ControllerLR)
 	}
+	if c.Clusters == "" && (c.Batching != "" || c.Dedup != 0) {
+		return fmt.Errorf("train config: batching and dedup need a cluster file (--clusters, from tern cluster)")
+	}
+	switch c.Batching {
+	case "", "balanced", "curriculum", "random":
+	default:
+		return fmt.Errorf("train config: unknown batching %q (want balanced, curriculum or random)", c.Batching)
+	}
+	if !(c.Dedup >= 0 && c.Dedup <= 1) {
+		return fmt.Errorf("train config: dedup must be a cosine similarity in (0, 1], or 0 for none (got %g)", c.Dedup)
+	}
 	if err := optim.ValidateTrust(c.TrustRegion, c.TrustRatio); err != nil {
 		return fmt.Errorf("train config: %w", err)
 	}
 	return c.schedule().Validate()
+}
+
+// precision is Precision with its default applied.
+func (c Config) precision() string {
+	if c.Precision == "" {
+		return nn.PrecisionFP32
+	}
+	return c.Precision
 }
 
 // controllerOn and trustOn say which parts of the hybrid optimizer the run uses.

@@ -51,6 +51,9 @@ type Run struct {
 	delta *optim.Delta
 	last  stepInfo                    // the last step's effective learning rate, multiplier and trust-region counts
 	bound struct{ hits, covered int } // trust-region counts since the last report
+	// Clustered batches (--clusters; nil when off) and the log line describing them.
+	clusters    *clusterSampler
+	clusterNote string
 
 	stopAt int // tests: return errStopped after this step, without saving (a simulated crash)
 }
@@ -123,6 +126,9 @@ func NewDataParallelRun(cfg Config, mc model.Config, resume bool, stdout io.Writ
 	if err := cfg.Validate(mc); err != nil {
 		return nil, err
 	}
+	if err := nn.SetPrecision(cfg.precision()); err != nil {
+		return nil, err
+	}
 	if cfg.BitsBudget > 0 && comm.Size() > 1 {
 		return nil, fmt.Errorf("train: --bits auto is not supported with data parallelism yet (%d ranks): allocate on one process, then train with --bits-map", comm.Size())
 	}
@@ -143,6 +149,11 @@ func NewDataParallelRun(cfg Config, mc model.Config, resume bool, stdout io.Writ
 	r.Opt = optim.NewAdamW(r.params, noDecay(r.params))
 	r.sampler = &Sampler{Tokens: r.train, RNG: tensor.NewRNG(cfg.Seed ^ 0x5eed)}
 	r.dropRNG = tensor.NewRNG(cfg.Seed ^ 0xd209)
+	if cfg.Clusters != "" {
+		if r.clusters, r.clusterNote, err = loadClusters(cfg, tok.Spec(), r.train); err != nil {
+			return nil, err
+		}
+	}
 	r.microRNG = tensor.NewRNG(0)
 	r.comm = comm
 	if cfg.controllerOn() {
@@ -196,8 +207,14 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 	cfg, mc := r.Cfg, r.Model.Config()
 	sched := cfg.schedule()
 	total, unique := model.CountParams(r.Model.Params())
-	r.log.Printf("model: %s, %d params (%d unique), linear=%s, %d threads (%s)\n", describe(mc), total, unique, mc.Linear, kernels.Threads(), kernels.Features())
+	r.log.Printf("model: %s, %d params (%d unique), linear=%s, precision=%s, %d threads (%s)\n", describe(mc), total, unique, mc.Linear, cfg.precision(), kernels.Threads(), kernels.Features())
+	if w := PrecisionWarning(cfg.precision()); w != "" {
+		r.log.Printf("%s\n", w)
+	}
 	r.log.Printf("%s\n", model.SharingReport(r.Model, cfg.Out)) // sharing map, counts, sizes (packed measured)
+	if r.clusterNote != "" {
+		r.log.Printf("clusters: %s\n", r.clusterNote)
+	}
 	W := r.comm.Size()
 	r.log.Printf("data: %s, %d train / %d valid tokens; batch %d x seq %d x accum %d x ranks %d = %d tokens per step\n",
 		cfg.Data, len(r.train), len(r.valid), cfg.Batch, cfg.Seq, cfg.Accum, W, cfg.Batch*cfg.Seq*cfg.Accum*W)
@@ -302,7 +319,12 @@ func (r *Run) step(lr, wd float64) (float64, error) {
 	stepSeed := r.dropRNG.Uint64()
 	defer r.Model.SetTraining(false, nil)
 	for m := 0; m < micro; m++ {
-		r.sampler.Next(r.ids, r.targets, B, T, mc, cfg.MaskProb) // every rank draws every batch
+		if r.clusters != nil { // every rank draws every batch
+			r.clusters.frac = float64(r.Step) / float64(cfg.Steps)
+			r.clusters.Next(r.ids, r.targets, B, T, r.sampler.RNG, mc, cfg.MaskProb)
+		} else {
+			r.sampler.Next(r.ids, r.targets, B, T, mc, cfg.MaskProb)
+		}
 		if m/cfg.Accum != rank {
 			continue
 		}
@@ -361,8 +383,14 @@ func (r *Run) step(lr, wd float64) (float64, error) {
 	return loss, nil
 }
 
-// batchCluster is the controller's cluster input: 0 until clustered batches exist.
-func (r *Run) batchCluster() float64 { return 0 }
+// batchCluster is the controller's cluster input: the step's most frequent cluster over k (the
+// last micro-batch's), 0 without clusters.
+func (r *Run) batchCluster() float64 {
+	if r.clusters == nil {
+		return 0
+	}
+	return float64(r.clusters.majority) / float64(r.clusters.k)
+}
 
 // hybridReport is the validation line's tail: the controller's multiplier and how often the trust
 // region bound since the last report.

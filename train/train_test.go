@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"tern/format"
+	"tern/kernels"
 	"tern/model"
 	"tern/quant"
 )
@@ -73,6 +74,20 @@ func TestResumeBitIdentical(t *testing.T) {
 		{"transformer-bits-auto", func(c *Config, m *model.Config) {
 			c.BitsBudget, c.BitsWarmup, c.BitsEvery = 2.5, 3, 3
 		}},
+		// mixed precision: every family with bf16 products
+		{"transformer-bitnet-bf16", func(c *Config, m *model.Config) { c.Precision, c.Accum = "bf16", 2 }},
+		{"transformer-fp32-linear-bf16", func(c *Config, m *model.Config) { c.Precision, m.Linear = "bf16", "fp32" }},
+		{"encdec-bf16", func(c *Config, m *model.Config) {
+			c.Precision = "bf16"
+			*m = model.Config{Type: "encdec", Objective: "seq2seq", Hidden: 32, Layers: 1, DecoderLayers: 1, Heads: 2, FFN: 64,
+				MaxPos: 32, Linear: "bitnet", TieEmbeddings: true, Norm: "layernorm", Vocab: 1}
+			c.MaskProb = 0.3
+		}},
+		{"lstm-bf16", func(c *Config, m *model.Config) {
+			c.Precision = "bf16"
+			*m, _ = model.Preset("lstm")
+			m.Hidden, m.Layers, m.MaxPos = 32, 2, 32
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dirA, dirB := t.TempDir(), t.TempDir()
@@ -115,6 +130,41 @@ func TestResumeBitIdentical(t *testing.T) {
 				t.Errorf("loss did not go down: %v -> %v", want[1], want[8])
 			}
 		})
+	}
+}
+
+// TestBF16Deterministic: bf16 runs with the same seed give bit-identical losses, on 1 thread and on 2
+// (the kernels never split a sum across threads), and differ from the fp32 run (the products did
+// change precision).
+func TestBF16Deterministic(t *testing.T) {
+	defer kernels.SetThreads(kernels.Threads())
+	run := func(precision string, threads int) map[int]float64 {
+		kernels.SetThreads(threads)
+		cfg, mc := tinyRun(t, t.TempDir(), 4, 0, func(c *Config, m *model.Config) { c.Precision = precision })
+		r, err := NewRun(cfg, mc, false, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Train(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return trainLosses(t, r)
+	}
+	want := run("bf16", 1)
+	for _, th := range []int{1, 2} {
+		got := run("bf16", th)
+		for s := 1; s <= 4; s++ {
+			if math.Float64bits(got[s]) != math.Float64bits(want[s]) {
+				t.Errorf("threads %d step %d: bf16 loss %v, first run %v", th, s, got[s], want[s])
+			}
+		}
+	}
+	fp := run("fp32", 2)
+	if fp[4] == want[4] {
+		t.Errorf("bf16 and fp32 runs give the same loss %v at step 4: bf16 did not take effect", fp[4])
+	}
+	if d := math.Abs(fp[4] - want[4]); d > 0.05*fp[4] {
+		t.Errorf("step 4: bf16 loss %v, fp32 %v: more apart than 5%%", want[4], fp[4])
 	}
 }
 

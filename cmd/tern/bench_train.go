@@ -10,6 +10,7 @@ import (
 
 	"tern/kernels"
 	"tern/model"
+	"tern/nn"
 	"tern/train"
 )
 
@@ -24,6 +25,7 @@ func benchTrain(ctx context.Context, args []string) error {
 	fs := newFlags("bench train", "bench train --preset small|base [flags]")
 	preset := fs.String("preset", "small", "model preset (small, base, ...)")
 	linear := fs.String("linear", "bitnet", "bitnet or fp32")
+	precision := fs.String("precision", "fp32", "products of the layers: fp32 or bf16")
 	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
 	batch := fs.Int("batch", 0, "batch (default: the peer script's, 8 for small, 4 for base)")
 	seq := fs.Int("seq", 128, "sequence length")
@@ -52,22 +54,37 @@ func benchTrain(ctx context.Context, args []string) error {
 			b = s[0]
 		}
 	}
-	r, err := train.BenchSteps(mc, b, *seq, *warmup, *steps, 0)
+	if err := nn.CheckPrecision(*precision); err != nil {
+		return fmt.Errorf("bench train: --precision: %w", err)
+	}
+	if w := train.PrecisionWarning(*precision); w != "" {
+		fmt.Fprintln(os.Stderr, w)
+	}
+	r, err := train.BenchSteps(mc, b, *seq, *warmup, *steps, 0, *precision)
 	if err != nil {
 		return err
 	}
 	out := struct {
-		Preset   string `json:"preset"`
-		Linear   string `json:"linear"`
-		Threads  int    `json:"threads"`
-		Batch    int    `json:"batch"`
-		Seq      int    `json:"seq"`
-		Features string `json:"features"`
-		PeakRSS  int64  `json:"peak_rss_mb"`
+		Preset    string `json:"preset"`
+		Linear    string `json:"linear"`
+		Precision string `json:"precision"`
+		Bf16Path  string `json:"bf16_path,omitempty"` // the bf16 GEMM path that ran (kernels.BgemmPath)
+		Threads   int    `json:"threads"`
+		Batch     int    `json:"batch"`
+		Seq       int    `json:"seq"`
+		Features  string `json:"features"`
+		PeakRSS   int64  `json:"peak_rss_mb"`
 		*train.BenchResult
-	}{*preset, *linear, kernels.Threads(), b, *seq, kernels.Features(), peakRSSMB(), r}
-	return printResult(*asJSON, out, fmt.Sprintf("train %s/%s: %.0f tokens/s (median step %.3f s, forward %.3f s), %d params, peak RSS %d MB, %d threads (%s)",
-		*preset, *linear, r.TokensPerSec, r.StepMedianS, r.FwdMedianS, r.Params, out.PeakRSS, kernels.Threads(), kernels.Features()))
+	}{*preset, *linear, *precision, bf16Path(*precision), kernels.Threads(), b, *seq, kernels.Features(), peakRSSMB(), r}
+	return printResult(*asJSON, out, fmt.Sprintf("train %s/%s/%s: %.0f tokens/s (median step %.3f s, forward %.3f s), %d params, peak RSS %d MB, %d threads (%s)",
+		*preset, *linear, *precision, r.TokensPerSec, r.StepMedianS, r.FwdMedianS, r.Params, out.PeakRSS, kernels.Threads(), kernels.Features()))
+}
+
+func bf16Path(precision string) string {
+	if precision == "bf16" {
+		return kernels.BgemmPath()
+	}
+	return ""
 }
 
 // peakRSSMB reads VmHWM (peak resident set) from /proc; 0 where unavailable.

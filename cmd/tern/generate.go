@@ -100,20 +100,17 @@ func stream(tok train.Tokenizer, prompt string, gen func(ids []int, emit func(in
 	return max(generated, 0), err
 }
 
-// printer streams decoded tokens to stdout; BPE tokens may split a UTF-8 character, so it prints only
-// whole characters and flushes the rest at the end.
+// printer streams decoded tokens to stdout in whole characters (infer.TextStream: a BPE token can end
+// inside one); flush prints what is left and ends the line.
 func printer(tok train.Tokenizer) (emit func(int) bool, flush func()) {
-	var pending []int
+	ts := infer.NewTextStream(tok.Decode, nil)
 	emit = func(id int) bool {
-		pending = append(pending, id)
-		if text := tok.Decode(pending); validUTF8(text) {
-			os.Stdout.WriteString(text)
-			pending = pending[:0]
-		}
+		piece, _ := ts.Push(id)
+		os.Stdout.WriteString(piece)
 		return true
 	}
 	flush = func() {
-		os.Stdout.WriteString(tok.Decode(pending))
+		os.Stdout.WriteString(ts.Finish())
 		fmt.Println()
 	}
 	return emit, flush

@@ -19,33 +19,51 @@ import (
 )
 
 func init() {
-	register("serve", "serve a model over HTTP: OpenAI-style /v1/completions with streaming", runServe)
+	register("serve", "serve a model over HTTP: OpenAI-style chat and completions, batched, with streaming", runServe)
 }
 
 func runServe(ctx context.Context, args []string) error {
-	fs := newFlags("serve", "serve --model M [--addr 127.0.0.1:8080] [flags]")
+	fs := newFlags("serve", "serve --model M [--addr 127.0.0.1:8080] [--parallel N] [--api-key-file F] [flags]")
 	path := fs.String("model", "", "model file: packed (.tern, KV cache) or model.safetensors")
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address (host:port; :0 picks a free port)")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address (host:port; :PORT listens on every interface; :0 picks a free port)")
 	maxTokens := fs.Int("max-tokens", 0, "largest max_tokens a request may ask (0 = the model's context)")
+	parallel := fs.Int("parallel", 4, "sequences decoded together (slots, each with its own KV cache)")
+	queue := fs.Int("queue", 64, "requests waiting for a slot; more are answered 503")
+	timeout := fs.Duration("timeout", 5*time.Minute, "per-request time limit, queueing included (0 = none)")
+	apiKey := fs.String("api-key", "", "require \"Authorization: Bearer KEY\" (visible in ps: prefer --api-key-file)")
+	apiKeyFile := fs.String("api-key-file", "", "file with the API keys, one per line")
+	maxBody := fs.Int64("max-body", 1<<20, "largest request body in bytes")
 	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
 	quiet := fs.Bool("quiet", false, "no request log on stderr")
 	kv := fs.String("kv", "", kvUsage)
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
-	if *path == "" {
+	switch {
+	case *path == "":
 		return fmt.Errorf("--model is required")
-	}
-	if *maxTokens < 0 {
+	case *maxTokens < 0:
 		return fmt.Errorf("--max-tokens %d: want 0 or more", *maxTokens)
+	case *parallel < 1 || *parallel > 1024:
+		return fmt.Errorf("--parallel %d: want 1 to 1024", *parallel)
+	case *queue < 1:
+		return fmt.Errorf("--queue %d: want 1 or more", *queue)
+	case *timeout < 0:
+		return fmt.Errorf("--timeout %v: want 0 or more", *timeout)
+	case *maxBody < 1024:
+		return fmt.Errorf("--max-body %d: want at least 1024", *maxBody)
+	}
+	keys, err := apiKeys(*apiKey, *apiKeyFile)
+	if err != nil {
+		return err
 	}
 	setThreads(*threads)
-	m, closeModel, err := serveModel(*path, *kv)
+	m, closeModel, err := serveModel(*path, *kv, *parallel)
 	if err != nil {
 		return err
 	}
 	defer closeModel()
-	opt := serve.Options{MaxTokens: *maxTokens}
+	opt := serve.Options{MaxTokens: *maxTokens, Queue: *queue, Timeout: *timeout, MaxBody: *maxBody, APIKeys: keys}
 	if !*quiet {
 		opt.Log = os.Stderr
 	}
@@ -53,15 +71,21 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: serve.New(m, opt), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(os.Stderr, "serving %s (context %d tokens) on http://%s\n  curl http://%s/v1/completions -d '{\"prompt\": \"Hello\", \"max_tokens\": 32}'\n",
-		m.Name, m.MaxPos, ln.Addr(), ln.Addr())
+	if host, _, _ := net.SplitHostPort(*addr); host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified() {
+		fmt.Fprintf(os.Stderr, "warning: listening on every network interface (%s)%s\n", *addr,
+			map[bool]string{true: "; anyone who can reach this machine can use the model without a key (--api-key-file)", false: ""}[len(keys) == 0])
+	}
+	h := serve.New(m, opt)
+	defer h.Close()
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 1 << 20}
+	fmt.Fprintf(os.Stderr, "serving %s (context %d tokens, %d slots) on http://%s\n  curl http://%s/v1/chat/completions -H 'Content-Type: application/json'%s -d '{\"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}], \"max_tokens\": 32}'\n",
+		m.Name, m.MaxPos, *parallel, ln.Addr(), ln.Addr(), map[bool]string{true: " -H 'Authorization: Bearer KEY'", false: ""}[len(keys) > 0])
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
 	case err := <-done:
 		return err
-	case <-ctx.Done(): // Ctrl-C or SIGTERM: finish the requests in flight, briefly
+	case <-ctx.Done(): // Ctrl-C or SIGTERM: stop accepting, finish the requests in flight, briefly
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
@@ -71,8 +95,37 @@ func runServe(ctx context.Context, args []string) error {
 	}
 }
 
-// serveModel loads a packed model (KV-cache decoding) or a training-path causal LM as a serve.Model.
-func serveModel(path, kv string) (serve.Model, func(), error) {
+// apiKeys reads --api-key and --api-key-file (one key per line; blank lines and # comments skipped).
+func apiKeys(key, file string) ([]string, error) {
+	var keys []string
+	if key != "" {
+		keys = append(keys, key)
+	}
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--api-key-file: %w", err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+				keys = append(keys, l)
+			}
+		}
+		if len(keys) == 0 {
+			return nil, fmt.Errorf("--api-key-file %s: no keys in it", file)
+		}
+	}
+	for _, k := range keys {
+		if len(k) < 8 || strings.ContainsAny(k, " \t") {
+			return nil, fmt.Errorf("API keys must be at least 8 characters without spaces")
+		}
+	}
+	return keys, nil
+}
+
+// serveModel loads a packed model (batched KV-cache decoding over parallel slots) or a training-path
+// model (any architecture; each slot recomputes its sequence per token) as a serve.Model.
+func serveModel(path, kv string, parallel int) (serve.Model, func(), error) {
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	if h, err := format.ReadFileHeader(path, true); err == nil && h.Meta[model.MetaKind] == "packed" {
 		pm, err := loadPacked(path, kv)
@@ -84,30 +137,28 @@ func serveModel(path, kv string) (serve.Model, func(), error) {
 			pm.Close()
 			return serve.Model{}, nil, fmt.Errorf("%s: %w", path, err)
 		}
-		return serve.Model{
-			Name: name, MaxPos: pm.Cfg.MaxPos, Config: pm.Cfg, Encode: tok.EncodeChecked, Decode: tok.Decode,
-			Generate: func(ctx context.Context, prompt []int, n int, s *infer.Sampler, emit func(int) bool) ([]int, error) {
-				pm.Reset()
-				return infer.GeneratePacked(ctx, pm, prompt, n, s, emit)
-			},
-		}, func() { pm.Close() }, nil
+		// From four slots the batch's projections run as GEMMs over resident int8 matrices (and an
+		// fp32 head): memory for speed once several requests share a step.
+		b, err := infer.NewBatch(pm, parallel, parallel >= 4)
+		if err != nil {
+			pm.Close()
+			return serve.Model{}, nil, err
+		}
+		return serve.Model{Name: name, MaxPos: pm.Cfg.MaxPos, Config: pm.Cfg, Encode: tok.EncodeChecked, Decode: tok.Decode, Decoder: b},
+			func() { b.Close() }, nil
 	}
 	lm, tokSpec, err := model.Load(path)
 	if err != nil {
 		return serve.Model{}, nil, err
 	}
 	cfg := lm.Config()
-	if cfg.Objective != model.ObjCausal || cfg.Type == model.TypeEncDec {
-		return serve.Model{}, nil, fmt.Errorf("%s: a %s %s model; serve needs a causal LM", path, cfg.Type, cfg.Objective)
-	}
 	tok, err := train.TokenizerFromSpec(tokSpec)
 	if err != nil {
 		return serve.Model{}, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return serve.Model{
-		Name: name, MaxPos: cfg.MaxPos, Config: cfg, Encode: tok.EncodeChecked, Decode: tok.Decode,
-		Generate: func(ctx context.Context, prompt []int, n int, s *infer.Sampler, emit func(int) bool) ([]int, error) {
-			return infer.Generate(ctx, lm, prompt, n, s, emit)
-		},
-	}, func() {}, nil
+	d, err := infer.NewRecompute(lm, parallel)
+	if err != nil {
+		return serve.Model{}, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return serve.Model{Name: name, MaxPos: cfg.MaxPos, Config: cfg, Encode: tok.EncodeChecked, Decode: tok.Decode, Decoder: d}, func() {}, nil
 }

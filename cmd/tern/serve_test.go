@@ -49,7 +49,7 @@ func TestServeModels(t *testing.T) {
 	prompt := "It was"
 	ids, _ := tok.EncodeChecked(prompt)
 	for _, path := range []string{plain, packed} {
-		m, closeModel, err := serveModel(path, "")
+		m, closeModel, err := serveModel(path, "", 4)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,9 +70,12 @@ func TestServeModels(t *testing.T) {
 			}
 		}
 		h := serve.New(m, serve.Options{})
+		defer h.Close()
 		for range 2 { // twice: the second request must start from an empty KV cache
 			w := httptest.NewRecorder()
-			h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/v1/completions", strings.NewReader(`{"prompt": "It was", "max_tokens": 20, "temperature": 0}`)))
+			req := httptest.NewRequest(http.MethodPost, "/v1/completions", strings.NewReader(`{"prompt": "It was", "max_tokens": 20, "temperature": 0}`))
+			req.Header.Set("Content-Type", "application/json")
+			h.ServeHTTP(w, req)
 			var c struct {
 				Choices []struct{ Text string }
 			}

@@ -62,10 +62,14 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.IntVar(&tc.CkptEvery, "ckpt-every", tc.CkptEvery, "checkpoint every N steps (0 = only at the end)")
 	fs.Uint64Var(&tc.Seed, "seed", tc.Seed, "random seed (weights, batches, masks)")
 	fs.IntVar(&tc.Threads, "threads", tc.Threads, "kernel threads (0 = all cores)")
+	fs.StringVar(&tc.Precision, "precision", tc.Precision, "products of the layers: fp32 (default) or bf16 (bf16 operands, fp32 sums, fp32 master weights and AdamW state)")
 	fs.StringVar(&tc.Controller, "controller", tc.Controller, "learned step-size controller: none, aux (an MLP that learns an LR multiplier and trust radius online from the hypergradient), or fixed (aux frozen at multiplier 1)")
 	fs.Float64Var(&tc.ControllerLR, "controller-lr", tc.ControllerLR, "the controller's own learning rate (0 = 3e-3)")
 	fs.StringVar(&tc.TrustRegion, "trust-region", tc.TrustRegion, "bound updates: none, layer (each matrix's update norm <= R x its weight norm, LAMB-style) or global (the whole step)")
 	fs.Float64Var(&tc.TrustRatio, "trust-ratio", tc.TrustRatio, "R of --trust-region")
+	fs.StringVar(&tc.Clusters, "clusters", tc.Clusters, "cluster file from tern cluster (same data, tokenizer and --seq): batches come from its windows")
+	fs.StringVar(&tc.Batching, "batching", tc.Batching, "with --clusters: balanced (every batch covers the clusters in proportion; default), curriculum (easy clusters first) or random")
+	fs.Float64Var(&tc.Dedup, "dedup", tc.Dedup, "with --clusters: drop windows whose cosine similarity to a kept window of their cluster is >= this (SemDeDup; 0 = off)")
 	// model overrides
 	fs.String("type", "", "model type: transformer or rnn")
 	fs.String("objective", "", "causal (GPT-style) or mlm (BERT-style masked LM)")
@@ -272,6 +276,8 @@ func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 			t.CkptEvery = c.CkptEvery
 		case "seed":
 			t.Seed = c.Seed
+		case "precision":
+			t.Precision = c.Precision
 		case "threads":
 			t.Threads = c.Threads
 		case "bits-budget":
@@ -290,6 +296,12 @@ func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 			t.TrustRegion = c.TrustRegion
 		case "trust-ratio":
 			t.TrustRatio = c.TrustRatio
+		case "clusters":
+			t.Clusters = c.Clusters
+		case "batching":
+			t.Batching = c.Batching
+		case "dedup":
+			t.Dedup = c.Dedup
 		}
 	}
 }

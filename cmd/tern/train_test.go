@@ -47,13 +47,20 @@ func trainLossesFile(t *testing.T, path string) map[int]float64 {
 }
 
 // TestKill9Resume kills a training process with SIGKILL mid-run, resumes it, and checks that every
-// loss after the resume equals the uninterrupted run's, bit for bit (JSON round-trips float64 exactly).
+// loss after the resume equals the uninterrupted run's, bit for bit (JSON round-trips float64 exactly),
+// in fp32 and in bf16 (--precision bf16).
 func TestKill9Resume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the CLI")
 	}
 	bin := buildTern(t)
-	args := []string{"train", "--preset", "tiny", "--hidden", "64", "--layers", "2", "--heads", "2", "--ffn", "128",
+	for _, precision := range []string{"fp32", "bf16"} {
+		t.Run(precision, func(t *testing.T) { testKill9Resume(t, bin, precision) })
+	}
+}
+
+func testKill9Resume(t *testing.T, bin, precision string) {
+	args := []string{"train", "--precision", precision, "--preset", "tiny", "--hidden", "64", "--layers", "2", "--heads", "2", "--ffn", "128",
 		"--steps", "120", "--batch", "8", "--seq", "64", "--ckpt-every", "10", "--eval-every", "40", "--eval-batches", "2", "--threads", "2"}
 	full, killed := t.TempDir(), t.TempDir()
 	if out, err := exec.Command(bin, append(args, "--out", full)...).CombinedOutput(); err != nil {
@@ -121,11 +128,19 @@ func TestCLIErrors(t *testing.T) {
 	if err := os.WriteFile(bitsMap, []byte(`{"blocks.0.ffn.fc.weight": 4, "blocks.9.ffn.fc.weight": 2}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	precisionCfg := filepath.Join(dir, "fp16.json")
+	if err := os.WriteFile(precisionCfg, []byte(`{"train": {"precision": "fp16"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		args []string
 		want string
 	}{
 		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"train", "--precision", "fp16", "--out", dir}, "accepted values are fp32 and bf16"},
+		{[]string{"train", "--config", precisionCfg, "--out", dir}, `precision (--precision): unknown precision "fp16"`},
+		{[]string{"bench", "train", "--precision", "half"}, "accepted values are fp32 and bf16"},
+		{[]string{"bench", "gemm", "--dtype", "fp16"}, "want f32 or bf16"},
 		{[]string{"train", "--bogus"}, "flag provided but not defined"},
 		{[]string{"train", "--data", filepath.Join(dir, "missing.txt"), "--out", dir}, "missing.txt"},
 		{[]string{"train", "--heads", "3", "--out", dir}, "heads (3) must divide hidden"},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"unicode/utf8"
 
 	"tern/kernels"
 )
@@ -12,7 +11,5 @@ func setThreads(n int) {
 		kernels.SetThreads(n)
 	}
 }
-
-func validUTF8(s string) bool { return utf8.ValidString(s) }
 
 func stdout() *os.File { return os.Stdout }

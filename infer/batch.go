@@ -1,0 +1,244 @@
+package infer
+
+import (
+	"fmt"
+
+	"tern/kernels"
+	"tern/tensor"
+)
+
+// Batch decodes several sequences of one packed model together (continuous batching): each slot has
+// its own KV cache; a Step feeds one token to each of any set of started slots and runs every
+// projection once for all of them. With Resident matrices (NewBatch with gemm) the ternary
+// projections of B >= gemmMin rows are one int8 x ternary GEMM (kernels.BitLinearForward) over the
+// batch, reading each weight once per step instead of once per sequence, and the LM head is one fp32
+// GEMM (kernels.Sgemm) over a widened copy of the table; below gemmMin rows each row runs the packed
+// GEMV. Both ternary paths compute the same int32 sums and rescale, so a row's projections do not
+// depend on the batch it is in; the head's fp32 sums may be ordered differently for different batch
+// sizes (TestBatchMatchesAlone states the bound).
+type Batch struct {
+	m     *Packed   // the weights, and the scratch of the single-row paths
+	slots []*Packed // per slot: its KV cache and attention scratch; weights shared with m
+	head  []float32 // (V, C) fp32 head for the batched product, or nil
+	gemm  bool
+
+	x, h, qkv, att, y, f1, logits []float32
+	mean, rstd, xs                []float32
+	xq                            []int8
+	cur                           []*Packed // the slots of the step in progress
+	li                            int       // the layer attention works on
+	attendFn                      func(lo, hi int)
+}
+
+// gemmMin is the batch size from which Batch uses the GEMM rather than one GEMV per row (measured with
+// BenchmarkBatchLinear: see the README's serving section).
+const gemmMin = 4
+
+// NewBatch returns a batch of n slots over m (which it then owns: its KV cache is not used). With gemm,
+// the ternary matrices are unpacked once to one byte per weight (kernels.TernaryMatrix, Resident)
+// and the head is widened to fp32: memory for the batched products, instead of decoding the packed
+// bytes for every row.
+func NewBatch(m *Packed, n int, gemm bool) (*Batch, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("batch: %d slots, want at least 1", n)
+	}
+	b := &Batch{m: m, gemm: gemm}
+	if gemm {
+		if err := m.Resident(); err != nil {
+			return nil, err
+		}
+		V, C := m.Cfg.Vocab, m.Cfg.Hidden
+		b.head = make([]float32, V*C)
+		for i := range V {
+			m.head.row(b.head[i*C:(i+1)*C], i)
+		}
+	}
+	for range n {
+		b.slots = append(b.slots, m.clone())
+	}
+	b.attendFn = b.attend
+	return b, nil
+}
+
+// clone is a decoder over m's weights with its own KV cache and per-token scratch; Prefill's buffers
+// (and the resident matrices) are shared, so clones must be driven from one goroutine.
+func (m *Packed) clone() *Packed {
+	c := *m
+	c.layers = append([]layer(nil), m.layers...)
+	c.vec = map[int]*kernels.GemvVec{}
+	c.Pos = 0
+	c.alloc()
+	return &c
+}
+
+// Resident unpacks every ternary matrix once into the int8 GEMM's layout (one byte per weight; a
+// matrix shared across layers once), for Prefill and Batch to use instead of unpacking per call.
+func (m *Packed) Resident() error {
+	done := map[*byte]*kernels.TernaryMatrix{}
+	var w []int8
+	for li := range m.layers {
+		ly := &m.layers[li]
+		for _, l := range []*linear{&ly.qkv, &ly.o, &ly.fc, &ly.f2} {
+			if l.w == nil || l.tm != nil || l.bits > 0 { // n-bit matrices stay packed (NBitGemv)
+				continue
+			}
+			if tm := done[&l.w[0]]; tm != nil {
+				l.tm = tm
+				continue
+			}
+			w = tensor.Grow(w, l.n*l.k)
+			if err := unpackRows(w, l.w, l.n, l.k); err != nil {
+				return err
+			}
+			l.tm = kernels.NewTernaryMatrix(w, l.n, l.k)
+			done[&l.w[0]] = l.tm
+		}
+	}
+	return nil
+}
+
+// Close releases the model.
+func (b *Batch) Close() error { return b.m.Close() }
+
+// Model is the batch's packed model.
+func (b *Batch) Model() *Packed { return b.m }
+
+func (b *Batch) Slots() int        { return len(b.slots) }
+func (b *Batch) Vocab() int        { return b.m.Cfg.Vocab }
+func (b *Batch) PromptLimit() int  { return b.m.Cfg.MaxPos - 1 }
+func (b *Batch) Room(slot int) int { return b.m.Cfg.MaxPos - b.slots[slot].Pos }
+
+// Start empties slot and feeds prompt: one Prefill pass (which uses the resident matrices when there
+// are) or, for a one-token prompt, one Step.
+func (b *Batch) Start(slot int, prompt []int) ([]float32, error) {
+	s := b.slots[slot]
+	s.Reset()
+	if len(prompt) > b.PromptLimit() {
+		return nil, fmt.Errorf("prompt of %d tokens fills the %d-position context", len(prompt), b.m.Cfg.MaxPos)
+	}
+	if len(prompt) == 1 {
+		return s.Step(prompt[0])
+	}
+	return s.Prefill(prompt)
+}
+
+// Step feeds ids[i] to slots[i] and returns the logits (len(slots), V).
+func (b *Batch) Step(slots []int, ids []int) ([]float32, error) {
+	cfg := b.m.Cfg
+	C, F, V, B := cfg.Hidden, cfg.FFN, cfg.Vocab, len(slots)
+	if B == 0 {
+		return nil, nil
+	}
+	b.cur = b.cur[:0]
+	for i, sl := range slots {
+		s := b.slots[sl]
+		if s.Pos >= cfg.MaxPos {
+			return nil, fmt.Errorf("slot %d: context full: %d positions", sl, cfg.MaxPos)
+		}
+		if ids[i] < 0 || ids[i] >= cfg.InputVocab() {
+			return nil, fmt.Errorf("token id %d outside vocabulary [0, %d)", ids[i], cfg.InputVocab())
+		}
+		b.cur = append(b.cur, s)
+	}
+	x, h := tensor.Grow(b.x, B*C), tensor.Grow(b.h, B*C)
+	qkv, att, y := tensor.Grow(b.qkv, B*3*C), tensor.Grow(b.att, B*C), tensor.Grow(b.y, B*C)
+	f1 := tensor.Grow(b.f1, B*F)
+	b.x, b.h, b.qkv, b.att, b.y, b.f1 = x, h, qkv, att, y, f1
+	b.mean, b.rstd = tensor.Grow(b.mean, B), tensor.Grow(b.rstd, B)
+	for i, s := range b.cur {
+		row := x[i*C : (i+1)*C]
+		b.m.tok.row(row, ids[i])
+		for j := range row {
+			row[j] += b.m.pos[s.Pos*C+j]
+		}
+	}
+	for li := range b.m.layers {
+		ly := &b.m.layers[li]
+		b.norm(h, x, ly.ln1, B)
+		b.linear(qkv, h, ly.qkv, B)
+		for i, s := range b.cur {
+			p, sl := s.Pos, &s.layers[li]
+			copy(s.qkv, qkv[i*3*C:(i+1)*3*C])
+			if s.kvF16 {
+				toF16(sl.kh[p*C:(p+1)*C], s.qkv[C:2*C])
+				toF16(sl.vh[p*C:(p+1)*C], s.qkv[2*C:])
+			} else {
+				copy(sl.k[p*C:(p+1)*C], s.qkv[C:2*C])
+				copy(sl.v[p*C:(p+1)*C], s.qkv[2*C:])
+			}
+		}
+		b.li = li
+		kernels.ParallelFor(B*cfg.Heads, 1, b.attendFn)
+		for i, s := range b.cur {
+			copy(att[i*C:(i+1)*C], s.att)
+		}
+		b.linear(y, att, ly.o, B)
+		for i := range x {
+			x[i] += y[i]
+		}
+		b.norm(h, x, ly.ln2, B)
+		b.linear(f1, h, ly.fc, B)
+		kernels.GELUForward(f1, f1, len(f1), false)
+		b.linear(y, f1, ly.f2, B)
+		for i := range x {
+			x[i] += y[i]
+		}
+	}
+	b.norm(h, x, b.m.lnf, B)
+	b.logits = tensor.Grow(b.logits, B*V)
+	if b.head != nil {
+		kernels.Sgemm(false, true, B, V, C, 1, h, C, b.head, C, 0, b.logits, V)
+	} else {
+		for i := range B {
+			b.m.head.gemv(b.logits[i*V:(i+1)*V], h[i*C:(i+1)*C], V)
+		}
+	}
+	for _, s := range b.cur {
+		s.Pos++
+	}
+	return b.logits, nil
+}
+
+// attend runs (slot, head) pairs [lo, hi) of the current layer.
+func (b *Batch) attend(lo, hi int) {
+	NH := b.m.Cfg.Heads
+	for i := lo; i < hi; i++ {
+		s := b.cur[i/NH]
+		s.attendHead(&s.layers[b.li], i%NH)
+	}
+}
+
+func (b *Batch) norm(out, x []float32, nm norm, n int) {
+	if nm.rms {
+		kernels.RMSNormForward(out, b.rstd, x, nm.g, n, len(nm.g), nm.eps)
+		return
+	}
+	kernels.LayerNormForward(out, b.mean, b.rstd, x, nm.g, nm.b, n, len(nm.g))
+}
+
+// linear computes out (n, N) = in (n, K)·Wᵀ (+ b) for the batch's rows.
+func (b *Batch) linear(out, in []float32, l linear, n int) {
+	switch {
+	case l.w == nil:
+		kernels.Sgemm(false, true, n, l.n, l.k, 1, in, l.k, l.fw, l.k, 0, out, l.n)
+	case l.tm != nil && n >= gemmMin:
+		b.xq, b.xs = tensor.Grow(b.xq, n*l.k), tensor.Grow(b.xs, n)
+		kernels.QuantizeRowsInt8(b.xq, b.xs, in, n, l.k)
+		kernels.BitLinearForward(out, b.xq, b.xs, l.tm, l.scale, n)
+	default:
+		bias := l.bias
+		l.bias = nil
+		for i := range n {
+			b.m.linear(out[i*l.n:(i+1)*l.n], in[i*l.k:(i+1)*l.k], l)
+		}
+		l.bias = bias
+	}
+	if l.bias != nil {
+		for i := range n {
+			row := out[i*l.n : (i+1)*l.n]
+			for j := range row {
+				row[j] += l.bias[j]
+			}
+		}
+	}
+}

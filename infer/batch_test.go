@@ -1,0 +1,139 @@
+package infer
+
+import (
+	"math"
+	"slices"
+	"testing"
+
+	"tern/format"
+	"tern/model"
+)
+
+// greedyAlone decodes prompt alone (slot 0, nothing else in the batch) for n tokens, returning the
+// tokens and the logits of each step.
+func greedyAlone(t *testing.T, b *Batch, prompt []int, n int) ([]int, [][]float32) {
+	t.Helper()
+	l, err := b.Start(0, prompt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	var ls [][]float32
+	for range n {
+		next := NewSampler(Sampling{}, 1).Next(l)
+		out = append(out, next)
+		if l, err = b.Step([]int{0}, []int{next}); err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, slices.Clone(l))
+	}
+	return out, ls
+}
+
+// TestBatchMatchesAlone: with temperature 0, a request's tokens are the same whether it decodes alone
+// or in a full batch that others join and leave at different steps; the logits differ by at most
+// 1e-4 (the head's fp32 sums may be ordered differently for different batch sizes; the ternary
+// products are exact integer sums either way). Without GEMM, a lone sequence reproduces Packed.Step.
+func TestBatchMatchesAlone(t *testing.T) {
+	cfg, _ := model.Preset("tiny")
+	cfg.Vocab, cfg.Hidden, cfg.Layers, cfg.Heads, cfg.FFN, cfg.MaxPos = 211, 64, 2, 4, 128, 64
+	for _, gemm := range []bool{false, true} {
+		for _, kv := range []format.DType{format.F32, format.F16} {
+			ref, err := RandomPacked(cfg, 7, format.F16)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref.SetKV(kv)
+			m, _ := RandomPacked(cfg, 7, format.F16)
+			m.SetKV(kv)
+			const S, n = 6, 12
+			b, err := NewBatch(m, S, gemm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prompts := [][]int{{1, 2, 3}, {9}, {5, 5, 5, 5, 5, 5, 5, 5}, {200, 3}, {7, 8, 9, 10, 11}, {42}, {13, 14}, {100, 101, 102}}
+			alone := make([][]int, len(prompts))
+			aloneLogits := make([][][]float32, len(prompts))
+			for i, p := range prompts {
+				alone[i], aloneLogits[i] = greedyAlone(t, b, p, n)
+			}
+			if !gemm && kv == format.F32 { // the batch of one is Packed.Step
+				for i, p := range prompts {
+					ref.Reset()
+					var l []float32
+					for _, id := range p {
+						l, _ = ref.Step(id)
+					}
+					for k := range n {
+						next := NewSampler(Sampling{}, 1).Next(l)
+						if next != alone[i][k] {
+							t.Fatalf("prompt %d token %d: batch %d, Packed.Step %d", i, k, alone[i][k], next)
+						}
+						l, _ = ref.Step(next)
+					}
+				}
+			}
+			// all prompts through S slots: request i joins at step 2i (or when a slot frees), leaves after n tokens
+			type run struct {
+				req, slot int
+				toks      []int
+				logits    []float32
+			}
+			var active []*run
+			free := []int{0, 1, 2, 3, 4, 5}
+			next, worst, step := 0, 0.0, 0
+			got := make([][]int, len(prompts))
+			for next < len(prompts) || len(active) > 0 {
+				for next < len(prompts) && len(free) > 0 && step >= 2*next {
+					r := &run{req: next, slot: free[0]}
+					free = free[1:]
+					l, err := b.Start(r.slot, prompts[next])
+					if err != nil {
+						t.Fatal(err)
+					}
+					r.logits = slices.Clone(l)
+					active = append(active, r)
+					next++
+				}
+				step++
+				if len(active) == 0 {
+					continue
+				}
+				var slotsNow, ids []int
+				for _, r := range active {
+					tok := NewSampler(Sampling{}, 1).Next(r.logits)
+					r.toks = append(r.toks, tok)
+					slotsNow, ids = append(slotsNow, r.slot), append(ids, tok)
+				}
+				l, err := b.Step(slotsNow, ids)
+				if err != nil {
+					t.Fatal(err)
+				}
+				V := cfg.Vocab
+				kept := active[:0]
+				for i, r := range active {
+					r.logits = slices.Clone(l[i*V : (i+1)*V])
+					for j, v := range r.logits {
+						worst = math.Max(worst, math.Abs(float64(v-aloneLogits[r.req][len(r.toks)-1][j])))
+					}
+					if len(r.toks) == n {
+						got[r.req] = r.toks
+						free = append(free, r.slot)
+					} else {
+						kept = append(kept, r)
+					}
+				}
+				active = kept
+			}
+			for i := range prompts {
+				if !slices.Equal(got[i], alone[i]) {
+					t.Errorf("gemm %v KV %s: request %d: batched %v, alone %v", gemm, kv, i, got[i], alone[i])
+				}
+			}
+			t.Logf("gemm %v KV %s: max |logit difference| batched vs alone %.3g", gemm, kv, worst)
+			if worst > 1e-4 {
+				t.Errorf("gemm %v KV %s: logits differ by %.3g > 1e-4", gemm, kv, worst)
+			}
+		}
+	}
+}

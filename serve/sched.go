@@ -1,0 +1,196 @@
+package serve
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"tern/infer"
+)
+
+// The scheduler: one goroutine owns the model's Decoder and runs continuous batching. Each loop it
+// admits queued requests into free slots (prefilling each prompt and sampling its first token), then
+// runs one Step for all active slots together and samples each slot's next token with the request's
+// own sampler. A request leaves its slot as soon as it has its tokens, its slot's context is full, or
+// its handler cancels it (client gone, stop string found, timeout): cancellation is checked before
+// every step, so a departed client's slot is free at the next step. Tokens go to the handler through a
+// channel with room for all of them, so a slow client never holds up the batch.
+
+// job is one request's generation.
+type job struct {
+	prompt  []int
+	n       int
+	sampler *infer.Sampler
+	out     chan event    // capacity n+1: the scheduler never blocks on it
+	cancel  chan struct{} // closed by the handler: stop generating
+	once    sync.Once
+	queued  time.Time
+}
+
+// event is a token, or the end: finish "length" (max_tokens or a full context) or err.
+type event struct {
+	id     int
+	finish string
+	err    error
+}
+
+func (j *job) stop() { j.once.Do(func() { close(j.cancel) }) }
+
+func (j *job) cancelled() bool {
+	select {
+	case <-j.cancel:
+		return true
+	default:
+		return false
+	}
+}
+
+// active is a job in a slot: its last sampled token is fed at the next step.
+type active struct {
+	j    *job
+	slot int
+	last int
+	sent int
+}
+
+type scheduler struct {
+	dec   infer.Decoder
+	queue chan *job
+	met   *metrics
+}
+
+// submit queues j, or reports false when the queue is full.
+func (s *scheduler) submit(j *job) bool {
+	select {
+	case s.queue <- j:
+		s.met.queueDepth.Add(1)
+		return true
+	default:
+		return false
+	}
+}
+
+// run decodes until ctx is done.
+func (s *scheduler) run(ctx context.Context) {
+	free := make([]int, s.dec.Slots())
+	for i := range free {
+		free[i] = len(free) - 1 - i
+	}
+	var act []*active
+	var slots, ids []int
+	V := s.dec.Vocab()
+	for {
+		for len(free) > 0 { // admit
+			var j *job
+			if len(act) == 0 {
+				select {
+				case j = <-s.queue:
+				case <-ctx.Done():
+					return
+				}
+			} else {
+				select {
+				case j = <-s.queue:
+				default:
+				}
+			}
+			if j == nil {
+				break
+			}
+			s.met.queueDepth.Add(-1)
+			if j.cancelled() {
+				close(j.out)
+				continue
+			}
+			slot := free[len(free)-1]
+			free = free[:len(free)-1]
+			a := &active{j: j, slot: slot}
+			logits, err := s.start(slot, j.prompt)
+			if err == nil {
+				s.met.prompt(len(j.prompt))
+			}
+			if !s.emit(a, logits, err) {
+				free = append(free, slot)
+				continue
+			}
+			act = append(act, a)
+		}
+		kept := act[:0]
+		for _, a := range act { // leave at once when cancelled
+			if a.j.cancelled() {
+				close(a.j.out)
+				free = append(free, a.slot)
+				continue
+			}
+			kept = append(kept, a)
+		}
+		act = kept
+		if len(act) == 0 {
+			continue
+		}
+		slots, ids = slots[:0], ids[:0]
+		for _, a := range act {
+			slots, ids = append(slots, a.slot), append(ids, a.last)
+		}
+		s.met.busy.Store(int64(len(act)))
+		start := time.Now()
+		logits, err := s.step(slots, ids)
+		s.met.step(time.Since(start))
+		kept = act[:0]
+		for i, a := range act {
+			var row []float32
+			if err == nil {
+				row = logits[i*V : (i+1)*V]
+			}
+			if s.emit(a, row, err) {
+				kept = append(kept, a)
+			} else {
+				free = append(free, a.slot)
+			}
+		}
+		act = kept
+		s.met.busy.Store(int64(len(act)))
+	}
+}
+
+// start and step call the decoder, turning a panic (a bug) into an error for the requests involved
+// rather than a crash of the server.
+func (s *scheduler) start(slot int, prompt []int) (l []float32, err error) {
+	defer recoverInto(&err)
+	return s.dec.Start(slot, prompt)
+}
+
+func (s *scheduler) step(slots, ids []int) (l []float32, err error) {
+	defer recoverInto(&err)
+	return s.dec.Step(slots, ids)
+}
+
+func recoverInto(err *error) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("internal error: %v", v)
+	}
+}
+
+// emit samples a's next token from logits and sends it; it reports whether a stays in its slot.
+func (s *scheduler) emit(a *active, logits []float32, err error) bool {
+	j := a.j
+	if err != nil {
+		j.out <- event{err: err}
+		close(j.out)
+		return false
+	}
+	a.last = j.sampler.Next(logits)
+	a.sent++
+	s.met.tokens(1)
+	j.out <- event{id: a.last}
+	if a.sent >= j.n || s.dec.Room(a.slot) <= 1 {
+		j.out <- event{finish: "length"}
+		close(j.out)
+		return false
+	}
+	return true
+}
+
+// errQueueFull is answered with 503.
+var errQueueFull = fmt.Errorf("server busy: the request queue is full; retry later")
