@@ -507,7 +507,12 @@ func (m *Packed) norm(out, x []float32, nm norm) {
 
 // linear computes out (N) = W·x (+ b): ternary with the training forward's quantization (per-vector
 // int8 absmax), or fp32.
-func (m *Packed) linear(out, x []float32, l linear) {
+func (m *Packed) linear(out, x []float32, l linear) { applyLinear(out, x, l, m.vec, m.acc) }
+
+// applyLinear computes out (N) = W·x (+ b) for a projection of any decoder: ternary through the packed
+// GEMV with x quantized per vector to int8 (vec caches one GemvVec per input size, acc is scratch of at
+// least N), or fp32.
+func applyLinear(out, x []float32, l linear, vec map[int]*kernels.GemvVec, acc []int32) {
 	if l.w == nil {
 		kernels.Sgemv(out, l.fw, x, l.n, l.k)
 	} else if l.bits > 0 {
@@ -515,13 +520,13 @@ func (m *Packed) linear(out, x []float32, l linear) {
 		kernels.QuantizeRowsInt8(m.xq8, m.xg[:], x, 1, l.k)
 		kernels.NBitGemv(out, l.w, l.steps, l.n, l.k, l.bits, m.xq8, m.xg[0])
 	} else {
-		v := m.vec[l.k]
+		v := vec[l.k]
 		if v == nil {
 			v = kernels.NewGemvVec(l.k)
-			m.vec[l.k] = v
+			vec[l.k] = v
 		}
 		g := v.SetFloat32(x)
-		kernels.TernaryGemvF32(out, m.acc[:l.n], l.w, l.n, l.k, v, l.scale, g)
+		kernels.TernaryGemvF32(out, acc[:l.n], l.w, l.n, l.k, v, l.scale, g)
 	}
 	if l.bias != nil {
 		for j := range out[:l.n] {

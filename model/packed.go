@@ -23,6 +23,7 @@ import (
 	"unsafe"
 
 	"tern/format"
+	"tern/half"
 	"tern/kernels"
 	"tern/nn"
 	"tern/quant"
@@ -361,21 +362,12 @@ func (pf *PackedFile) Table(name string, rows, cols int, f16 bool) (Table, error
 		if err := t.CheckFinite(); err != nil { // used as stored, never through Float32
 			return Table{}, pf.errf("%v", err)
 		}
-		if h, ok := f16View(t.Data); ok {
+		if h, ok := half.View(t.Data); ok {
 			return Table{F16: h}, nil
 		}
 	}
 	v, err := pf.Floats(name, rows, cols)
 	return Table{F32: v}, err
-}
-
-// f16View is b's little-endian F16 values in place, when b is 2-byte aligned (tern's writer aligns
-// every tensor to its element size; a foreign file may not, and is then widened instead).
-func f16View(b []byte) ([]uint16, bool) {
-	if len(b) == 0 || len(b)%2 != 0 || uintptr(unsafe.Pointer(&b[0]))%2 != 0 {
-		return nil, false
-	}
-	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2), true
 }
 
 // Sizes are a model's storage costs in bytes: FP32 and FP16 are the unique parameters at 4 and 2
