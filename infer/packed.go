@@ -147,8 +147,6 @@ type Packed struct {
 	// scratch, sized once
 	vec                   map[int]*kernels.GemvVec
 	acc                   []int32
-	xq8                   []int8     // n-bit projections' int8 activations
-	xg                    [1]float32 // and their inverse scale
 	x, h, qkv, att, y, f1 []float32
 	scores, mean, rstd    []float32 // scores: (Heads, MaxPos)
 	logits                []float32
@@ -515,18 +513,18 @@ func (m *Packed) linear(out, x []float32, l linear) { applyLinear(out, x, l, m.v
 func applyLinear(out, x []float32, l linear, vec map[int]*kernels.GemvVec, acc []int32) {
 	if l.w == nil {
 		kernels.Sgemv(out, l.fw, x, l.n, l.k)
-	} else if l.bits > 0 {
-		m.xq8 = tensor.Grow(m.xq8, l.k)
-		kernels.QuantizeRowsInt8(m.xq8, m.xg[:], x, 1, l.k)
-		kernels.NBitGemv(out, l.w, l.steps, l.n, l.k, l.bits, m.xq8, m.xg[0])
 	} else {
 		v := vec[l.k]
 		if v == nil {
 			v = kernels.NewGemvVec(l.k)
 			vec[l.k] = v
 		}
-		g := v.SetFloat32(x)
-		kernels.TernaryGemvF32(out, acc[:l.n], l.w, l.n, l.k, v, l.scale, g)
+		g := v.SetFloat32(x) // per-vector int8 absmax, as training's per-row quantizer, into v.X
+		if l.bits > 0 {
+			kernels.NBitGemv(out, l.w, l.steps, l.n, l.k, l.bits, v.X, g)
+		} else {
+			kernels.TernaryGemvF32(out, acc[:l.n], l.w, l.n, l.k, v, l.scale, g)
+		}
 	}
 	if l.bias != nil {
 		for j := range out[:l.n] {
