@@ -61,6 +61,12 @@ type Config struct {
 	Clusters     string  `json:"clusters,omitempty"`      // a cluster file from tern cluster: batches come from its windows
 	Batching     string  `json:"batching,omitempty"`      // with clusters: balanced (default), curriculum or random
 	Dedup        float64 `json:"dedup,omitempty"`         // with clusters: drop windows with cosine >= this to a kept one of their cluster (0 = keep all)
+
+	// Task evaluation and checkpoint retention (the seed's training flow).
+	EvalTasks     string `json:"eval_tasks,omitempty"`      // comma-separated: sst2 (zero-shot), wikitext2 (LM loss); causal models
+	EvalTaskEvery int    `json:"eval_task_every,omitempty"` // evaluate the tasks every N steps (and at the end); 0 = at the end only
+	EvalTaskData  string `json:"eval_task_data,omitempty"`  // dataset directory (default: $TERN_DATA, else shared/data above the working directory)
+	Keep          int    `json:"keep,omitempty"`            // keep the last K checkpoints (ckpts/step-N.safetensors) plus the best by validation loss; 0 = only the latest
 }
 
 // controllerLR is the controller's learning rate with its default applied.
@@ -133,6 +139,12 @@ func (c Config) Validate(mc model.Config) error {
 	}
 	if !(c.Dedup >= 0 && c.Dedup <= 1) {
 		return fmt.Errorf("train config: dedup must be a cosine similarity in (0, 1], or 0 for none (got %g)", c.Dedup)
+	}
+	if c.EvalTaskEvery < 0 || c.Keep < 0 {
+		return fmt.Errorf("train config: eval_task_every and keep must be >= 0")
+	}
+	if _, err := c.evalTasks(mc); err != nil {
+		return err
 	}
 	if err := optim.ValidateTrust(c.TrustRegion, c.TrustRatio); err != nil {
 		return fmt.Errorf("train config: %w", err)

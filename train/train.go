@@ -57,6 +57,13 @@ type Run struct {
 	clusters    *clusterSampler
 	clusterNote string
 
+	tasks   *taskEval // --eval-tasks (nil when off)
+	lastVal struct {
+		step int
+		loss float64
+	} // the last validation, for --keep's best checkpoint
+	best bestCheckpoint // --keep: the best checkpoint so far by validation loss
+
 	stopAt int // tests: return errStopped after this step, without saving (a simulated crash)
 }
 
@@ -166,6 +173,11 @@ func NewRunContext(ctx context.Context, cfg Config, mc model.Config, resume bool
 	r.dropRNG = tensor.NewRNG(cfg.Seed ^ 0xd209)
 	if cfg.Clusters != "" {
 		if r.clusters, r.clusterNote, err = loadClusters(cfg, tok.Spec(), r.train); err != nil {
+			return nil, err
+		}
+	}
+	if comm.Rank() == 0 {
+		if r.tasks, err = newTaskEval(cfg, mc); err != nil {
 			return nil, err
 		}
 	}
@@ -305,6 +317,24 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 			r.log.Metric(Metric{Step: r.Step, Split: "valid", Loss: vl, PPL: math.Exp(vl)})
 			r.log.Printf("step %d: train loss %.4f, val loss %.4f, val ppl %.2f%s\n", r.Step, loss, vl, math.Exp(vl), r.hybridReport())
 			res.ValLoss, res.ValPPL = vl, math.Exp(vl)
+			r.lastVal.step, r.lastVal.loss = r.Step, vl
+		}
+		if r.tasks != nil && ((cfg.EvalTaskEvery > 0 && r.Step%cfg.EvalTaskEvery == 0) || r.Step == cfg.Steps) {
+			ms, err := r.evaluateTasks(ctx)
+			if err != nil {
+				r.log.EndProgress()
+				return nil, err
+			}
+			line := fmt.Sprintf("step %d:", r.Step)
+			for _, m := range ms {
+				r.log.Metric(m)
+				if m.Task == "sst2" {
+					line += fmt.Sprintf(" sst2 zero-shot accuracy %.3f", m.Score)
+				} else {
+					line += fmt.Sprintf(" %s loss %.4f (ppl %.2f)", m.Task, m.Loss, m.PPL)
+				}
+			}
+			r.log.Printf("%s\n", line)
 		}
 		if (cfg.CkptEvery > 0 && r.Step%cfg.CkptEvery == 0) || r.Step == cfg.Steps {
 			if err := r.Save(); err != nil {
@@ -327,6 +357,9 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 	if r.comm.Rank() == 0 {
 		if err := r.log.Plot(filepath.Join(cfg.Out, "loss.png")); err != nil {
 			r.log.Printf("warning: loss plot: %v\n", err)
+		}
+		if err := r.log.PlotTasks(filepath.Join(cfg.Out, "tasks.png")); err != nil {
+			r.log.Printf("warning: task plot: %v\n", err)
 		}
 	}
 	return res, r.log.Close()

@@ -71,6 +71,10 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.Float64Var(&tc.TrustRatio, "trust-ratio", tc.TrustRatio, "R of --trust-region")
 	fs.StringVar(&tc.Clusters, "clusters", tc.Clusters, "cluster file from tern cluster (same data, tokenizer and --seq): batches come from its windows")
 	fs.StringVar(&tc.Batching, "batching", tc.Batching, "with --clusters: balanced (every batch covers the clusters in proportion; default), curriculum (easy clusters first) or random")
+	fs.StringVar(&tc.EvalTasks, "eval-tasks", tc.EvalTasks, "evaluate tasks during training, comma-separated: sst2 (zero-shot accuracy on 200 dev sentences), wikitext2 (LM loss on 20k valid tokens)")
+	fs.IntVar(&tc.EvalTaskEvery, "eval-task-every", tc.EvalTaskEvery, "evaluate --eval-tasks every N steps (0 = at the end only)")
+	fs.StringVar(&tc.EvalTaskData, "eval-task-data", tc.EvalTaskData, "dataset directory for --eval-tasks (default: $TERN_DATA, else shared/data above the working directory)")
+	fs.IntVar(&tc.Keep, "keep", tc.Keep, "keep the last K checkpoints (ckpts/step-N.safetensors) plus the best by validation loss (best.json); 0 = only the latest")
 	fs.Float64Var(&tc.Dedup, "dedup", tc.Dedup, "with --clusters: drop windows whose cosine similarity to a kept window of their cluster is >= this (SemDeDup; 0 = off)")
 	// model overrides
 	fs.String("type", "", "model type: transformer or rnn")
@@ -304,6 +308,14 @@ func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 			t.Batching = c.Batching
 		case "dedup":
 			t.Dedup = c.Dedup
+		case "eval-tasks":
+			t.EvalTasks = c.EvalTasks
+		case "eval-task-every":
+			t.EvalTaskEvery = c.EvalTaskEvery
+		case "eval-task-data":
+			t.EvalTaskData = c.EvalTaskData
+		case "keep":
+			t.Keep = c.Keep
 		}
 	}
 }
