@@ -35,8 +35,14 @@ func runGenerate(ctx context.Context, args []string) error {
 	if *path == "" {
 		return fmt.Errorf("--model is required")
 	}
-	setThreads(*threads)
 	sampling := infer.Sampling{Temperature: *temp, TopK: *topK, TopP: *topP}
+	if err := sampling.Validate(); err != nil {
+		return fmt.Errorf("--%w", err) // the same ranges serve holds requests to
+	}
+	if *n < 1 {
+		return fmt.Errorf("--max-tokens %d: want 1 or more", *n)
+	}
+	setThreads(*threads)
 	if isGGUF(*path) {
 		return generateGGUF(ctx, *path, *prompt, *n, sampling, *seed, *ctxLen)
 	}
