@@ -33,8 +33,14 @@ func runGenerate(ctx context.Context, args []string) error {
 	if *path == "" {
 		return fmt.Errorf("--model is required")
 	}
-	setThreads(*threads)
 	sampling := infer.Sampling{Temperature: *temp, TopK: *topK, TopP: *topP}
+	if err := sampling.Validate(); err != nil {
+		return fmt.Errorf("--%w", err) // the same ranges serve holds requests to
+	}
+	if *n < 1 {
+		return fmt.Errorf("--max-tokens %d: want 1 or more", *n)
+	}
+	setThreads(*threads)
 	if h, err := format.ReadFileHeader(*path, true); err == nil && h.Meta[model.MetaKind] == "packed" {
 		return generatePacked(ctx, *path, *kv, *prompt, *n, sampling, *seed)
 	}
