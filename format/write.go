@@ -134,3 +134,8 @@ func writeAtomic(path string, fill func(w io.Writer) error) (err error) {
 func WriteFileAtomic(path string, b []byte) error {
 	return writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
 }
+
+// WriteFileAtomicFrom is WriteFileAtomic with the bytes read from r.
+func WriteFileAtomicFrom(path string, r io.Reader) error {
+	return writeAtomic(path, func(w io.Writer) error { _, err := io.Copy(w, r); return err })
+}

@@ -85,7 +85,7 @@ func (m *Packed) Resident() error {
 	for li := range m.layers {
 		ly := &m.layers[li]
 		for _, l := range []*linear{&ly.qkv, &ly.o, &ly.fc, &ly.f2} {
-			if l.w == nil || l.tm != nil {
+			if l.w == nil || l.tm != nil || l.bits > 0 { // n-bit matrices stay packed (NBitGemv)
 				continue
 			}
 			if tm := done[&l.w[0]]; tm != nil {

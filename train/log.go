@@ -24,6 +24,8 @@ type Metric struct {
 	StepMS       float64 `json:"step_ms,omitempty"`
 	LRMult       float64 `json:"lr_mult,omitempty"`     // --controller: the learning-rate multiplier of the step
 	TrustBound   float64 `json:"trust_bound,omitempty"` // --trust-region: fraction of the covered tensors whose update was scaled
+	Task         string  `json:"task,omitempty"`        // split "task": sst2 or wikitext2
+	Score        float64 `json:"score,omitempty"`       // split "task": sst2 accuracy, wikitext2 loss (nats/token)
 }
 
 // Logger writes human progress to a terminal (a redrawn bar) or plain lines (not a terminal), and every
@@ -164,6 +166,47 @@ func (l *Logger) Plot(path string) error {
 		return nil
 	}
 	return plot.Lines(path, "loss", "step", "nats/token", series, 800, 450)
+}
+
+// PlotTasks draws the task evaluations against step into dir: tasks.png with each task's score
+// (sst2 accuracy, wikitext2 loss in nats/token); nothing without task metrics.
+func (l *Logger) PlotTasks(path string) error {
+	pts := map[string]map[int]float64{}
+	for _, m := range l.metrics {
+		if m.Split == "task" {
+			if pts[m.Task] == nil {
+				pts[m.Task] = map[int]float64{}
+			}
+			pts[m.Task][m.Step] = m.Score
+		}
+	}
+	if len(pts) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(pts))
+	for n := range pts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var series []plot.Series
+	for _, n := range names {
+		steps := make([]int, 0, len(pts[n]))
+		for s := range pts[n] {
+			steps = append(steps, s)
+		}
+		sort.Ints(steps)
+		label := n + " accuracy"
+		if n == "wikitext2" {
+			label = n + " loss (nats/token)"
+		}
+		ser := plot.Series{Name: label}
+		for _, s := range steps {
+			ser.X = append(ser.X, float64(s))
+			ser.Y = append(ser.Y, pts[n][s])
+		}
+		series = append(series, ser)
+	}
+	return plot.Lines(path, "task evaluation", "step", "score", series, 800, 450)
 }
 
 // LossSeries turns metrics into one loss-vs-step series per split (named prefix+split), keeping the

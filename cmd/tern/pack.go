@@ -8,10 +8,11 @@ import (
 	"tern/format"
 	"tern/infer"
 	"tern/model"
+	"tern/quant"
 )
 
 func init() {
-	register("pack", "convert a trained model to its deployable 1.58-bit form (5 trits per byte)", runPack)
+	register("pack", "convert a trained model to its deployable form (ternary 5 trits per byte, other widths as n-bit rows)", runPack)
 }
 
 func runPack(ctx context.Context, args []string) error {
@@ -53,7 +54,20 @@ func runPack(ctx context.Context, args []string) error {
 	total, unique := model.CountParams(lm.Params())
 	_ = total
 	fmt.Printf("packed %s -> %s\n", *in, *out)
-	fmt.Printf("  ternary tensors: %d weights in %d bytes = %.4f bits/weight (scales included)\n", st.TernaryWeights, st.TernaryBytes, st.BitsPerWeight())
+	var qw, qb int
+	for _, w := range quant.Widths() {
+		if ws, ok := st.ByWidth[w]; ok {
+			name := w.String() + "-bit"
+			if w == quant.WidthTernary {
+				name = "ternary"
+			}
+			fmt.Printf("  %-15s  %d matrices, %d weights in %d bytes = %.4f bits/weight (scales included)\n", name+" tensors:", ws.Matrices, ws.Weights, ws.Bytes, ws.BitsPerWeight())
+			qw, qb = qw+ws.Weights, qb+ws.Bytes
+		}
+	}
+	if len(st.ByWidth) > 1 {
+		fmt.Printf("  all quantized:    %d weights in %d bytes = %.4f bits/weight\n", qw, qb, 8*float64(qb)/float64(max(qw, 1)))
+	}
 	if tdt != dt {
 		fmt.Printf("  other tensors:   %d params as %s, the token table / LM head as %s\n", st.FloatParams, dt, tdt)
 	} else {
