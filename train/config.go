@@ -49,9 +49,11 @@ type Config struct {
 	// after that (0 = once), measure each quantized matrix's sensitivity at each width and choose
 	// widths so the stored average bits per weight stays within BitsBudget (0 = off).
 	BitsBudget float64 `json:"bits_budget,omitempty"` // e.g. 2.0
-	BitsWarmup int     `json:"bits_warmup,omitempty"` // steps before the first allocation (0: Steps/10)
+	BitsWarmup int     `json:"bits_warmup,omitempty"` // steps before the first allocation (0: Steps/5)
 	BitsEvery  int     `json:"bits_every,omitempty"`  // re-allocate every N steps after that (0 = never)
 	BitsMethod string  `json:"bits_method,omitempty"` // knapsack (default) or cluster
+	// bits_sensitivity: fisher (default: ½ Σ F·(w - Q(w))², F from AdamW's v) or loss (held-out loss increase)
+	BitsSensitivity string `json:"bits_sensitivity,omitempty"`
 
 	// The hybrid optimizer (README "Hybrid optimizer"); every part is off by default.
 	Controller   string  `json:"controller,omitempty"`    // "" (none), aux (learned LR multiplier and trust radius), fixed (aux that never learns: multiplier 1)
@@ -114,6 +116,11 @@ func (c Config) Validate(mc model.Config) error {
 	case "", "knapsack", "cluster":
 	default:
 		return fmt.Errorf("train config: unknown bits_method %q (want knapsack or cluster)", c.BitsMethod)
+	}
+	switch c.BitsSensitivity {
+	case "", "fisher", "loss":
+	default:
+		return fmt.Errorf("train config: unknown bits_sensitivity %q (want fisher or loss)", c.BitsSensitivity)
 	}
 	if err := nn.CheckPrecision(c.precision()); err != nil {
 		return fmt.Errorf("train config: precision (--precision): %w", err)

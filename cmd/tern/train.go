@@ -102,6 +102,7 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.IntVar(&tc.BitsWarmup, "bits-warmup", tc.BitsWarmup, "--bits auto: steps before the first allocation (0 = steps/10)")
 	fs.IntVar(&tc.BitsEvery, "bits-every", tc.BitsEvery, "--bits auto: re-allocate every N steps after the first (0 = never)")
 	fs.StringVar(&tc.BitsMethod, "bits-method", "knapsack", "--bits auto: knapsack (exact, per matrix) or cluster (k-means precision groups)")
+	fs.StringVar(&tc.BitsSensitivity, "bits-sensitivity", "fisher", "--bits auto: fisher (½ Σ F·(w - Q(w))², F from AdamW's second moment) or loss (held-out loss increase, one matrix at a time)")
 	return f
 }
 
@@ -234,11 +235,16 @@ func (f *trainFlags) parseBits(mc *model.Config) error {
 	if !auto && f.tc.BitsBudget > 0 && set["bits-budget"] {
 		return fmt.Errorf("--bits-budget %g is for --bits auto (got --bits %q)", f.tc.BitsBudget, bits)
 	}
-	if !auto && anySet(set, "bits-every", "bits-warmup", "bits-method") {
-		return fmt.Errorf("--bits-every, --bits-warmup and --bits-method are for --bits auto")
+	if !auto && anySet(set, "bits-every", "bits-warmup", "bits-method", "bits-sensitivity") {
+		return fmt.Errorf("--bits-every, --bits-warmup, --bits-method and --bits-sensitivity are for --bits auto")
 	}
-	if f.tc.BitsMethod == "knapsack" && f.tc.BitsBudget <= 0 {
-		f.tc.BitsMethod = "" // the flag's default, not a choice: keep configs of runs without widths unchanged
+	if f.tc.BitsBudget <= 0 { // the flags' defaults, not choices: keep configs of runs without widths unchanged
+		if f.tc.BitsMethod == "knapsack" {
+			f.tc.BitsMethod = ""
+		}
+		if f.tc.BitsSensitivity == "fisher" {
+			f.tc.BitsSensitivity = ""
+		}
 	}
 	return nil
 }
@@ -296,6 +302,8 @@ func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 			t.BitsEvery = c.BitsEvery
 		case "bits-method":
 			t.BitsMethod = c.BitsMethod
+		case "bits-sensitivity":
+			t.BitsSensitivity = c.BitsSensitivity
 		case "controller":
 			t.Controller = c.Controller
 		case "controller-lr":
