@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"tern/internal/sysmem"
 )
 
 //go:embed embedded/tinyshakespeare.txt
@@ -46,7 +48,7 @@ func LoadCorpus(spec string) (*Corpus, error) {
 		return nil, fmt.Errorf("data: corpus %s: %w", spec, err)
 	}
 	if !st.IsDir() {
-		b, err := os.ReadFile(spec)
+		b, err := sysmem.ReadFile(spec, sysmem.TextLimit())
 		if err != nil {
 			return nil, fmt.Errorf("data: corpus %s: %w", spec, err)
 		}
@@ -69,7 +71,7 @@ func LoadCorpus(spec string) (*Corpus, error) {
 	c := &Corpus{Name: filepath.Base(spec)}
 	var tr strings.Builder
 	for i, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := sysmem.ReadFile(f, sysmem.TextLimit())
 		if err != nil {
 			return nil, fmt.Errorf("data: corpus %s: %w", f, err)
 		}
@@ -148,7 +150,7 @@ func loadGutenberg(dir string) (*Corpus, error) {
 
 // bookBody returns lines strictly between 1-based lines start and end, with LF line endings.
 func bookBody(path string, start, end int) (string, error) {
-	b, err := os.ReadFile(path)
+	b, err := sysmem.ReadFile(path, sysmem.TextLimit())
 	if err != nil {
 		return "", fmt.Errorf("data: %w", err)
 	}

@@ -11,11 +11,12 @@ import (
 // its own KV cache; a Step feeds one token to each of any set of started slots and runs every
 // projection once for all of them. With Resident matrices (NewBatch with gemm) the ternary
 // projections of B >= gemmMin rows are one int8 x ternary GEMM (kernels.BitLinearForward) over the
-// batch, reading each weight once per step instead of once per sequence, and the LM head is one fp32
-// GEMM (kernels.Sgemm) over a widened copy of the table; below gemmMin rows each row runs the packed
-// GEMV. Both ternary paths compute the same int32 sums and rescale, so a row's projections do not
-// depend on the batch it is in; the head's fp32 sums may be ordered differently for different batch
-// sizes (TestBatchMatchesAlone states the bound).
+// batch, reading each weight once per step instead of once per sequence, and from headGemmMin rows the
+// LM head is one fp32 GEMM (kernels.Sgemm) over a widened copy of the table; fewer rows run the packed
+// GEMV and the table's own GEMV per row, as Packed.Step does. Both ternary paths compute the same
+// int32 sums and rescale, so a row's projections do not depend on the batch it is in; the head's sums
+// differ in order (and F16 against widened fp32 products) between the two paths, which moves logits
+// by float rounding only (TestBatchMatchesAlone states the bound and checks the tokens).
 type Batch struct {
 	m     *Packed   // the weights, and the scratch of the single-row paths
 	slots []*Packed // per slot: its KV cache and attention scratch; weights shared with m
@@ -30,9 +31,14 @@ type Batch struct {
 	attendFn                      func(lo, hi int)
 }
 
-// gemmMin is the batch size from which Batch uses the GEMM rather than one GEMV per row (measured with
-// BenchmarkBatchLinear: see the README's serving section).
-const gemmMin = 4
+// gemmMin is the batch size from which Batch runs a ternary projection as one GEMM rather than one
+// packed GEMV per row: `tern bench serve` times both (the GEMM wins from 2 rows: each GEMV decodes the
+// packed bytes again). headGemmMin is the same for the head: the fp32 GEMM reads twice the bytes of
+// the F16 table the per-row GEMV reads, so it pays from 3 rows.
+const (
+	gemmMin     = 2
+	headGemmMin = 3
+)
 
 // NewBatch returns a batch of n slots over m (which it then owns: its KV cache is not used). With gemm,
 // the ternary matrices are unpacked once to one byte per weight (kernels.TernaryMatrix, Resident)
@@ -79,7 +85,7 @@ func (m *Packed) Resident() error {
 	for li := range m.layers {
 		ly := &m.layers[li]
 		for _, l := range []*linear{&ly.qkv, &ly.o, &ly.fc, &ly.f2} {
-			if l.w == nil || l.tm != nil {
+			if l.w == nil || l.tm != nil || l.bits > 0 { // n-bit matrices stay packed (NBitGemv)
 				continue
 			}
 			if tm := done[&l.w[0]]; tm != nil {
@@ -186,7 +192,7 @@ func (b *Batch) Step(slots []int, ids []int) ([]float32, error) {
 	}
 	b.norm(h, x, b.m.lnf, B)
 	b.logits = tensor.Grow(b.logits, B*V)
-	if b.head != nil {
+	if b.head != nil && B >= headGemmMin {
 		kernels.Sgemm(false, true, B, V, C, 1, h, C, b.head, C, 0, b.logits, V)
 	} else {
 		for i := range B {

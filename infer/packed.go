@@ -37,19 +37,36 @@ func Pack(path string, lm model.LM, tokSpec string, pf model.PackFormat) (PackSt
 	if err != nil {
 		return PackStats{}, fmt.Errorf("pack: %w", err)
 	}
-	packed := map[string]bool{}
-	var st PackStats
+	widths := model.Widths(lm)
+	bytesOf := map[string]int{} // a packed matrix's bytes: codes + scale tensor
 	for _, t := range ts {
-		if t.DType == format.U8 { // a packed ternary matrix (N, ceil(K/5)) and its F32 scale
-			packed[t.Name] = true
-			st.TernaryBytes += len(t.Data) + 4
+		if t.DType == format.U8 { // a packed matrix (trits or n-bit codes); its F32 scale follows
+			bytesOf[t.Name] += len(t.Data)
 		}
 	}
+	for _, t := range ts {
+		if n, ok := strings.CutSuffix(t.Name, ".scale"); ok {
+			if _, packed := bytesOf[n]; packed {
+				bytesOf[n] += len(t.Data)
+			}
+		}
+	}
+	st := PackStats{ByWidth: map[quant.Width]WidthStats{}}
 	for _, p := range nn.Unique(lm.Params()) {
-		if packed[p.Name] {
-			st.TernaryWeights += len(p.W)
-		} else {
+		b, packed := bytesOf[p.Name]
+		if !packed {
 			st.FloatParams += len(p.W)
+			continue
+		}
+		w := widths[p.Name]
+		ws := st.ByWidth[w]
+		ws.Weights += len(p.W)
+		ws.Bytes += b
+		ws.Matrices++
+		st.ByWidth[w] = ws
+		if w == quant.WidthTernary {
+			st.TernaryWeights += len(p.W)
+			st.TernaryBytes += b
 		}
 	}
 	if _, err := model.WritePackedTensors(path, lm, tokSpec, pf, ts, tmeta); err != nil {
@@ -58,11 +75,25 @@ func Pack(path string, lm model.LM, tokSpec string, pf model.PackFormat) (PackSt
 	return st, nil
 }
 
-// PackStats describes a packed file's ternary part.
+// PackStats describes a packed file's quantized part, measured from the tensors written.
 type PackStats struct {
-	TernaryWeights int // weights stored as trits
-	TernaryBytes   int // their bytes, scales included
-	FloatParams    int // other parameters
+	TernaryWeights int                        // weights stored as trits
+	TernaryBytes   int                        // their bytes, scales included
+	ByWidth        map[quant.Width]WidthStats // every width's matrices (ternary included)
+	FloatParams    int                        // other parameters
+}
+
+// WidthStats is what one width's matrices take in a packed file.
+type WidthStats struct {
+	Matrices, Weights, Bytes int // bytes: codes and scales as written
+}
+
+// BitsPerWeight of these matrices, scales included.
+func (s WidthStats) BitsPerWeight() float64 {
+	if s.Weights == 0 {
+		return 0
+	}
+	return 8 * float64(s.Bytes) / float64(s.Weights)
 }
 
 // BitsPerWeight of the ternary tensors, scales included.
@@ -75,11 +106,14 @@ func (s PackStats) BitsPerWeight() float64 {
 
 // ---------------------------------------------------------------------------------------------------
 
-// linear is one projection of a packed model: ternary (w packed, scale) or fp32 (fw).
+// linear is one projection of a packed model: ternary (w packed, scale), n-bit (w codes, bits, steps:
+// adaptive bit widths) or fp32 (fw).
 type linear struct {
 	n, k  int
-	w     []byte                 // (N, ceil(K/5)) packed trits, nil for fp32
+	w     []byte                 // (N, ceil(K/5)) packed trits, or (N, ceil(K·bits/8)) n-bit codes; nil for fp32
 	scale float32                // ternary scale
+	bits  int                    // n-bit width (1, 2, 3, 4, 8); 0 = ternary
+	steps []float32              // n-bit steps: 1 or N
 	fw    []float32              // (N, K) fp32 weights of a non-ternary projection
 	bias  []float32              // (N) or nil
 	tm    *kernels.TernaryMatrix // w unpacked for the int8 GEMM (Resident), or nil
@@ -157,7 +191,13 @@ func newPacked(f *model.PackedFile) (*Packed, error) {
 	var err error
 	proj := func(name string, n, k int, bias bool) (linear, error) {
 		l := linear{n: n, k: k}
-		if f.IsTernary(model.Weight(name)) {
+		if f.IsNBit(model.Weight(name)) {
+			pk, err := f.NBit(model.Weight(name), n, k)
+			if err != nil {
+				return l, err
+			}
+			l.w, l.bits, l.steps = pk.Data, pk.Bits, pk.Steps
+		} else if f.IsTernary(model.Weight(name)) {
 			pt, err := f.Ternary(model.Weight(name), n, k)
 			if err != nil {
 				return l, err
@@ -465,17 +505,26 @@ func (m *Packed) norm(out, x []float32, nm norm) {
 
 // linear computes out (N) = W·x (+ b): ternary with the training forward's quantization (per-vector
 // int8 absmax), or fp32.
-func (m *Packed) linear(out, x []float32, l linear) {
+func (m *Packed) linear(out, x []float32, l linear) { applyLinear(out, x, l, m.vec, m.acc) }
+
+// applyLinear computes out (N) = W·x (+ b) for a projection of any decoder: ternary through the packed
+// GEMV with x quantized per vector to int8 (vec caches one GemvVec per input size, acc is scratch of at
+// least N), or fp32.
+func applyLinear(out, x []float32, l linear, vec map[int]*kernels.GemvVec, acc []int32) {
 	if l.w == nil {
 		kernels.Sgemv(out, l.fw, x, l.n, l.k)
 	} else {
-		v := m.vec[l.k]
+		v := vec[l.k]
 		if v == nil {
 			v = kernels.NewGemvVec(l.k)
-			m.vec[l.k] = v
+			vec[l.k] = v
 		}
-		g := v.SetFloat32(x)
-		kernels.TernaryGemvF32(out, m.acc[:l.n], l.w, l.n, l.k, v, l.scale, g)
+		g := v.SetFloat32(x) // per-vector int8 absmax, as training's per-row quantizer, into v.X
+		if l.bits > 0 {
+			kernels.NBitGemv(out, l.w, l.steps, l.n, l.k, l.bits, v.X, g)
+		} else {
+			kernels.TernaryGemvF32(out, acc[:l.n], l.w, l.n, l.k, v, l.scale, g)
+		}
 	}
 	if l.bias != nil {
 		for j := range out[:l.n] {

@@ -137,6 +137,17 @@ func (m *Packed) normRows(out, x []float32, nm norm, n int) {
 func (m *Packed) linearRows(out, in []float32, l linear, n int) error {
 	if l.w == nil {
 		kernels.Sgemm(false, true, n, l.n, l.k, 1, in, l.k, l.fw, l.k, 0, out, l.n)
+	} else if l.bits > 0 {
+		// n-bit (adaptive widths): Step's GEMV once per row, so prefill equals stepping bit for bit;
+		// an n-bit GEMM is not written yet
+		for i := 0; i < n; i++ {
+			m.linear(out[i*l.n:(i+1)*l.n], in[i*l.k:(i+1)*l.k], linear{n: l.n, k: l.k, w: l.w, bits: l.bits, steps: l.steps})
+		}
+	} else if l.tm != nil { // unpacked once (Resident)
+		pf := m.pf
+		pf.xq, pf.xs = tensor.Grow(pf.xq, n*l.k), tensor.Grow(pf.xs, n)
+		kernels.QuantizeRowsInt8(pf.xq, pf.xs, in, n, l.k)
+		kernels.BitLinearForward(out, pf.xq, pf.xs, l.tm, l.scale, n)
 	} else {
 		pf := m.pf
 		pf.w = tensor.Grow(pf.w, l.n*l.k)

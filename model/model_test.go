@@ -230,7 +230,58 @@ func TestWidthMaps(t *testing.T) {
 		!strings.Contains(err.Error(), `"blocks.0.attn.qkv.weight"`) || !strings.Contains(err.Error(), "1, 1.58, 2, 3, 4, 8") {
 		t.Fatalf("bad width: err = %v", err)
 	}
-	if _, _, err := PackedTensorsAs(lm, PackFormat{}); err == nil || !strings.Contains(err.Error(), "blocks.0.attn.qkv.weight has width 8") {
-		t.Fatalf("packing an 8-bit matrix: err = %v", err)
+}
+
+// A mixed-width model packs each matrix in its width (n-bit codes and steps, trits), LoadPacked gives
+// back a model whose logits match the original's (fp32 floats: exactly for the n-bit matrices, whose
+// steps it pins; the ternary scales to float rounding), and re-packing it gives the same n-bit bytes.
+func TestPackMixedWidths(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Linear = LinearBitNet
+	cfg.Bits = WidthMap{"blocks.0.attn.qkv.weight": quant.Width1, "blocks.0.attn.o.weight": quant.Width2,
+		"blocks.0.ffn.fc.weight": quant.Width3, "blocks.0.ffn.fc2.weight": quant.Width4, "blocks.1.attn.qkv.weight": quant.Width8, "blocks.1.ffn.fc.weight": quant.Width4}
+	lm, err := New(cfg, tensor.NewRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range QuantMatrices(lm) {
+		if m.Name == "blocks.1.ffn.fc.weight" {
+			*m.Slots[0].PerRow = true // per-row steps travel too
+		}
+	}
+	ids := []int32{1, 2, 3, 4, 5, 6}
+	want, err := lm.Forward(ids, 1, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = append([]float32(nil), want...)
+	path := t.TempDir() + "/m.tern"
+	if _, err := WritePackedAs(path, lm, "", PackFormat{Float: "F32"}); err != nil {
+		t.Fatal(err)
+	}
+	back, _, err := LoadPacked(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Widths(back); got["blocks.0.ffn.fc.weight"] != quant.Width3 || got["blocks.1.attn.o.weight"] != quant.WidthTernary {
+		t.Fatalf("widths after loading: %v", got)
+	}
+	got, err := back.Forward(ids, 1, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
+			t.Fatalf("logit %d: %v after packing, %v before", i, got[i], want[i])
+		}
+	}
+	a, _, _ := PackedTensorsAs(lm, PackFormat{Float: "F32"})
+	b, _, _ := PackedTensorsAs(back, PackFormat{Float: "F32"})
+	for i := range a {
+		if a[i].Name == "blocks.0.ffn.fc.weight" || a[i].Name == "blocks.1.ffn.fc.weight.scale" {
+			if string(a[i].Data) != string(b[i].Data) {
+				t.Fatalf("%s: re-packed bytes differ: %v vs %v (%s %s)", a[i].Name, a[i].Shape, b[i].Shape, a[i].Name, b[i].Name)
+			}
+		}
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"unsafe"
 
 	"tern/format"
+	"tern/half"
 	"tern/kernels"
 	"tern/nn"
 	"tern/quant"
@@ -67,12 +68,23 @@ func projections(lm LM) []nn.Projection {
 	return out
 }
 
-// ternaryWeights returns the BitLinear weight params of lm.
+// ternaryWeights returns the BitLinear weight params of lm at the ternary width.
 func ternaryWeights(lm LM) map[*nn.Param]bool {
 	out := map[*nn.Param]bool{}
 	for _, p := range projections(lm) {
-		if b, ok := p.(*nn.BitLinear); ok {
+		if b, ok := p.(*nn.BitLinear); ok && b.Width == quant.WidthTernary {
 			out[b.W] = true
+		}
+	}
+	return out
+}
+
+// nbitWeights returns the BitLinear weight params of lm at other widths, each with one of its layers.
+func nbitWeights(lm LM) map[*nn.Param]*nn.BitLinear {
+	out := map[*nn.Param]*nn.BitLinear{}
+	for _, p := range projections(lm) {
+		if b, ok := p.(*nn.BitLinear); ok && b.Width != quant.WidthTernary {
+			out[b.W] = b
 		}
 	}
 	return out
@@ -135,12 +147,7 @@ func PackedTensorsAs(lm LM, pf PackFormat) ([]format.Tensor, map[string]string, 
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, m := range QuantMatrices(lm) {
-		if m.Width() != quant.WidthTernary {
-			return nil, nil, fmt.Errorf("model: pack: matrix %s has width %v: packed files hold ternary (1.58) matrices only so far; use the model file (model.safetensors) for other widths", m.Name, m.Width())
-		}
-	}
-	tern := ternaryWeights(lm)
+	tern, nbit := ternaryWeights(lm), nbitWeights(lm)
 	var ts []format.Tensor
 	meta := map[string]string{}
 	seen := map[string]*nn.Param{}
@@ -155,6 +162,17 @@ func PackedTensorsAs(lm LM, pf PackFormat) ([]format.Tensor, map[string]string, 
 			t := make([]int8, n*k)
 			s := kernels.QuantizeTernary(t, p.W)
 			pts, m := format.TernaryTensors(p.Name, quant.PackTernary(t, s, n, k))
+			ts = append(ts, pts...)
+			maps.Copy(meta, m)
+		case nbit[p] != nil:
+			b := nbit[p]
+			var pk *quant.PackedNBit
+			if b.FixedSteps != nil { // loaded from a packed file: keep its steps (and so its codes)
+				pk = quant.PackNBitFixed(b.Width, p.W, p.Shape[0], p.Shape[1], b.FixedSteps)
+			} else {
+				pk = quant.PackNBit(b.Width, p.W, p.Shape[0], p.Shape[1], b.PerRow)
+			}
+			pts, m := format.NBitTensors(p.Name, pk)
 			ts = append(ts, pts...)
 			maps.Copy(meta, m)
 		case TableParam(p.Name) && len(p.Shape) == 2:
@@ -268,7 +286,22 @@ func (pf *PackedFile) errf(msg string, a ...any) error {
 // IsTernary reports whether tensor name is stored as packed trits (U8).
 func (pf *PackedFile) IsTernary(name string) bool {
 	t, ok := pf.File.Tensor(name)
-	return ok && t.DType == format.U8
+	return ok && t.DType == format.U8 && !pf.File.IsNBit(name)
+}
+
+// IsNBit reports whether tensor name is stored as packed n-bit codes (adaptive bit widths).
+func (pf *PackedFile) IsNBit(name string) bool { return pf.File.IsNBit(name) }
+
+// NBit returns the packed n-bit matrix name, in place, checked to be (n, k).
+func (pf *PackedFile) NBit(name string, n, k int) (*quant.PackedNBit, error) {
+	p, err := pf.File.NBit(name)
+	if err != nil {
+		return nil, pf.errf("%v", err)
+	}
+	if p.N != n || p.K != k {
+		return nil, pf.errf("packed tensor %q is (%d, %d), the model needs (%d, %d)", name, p.N, p.K, n, k)
+	}
+	return p, nil
 }
 
 // Ternary returns the packed ternary matrix name, in place, checked to be (n, k).
@@ -329,21 +362,12 @@ func (pf *PackedFile) Table(name string, rows, cols int, f16 bool) (Table, error
 		if err := t.CheckFinite(); err != nil { // used as stored, never through Float32
 			return Table{}, pf.errf("%v", err)
 		}
-		if h, ok := f16View(t.Data); ok {
+		if h, ok := half.View(t.Data); ok {
 			return Table{F16: h}, nil
 		}
 	}
 	v, err := pf.Floats(name, rows, cols)
 	return Table{F32: v}, err
-}
-
-// f16View is b's little-endian F16 values in place, when b is 2-byte aligned (tern's writer aligns
-// every tensor to its element size; a foreign file may not, and is then widened instead).
-func f16View(b []byte) ([]uint16, bool) {
-	if len(b) == 0 || len(b)%2 != 0 || uintptr(unsafe.Pointer(&b[0]))%2 != 0 {
-		return nil, false
-	}
-	return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), len(b)/2), true
 }
 
 // Sizes are a model's storage costs in bytes: FP32 and FP16 are the unique parameters at 4 and 2
@@ -374,8 +398,14 @@ func LoadPacked(path string) (LM, string, error) {
 	if err := CheckSharing(pf.File, lm, path); err != nil {
 		return nil, "", err
 	}
-	tern := ternaryWeights(lm)
+	tern, nbit := ternaryWeights(lm), nbitWeights(lm)
 	for _, p := range nn.Unique(lm.Params()) {
+		if nbit[p] != nil {
+			if err := pf.unpackNBit(lm, p); err != nil {
+				return nil, "", err
+			}
+			continue
+		}
 		if !tern[p] {
 			w, err := pf.Floats(p.Name, p.Shape...)
 			if err != nil {
@@ -443,6 +473,30 @@ func Int8Table(f *format.File, name string) ([]int8, []float32, error) {
 		return nil, step, nil
 	}
 	return unsafe.Slice((*int8)(unsafe.Pointer(&t.Data[0])), len(t.Data)), step, nil
+}
+
+// unpackNBit sets p's latent weights to its packed n-bit matrix's values and pins the steps of every
+// layer using p (nn.BitLinear.FixedSteps), so the model's forward reproduces the stored codes.
+func (pf *PackedFile) unpackNBit(lm LM, p *nn.Param) error {
+	pk, err := pf.NBit(p.Name, p.Shape[0], p.Shape[1])
+	if err != nil {
+		return err
+	}
+	for _, m := range QuantMatrices(lm) {
+		if m.Param != p {
+			continue
+		}
+		if m.Width() != pk.Width() {
+			return pf.errf("tensor %q is stored at %v bits, the config says %v", p.Name, pk.Width(), m.Width())
+		}
+		for _, s := range m.Slots {
+			if s.FixedSteps != nil {
+				*s.FixedSteps = append([]float32(nil), pk.Steps...)
+			}
+		}
+	}
+	pk.Dequantize(p.W)
+	return nil
 }
 
 // unpackInto sets p's latent weights from its packed trits.

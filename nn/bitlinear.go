@@ -28,6 +28,9 @@ type BitLinear struct {
 	B      *Param      // (Out), or nil
 	Width  quant.Width // weight precision; the zero value is ternary (BitNet b1.58)
 	PerRow bool        // one step per output row instead of one per matrix (n-bit widths only)
+	// FixedSteps (n-bit widths): use these steps instead of computing them from W. A model loaded from
+	// a packed file sets them, so its forward reproduces the stored codes exactly.
+	FixedSteps []float32
 
 	in, out int
 	n       int
@@ -81,7 +84,7 @@ func (l *BitLinear) Ternary() []int8 { return l.wt }
 
 // QuantSlots returns W with a pointer to its width, for models that assign widths by name.
 func (l *BitLinear) QuantSlots() []QuantSlot {
-	return []QuantSlot{{W: l.W, Width: &l.Width, PerRow: &l.PerRow, Rows: l.out, Cols: l.in}}
+	return []QuantSlot{{W: l.W, Width: &l.Width, PerRow: &l.PerRow, FixedSteps: &l.FixedSteps, Rows: l.out, Cols: l.in}}
 }
 
 // Forward quantizes W and inp (N,In) and returns the rescaled int8 x ternary product (N,Out).
@@ -109,7 +112,12 @@ func (l *BitLinear) Forward(inp []float32, n int) []float32 {
 func (l *BitLinear) forwardNBit(inp []float32, n int) []float32 {
 	l.wdq = tensor.Grow(l.wdq, l.out*l.in)
 	l.codes = growU8(l.codes, l.out*l.in)
-	l.steps = l.Width.FakeQuant(l.wdq, l.codes, l.steps, l.W.W, l.out, l.in, l.PerRow)
+	if l.FixedSteps != nil {
+		l.Width.FakeQuantFixed(l.wdq, l.codes, l.FixedSteps, l.W.W, l.out, l.in)
+		l.steps = append(l.steps[:0], l.FixedSteps...)
+	} else {
+		l.steps = l.Width.FakeQuant(l.wdq, l.codes, l.steps, l.W.W, l.out, l.in, l.PerRow)
+	}
 	l.scale = l.steps[0]
 	l.xq = tensor.Grow(l.xq, n*l.in)
 	l.xscale = tensor.Grow(l.xscale, n)

@@ -15,7 +15,8 @@ type QuantSlot struct {
 	W          *Param
 	Width      *quant.Width
 	PerRow     *bool
-	Rows, Cols int // W is (Rows, Cols)
+	FixedSteps *[]float32 // BitLinear's (nil for RNN gates)
+	Rows, Cols int        // W is (Rows, Cols)
 }
 
 // Quantized is a layer with quantized weight matrices.

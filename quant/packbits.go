@@ -1,6 +1,9 @@
 package quant
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // packbits.go: the row layout of n-bit codes (widths 1, 2, 3, 4 and 8 of width.go), the form a packed
 // file will hold and a GEMV can read in place. Each row of K codes takes BitRowBytes(K, b) = ceil(K·b/8)
@@ -55,33 +58,102 @@ func UnpackBits(u []uint8, src []byte, rows, cols, bits int) {
 	}
 }
 
-// NBitGemvRef is the plain-Go reference product of an n-bit packed matrix (rows, cols; steps: 1 or
-// rows) with int8 activations x (cols) quantized with inverse scale g (x ≈ q/g):
-//
-//	y[i] = step_i/(2g) · (2·Σ_j u_ij·q_j - (2^b-1)·Σ_j q_j)      (exact int32 sums)
-//
-// which is Σ_j (u_ij - (2^b-1)/2)·step_i · q_j/g, the dequantized product. The int32 sums cannot
-// overflow for cols < 2^31 / (255·128·2).
-func NBitGemvRef(y []float32, packed []byte, steps []float32, rows, cols, bits int, q []int8, g float32) {
-	rb := BitRowBytes(cols, bits)
-	if len(y) < rows || len(packed) < rows*rb || len(q) < cols || (len(steps) != 1 && len(steps) < rows) {
-		panic(fmt.Sprintf("quant: NBitGemvRef: rows=%d cols=%d bits=%d len(y)=%d len(packed)=%d len(q)=%d len(steps)=%d", rows, cols, bits, len(y), len(packed), len(q), len(steps)))
+// PackedNBit is an (N,K) matrix of n-bit codes in storage layout: w[r][c] ≈ (u - (2^Bits-1)/2)·step,
+// step = Steps[0] or Steps[r].
+type PackedNBit struct {
+	N, K, Bits int
+	Steps      []float32 // 1 (per matrix) or N (per row), finite and positive
+	Data       []byte    // (N, BitRowBytes(K, Bits))
+}
+
+// PackNBit quantizes w (n, k) at width wd (not ternary) and packs it.
+func PackNBit(wd Width, w []float32, n, k int, perRow bool) *PackedNBit {
+	if wd == WidthTernary || wd >= numWidths || len(w) != n*k {
+		panic(fmt.Sprintf("quant: PackNBit: width %v, len(w)=%d for (%d, %d)", wd, len(w), n, k))
 	}
-	var sx int32
-	for _, v := range q[:cols] {
-		sx += int32(v)
+	dq, u := make([]float32, n*k), make([]uint8, n*k)
+	steps := wd.FakeQuant(dq, u, nil, w, n, k, perRow)
+	p := &PackedNBit{N: n, K: k, Bits: wd.Bits(), Steps: append([]float32(nil), steps...), Data: make([]byte, n*BitRowBytes(k, wd.Bits()))}
+	PackBits(p.Data, u, n, k, wd.Bits())
+	return p
+}
+
+// PackNBitFixed is PackNBit with given steps (1 or n): a matrix loaded from a packed file re-packs to
+// the same bytes.
+func PackNBitFixed(wd Width, w []float32, n, k int, steps []float32) *PackedNBit {
+	if wd == WidthTernary || wd >= numWidths || len(w) != n*k {
+		panic(fmt.Sprintf("quant: PackNBitFixed: width %v, len(w)=%d for (%d, %d)", wd, len(w), n, k))
 	}
-	u := make([]uint8, cols)
-	for i := 0; i < rows; i++ {
-		UnpackBits(u, packed[i*rb:i*rb+rb], 1, cols, bits)
-		var dot int32
-		for j, c := range u {
-			dot += int32(c) * int32(q[j])
+	dq, u := make([]float32, n*k), make([]uint8, n*k)
+	wd.FakeQuantFixed(dq, u, steps, w, n, k)
+	p := &PackedNBit{N: n, K: k, Bits: wd.Bits(), Steps: append([]float32(nil), steps...), Data: make([]byte, n*BitRowBytes(k, wd.Bits()))}
+	PackBits(p.Data, u, n, k, wd.Bits())
+	return p
+}
+
+// Width is the matrix's width.
+func (p *PackedNBit) Width() Width {
+	for _, w := range Widths() {
+		if w != WidthTernary && w.Bits() == p.Bits {
+			return w
 		}
-		s := steps[0]
-		if len(steps) > 1 {
-			s = steps[i]
-		}
-		y[i] = s / (2 * g) * float32(2*dot-int32(1<<bits-1)*sx)
 	}
+	return numWidths
+}
+
+// Validate checks a matrix read from a file: a width tern has, sizes, finite positive steps and zero
+// pad bits. The GEMV kernels trust validated data.
+func (p *PackedNBit) Validate() error {
+	if p.Width() == numWidths {
+		return fmt.Errorf("quant: packed matrix has %d bits (widths: 1, 2, 3, 4, 8)", p.Bits)
+	}
+	rb := BitRowBytes(p.K, p.Bits)
+	if p.N < 0 || p.K < 0 || len(p.Data) != p.N*rb {
+		return fmt.Errorf("quant: packed %d-bit (%d, %d) needs %d bytes, has %d", p.Bits, p.N, p.K, p.N*rb, len(p.Data))
+	}
+	if len(p.Steps) != 1 && len(p.Steps) != p.N {
+		return fmt.Errorf("quant: packed %d-bit (%d, %d) has %d steps, want 1 or %d", p.Bits, p.N, p.K, len(p.Steps), p.N)
+	}
+	for i, s := range p.Steps {
+		if !(s > 0) || math.IsInf(float64(s), 0) {
+			return fmt.Errorf("quant: packed %d-bit step %d is %v, not finite and positive", p.Bits, i, s)
+		}
+	}
+	if pad := rb*8 - p.K*p.Bits; pad > 0 && rb > 0 {
+		for r := 0; r < p.N; r++ {
+			if last := p.Data[(r+1)*rb-1]; last>>(8-pad) != 0 {
+				return fmt.Errorf("quant: packed %d-bit row %d: pad bits are not zero", p.Bits, r)
+			}
+		}
+	}
+	return nil
+}
+
+// Step is row r's step.
+func (p *PackedNBit) Step(r int) float32 {
+	if len(p.Steps) == 1 {
+		return p.Steps[0]
+	}
+	return p.Steps[r]
+}
+
+// Dequantize writes w (N, K) = the values the codes stand for.
+func (p *PackedNBit) Dequantize(w []float32) {
+	u := make([]uint8, p.N*p.K)
+	UnpackBits(u, p.Data, p.N, p.K, p.Bits)
+	wd := p.Width()
+	for r := 0; r < p.N; r++ {
+		s := p.Step(r)
+		for j, c := range u[r*p.K : (r+1)*p.K] {
+			w[r*p.K+j] = wd.Value(c) * s
+		}
+	}
+}
+
+// BitsPerWeight is the storage cost including the fp32 steps.
+func (p *PackedNBit) BitsPerWeight() float64 {
+	if p.N*p.K == 0 {
+		return 0
+	}
+	return float64(8*len(p.Data)+32*len(p.Steps)) / float64(p.N*p.K)
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"tern/kernels"
 	"tern/tensor"
 )
 
@@ -43,7 +44,7 @@ func TestPackBitsRoundTrip(t *testing.T) {
 	}
 }
 
-// NBitGemvRef equals the float64 product of the dequantized matrix and activations.
+// kernels.NBitGemv (whichever implementation the CPU gets) equals the float64 product of the dequantized matrix and activations.
 func TestNBitGemvRef(t *testing.T) {
 	rng := tensor.NewRNG(22)
 	for _, w := range []Width{Width1, Width2, Width3, Width4, Width8} {
@@ -60,7 +61,7 @@ func TestNBitGemvRef(t *testing.T) {
 			q, g := make([]int8, cols), make([]float32, 1)
 			Int8Rows(q, g, x, 1, cols)
 			y := make([]float32, rows)
-			NBitGemvRef(y, packed, steps, rows, cols, w.Bits(), q, g[0])
+			kernels.NBitGemv(y, packed, steps, rows, cols, w.Bits(), q, g[0])
 			for i := 0; i < rows; i++ {
 				var want float64
 				for j := 0; j < cols; j++ {
@@ -69,6 +70,43 @@ func TestNBitGemvRef(t *testing.T) {
 				if math.Abs(float64(y[i])-want) > 1e-5*(1+math.Abs(want)) {
 					t.Fatalf("%v perRow=%v: y[%d] = %v, want %v", w, perRow, i, y[i], want)
 				}
+			}
+		}
+	}
+}
+
+// PackNBit/Dequantize give back FakeQuant's values bit for bit, Validate accepts them and rejects a
+// nonzero pad bit and a bad step.
+func TestPackedNBit(t *testing.T) {
+	rng := tensor.NewRNG(23)
+	for _, w := range []Width{Width1, Width2, Width3, Width4, Width8} {
+		for _, perRow := range []bool{false, true} {
+			const n, k = 5, 13
+			wf := make([]float32, n*k)
+			rng.FillNormal(wf, 0.2)
+			dq, u := make([]float32, n*k), make([]uint8, n*k)
+			w.FakeQuant(dq, u, nil, wf, n, k, perRow)
+			p := PackNBit(w, wf, n, k, perRow)
+			if err := p.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			back := make([]float32, n*k)
+			p.Dequantize(back)
+			for i := range dq {
+				if back[i] != dq[i] {
+					t.Fatalf("%v: %d: %v -> %v", w, i, dq[i], back[i])
+				}
+			}
+			if pad := BitRowBytes(k, w.Bits())*8 - k*w.Bits(); pad > 0 {
+				p.Data[len(p.Data)-1] |= 0x80
+				if err := p.Validate(); err == nil {
+					t.Fatalf("%v: nonzero pad bit accepted", w)
+				}
+				p.Data[len(p.Data)-1] &^= 0x80
+			}
+			p.Steps[0] = 0
+			if err := p.Validate(); err == nil {
+				t.Fatalf("%v: zero step accepted", w)
 			}
 		}
 	}

@@ -186,19 +186,43 @@ func (w Width) FakeQuant(dst []float32, u []uint8, steps []float32, src []float3
 	if w >= numWidths || len(dst) < rows*cols || len(src) < rows*cols || len(u) < rows*cols {
 		panic(fmt.Sprintf("quant: FakeQuant %v: rows=%d cols=%d len(dst)=%d len(src)=%d len(u)=%d", w, rows, cols, len(dst), len(src), len(u)))
 	}
+	return w.fakeQuant(dst, u, steps, src, rows, cols, perRow, false)
+}
+
+// FakeQuantFixed is FakeQuant with the given steps (1 or rows of them) instead of computed ones: a
+// model loaded from a packed file keeps its stored steps, so that re-quantizing the dequantized
+// values gives back exactly the stored codes ((u - off)·step / step lands inside code u's cell).
+func (w Width) FakeQuantFixed(dst []float32, u []uint8, steps []float32, src []float32, rows, cols int) {
+	if len(steps) != 1 && len(steps) != rows {
+		panic(fmt.Sprintf("quant: FakeQuantFixed %v: %d steps for %d rows", w, len(steps), rows))
+	}
+	w.fakeQuant(dst, u, steps, src, rows, cols, len(steps) == rows && rows > 1, true)
+}
+
+func (w Width) fakeQuant(dst []float32, u []uint8, steps []float32, src []float32, rows, cols int, perRow, fixed bool) []float32 {
+	if w >= numWidths || len(dst) < rows*cols || len(src) < rows*cols || len(u) < rows*cols {
+		panic(fmt.Sprintf("quant: FakeQuant %v: rows=%d cols=%d len(dst)=%d len(src)=%d len(u)=%d", w, rows, cols, len(dst), len(src), len(u)))
+	}
 	groups, gl := 1, rows*cols
 	if perRow && w != WidthTernary { // ternary keeps BitNet's one scale per matrix
 		groups, gl = rows, cols
 	}
-	if cap(steps) < groups {
-		steps = make([]float32, groups)
+	if !fixed {
+		if cap(steps) < groups {
+			steps = make([]float32, groups)
+		}
+		steps = steps[:groups]
 	}
-	steps = steps[:groups]
 	kernels.ParallelFor(groups, max(1, 4096/max(gl, 1)), func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			g := src[k*gl : k*gl+gl]
-			s := w.Step(g)
-			steps[k] = s
+			var s float32
+			if fixed {
+				s = steps[k]
+			} else {
+				s = w.Step(g)
+				steps[k] = s
+			}
 			w.Codes(u[k*gl:k*gl+gl], g, s)
 			if w == WidthTernary {
 				for i, c := range u[k*gl : k*gl+gl] {

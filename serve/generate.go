@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -79,14 +80,21 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiE
 	rc := http.NewResponseController(w)
 	deadline := rc.SetReadDeadline(time.Now().Add(s.opt.BodyTimeout)) == nil
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBody))
+	if err != nil {
+		// Close the body, or net/http would try to read the rest of it before answering (and wait on
+		// the slow client again); the connection is not reused.
+		r.Body.Close()
+		w.Header().Set("Connection", "close")
+	}
 	if deadline {
 		rc.SetReadDeadline(time.Time{})
 	}
 	var tooBig *http.MaxBytesError
+	var ne net.Error
 	switch {
 	case errors.As(err, &tooBig):
 		return nil, &apiError{http.StatusRequestEntityTooLarge, "invalid_request_error", fmt.Sprintf("request body over %d bytes", s.opt.MaxBody)}
-	case errors.Is(err, os.ErrDeadlineExceeded):
+	case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
 		return nil, &apiError{http.StatusRequestTimeout, "invalid_request_error", fmt.Sprintf("request body not received within %v", s.opt.BodyTimeout)}
 	case err != nil:
 		return nil, invalid("request body: %v", err)

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -553,8 +555,11 @@ func TestPanicIsJSON(t *testing.T) {
 }
 
 // TestLoad: N concurrent clients over real TCP, streaming and not, each answered exactly once with
-// 200 or the documented 503, and every 200 carrying the whole text.
+// 200 or the documented 503, every 200 carrying the whole text, and the heap back near where it was.
 func TestLoad(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	h, _ := newServer(t, 4, Options{Queue: 8})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -595,8 +600,43 @@ func TestLoad(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("%d answered, %d told 503", ok.Load(), busy.Load())
+	srv.CloseClientConnections()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	t.Logf("%d answered, %d told 503; heap in use %d -> %d KiB", ok.Load(), busy.Load(), before.HeapInuse>>10, after.HeapInuse>>10)
+	if grown := int64(after.HeapInuse) - int64(before.HeapInuse); grown > 16<<20 {
+		t.Errorf("heap grew by %d MiB over the load", grown>>20)
+	}
 	if ok.Load()+busy.Load() != N || other.Load() != 0 || ok.Load() < 8 {
 		t.Errorf("%d ok + %d busy + %d other, want %d answered (at least the 8 queue places)", ok.Load(), busy.Load(), other.Load(), N)
+	}
+}
+
+// TestSlowClient: a client that sends its body too slowly gets 408 JSON after BodyTimeout, and the
+// server keeps answering others.
+func TestSlowClient(t *testing.T) {
+	h, _ := newServer(t, 1, Options{BodyTimeout: 100 * time.Millisecond})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"prompt\":")
+	start := time.Now()
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := new(strings.Builder)
+	bufio.NewReader(resp.Body).WriteTo(body)
+	if resp.StatusCode != 408 || !strings.Contains(body.String(), "not received within") || time.Since(start) > 3*time.Second {
+		t.Errorf("slow body: %d %s after %v", resp.StatusCode, body, time.Since(start))
+	}
+	r, err := http.Post(srv.URL+"/v1/completions", "application/json", strings.NewReader(`{"prompt": "hi", "max_tokens": 2}`))
+	if err != nil || r.StatusCode != 200 {
+		t.Errorf("next client: %v %v", err, r)
 	}
 }

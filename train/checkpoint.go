@@ -3,9 +3,12 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 
 	"tern/format"
+	"tern/internal/strictjson"
 	"tern/model"
 	"tern/optim"
 	"tern/tensor"
@@ -62,6 +65,11 @@ func (r *Run) Save() error {
 	ts = append(ts,
 		format.F32Tensor("optim.adamw.m", []int{len(r.Opt.M)}, r.Opt.M),
 		format.F32Tensor("optim.adamw.v", []int{len(r.Opt.V)}, r.Opt.V))
+	if r.Cfg.Keep > 0 {
+		r.noteBest()
+		b, _ := json.Marshal(r.best)
+		meta[metaBest] = string(b)
+	}
 	if r.clusters != nil {
 		meta[metaClusterPos] = fmt.Sprintf(`{"epoch":%d,"pos":%d}`, r.clusters.epoch, r.clusters.pos)
 	}
@@ -78,6 +86,9 @@ func (r *Run) Save() error {
 	}
 	if err := format.Write(r.path(CheckpointName), meta, ts); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	if err := r.retain(); err != nil {
+		return err
 	}
 	return nil
 }
@@ -112,20 +123,26 @@ func readCheckpoint(path string) (*checkpointState, error) {
 	bad := func(key string, err error) error {
 		return fmt.Errorf("resume: %s: metadata %s: %v", path, key, err)
 	}
-	if err := json.Unmarshal([]byte(f.Meta[metaTrainConfig]), &st.Train); err != nil {
+	if err := strictjson.Unmarshal([]byte(f.Meta[metaTrainConfig]), &st.Train); err != nil {
 		return nil, bad(metaTrainConfig, err)
 	}
-	if st.Step, err = strconv.Atoi(f.Meta[metaStep]); err != nil {
-		return nil, bad(metaStep, err)
+	if st.Step, err = strconv.Atoi(f.Meta[metaStep]); err != nil || st.Step < 0 {
+		return nil, bad(metaStep, fmt.Errorf("want a step >= 0, got %q", f.Meta[metaStep]))
 	}
-	if st.AdamStep, err = strconv.Atoi(f.Meta[metaAdamStep]); err != nil {
-		return nil, bad(metaAdamStep, err)
+	if st.AdamStep, err = strconv.Atoi(f.Meta[metaAdamStep]); err != nil || st.AdamStep < 0 {
+		return nil, bad(metaAdamStep, fmt.Errorf("want a step >= 0, got %q", f.Meta[metaAdamStep]))
 	}
-	if err := json.Unmarshal([]byte(f.Meta[metaSamplerRNG]), &st.Sampler); err != nil {
-		return nil, bad(metaSamplerRNG, err)
-	}
-	if err := json.Unmarshal([]byte(f.Meta[metaDropoutRNG]), &st.Dropout); err != nil {
-		return nil, bad(metaDropoutRNG, err)
+	// An all-zero sampler state made --resume spin forever, deaf to signals: refuse it here.
+	for _, rs := range []struct {
+		key string
+		st  *tensor.RNGState
+	}{{metaSamplerRNG, &st.Sampler}, {metaDropoutRNG, &st.Dropout}} {
+		if err := strictjson.Unmarshal([]byte(f.Meta[rs.key]), rs.st); err != nil {
+			return nil, bad(rs.key, err)
+		}
+		if err := rs.st.Check(); err != nil {
+			return nil, bad(rs.key, err)
+		}
 	}
 	return st, nil
 }
@@ -134,9 +151,21 @@ func readCheckpoint(path string) (*checkpointState, error) {
 // tokenizer, batch geometry, schedule or seed (the step count may grow).
 func compatible(st *checkpointState, cfg Config, mc model.Config) error {
 	a, b := st.Train, cfg
+	// The run directory is where the checkpoint was found, however it is spelled now (runs/rr/,
+	// ./runs/rr, an absolute path, or a folder moved since); data and tokenizer paths may be spelled
+	// differently too, as long as they name the same files.
+	a.Out, b.Out = "", ""
+	if samePath(a.Data, b.Data) {
+		a.Data = b.Data
+	}
+	if samePath(a.Tokenizer, b.Tokenizer) {
+		a.Tokenizer = b.Tokenizer
+	}
 	a.Steps, b.Steps = 0, 0
 	a.Threads, b.Threads = 0, 0
 	a.EvalEvery, b.EvalEvery, a.CkptEvery, b.CkptEvery, a.EvalBatches, b.EvalBatches = 0, 0, 0, 0, 0, 0
+	a.EvalTasks, b.EvalTasks, a.EvalTaskEvery, b.EvalTaskEvery, a.EvalTaskData, b.EvalTaskData = "", "", 0, 0, "", ""
+	a.Keep, b.Keep = 0, 0
 	a.Precision, b.Precision = a.precision(), b.precision() // "" (older checkpoints) is fp32
 	if a != b {
 		ja, _ := json.Marshal(a)
@@ -160,6 +189,16 @@ func compatible(st *checkpointState, cfg Config, mc model.Config) error {
 		return fmt.Errorf("resume: %s is at step %d, beyond --steps %d", st.path, st.Step, cfg.Steps)
 	}
 	return nil
+}
+
+// samePath reports whether two spellings name the same file or folder (or are equal names).
+func samePath(a, b string) bool {
+	if a == b || filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, ea := os.Stat(a)
+	sb, eb := os.Stat(b)
+	return ea == nil && eb == nil && os.SameFile(sa, sb)
 }
 
 func mustJSON(v any) string {
@@ -202,6 +241,11 @@ func (st *checkpointState) restore(r *Run) error {
 		}
 		if err := r.clusters.restore(pos.Epoch, pos.Pos); err != nil {
 			return fmt.Errorf("resume: %s: %w", st.path, err)
+		}
+	}
+	if b := st.file.Meta[metaBest]; b != "" {
+		if err := json.Unmarshal([]byte(b), &r.best); err != nil {
+			return fmt.Errorf("resume: %s: metadata %s: %v", st.path, metaBest, err)
 		}
 	}
 	if err := model.CheckUsed(st.file, st.path); err != nil {

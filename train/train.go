@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"tern/dist"
+	"tern/format"
 	"tern/kernels"
 	"tern/model"
 	"tern/nn"
 	"tern/optim"
 	"tern/tensor"
+	"tern/tokenizer"
 )
 
 // ErrNonFinite reports NaN or Inf in the loss or the gradients.
@@ -54,6 +56,13 @@ type Run struct {
 	// Clustered batches (--clusters; nil when off) and the log line describing them.
 	clusters    *clusterSampler
 	clusterNote string
+
+	tasks   *taskEval // --eval-tasks (nil when off)
+	lastVal struct {
+		step int
+		loss float64
+	} // the last validation, for --keep's best checkpoint
+	best bestCheckpoint // --keep: the best checkpoint so far by validation loss
 
 	stopAt int // tests: return errStopped after this step, without saving (a simulated crash)
 }
@@ -94,6 +103,12 @@ func NewRun(cfg Config, mc model.Config, resume bool, stdout io.Writer) (*Run, e
 // same update everywhere. Only rank 0 writes logs, metrics and checkpoints; every rank reads the
 // checkpoint when resuming.
 func NewDataParallelRun(cfg Config, mc model.Config, resume bool, stdout io.Writer, comm dist.Comm) (*Run, error) {
+	return NewRunContext(context.Background(), cfg, mc, resume, stdout, comm)
+}
+
+// NewRunContext is NewDataParallelRun that stops preparing (tokenizing the corpus) within about a
+// second of ctx's cancellation, with ctx's error.
+func NewRunContext(ctx context.Context, cfg Config, mc model.Config, resume bool, stdout io.Writer, comm dist.Comm) (*Run, error) {
 	if cfg.Threads > 0 {
 		kernels.SetThreads(cfg.Threads)
 	}
@@ -121,7 +136,10 @@ func NewDataParallelRun(cfg Config, mc model.Config, resume bool, stdout io.Writ
 		if st != nil {
 			return nil, fmt.Errorf("checkpoint %s: vocab %d does not match its tokenizer (%d)", ckpt, mc.Vocab, tok.VocabSize())
 		}
-		mc.Vocab = tok.VocabSize() // the tokenizer decides the vocabulary
+		mc.Vocab = tok.VocabSize()            // the tokenizer decides the vocabulary
+		if err := mc.Validate(); err != nil { // its limits and memory, at the tokenizer's vocabulary
+			return nil, fmt.Errorf("tokenizer %s: %w", cfg.Tokenizer, err)
+		}
 	}
 	if err := cfg.Validate(mc); err != nil {
 		return nil, err
@@ -133,8 +151,12 @@ func NewDataParallelRun(cfg Config, mc model.Config, resume bool, stdout io.Writ
 		return nil, fmt.Errorf("train: --bits auto is not supported with data parallelism yet (%d ranks): allocate on one process, then train with --bits-map", comm.Size())
 	}
 	r := &Run{Cfg: cfg, Tok: tok}
-	r.train = tok.Encode32(corpus.Train)
-	r.valid = tok.Encode32(corpus.Valid)
+	if r.train, err = tokenizer.EncodeContext(ctx, tok, corpus.Train, 1<<20); err != nil {
+		return nil, err
+	}
+	if r.valid, err = tokenizer.EncodeContext(ctx, tok, corpus.Valid, 1<<20); err != nil {
+		return nil, err
+	}
 	if len(r.train) < cfg.Seq+2 {
 		return nil, fmt.Errorf("corpus %s: training split has %d tokens, need more than seq+1 = %d", cfg.Data, len(r.train), cfg.Seq+1)
 	}
@@ -151,6 +173,11 @@ func NewDataParallelRun(cfg Config, mc model.Config, resume bool, stdout io.Writ
 	r.dropRNG = tensor.NewRNG(cfg.Seed ^ 0xd209)
 	if cfg.Clusters != "" {
 		if r.clusters, r.clusterNote, err = loadClusters(cfg, tok.Spec(), r.train); err != nil {
+			return nil, err
+		}
+	}
+	if comm.Rank() == 0 {
+		if r.tasks, err = newTaskEval(cfg, mc); err != nil {
 			return nil, err
 		}
 	}
@@ -177,11 +204,32 @@ func NewDataParallelRun(cfg Config, mc model.Config, resume bool, stdout io.Writ
 		r.log = &Logger{out: io.Discard} // rank 0 reports for the group
 		return r, nil
 	}
+	// Saves killed mid-write (SIGKILL, power loss) leave their temporary files; this run owns the
+	// directory now, so remove them before they pile up (26 kills left ~150 MB).
+	if stale, err := format.RemoveStaleTemps(cfg.Out, ""); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	} else if len(stale) > 0 {
+		fmt.Fprintf(stdout, "removed %d temporary files of an interrupted save from %s\n", len(stale), cfg.Out)
+	}
 	r.log, err = NewLogger(cfg.Out, stdout, st != nil)
 	if err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// checkpointNote says what a stop leaves on disk: the last checkpoint and its step, or that there is
+// none (the message once said "the last checkpoint is intact" when none had been written).
+func (r *Run) checkpointNote() string {
+	ckpt := filepath.Join(r.Cfg.Out, CheckpointName)
+	h, err := format.ReadFileHeader(ckpt, true)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Sprintf("no checkpoint was written: nothing in %s to resume; lower --lr or add --ckpt-every", r.Cfg.Out)
+		}
+		return fmt.Sprintf("the checkpoint %s cannot be read: %v", ckpt, err)
+	}
+	return fmt.Sprintf("the last checkpoint, %s at step %s, is intact: --resume continues from it", ckpt, h.Meta[metaStep])
 }
 
 // noDecay: norm gains and biases (1-D tensors) get no weight decay, as in GPT-2/nanoGPT.
@@ -276,6 +324,28 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 			r.log.Metric(Metric{Step: r.Step, Split: "valid", Loss: vl, PPL: math.Exp(vl)})
 			r.log.Printf("step %d: train loss %.4f, val loss %.4f, val ppl %.2f%s\n", r.Step, loss, vl, math.Exp(vl), r.hybridReport())
 			res.ValLoss, res.ValPPL = vl, math.Exp(vl)
+			r.lastVal.step, r.lastVal.loss = r.Step, vl
+		}
+		if r.tasks != nil && ((cfg.EvalTaskEvery > 0 && r.Step%cfg.EvalTaskEvery == 0) || r.Step == cfg.Steps) {
+			ms, err := r.evaluateTasks(ctx)
+			if err != nil {
+				r.log.EndProgress()
+				return nil, err
+			}
+			line := fmt.Sprintf("step %d:", r.Step)
+			for _, m := range ms {
+				r.log.Metric(m)
+				if m.Task == "sst2" {
+					line += fmt.Sprintf(" sst2 zero-shot accuracy %.3f", m.Score)
+				} else {
+					line += fmt.Sprintf(" %s loss %.4f (ppl %.2f)", m.Task, m.Loss, m.PPL)
+				}
+			}
+			r.log.Printf("%s\n", line)
+		}
+		if err := r.log.Err(); err != nil {
+			r.log.EndProgress()
+			return nil, err
 		}
 		if (cfg.CkptEvery > 0 && r.Step%cfg.CkptEvery == 0) || r.Step == cfg.Steps {
 			if err := r.Save(); err != nil {
@@ -298,6 +368,9 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 	if r.comm.Rank() == 0 {
 		if err := r.log.Plot(filepath.Join(cfg.Out, "loss.png")); err != nil {
 			r.log.Printf("warning: loss plot: %v\n", err)
+		}
+		if err := r.log.PlotTasks(filepath.Join(cfg.Out, "tasks.png")); err != nil {
+			r.log.Printf("warning: task plot: %v\n", err)
 		}
 	}
 	return res, r.log.Close()
@@ -348,11 +421,11 @@ func (r *Run) step(lr, wd float64) (float64, error) {
 	}
 	loss := sum / float64(micro)
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return 0, fmt.Errorf("step %d: loss is %v: %w; stopping (the last checkpoint in %s is intact)", r.Step+1, loss, ErrNonFinite, r.Cfg.Out)
+		return 0, fmt.Errorf("step %d: loss is %v: %w; stopping (%s)", r.Step+1, loss, ErrNonFinite, r.checkpointNote())
 	}
 	norm := optim.ClipGradNorm(r.params, cfg.Clip)
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
-		return 0, fmt.Errorf("step %d: gradient norm is %v: %w; stopping (the last checkpoint in %s is intact)", r.Step+1, norm, ErrNonFinite, r.Cfg.Out)
+		return 0, fmt.Errorf("step %d: gradient norm is %v: %w; stopping (%s)", r.Step+1, norm, ErrNonFinite, r.checkpointNote())
 	}
 	r.last = stepInfo{lr: lr, mult: 1}
 	ratio := cfg.TrustRatio
@@ -364,7 +437,7 @@ func (r *Run) step(lr, wd float64) (float64, error) {
 		mult, radius, err := r.ctrl.Decide(optim.Signals{Loss: loss, GradNorm: norm, Cluster: r.batchCluster(),
 			StepFrac: float64(r.Step) / float64(cfg.Steps), LRFrac: lr / peak, TrustOn: cfg.trustOn()})
 		if err != nil {
-			return 0, fmt.Errorf("step %d: %w; stopping before the update (the last checkpoint in %s is intact)", r.Step+1, err, r.Cfg.Out)
+			return 0, fmt.Errorf("step %d: %w; stopping before the update (%s)", r.Step+1, err, r.checkpointNote())
 		}
 		r.last.lr, r.last.mult = lr*mult, mult
 		ratio *= radius

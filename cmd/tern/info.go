@@ -13,6 +13,7 @@ import (
 
 	"tern/format"
 	"tern/model"
+	"tern/quant"
 )
 
 func init() {
@@ -27,9 +28,12 @@ func runInfo(ctx context.Context, args []string) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("want one FILE (a model, checkpoint or packed .safetensors)")
+		return fmt.Errorf("want one FILE (a model, checkpoint or packed .safetensors, or a .gguf)")
 	}
 	path := fs.Arg(0)
+	if isGGUF(path) {
+		return infoGGUF(path, *asJSON, *listTensors)
+	}
 	f, err := format.Read(path)
 	if err != nil {
 		return err
@@ -72,6 +76,12 @@ func runInfo(ctx context.Context, args []string) error {
 	}
 	fmt.Printf(", hidden %d, ffn %d, heads %d, vocab %d, linear %s, objective %s\n", cfg.Hidden, cfg.FFN, cfg.Heads, cfg.Vocab, cfg.Linear, cfg.Objective)
 	fmt.Println(model.SharingReport(lm, ""))
+	if ms := model.QuantMatrices(lm); len(ms) > 0 && (len(cfg.Bits) > 0 || cfg.BitsDefault != quant.WidthTernary) {
+		fmt.Printf("bit widths (%.4f bits/weight stored on average):\n", model.StoredBitsPerWeight(lm))
+		for _, m := range ms {
+			fmt.Printf("  %-40s %v\n", m.Name, m.Width())
+		}
+	}
 	fmt.Println("storage (from the file's bytes):")
 	for _, g := range groups {
 		fmt.Printf("  %-22s %4d tensors  %12d values  %12d bytes  %7.4f bits/value\n", g.Format, g.Tensors, g.Values, g.Bytes, g.Bits)
@@ -119,7 +129,7 @@ func storage(f *format.File) ([]infoGroup, []infoTensor) {
 	var out []infoTensor
 	scaleOf := map[string]bool{}
 	for _, t := range f.Tensors {
-		if _, ok := f.Meta[format.MetaTernaryPref+t.Name]; ok {
+		if _, ok := f.Meta[format.MetaTernaryPref+t.Name]; ok || f.IsNBit(t.Name) {
 			scaleOf[t.Name+".scale"] = true
 		} else if t.DType == format.I8 {
 			if _, ok := f.Tensor(t.Name + ".scale"); ok {
@@ -136,6 +146,10 @@ func storage(f *format.File) ([]infoGroup, []infoTensor) {
 		switch pt, err := f.Ternary(t.Name); {
 		case err == nil:
 			it.Format, it.Shape, it.Values = "ternary (trit5)", []int{pt.N, pt.K}, int64(pt.N)*int64(pt.K)
+		case f.IsNBit(t.Name):
+			if pn, err := f.NBit(t.Name); err == nil {
+				it.Format, it.Shape, it.Values = fmt.Sprintf("%d-bit (rows)", pn.Bits), []int{pn.N, pn.K}, int64(pn.N)*int64(pn.K)
+			}
 		case t.DType == format.I8 && hasScale:
 			it.Format = "int8 (row scales)"
 		default:

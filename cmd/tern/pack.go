@@ -4,14 +4,16 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"tern/format"
 	"tern/infer"
 	"tern/model"
+	"tern/quant"
 )
 
 func init() {
-	register("pack", "convert a trained model to its deployable 1.58-bit form (5 trits per byte)", runPack)
+	register("pack", "convert a trained model to its deployable form (ternary 5 trits per byte, other widths as n-bit rows)", runPack)
 }
 
 func runPack(ctx context.Context, args []string) error {
@@ -37,6 +39,15 @@ func runPack(ctx context.Context, args []string) error {
 	if !ok {
 		return fmt.Errorf("--table must be f16, f32 or int8, not %q", *table)
 	}
+	// Packing over its own input would replace the fp32 model with the packed one.
+	if si, err := os.Stat(*in); err == nil {
+		if so, err := os.Stat(*out); err == nil && os.SameFile(si, so) {
+			return fmt.Errorf("--out %s is the input model %s: packing would replace it; choose another --out", *out, *in)
+		}
+	}
+	if _, err := format.RemoveStaleTemps(filepath.Dir(*out), filepath.Base(*out)); err != nil {
+		return err
+	}
 	lm, tok, err := model.Load(*in)
 	if err != nil {
 		return err
@@ -53,7 +64,20 @@ func runPack(ctx context.Context, args []string) error {
 	total, unique := model.CountParams(lm.Params())
 	_ = total
 	fmt.Printf("packed %s -> %s\n", *in, *out)
-	fmt.Printf("  ternary tensors: %d weights in %d bytes = %.4f bits/weight (scales included)\n", st.TernaryWeights, st.TernaryBytes, st.BitsPerWeight())
+	var qw, qb int
+	for _, w := range quant.Widths() {
+		if ws, ok := st.ByWidth[w]; ok {
+			name := w.String() + "-bit"
+			if w == quant.WidthTernary {
+				name = "ternary"
+			}
+			fmt.Printf("  %-15s  %d matrices, %d weights in %d bytes = %.4f bits/weight (scales included)\n", name+" tensors:", ws.Matrices, ws.Weights, ws.Bytes, ws.BitsPerWeight())
+			qw, qb = qw+ws.Weights, qb+ws.Bytes
+		}
+	}
+	if len(st.ByWidth) > 1 {
+		fmt.Printf("  all quantized:    %d weights in %d bytes = %.4f bits/weight\n", qw, qb, 8*float64(qb)/float64(max(qw, 1)))
+	}
 	if tdt != dt {
 		fmt.Printf("  other tensors:   %d params as %s, the token table / LM head as %s\n", st.FloatParams, dt, tdt)
 	} else {

@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	neturl "net/url"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"tern/format"
+	"tern/infer"
+	"tern/kernels"
+	"tern/quant"
+	"tern/serve"
+	"tern/tensor"
+)
+
+func init() {
+	registerBench("serve", "serving throughput and latency for 1..64 concurrent clients on loopback (random packed weights)", benchServe)
+}
+
+// benchServe runs tern's HTTP server in-process on 127.0.0.1 over a random-weight packed model of a
+// decode preset, and for each client count lets that many clients stream completions at once: every
+// client sends --requests requests one after another. It reports aggregate generated tokens/s, time to
+// first token and per-token latency (p50/p99, as the clients see them), and memory. First it times the
+// batched ternary product both ways (one packed GEMV per row, one int8 GEMM) for B = 1..64 rows of the
+// preset's FFN matrix, the measurement behind infer.Batch's choice.
+func benchServe(ctx context.Context, args []string) error {
+	fs := newFlags("bench serve", "bench serve --preset 100m|700m [--clients 1,4,16,64] [flags]")
+	preset := fs.String("preset", "100m", "100m or 700m (BitNet-shaped decode presets)")
+	clientsFlag := fs.String("clients", "1,4,16,64", "client counts to run, comma-separated")
+	parallel := fs.Int("parallel", 0, "server slots (0 = the largest client count)")
+	tokens := fs.Int("tokens", 32, "tokens each request generates")
+	prompt := fs.Int("prompt", 16, "prompt tokens of each request")
+	requests := fs.Int("requests", 2, "requests per client")
+	limit := fs.Duration("max-time", 3*time.Minute, "stop starting new client counts after this long")
+	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
+	linear := fs.Bool("linear", true, "time the batched ternary product both ways first")
+	asJSON := fs.Bool("json", false, "print one JSON object per line")
+	target := fs.String("target", "", "instead of tern, load an OpenAI-compatible server already running on loopback, e.g. llama-server: its /v1/completions URL")
+	prof := fs.String("cpuprofile", "", "write a CPU profile of the client runs (go tool pprof) to this file")
+	extra := fs.String("extra-json", "", "extra request fields for --target, e.g. '\"ignore_eos\": true'")
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	cfg, ok := decodeShapes[*preset]
+	if !ok {
+		return fmt.Errorf("--preset must be 100m or 700m, not %q", *preset)
+	}
+	var clients []int
+	for _, f := range strings.Split(*clientsFlag, ",") {
+		c, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || c < 1 || c > 256 {
+			return fmt.Errorf("--clients %q: want counts from 1 to 256", *clientsFlag)
+		}
+		clients = append(clients, c)
+	}
+	if *tokens < 2 || *prompt < 1 || *requests < 1 || *parallel < 0 {
+		return fmt.Errorf("--tokens >= 2, --prompt >= 1, --requests >= 1 and --parallel >= 0 needed")
+	}
+	if *parallel == 0 {
+		for _, c := range clients {
+			*parallel = max(*parallel, c)
+		}
+	}
+	if *target != "" {
+		return benchServeTarget(ctx, *target, *extra, *preset, clients, *parallel, *tokens, *prompt, *requests, *limit, *asJSON)
+	}
+	setThreads(*threads)
+	if *linear {
+		if err := benchBatchLinear(cfg.FFN, cfg.Hidden, *asJSON); err != nil {
+			return err
+		}
+	}
+	cfg.MaxPos = *prompt + *tokens + 1
+	debug.FreeOSMemory()
+	resetPeakRSS()
+	pm, err := infer.RandomPacked(cfg, 1, format.F16)
+	if err != nil {
+		return err
+	}
+	b, err := infer.NewBatch(pm, *parallel, *parallel >= 4)
+	if err != nil {
+		return err
+	}
+	// Token ids are bytes of the prompt; every generated token reads as one letter, so each streamed
+	// chunk is one token.
+	m := serve.Model{Name: "bench-" + *preset, MaxPos: cfg.MaxPos, Decoder: b,
+		Encode: func(s string) ([]int, error) {
+			ids := make([]int, len(s))
+			for i := range len(s) {
+				ids[i] = int(s[i])
+			}
+			return ids, nil
+		},
+		Decode: func(ids []int) string { return strings.Repeat("a", len(ids)) },
+	}
+	h := serve.New(m, serve.Options{Queue: 256})
+	defer h.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	defer srv.Close()
+	url := "http://" + ln.Addr().String() + "/v1/completions"
+	body := fmt.Sprintf(`{"prompt": %q, "max_tokens": %d, "temperature": 0, "stream": true}`, strings.Repeat("x", *prompt), *tokens)
+	stop, err := startCPUProfile(*prof)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return runLevels(ctx, "tern", url, body, *preset, clients, *parallel, *requests, *limit, *asJSON)
+}
+
+// benchServeTarget measures another server (llama-server) with the same clients.
+func benchServeTarget(ctx context.Context, url, extra, preset string, clients []int, parallel, tokens, prompt, requests int, limit time.Duration, asJSON bool) error {
+	u, err := neturl.Parse(url)
+	if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") {
+		return fmt.Errorf("--target %q: want a loopback URL such as http://127.0.0.1:8081/v1/completions", url)
+	}
+	if extra != "" {
+		extra = ", " + extra
+	}
+	// a prompt of words: each is one token of scripts/gguf-random.py's vocabulary
+	words := strings.TrimSpace(strings.Repeat(" a", prompt))
+	body := fmt.Sprintf(`{"prompt": %q, "max_tokens": %d, "temperature": 0, "stream": true%s}`, words, tokens, extra)
+	return runLevels(ctx, "target", url, body, preset, clients, parallel, requests, limit, asJSON)
+}
+
+// runLevels runs each client count against url and prints one result per count.
+func runLevels(ctx context.Context, server, url, body, preset string, clients []int, parallel, requests int, limit time.Duration, asJSON bool) error {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
+	start := time.Now()
+	for _, c := range clients {
+		if time.Since(start) > limit || ctx.Err() != nil {
+			break
+		}
+		r, err := serveLevel(ctx, client, url, body, c, requests)
+		if err != nil {
+			return err
+		}
+		res := struct {
+			Server     string  `json:"server"`
+			Preset     string  `json:"preset"`
+			Clients    int     `json:"clients"`
+			Parallel   int     `json:"parallel"`
+			Requests   int     `json:"requests"`
+			Tokens     int     `json:"tokens"`
+			TokensPerS float64 `json:"tokens_per_s"`
+			TTFTp50    float64 `json:"ttft_p50_ms"`
+			TTFTp99    float64 `json:"ttft_p99_ms"`
+			TPOTp50    float64 `json:"per_token_p50_ms"`
+			TPOTp99    float64 `json:"per_token_p99_ms"`
+			RSSMB      int64   `json:"rss_mb,omitempty"`
+			PeakRSSMB  int64   `json:"peak_rss_mb,omitempty"`
+			Threads    int     `json:"threads,omitempty"`
+			Features   string  `json:"features"`
+		}{server, preset, c, parallel, r.requests, r.tokens, float64(r.tokens) / r.wall.Seconds(), pct(r.ttft, 50), pct(r.ttft, 99), pct(r.tpot, 50), pct(r.tpot, 99),
+			0, 0, 0, kernels.Features()}
+		if server == "tern" { // the server runs in this process
+			res.RSSMB, res.PeakRSSMB, res.Threads = rssMB("VmRSS:"), peakRSSMB(), kernels.Threads()
+		}
+		if err := printResult(asJSON, res, fmt.Sprintf("serve %s %s, %d clients x %d requests (%d slots): %.1f tokens/s; TTFT p50 %.1f ms p99 %.1f ms; per token p50 %.2f ms p99 %.2f ms; RSS %d MB (peak %d); %d threads (%s)",
+			server, preset, c, requests, parallel, res.TokensPerS, res.TTFTp50, res.TTFTp99, res.TPOTp50, res.TPOTp99, res.RSSMB, res.PeakRSSMB, res.Threads, res.Features)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type levelResult struct {
+	requests, tokens int
+	wall             time.Duration
+	ttft, tpot       []float64 // ms
+}
+
+// serveLevel runs c clients, each streaming n requests in turn.
+func serveLevel(ctx context.Context, client *http.Client, url, body string, c, n int) (levelResult, error) {
+	var mu sync.Mutex
+	var res levelResult
+	var firstErr error
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range n {
+				ttft, tpot, toks, err := streamOne(ctx, client, url, body)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				res.requests++
+				res.tokens += toks
+				res.ttft = append(res.ttft, ttft)
+				if toks > 1 {
+					res.tpot = append(res.tpot, tpot)
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	res.wall = time.Since(t0)
+	return res, firstErr
+}
+
+// streamOne sends one streaming request and times its chunks: one chunk per token here.
+func streamOne(ctx context.Context, client *http.Client, url, body string) (ttft, tpot float64, tokens int, err error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	t0 := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, 0, 0, fmt.Errorf("bench serve: status %d", resp.StatusCode)
+	}
+	var first, last time.Time
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "data: {") {
+			continue
+		}
+		if strings.Contains(line, `"text":""`) || !strings.Contains(line, `"text":"`) {
+			continue // a chunk without text: one with text carries one token here
+		}
+		last = time.Now()
+		if first.IsZero() {
+			first = last
+		}
+		tokens++
+	}
+	if first.IsZero() {
+		return 0, 0, 0, fmt.Errorf("bench serve: no tokens streamed")
+	}
+	ttft = float64(first.Sub(t0).Microseconds()) / 1e3
+	if tokens > 1 {
+		tpot = float64(last.Sub(first).Microseconds()) / 1e3 / float64(tokens-1)
+	}
+	return ttft, tpot, tokens, sc.Err()
+}
+
+func pct(v []float64, p float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[min(len(s)-1, int(math.Ceil(p/100*float64(len(s))))-1+boolInt(p == 0))]
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// benchBatchLinear times y (B, n) = x (B, k)·Wᵀ for a random ternary W both ways: B packed GEMVs
+// (kernels.TernaryGemvF32, 1.6 bits/weight read B times) and one int8 x ternary GEMM over a resident
+// one-byte-per-weight matrix (kernels.BitLinearForward), median of several runs each.
+func benchBatchLinear(n, k int, asJSON bool) error {
+	rng := tensor.NewRNG(3)
+	t := make([]int8, n*k)
+	for i := range t {
+		t[i] = int8(rng.Intn(3) - 1)
+	}
+	packed := quant.PackTernary(t, 0.02, n, k).Data
+	tm := kernels.NewTernaryMatrix(t, n, k)
+	vec := kernels.NewGemvVec(k)
+	acc := make([]int32, n)
+	for _, B := range []int{1, 2, 4, 8, 16, 32, 64} {
+		x := make([]float32, B*k)
+		rng.FillNormal(x, 1)
+		y := make([]float32, B*n)
+		xq, xs := make([]int8, B*k), make([]float32, B)
+		med := func(f func()) float64 {
+			var ts []float64
+			for range 7 {
+				t0 := time.Now()
+				f()
+				ts = append(ts, time.Since(t0).Seconds())
+			}
+			sort.Float64s(ts)
+			return ts[3] * 1e3
+		}
+		gemv := med(func() {
+			for i := range B {
+				g := vec.SetFloat32(x[i*k : (i+1)*k])
+				kernels.TernaryGemvF32(y[i*n:(i+1)*n], acc, packed, n, k, vec, 0.02, g)
+			}
+		})
+		gemm := med(func() {
+			kernels.QuantizeRowsInt8(xq, xs, x, B, k)
+			kernels.BitLinearForward(y, xq, xs, tm, 0.02, B)
+		})
+		res := struct {
+			Bench  string  `json:"bench"`
+			Rows   int     `json:"rows"`
+			N      int     `json:"n"`
+			K      int     `json:"k"`
+			GemvMs float64 `json:"gemv_ms"`
+			GemmMs float64 `json:"gemm_ms"`
+		}{"batch_linear", B, n, k, gemv, gemm}
+		if err := printResult(asJSON, res, fmt.Sprintf("batched ternary product (%d x %d) for %2d rows: %d packed GEMVs %.3f ms, one int8 GEMM %.3f ms (%.2fx)",
+			n, k, B, B, gemv, gemm, gemv/gemm)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,53 @@
+package gguf
+
+import "fmt"
+
+// Tensor names of the Llama family in GGUF files (llama.cpp's llama-arch.cpp), defined once for the
+// readers and writers of these architectures.
+const (
+	NameTokenEmbd  = "token_embd.weight"
+	NameOutputNorm = "output_norm.weight"
+	NameOutput     = "output.weight" // absent when the head is tied to token_embd
+)
+
+// LlamaBlock names the tensors of block l. AttnSubNorm and FFNSubNorm are BitNet's extra RMSNorms
+// before the attention output and FFN down projections; ScaleOf names a projection's optional
+// per-tensor scale (bitnet's "<proj>.scale", shape [1]).
+type LlamaBlock struct {
+	AttnNorm, Q, K, V, O, AttnSubNorm   string
+	FFNNorm, Gate, Up, Down, FFNSubNorm string
+}
+
+// LlamaBlockNames returns the names of block l ("blk.l.").
+func LlamaBlockNames(l int) LlamaBlock {
+	p := fmt.Sprintf("blk.%d.", l)
+	return LlamaBlock{
+		AttnNorm: p + "attn_norm.weight", Q: p + "attn_q.weight", K: p + "attn_k.weight", V: p + "attn_v.weight",
+		O: p + "attn_output.weight", AttnSubNorm: p + "attn_sub_norm.weight",
+		FFNNorm: p + "ffn_norm.weight", Gate: p + "ffn_gate.weight", Up: p + "ffn_up.weight", Down: p + "ffn_down.weight",
+		FFNSubNorm: p + "ffn_sub_norm.weight",
+	}
+}
+
+// ScaleOf is the optional scale tensor of a projection weight ("blk.0.attn_q.weight" ->
+// "blk.0.attn_q.scale").
+func ScaleOf(weight string) string {
+	const suf = ".weight"
+	if len(weight) > len(suf) && weight[len(weight)-len(suf):] == suf {
+		return weight[:len(weight)-len(suf)] + ".scale"
+	}
+	return weight + ".scale"
+}
+
+// Architecture metadata keys: "<arch>.<name>".
+const (
+	KeyContextLength = "context_length"
+	KeyEmbedding     = "embedding_length"
+	KeyBlockCount    = "block_count"
+	KeyFFNLength     = "feed_forward_length"
+	KeyHeadCount     = "attention.head_count"
+	KeyHeadCountKV   = "attention.head_count_kv"
+	KeyRMSEps        = "attention.layer_norm_rms_epsilon"
+	KeyRopeBase      = "rope.freq_base"
+	KeyRopeDims      = "rope.dimension_count"
+)
