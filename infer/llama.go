@@ -459,3 +459,18 @@ func (m *Llama) Tokenizer() (*tokenizer.BPE, error) {
 	}
 	return b, nil
 }
+
+// WeightBytes is the number of weight bytes one decode step reads (trit5 matrices with their scales,
+// fp32 matrices, the head in its stored precision): the numerator of the bandwidth bound.
+func (m *Llama) WeightBytes() int64 {
+	var b int64
+	for _, ly := range m.layers {
+		for _, l := range []linear{ly.q, ly.k, ly.v, ly.o, ly.gate, ly.up, ly.down} {
+			b += int64(len(l.w)) + 4*int64(len(l.fw))
+			if l.w != nil {
+				b += 4
+			}
+		}
+	}
+	return b + m.head.bytes()
+}
