@@ -60,6 +60,12 @@ func runGenerate(ctx context.Context, args []string) error {
 	if ed, ok := lm.(*model.EncDec); ok {
 		return generateSeq2Seq(ctx, ed, tok, *prompt, *n, sampling, *seed)
 	}
+	if r, ok := lm.(*model.RNN); ok { // incremental state instead of rerunning the sequence per token
+		_, err := stream(tok, *prompt, func(ids []int, emit func(int) bool) ([]int, error) {
+			return infer.DecodeOne(ctx, infer.NewRNNDecoder(r, 1), ids, *n, infer.NewSampler(sampling, *seed), emit)
+		})
+		return err
+	}
 	return streamSample(ctx, lm, tok, *prompt, *n, sampling, *seed)
 }
 
