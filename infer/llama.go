@@ -27,6 +27,7 @@ import (
 	"tern/half"
 	"tern/kernels"
 	"tern/quant"
+	"tern/tokenizer"
 )
 
 // LlamaConfig is the architecture of a Llama-family GGUF model.
@@ -417,4 +418,44 @@ func (m *Llama) attend(lo, hi int) {
 		kernels.SoftmaxRow(s, s)
 		kernels.Sgemm(false, false, 1, hs, p+1, 1, s, p+1, ly.vc[kv*hs:], kvDim, 0, m.att[h*hs:], hs)
 	}
+}
+
+// Tokenizer reads the tokenizer a GGUF file carries (tokenizer.ggml.*): byte-level BPE ("gpt2") with
+// GPT-2's pre-tokenizer. Control and user-defined tokens (types 3 and 4) are special. Other tokenizer
+// models and pre-tokenizers (LLaMA-3's "llama-bpe" among them) are refused by name rather than
+// encoded differently from llama.cpp.
+func (m *Llama) Tokenizer() (*tokenizer.BPE, error) {
+	f := m.File
+	model, err := f.String("tokenizer.ggml.model")
+	if err != nil {
+		return nil, err
+	}
+	pre, _ := f.String("tokenizer.ggml.pre")
+	if model != "gpt2" || pre != "gpt-2" {
+		return nil, fmt.Errorf("%s: tokenizer %q with pre-tokenizer %q is not supported yet (tern reads byte-level BPE with the gpt-2 pre-tokenizer)", f.Path, model, pre)
+	}
+	tokens, err := f.Strings("tokenizer.ggml.tokens")
+	if err != nil {
+		return nil, err
+	}
+	if len(tokens) != m.Cfg.Vocab {
+		return nil, fmt.Errorf("%s: the tokenizer has %d tokens, the model's table %d", f.Path, len(tokens), m.Cfg.Vocab)
+	}
+	special := make([]bool, len(tokens))
+	if kv, ok := f.Lookup("tokenizer.ggml.token_type"); ok {
+		a, _ := kv.Value.(gguf.Array)
+		types, ok := a.Values.([]int32)
+		if !ok || len(types) != len(tokens) {
+			return nil, fmt.Errorf("%s: tokenizer.ggml.token_type is not %d int32s", f.Path, len(tokens))
+		}
+		for i, t := range types {
+			special[i] = t == 3 || t == 4
+		}
+	}
+	merges, _ := f.Strings("tokenizer.ggml.merges") // a vocabulary without merges is valid
+	b, err := tokenizer.FromVocab(f.Path, tokens, special, merges)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Path, err)
+	}
+	return b, nil
 }

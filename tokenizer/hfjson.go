@@ -352,7 +352,7 @@ func (b *BPE) Save(path string) error {
 }
 
 func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tern-tmp-*") // format.RemoveStaleTemps knows the name
 	if err != nil {
 		return fmt.Errorf("tokenizer: write %s: %w", path, err)
 	}

@@ -3,6 +3,8 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 
 	"tern/format"
@@ -149,6 +151,16 @@ func readCheckpoint(path string) (*checkpointState, error) {
 // tokenizer, batch geometry, schedule or seed (the step count may grow).
 func compatible(st *checkpointState, cfg Config, mc model.Config) error {
 	a, b := st.Train, cfg
+	// The run directory is where the checkpoint was found, however it is spelled now (runs/rr/,
+	// ./runs/rr, an absolute path, or a folder moved since); data and tokenizer paths may be spelled
+	// differently too, as long as they name the same files.
+	a.Out, b.Out = "", ""
+	if samePath(a.Data, b.Data) {
+		a.Data = b.Data
+	}
+	if samePath(a.Tokenizer, b.Tokenizer) {
+		a.Tokenizer = b.Tokenizer
+	}
 	a.Steps, b.Steps = 0, 0
 	a.Threads, b.Threads = 0, 0
 	a.EvalEvery, b.EvalEvery, a.CkptEvery, b.CkptEvery, a.EvalBatches, b.EvalBatches = 0, 0, 0, 0, 0, 0
@@ -177,6 +189,16 @@ func compatible(st *checkpointState, cfg Config, mc model.Config) error {
 		return fmt.Errorf("resume: %s is at step %d, beyond --steps %d", st.path, st.Step, cfg.Steps)
 	}
 	return nil
+}
+
+// samePath reports whether two spellings name the same file or folder (or are equal names).
+func samePath(a, b string) bool {
+	if a == b || filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, ea := os.Stat(a)
+	sb, eb := os.Stat(b)
+	return ea == nil && eb == nil && os.SameFile(sa, sb)
 }
 
 func mustJSON(v any) string {

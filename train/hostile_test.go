@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -147,5 +148,77 @@ func TestNaNStopMessage(t *testing.T) {
 	r.Model.Params()[0].W[0] = float32(math.NaN())
 	if _, err := r.Train(context.Background()); !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "at step 2, is intact") {
 		t.Errorf("NaN at step 3: %v", err)
+	}
+}
+
+// TestMetricsTornLineRepaired: a torn last line (a kill or a full disk mid-write) is cut on resume,
+// so the next record starts on a line of its own and the log reads back whole.
+func TestMetricsTornLineRepaired(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "metrics.jsonl")
+	for _, tail := range []string{`{"step":3,"split":"tr`, `{"step":3,"split":"train","loss":2}`} {
+		os.WriteFile(path, []byte(`{"step":1,"split":"train","loss":3}`+"\n"+`{"step":2,"split":"train","loss":2.5}`+"\n"+tail), 0o644)
+		l, err := NewLogger(dir, io.Discard, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Metric(Metric{Step: 4, Split: "train", Loss: 1})
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		ms, err := ReadMetrics(path)
+		if err != nil {
+			t.Fatalf("tail %q: %v", tail, err)
+		}
+		want := 3
+		if !strings.HasSuffix(tail, "tr") {
+			want = 4 // a whole record that only lacked its newline is kept
+		}
+		if len(ms) != want || ms[len(ms)-1].Step != 4 {
+			t.Errorf("tail %q: %d records %+v", tail, len(ms), ms)
+		}
+	}
+}
+
+// TestMetricsWriteErrorStops: a metrics.jsonl that cannot be written (here /dev/full: every write
+// fails with ENOSPC) stops the run with the file named; the error was ignored before.
+func TestMetricsWriteErrorStops(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	dir := t.TempDir()
+	if err := os.Symlink("/dev/full", filepath.Join(dir, "metrics.jsonl")); err != nil {
+		t.Skip(err)
+	}
+	cfg, mc := tinyRun(t, dir, 4, 0, nil)
+	r, err := NewRun(cfg, mc, false, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Train(context.Background()); err == nil || !strings.Contains(err.Error(), "metrics.jsonl") || !strings.Contains(err.Error(), "no space") {
+		t.Errorf("metrics on a full device: %v", err)
+	}
+}
+
+// TestStaleTempsRemoved: temporary files of killed saves are removed when a run starts in the folder.
+func TestStaleTempsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	stale := []string{".checkpoint.safetensors.tern-tmp-1", ".model.safetensors.tern-tmp-22", ".loss.png.tern-tmp-3"}
+	for _, n := range append(stale, "keep.txt", ".hidden") {
+		os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o600)
+	}
+	cfg, mc := tinyRun(t, dir, 1, 0, nil)
+	if _, err := NewRun(cfg, mc, false, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range stale {
+		if _, err := os.Stat(filepath.Join(dir, n)); !os.IsNotExist(err) {
+			t.Errorf("%s not removed", n)
+		}
+	}
+	for _, n := range []string{"keep.txt", ".hidden"} {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s removed", n)
+		}
 	}
 }

@@ -204,6 +204,13 @@ func NewRunContext(ctx context.Context, cfg Config, mc model.Config, resume bool
 		r.log = &Logger{out: io.Discard} // rank 0 reports for the group
 		return r, nil
 	}
+	// Saves killed mid-write (SIGKILL, power loss) leave their temporary files; this run owns the
+	// directory now, so remove them before they pile up (26 kills left ~150 MB).
+	if stale, err := format.RemoveStaleTemps(cfg.Out, ""); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	} else if len(stale) > 0 {
+		fmt.Fprintf(stdout, "removed %d temporary files of an interrupted save from %s\n", len(stale), cfg.Out)
+	}
 	r.log, err = NewLogger(cfg.Out, stdout, st != nil)
 	if err != nil {
 		return nil, err
@@ -335,6 +342,10 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 				}
 			}
 			r.log.Printf("%s\n", line)
+		}
+		if err := r.log.Err(); err != nil {
+			r.log.EndProgress()
+			return nil, err
 		}
 		if (cfg.CkptEvery > 0 && r.Step%cfg.CkptEvery == 0) || r.Step == cfg.Steps {
 			if err := r.Save(); err != nil {

@@ -61,4 +61,68 @@ func TestHostileCLI(t *testing.T) {
 			t.Errorf("%v: output %q, want it to mention %q without a panic", c.args, s, c.want)
 		}
 	}
+	t.Run("data loss", func(t *testing.T) { testDataLoss(t, bin) })
+}
+
+// testDataLoss reproduces the issue's lost work: `pack --out` onto its input replaced the fp32 model,
+// `train --out` into an earlier run's folder replaced its model and metrics, stale temporary files of
+// killed saves stayed forever, and --resume failed unless --out was spelled as the first time.
+func testDataLoss(t *testing.T, bin string) {
+	run := func(args ...string) (string, error) {
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		return string(out), err
+	}
+	base := t.TempDir()
+	dir := filepath.Join(base, "rr")
+	args := []string{"train", "--preset", "tiny", "--hidden", "32", "--layers", "1", "--heads", "2", "--ffn", "64",
+		"--steps", "4", "--batch", "2", "--seq", "16", "--eval-every", "0", "--ckpt-every", "2", "--threads", "1"}
+	if out, err := run(append(args, "--out", dir)...); err != nil {
+		t.Fatalf("train: %v\n%s", err, out)
+	}
+	modelPath := filepath.Join(dir, "model.safetensors")
+	before, _ := os.ReadFile(modelPath)
+	for _, spelled := range []string{modelPath, filepath.Join(dir, ".", "model.safetensors")} {
+		if out, err := run("pack", "--model", modelPath, "--out", spelled); err == nil || !strings.Contains(out, "is the input model") {
+			t.Errorf("pack onto its input (%s): %v %s", spelled, err, out)
+		}
+	}
+	if after, _ := os.ReadFile(modelPath); string(after) != string(before) {
+		t.Fatalf("pack changed its input")
+	}
+	// A new run into the folder: refused (checkpoint), and refused for a folder with only a model
+	// or only metrics, unless --force.
+	if out, err := run(append(args, "--out", dir)...); err == nil || !strings.Contains(out, "--force") {
+		t.Errorf("second run into %s: %v %s", dir, err, out)
+	}
+	other := filepath.Join(base, "other")
+	os.MkdirAll(other, 0o755)
+	os.WriteFile(filepath.Join(other, "metrics.jsonl"), []byte(`{"step":1,"split":"train","loss":1}`+"\n"), 0o644)
+	if out, err := run(append(args, "--out", other)...); err == nil || !strings.Contains(out, "metrics.jsonl") {
+		t.Errorf("run into a folder with metrics.jsonl: %v %s", err, out)
+	}
+	if out, err := run(append(args, "--out", other, "--force")...); err != nil {
+		t.Errorf("--force: %v %s", err, out)
+	}
+	// A killed save's temporary file is removed when the run resumes, from a moved folder named
+	// another way.
+	stale := filepath.Join(dir, ".checkpoint.safetensors.tern-tmp-123")
+	os.WriteFile(stale, make([]byte, 1000), 0o600)
+	moved := filepath.Join(base, "moved")
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	rel, _ := filepath.Rel(wd, moved)
+	resume := append(append([]string{}, args...), "--steps", "6", "--resume")
+	for _, spelled := range []string{moved + "/", "./" + rel} {
+		resume = append(resume[:len(resume):len(resume)], "--out", spelled)
+		if out, err := run(resume...); err != nil {
+			t.Errorf("resume with --out %s: %v\n%s", spelled, err, out)
+		}
+		resume = resume[:len(resume)-2]
+		resume[len(resume)-2] = "8" // a further resume needs more steps
+	}
+	if _, err := os.Stat(filepath.Join(moved, ".checkpoint.safetensors.tern-tmp-123")); !os.IsNotExist(err) {
+		t.Errorf("stale temporary file still there: %v", err)
+	}
 }

@@ -33,6 +33,7 @@ type trainFlags struct {
 	preset string
 	config string
 	resume bool
+	force  bool
 	asJSON bool
 	dist   string
 }
@@ -43,6 +44,7 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.StringVar(&f.preset, "preset", "tiny", "model preset: "+fmt.Sprint(model.PresetNames()))
 	fs.StringVar(&f.config, "config", "", `JSON config file: {"model": {...}, "train": {...}} (either part optional)`)
 	fs.BoolVar(&f.resume, "resume", false, "continue the run in --out from its checkpoint (bit-identical)")
+	fs.BoolVar(&f.force, "force", false, "start a new run in an --out that holds an earlier run's model or metrics, replacing them")
 	fs.BoolVar(&f.asJSON, "json", false, "print the final result as one JSON object")
 	fs.StringVar(&f.dist, "dist", "none", "data parallelism: none, or mpi (a tern built with -tags mpi, started by mpirun/srun; each rank takes --accum micro-batches per step)")
 	fs.StringVar(&tc.Data, "data", tc.Data, "corpus: tinyshakespeare (embedded), a .txt file, a folder of .txt, or a Gutenberg folder with split.tsv")
@@ -353,8 +355,15 @@ func runTrain(ctx context.Context, args []string) error {
 		if !anySet(set, "preset", "config", "type", "objective", "linear", "tie-embeddings", "layers", "hidden", "heads", "ffn", "max-pos", "type-vocab", "norm", "bias", "dropout", "cell", "sharing", "decoder-layers", "bits", "bits-map") {
 			mc = smc
 		}
-	} else if _, err := os.Stat(filepath.Join(tc.Out, train.CheckpointName)); err == nil {
-		return fmt.Errorf("%s already holds a checkpoint: pass --resume to continue it, or choose another --out", tc.Out)
+	} else if _, err := os.Stat(filepath.Join(tc.Out, train.CheckpointName)); err == nil && !f.force {
+		return fmt.Errorf("%s already holds a checkpoint: pass --resume to continue it, --force to start over (replacing it), or choose another --out", tc.Out)
+	} else if !f.force {
+		// A new run would replace these: never without being asked.
+		for _, name := range []string{train.ModelName, "metrics.jsonl"} {
+			if _, err := os.Stat(filepath.Join(tc.Out, name)); err == nil {
+				return fmt.Errorf("%s already holds %s: pass --force to replace it with a new run, or choose another --out", tc.Out, name)
+			}
+		}
 	}
 	if n := launcherRanks(); n > 1 && (f.dist == "none" || f.dist == "") {
 		return fmt.Errorf("started as one of %d MPI ranks but --dist is none: pass --dist mpi (otherwise every rank would train alone and write the same files)", n)
