@@ -131,8 +131,7 @@ func benchServeTarget(ctx context.Context, url, extra, preset string, clients []
 	if extra != "" {
 		extra = ", " + extra
 	}
-	// a prompt of words: each is one token of scripts/gguf-random.py's vocabulary
-	words := strings.TrimSpace(strings.Repeat(" a", prompt))
+	words := strings.TrimSpace(strings.Repeat(" b", prompt)) // "▁b" is one token of scripts/gguf-random.py's vocabulary
 	body := fmt.Sprintf(`{"prompt": %q, "max_tokens": %d, "temperature": 0, "stream": true%s}`, words, tokens, extra)
 	return runLevels(ctx, "target", url, body, preset, clients, parallel, requests, limit, asJSON)
 }
