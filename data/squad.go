@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"tern/internal/sysmem"
 )
 
 // SquadAnswer is one gold answer span.
@@ -96,7 +98,7 @@ func ReadSquad(path string) (*SquadDataset, error) { return readFile(path, Parse
 // offending JSON (for syntax errors, or the line where the question's id appears) and the JSON path,
 // e.g. data[3].paragraphs[1].qas[0].answers[0].
 func ParseSquad(r io.Reader, name string) (*SquadDataset, error) {
-	raw, err := io.ReadAll(r)
+	raw, err := sysmem.ReadAll(r, sysmem.TextLimit())
 	if err != nil {
 		return nil, &ParseError{Path: name, Err: err}
 	}
@@ -148,7 +150,7 @@ func ParseSquad(r io.Reader, name string) (*SquadDataset, error) {
 					}
 					start := *ans.AnswerStart
 					n := utf8.RuneCountInString(ans.Text)
-					if start < 0 || start+n > nChars {
+					if start < 0 || start > nChars-n { // not start+n > nChars: 2^63-1 + n overflows
 						return nil, where("answers[%d]: span [%d, %d) (characters) outside the context of %d characters",
 							ki, start, start+n, nChars)
 					}

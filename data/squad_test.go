@@ -111,3 +111,13 @@ func BenchmarkReadSquadXQuAD(b *testing.B) {
 		}
 	}
 }
+
+// TestSquadAnswerStartOverflow reproduces the issue's answer_start of 2^63-1, whose start+len
+// overflowed the bounds check and panicked: it is refused as outside the context.
+func TestSquadAnswerStartOverflow(t *testing.T) {
+	in := `{"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": "abc", "qas": [
+	  {"id": "q", "question": "?", "answers": [{"text": "bc", "answer_start": 9223372036854775807}]}]}]}]}`
+	if _, err := ParseSquad(strings.NewReader(in), "o.json"); err == nil || !strings.Contains(err.Error(), "outside the context") {
+		t.Errorf("answer_start 2^63-1: %v", err)
+	}
+}

@@ -8,15 +8,16 @@ package data
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"unicode/utf8"
+
+	"tern/internal/sysmem"
 )
 
 // ReadWikiText returns the contents of a WikiText file (e.g. test.txt / wiki.test.tokens) unchanged.
 // It checks that the file is UTF-8.
 func ReadWikiText(path string) (string, error) {
-	b, err := os.ReadFile(path)
+	b, err := sysmem.ReadFile(path, sysmem.TextLimit())
 	if err != nil {
 		return "", fmt.Errorf("data: read %s: %w", path, err)
 	}

@@ -197,7 +197,7 @@ func (o *TaskOutput) WritePredictions(path string) error {
 
 // writeAtomic writes through a temp file in the same directory, fsyncs and renames.
 func writeAtomic(path string, fill func(*bufio.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tern-tmp-*") // format.RemoveStaleTemps knows the name
 	if err != nil {
 		return fmt.Errorf("eval: write %s: %w", path, err)
 	}

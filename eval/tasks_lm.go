@@ -18,6 +18,7 @@ import (
 	"tern/kernels"
 	"tern/metrics"
 	"tern/model"
+	"tern/tokenizer"
 )
 
 // TextTokenizer encodes text to ids; tokenizer.Adapter satisfies it.
@@ -28,6 +29,7 @@ type TextTokenizer interface {
 // LMResult is an LM evaluation.
 type LMResult struct {
 	metrics.LMMetrics
+	Skipped      int64   `json:"skipped_chars"` // characters the tokenizer dropped (not scored, not in Chars)
 	Context      int     `json:"context"`
 	Stride       int     `json:"stride"`
 	TokensPerSec float64 `json:"tokens_per_s"` // scored tokens per second, model time plus tokenization
@@ -35,15 +37,16 @@ type LMResult struct {
 }
 
 // textTokens is a TokenReader over a text stream: it reads lines, tokenizes them in chunks of at
-// least chunkBytes cut only before a line that starts a new word (so byte-level BPE sees the same
-// pre-tokens as on the whole text: "\n" and " The" are separate pre-tokens, but "\n\n" is one), and
-// counts the characters (code points) it has read.
+// least chunkBytes cut only before a line that starts a new word after a line ending in a non-space
+// (tokenizer.CanCut: byte-level BPE then sees the same pre-tokens as on the whole text), and counts
+// the characters (code points) it has read.
 type textTokens struct {
 	r     *bufio.Reader
 	tok   TextTokenizer
 	buf   strings.Builder
 	ids   []int32
 	chars int64
+	skip  int64 // characters the tokenizer dropped
 	eof   bool
 	ctx   context.Context
 	limit int64 // stop after this many tokens (0 = none)
@@ -58,7 +61,7 @@ func (s *textTokens) fill() error {
 		if err := s.ctx.Err(); err != nil {
 			return err
 		}
-		line, err := s.r.ReadString('\n')
+		line, err := readLine(s.r, maxLine)
 		if err != nil && err != io.EOF {
 			return err
 		}
@@ -66,26 +69,54 @@ func (s *textTokens) fill() error {
 			return fmt.Errorf("text is not valid UTF-8")
 		}
 		s.chars += int64(utf8.RuneCountInString(line))
-		if s.buf.Len() >= chunkBytes && startsWord(line) {
-			s.ids = s.tok.Encode32(s.buf.String())
+		if s.buf.Len() >= chunkBytes && canCut(&s.buf, line) {
+			s.ids = s.encode(s.buf.String())
 			s.buf.Reset()
 		}
 		s.buf.WriteString(line)
 		if err == io.EOF {
 			s.eof = true
-			s.ids = append(s.ids, s.tok.Encode32(s.buf.String())...)
+			s.ids = append(s.ids, s.encode(s.buf.String())...)
 			s.buf.Reset()
 		}
 	}
 	return nil
 }
 
-// startsWord: the line begins with a non-space, or one space and then a non-space.
-func startsWord(line string) bool {
-	if line == "" || line[0] == '\n' || line[0] == '\r' || line[0] == '\t' {
-		return false
+// encode tokenizes text, counting the characters the tokenizer drops: a char model's unseen
+// characters must not be counted as scored (bits per character divided all of WikiText-2's
+// characters by the 94.8% a char model had scored).
+func (s *textTokens) encode(text string) []int32 {
+	if u, ok := s.tok.(interface{ Unknown(string) int }); ok {
+		s.skip += int64(u.Unknown(text))
 	}
-	return line[0] != ' ' || (len(line) > 1 && line[1] != ' ' && line[1] != '\n' && line[1] != '\r' && line[1] != '\t')
+	return s.tok.Encode32(text)
+}
+
+// maxLine bounds one line of evaluated text (a var so tests can make it small): lines are read whole,
+// and /dev/zero, which has none, must not be read until memory runs out.
+var maxLine = 64 << 20
+
+// readLine is bufio.Reader.ReadString('\n') refusing lines longer than max bytes.
+func readLine(r *bufio.Reader, max int) (string, error) {
+	var b []byte
+	for {
+		frag, err := r.ReadSlice('\n')
+		if len(b)+len(frag) > max {
+			return "", fmt.Errorf("a line longer than %d MB (is this a text file?)", max>>20)
+		}
+		b = append(b, frag...)
+		if err != bufio.ErrBufferFull {
+			return string(b), err
+		}
+	}
+}
+
+// canCut: the text so far may be tokenized apart from line (tokenizer.CanCut; the end of buf is enough
+// to decide). "?\n\nGREMIO" must not be cut after "\n\n": whole, its pre-tokens are "\n", "\n".
+func canCut(buf *strings.Builder, line string) bool {
+	s := buf.String()
+	return tokenizer.CanCut(s[max(0, len(s)-8):], line)
 }
 
 func (s *textTokens) ReadTokens(dst []int) (int, error) {
@@ -141,12 +172,15 @@ func EvaluateLM(ctx context.Context, lm model.LM, tok TextTokenizer, r io.Reader
 	if err != nil {
 		return nil, err
 	}
+	if tot.Tokens == 0 {
+		return nil, fmt.Errorf("eval: no tokens to score (%d characters read, %d of them unknown to the tokenizer): an empty or too-short text gives no perplexity", src.chars, src.skip)
+	}
 	tot.Nats = g.nats
 	if maxTokens <= 0 || src.read < maxTokens {
-		tot.Chars = src.chars
+		tot.Chars = src.chars - src.skip
 	}
 	el := time.Since(start).Seconds()
-	return &LMResult{LMMetrics: tot.Metrics(), Context: ctxLen, Stride: stride, Seconds: el,
+	return &LMResult{LMMetrics: tot.Metrics(), Skipped: src.skip, Context: ctxLen, Stride: stride, Seconds: el,
 		TokensPerSec: metrics.Ratio(float64(tot.Tokens), el)}, nil
 }
 

@@ -99,7 +99,9 @@ func TestTextTokensChunking(t *testing.T) {
 	old := chunkBytes
 	chunkBytes = 50
 	defer func() { chunkBytes = old }()
-	text := strings.Repeat(" = Robert Boulter = \n\n Robert Boulter is an English film , television and theatre actor .\n\n\n  two spaces\nno space\n", 5)
+	text := strings.Repeat(" = Robert Boulter = \n\n Robert Boulter is an English film , television and theatre actor .\n\n\n  two spaces\nno space\n", 5) +
+		strings.Repeat("?\n\nGREMIO:\nGood morrow, neighbour Baptista.\n\nBAPTISTA:\nGood morrow.\n", 5) // Gutenberg style: blank lines before a word
+
 	src := &textTokens{r: newReader(text), tok: tok, ctx: context.Background()}
 	var got []int
 	buf := make([]int, 7)
@@ -122,3 +124,42 @@ func TestTextTokensChunking(t *testing.T) {
 }
 
 func newReader(s string) *bufio.Reader { return bufio.NewReader(strings.NewReader(s)) }
+
+// TestEvaluateLMHonest reproduces the wrong numbers: a char model dropping characters it
+// has not seen divided bits per character by all of them (now Chars counts the scored ones and
+// Skipped the others), an empty text gave "perplexity 0.00" with exit 0 (now an error), and a text
+// with no newline was read whole (now a bounded line).
+func TestEvaluateLMHonest(t *testing.T) {
+	tok, err := tokenizer.NewAdapter("char", "abc d\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := model.Config{Type: "transformer", Objective: "causal", Vocab: tok.VocabSize(), Hidden: 8, Layers: 1, Heads: 2, FFN: 16,
+		MaxPos: 16, Linear: "fp32", TieEmbeddings: true, Norm: "layernorm"}
+	lm, err := model.New(cfg, tensor.NewRNG(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "abc dxyz\nab zz\n" // x, y, z, z, z are unknown
+	got, err := EvaluateLM(context.Background(), lm, tok, strings.NewReader(text), 8, 4, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Skipped != 5 || got.Chars != int64(len(text)-5) || got.Tokens != int64(len(text)-5-1) {
+		t.Errorf("skipped %d, chars %d, tokens %d; want 5, %d, %d", got.Skipped, got.Chars, got.Tokens, len(text)-5, len(text)-6)
+	}
+	if want := got.Nats / math.Ln2 / float64(len(text)-5); math.Abs(got.BitsPerChar-want) > 1e-12 {
+		t.Errorf("bits/char %v, want %v (over the scored characters)", got.BitsPerChar, want)
+	}
+	for _, empty := range []string{"", "zzz\n"} {
+		if _, err := EvaluateLM(context.Background(), lm, tok, strings.NewReader(empty), 8, 4, 0); err == nil || !strings.Contains(err.Error(), "no tokens") {
+			t.Errorf("%q: %v", empty, err)
+		}
+	}
+	old := maxLine
+	maxLine = 1 << 20
+	defer func() { maxLine = old }()
+	if _, err := EvaluateLM(context.Background(), lm, tok, strings.NewReader(strings.Repeat("a", 2<<20)), 8, 4, 0); err == nil || !strings.Contains(err.Error(), "line longer") {
+		t.Errorf("2 MB line with a 1 MB bound: %v", err)
+	}
+}

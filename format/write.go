@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Write writes a tern file atomically: it writes a temporary file in path's directory, fsyncs it,
@@ -33,6 +34,11 @@ func Encode(w io.Writer, meta map[string]string, tensors []Tensor) error {
 		if k == MetaFormat || k == MetaFormatVersion || strings.HasPrefix(k, MetaChecksumPref) {
 			return fmt.Errorf("metadata key %q is reserved for tern", k)
 		}
+		// JSON would store invalid UTF-8 as U+FFFD: the file would not hold what was given (and
+		// its header checksum, taken over what was given, would not match).
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return fmt.Errorf("metadata %q: not valid UTF-8", k)
+		}
 		m[k] = v
 	}
 	m[MetaFormat] = "tern"
@@ -54,7 +60,7 @@ func encodeSum(w io.Writer, meta map[string]string, tensors []Tensor, sum bool) 
 	order := make([]int, len(tensors))
 	seen := make(map[string]bool, len(tensors))
 	for i, t := range tensors {
-		if t.Name == "" || t.Name == "__metadata__" {
+		if t.Name == "" || t.Name == "__metadata__" || !utf8.ValidString(t.Name) {
 			return fmt.Errorf("invalid tensor name %q", t.Name)
 		}
 		if seen[t.Name] {
@@ -92,10 +98,43 @@ func encodeSum(w io.Writer, meta map[string]string, tensors []Tensor, sum bool) 
 	return bw.Flush() // bufio keeps the first error
 }
 
+// tempMark names the temporary files of atomic writes: ".<name>" + tempMark + random digits, so that
+// the ones a killed save leaves behind can be recognized and removed (RemoveStaleTemps).
+const tempMark = ".tern-tmp-"
+
+// RemoveStaleTemps removes the temporary files that killed atomic writes left in dir: those of the
+// file named base, or of any file when base is "". Call it where no other process can be writing the
+// same files (a run directory when its run starts). It returns the names removed.
+func RemoveStaleTemps(dir, base string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, e := range entries {
+		name := e.Name()
+		stale := strings.HasPrefix(name, ".") && strings.Contains(name, tempMark)
+		if base != "" {
+			stale = strings.HasPrefix(name, "."+base+tempMark)
+		}
+		if !stale || !e.Type().IsRegular() {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !os.IsNotExist(err) {
+			return removed, err
+		}
+		removed = append(removed, name)
+	}
+	return removed, nil
+}
+
 // writeAtomic runs fill on a temporary file next to path and renames it into place after fsync.
 func writeAtomic(path string, fill func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+tempMark+"*")
 	if err != nil {
 		return err
 	}

@@ -11,16 +11,14 @@ import (
 // its own KV cache; a Step feeds one token to each of any set of started slots and runs every
 // projection once for all of them. With Resident matrices (NewBatch with gemm) the ternary
 // projections of B >= gemmMin rows are one int8 x ternary GEMM (kernels.BitLinearForward) over the
-// batch, reading each weight once per step instead of once per sequence, and from headGemmMin rows the
-// LM head is one fp32 GEMM (kernels.Sgemm) over a widened copy of the table; fewer rows run the packed
-// GEMV and the table's own GEMV per row, as Packed.Step does. Both ternary paths compute the same
-// int32 sums and rescale, so a row's projections do not depend on the batch it is in; the head's sums
-// differ in order (and F16 against widened fp32 products) between the two paths, which moves logits
-// by float rounding only (TestBatchMatchesAlone states the bound and checks the tokens).
+// batch, reading each weight once per step instead of once per sequence; one row runs the packed GEMV,
+// as Packed.Step does. The LM head reads its table once per step for all rows (table.gemvBatch: chunks
+// of rows that stay in L2, each multiplied by every vector). Both ternary paths compute the same int32
+// sums and rescale, and the head sums each row in a fixed order, so a sequence's logits do not depend
+// on the batch it is in, bit for bit (TestBatchMatchesAlone).
 type Batch struct {
 	m     *Packed   // the weights, and the scratch of the single-row paths
 	slots []*Packed // per slot: its KV cache and attention scratch; weights shared with m
-	head  []float32 // (V, C) fp32 head for the batched product, or nil
 	gemm  bool
 
 	x, h, qkv, att, y, f1, logits []float32
@@ -33,17 +31,12 @@ type Batch struct {
 
 // gemmMin is the batch size from which Batch runs a ternary projection as one GEMM rather than one
 // packed GEMV per row: `tern bench serve` times both (the GEMM wins from 2 rows: each GEMV decodes the
-// packed bytes again). headGemmMin is the same for the head: the fp32 GEMM reads twice the bytes of
-// the F16 table the per-row GEMV reads, so it pays from 3 rows.
-const (
-	gemmMin     = 2
-	headGemmMin = 3
-)
+// packed bytes again).
+const gemmMin = 2
 
 // NewBatch returns a batch of n slots over m (which it then owns: its KV cache is not used). With gemm,
-// the ternary matrices are unpacked once to one byte per weight (kernels.TernaryMatrix, Resident)
-// and the head is widened to fp32: memory for the batched products, instead of decoding the packed
-// bytes for every row.
+// the ternary matrices are unpacked once to one byte per weight (kernels.TernaryMatrix, Resident):
+// memory for the batched products, instead of decoding the packed bytes for every row.
 func NewBatch(m *Packed, n int, gemm bool) (*Batch, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("batch: %d slots, want at least 1", n)
@@ -52,11 +45,6 @@ func NewBatch(m *Packed, n int, gemm bool) (*Batch, error) {
 	if gemm {
 		if err := m.Resident(); err != nil {
 			return nil, err
-		}
-		V, C := m.Cfg.Vocab, m.Cfg.Hidden
-		b.head = make([]float32, V*C)
-		for i := range V {
-			m.head.row(b.head[i*C:(i+1)*C], i)
 		}
 	}
 	for range n {
@@ -192,13 +180,7 @@ func (b *Batch) Step(slots []int, ids []int) ([]float32, error) {
 	}
 	b.norm(h, x, b.m.lnf, B)
 	b.logits = tensor.Grow(b.logits, B*V)
-	if b.head != nil && B >= headGemmMin {
-		kernels.Sgemm(false, true, B, V, C, 1, h, C, b.head, C, 0, b.logits, V)
-	} else {
-		for i := range B {
-			b.m.head.gemv(b.logits[i*V:(i+1)*V], h[i*C:(i+1)*C], V)
-		}
-	}
+	b.m.head.gemvBatch(b.logits, h, V, B)
 	for _, s := range b.cur {
 		s.Pos++
 	}

@@ -48,3 +48,23 @@ func BenchmarkBatchStep(b *testing.B) {
 func decodeShape100M() model.Config {
 	return model.Config{Type: "transformer", Objective: "causal", Vocab: 32000, Hidden: 768, Layers: 12, Heads: 12, FFN: 2048, Linear: "bitnet", TieEmbeddings: true, Norm: "rmsnorm"}
 }
+
+// BenchmarkPackedStep is Packed.Step on the same shape, the single-sequence reference.
+func BenchmarkPackedStep(b *testing.B) {
+	cfg := decodeShape100M()
+	cfg.MaxPos = 64
+	m, err := RandomPacked(cfg, 1, format.F16)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if m.Pos >= cfg.MaxPos-1 {
+			m.Reset()
+		}
+		if _, err := m.Step(i % 100); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+}

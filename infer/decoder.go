@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"context"
 	"fmt"
 
 	"tern/model"
@@ -127,4 +128,28 @@ func (r *Recompute) Step(slots []int, ids []int) ([]float32, error) {
 		r.logits = append(r.logits, l...)
 	}
 	return r.logits, nil
+}
+
+// DecodeOne extends prompt by up to maxTokens tokens in slot 0 of d, calling emit with each new one
+// (streaming), until the context is full, ctx is done or emit returns false.
+func DecodeOne(ctx context.Context, d Decoder, prompt []int, maxTokens int, s *Sampler, emit func(id int) bool) ([]int, error) {
+	ids := append([]int(nil), prompt...)
+	logits, err := d.Start(0, prompt)
+	if err != nil {
+		return nil, err
+	}
+	for n := 0; n < maxTokens; n++ {
+		if err := ctx.Err(); err != nil {
+			return ids, err
+		}
+		next := s.Next(logits)
+		ids = append(ids, next)
+		if emit != nil && !emit(next) || d.Room(0) <= 1 || n == maxTokens-1 {
+			break
+		}
+		if logits, err = d.Step([]int{0}, []int{next}); err != nil {
+			return ids, err
+		}
+	}
+	return ids, nil
 }

@@ -26,7 +26,9 @@ import (
 	"tern/gguf"
 	"tern/half"
 	"tern/kernels"
+	"tern/model"
 	"tern/quant"
+	"tern/tokenizer"
 )
 
 // LlamaConfig is the architecture of a Llama-family GGUF model.
@@ -241,7 +243,7 @@ func (m *Llama) matrix(name string, n, k int) (linear, error) {
 		if err != nil {
 			return l, err
 		}
-		if s, ok := uniformScale(trits, scales); ok {
+		if s, ok := model.UniformScale(trits, scales); ok {
 			p := quant.PackTernary(trits, s*extra, n, k)
 			l.w, l.scale = p.Data, p.Scale
 			m.TernaryFileBytes += int64(len(t.Data))
@@ -261,27 +263,6 @@ func (m *Llama) matrix(name string, n, k int) (linear, error) {
 	}
 	l.fw = w
 	return l, nil
-}
-
-// uniformScale returns the one scale of a ternary matrix whose blocks all carry it (blocks with scale
-// 0 hold zeros and have their trits cleared), or false.
-func uniformScale(trits []int8, scales []float32) (float32, bool) {
-	s := float32(0)
-	for _, v := range scales {
-		if v != 0 {
-			if s != 0 && v != s {
-				return 0, false
-			}
-			s = v
-		}
-	}
-	per := len(trits) / len(scales)
-	for b, v := range scales {
-		if v == 0 {
-			clear(trits[b*per : (b+1)*per])
-		}
-	}
-	return s, s > 0 && !math.IsInf(float64(s), 0)
 }
 
 // ggufTable loads a (rows, cols) table: F16 mapped in place where kernels.SgemvF16 has an assembly
@@ -417,4 +398,59 @@ func (m *Llama) attend(lo, hi int) {
 		kernels.SoftmaxRow(s, s)
 		kernels.Sgemm(false, false, 1, hs, p+1, 1, s, p+1, ly.vc[kv*hs:], kvDim, 0, m.att[h*hs:], hs)
 	}
+}
+
+// Tokenizer reads the tokenizer a GGUF file carries (tokenizer.ggml.*): byte-level BPE ("gpt2") with
+// GPT-2's pre-tokenizer. Control and user-defined tokens (types 3 and 4) are special. Other tokenizer
+// models and pre-tokenizers (LLaMA-3's "llama-bpe" among them) are refused by name rather than
+// encoded differently from llama.cpp.
+func (m *Llama) Tokenizer() (*tokenizer.BPE, error) {
+	f := m.File
+	model, err := f.String("tokenizer.ggml.model")
+	if err != nil {
+		return nil, err
+	}
+	pre, _ := f.String("tokenizer.ggml.pre")
+	if model != "gpt2" || pre != "gpt-2" {
+		return nil, fmt.Errorf("%s: tokenizer %q with pre-tokenizer %q is not supported yet (tern reads byte-level BPE with the gpt-2 pre-tokenizer)", f.Path, model, pre)
+	}
+	tokens, err := f.Strings("tokenizer.ggml.tokens")
+	if err != nil {
+		return nil, err
+	}
+	if len(tokens) != m.Cfg.Vocab {
+		return nil, fmt.Errorf("%s: the tokenizer has %d tokens, the model's table %d", f.Path, len(tokens), m.Cfg.Vocab)
+	}
+	special := make([]bool, len(tokens))
+	if kv, ok := f.Lookup("tokenizer.ggml.token_type"); ok {
+		a, _ := kv.Value.(gguf.Array)
+		types, ok := a.Values.([]int32)
+		if !ok || len(types) != len(tokens) {
+			return nil, fmt.Errorf("%s: tokenizer.ggml.token_type is not %d int32s", f.Path, len(tokens))
+		}
+		for i, t := range types {
+			special[i] = t == 3 || t == 4
+		}
+	}
+	merges, _ := f.Strings("tokenizer.ggml.merges") // a vocabulary without merges is valid
+	b, err := tokenizer.FromVocab(f.Path, tokens, special, merges)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Path, err)
+	}
+	return b, nil
+}
+
+// WeightBytes is the number of weight bytes one decode step reads (trit5 matrices with their scales,
+// fp32 matrices, the head in its stored precision): the numerator of the bandwidth bound.
+func (m *Llama) WeightBytes() int64 {
+	var b int64
+	for _, ly := range m.layers {
+		for _, l := range []linear{ly.q, ly.k, ly.v, ly.o, ly.gate, ly.up, ly.down} {
+			b += int64(len(l.w)) + 4*int64(len(l.fw))
+			if l.w != nil {
+				b += 4
+			}
+		}
+	}
+	return b + m.head.bytes()
 }

@@ -631,6 +631,37 @@ func (t table) gemv(y, x []float32, n int) {
 	}
 }
 
+// gemvBatch computes y (B, n) = x (B, cols) · T[:n]ᵀ for B vectors, reading the table from memory
+// once: the rows are taken in chunks small enough to stay in a core's L2 cache (chunks split between
+// threads), and each chunk is multiplied by every vector before the next. Each row's dot is the one
+// gemv computes (the GEMV kernels sum a row in a fixed order, whatever the split), so a vector's
+// logits do not depend on the others.
+func (t table) gemvBatch(y, x []float32, n, B int) {
+	if B == 1 {
+		t.gemv(y, x, n)
+		return
+	}
+	c := t.cols
+	rows := max(16, (256<<10)/(2*c)) // ~256 KiB of F16 per chunk
+	chunks := (n + rows - 1) / rows
+	kernels.ParallelFor(chunks, 1, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			r0, r1 := ch*rows, min(n, (ch+1)*rows)
+			for b := range B {
+				yb, xb := y[b*n+r0:b*n+r1], x[b*c:(b+1)*c]
+				switch {
+				case t.f32 != nil:
+					kernels.Sgemv(yb, t.f32[r0*c:r1*c], xb, r1-r0, c)
+				case t.i8 != nil:
+					kernels.SgemvI8(yb, t.i8[r0*c:r1*c], t.step[r0:r1], xb, r1-r0, c)
+				default:
+					kernels.SgemvF16(yb, t.f16[r0*c:r1*c], xb, r1-r0, c)
+				}
+			}
+		}
+	})
+}
+
 func (t table) bytes() int64 {
 	return 2*int64(len(t.f16)) + 4*int64(len(t.f32)) + int64(len(t.i8)) + 4*int64(len(t.step))
 }

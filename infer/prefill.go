@@ -143,6 +143,11 @@ func (m *Packed) linearRows(out, in []float32, l linear, n int) error {
 		for i := 0; i < n; i++ {
 			m.linear(out[i*l.n:(i+1)*l.n], in[i*l.k:(i+1)*l.k], linear{n: l.n, k: l.k, w: l.w, bits: l.bits, steps: l.steps})
 		}
+	} else if l.tm != nil { // unpacked once (Resident)
+		pf := m.pf
+		pf.xq, pf.xs = tensor.Grow(pf.xq, n*l.k), tensor.Grow(pf.xs, n)
+		kernels.QuantizeRowsInt8(pf.xq, pf.xs, in, n, l.k)
+		kernels.BitLinearForward(out, pf.xq, pf.xs, l.tm, l.scale, n)
 	} else {
 		pf := m.pf
 		pf.w = tensor.Grow(pf.w, l.n*l.k)

@@ -92,13 +92,14 @@ func opAt(runs bool, src []float32, ld, c, p int) float32 {
 }
 
 // packPanelBF16 is packPanel for the bf16 modes: lanes c < n of kc steps of the operand (element
-// (c, p) as opAt reads it), rounded to bf16, zero padded to width lanes and to an even kc.
+// (c, p) as opAt reads it), rounded to bf16, zero padded to width lanes and to an even kc. The
+// assembly pair packer uses scratch (kc*width floats) for its fp32 pass.
 //   - packBF16: slot q*width+c holds p = 2q in its low 16 bits and p = 2q+1 in its high 16 bits.
 //   - packBF16Emu: row s*width holds step s^1 (pairs swapped), widened to fp32.
-func packPanelBF16(mode int, dst []float32, runs bool, src []float32, ld, n, width, kc int) {
+func packPanelBF16(mode int, scratch, dst []float32, runs bool, src []float32, ld, n, width, kc int) {
 	kp := (kc + 1) / 2 // pairs
 	if mode == packBF16 {
-		if packPairsBF16(dst, runs, src, ld, n, width, kc) {
+		if packPairsBF16(scratch, dst, runs, src, ld, n, width, kc) {
 			return
 		}
 		d := unsafe.Slice((*uint32)(unsafe.Pointer(&dst[0])), kp*width)
@@ -136,11 +137,19 @@ func packPanelBF16(mode int, dst []float32, runs bool, src []float32, ld, n, wid
 func BgemmGeneric(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	kc := gemmBlockK(bgemmKC, k, true)
+	// the operands rounded once (a reference may allocate)
+	ar, br := make([]float32, len(a)), make([]float32, len(b))
+	for i, v := range a {
+		ar[i] = RoundBF16(v)
+	}
+	for i, v := range b {
+		br[i] = RoundBF16(v)
+	}
 	bAt := func(p, j int) float32 {
 		if transB {
-			return RoundBF16(b[j*ldb+p])
+			return br[j*ldb+p]
 		}
-		return RoundBF16(b[p*ldb+j])
+		return br[p*ldb+j]
 	}
 	ParallelFor(m, 4, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -155,11 +164,11 @@ func BgemmGeneric(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 					var acc float32
 					for p := pc; p < pc+kb; p += 2 {
 						if p+1 < pc+kb {
-							acc += RoundBF16(aAt(transA, a, lda, i, p+1)) * bAt(p+1, j)
+							acc += aAt(transA, ar, lda, i, p+1) * bAt(p+1, j)
 						} else {
 							acc += 0
 						}
-						acc += RoundBF16(aAt(transA, a, lda, i, p)) * bAt(p, j)
+						acc += aAt(transA, ar, lda, i, p) * bAt(p, j)
 					}
 					t := alpha * acc
 					switch {

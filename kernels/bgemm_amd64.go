@@ -47,15 +47,16 @@ func runBgemmKernel14x32(k int, a, b, c *float32, ldc int, alpha, beta float32, 
 func bgemmKernel14x32(k int, a, b, c *float32, ldc int, alpha, beta float32, rows int, mask uint64, load int)
 
 // packPairsBF16 packs bf16 pairs with the assembly where the CPU has AVX512_BF16 (see
-// packPanelBF16), in two passes over dst: the fp32 packer (with its transposes) writes kc rows of
-// width floats, then pairRowsBF16 rounds and interleaves row pairs in place. It reports false to
-// leave the work to the Go loop.
-func packPairsBF16(dst []float32, runs bool, src []float32, ld, n, width, kc int) bool {
-	if !hasBF16 || width > 32 || kc == 0 {
+// packPanelBF16), in two passes: the fp32 packer (with its transposes) writes kc rows of width
+// floats into scratch, then pairRowsBF16 rounds and interleaves row pairs into dst. It reports
+// false to leave the work to the Go loop.
+func packPairsBF16(scratch, dst []float32, runs bool, src []float32, ld, n, width, kc int) bool {
+	if !hasBF16 || width > 32 || kc == 0 || len(scratch) < kc*width {
 		return false
 	}
-	packPanel(dst, runs, src, ld, n, width, kc)
-	pairRowsBF16(&dst[0], width, kc, &bf16PairPerm[0], uint64(1)<<width-1)
+	_ = dst[(kc+1)/2*width-1]
+	packPanel(scratch, runs, src, ld, n, width, kc)
+	pairRowsBF16(&dst[0], &scratch[0], width, kc, &bf16PairPerm[0], uint64(1)<<width-1)
 	return true
 }
 
@@ -67,10 +68,11 @@ var bf16PairPerm = func() (p [32]uint16) {
 	return p
 }()
 
-// pairRowsBF16 rounds and interleaves row pairs of a packed fp32 panel in place (bgemm_amd64.s).
+// pairRowsBF16 rounds and interleaves the row pairs of a packed fp32 panel src into dst
+// (bgemm_amd64.s).
 //
 //go:noescape
-func pairRowsBF16(p *float32, width, kc int, perm *uint16, masks uint64)
+func pairRowsBF16(dst, src *float32, width, kc int, perm *uint16, masks uint64)
 
 // vdpbf16SamplesAddr points at the encoding samples in bgemm_amd64.s (for tests).
 func vdpbf16SamplesAddr() *byte

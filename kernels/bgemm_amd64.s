@@ -215,26 +215,25 @@ bdone:
 	BYTE $0x72; \
 	BYTE $(0xC0 | ((dst)&7)<<3 | ((src2)&7))
 
-// func pairRowsBF16(p *float32, width, kc int, perm *uint16, masks uint64)
+// func pairRowsBF16(dst, src *float32, width, kc int, perm *uint16, masks uint64)
 // Requires: AVX512F, AVX512BW, AVX512_BF16
 //
-// p holds kc rows of width fp32 lanes (1 <= width <= 32, rows width apart); row q of the result (at
-// the same place, width dwords) holds lane c of rows 2q and 2q+1 rounded to bf16, 2q in the low
-// half (a missing row 2q+1 for odd kc reads as zero). In place: row q is written only after rows 2q
-// and 2q+1 (>= q) are read. perm: the 32 word indices 0, 16, 1, 17, ... that interleave the two
+// src holds kc rows of width fp32 lanes (1 <= width <= 32, rows width apart); row q of dst (width
+// dwords) gets lane c of rows 2q and 2q+1 rounded to bf16, 2q in the low half (a missing row 2q+1
+// for odd kc reads as zero). perm: the 32 word indices 0, 16, 1, 17, ... that interleave the two
 // converted rows. masks: bit c set for lanes c < width.
-TEXT ·pairRowsBF16(SB), NOSPLIT, $0-40
-	MOVQ    p+0(FP), DI
-	MOVQ    width+8(FP), R8
-	MOVQ    kc+16(FP), CX
-	MOVQ    perm+24(FP), AX
+TEXT ·pairRowsBF16(SB), NOSPLIT, $0-48
+	MOVQ    dst+0(FP), DI
+	MOVQ    src+8(FP), SI
+	MOVQ    width+16(FP), R8
+	MOVQ    kc+24(FP), CX
+	MOVQ    perm+32(FP), AX
 	VMOVDQU16 (AX), Z31
-	MOVQ    masks+32(FP), DX     // K1: lanes 0..15 that hold data; K2: lanes 16..31
+	MOVQ    masks+40(FP), DX     // K1: lanes 0..15 that hold data; K2: lanes 16..31
 	KMOVW   DX, K1
 	SHRQ    $16, DX
 	KMOVW   DX, K2
-	SHLQ    $2, R8           // row stride in bytes
-	MOVQ    DI, SI           // read pointer (row 2q); DI writes row q
+	SHLQ    $2, R8           // row stride in bytes; SI reads row 2q, DI writes row q
 pairs:
 	CMPQ    CX, $1
 	JL      pdone

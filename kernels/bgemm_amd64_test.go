@@ -87,12 +87,14 @@ func TestPairRowsBF16(t *testing.T) {
 				}
 				src[i] = u
 			}
-			p := make([]float32, kc*width+1)
+			in := make([]float32, kc*width)
 			for i, u := range src {
-				p[i] = math.Float32frombits(u)
+				in[i] = math.Float32frombits(u)
 			}
-			p[kc*width] = 42 // a guard past the panel
-			pairRowsBF16(&p[0], width, kc, &bf16PairPerm[0], uint64(1)<<width-1)
+			kp := (kc + 1) / 2
+			p := make([]float32, kp*width+1)
+			p[kp*width] = 42 // a guard past the panel
+			pairRowsBF16(&p[0], &in[0], width, kc, &bf16PairPerm[0], uint64(1)<<width-1)
 			for q := 0; q < (kc+1)/2; q++ {
 				for c := 0; c < width; c++ {
 					lo := uint32(bf16Bits(math.Float32frombits(src[2*q*width+c])))
@@ -105,7 +107,7 @@ func TestPairRowsBF16(t *testing.T) {
 					}
 				}
 			}
-			if p[kc*width] != 42 {
+			if p[kp*width] != 42 {
 				t.Fatalf("width %d kc %d: wrote past the panel", width, kc)
 			}
 		}

@@ -9,7 +9,6 @@ package model
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -238,7 +237,7 @@ func (c Config) MaskID() int { return c.Vocab }
 
 // LoadConfig reads a JSON config; unknown keys are errors (a typo must not silently fall back to a default).
 func LoadConfig(path string, base Config) (Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := sysmem.ReadFile(path, sysmem.ConfigLimit)
 	if err != nil {
 		return Config{}, fmt.Errorf("model config: %w", err)
 	}

@@ -95,11 +95,17 @@ func finite(x, y float64) bool {
 }
 
 func writeAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".plot-*")
+	// Named like format's atomic writes (".<name>.tern-tmp-*"), so a run that starts removes what a
+	// killed one left (format.RemoveStaleTemps).
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tern-tmp-*")
 	if err != nil {
 		return fmt.Errorf("plot: %w", err)
 	}
 	defer os.Remove(f.Name())
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes 0600; a plot is for sharing
+		f.Close()
+		return fmt.Errorf("plot: %w", err)
+	}
 	if _, err := f.Write(b); err != nil {
 		f.Close()
 		return fmt.Errorf("plot: %w", err)

@@ -4,15 +4,56 @@
 # the same session when Debian's python3-torch / python3-numpy are installed, so ratios are like for
 # like on this noisy shared machine. Needs ../shared (beside the checkout) for the peer script and data;
 # GGML_GEMV=path/to/a-ggml-gemv-bench adds ggml's ternary GEMV (see README, Kernels).
-# Takes ~10 minutes on 2 cores.
+# Takes ~10 minutes on 2 cores. `scripts/bench.sh OUT bf16` runs only the mixed-precision comparison
+# (section 4: bf16 GEMM and training against PyTorch's bf16 matmul and autocast, ~5 minutes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-bench-results.jsonl}
+only=${2:-all}
 : >"$out"
 go build -o /tmp/tern-bench ./cmd/tern || exit 1
 t=/tmp/tern-bench
 peers=../shared/peers
 run() { echo "+ $*" >&2; "$@" | tee -a "$out"; }
+torch_ok() { /usr/bin/python3 -c 'import torch' 2>/dev/null; }
+torch_train() { # config linear extra-args...: the PyTorch peer, tagged
+	echo "+ torch_train_bench.py $*" >&2
+	local c=$1 l=$2
+	shift 2
+	OPENBLAS_NUM_THREADS=2 /usr/bin/python3 $peers/torch_train_bench.py --config $c --linear $l --threads 2 "$@" | sed 's/^{/{"peer":"pytorch",/' | tee -a "$out"
+}
+
+# 4. mixed precision (bf16): tern's bf16 GEMM and training against PyTorch's bf16 matmul (oneDNN) and
+# torch.autocast("cpu", bfloat16), with the fp32 runs beside them, all in this one session.
+bf16() {
+	for th in 2 1; do
+		run $t bench gemm --dtype bf16 --m 1024 --n 1024 --k 1024 --threads $th --json
+		run $t bench gemm --dtype f32 --m 1024 --n 1024 --k 1024 --threads $th --json
+		if torch_ok; then
+			echo "+ torch_matmul.py bf16/fp32 --threads $th" >&2
+			OPENBLAS_NUM_THREADS=$th /usr/bin/python3 scripts/torch_matmul.py --dtype bf16 --threads $th | tee -a "$out"
+			OPENBLAS_NUM_THREADS=$th /usr/bin/python3 scripts/torch_matmul.py --dtype fp32 --threads $th | tee -a "$out"
+		fi
+	done
+	for p in bf16 fp32; do
+		run $t bench train --preset small --linear bitnet --precision $p --threads 2 --json
+	done
+	if torch_ok; then
+		torch_train small bit --bf16
+		torch_train small bit
+	fi
+	for p in bf16 fp32; do
+		run $t bench train --preset base --linear bitnet --precision $p --threads 2 --warmup 1 --steps 3 --json
+	done
+	if torch_ok; then
+		torch_train base bit --warmup 1 --steps 3 --bf16
+	fi
+}
+if [ "$only" = bf16 ]; then
+	bf16
+	echo "wrote $out" >&2
+	exit 0
+fi
 
 # 1. kernels
 for th in 2 1; do
@@ -73,4 +114,6 @@ fi
 
 # 3. tokenizer
 run $t bench tokenize --reps 3 --json
+
+bf16
 echo "wrote $out" >&2

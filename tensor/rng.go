@@ -1,6 +1,9 @@
 package tensor
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // RNG is a small deterministic generator (xoshiro256**, seeded by splitmix64). Its stream depends only
 // on the seed and the sequence of calls, so runs are reproducible bit for bit on any machine and with
@@ -137,6 +140,19 @@ type RNGState struct {
 
 // State returns the generator's exact state.
 func (r *RNG) State() RNGState { return RNGState{S: r.s, HaveSpare: r.haveSpare, Spare: r.spare} }
+
+// Check reports a state no RNG can be in: all-zero words (xoshiro's one fixed point: it would return
+// zeros forever, and a sampler drawing until it finds a new position would spin) or a non-finite
+// spare normal.
+func (st RNGState) Check() error {
+	if st.S == [4]uint64{} {
+		return fmt.Errorf("RNG state is all zeros (xoshiro256** never leaves it)")
+	}
+	if st.HaveSpare && (math.IsNaN(st.Spare) || math.IsInf(st.Spare, 0)) {
+		return fmt.Errorf("RNG state has a non-finite spare normal %g", st.Spare)
+	}
+	return nil
+}
 
 // SetState restores a state returned by State.
 func (r *RNG) SetState(st RNGState) { r.s, r.haveSpare, r.spare = st.S, st.HaveSpare, st.Spare }

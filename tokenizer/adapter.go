@@ -29,9 +29,18 @@ func (t adapter) Encode32(text string) []int32 {
 	return out
 }
 func (t adapter) EncodeChecked(text string) ([]int, error) { return t.checked(text) }
-func (t adapter) Decode(ids []int) string                  { return t.t.Decode(ids) }
-func (t adapter) VocabSize() int                           { return t.t.VocabSize() }
-func (t adapter) Spec() string                             { return t.spec }
+
+// Unknown counts the characters of text that Encode32 drops (a char tokenizer's unseen runes; byte-level
+// BPE drops none).
+func (t adapter) Unknown(text string) int {
+	if c, ok := t.t.(*Char); ok {
+		return c.Unknown(text)
+	}
+	return 0
+}
+func (t adapter) Decode(ids []int) string { return t.t.Decode(ids) }
+func (t adapter) VocabSize() int          { return t.t.VocabSize() }
+func (t adapter) Spec() string            { return t.spec }
 
 // NewAdapter builds the tokenizer named by name: "char" learns its characters from corpusText, "gpt2"
 // is the embedded r50k_base vocabulary, anything else is a tokenizer.json path (ByName).

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 )
 
 // Tokenizer turns text into token ids and back. Implementations are safe for concurrent use.
@@ -273,7 +274,12 @@ type span struct{ off, n int32 }
 const (
 	maxCacheWords = 1 << 17 // words of <= 128 bytes: ~10 MB per encoder at most; reset when full
 	longWord      = 128     // bytes; above this the O(n log n) heap merge replaces the O(n^2) scan
-	maxRank       = int32(1<<31 - 1)
+	// maxPretoken bounds the bytes merged as one pre-token. A longer one (no real word is; a 50 MB
+	// line without spaces took 22 s and 3.4 GB as one) is merged in pieces of at most this size, cut
+	// at character starts: its ids then differ from tiktoken's only near the cuts, and time and memory
+	// stay linear in the text.
+	maxPretoken = 1 << 12
+	maxRank     = int32(1<<31 - 1)
 )
 
 func newEncState() *encState { return &encState{cache: make(map[string]span, 1024)} }
@@ -299,6 +305,14 @@ func (b *BPE) appendOrdinary(st *encState, out []int, text string) []int {
 	}
 	for i := 0; i < len(text); {
 		j := pretokenEnd(text, i)
+		for j-i > maxPretoken { // a pathological run (a 50 MB line of one letter): merge it in pieces
+			k := i + maxPretoken
+			for k > i+1 && !utf8.RuneStart(text[k]) {
+				k--
+			}
+			out = b.appendWord(st, out, text[i:k])
+			i = k
+		}
 		out = b.appendWord(st, out, text[i:j])
 		i = j
 	}

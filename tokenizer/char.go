@@ -59,6 +59,18 @@ func (c *Char) Encode(text string) []int {
 	return out
 }
 
+// Unknown counts the runes of text outside the vocabulary (those Encode drops), so that a measure
+// per character can say how many it did not score.
+func (c *Char) Unknown(text string) int {
+	n := 0
+	for _, r := range text {
+		if _, ok := c.index[r]; !ok {
+			n++
+		}
+	}
+	return n
+}
+
 // EncodeChecked is Encode, but a rune outside the vocabulary is an error.
 func (c *Char) EncodeChecked(text string) ([]int, error) {
 	out := make([]int, 0, len(text))

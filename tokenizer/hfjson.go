@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"tern/internal/sysmem"
 )
 
 type hfFile struct {
@@ -52,7 +54,7 @@ const maxVocab = 1 << 24
 
 // Load reads a Hugging Face tokenizer.json holding a byte-level BPE model.
 func Load(path string) (*BPE, error) {
-	data, err := os.ReadFile(path)
+	data, err := sysmem.ReadFile(path, sysmem.ConfigLimit)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: read %s: %w", path, err)
 	}
@@ -120,6 +122,17 @@ func LoadJSON(data []byte, name string) (*BPE, error) {
 		if a.ID < 0 || a.ID >= maxVocab {
 			return nil, fmt.Errorf("tokenizer: added token %q: id %d out of range", a.Content, a.ID)
 		}
+	}
+	// Every id takes at least a few bytes of the file ("x":7,), so an id beyond the file's length
+	// means a vocabulary of mostly gaps: one stray id (16777215 in a 7.6 KB file) would make every
+	// model built from the tokenizer a 16M-row one. The vocabulary is bounded by the file's size.
+	for _, a := range f.AddedTokens {
+		if a.ID >= len(data) {
+			return nil, fmt.Errorf("tokenizer: added token %q: id %d in a %d-byte file (ids must run from 0 with no large gaps)", a.Content, a.ID, len(data))
+		}
+	}
+	if maxID >= len(data) {
+		return nil, fmt.Errorf("tokenizer: vocab id %d in a %d-byte file (ids must run from 0 with no large gaps)", maxID, len(data))
 	}
 	tokens := make([][]byte, maxID+1)
 	for key, id := range m.Vocab {
@@ -339,7 +352,7 @@ func (b *BPE) Save(path string) error {
 }
 
 func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tern-tmp-*") // format.RemoveStaleTemps knows the name
 	if err != nil {
 		return fmt.Errorf("tokenizer: write %s: %w", path, err)
 	}

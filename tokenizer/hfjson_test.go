@@ -156,3 +156,19 @@ func FuzzLoadJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestLoadHugeID reproduces the 7.6 KB tokenizer.json with one id of 16777215, which made
+// train build a 16M-row model and die: an id beyond the file's length is refused.
+func TestLoadHugeID(t *testing.T) {
+	for name, mutate := range map[string]func(map[string]any){
+		"vocab": func(m map[string]any) { m["model"].(map[string]any)["vocab"].(map[string]any)["zz"] = 16777215 },
+		"added": func(m map[string]any) {
+			m["added_tokens"] = []any{map[string]any{"id": 16777215, "content": "<x>", "special": true}}
+		},
+	} {
+		b := validJSON(t, mutate)
+		if _, err := LoadJSON(b, name); err == nil || !strings.Contains(err.Error(), "16777215") {
+			t.Errorf("%s id 16777215 in %d bytes: %v", name, len(b), err)
+		}
+	}
+}

@@ -11,7 +11,8 @@ package tokenizer
 import (
 	"encoding/json"
 	"fmt"
-	"os"
+
+	"tern/internal/sysmem"
 )
 
 var (
@@ -34,7 +35,7 @@ func ByName(nameOrPath string, corpusForChar string) (Tokenizer, error) {
 	case "":
 		return nil, fmt.Errorf("tokenizer: no tokenizer named (want gpt2, char or a tokenizer.json path)")
 	}
-	data, err := os.ReadFile(nameOrPath)
+	data, err := sysmem.ReadFile(nameOrPath, sysmem.ConfigLimit)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: read %s: %w (want gpt2, char or a tokenizer.json path)", nameOrPath, err)
 	}

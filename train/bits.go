@@ -4,15 +4,18 @@ package train
 // and choose per-matrix widths within a budget of stored bits per weight (quant.Knapsack or
 // quant.Cluster), then keep training (quantization-aware) at those widths.
 //
-// Sensitivity: cost(m, b) = max(0, L(m at b) - L0), the held-out loss increase when matrix m alone is
-// at width b and every other matrix at 8 bits (L0: all at 8 bits, nearly the latent weights). We chose
-// the measured loss over a Fisher x quantization-error estimate: it needs no gradients and no
-// second-order approximation, it sees exactly what quantizing that matrix does to this model's
-// outputs (including clipping at low widths, which Fisher x MSE models poorly), and at tern's sizes it
-// is cheap: matrices x 5 widths x bitsSensBatches forwards. Summing costs over matrices assumes they
-// add up, which is the knapsack's model (as HAWQ's). The held-out batches are the LAST validation
-// batches, so they do not overlap the validation loss reported (the first ones) unless the split is
-// short.
+// Sensitivity (bits_sensitivity), two measures:
+//   - fisher (the default): cost(m, b) = ½ Σ_i F_i·(w_i - Q_b(w_i))², the second-order term of the loss
+//     change with the diagonal empirical Fisher F for the Hessian (HAWQ-V2/V3 use the Hessian trace;
+//     Fisher x quantization error is the cheap, per-weight version). F comes free: AdamW's second moment
+//     v is an average of squared gradients (bias-corrected by 1/(1-β2^t)). The cost is smooth and
+//     exactly additive over matrices, the knapsack's model.
+//   - loss: cost(m, b) = max(0, L(m at b) - L0), the held-out loss increase when matrix m alone is at
+//     width b and every other matrix at 8 bits (L0: all at 8 bits), on the LAST bitsSensBatches
+//     validation batches (disjoint from the reported validation loss unless the split is short).
+//     Direct, but each single-matrix change is tiny next to the measurement's resolution on a few
+//     batches, and the clipped negatives look free: on the README's Gutenberg runs it allocated worse
+//     than uniform widths (see README), which is why fisher is the default.
 
 import (
 	"fmt"
@@ -21,6 +24,7 @@ import (
 	"strings"
 
 	"tern/model"
+	"tern/nn"
 	"tern/quant"
 )
 
@@ -32,7 +36,7 @@ func (c Config) bitsWarmup() int {
 	if c.BitsWarmup > 0 {
 		return c.BitsWarmup
 	}
-	return max(1, c.Steps/10)
+	return max(1, c.Steps/5)
 }
 
 // bitsDue reports whether widths are (re)allocated before the next step. The steps follow from the
@@ -46,9 +50,51 @@ func (r *Run) bitsDue() bool {
 	return r.Step == w || (c.BitsEvery > 0 && r.Step > w && (r.Step-w)%c.BitsEvery == 0)
 }
 
-// BitsItems measures the sensitivity of every quantized matrix at every width and returns the
-// allocator's items (options in quant.Widths() order) and the matrices.
+// BitsItems measures the sensitivity of every quantized matrix at every width (Cfg.BitsSensitivity)
+// and returns the allocator's items (options in quant.Widths() order) and the matrices.
 func (r *Run) BitsItems() ([]quant.Item, []model.QuantMatrix) {
+	if r.Cfg.BitsSensitivity == "loss" {
+		return r.lossItems()
+	}
+	return r.fisherItems()
+}
+
+// fisherItems is BitsItems with cost(m, b) = ½ Σ F_i·(w_i - Q_b(w_i))², F = AdamW's v/(1-β2^t).
+func (r *Run) fisherItems() ([]quant.Item, []model.QuantMatrix) {
+	ms := model.QuantMatrices(r.Model)
+	off := map[*nn.Param]int{}
+	o := 0
+	for _, p := range r.Opt.Params {
+		off[p] = o
+		o += len(p.W)
+	}
+	corr := 1.0
+	if r.Opt.Step > 0 {
+		corr = 1 / (1 - math.Pow(r.Opt.Beta2, float64(r.Opt.Step)))
+	}
+	items := make([]quant.Item, len(ms))
+	for i, m := range ms {
+		items[i].Name = m.Name
+		w := m.Param.W
+		v := r.Opt.V[off[m.Param] : off[m.Param]+len(w)]
+		dq, u := make([]float32, len(w)), make([]uint8, len(w))
+		for _, wd := range quant.Widths() {
+			wd.FakeQuant(dq, u, nil, w, m.Rows, m.Cols, *m.Slots[0].PerRow)
+			var cost float64
+			for j, x := range w {
+				d := float64(x - dq[j])
+				cost += float64(v[j]) * d * d
+			}
+			items[i].Options = append(items[i].Options, quant.Option{Width: wd, Bits: wd.StoredBits(m.Rows, m.Cols, *m.Slots[0].PerRow), Cost: 0.5 * corr * cost})
+		}
+	}
+	return items, ms
+}
+
+// lossItems is BitsItems with the measured held-out loss increase.
+func (r *Run) lossItems() ([]quant.Item, []model.QuantMatrix) {
+	saved := model.Widths(r.Model)
+	defer model.SetWidths(r.Model, saved) // measuring leaves the widths as they were
 	ms := model.QuantMatrices(r.Model)
 	set := func(m model.QuantMatrix, w quant.Width) {
 		for _, s := range m.Slots {
@@ -165,7 +211,7 @@ func (r *Run) allocateWidths() error {
 			parts = append(parts, fmt.Sprintf("%d x %v", count[w], w))
 		}
 	}
-	r.log.Printf("step %d: bit widths (%s, budget %g): %s matrices, %.4f bits/weight stored\n", r.Step, methodName(r.Cfg.BitsMethod),
+	r.log.Printf("step %d: bit widths (%s, %s sensitivity, budget %g): %s matrices, %.4f bits/weight stored\n", r.Step, methodName(r.Cfg.BitsMethod), sensName(r.Cfg.BitsSensitivity),
 		r.Cfg.BitsBudget, strings.Join(parts, ", "), model.StoredBitsPerWeight(r.Model))
 	names := make([]string, 0, len(bits))
 	for n := range bits {
@@ -176,6 +222,13 @@ func (r *Run) allocateWidths() error {
 		r.log.Printf("  %-40s %v\n", n, bits[n])
 	}
 	return nil
+}
+
+func sensName(s string) string {
+	if s == "" {
+		return "fisher"
+	}
+	return s
 }
 
 func methodName(m string) string {

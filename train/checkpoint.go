@@ -3,9 +3,12 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 
 	"tern/format"
+	"tern/internal/strictjson"
 	"tern/model"
 	"tern/optim"
 	"tern/tensor"
@@ -110,6 +113,12 @@ func readCheckpoint(path string) (*checkpointState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resume: %w (start without --resume, or point --out at the run to resume)", err)
 	}
+	return checkpointOf(f, path)
+}
+
+// checkpointOf reads a checkpoint's metadata (everything but the tensors, which restore takes).
+func checkpointOf(f *format.File, path string) (*checkpointState, error) {
+	var err error
 	st := &checkpointState{path: path, file: f, Tokenizer: f.Meta[model.MetaTokenizer]}
 	if f.Meta[model.MetaKind] != "checkpoint" {
 		return nil, fmt.Errorf("resume: %s is a %q file, not a training checkpoint", path, f.Meta[model.MetaKind])
@@ -120,20 +129,26 @@ func readCheckpoint(path string) (*checkpointState, error) {
 	bad := func(key string, err error) error {
 		return fmt.Errorf("resume: %s: metadata %s: %v", path, key, err)
 	}
-	if err := json.Unmarshal([]byte(f.Meta[metaTrainConfig]), &st.Train); err != nil {
+	if err := strictjson.Unmarshal([]byte(f.Meta[metaTrainConfig]), &st.Train); err != nil {
 		return nil, bad(metaTrainConfig, err)
 	}
-	if st.Step, err = strconv.Atoi(f.Meta[metaStep]); err != nil {
-		return nil, bad(metaStep, err)
+	if st.Step, err = strconv.Atoi(f.Meta[metaStep]); err != nil || st.Step < 0 {
+		return nil, bad(metaStep, fmt.Errorf("want a step >= 0, got %q", f.Meta[metaStep]))
 	}
-	if st.AdamStep, err = strconv.Atoi(f.Meta[metaAdamStep]); err != nil {
-		return nil, bad(metaAdamStep, err)
+	if st.AdamStep, err = strconv.Atoi(f.Meta[metaAdamStep]); err != nil || st.AdamStep < 0 {
+		return nil, bad(metaAdamStep, fmt.Errorf("want a step >= 0, got %q", f.Meta[metaAdamStep]))
 	}
-	if err := json.Unmarshal([]byte(f.Meta[metaSamplerRNG]), &st.Sampler); err != nil {
-		return nil, bad(metaSamplerRNG, err)
-	}
-	if err := json.Unmarshal([]byte(f.Meta[metaDropoutRNG]), &st.Dropout); err != nil {
-		return nil, bad(metaDropoutRNG, err)
+	// An all-zero sampler state made --resume spin forever, deaf to signals: refuse it here.
+	for _, rs := range []struct {
+		key string
+		st  *tensor.RNGState
+	}{{metaSamplerRNG, &st.Sampler}, {metaDropoutRNG, &st.Dropout}} {
+		if err := strictjson.Unmarshal([]byte(f.Meta[rs.key]), rs.st); err != nil {
+			return nil, bad(rs.key, err)
+		}
+		if err := rs.st.Check(); err != nil {
+			return nil, bad(rs.key, err)
+		}
 	}
 	return st, nil
 }
@@ -142,6 +157,16 @@ func readCheckpoint(path string) (*checkpointState, error) {
 // tokenizer, batch geometry, schedule or seed (the step count may grow).
 func compatible(st *checkpointState, cfg Config, mc model.Config) error {
 	a, b := st.Train, cfg
+	// The run directory is where the checkpoint was found, however it is spelled now (runs/rr/,
+	// ./runs/rr, an absolute path, or a folder moved since); data and tokenizer paths may be spelled
+	// differently too, as long as they name the same files.
+	a.Out, b.Out = "", ""
+	if samePath(a.Data, b.Data) {
+		a.Data = b.Data
+	}
+	if samePath(a.Tokenizer, b.Tokenizer) {
+		a.Tokenizer = b.Tokenizer
+	}
 	a.Steps, b.Steps = 0, 0
 	a.Threads, b.Threads = 0, 0
 	a.EvalEvery, b.EvalEvery, a.CkptEvery, b.CkptEvery, a.EvalBatches, b.EvalBatches = 0, 0, 0, 0, 0, 0
@@ -170,6 +195,16 @@ func compatible(st *checkpointState, cfg Config, mc model.Config) error {
 		return fmt.Errorf("resume: %s is at step %d, beyond --steps %d", st.path, st.Step, cfg.Steps)
 	}
 	return nil
+}
+
+// samePath reports whether two spellings name the same file or folder (or are equal names).
+func samePath(a, b string) bool {
+	if a == b || filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, ea := os.Stat(a)
+	sb, eb := os.Stat(b)
+	return ea == nil && eb == nil && os.SameFile(sa, sb)
 }
 
 func mustJSON(v any) string {

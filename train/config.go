@@ -9,6 +9,7 @@ import (
 	"math"
 	"strings"
 
+	"tern/internal/sysmem"
 	"tern/model"
 	"tern/nn"
 	"tern/optim"
@@ -48,9 +49,11 @@ type Config struct {
 	// after that (0 = once), measure each quantized matrix's sensitivity at each width and choose
 	// widths so the stored average bits per weight stays within BitsBudget (0 = off).
 	BitsBudget float64 `json:"bits_budget,omitempty"` // e.g. 2.0
-	BitsWarmup int     `json:"bits_warmup,omitempty"` // steps before the first allocation (0: Steps/10)
+	BitsWarmup int     `json:"bits_warmup,omitempty"` // steps before the first allocation (0: Steps/5)
 	BitsEvery  int     `json:"bits_every,omitempty"`  // re-allocate every N steps after that (0 = never)
 	BitsMethod string  `json:"bits_method,omitempty"` // knapsack (default) or cluster
+	// bits_sensitivity: fisher (default: ½ Σ F·(w - Q(w))², F from AdamW's v) or loss (held-out loss increase)
+	BitsSensitivity string `json:"bits_sensitivity,omitempty"`
 
 	// The hybrid optimizer (README "Hybrid optimizer"); every part is off by default.
 	Controller   string  `json:"controller,omitempty"`    // "" (none), aux (learned LR multiplier and trust radius), fixed (aux that never learns: multiplier 1)
@@ -91,6 +94,12 @@ func (c Config) Validate(mc model.Config) error {
 	if c.Seq > mc.MaxPos {
 		return fmt.Errorf("train config: seq %d is longer than the model's max_pos %d", c.Seq, mc.MaxPos)
 	}
+	if err := c.checkFloats(); err != nil {
+		return err
+	}
+	if err := c.checkMemory(mc); err != nil {
+		return err
+	}
 	if c.EvalEvery < 0 || c.CkptEvery < 0 || c.EvalBatches < 0 {
 		return fmt.Errorf("train config: eval_every, ckpt_every and eval_batches must be >= 0")
 	}
@@ -107,6 +116,11 @@ func (c Config) Validate(mc model.Config) error {
 	case "", "knapsack", "cluster":
 	default:
 		return fmt.Errorf("train config: unknown bits_method %q (want knapsack or cluster)", c.BitsMethod)
+	}
+	switch c.BitsSensitivity {
+	case "", "fisher", "loss":
+	default:
+		return fmt.Errorf("train config: unknown bits_sensitivity %q (want fisher or loss)", c.BitsSensitivity)
 	}
 	if err := nn.CheckPrecision(c.precision()); err != nil {
 		return fmt.Errorf("train config: precision (--precision): %w", err)
@@ -143,6 +157,44 @@ func (c Config) Validate(mc model.Config) error {
 		return fmt.Errorf("train config: %w", err)
 	}
 	return c.schedule().Validate()
+}
+
+// checkFloats refuses NaN, infinite and out-of-range rates: a NaN cannot even be written to the
+// run's JSON config (`--dropout NaN` and `--mask-prob NaN` trained "done" and left files that could
+// no longer be loaded), and a min_lr below 0 or above lr drives the learning rate negative.
+func (c Config) checkFloats() error {
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"lr", c.LR}, {"min_lr", c.MinLR}, {"wd", c.WD}, {"clip", c.Clip}, {"mask_prob", c.MaskProb},
+		{"bits_budget", c.BitsBudget}, {"controller_lr", c.ControllerLR}, {"trust_ratio", c.TrustRatio}, {"dedup", c.Dedup}} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) || f.v < 0 {
+			return fmt.Errorf("train config: %s must be a finite number >= 0 (got %g)", f.key, f.v)
+		}
+	}
+	if c.LR <= 0 {
+		return fmt.Errorf("train config: lr must be > 0 (got %g)", c.LR)
+	}
+	if c.MinLR > c.LR {
+		return fmt.Errorf("train config: min_lr %g is above lr %g (the schedule decays from lr to min_lr)", c.MinLR, c.LR)
+	}
+	if c.MaskProb >= 1 {
+		return fmt.Errorf("train config: mask_prob must be in [0, 1) (got %g)", c.MaskProb)
+	}
+	return nil
+}
+
+// checkMemory refuses a run whose model and optimizer state (value, gradient and two AdamW moments:
+// 16 bytes per weight as built) plus one micro-batch's logits and activations cannot fit in memory,
+// before anything is allocated (`--batch 268435456` died with a fatal out-of-memory error).
+func (c Config) checkMemory(mc model.Config) error {
+	weights := 16 * mc.BuiltWeights()
+	// Per position: the logits and their gradient (2V), and about 16 hidden-sized activations per
+	// layer kept for backward (a lower bound of what the layers hold).
+	layers := float64(mc.Layers + mc.Decoders())
+	act := 4 * float64(c.Batch) * float64(c.Seq) * (2*float64(mc.InputVocab()) + 16*layers*float64(mc.Hidden))
+	return sysmem.Check(fmt.Sprintf("train: the model's weights and AdamW state (%s) with a micro-batch of %d x %d (%s of activations)",
+		sysmem.Size(weights), c.Batch, c.Seq, sysmem.Size(act)), weights+act)
 }
 
 // precision is Precision with its default applied.

@@ -39,6 +39,7 @@ type Logger struct {
 	from, to int
 	lastLine time.Time
 	barShown bool
+	err      error // the first failed write of metrics.jsonl (Err)
 }
 
 // NewLogger opens dir/metrics.jsonl (appending when resuming, so the curve stays whole).
@@ -49,7 +50,12 @@ func NewLogger(dir string, out io.Writer, resume bool) (*Logger, error) {
 	path := filepath.Join(dir, "metrics.jsonl")
 	l := &Logger{out: out, tty: isTerminal(out)}
 	if resume {
-		l.metrics, _ = ReadMetrics(path) // a missing or torn log only loses the old part of the curve
+		// A kill or a full disk can leave a torn last line; appending after it would glue the next
+		// record onto it (and `tern plot` then fails). Cut the file back to its last whole line.
+		if err := repairTail(path); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		l.metrics, _ = ReadMetrics(path) // a missing log only loses the old part of the curve
 	}
 	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	if resume {
@@ -61,6 +67,35 @@ func NewLogger(dir string, out io.Writer, resume bool) (*Logger, error) {
 	}
 	l.jsonl = f
 	return l, nil
+}
+
+// repairTail truncates path after its last newline when what follows is not a whole metric (a torn
+// record). A missing file is fine.
+func repairTail(path string) error {
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	end := strings.LastIndexByte(string(b), '\n') + 1
+	if end == len(b) {
+		return nil
+	}
+	var m Metric
+	if json.Unmarshal(b[end:], &m) == nil { // a whole record that only lacks its newline
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return err
+		}
+		_, err = f.Write([]byte("\n"))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+	return os.Truncate(path, int64(end))
 }
 
 func isTerminal(w io.Writer) bool {
@@ -96,11 +131,18 @@ func ReadMetrics(path string) ([]Metric, error) {
 // concern: a resumed run truncates nothing, and the plot keeps the last value per step).
 func (l *Logger) Metric(m Metric) {
 	l.metrics = append(l.metrics, m)
-	b, _ := json.Marshal(m)
-	if l.jsonl != nil {
-		l.jsonl.Write(append(b, '\n'))
+	b, err := json.Marshal(m)
+	if err == nil && l.jsonl != nil {
+		_, err = l.jsonl.Write(append(b, '\n'))
+	}
+	if err != nil && l.err == nil && l.jsonl != nil {
+		l.err = fmt.Errorf("train: write %s: %w", l.jsonl.Name(), err)
 	}
 }
+
+// Err is the first error writing metrics.jsonl: a run whose log cannot be written stops (a full disk
+// left a torn line and the run went on as if nothing had happened).
+func (l *Logger) Err() error { return l.err }
 
 // Printf prints a line, clearing the progress bar first on a terminal.
 func (l *Logger) Printf(format string, args ...any) {
@@ -156,7 +198,10 @@ func (l *Logger) Close() error {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return l.err
 }
 
 // Plot draws train and validation loss against step into path.

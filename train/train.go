@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"tern/dist"
+	"tern/format"
 	"tern/kernels"
 	"tern/model"
 	"tern/nn"
 	"tern/optim"
 	"tern/tensor"
+	"tern/tokenizer"
 )
 
 // ErrNonFinite reports NaN or Inf in the loss or the gradients.
@@ -101,6 +103,12 @@ func NewRun(cfg Config, mc model.Config, resume bool, stdout io.Writer) (*Run, e
 // same update everywhere. Only rank 0 writes logs, metrics and checkpoints; every rank reads the
 // checkpoint when resuming.
 func NewDataParallelRun(cfg Config, mc model.Config, resume bool, stdout io.Writer, comm dist.Comm) (*Run, error) {
+	return NewRunContext(context.Background(), cfg, mc, resume, stdout, comm)
+}
+
+// NewRunContext is NewDataParallelRun that stops preparing (tokenizing the corpus) within about a
+// second of ctx's cancellation, with ctx's error.
+func NewRunContext(ctx context.Context, cfg Config, mc model.Config, resume bool, stdout io.Writer, comm dist.Comm) (*Run, error) {
 	if cfg.Threads > 0 {
 		kernels.SetThreads(cfg.Threads)
 	}
@@ -128,7 +136,10 @@ func NewDataParallelRun(cfg Config, mc model.Config, resume bool, stdout io.Writ
 		if st != nil {
 			return nil, fmt.Errorf("checkpoint %s: vocab %d does not match its tokenizer (%d)", ckpt, mc.Vocab, tok.VocabSize())
 		}
-		mc.Vocab = tok.VocabSize() // the tokenizer decides the vocabulary
+		mc.Vocab = tok.VocabSize()            // the tokenizer decides the vocabulary
+		if err := mc.Validate(); err != nil { // its limits and memory, at the tokenizer's vocabulary
+			return nil, fmt.Errorf("tokenizer %s: %w", cfg.Tokenizer, err)
+		}
 	}
 	if err := cfg.Validate(mc); err != nil {
 		return nil, err
@@ -140,8 +151,12 @@ func NewDataParallelRun(cfg Config, mc model.Config, resume bool, stdout io.Writ
 		return nil, fmt.Errorf("train: --bits auto is not supported with data parallelism yet (%d ranks): allocate on one process, then train with --bits-map", comm.Size())
 	}
 	r := &Run{Cfg: cfg, Tok: tok}
-	r.train = tok.Encode32(corpus.Train)
-	r.valid = tok.Encode32(corpus.Valid)
+	if r.train, err = tokenizer.EncodeContext(ctx, tok, corpus.Train, 1<<20); err != nil {
+		return nil, err
+	}
+	if r.valid, err = tokenizer.EncodeContext(ctx, tok, corpus.Valid, 1<<20); err != nil {
+		return nil, err
+	}
 	if len(r.train) < cfg.Seq+2 {
 		return nil, fmt.Errorf("corpus %s: training split has %d tokens, need more than seq+1 = %d", cfg.Data, len(r.train), cfg.Seq+1)
 	}
@@ -189,11 +204,32 @@ func NewDataParallelRun(cfg Config, mc model.Config, resume bool, stdout io.Writ
 		r.log = &Logger{out: io.Discard} // rank 0 reports for the group
 		return r, nil
 	}
+	// Saves killed mid-write (SIGKILL, power loss) leave their temporary files; this run owns the
+	// directory now, so remove them before they pile up (26 kills left ~150 MB).
+	if stale, err := format.RemoveStaleTemps(cfg.Out, ""); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	} else if len(stale) > 0 {
+		fmt.Fprintf(stdout, "removed %d temporary files of an interrupted save from %s\n", len(stale), cfg.Out)
+	}
 	r.log, err = NewLogger(cfg.Out, stdout, st != nil)
 	if err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// checkpointNote says what a stop leaves on disk: the last checkpoint and its step, or that there is
+// none (the message once said "the last checkpoint is intact" when none had been written).
+func (r *Run) checkpointNote() string {
+	ckpt := filepath.Join(r.Cfg.Out, CheckpointName)
+	h, err := format.ReadFileHeader(ckpt, true)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Sprintf("no checkpoint was written: nothing in %s to resume; lower --lr or add --ckpt-every", r.Cfg.Out)
+		}
+		return fmt.Sprintf("the checkpoint %s cannot be read: %v", ckpt, err)
+	}
+	return fmt.Sprintf("the last checkpoint, %s at step %s, is intact: --resume continues from it", ckpt, h.Meta[metaStep])
 }
 
 // noDecay: norm gains and biases (1-D tensors) get no weight decay, as in GPT-2/nanoGPT.
@@ -307,6 +343,10 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 			}
 			r.log.Printf("%s\n", line)
 		}
+		if err := r.log.Err(); err != nil {
+			r.log.EndProgress()
+			return nil, err
+		}
 		if (cfg.CkptEvery > 0 && r.Step%cfg.CkptEvery == 0) || r.Step == cfg.Steps {
 			if err := r.Save(); err != nil {
 				r.log.EndProgress()
@@ -381,11 +421,11 @@ func (r *Run) step(lr, wd float64) (float64, error) {
 	}
 	loss := sum / float64(micro)
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return 0, fmt.Errorf("step %d: loss is %v: %w; stopping (the last checkpoint in %s is intact)", r.Step+1, loss, ErrNonFinite, r.Cfg.Out)
+		return 0, fmt.Errorf("step %d: loss is %v: %w; stopping (%s)", r.Step+1, loss, ErrNonFinite, r.checkpointNote())
 	}
 	norm := optim.ClipGradNorm(r.params, cfg.Clip)
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
-		return 0, fmt.Errorf("step %d: gradient norm is %v: %w; stopping (the last checkpoint in %s is intact)", r.Step+1, norm, ErrNonFinite, r.Cfg.Out)
+		return 0, fmt.Errorf("step %d: gradient norm is %v: %w; stopping (%s)", r.Step+1, norm, ErrNonFinite, r.checkpointNote())
 	}
 	r.last = stepInfo{lr: lr, mult: 1}
 	ratio := cfg.TrustRatio
@@ -397,7 +437,7 @@ func (r *Run) step(lr, wd float64) (float64, error) {
 		mult, radius, err := r.ctrl.Decide(optim.Signals{Loss: loss, GradNorm: norm, Cluster: r.batchCluster(),
 			StepFrac: float64(r.Step) / float64(cfg.Steps), LRFrac: lr / peak, TrustOn: cfg.trustOn()})
 		if err != nil {
-			return 0, fmt.Errorf("step %d: %w; stopping before the update (the last checkpoint in %s is intact)", r.Step+1, err, r.Cfg.Out)
+			return 0, fmt.Errorf("step %d: %w; stopping before the update (%s)", r.Step+1, err, r.checkpointNote())
 		}
 		r.last.lr, r.last.mult = lr*mult, mult
 		ratio *= radius

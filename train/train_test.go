@@ -16,7 +16,7 @@ import (
 	"tern/quant"
 )
 
-func tinyRun(t *testing.T, out string, steps, ckptEvery int, mutate func(*Config, *model.Config)) (Config, model.Config) {
+func tinyRun(t testing.TB, out string, steps, ckptEvery int, mutate func(*Config, *model.Config)) (Config, model.Config) {
 	t.Helper()
 	mc, _ := model.Preset("tiny")
 	mc.Hidden, mc.Layers, mc.Heads, mc.FFN, mc.MaxPos = 32, 2, 2, 64, 32
@@ -244,58 +244,72 @@ func TestBadCheckpointAndConfig(t *testing.T) {
 // --bits auto: every budget's allocation stays within it (stored bits per weight, scales included),
 // budgets differ in what they buy, both methods work, and a budget below 1 bit is a clear error.
 func TestBitsAutoBudget(t *testing.T) {
-	dir := t.TempDir()
-	cfg, mc := tinyRun(t, dir, 2, 0, nil)
-	r, err := NewRun(cfg, mc, false, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	items, ms := r.BitsItems()
-	if len(ms) != 8 || len(items) != 8 {
-		t.Fatalf("%d matrices, want 8", len(ms))
-	}
-	for i, it := range items {
-		for _, o := range it.Options {
-			if o.Cost < 0 || (o.Width == quant.Width8 && o.Cost != 0) {
-				t.Fatalf("%s: cost %g at %v", ms[i].Name, o.Cost, o.Width)
-			}
+	for _, sens := range []string{"fisher", "loss"} {
+		dir := t.TempDir()
+		cfg, mc := tinyRun(t, dir, 3, 0, nil)
+		cfg.BitsSensitivity = sens
+		r, err := NewRun(cfg, mc, false, io.Discard)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	prev := -1.0
-	for _, budget := range []float64{1.8, 2.0, 2.5, 3.0, 8.1} {
-		for _, method := range []string{"knapsack", "cluster"} {
-			b, err := BitsBudget(budget, items, ms)
-			if err != nil {
-				t.Fatal(err)
-			}
-			choice, err := Allocate(items, b, method)
-			if err != nil {
-				t.Fatal(err)
-			}
-			bits := model.WidthMap{}
-			var cost float64
-			for i, m := range ms {
-				bits[m.Name] = items[i].Options[choice[i]].Width
-				cost += items[i].Options[choice[i]].Cost
-			}
-			if err := model.SetWidths(r.Model, bits); err != nil {
-				t.Fatal(err)
-			}
-			if got := model.StoredBitsPerWeight(r.Model); got > budget {
-				t.Fatalf("%s budget %g: %g bits/weight stored", method, budget, got)
-			}
-			if method == "knapsack" {
-				if prev >= 0 && cost > prev+1e-12 {
-					t.Fatalf("budget %g: cost %g above the smaller budget's %g", budget, cost, prev)
+		if _, err := r.Train(context.Background()); err != nil { // AdamW's moments (fisher) need steps
+			t.Fatal(err)
+		}
+		items, ms := r.BitsItems()
+		if len(ms) != 8 || len(items) != 8 {
+			t.Fatalf("%d matrices, want 8", len(ms))
+		}
+		if w := model.Widths(r.Model); w["blocks.0.attn.qkv.weight"] != quant.WidthTernary {
+			t.Fatalf("%s: measuring changed the widths: %v", sens, w)
+		}
+		for i, it := range items {
+			c := map[quant.Width]float64{}
+			for _, o := range it.Options {
+				c[o.Width] = o.Cost
+				if o.Cost < 0 || math.IsNaN(o.Cost) {
+					t.Fatalf("%s %s: cost %g at %v", sens, ms[i].Name, o.Cost, o.Width)
 				}
-				prev = cost
 			}
-			if budget == 8.1 && method == "knapsack" && cost != 0 {
-				t.Fatalf("budget 8.1 affords 8 bits everywhere, cost %g", cost)
+			if sens == "loss" && c[quant.Width8] != 0 || sens == "fisher" && !(c[quant.Width8] < c[quant.Width1] && c[quant.Width1] > 0) {
+				t.Fatalf("%s %s: costs %v", sens, ms[i].Name, c)
 			}
 		}
-	}
-	if _, err := BitsBudget(0.9, items, ms); err == nil || !strings.Contains(err.Error(), "below the smallest width") {
-		t.Fatalf("budget 0.9: err = %v", err)
+		prev := -1.0
+		for _, budget := range []float64{1.8, 2.0, 2.5, 3.0, 8.1} {
+			for _, method := range []string{"knapsack", "cluster"} {
+				b, err := BitsBudget(budget, items, ms)
+				if err != nil {
+					t.Fatal(err)
+				}
+				choice, err := Allocate(items, b, method)
+				if err != nil {
+					t.Fatal(err)
+				}
+				bits := model.WidthMap{}
+				var cost float64
+				for i, m := range ms {
+					bits[m.Name] = items[i].Options[choice[i]].Width
+					cost += items[i].Options[choice[i]].Cost
+				}
+				if err := model.SetWidths(r.Model, bits); err != nil {
+					t.Fatal(err)
+				}
+				if got := model.StoredBitsPerWeight(r.Model); got > budget {
+					t.Fatalf("%s %s budget %g: %g bits/weight stored", sens, method, budget, got)
+				}
+				if method == "knapsack" {
+					if prev >= 0 && cost > prev+1e-12 {
+						t.Fatalf("%s budget %g: cost %g above the smaller budget's %g", sens, budget, cost, prev)
+					}
+					prev = cost
+					if sens == "fisher" && budget == 8.1 && bits["blocks.0.ffn.fc.weight"] != quant.Width8 {
+						t.Fatalf("%s budget 8.1 affords 8 bits everywhere: %v", sens, bits)
+					}
+				}
+			}
+		}
+		if _, err := BitsBudget(0.9, items, ms); err == nil || !strings.Contains(err.Error(), "below the smallest width") {
+			t.Fatalf("budget 0.9: err = %v", err)
+		}
 	}
 }

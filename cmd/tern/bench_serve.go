@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -44,6 +45,9 @@ func benchServe(ctx context.Context, args []string) error {
 	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
 	linear := fs.Bool("linear", true, "time the batched ternary product both ways first")
 	asJSON := fs.Bool("json", false, "print one JSON object per line")
+	target := fs.String("target", "", "instead of tern, load an OpenAI-compatible server already running on loopback, e.g. llama-server: its /v1/completions URL")
+	prof := fs.String("cpuprofile", "", "write a CPU profile of the client runs (go tool pprof) to this file")
+	extra := fs.String("extra-json", "", "extra request fields for --target, e.g. '\"ignore_eos\": true'")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
@@ -66,6 +70,9 @@ func benchServe(ctx context.Context, args []string) error {
 		for _, c := range clients {
 			*parallel = max(*parallel, c)
 		}
+	}
+	if *target != "" {
+		return benchServeTarget(ctx, *target, *extra, *preset, clients, *parallel, *tokens, *prompt, *requests, *limit, *asJSON)
 	}
 	setThreads(*threads)
 	if *linear {
@@ -106,18 +113,43 @@ func benchServe(ctx context.Context, args []string) error {
 	go srv.Serve(ln)
 	defer srv.Close()
 	url := "http://" + ln.Addr().String() + "/v1/completions"
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
 	body := fmt.Sprintf(`{"prompt": %q, "max_tokens": %d, "temperature": 0, "stream": true}`, strings.Repeat("x", *prompt), *tokens)
+	stop, err := startCPUProfile(*prof)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return runLevels(ctx, "tern", url, body, *preset, clients, *parallel, *requests, *limit, *asJSON)
+}
+
+// benchServeTarget measures another server (llama-server) with the same clients.
+func benchServeTarget(ctx context.Context, url, extra, preset string, clients []int, parallel, tokens, prompt, requests int, limit time.Duration, asJSON bool) error {
+	u, err := neturl.Parse(url)
+	if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") {
+		return fmt.Errorf("--target %q: want a loopback URL such as http://127.0.0.1:8081/v1/completions", url)
+	}
+	if extra != "" {
+		extra = ", " + extra
+	}
+	words := strings.TrimSpace(strings.Repeat(" b", prompt)) // "▁b" is one token of scripts/gguf-random.py's vocabulary
+	body := fmt.Sprintf(`{"prompt": %q, "max_tokens": %d, "temperature": 0, "stream": true%s}`, words, tokens, extra)
+	return runLevels(ctx, "target", url, body, preset, clients, parallel, requests, limit, asJSON)
+}
+
+// runLevels runs each client count against url and prints one result per count.
+func runLevels(ctx context.Context, server, url, body, preset string, clients []int, parallel, requests int, limit time.Duration, asJSON bool) error {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
 	start := time.Now()
 	for _, c := range clients {
-		if time.Since(start) > *limit || ctx.Err() != nil {
+		if time.Since(start) > limit || ctx.Err() != nil {
 			break
 		}
-		r, err := serveLevel(ctx, client, url, body, c, *requests)
+		r, err := serveLevel(ctx, client, url, body, c, requests)
 		if err != nil {
 			return err
 		}
 		res := struct {
+			Server     string  `json:"server"`
 			Preset     string  `json:"preset"`
 			Clients    int     `json:"clients"`
 			Parallel   int     `json:"parallel"`
@@ -128,14 +160,17 @@ func benchServe(ctx context.Context, args []string) error {
 			TTFTp99    float64 `json:"ttft_p99_ms"`
 			TPOTp50    float64 `json:"per_token_p50_ms"`
 			TPOTp99    float64 `json:"per_token_p99_ms"`
-			RSSMB      int64   `json:"rss_mb"`
-			PeakRSSMB  int64   `json:"peak_rss_mb"`
-			Threads    int     `json:"threads"`
+			RSSMB      int64   `json:"rss_mb,omitempty"`
+			PeakRSSMB  int64   `json:"peak_rss_mb,omitempty"`
+			Threads    int     `json:"threads,omitempty"`
 			Features   string  `json:"features"`
-		}{*preset, c, *parallel, r.requests, r.tokens, float64(r.tokens) / r.wall.Seconds(), pct(r.ttft, 50), pct(r.ttft, 99), pct(r.tpot, 50), pct(r.tpot, 99),
-			rssMB("VmRSS:"), peakRSSMB(), kernels.Threads(), kernels.Features()}
-		if err := printResult(*asJSON, res, fmt.Sprintf("serve %s, %d clients x %d requests (%d slots): %.1f tokens/s; TTFT p50 %.1f ms p99 %.1f ms; per token p50 %.2f ms p99 %.2f ms; RSS %d MB (peak %d); %d threads (%s)",
-			*preset, c, *requests, *parallel, res.TokensPerS, res.TTFTp50, res.TTFTp99, res.TPOTp50, res.TPOTp99, res.RSSMB, res.PeakRSSMB, res.Threads, res.Features)); err != nil {
+		}{server, preset, c, parallel, r.requests, r.tokens, float64(r.tokens) / r.wall.Seconds(), pct(r.ttft, 50), pct(r.ttft, 99), pct(r.tpot, 50), pct(r.tpot, 99),
+			0, 0, 0, kernels.Features()}
+		if server == "tern" { // the server runs in this process
+			res.RSSMB, res.PeakRSSMB, res.Threads = rssMB("VmRSS:"), peakRSSMB(), kernels.Threads()
+		}
+		if err := printResult(asJSON, res, fmt.Sprintf("serve %s %s, %d clients x %d requests (%d slots): %.1f tokens/s; TTFT p50 %.1f ms p99 %.1f ms; per token p50 %.2f ms p99 %.2f ms; RSS %d MB (peak %d); %d threads (%s)",
+			server, preset, c, requests, parallel, res.TokensPerS, res.TTFTp50, res.TTFTp99, res.TPOTp50, res.TPOTp99, res.RSSMB, res.PeakRSSMB, res.Threads, res.Features)); err != nil {
 			return err
 		}
 	}
@@ -203,22 +238,14 @@ func streamOne(ctx context.Context, client *http.Client, url, body string) (ttft
 		if !strings.HasPrefix(line, "data: {") {
 			continue
 		}
-		i := strings.Index(line, `"text":"`)
-		if i < 0 {
-			continue
-		}
-		k := strings.Count(line[i+8:min(len(line), i+8+1024)], "a") // the chunk's tokens ("a" each), up to the closing quote
-		if j := strings.IndexByte(line[i+8:], '"'); j >= 0 {
-			k = j
-		}
-		if k == 0 {
-			continue
+		if strings.Contains(line, `"text":""`) || !strings.Contains(line, `"text":"`) {
+			continue // a chunk without text: one with text carries one token here
 		}
 		last = time.Now()
 		if first.IsZero() {
 			first = last
 		}
-		tokens += k
+		tokens++
 	}
 	if first.IsZero() {
 		return 0, 0, 0, fmt.Errorf("bench serve: no tokens streamed")

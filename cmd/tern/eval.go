@@ -218,5 +218,9 @@ func runEvalLM(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("loss %.4f nats/token, perplexity %.2f, %.4f bits/token, %s; %.0f tok/s (%.1f s)\n",
 		res.Loss, res.Perplexity, res.BitsPerToken, bpc, res.TokensPerSec, res.Seconds)
+	if res.Skipped > 0 {
+		fmt.Printf("warning: %d characters (%.1f%% of the text) are not in the model's char vocabulary: they were dropped, not scored, and are not counted in bits/char\n",
+			res.Skipped, 100*float64(res.Skipped)/float64(res.Skipped+res.Chars))
+	}
 	return nil
 }

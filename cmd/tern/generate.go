@@ -9,6 +9,7 @@ import (
 	"tern/format"
 	"tern/infer"
 	"tern/model"
+	"tern/tokenizer"
 	"tern/train"
 )
 
@@ -27,14 +28,24 @@ func runGenerate(ctx context.Context, args []string) error {
 	seed := fs.Uint64("seed", 1, "sampling seed")
 	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
 	kv := fs.String("kv", "", kvUsage)
+	ctxLen := fs.Int("ctx", 4096, "GGUF models: KV cache positions (at most the file's context length)")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
 	if *path == "" {
 		return fmt.Errorf("--model is required")
 	}
-	setThreads(*threads)
 	sampling := infer.Sampling{Temperature: *temp, TopK: *topK, TopP: *topP}
+	if err := sampling.Validate(); err != nil {
+		return fmt.Errorf("--%w", err) // the same ranges serve holds requests to
+	}
+	if *n < 1 {
+		return fmt.Errorf("--max-tokens %d: want 1 or more", *n)
+	}
+	setThreads(*threads)
+	if isGGUF(*path) {
+		return generateGGUF(ctx, *path, *prompt, *n, sampling, *seed, *ctxLen)
+	}
 	if h, err := format.ReadFileHeader(*path, true); err == nil && h.Meta[model.MetaKind] == "packed" {
 		return generatePacked(ctx, *path, *kv, *prompt, *n, sampling, *seed)
 	}
@@ -48,6 +59,12 @@ func runGenerate(ctx context.Context, args []string) error {
 	}
 	if ed, ok := lm.(*model.EncDec); ok {
 		return generateSeq2Seq(ctx, ed, tok, *prompt, *n, sampling, *seed)
+	}
+	if r, ok := lm.(*model.RNN); ok { // incremental state instead of rerunning the sequence per token
+		_, err := stream(tok, *prompt, func(ids []int, emit func(int) bool) ([]int, error) {
+			return infer.DecodeOne(ctx, infer.NewRNNDecoder(r, 1), ids, *n, infer.NewSampler(sampling, *seed), emit)
+		})
+		return err
 	}
 	return streamSample(ctx, lm, tok, *prompt, *n, sampling, *seed)
 }
@@ -69,6 +86,27 @@ func generatePacked(ctx context.Context, path, kv, prompt string, n int, s infer
 	if err == nil && generated < n && pm.Pos == pm.Cfg.MaxPos {
 		fmt.Fprintf(os.Stderr, "[stopped: the model's context of %d positions is full]\n", pm.Cfg.MaxPos)
 	}
+	return err
+}
+
+// generateGGUF decodes with a llama or bitnet GGUF model and the tokenizer in its metadata.
+func generateGGUF(ctx context.Context, path, prompt string, n int, s infer.Sampling, seed uint64, ctxLen int) error {
+	m, err := infer.LoadGGUF(path, ctxLen)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	bpe, err := m.Tokenizer()
+	if err != nil {
+		return err
+	}
+	tok, err := tokenizer.AdapterOf(bpe)
+	if err != nil {
+		return err
+	}
+	_, err = stream(tok, prompt, func(ids []int, emit func(int) bool) ([]int, error) {
+		return infer.GenerateLlama(ctx, m, ids, n, infer.NewSampler(s, seed), emit)
+	})
 	return err
 }
 

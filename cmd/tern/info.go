@@ -28,9 +28,12 @@ func runInfo(ctx context.Context, args []string) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("want one FILE (a model, checkpoint or packed .safetensors)")
+		return fmt.Errorf("want one FILE (a model, checkpoint or packed .safetensors, or a .gguf)")
 	}
 	path := fs.Arg(0)
+	if isGGUF(path) {
+		return infoGGUF(path, *asJSON, *listTensors)
+	}
 	f, err := format.Read(path)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"tern/format"
 	"tern/infer"
@@ -37,6 +38,15 @@ func runPack(ctx context.Context, args []string) error {
 	}
 	if !ok {
 		return fmt.Errorf("--table must be f16, f32 or int8, not %q", *table)
+	}
+	// Packing over its own input would replace the fp32 model with the packed one.
+	if si, err := os.Stat(*in); err == nil {
+		if so, err := os.Stat(*out); err == nil && os.SameFile(si, so) {
+			return fmt.Errorf("--out %s is the input model %s: packing would replace it; choose another --out", *out, *in)
+		}
+	}
+	if _, err := format.RemoveStaleTemps(filepath.Dir(*out), filepath.Base(*out)); err != nil {
+		return err
 	}
 	lm, tok, err := model.Load(*in)
 	if err != nil {

@@ -124,7 +124,8 @@ func apiKeys(key, file string) ([]string, error) {
 }
 
 // serveModel loads a packed model (batched KV-cache decoding over parallel slots) or a training-path
-// model (any architecture; each slot recomputes its sequence per token) as a serve.Model.
+// model as a serve.Model: RNNs keep their state per slot and step the slots as one batch; other
+// architectures rerun each slot's sequence per token.
 func serveModel(path, kv string, parallel int) (serve.Model, func(), error) {
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	if h, err := format.ReadFileHeader(path, true); err == nil && h.Meta[model.MetaKind] == "packed" {
@@ -156,7 +157,7 @@ func serveModel(path, kv string, parallel int) (serve.Model, func(), error) {
 	if err != nil {
 		return serve.Model{}, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	d, err := infer.NewRecompute(lm, parallel)
+	d, err := infer.NewDecoder(lm, parallel)
 	if err != nil {
 		return serve.Model{}, nil, fmt.Errorf("%s: %w", path, err)
 	}

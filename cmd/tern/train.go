@@ -12,6 +12,8 @@ import (
 	"strconv"
 
 	"tern/dist"
+	"tern/internal/strictjson"
+	"tern/internal/sysmem"
 	"tern/model"
 	"tern/quant"
 	"tern/share"
@@ -31,6 +33,7 @@ type trainFlags struct {
 	preset string
 	config string
 	resume bool
+	force  bool
 	asJSON bool
 	dist   string
 }
@@ -41,6 +44,7 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.StringVar(&f.preset, "preset", "tiny", "model preset: "+fmt.Sprint(model.PresetNames()))
 	fs.StringVar(&f.config, "config", "", `JSON config file: {"model": {...}, "train": {...}} (either part optional)`)
 	fs.BoolVar(&f.resume, "resume", false, "continue the run in --out from its checkpoint (bit-identical)")
+	fs.BoolVar(&f.force, "force", false, "start a new run in an --out that holds an earlier run's model or metrics, replacing them")
 	fs.BoolVar(&f.asJSON, "json", false, "print the final result as one JSON object")
 	fs.StringVar(&f.dist, "dist", "none", "data parallelism: none, or mpi (a tern built with -tags mpi, started by mpirun/srun; each rank takes --accum micro-batches per step)")
 	fs.StringVar(&tc.Data, "data", tc.Data, "corpus: tinyshakespeare (embedded), a .txt file, a folder of .txt, or a Gutenberg folder with split.tsv")
@@ -98,6 +102,7 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.IntVar(&tc.BitsWarmup, "bits-warmup", tc.BitsWarmup, "--bits auto: steps before the first allocation (0 = steps/10)")
 	fs.IntVar(&tc.BitsEvery, "bits-every", tc.BitsEvery, "--bits auto: re-allocate every N steps after the first (0 = never)")
 	fs.StringVar(&tc.BitsMethod, "bits-method", "knapsack", "--bits auto: knapsack (exact, per matrix) or cluster (k-means precision groups)")
+	fs.StringVar(&tc.BitsSensitivity, "bits-sensitivity", "fisher", "--bits auto: fisher (½ Σ F·(w - Q(w))², F from AdamW's second moment) or loss (held-out loss increase, one matrix at a time)")
 	return f
 }
 
@@ -111,7 +116,7 @@ func (f *trainFlags) parse(args []string) error {
 		return err
 	}
 	if f.config != "" {
-		b, err := os.ReadFile(f.config)
+		b, err := sysmem.ReadFile(f.config, sysmem.ConfigLimit)
 		if err != nil {
 			return fmt.Errorf("config: %w", err)
 		}
@@ -214,7 +219,7 @@ func (f *trainFlags) parseBits(mc *model.Config) error {
 		if auto {
 			return fmt.Errorf("--bits-map and --bits auto exclude each other: the allocator chooses every width")
 		}
-		b, err := os.ReadFile(path)
+		b, err := sysmem.ReadFile(path, sysmem.ConfigLimit)
 		if err != nil {
 			return fmt.Errorf("--bits-map: %w", err)
 		}
@@ -230,11 +235,16 @@ func (f *trainFlags) parseBits(mc *model.Config) error {
 	if !auto && f.tc.BitsBudget > 0 && set["bits-budget"] {
 		return fmt.Errorf("--bits-budget %g is for --bits auto (got --bits %q)", f.tc.BitsBudget, bits)
 	}
-	if !auto && anySet(set, "bits-every", "bits-warmup", "bits-method") {
-		return fmt.Errorf("--bits-every, --bits-warmup and --bits-method are for --bits auto")
+	if !auto && anySet(set, "bits-every", "bits-warmup", "bits-method", "bits-sensitivity") {
+		return fmt.Errorf("--bits-every, --bits-warmup, --bits-method and --bits-sensitivity are for --bits auto")
 	}
-	if f.tc.BitsMethod == "knapsack" && f.tc.BitsBudget <= 0 {
-		f.tc.BitsMethod = "" // the flag's default, not a choice: keep configs of runs without widths unchanged
+	if f.tc.BitsBudget <= 0 { // the flags' defaults, not choices: keep configs of runs without widths unchanged
+		if f.tc.BitsMethod == "knapsack" {
+			f.tc.BitsMethod = ""
+		}
+		if f.tc.BitsSensitivity == "fisher" {
+			f.tc.BitsSensitivity = ""
+		}
 	}
 	return nil
 }
@@ -292,6 +302,8 @@ func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 			t.BitsEvery = c.BitsEvery
 		case "bits-method":
 			t.BitsMethod = c.BitsMethod
+		case "bits-sensitivity":
+			t.BitsSensitivity = c.BitsSensitivity
 		case "controller":
 			t.Controller = c.Controller
 		case "controller-lr":
@@ -318,11 +330,8 @@ func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 	}
 }
 
-func strictJSON(b []byte, v any) error {
-	dec := json.NewDecoder(bytesReader(b))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
-}
+// strictJSON decodes one JSON value with exact, known keys and nothing after it.
+func strictJSON(b []byte, v any) error { return strictjson.Unmarshal(b, v) }
 
 func runTrain(ctx context.Context, args []string) error {
 	f := newTrainFlags("train", "train [flags]")
@@ -346,8 +355,15 @@ func runTrain(ctx context.Context, args []string) error {
 		if !anySet(set, "preset", "config", "type", "objective", "linear", "tie-embeddings", "layers", "hidden", "heads", "ffn", "max-pos", "type-vocab", "norm", "bias", "dropout", "cell", "sharing", "decoder-layers", "bits", "bits-map") {
 			mc = smc
 		}
-	} else if _, err := os.Stat(filepath.Join(tc.Out, train.CheckpointName)); err == nil {
-		return fmt.Errorf("%s already holds a checkpoint: pass --resume to continue it, or choose another --out", tc.Out)
+	} else if _, err := os.Stat(filepath.Join(tc.Out, train.CheckpointName)); err == nil && !f.force {
+		return fmt.Errorf("%s already holds a checkpoint: pass --resume to continue it, --force to start over (replacing it), or choose another --out", tc.Out)
+	} else if !f.force {
+		// A new run would replace these: never without being asked.
+		for _, name := range []string{train.ModelName, "metrics.jsonl"} {
+			if _, err := os.Stat(filepath.Join(tc.Out, name)); err == nil {
+				return fmt.Errorf("%s already holds %s: pass --force to replace it with a new run, or choose another --out", tc.Out, name)
+			}
+		}
 	}
 	if n := launcherRanks(); n > 1 && (f.dist == "none" || f.dist == "") {
 		return fmt.Errorf("started as one of %d MPI ranks but --dist is none: pass --dist mpi (otherwise every rank would train alone and write the same files)", n)
@@ -361,7 +377,7 @@ func runTrain(ctx context.Context, args []string) error {
 	if comm.Rank() != 0 {
 		out = io.Discard // rank 0 reports for the group
 	}
-	r, err := train.NewDataParallelRun(tc, mc, f.resume, out, comm)
+	r, err := train.NewRunContext(ctx, tc, mc, f.resume, out, comm)
 	if err != nil {
 		return err
 	}

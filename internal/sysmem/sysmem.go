@@ -1,9 +1,11 @@
 // Package sysmem says how much memory this process may use, so that sizes read from files, configs
-// and flags can be refused before an allocation that would only end in a fatal out-of-memory error.
+// and flags can be refused before an allocation that would only end in a fatal out-of-memory error,
+// and reads user files whole only up to a stated bound.
 package sysmem
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -69,4 +71,55 @@ func Size(b float64) string {
 		return fmt.Sprintf("%.1f MB", b/1e6)
 	}
 	return fmt.Sprintf("%.0f bytes", b)
+}
+
+// TextLimit bounds a text file read whole (a corpus, an evaluation file): a sixteenth of Total, since
+// tokenizing it takes up to 4 bytes per byte and the model needs the rest (at least 64 MB).
+func TextLimit() int64 {
+	return max(64<<20, Total()/16)
+}
+
+// ConfigLimit bounds a small structured file read whole: configs, tokenizer.json, width maps.
+const ConfigLimit = 256 << 20
+
+// ReadFile reads the regular file path whole, refusing one of more than limit bytes before reading
+// it. Devices and pipes are refused: /dev/zero never ends, and a corpus must read the same again when
+// a run resumes.
+func ReadFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		what := "a device or pipe"
+		if st.IsDir() {
+			what = "a directory"
+		}
+		return nil, fmt.Errorf("read %s: not a regular file (%s)", path, what)
+	}
+	if st.Size() > limit {
+		return nil, fmt.Errorf("read %s: %s exceeds the %s limit", path, Size(float64(st.Size())), Size(float64(limit)))
+	}
+	b, err := ReadAll(f, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// ReadAll reads r to its end, refusing more than limit bytes.
+func ReadAll(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("more than the %s limit", Size(float64(limit)))
+	}
+	return b, nil
 }

@@ -1,6 +1,7 @@
 package sysmem
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -26,5 +27,30 @@ func TestSize(t *testing.T) {
 		if got := Size(b); got != want {
 			t.Errorf("Size(%g) = %q, want %q", b, got, want)
 		}
+	}
+}
+
+// TestReadFile: a device (/dev/zero never ends) is refused, a file over the limit is refused from its
+// size, and ReadAll stops at limit+1 bytes.
+func TestReadFile(t *testing.T) {
+	if _, err := ReadFile("/dev/zero", 1<<20); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("/dev/zero: %v", err)
+	}
+	if z, err := os.Open("/dev/zero"); err == nil {
+		if _, err := ReadAll(z, 1<<20); err == nil || !strings.Contains(err.Error(), "limit") {
+			t.Errorf("ReadAll(/dev/zero): %v", err)
+		}
+		z.Close()
+	}
+	path := t.TempDir() + "/f"
+	os.WriteFile(path, []byte("hello"), 0o644)
+	if b, err := ReadFile(path, 5); err != nil || string(b) != "hello" {
+		t.Errorf("5 bytes, limit 5: %q %v", b, err)
+	}
+	if _, err := ReadFile(path, 4); err == nil || !strings.Contains(err.Error(), "exceeds") {
+		t.Errorf("5 bytes, limit 4: %v", err)
+	}
+	if _, err := ReadFile(t.TempDir(), 4); err == nil {
+		t.Errorf("directory: no error")
 	}
 }
