@@ -1,9 +1,14 @@
 // nbitgemv.go is the decoding product of an n-bit packed matrix (widths 1, 2, 3, 4, 8 of quant/width.go,
 // quant/packbits.go's row layout) with one int8-quantized activation vector. This file holds the
-// dispatcher and the plain-Go reference; nbitgemv_amd64.* hold the SIMD paths, checked against it.
+// dispatcher and the plain-Go reference; nbitgemv_amd64.* hold the AVX-512 VNNI paths for 2, 4 and 8
+// bits (full 64-byte blocks; the Go code finishes each row's tail), checked against it. 1 and 3 bits
+// run the Go reference everywhere, and so do the other instruction sets (no AVX2 kernel yet).
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // NBitGemv computes y (N) for the packed codes w (N rows of ceil(K·bits/8) bytes, code j of a row at
 // bits j·bits.., little-endian), steps (1 or N) and activations q (K) with inverse scale g (x ≈ q/g):
@@ -24,31 +29,88 @@ func NBitGemv(y []float32, w []byte, steps []float32, n, k, bits int, q []int8, 
 	for _, v := range q[:k] {
 		sx += int32(v)
 	}
+	if !nbitSIMD(bits) || k < 512/bits {
+		ParallelFor(n, max(1, 16384/max(rb, 1)), func(lo, hi int) {
+			nbitRowsGeneric(y, w, steps, lo, hi, k, bits, q, sx, g)
+		})
+		return
+	}
+	per := 512 / bits // codes per 64-byte block
+	blocks := k / per
+	bp := planePool.Get().(*[]int8)
+	planes := nbitPlanes(*bp, q, blocks*per, bits)
 	ParallelFor(n, max(1, 16384/max(rb, 1)), func(lo, hi int) {
-		nbitRows(y, w, steps, lo, hi, k, bits, q, sx, g)
+		var dots [64]int32
+		for r := lo; r < hi; r += 64 {
+			m := min(64, hi-r)
+			nbitDots(&dots, w, rb, r, m, blocks, bits, planes)
+			for i := 0; i < m; i++ {
+				nbitFinish(y, w, steps, r+i, blocks*per, k, bits, q, dots[i], sx, g)
+			}
+		}
 	})
+	*bp = planes
+	planePool.Put(bp)
+}
+
+// NBitGemvPath names the implementation NBitGemv uses for bits (for benchmarks and logs).
+func NBitGemvPath(bits int) string {
+	if nbitSIMD(bits) {
+		return "avx512vnni"
+	}
+	return "go"
+}
+
+// planePool holds activation-plane buffers (one per concurrent NBitGemv call).
+var planePool = sync.Pool{New: func() any { return new([]int8) }}
+
+// nbitPlanes rearranges the first kc activations (kc a multiple of 512/bits) into the SIMD kernels'
+// planes: per 64-byte block of codes, plane s lane i holds the activation of code (8/bits)·i + s, the
+// code that sits in bit field s of byte i (8 bits: the activations as they are).
+func nbitPlanes(buf []int8, q []int8, kc, bits int) []int8 {
+	if bits == 8 {
+		return q[:kc]
+	}
+	if cap(buf) < kc {
+		buf = make([]int8, kc)
+	}
+	buf = buf[:kc]
+	p := 8 / bits
+	per := 64 * p
+	for b := 0; b < kc; b += per {
+		blk, src := buf[b:b+per], q[b:b+per]
+		for i := 0; i < 64; i++ {
+			for s := 0; s < p; s++ {
+				blk[s*64+i] = src[p*i+s]
+			}
+		}
+	}
+	return buf
+}
+
+// nbitFinish adds row i's codes [from, k) to dot (the tail the SIMD blocks left) and writes y[i].
+func nbitFinish(y []float32, w []byte, steps []float32, i, from, k, bits int, q []int8, dot, sx int32, g float32) {
+	rb := (k*bits + 7) / 8
+	row := w[i*rb : i*rb+rb]
+	mask := uint16(1)<<bits - 1
+	for j := from; j < k; j++ {
+		bit := j * bits
+		v := uint16(row[bit/8])
+		if bit/8+1 < rb {
+			v |= uint16(row[bit/8+1]) << 8
+		}
+		dot += int32(v>>(bit%8)&mask) * int32(q[j])
+	}
+	s := steps[0]
+	if len(steps) > 1 {
+		s = steps[i]
+	}
+	y[i] = s / (2 * g) * float32(2*dot-(int32(1)<<bits-1)*sx)
 }
 
 // nbitRowsGeneric is the reference for rows [lo, hi).
 func nbitRowsGeneric(y []float32, w []byte, steps []float32, lo, hi, k, bits int, q []int8, sx int32, g float32) {
-	rb := (k*bits + 7) / 8
-	mask := uint16(1)<<bits - 1
-	off := int32(1)<<bits - 1
 	for i := lo; i < hi; i++ {
-		row := w[i*rb : i*rb+rb]
-		var dot int32
-		for j := 0; j < k; j++ {
-			bit := j * bits
-			v := uint16(row[bit/8])
-			if bit/8+1 < rb {
-				v |= uint16(row[bit/8+1]) << 8
-			}
-			dot += int32(v>>(bit%8)&mask) * int32(q[j])
-		}
-		s := steps[0]
-		if len(steps) > 1 {
-			s = steps[i]
-		}
-		y[i] = s / (2 * g) * float32(2*dot-off*sx)
+		nbitFinish(y, w, steps, i, 0, k, bits, q, 0, sx, g)
 	}
 }

@@ -2,6 +2,8 @@
 
 package kernels
 
-func nbitRows(y []float32, w []byte, steps []float32, lo, hi, k, bits int, q []int8, sx int32, g float32) {
-	nbitRowsGeneric(y, w, steps, lo, hi, k, bits, q, sx, g)
+func nbitSIMD(bits int) bool { return false }
+
+func nbitDots(dots *[64]int32, w []byte, rb, lo, n, blocks, bits int, planes []int8) {
+	panic("kernels: nbitDots without assembly")
 }

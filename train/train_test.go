@@ -16,7 +16,7 @@ import (
 	"tern/quant"
 )
 
-func tinyRun(t *testing.T, out string, steps, ckptEvery int, mutate func(*Config, *model.Config)) (Config, model.Config) {
+func tinyRun(t testing.TB, out string, steps, ckptEvery int, mutate func(*Config, *model.Config)) (Config, model.Config) {
 	t.Helper()
 	mc, _ := model.Preset("tiny")
 	mc.Hidden, mc.Layers, mc.Heads, mc.FFN, mc.MaxPos = 32, 2, 2, 64, 32

@@ -22,10 +22,11 @@ import (
 )
 
 func init() {
-	registerBench("gemv", "packed ternary matrix-vector product (--rows --cols --threads --cold)", runBenchGemv)
+	registerBench("gemv", "packed ternary (or --bits N) matrix-vector product (--rows --cols --threads --cold)", runBenchGemv)
 }
 
 type gemvResult struct {
+	Bits          string  `json:"bits"` // 1.58 (ternary) or the n-bit width
 	Rows          int     `json:"rows"`
 	Cols          int     `json:"cols"`
 	Threads       int     `json:"threads"`
@@ -54,8 +55,13 @@ func runBenchGemv(ctx context.Context, args []string) error {
 	calls := fs.Int("calls", 300, "timed products (the median is reported)")
 	bwMiB := fs.Int("bw-mib", 512, "buffer for the bandwidth measurement, MiB")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	bitsFlag := fs.String("bits", "1.58", "weight width: 1.58 (ternary trit5 GEMV) or 1, 2, 3, 4, 8 (n-bit rows, kernels.NBitGemv)")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
+	}
+	width, err := quant.ParseWidth(*bitsFlag)
+	if err != nil {
+		return fmt.Errorf("--bits: %w", err)
 	}
 	switch {
 	case *rows < 1 || *cols < 1:
@@ -72,46 +78,75 @@ func runBenchGemv(ctx context.Context, args []string) error {
 		kernels.SetThreads(*threads)
 		defer kernels.SetThreads(old)
 	}
-	r, err := benchGemv(ctx, *rows, *cols, *cold, *calls, *bwMiB<<20)
+	r, err := benchGemv(ctx, *rows, *cols, width.Bits(), *cold, *calls, *bwMiB<<20)
 	if err != nil {
 		return err
 	}
-	human := fmt.Sprintf("gemv %dx%d threads=%d cold=%v: %.1f us (min %.1f), %.1f GB/s = %.0f%% of %.1f GB/s read bandwidth; reading the same bytes alone %.1f us (%.0f%%); %.0f GOP/s, %.4f bits/weight stored, %.4f streamed (%s)",
-		r.Rows, r.Cols, r.Threads, r.Cold, r.Us, r.MinUs, r.GBps, 100*r.BandwidthFrac, r.BandwidthGBps, r.ReadUs, 100*r.ReadFrac, r.GOps, r.BitsPerWeight, r.ComputeBits, r.Features)
+	r.Bits = width.String()
+	human := fmt.Sprintf("gemv %s-bit %dx%d threads=%d cold=%v: %.1f us (min %.1f), %.1f GB/s = %.0f%% of %.1f GB/s read bandwidth; reading the same bytes alone %.1f us (%.0f%%); %.0f GOP/s, %.4f bits/weight stored, %.4f streamed (%s)",
+		r.Bits, r.Rows, r.Cols, r.Threads, r.Cold, r.Us, r.MinUs, r.GBps, 100*r.BandwidthFrac, r.BandwidthGBps, r.ReadUs, 100*r.ReadFrac, r.GOps, r.BitsPerWeight, r.ComputeBits, r.Features)
 	return printResult(*asJSON, r, human)
 }
 
-func benchGemv(ctx context.Context, n, k int, cold bool, calls, bwBytes int) (gemvResult, error) {
+// benchGemv times the ternary GEMV (bits 0) or the n-bit one.
+func benchGemv(ctx context.Context, n, k, bits int, cold bool, calls, bwBytes int) (gemvResult, error) {
 	rng := rand.New(rand.NewSource(1))
-	t := make([]int8, n*k)
-	for i := range t {
-		t[i] = int8(rng.Intn(3) - 1)
-	}
-	p := quant.PackTernary(t, 1, n, k)
 	x := make([]int8, k)
 	for i := range x {
 		x[i] = int8(rng.Intn(255) - 127)
 	}
-	v := kernels.NewGemvVec(k)
-	v.Set(x)
-	y := make([]int32, n)
-
-	// Check the kernel once against the reference: a fast wrong answer is not a result.
-	ref := make([]int32, n)
-	kernels.TernaryGemvGeneric(ref, p.Data, n, k, x)
-	kernels.TernaryGemv(y, p.Data, n, k, v)
-	if !slices.Equal(y, ref) {
-		return gemvResult{}, fmt.Errorf("TernaryGemv (%s) disagrees with the reference", kernels.GemvPath())
+	var data []byte
+	var stored float64
+	var product func(w []byte)
+	path := kernels.GemvPath()
+	if bits == 0 {
+		t := make([]int8, n*k)
+		for i := range t {
+			t[i] = int8(rng.Intn(3) - 1)
+		}
+		p := quant.PackTernary(t, 1, n, k)
+		v := kernels.NewGemvVec(k)
+		v.Set(x)
+		y := make([]int32, n)
+		// Check the kernel once against the reference: a fast wrong answer is not a result.
+		ref := make([]int32, n)
+		kernels.TernaryGemvGeneric(ref, p.Data, n, k, x)
+		kernels.TernaryGemv(y, p.Data, n, k, v)
+		if !slices.Equal(y, ref) {
+			return gemvResult{}, fmt.Errorf("TernaryGemv (%s) disagrees with the reference", kernels.GemvPath())
+		}
+		data, stored = p.Data, p.BitsPerWeight()
+		product = func(w []byte) { kernels.TernaryGemv(y, w, n, k, v) }
+	} else {
+		u := make([]uint8, n*k)
+		for i := range u {
+			u[i] = uint8(rng.Intn(1 << bits))
+		}
+		p := &quant.PackedNBit{N: n, K: k, Bits: bits, Steps: []float32{0.01}, Data: make([]byte, n*quant.BitRowBytes(k, bits))}
+		quant.PackBits(p.Data, u, n, k, bits)
+		y, ref := make([]float32, n), make([]float32, n)
+		restore, err := kernels.Use("go")
+		if err != nil {
+			return gemvResult{}, err
+		}
+		kernels.NBitGemv(ref, p.Data, p.Steps, n, k, bits, x, 1)
+		restore()
+		kernels.NBitGemv(y, p.Data, p.Steps, n, k, bits, x, 1)
+		if !slices.Equal(y, ref) { // exact int32 sums and the same rescale: bit-identical
+			return gemvResult{}, fmt.Errorf("NBitGemv (%s) disagrees with the Go reference", kernels.NBitGemvPath(bits))
+		}
+		data, stored, path = p.Data, p.BitsPerWeight(), kernels.NBitGemvPath(bits)
+		product = func(w []byte) { kernels.NBitGemv(y, w, p.Steps, n, k, bits, x, 1) }
 	}
 
-	size := len(p.Data)
+	size := len(data)
 	copies := 1
 	if cold {
 		copies = max(2, (512<<20+size-1)/size)
 	}
 	buf := make([]byte, copies*size) // writing every copy also faults its pages in
 	for c := 0; c < copies; c++ {
-		copy(buf[c*size:], p.Data)
+		copy(buf[c*size:], data)
 	}
 	bw := buf
 	if len(bw) < bwBytes {
@@ -122,7 +157,7 @@ func benchGemv(ctx context.Context, n, k int, cold bool, calls, bwBytes int) (ge
 	}
 	mat := func(i int) []byte { c := i % copies; return buf[c*size : (c+1)*size] }
 	for i := 0; i < max(copies, 20); i++ { // warm-up: pool, TLB, and one pass over every copy
-		kernels.TernaryGemv(y, mat(i), n, k, v)
+		product(mat(i))
 	}
 	// Bandwidth and products alternate in rounds, so that on a shared machine each round's fraction
 	// compares the two under the same contention; the reported fraction is the median over rounds.
@@ -141,7 +176,7 @@ func benchGemv(ctx context.Context, n, k int, cold bool, calls, bwBytes int) (ge
 			// last copies can still be in cache, and the round reaches them last, if at all.
 			w := mat(i - lo)
 			t0 := time.Now()
-			kernels.TernaryGemv(y, w, n, k, v)
+			product(w)
 			times[i] = time.Since(t0).Seconds()
 		}
 		for i := lo; i < hi; i++ { // the same copies, in the same order, now only read
@@ -168,7 +203,7 @@ func benchGemv(ctx context.Context, n, k int, cold bool, calls, bwBytes int) (ge
 		GBps: gbps, GOps: 2 * float64(n) * float64(k) / med / 1e9,
 		BandwidthGBps: bws[rounds/2], BandwidthFrac: fracs[rounds/2],
 		ReadUs: reads[len(reads)/2] * 1e6, ReadFrac: reads[len(reads)/2] / med,
-		BitsPerWeight: p.BitsPerWeight(), ComputeBits: float64(8*size) / float64(n*k),
-		Cold: cold, Copies: copies, Calls: calls, Features: kernels.GemvPath(),
+		BitsPerWeight: stored, ComputeBits: float64(8*size) / float64(n*k),
+		Cold: cold, Copies: copies, Calls: calls, Features: path,
 	}, nil
 }

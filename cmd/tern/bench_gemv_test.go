@@ -9,7 +9,7 @@ import (
 // TestBenchGemv runs the benchmark on a small odd-sized matrix: it checks the kernel against the
 // reference itself, and its figures must be filled in and consistent.
 func TestBenchGemv(t *testing.T) {
-	r, err := benchGemv(context.Background(), 100, 333, false, 10, 1<<20)
+	r, err := benchGemv(context.Background(), 100, 333, 0, false, 10, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,5 +21,18 @@ func TestBenchGemv(t *testing.T) {
 	}
 	if want := 8 * 100 * 67.0 / (100 * 333); r.ComputeBits != want { // rows of ceil(333/5) = 67 bytes
 		t.Errorf("compute_bits_per_weight %v, want %v", r.ComputeBits, want)
+	}
+}
+
+// --bits N: the n-bit product, checked against the Go reference inside, streams ceil(K·N/8) bytes a row.
+func TestBenchGemvBits(t *testing.T) {
+	for _, bits := range []int{1, 2, 3, 4, 8} {
+		r, err := benchGemv(context.Background(), 70, 333, bits, false, 10, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := 8 * float64((333*bits+7)/8) / 333; r.ComputeBits != want {
+			t.Errorf("%d bits: compute_bits_per_weight %v, want %v", bits, r.ComputeBits, want)
+		}
 	}
 }
