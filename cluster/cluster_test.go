@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"math"
 	"os"
 	"path/filepath"
@@ -44,7 +45,7 @@ func TestKMeansThreadsMonotoneBruteForce(t *testing.T) {
 	var ref *Result
 	for _, th := range []int{1, 2, 3} {
 		withThreads(t, th)
-		r, err := KMeans(x, 7, 42, 100)
+		r, err := KMeans(context.Background(), x, 7, 42, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +122,7 @@ func TestKMeansFindsTopics(t *testing.T) {
 	}
 	toks = append(toks, 0)
 	x := TFIDF{Dim: 256, NGram: 1}.Features(toks, seq)
-	r, err := KMeans(x, 3, 1, 50)
+	r, err := KMeans(context.Background(), x, 3, 1, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,16 +140,21 @@ func TestKMeansFindsTopics(t *testing.T) {
 
 func TestKMeansErrors(t *testing.T) {
 	x := TFIDF{Dim: 64, NGram: 1}.Features(synthetic(5, 8, 1), 8)
-	if _, err := KMeans(x, 6, 1, 10); err == nil || !strings.Contains(err.Error(), "k 6 is larger than the number of windows (5)") {
+	if _, err := KMeans(context.Background(), x, 6, 1, 10); err == nil || !strings.Contains(err.Error(), "k 6 is larger than the number of windows (5)") {
 		t.Errorf("k > windows: %v", err)
 	}
-	if _, err := KMeans(x, 0, 1, 10); err == nil {
+	if _, err := KMeans(context.Background(), x, 0, 1, 10); err == nil {
 		t.Error("k 0 accepted")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := KMeans(ctx, x, 2, 1, 10); err != context.Canceled {
+		t.Errorf("cancelled: %v", err)
 	}
 	// Duplicate rows only: k-means++ still returns k centres and no NaN.
 	dup := make([]int32, 4*8+1)
 	y := TFIDF{Dim: 64, NGram: 1}.Features(dup, 8)
-	r, err := KMeans(y, 3, 1, 10)
+	r, err := KMeans(context.Background(), y, 3, 1, 10)
 	if err != nil || math.IsNaN(r.Inertia[0]) {
 		t.Errorf("duplicates: %v %v", r, err)
 	}
@@ -201,7 +207,7 @@ func TestFileErrors(t *testing.T) {
 	toks := synthetic(40, 8, 3)
 	id := NewIdentity("syn", "char", `{"type":"char"}`, 8, toks)
 	x := TFIDF{Dim: 128, NGram: 2}.Features(toks, 8)
-	r, _ := KMeans(x, 4, 1, 20)
+	r, _ := KMeans(context.Background(), x, 4, 1, 20)
 	f := &File{Version: FileVersion, Identity: id, Features: "tfidf", K: 4, Seed: 1, Iterations: r.Iterations, Inertia: r.Inertia,
 		Sizes: r.Sizes, Difficulty: Difficulty(toks, 8, r.Assign, 4), Assign: r.Assign}
 	path := filepath.Join(dir, "c.json")

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -160,11 +161,11 @@ func Difficulty(tokens []int32, seq int, assign []int32, k int) []float64 {
 // Build clusters the windows' feature rows x into k groups and assembles the file: sizes, the
 // inertia trace, difficulties, and up to examples windows' text per cluster (decode turns ids into
 // text; the first windows of each cluster, cut to 200 characters).
-func Build(tokens []int32, id Identity, x *Rows, k int, seed uint64, maxIter int, decode func([]int32) string, examples int) (*File, error) {
+func Build(ctx context.Context, tokens []int32, id Identity, x *Rows, k int, seed uint64, maxIter int, decode func([]int32) string, examples int) (*File, error) {
 	if x.N() != id.Windows {
 		return nil, fmt.Errorf("cluster: %d feature rows for %d windows", x.N(), id.Windows)
 	}
-	r, err := KMeans(x, k, seed, maxIter)
+	r, err := KMeans(ctx, x, k, seed, maxIter)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 
 	"tern/kernels"
@@ -22,7 +23,8 @@ type Result struct {
 // over clusters (means) on the kernels pool, and every sum runs in a fixed order, so the result is
 // the same for any thread count. Distances are float64: ‖x−c‖² = ‖x‖² + ‖c‖² − 2x·c on sparse x.
 // Ties go to the lower cluster index. An empty cluster takes the row farthest from its centre.
-func KMeans(x *Rows, k int, seed uint64, maxIter int) (*Result, error) {
+// Cancelling ctx stops it between centres or iterations with ctx's error.
+func KMeans(ctx context.Context, x *Rows, k int, seed uint64, maxIter int) (*Result, error) {
 	n := x.N()
 	if k <= 0 {
 		return nil, fmt.Errorf("cluster: k must be >= 1 (got %d)", k)
@@ -71,6 +73,9 @@ func KMeans(x *Rows, k int, seed uint64, maxIter int) (*Result, error) {
 		}
 	})
 	for c := 1; c < k; c++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		var total float64
 		for _, d := range d2 {
 			total += d
@@ -109,6 +114,9 @@ func KMeans(x *Rows, k int, seed uint64, maxIter int) (*Result, error) {
 		res.Assign[i] = -1
 	}
 	for it := 0; it < maxIter; it++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		changed := make([]int, n) // per row 0/1, summed in order below
 		kernels.ParallelFor(n, 64, func(lo, hi int) {
 			for i := lo; i < hi; i++ {

@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -103,9 +104,38 @@ func loadGutenberg(dir string) (*Corpus, error) {
 		return nil, fmt.Errorf("data: %w", err)
 	}
 	defer f.Close()
+	rows, err := ParseSplitTSV(f, path)
+	if err != nil {
+		return nil, err
+	}
 	c := &Corpus{Name: filepath.Base(dir)}
 	parts := map[string]*strings.Builder{"train": {}, "valid": {}, "test": {}}
-	sc := bufio.NewScanner(f)
+	for _, r := range rows {
+		body, err := bookBody(filepath.Join(dir, r.File), r.Start, r.End)
+		if err != nil {
+			return nil, err
+		}
+		parts[r.Split].WriteString(body)
+		parts[r.Split].WriteString("\n")
+	}
+	c.Train, c.Valid, c.Test = parts["train"].String(), parts["valid"].String(), parts["test"].String()
+	if c.Train == "" || c.Valid == "" {
+		return nil, fmt.Errorf("data: %s: train or valid split is empty: %w", path, ErrEmpty)
+	}
+	return c, nil
+}
+
+// SplitRow is one book of a Gutenberg split.tsv.
+type SplitRow struct {
+	File, Split string // a path inside the split's folder; train, valid or test
+	Start, End  int    // 1-based marker lines; the body lies strictly between them
+}
+
+// ParseSplitTSV reads a Gutenberg split.tsv from r (path names it in errors). Book files must lie
+// inside the split's folder: "../x" or an absolute path is refused, not read.
+func ParseSplitTSV(r io.Reader, path string) ([]SplitRow, error) {
+	var rows []SplitRow
+	sc := bufio.NewScanner(r)
 	line := 0
 	for sc.Scan() {
 		line++
@@ -122,30 +152,25 @@ func loadGutenberg(dir string) (*Corpus, error) {
 		if len(cols) < 7 {
 			return nil, fmt.Errorf("data: %s:%d: want 7 columns, got %d", path, line, len(cols))
 		}
-		b, ok := parts[cols[1]]
-		if !ok {
+		switch cols[1] {
+		case "train", "valid", "test":
+		default:
 			return nil, fmt.Errorf("data: %s:%d: unknown split %q (want train, valid or test)", path, line, cols[1])
+		}
+		if !filepath.IsLocal(cols[0]) {
+			return nil, fmt.Errorf("data: %s:%d: book file %q is not inside the split's folder", path, line, cols[0])
 		}
 		start, err1 := strconv.Atoi(cols[5])
 		end, err2 := strconv.Atoi(cols[6])
 		if err1 != nil || err2 != nil || start < 0 || end <= start {
 			return nil, fmt.Errorf("data: %s:%d: bad marker lines %q, %q", path, line, cols[5], cols[6])
 		}
-		body, err := bookBody(filepath.Join(dir, cols[0]), start, end)
-		if err != nil {
-			return nil, err
-		}
-		b.WriteString(body)
-		b.WriteString("\n")
+		rows = append(rows, SplitRow{File: cols[0], Split: cols[1], Start: start, End: end})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("data: %s: %w", path, err)
 	}
-	c.Train, c.Valid, c.Test = parts["train"].String(), parts["valid"].String(), parts["test"].String()
-	if c.Train == "" || c.Valid == "" {
-		return nil, fmt.Errorf("data: %s: train or valid split is empty: %w", path, ErrEmpty)
-	}
-	return c, nil
+	return rows, nil
 }
 
 // bookBody returns lines strictly between 1-based lines start and end, with LF line endings.

@@ -463,3 +463,16 @@ func TestStreaming(t *testing.T) {
 }
 
 func equalAny(a, b any) bool { return reflect.DeepEqual(a, b) }
+
+// TestEncodeInvalidUTF8: metadata JSON cannot hold invalid UTF-8 (it would be stored as U+FFFD, and
+// the header checksum would not match what was given): Encode refuses it. Found by fuzzing
+// (train.FuzzCheckpointMeta).
+func TestEncodeInvalidUTF8(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Encode(&buf, map[string]string{"k": "\xe4"}, nil); err == nil || !strings.Contains(err.Error(), "UTF-8") {
+		t.Errorf("invalid value: %v", err)
+	}
+	if err := Encode(&buf, nil, []Tensor{U8Tensor("\xff", []int{1}, []byte{1})}); err == nil {
+		t.Errorf("invalid tensor name accepted")
+	}
+}

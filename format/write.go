@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Write writes a tern file atomically: it writes a temporary file in path's directory, fsyncs it,
@@ -33,6 +34,11 @@ func Encode(w io.Writer, meta map[string]string, tensors []Tensor) error {
 		if k == MetaFormat || k == MetaFormatVersion || strings.HasPrefix(k, MetaChecksumPref) {
 			return fmt.Errorf("metadata key %q is reserved for tern", k)
 		}
+		// JSON would store invalid UTF-8 as U+FFFD: the file would not hold what was given (and
+		// its header checksum, taken over what was given, would not match).
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return fmt.Errorf("metadata %q: not valid UTF-8", k)
+		}
 		m[k] = v
 	}
 	m[MetaFormat] = "tern"
@@ -54,7 +60,7 @@ func encodeSum(w io.Writer, meta map[string]string, tensors []Tensor, sum bool) 
 	order := make([]int, len(tensors))
 	seen := make(map[string]bool, len(tensors))
 	for i, t := range tensors {
-		if t.Name == "" || t.Name == "__metadata__" {
+		if t.Name == "" || t.Name == "__metadata__" || !utf8.ValidString(t.Name) {
 			return fmt.Errorf("invalid tensor name %q", t.Name)
 		}
 		if seen[t.Name] {

@@ -51,3 +51,21 @@ const (
 	KeyRopeBase      = "rope.freq_base"
 	KeyRopeDims      = "rope.dimension_count"
 )
+
+// GPT-2 architecture ("gpt2"): learned positions, LayerNorm with biases, one fused QKV projection,
+// biases everywhere (llama.cpp requires them).
+const (
+	NamePositionEmbd                = "position_embd.weight"
+	NameOutputNormB                 = "output_norm.bias"
+	KeyLayerNormEps                 = "attention.layer_norm_epsilon"
+	ArchGPT2, ArchLlama, ArchBitnet = "gpt2", "llama", "bitnet"
+)
+
+// GPT2Block names block l's layers; each has ".weight" and ".bias" tensors.
+type GPT2Block struct{ AttnNorm, QKV, O, FFNNorm, Up, Down string }
+
+// GPT2BlockNames returns the layer names of block l ("blk.l.").
+func GPT2BlockNames(l int) GPT2Block {
+	p := fmt.Sprintf("blk.%d.", l)
+	return GPT2Block{AttnNorm: p + "attn_norm", QKV: p + "attn_qkv", O: p + "attn_output", FFNNorm: p + "ffn_norm", Up: p + "ffn_up", Down: p + "ffn_down"}
+}

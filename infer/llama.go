@@ -26,6 +26,7 @@ import (
 	"tern/gguf"
 	"tern/half"
 	"tern/kernels"
+	"tern/model"
 	"tern/quant"
 	"tern/tokenizer"
 )
@@ -242,7 +243,7 @@ func (m *Llama) matrix(name string, n, k int) (linear, error) {
 		if err != nil {
 			return l, err
 		}
-		if s, ok := uniformScale(trits, scales); ok {
+		if s, ok := model.UniformScale(trits, scales); ok {
 			p := quant.PackTernary(trits, s*extra, n, k)
 			l.w, l.scale = p.Data, p.Scale
 			m.TernaryFileBytes += int64(len(t.Data))
@@ -262,27 +263,6 @@ func (m *Llama) matrix(name string, n, k int) (linear, error) {
 	}
 	l.fw = w
 	return l, nil
-}
-
-// uniformScale returns the one scale of a ternary matrix whose blocks all carry it (blocks with scale
-// 0 hold zeros and have their trits cleared), or false.
-func uniformScale(trits []int8, scales []float32) (float32, bool) {
-	s := float32(0)
-	for _, v := range scales {
-		if v != 0 {
-			if s != 0 && v != s {
-				return 0, false
-			}
-			s = v
-		}
-	}
-	per := len(trits) / len(scales)
-	for b, v := range scales {
-		if v == 0 {
-			clear(trits[b*per : (b+1)*per])
-		}
-	}
-	return s, s > 0 && !math.IsInf(float64(s), 0)
 }
 
 // ggufTable loads a (rows, cols) table: F16 mapped in place where kernels.SgemvF16 has an assembly
@@ -458,4 +438,19 @@ func (m *Llama) Tokenizer() (*tokenizer.BPE, error) {
 		return nil, fmt.Errorf("%s: %w", f.Path, err)
 	}
 	return b, nil
+}
+
+// WeightBytes is the number of weight bytes one decode step reads (trit5 matrices with their scales,
+// fp32 matrices, the head in its stored precision): the numerator of the bandwidth bound.
+func (m *Llama) WeightBytes() int64 {
+	var b int64
+	for _, ly := range m.layers {
+		for _, l := range []linear{ly.q, ly.k, ly.v, ly.o, ly.gate, ly.up, ly.down} {
+			b += int64(len(l.w)) + 4*int64(len(l.fw))
+			if l.w != nil {
+				b += 4
+			}
+		}
+	}
+	return b + m.head.bytes()
 }

@@ -137,11 +137,19 @@ func packPanelBF16(mode int, scratch, dst []float32, runs bool, src []float32, l
 func BgemmGeneric(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	kc := gemmBlockK(bgemmKC, k, true)
+	// the operands rounded once (a reference may allocate)
+	ar, br := make([]float32, len(a)), make([]float32, len(b))
+	for i, v := range a {
+		ar[i] = RoundBF16(v)
+	}
+	for i, v := range b {
+		br[i] = RoundBF16(v)
+	}
 	bAt := func(p, j int) float32 {
 		if transB {
-			return RoundBF16(b[j*ldb+p])
+			return br[j*ldb+p]
 		}
-		return RoundBF16(b[p*ldb+j])
+		return br[p*ldb+j]
 	}
 	ParallelFor(m, 4, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -156,11 +164,11 @@ func BgemmGeneric(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 					var acc float32
 					for p := pc; p < pc+kb; p += 2 {
 						if p+1 < pc+kb {
-							acc += RoundBF16(aAt(transA, a, lda, i, p+1)) * bAt(p+1, j)
+							acc += aAt(transA, ar, lda, i, p+1) * bAt(p+1, j)
 						} else {
 							acc += 0
 						}
-						acc += RoundBF16(aAt(transA, a, lda, i, p)) * bAt(p, j)
+						acc += aAt(transA, ar, lda, i, p) * bAt(p, j)
 					}
 					t := alpha * acc
 					switch {

@@ -510,6 +510,13 @@ func (pf *PackedFile) unpackInto(p *nn.Param) error {
 	if err := pk.Unpack(trits); err != nil {
 		return pf.errf("tensor %q: %v", p.Name, err)
 	}
+	setLatent(p, trits, pk.Scale)
+	return nil
+}
+
+// setLatent sets a BitLinear weight's latent values so that its absmean quantization gives back
+// exactly trits and (to float rounding) the scale s.
+func setLatent(p *nn.Param, trits []int8, s float32) {
 	nz := 0
 	for _, v := range trits {
 		if v != 0 {
@@ -518,12 +525,11 @@ func (pf *PackedFile) unpackInto(p *nn.Param) error {
 	}
 	if nz == 0 {
 		clear(p.W)
-		return nil
+		return
 	}
 	// latent = t·s/p gives mean|latent| = s and round(latent/s) = round(t/p) clamped = t (p <= 1).
-	w := float32(float64(pk.Scale) * float64(len(trits)) / float64(nz))
+	w := float32(float64(s) * float64(len(trits)) / float64(nz))
 	for i, v := range trits {
 		p.W[i] = float32(v) * w
 	}
-	return nil
 }

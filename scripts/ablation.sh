@@ -5,7 +5,9 @@
 # values (seed 1), then the best LR with seeds 2 and 3; + clustered batches, + controller,
 # + trust region, all together (three seeds each). One run at a time, niced, one thread.
 # A run whose directory holds a model.safetensors is skipped, so the script can be rerun after a stop.
-#   scripts/ablation.sh TERN OUTDIR [rows...]   (rows: tune adamw clusters controller trust all)
+#   scripts/ablation.sh TERN OUTDIR [rows...]   (rows: tune adamw clusters controller trust all random widelr)
+# random: the control for clusters (the same fixed windows in plain shuffled epochs, no stratification);
+# widelr: AdamW at twice the top of the tuning grid, seed 1 (the grid's best was its largest value).
 # The summary: python3 scripts/ablation_summary.py OUTDIR
 set -euo pipefail
 tern=${1:?usage: ablation.sh TERN OUTDIR [rows...]}
@@ -44,7 +46,7 @@ for row in $rows; do
 	tune) for lr in "${LRS[@]}"; do run "adamw-lr$lr" 1 "$lr"; done ;;
 	adamw) lr=$(best_lr); for s in 2 3; do run "adamw-lr$lr" "$s" "$lr"; done ;;
 	clusters | all)
-		[ -f "$clusters" ] || nice -n 10 "$tern" cluster --data "$data" --tokenizer char --seq 128 --k 64 --seed 1 --threads 1 --out "$clusters"
+		[ -f "$clusters" ] || nice -n 10 "$tern" cluster --data "$data" --tokenizer char --seq 128 --k 64 --seed 1 --iters 15 --threads 1 --out "$clusters"
 		lr=$(best_lr)
 		if [ "$row" = clusters ]; then
 			for s in 1 2 3; do run clusters "$s" "$lr" --clusters "$clusters" --batching balanced; done
@@ -52,6 +54,8 @@ for row in $rows; do
 			for s in 1 2 3; do run all "$s" "$lr" --clusters "$clusters" --batching balanced --controller aux --trust-region layer --trust-ratio "${RATIO:-0.02}"; done
 		fi ;;
 	controller) lr=$(best_lr); for s in 1 2 3; do run controller "$s" "$lr" --controller aux; done ;;
+	random) lr=$(best_lr); for s in 1 2 3; do run random "$s" "$lr" --clusters "$clusters" --batching random; done ;;
+	widelr) run adamw-lr1.2e-2 1 1.2e-2 ;;
 	trust) lr=$(best_lr); for s in 1 2 3; do run trust "$s" "$lr" --trust-region layer --trust-ratio "${RATIO:-0.02}"; done ;;
 	*) echo "unknown row $row"; exit 2 ;;
 	esac

@@ -23,6 +23,8 @@ ap.add_argument("--ctx", type=int, default=4096)
 ap.add_argument("--type", default="tq2_0", choices=["tq2_0", "tq1_0"])
 ap.add_argument("--table", default="f16", choices=["f16", "f32", "q8_0", "bf16"])
 ap.add_argument("--seed", type=int, default=1)
+ap.add_argument("--ascii", action="store_true",
+                help="printable ASCII tokens only (no byte tokens), so every output is valid UTF-8, which llama-server's reply needs")
 a = ap.parse_args()
 rng = np.random.default_rng(a.seed)
 qt = {"tq2_0": Q.TQ2_0, "tq1_0": Q.TQ1_0}[a.type]
@@ -50,6 +52,9 @@ for b in range(256):
         n += 1
 byte_tok = {b: chr(c) for b, c in zip(bs, cs)}
 tokens = [byte_tok[b] for b in range(256)] + ["ĠĠ"]
+merges = ["Ġ Ġ"]
+if a.ascii:
+    tokens, merges = [chr(c) for c in range(33, 127)] + ["!!"], ["! !"]
 types = [1] * len(tokens)
 while len(tokens) < a.vocab:
     tokens.append(f"<|reserved_{len(tokens)}|>")
@@ -58,7 +63,7 @@ w.add_tokenizer_model("gpt2")
 w.add_tokenizer_pre("gpt-2")
 w.add_token_list(tokens)
 w.add_token_types(types)
-w.add_token_merges(["Ġ Ġ"])
+w.add_token_merges(merges)
 w.add_bos_token_id(a.vocab - 2)
 w.add_eos_token_id(a.vocab - 1)
 w.add_add_bos_token(False)

@@ -16,12 +16,42 @@ fi
 mkdir -p "$dir"
 if [ -f "$dir/.complete" ] && [ "$(cat "$dir/.complete")" = "${pkgs[*]}" ]; then
 	echo "setup-refs: $dir already has ${pkgs[*]}"
-	exit 0
+else
+	rm -f "$dir/.complete"
+	[ -f "$dir/package.json" ] || echo '{"name":"tern-refs","private":true}' >"$dir/package.json"
+	# Bounded retries and time, so an unreachable registry fails in minutes rather than hanging CI.
+	timeout 300 npm install --prefix "$dir" --no-audit --no-fund --save-exact \
+		--fetch-retries=2 --fetch-timeout=60000 "${pkgs[@]}"
+	echo "${pkgs[*]}" >"$dir/.complete"
+	echo "setup-refs: installed ${pkgs[*]} into $dir"
 fi
-rm -f "$dir/.complete"
-[ -f "$dir/package.json" ] || echo '{"name":"tern-refs","private":true}' >"$dir/package.json"
-# Bounded retries and time, so an unreachable registry fails in minutes rather than hanging CI.
-timeout 300 npm install --prefix "$dir" --no-audit --no-fund --save-exact \
-	--fetch-retries=2 --fetch-timeout=60000 "${pkgs[@]}"
-echo "${pkgs[*]}" >"$dir/.complete"
-echo "setup-refs: installed ${pkgs[*]} into $dir"
+
+# llama.cpp (release v0.4.0, as node-llama-cpp@3.21.1 bundles its source) for the GGUF tests: gguf-py
+# writes reference files, llama-server and llama-bench are the peers of the parity test and the decode
+# figure. Built outside the repository in a cache folder (TERN_LLAMA_CPP, default
+# ~/.cache/tern-refs/llama.cpp), once: a finished build is kept. Needs git, cmake and a C++ compiler
+# (about 10 minutes on 2 cores); without them the GGUF reference tests skip. Set TERN_SKIP_LLAMA=1 to
+# skip this part.
+if [ "${TERN_SKIP_LLAMA:-}" != 1 ]; then
+	cache=${TERN_REFS_CACHE:-$HOME/.cache/tern-refs}
+	llama=${TERN_LLAMA_CPP:-$cache/llama.cpp}
+	bins=(llama-cli llama-bench llama-server llama-quantize)
+	built=1
+	for b in "${bins[@]}"; do [ -x "$llama/build/bin/$b" ] || built=0; done
+	if [ "$built" = 1 ]; then
+		echo "setup-refs: llama.cpp already built in $llama"
+	elif ! command -v cmake >/dev/null || ! command -v git >/dev/null || ! command -v c++ >/dev/null; then
+		echo "setup-refs: cmake, git and a C++ compiler are needed to build llama.cpp; GGUF reference tests will skip" >&2
+	else
+		mkdir -p "$cache"
+		if [ ! -f "$llama/CMakeLists.txt" ]; then
+			[ -f "$cache/package.json" ] || echo '{"name":"tern-refs-llama","private":true}' >"$cache/package.json"
+			timeout 600 npm install --prefix "$cache" --no-audit --no-fund --save-exact --ignore-scripts \
+				--fetch-retries=2 --fetch-timeout=60000 node-llama-cpp@3.21.1
+			git clone --quiet "$cache/node_modules/node-llama-cpp/llama/gitRelease.bundle" "$llama"
+		fi
+		cmake -S "$llama" -B "$llama/build" -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
+		cmake --build "$llama/build" -j"$(nproc)" --target "${bins[@]}"
+		echo "setup-refs: built ${bins[*]} in $llama/build/bin"
+	fi
+fi

@@ -57,3 +57,24 @@ func AdapterOf(t Tokenizer) (Adapter, error) {
 	}
 	return wrap(t, string(spec)), nil
 }
+
+// Vocab is FromVocab's inverse: the tokens by id in the byte-level alphabet (special tokens as their
+// text), which are special, and the merges in rank order as "a b".
+func (b *BPE) Vocab() (tokens []string, special []bool, merges []string, err error) {
+	ms, err := b.merges()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tokens, special = make([]string, len(b.tokens)), make([]bool, len(b.tokens))
+	for id, t := range b.tokens {
+		if b.isSpecial[int32(id)] {
+			tokens[id], special[id] = string(t), true
+		} else {
+			tokens[id] = bytesToUnicode(t)
+		}
+	}
+	for _, m := range ms {
+		merges = append(merges, bytesToUnicode(b.tokens[m[0]])+" "+bytesToUnicode(b.tokens[m[1]]))
+	}
+	return tokens, special, merges, nil
+}

@@ -113,6 +113,12 @@ func readCheckpoint(path string) (*checkpointState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resume: %w (start without --resume, or point --out at the run to resume)", err)
 	}
+	return checkpointOf(f, path)
+}
+
+// checkpointOf reads a checkpoint's metadata (everything but the tensors, which restore takes).
+func checkpointOf(f *format.File, path string) (*checkpointState, error) {
+	var err error
 	st := &checkpointState{path: path, file: f, Tokenizer: f.Meta[model.MetaTokenizer]}
 	if f.Meta[model.MetaKind] != "checkpoint" {
 		return nil, fmt.Errorf("resume: %s is a %q file, not a training checkpoint", path, f.Meta[model.MetaKind])

@@ -99,7 +99,7 @@ func writeClusters(t *testing.T, corpus string, seq, k int) string {
 	toks := tok.Encode32(c.Train)
 	id := cluster.NewIdentity(corpus, "char", tok.Spec(), seq, toks)
 	x := cluster.TFIDF{Dim: 256, NGram: 1}.Features(toks, seq)
-	f, err := cluster.Build(toks, id, x, k, 1, 5, func([]int32) string { return "" }, 0)
+	f, err := cluster.Build(context.Background(), toks, id, x, k, 1, 5, func([]int32) string { return "" }, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

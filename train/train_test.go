@@ -16,7 +16,7 @@ import (
 	"tern/quant"
 )
 
-func tinyRun(t *testing.T, out string, steps, ckptEvery int, mutate func(*Config, *model.Config)) (Config, model.Config) {
+func tinyRun(t testing.TB, out string, steps, ckptEvery int, mutate func(*Config, *model.Config)) (Config, model.Config) {
 	t.Helper()
 	mc, _ := model.Preset("tiny")
 	mc.Hidden, mc.Layers, mc.Heads, mc.FFN, mc.MaxPos = 32, 2, 2, 64, 32
@@ -311,5 +311,24 @@ func TestBitsAutoBudget(t *testing.T) {
 		if _, err := BitsBudget(0.9, items, ms); err == nil || !strings.Contains(err.Error(), "below the smallest width") {
 			t.Fatalf("budget 0.9: err = %v", err)
 		}
+	}
+}
+
+// TestPrecisionWarning: bf16 without a native bf16 GEMM warns once, naming the emulated path; fp32
+// and native bf16 do not.
+func TestPrecisionWarning(t *testing.T) {
+	if w := PrecisionWarning("fp32"); w != "" {
+		t.Errorf("fp32 warns: %q", w)
+	}
+	for _, impl := range kernels.Impls() {
+		restore, err := kernels.Use(impl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := PrecisionWarning("bf16")
+		if kernels.HasBF16() != (w == "") || (w != "" && (!strings.Contains(w, kernels.BgemmPath()) || strings.Contains(w, "\n"))) {
+			t.Errorf("%s: warning %q (native bf16: %v)", impl, w, kernels.HasBF16())
+		}
+		restore()
 	}
 }

@@ -71,7 +71,7 @@ func benchCluster(ctx context.Context, args []string) error {
 		return err
 	}
 	t1 := time.Now()
-	r, err := cluster.KMeans(x, *k, 1, *iters)
+	r, err := cluster.KMeans(ctx, x, *k, 1, *iters)
 	if err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@ func runCluster(ctx context.Context, args []string) error {
 		}
 		return tok.Decode(v)
 	}
-	if f, err = cluster.Build(toks, id, x, *k, *seed, *iters, decode, *nex); err != nil {
+	if f, err = cluster.Build(ctx, toks, id, x, *k, *seed, *iters, decode, *nex); err != nil {
 		return err
 	}
 	if lm != nil {

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"tern/gguf"
 	"tern/internal/testenv"
+	"tern/model"
+	"tern/tensor"
 )
 
 // randomBitnet writes a small random bitnet GGUF with llama.cpp's gguf-py (scripts/gguf-random-bitnet.py),
@@ -67,5 +71,42 @@ func TestGGUFInfoGenerate(t *testing.T) {
 	a, b := gen(), gen()
 	if a != b || !strings.HasPrefix(a, "Hello") || len(a) <= len("Hello\n") {
 		t.Fatalf("generate gave %q then %q", a, b)
+	}
+}
+
+// TestExportGGUF: tern export gguf writes a gpt2 GGUF carrying GPT-2's vocabulary (tokens, merges,
+// <|endoftext|> as a control token) that reads back into a tern model of the same config.
+func TestExportGGUF(t *testing.T) {
+	cfg := model.Config{Type: model.TypeTransformer, Objective: model.ObjCausal, Vocab: 50257, Hidden: 256, Layers: 1, Heads: 4,
+		FFN: 512, MaxPos: 32, Linear: model.LinearBitNet, Norm: model.NormLayer, TieEmbeddings: true}
+	lm, err := model.New(cfg, tensor.NewRNG(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src, out := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "m.gguf")
+	if err := model.Save(src, lm, "gpt2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := runExport(context.Background(), []string{"gguf", "--model", src, "--out", out, "--type", "i2_s"}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	toks, _ := f.Strings("tokenizer.ggml.tokens")
+	merges, _ := f.Strings("tokenizer.ggml.merges")
+	eos, _ := f.Int("tokenizer.ggml.eos_token_id")
+	if len(toks) != 50257 || len(merges) != 50000 || eos != 50256 || toks[50256] != "<|endoftext|>" || toks[262] != "Ġthe" {
+		t.Fatalf("tokenizer: %d tokens, %d merges, eos %d, %q %q", len(toks), len(merges), eos, toks[50256], toks[262])
+	}
+	back, err := model.LoadGGUF(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Config().JSON() != cfg.JSON() {
+		t.Fatalf("config %s", back.Config().JSON())
 	}
 }

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"testing"
+
+	"tern/kernels"
+)
+
+// TestBenchGemm: each dtype names the path that ran, under every implementation the CPU has.
+func TestBenchGemm(t *testing.T) {
+	for _, impl := range kernels.Impls() {
+		restore, err := kernels.Use(impl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, dt := range []string{"f32", "bf16"} {
+			r, err := benchGemm(context.Background(), 9, 33, 17, "nt", dt, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := kernels.SgemmPath()
+			if dt == "bf16" {
+				want = kernels.BgemmPath()
+			}
+			if r.Dtype != dt || r.Path != want || r.Features != impl || !(r.GFLOPS > 0) {
+				t.Errorf("%s %s: implausible result %+v (want path %s)", impl, dt, r, want)
+			}
+		}
+		restore()
+	}
+	for _, args := range [][]string{{"--dtype", "fp8"}, {"--impl", "amx"}, {"--trans", "nx"}} {
+		if err := runBenchGemm(context.Background(), args); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}

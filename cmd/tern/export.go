@@ -1,0 +1,123 @@
+package main
+
+// tern export gguf --model M --out m.gguf --type tq2_0|tq1_0|i2_s|f16: a tern causal transformer
+// (model file, checkpoint or packed file) as a GGUF of llama.cpp's gpt2 architecture, with its
+// byte-level BPE tokenizer in the metadata (tokenizer.ggml.*), so that llama.cpp can run it.
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"tern/gguf"
+	"tern/model"
+	"tern/tokenizer"
+)
+
+func init() {
+	register("export", "write a model in another format: export gguf (llama.cpp, ollama)", runExport)
+}
+
+func runExport(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "gguf" {
+		return fmt.Errorf("usage: tern export gguf --model M --out m.gguf [--type tq2_0|tq1_0|i2_s|f16]")
+	}
+	fs := newFlags("export gguf", "export gguf --model M --out m.gguf [flags]")
+	path := fs.String("model", "", "model file, checkpoint or packed file (a causal transformer with LayerNorm)")
+	out := fs.String("out", "", "GGUF file to write")
+	typName := fs.String("type", "tq2_0", "ternary matrices as tq2_0 (2.06 bits), tq1_0 (1.69 bits), i2_s (bitnet.cpp, 2 bits) or f16")
+	if err := parseFlags(fs, args[1:], false); err != nil {
+		return err
+	}
+	if *path == "" || *out == "" {
+		return fmt.Errorf("--model and --out are required")
+	}
+	typ, err := gguf.ParseType(*typName)
+	if err != nil {
+		return fmt.Errorf("--type: %w", err)
+	}
+	var lm model.LM
+	var spec string
+	if isPacked(*path) {
+		lm, spec, err = model.LoadPacked(*path)
+	} else {
+		lm, spec, err = model.Load(*path)
+	}
+	if err != nil {
+		return err
+	}
+	kv, err := ggufTokenizer(spec, lm.Config().Vocab)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *path, err)
+	}
+	if err := model.ExportGGUF(*out, lm, typ, kv); err != nil {
+		return err
+	}
+	st, err := os.Stat(*out)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s: gpt2 architecture, ternary matrices as %s, %s\n", *out, typ, mib(st.Size()))
+	return nil
+}
+
+// isPacked reports whether path is a tern packed file.
+func isPacked(path string) bool {
+	f, err := model.OpenPacked(path)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
+
+// ggufTokenizer is a tern tokenizer spec as GGUF metadata: byte-level BPE ("gpt2" model, gpt-2
+// pre-tokenizer), special tokens as control tokens, the vocabulary padded with control tokens up to the
+// model's vocab. Char tokenizers have no GGUF form.
+func ggufTokenizer(spec string, vocab int) ([]gguf.KV, error) {
+	var t tokenizer.Tokenizer
+	var err error
+	if spec == "gpt2" {
+		t, err = tokenizer.GPT2()
+	} else {
+		t, err = tokenizer.Unmarshal([]byte(spec))
+	}
+	if err != nil {
+		return nil, err
+	}
+	b, ok := t.(*tokenizer.BPE)
+	if !ok {
+		return nil, fmt.Errorf("its %T tokenizer has no GGUF form (GGUF carries byte-level BPE)", t)
+	}
+	tokens, special, merges, err := b.Vocab()
+	if err != nil {
+		return nil, err
+	}
+	if len(tokens) > vocab {
+		return nil, fmt.Errorf("the tokenizer has %d tokens, the model's vocabulary only %d", len(tokens), vocab)
+	}
+	types := make([]int32, 0, vocab)
+	eos := int32(-1)
+	for i, s := range special {
+		if s {
+			types = append(types, 3)
+			eos = int32(i)
+		} else {
+			types = append(types, 1)
+		}
+	}
+	for len(tokens) < vocab {
+		tokens = append(tokens, fmt.Sprintf("<|tern_pad_%d|>", len(tokens)))
+		types = append(types, 3)
+	}
+	kv := []gguf.KV{gguf.String("tokenizer.ggml.model", "gpt2"), gguf.String("tokenizer.ggml.pre", "gpt-2"),
+		gguf.Strings("tokenizer.ggml.tokens", tokens), gguf.Int32s("tokenizer.ggml.token_type", types),
+		gguf.Bool("tokenizer.ggml.add_bos_token", false)}
+	if len(merges) > 0 {
+		kv = append(kv, gguf.Strings("tokenizer.ggml.merges", merges))
+	}
+	if eos >= 0 {
+		kv = append(kv, gguf.Uint32("tokenizer.ggml.eos_token_id", uint32(eos)), gguf.Uint32("tokenizer.ggml.bos_token_id", uint32(eos)))
+	}
+	return kv, nil
+}
