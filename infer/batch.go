@@ -9,14 +9,16 @@ import (
 
 // Batch decodes several sequences of one packed model together (continuous batching): each slot has
 // its own KV cache; a Step feeds one token to each of any set of started slots and runs every
-// projection once for all of them. With Resident matrices (NewBatch with gemm) the ternary
-// projections of B >= gemmMin rows are one int8 x ternary GEMM (kernels.BitLinearForward) over the
-// batch, reading each weight once per step instead of once per sequence; one row runs the packed GEMV,
-// as Packed.Step does. Below headGemmMin rows the LM head reads its table once per step for all rows
-// (table.gemvBatch: chunks of rows that stay in L2, each multiplied by every vector), from there it is
-// one fp32 GEMM. Both ternary paths compute the same int32 sums and rescale, and gemvBatch sums each
-// row as the single-row GEMV does, so below headGemmMin a sequence's logits do not depend on its batch
-// bit for bit; the GEMM sums in another order, which moves logits by float rounding only
+// projection once for all of them. The ternary projections of gemmMin <= B < gemmFrom rows are one
+// packed batch GEMV (kernels.TernaryGemvBatch: each packed weight block is read and decoded once per
+// step and applied to every row); from gemmFrom rows, when the batch has that many slots and gemm is
+// set, one int8 x ternary GEMM (kernels.BitLinearForward) over matrices unpacked once (Resident, one
+// byte per weight); one row runs the packed GEMV, as Packed.Step does. Below headGemmMin rows the LM
+// head reads its table once per step for all rows (table.gemvBatch: chunks of rows that stay in L2,
+// each multiplied by every vector), from there it is one fp32 GEMM. All ternary paths compute the
+// same int32 sums and rescale, and the packed batch GEMV and gemvBatch sum each row exactly as the
+// single-row GEMV does, so below headGemmMin and gemmFrom a sequence's logits do not depend on its
+// batch bit for bit; the GEMMs sum in another order, which moves logits by float rounding only
 // (TestBatchMatchesAlone states the bound and checks the tokens).
 type Batch struct {
 	m     *Packed   // the weights, and the scratch of the single-row paths
@@ -27,35 +29,50 @@ type Batch struct {
 	x, h, qkv, att, y, f1, logits []float32
 	mean, rstd, xs                []float32
 	xq                            []int8
-	cur                           []*Packed // the slots of the step in progress
-	li                            int       // the layer attention works on
+	gv                            map[int]*kernels.GemvBatch // per input size, for TernaryGemvBatch
+	gemmFrom                      int                        // batch size from which ternary products use the GEMM
+	cur                           []*Packed                  // the slots of the step in progress
+	li                            int                        // the layer attention works on
 	attendFn                      func(lo, hi int)
 }
 
-// gemmMin is the batch size from which Batch runs a ternary projection as one GEMM rather than one
-// packed GEMV per row: `tern bench serve` times both (the GEMM wins from 2 rows: each GEMV decodes the
-// packed bytes again). headGemmMin is where the LM head switches from its table read once in L2-sized
-// chunks (table.gemvBatch, exact per row) to kernels.Sgemm over an fp32 copy: Sgemm runs products of
-// up to 8 rows as matrix-vector loops that read the whole head per row, and from 9 rows its packed
-// micro-kernel beats the chunked GEMVs (100M head, BenchmarkHeadBatch: 16 rows 19.5 against 33 ms,
-// 64 rows 27 against 127 ms, best of three on the loaded 2-vCPU Zen 5).
+// gemmMin is the batch size from which Batch runs a ternary projection as one batched product rather
+// than one packed GEMV per row. ternaryGemmFrom is where the int8 GEMM over resident matrices takes
+// over from the packed batch GEMV (and NewBatch unpacks the matrices only for at least that many
+// slots: +528 MB for 700M): the packed kernel reads 5x fewer weight bytes but spends as many VPDPBUSD
+// as the GEMM plus the decoding, and on the 2-vCPU Zen 5 the two measured level within noise at 4 rows
+// and the GEMM ahead from 16 (BenchmarkBatchStep, 700M: 16 rows 102-106 ms GEMM against 120-200 ms
+// packed; 100M 31-32 against 35-37 ms; machine shared, see README). headGemmMin is where the LM head
+// switches from its table read once in L2-sized chunks (table.gemvBatch, exact per row) to
+// kernels.Sgemm over an fp32 copy: Sgemm runs products of up to 8 rows as matrix-vector loops that
+// read the whole head per row, and from 9 rows its packed micro-kernel beats the chunked GEMVs (100M
+// head, BenchmarkHeadBatch: 16 rows 19.5 against 33 ms, 64 rows 27 against 127 ms, best of three on
+// the loaded 2-vCPU Zen 5).
 const (
-	gemmMin     = 2
-	headGemmMin = 9
+	gemmMin         = 2
+	headGemmMin     = 9
+	ternaryGemmFrom = 16
 )
 
 // NewBatch returns a batch of n slots over m (which it then owns: its KV cache is not used). With gemm,
-// the ternary matrices are unpacked once to one byte per weight (kernels.TernaryMatrix, Resident) and
-// the head is copied to fp32: memory for the batched products, instead of decoding the packed bytes
-// for every row.
+// the head is copied to fp32 and, for n >= ternaryGemmFrom slots, the ternary matrices are unpacked
+// once to one byte per weight (kernels.TernaryMatrix, Resident): memory for the batched products.
 func NewBatch(m *Packed, n int, gemm bool) (*Batch, error) {
+	return newBatch(m, n, gemm, ternaryGemmFrom)
+}
+
+// newBatch is NewBatch with the batch size from which ternary products run as the int8 GEMM over
+// resident matrices (tests pin it to cover both paths).
+func newBatch(m *Packed, n int, gemm bool, gemmFrom int) (*Batch, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("batch: %d slots, want at least 1", n)
 	}
-	b := &Batch{m: m, gemm: gemm}
+	b := &Batch{m: m, gemm: gemm, gv: map[int]*kernels.GemvBatch{}, gemmFrom: gemmFrom}
 	if gemm {
-		if err := m.Resident(); err != nil {
-			return nil, err
+		if b.gemmFrom <= n {
+			if err := m.Resident(); err != nil {
+				return nil, err
+			}
 		}
 		V, C := m.Cfg.Vocab, m.Cfg.Hidden
 		b.head = make([]float32, V*C)
@@ -229,6 +246,14 @@ func (b *Batch) linear(out, in []float32, l linear, n int) {
 	switch {
 	case l.w == nil:
 		kernels.Sgemm(false, true, n, l.n, l.k, 1, in, l.k, l.fw, l.k, 0, out, l.n)
+	case l.w != nil && l.bits == 0 && n >= gemmMin && (l.tm == nil || n < b.gemmFrom):
+		gb := b.gv[l.k]
+		if gb == nil {
+			gb = kernels.NewGemvBatch(l.k, len(b.slots))
+			b.gv[l.k] = gb
+		}
+		gb.SetFloat32(in[:n*l.k], n) // each row quantized as applyLinear does
+		kernels.TernaryGemvBatchF32(out, nil, l.w, l.n, l.k, gb, l.scale)
 	case l.tm != nil && n >= gemmMin:
 		b.xq, b.xs = tensor.Grow(b.xq, n*l.k), tensor.Grow(b.xs, n)
 		kernels.QuantizeRowsInt8(b.xq, b.xs, in, n, l.k)

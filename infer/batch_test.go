@@ -39,7 +39,11 @@ func greedyAlone(t *testing.T, b *Batch, prompt []int, n int) ([]int, [][]float3
 func TestBatchMatchesAlone(t *testing.T) {
 	cfg, _ := model.Preset("tiny")
 	cfg.Vocab, cfg.Hidden, cfg.Layers, cfg.Heads, cfg.FFN, cfg.MaxPos = 211, 64, 2, 4, 128, 64
-	for _, gemm := range []bool{false, true} {
+	for _, mode := range []struct {
+		gemm     bool
+		gemmFrom int
+	}{{false, ternaryGemmFrom}, {true, ternaryGemmFrom}, {true, gemmMin}, {true, 5}} {
+		gemm := mode.gemm
 		for _, kv := range []format.DType{format.F32, format.F16} {
 			ref, err := RandomPacked(cfg, 7, format.F16)
 			if err != nil {
@@ -49,7 +53,7 @@ func TestBatchMatchesAlone(t *testing.T) {
 			m, _ := RandomPacked(cfg, 7, format.F16)
 			m.SetKV(kv)
 			const S, n = 12, 12
-			b, err := NewBatch(m, S, gemm)
+			b, err := newBatch(m, S, gemm, mode.gemmFrom)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,12 +137,12 @@ func TestBatchMatchesAlone(t *testing.T) {
 			}
 			for i := range prompts {
 				if !slices.Equal(got[i], alone[i]) {
-					t.Errorf("gemm %v KV %s: request %d: batched %v, alone %v", gemm, kv, i, got[i], alone[i])
+					t.Errorf("gemm %v from %d KV %s: request %d: batched %v, alone %v", gemm, mode.gemmFrom, kv, i, got[i], alone[i])
 				}
 			}
-			t.Logf("gemm %v KV %s: max |logit difference| batched vs alone %.3g", gemm, kv, worst)
+			t.Logf("gemm %v from %d KV %s: max |logit difference| batched vs alone %.3g", gemm, mode.gemmFrom, kv, worst)
 			if bound := map[bool]float64{false: 0, true: 1e-5}[gemm]; worst > bound {
-				t.Errorf("gemm %v KV %s: logits differ by %.3g > %.3g", gemm, kv, worst, bound)
+				t.Errorf("gemm %v from %d KV %s: logits differ by %.3g > %.3g", gemm, mode.gemmFrom, kv, worst, bound)
 			}
 		}
 	}

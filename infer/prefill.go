@@ -28,7 +28,14 @@ type prefill struct {
 	xs                    []float32
 	w                     []int8                            // one matrix's unpacked trits
 	tm                    map[[2]int]*kernels.TernaryMatrix // by (rows, cols): one per shape, refilled per layer
+	gb                    map[int]*kernels.GemvBatch        // by input size: prompts of up to prefillPacked rows
 }
+
+// prefillPacked is the longest prompt whose ternary products run as packed batch GEMVs
+// (kernels.TernaryGemvBatch, the weights read packed once) rather than unpacking each matrix for
+// the int8 GEMM, which costs more than the products for short prompts (700M, 16 tokens: the
+// unpacking took ~3/4 of Prefill's time).
+const prefillPacked = 64
 
 // Prefill feeds ids into an empty KV cache in one pass and returns the logits for the position after
 // the last (V), owned by the model until the next Step or Prefill. The linear products are exactly the
@@ -143,6 +150,18 @@ func (m *Packed) linearRows(out, in []float32, l linear, n int) error {
 		for i := 0; i < n; i++ {
 			m.linear(out[i*l.n:(i+1)*l.n], in[i*l.k:(i+1)*l.k], linear{n: l.n, k: l.k, w: l.w, bits: l.bits, steps: l.steps})
 		}
+	} else if l.tm == nil && n <= prefillPacked { // packed, each row exactly as Step's GEMV
+		pf := m.pf
+		if pf.gb == nil {
+			pf.gb = map[int]*kernels.GemvBatch{}
+		}
+		gb := pf.gb[l.k]
+		if gb == nil {
+			gb = kernels.NewGemvBatch(l.k, prefillPacked)
+			pf.gb[l.k] = gb
+		}
+		gb.SetFloat32(in[:n*l.k], n)
+		kernels.TernaryGemvBatchF32(out, nil, l.w, l.n, l.k, gb, l.scale)
 	} else if l.tm != nil { // unpacked once (Resident)
 		pf := m.pf
 		pf.xq, pf.xs = tensor.Grow(pf.xq, n*l.k), tensor.Grow(pf.xs, n)

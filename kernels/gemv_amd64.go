@@ -123,3 +123,33 @@ func gemvPath() string {
 	}
 	return "generic"
 }
+
+//go:noescape
+func gemvBatchVBMI(acc *int32, w *byte, n, nfull, rb int, tail uint64, planes *int8, bp int, sums *int32, tab *gemvTables, nv int)
+
+// gemvBatchAsm reports whether TernaryGemvBatch runs its own kernel (else it loops over TernaryGemv).
+func gemvBatchAsm() bool { return hasVNNI && hasGemvVBMI && hasAVX512 }
+
+// gemvBatchRows computes acc (n, bp) for the n rows at the start of w: rows in tiles of
+// gemvBatchTile (their packed bytes stay in L1), each tile against the vectors 8 at a time, so that
+// the group's planes (8·K bytes) stay in L1 across the tile's rows whatever B is.
+func gemvBatchRows(acc []int32, w []byte, n, k int, x *GemvBatch) {
+	rb := GemvRowBytes(k)
+	if n == 0 {
+		return
+	}
+	nfull, tail := rb/64, uint64(0)
+	if r := rb % 64; r != 0 {
+		tail = 1<<r - 1
+	}
+	bp := x.bp
+	for lo := 0; lo < n; lo += gemvBatchTile {
+		m := min(gemvBatchTile, n-lo)
+		for g := 0; g < bp; g += 8 {
+			gemvBatchVBMI(&acc[lo*bp+g], &w[lo*rb], m, nfull, rb, tail, &x.planes[g*GemvBlock], bp, &x.sums[g], &gemvTab, min(8, bp-g))
+		}
+	}
+}
+
+// gemvBatchTile is the rows of one tile of gemvBatchRows (16 rows of K = 4096 are 13 KB).
+const gemvBatchTile = 16

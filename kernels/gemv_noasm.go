@@ -9,3 +9,9 @@ func gemvPath() string { return "generic" }
 func gemvPlanes(v *GemvVec, full int) int64 { return gemvPlanesGeneric(v, full) }
 
 func gemvPortable() bool { return true }
+
+func gemvBatchAsm() bool { return false }
+
+func gemvBatchRows(acc []int32, w []byte, n, k int, x *GemvBatch) {
+	gemvBatchRowsGeneric(acc, w, n, k, x)
+}
