@@ -12,13 +12,16 @@ import (
 // projection once for all of them. With Resident matrices (NewBatch with gemm) the ternary
 // projections of B >= gemmMin rows are one int8 x ternary GEMM (kernels.BitLinearForward) over the
 // batch, reading each weight once per step instead of once per sequence; one row runs the packed GEMV,
-// as Packed.Step does. The LM head reads its table once per step for all rows (table.gemvBatch: chunks
-// of rows that stay in L2, each multiplied by every vector). Both ternary paths compute the same int32
-// sums and rescale, and the head sums each row in a fixed order, so a sequence's logits do not depend
-// on the batch it is in, bit for bit (TestBatchMatchesAlone).
+// as Packed.Step does. Below headGemmMin rows the LM head reads its table once per step for all rows
+// (table.gemvBatch: chunks of rows that stay in L2, each multiplied by every vector), from there it is
+// one fp32 GEMM. Both ternary paths compute the same int32 sums and rescale, and gemvBatch sums each
+// row as the single-row GEMV does, so below headGemmMin a sequence's logits do not depend on its batch
+// bit for bit; the GEMM sums in another order, which moves logits by float rounding only
+// (TestBatchMatchesAlone states the bound and checks the tokens).
 type Batch struct {
 	m     *Packed   // the weights, and the scratch of the single-row paths
 	slots []*Packed // per slot: its KV cache and attention scratch; weights shared with m
+	head  []float32 // (V, C) fp32 copy of the head for Sgemm from headGemmMin rows (gemm only)
 	gemm  bool
 
 	x, h, qkv, att, y, f1, logits []float32
@@ -31,12 +34,20 @@ type Batch struct {
 
 // gemmMin is the batch size from which Batch runs a ternary projection as one GEMM rather than one
 // packed GEMV per row: `tern bench serve` times both (the GEMM wins from 2 rows: each GEMV decodes the
-// packed bytes again).
-const gemmMin = 2
+// packed bytes again). headGemmMin is where the LM head switches from its table read once in L2-sized
+// chunks (table.gemvBatch, exact per row) to kernels.Sgemm over an fp32 copy: Sgemm runs products of
+// up to 8 rows as matrix-vector loops that read the whole head per row, and from 9 rows its packed
+// micro-kernel beats the chunked GEMVs (100M head, BenchmarkHeadBatch: 16 rows 19.5 against 33 ms,
+// 64 rows 27 against 127 ms, best of three on the loaded 2-vCPU Zen 5).
+const (
+	gemmMin     = 2
+	headGemmMin = 9
+)
 
 // NewBatch returns a batch of n slots over m (which it then owns: its KV cache is not used). With gemm,
-// the ternary matrices are unpacked once to one byte per weight (kernels.TernaryMatrix, Resident):
-// memory for the batched products, instead of decoding the packed bytes for every row.
+// the ternary matrices are unpacked once to one byte per weight (kernels.TernaryMatrix, Resident) and
+// the head is copied to fp32: memory for the batched products, instead of decoding the packed bytes
+// for every row.
 func NewBatch(m *Packed, n int, gemm bool) (*Batch, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("batch: %d slots, want at least 1", n)
@@ -45,6 +56,11 @@ func NewBatch(m *Packed, n int, gemm bool) (*Batch, error) {
 	if gemm {
 		if err := m.Resident(); err != nil {
 			return nil, err
+		}
+		V, C := m.Cfg.Vocab, m.Cfg.Hidden
+		b.head = make([]float32, V*C)
+		for i := range V {
+			m.head.row(b.head[i*C:(i+1)*C], i)
 		}
 	}
 	for range n {
@@ -180,7 +196,11 @@ func (b *Batch) Step(slots []int, ids []int) ([]float32, error) {
 	}
 	b.norm(h, x, b.m.lnf, B)
 	b.logits = tensor.Grow(b.logits, B*V)
-	b.m.head.gemvBatch(b.logits, h, V, B)
+	if b.head != nil && B >= headGemmMin {
+		kernels.Sgemm(false, true, B, V, C, 1, h, C, b.head, C, 0, b.logits, V)
+	} else {
+		b.m.head.gemvBatch(b.logits, h, V, B)
+	}
 	for _, s := range b.cur {
 		s.Pos++
 	}

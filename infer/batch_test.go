@@ -32,8 +32,10 @@ func greedyAlone(t *testing.T, b *Batch, prompt []int, n int) ([]int, [][]float3
 
 // TestBatchMatchesAlone: with temperature 0, a request's tokens are the same whether it decodes alone
 // or in a full batch that others join and leave at different steps (batches of 1 to 12 rows, on both
-// sides of gemmMin): the logits are identical (the ternary products are exact integer sums either
-// way, and the head sums each row in one fixed order). A lone sequence reproduces Packed.Step exactly.
+// sides of gemmMin and headGemmMin). Without the GEMM head the logits are identical (the ternary
+// products are exact integer sums either way, the head sums each row in one fixed order); with it
+// they differ by at most 1e-5 (measured 1.8e-7 to 2.4e-7: the fp32 GEMM sums the head's products in
+// another order). A lone sequence reproduces Packed.Step exactly.
 func TestBatchMatchesAlone(t *testing.T) {
 	cfg, _ := model.Preset("tiny")
 	cfg.Vocab, cfg.Hidden, cfg.Layers, cfg.Heads, cfg.FFN, cfg.MaxPos = 211, 64, 2, 4, 128, 64
@@ -135,8 +137,8 @@ func TestBatchMatchesAlone(t *testing.T) {
 				}
 			}
 			t.Logf("gemm %v KV %s: max |logit difference| batched vs alone %.3g", gemm, kv, worst)
-			if worst != 0 {
-				t.Errorf("gemm %v KV %s: logits differ by %.3g", gemm, kv, worst)
+			if bound := map[bool]float64{false: 0, true: 1e-5}[gemm]; worst > bound {
+				t.Errorf("gemm %v KV %s: logits differ by %.3g > %.3g", gemm, kv, worst, bound)
 			}
 		}
 	}

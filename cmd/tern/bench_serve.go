@@ -138,7 +138,9 @@ func benchServeTarget(ctx context.Context, url, extra, preset string, clients []
 
 // runLevels runs each client count against url and prints one result per count.
 func runLevels(ctx context.Context, server, url, body, preset string, clients []int, parallel, requests int, limit time.Duration, asJSON bool) error {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
+	// A fresh connection per request for another server: llama-server closes idle keep-alive
+	// connections, which a reusing client would see as EOF.
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512, DisableKeepAlives: server != "tern"}}
 	start := time.Now()
 	for _, c := range clients {
 		if time.Since(start) > limit || ctx.Err() != nil {
@@ -232,14 +234,18 @@ func streamOne(ctx context.Context, client *http.Client, url, body string) (ttft
 		return 0, 0, 0, fmt.Errorf("bench serve: status %d", resp.StatusCode)
 	}
 	var first, last time.Time
+	usageTokens := 0
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		line := sc.Text()
 		if !strings.HasPrefix(line, "data: {") {
 			continue
 		}
+		if i := strings.Index(line, `"completion_tokens":`); i >= 0 { // the final chunk's usage
+			fmt.Sscanf(line[i+len(`"completion_tokens":`):], "%d", &usageTokens)
+		}
 		if strings.Contains(line, `"text":""`) || !strings.Contains(line, `"text":"`) {
-			continue // a chunk without text: one with text carries one token here
+			continue // a chunk without text (llama-server holds back an incomplete character so)
 		}
 		last = time.Now()
 		if first.IsZero() {
@@ -249,6 +255,9 @@ func streamOne(ctx context.Context, client *http.Client, url, body string) (ttft
 	}
 	if first.IsZero() {
 		return 0, 0, 0, fmt.Errorf("bench serve: no tokens streamed")
+	}
+	if usageTokens > 0 {
+		tokens = usageTokens
 	}
 	ttft = float64(first.Sub(t0).Microseconds()) / 1e3
 	if tokens > 1 {

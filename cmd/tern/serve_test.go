@@ -21,8 +21,8 @@ import (
 	"tern/train"
 )
 
-// TestServeModels: the HTTP API over a packed file and over a model file gives, greedily, the text
-// that decoding the same file directly gives.
+// TestServeModels: the HTTP API over a packed file and over model files (a transformer, an LSTM) gives,
+// greedily, the text that decoding the same model directly gives.
 func TestServeModels(t *testing.T) {
 	text := "It was the best of times, it was the worst of times.\n"
 	tok, err := train.NewTokenizer("char", text)
@@ -46,9 +46,20 @@ func TestServeModels(t *testing.T) {
 	if _, err := model.WritePacked(packed, lm, tok.Spec()); err != nil {
 		t.Fatal(err)
 	}
+	// an LSTM LM serves with its state kept per slot (infer.RNNDecoder)
+	rcfg, _ := model.Preset("lstm")
+	rcfg.Hidden, rcfg.Layers, rcfg.MaxPos, rcfg.Vocab = 32, 2, 48, tok.VocabSize()
+	rnn, err := model.New(rcfg, tensor.NewRNG(8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rnnPath := filepath.Join(dir, "rnn.safetensors")
+	if err := model.Save(rnnPath, rnn, tok.Spec()); err != nil {
+		t.Fatal(err)
+	}
 	prompt := "It was"
 	ids, _ := tok.EncodeChecked(prompt)
-	for _, path := range []string{plain, packed} {
+	for _, path := range []string{plain, packed, rnnPath} {
 		m, closeModel, err := serveModel(path, "", 4)
 		if err != nil {
 			t.Fatal(err)
@@ -65,7 +76,11 @@ func TestServeModels(t *testing.T) {
 				t.Fatal(err)
 			}
 		} else {
-			if want, err = infer.Generate(context.Background(), lm, ids, 20, infer.NewSampler(infer.Sampling{}, 1), nil); err != nil {
+			ref := lm
+			if path == rnnPath {
+				ref = rnn
+			}
+			if want, err = infer.Generate(context.Background(), ref, ids, 20, infer.NewSampler(infer.Sampling{}, 1), nil); err != nil {
 				t.Fatal(err)
 			}
 		}
