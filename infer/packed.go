@@ -546,7 +546,7 @@ func (m *Packed) WeightBytes() int64 {
 }
 
 // RandomPacked builds a packed model of cfg's shape with random ternary weights (uniform over
-// {-1,0,1}) and small random floats, for speed and memory measurements (`tern bench decode`): decode
+// {-1,0,1}; matrices that cfg.Bits / BitsDefault give another width: uniform random codes) and small random floats, for speed and memory measurements (`tern bench decode`): decode
 // speed does not depend on the values. table is the token table's storage: F16, F32 or I8.
 func RandomPacked(cfg model.Config, seed uint64, table format.DType) (*Packed, error) {
 	if err := cfg.Validate(); err != nil {
@@ -562,7 +562,22 @@ func RandomPacked(cfg model.Config, seed uint64, table format.DType) (*Packed, e
 		rng.FillNormal(v, 0.02)
 		return v
 	}
-	tern := func(n, k int) linear {
+	names := map[string]bool{}
+	tern := func(name string, n, k int) linear {
+		names[name] = true
+		w := cfg.BitsDefault
+		if b, ok := cfg.Bits[name]; ok {
+			w = b
+		}
+		if w != quant.WidthTernary { // adaptive bit widths: random codes of the matrix's width
+			u := make([]uint8, n*k)
+			for i := range u {
+				u[i] = uint8(rng.Intn(1 << w.Bits()))
+			}
+			p := &quant.PackedNBit{N: n, K: k, Bits: w.Bits(), Steps: []float32{0.02}, Data: make([]byte, n*quant.BitRowBytes(k, w.Bits()))}
+			quant.PackBits(p.Data, u, n, k, w.Bits())
+			return linear{n: n, k: k, w: p.Data, bits: w.Bits(), steps: p.Steps}
+		}
 		t := make([]int8, n*k)
 		for i := range t {
 			t[i] = int8(rng.Intn(3) - 1)
@@ -580,7 +595,14 @@ func RandomPacked(cfg model.Config, seed uint64, table format.DType) (*Packed, e
 	m.tok, m.pos = randomTable(floats(cfg.InputVocab()*C), C, table), floats(cfg.MaxPos*C)
 	m.head = m.tok
 	for l := 0; l < cfg.Layers; l++ {
-		m.layers = append(m.layers, layer{ln1: ones(), ln2: ones(), qkv: tern(3*C, C), o: tern(C, C), fc: tern(cfg.FFN, C), f2: tern(C, cfg.FFN)})
+		p := fmt.Sprintf("blocks.%d.", l)
+		m.layers = append(m.layers, layer{ln1: ones(), ln2: ones(), qkv: tern(p+"attn.qkv.weight", 3*C, C), o: tern(p+"attn.o.weight", C, C),
+			fc: tern(p+"ffn.fc.weight", cfg.FFN, C), f2: tern(p+"ffn.fc2.weight", C, cfg.FFN)})
+	}
+	for name := range cfg.Bits {
+		if !names[name] {
+			return nil, fmt.Errorf("bits: %q is not a quantized matrix of this model (e.g. blocks.0.ffn.fc.weight; widths: %s)", name, quant.WidthNames)
+		}
 	}
 	m.lnf = ones()
 	m.kvF16 = KVF16Default()

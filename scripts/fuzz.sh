@@ -15,6 +15,7 @@ targets=(
 	"quant FuzzUnpackTrits"      # packed trit bytes
 	"model FuzzParseConfig"      # model config JSON
 	"tokenizer FuzzLoadJSON"     # tokenizer.json
+	"tokenizer FuzzRoundTrip"    # any text through the BPE encoder
 	"data FuzzGLUE"              # GLUE TSV (SST-2, CoLA, MRPC)
 	"data FuzzCoNLL2003"         # CoNLL-2003
 	"data FuzzCoNLLU"            # CoNLL-U

@@ -313,3 +313,22 @@ func TestBitsAutoBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestPrecisionWarning: bf16 without a native bf16 GEMM warns once, naming the emulated path; fp32
+// and native bf16 do not.
+func TestPrecisionWarning(t *testing.T) {
+	if w := PrecisionWarning("fp32"); w != "" {
+		t.Errorf("fp32 warns: %q", w)
+	}
+	for _, impl := range kernels.Impls() {
+		restore, err := kernels.Use(impl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := PrecisionWarning("bf16")
+		if kernels.HasBF16() != (w == "") || (w != "" && (!strings.Contains(w, kernels.BgemmPath()) || strings.Contains(w, "\n"))) {
+			t.Errorf("%s: warning %q (native bf16: %v)", impl, w, kernels.HasBF16())
+		}
+		restore()
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"tern/infer"
 	"tern/kernels"
 	"tern/model"
+	"tern/quant"
 )
 
 func init() {
@@ -34,8 +36,24 @@ func benchDecode(ctx context.Context, args []string) error {
 	prompt := fs.Int("prompt", 0, "also time processing a prompt of this many tokens: one Prefill pass against one Step per token")
 	kv := fs.String("kv", "", kvUsage)
 	prof := fs.String("cpuprofile", "", "write a CPU profile of the timed tokens (go tool pprof) to this file")
+	bits := fs.String("bits", "1.58", "width of every BitLinear matrix: 1.58 (ternary) or 1, 2, 3, 4, 8")
+	bitsMap := fs.String("bits-map", "", `JSON file {"blocks.0.ffn.fc.weight": 4, ...}: per-matrix widths (others: --bits)`)
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
+	}
+	defWidth, err := quant.ParseWidth(*bits)
+	if err != nil {
+		return fmt.Errorf("--bits: %w", err)
+	}
+	var widths model.WidthMap
+	if *bitsMap != "" {
+		b, err := os.ReadFile(*bitsMap)
+		if err != nil {
+			return fmt.Errorf("--bits-map: %w", err)
+		}
+		if widths, err = model.ParseWidthMap(b, *bitsMap); err != nil {
+			return err
+		}
 	}
 	tableDT, ok := tableTypes[*head]
 	if !ok {
@@ -54,6 +72,7 @@ func benchDecode(ctx context.Context, args []string) error {
 		return fmt.Errorf("--prompt %d --tokens %d: want --prompt >= 0 and --tokens >= 1", *prompt, *tokens)
 	}
 	cfg.MaxPos = max(*tokens+8, *prompt)
+	cfg.Bits, cfg.BitsDefault = widths, defWidth
 	// Memory bandwidth on a buffer far larger than L3, as the floor's denominator. It is measured
 	// first and handed back to the OS, and the peak-RSS mark reset, so that peak_rss_mb is the model's.
 	buf := make([]byte, 512<<20)

@@ -131,6 +131,9 @@ func (f *trainFlags) parse(args []string) error {
 			if mc, err = model.ParseConfig(raw.Model, mc, f.config); err != nil {
 				return err
 			}
+			if err := mc.Validate(); err != nil { // name the file that holds the bad sizes
+				return fmt.Errorf("config %s: %w", f.config, err)
+			}
 		}
 		if raw.Train != nil {
 			tc := f.tc
