@@ -1,19 +1,9 @@
 package infer
 
 import (
-	"bufio"
-	"bytes"
-	"context"
-	"encoding/json"
-	"fmt"
 	"math"
-	"net"
-	"net/http"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"tern/internal/testenv"
 )
@@ -36,7 +26,7 @@ func TestLlamaCppParity(t *testing.T) {
 			if out, err := gen.CombinedOutput(); err != nil {
 				t.Fatalf("gguf-py: %v\n%s", err, out)
 			}
-			ref := llamaCppGreedy(t, server, path, prompt, 32)
+			ref := testenv.LlamaGreedy(t, server, path, prompt, 32)
 			m, err := LoadGGUF(path, 256)
 			if err != nil {
 				t.Fatal(err)
@@ -90,78 +80,6 @@ const llamaCppLogprobBound = 0.2
 
 // llamaCppTieGap is the top-2 log-probability gap above which tern must make llama.cpp's choice.
 const llamaCppTieGap = 0.2
-
-type cppCandidate struct {
-	ID      int     `json:"id"`
-	Logprob float64 `json:"logprob"`
-}
-
-type cppStep struct {
-	cppCandidate
-	Top []cppCandidate `json:"top_logprobs"`
-}
-
-// llamaCppGreedy runs llama-server on path and returns n greedy steps after prompt (token ids).
-func llamaCppGreedy(t *testing.T, server, path string, prompt []int, n int) []cppStep {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, server, "-m", path, "--host", "127.0.0.1", "--port", fmt.Sprint(port),
-		"-c", "256", "-t", "2", "-np", "1", "--no-webui")
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for {
-		if r, err := http.Get(base + "/health"); err == nil {
-			r.Body.Close()
-			if r.StatusCode == 200 {
-				break
-			}
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("llama-server did not become ready:\n%s", log.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	// Streamed, because the non-streamed reply is refused when random tokens are not valid UTF-8.
-	req, _ := json.Marshal(map[string]any{"prompt": prompt, "n_predict": n, "temperature": -1, "n_probs": 5,
-		"ignore_eos": true, "cache_prompt": false, "repeat_penalty": 1, "stream": true})
-	r, err := http.Post(base+"/completion", "application/json", bytes.NewReader(req))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Body.Close()
-	var steps []cppStep
-	sc := bufio.NewScanner(r.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), "data: ")
-		if !ok {
-			continue
-		}
-		var ev struct {
-			Probs []cppStep `json:"completion_probabilities"`
-		}
-		if err := json.Unmarshal([]byte(line), &ev); err != nil {
-			t.Fatalf("llama-server event %q: %v", line, err)
-		}
-		steps = append(steps, ev.Probs...)
-	}
-	if len(steps) != n {
-		t.Fatalf("llama-server gave %d steps, want %d\n%s", len(steps), n, log.String())
-	}
-	return steps
-}
 
 func logSoftmax(x []float32) []float64 {
 	mx := math.Inf(-1)

@@ -5,9 +5,10 @@
 # values (seed 1), then the best LR with seeds 2 and 3; + clustered batches, + controller,
 # + trust region, all together (three seeds each). One run at a time, niced, one thread.
 # A run whose directory holds a model.safetensors is skipped, so the script can be rerun after a stop.
-#   scripts/ablation.sh TERN OUTDIR [rows...]   (rows: tune adamw clusters controller trust all random widelr)
+#   scripts/ablation.sh TERN OUTDIR [rows...]   (rows: tune adamw clusters controller trust all random widelr clustrust)
 # random: the control for clusters (the same fixed windows in plain shuffled epochs, no stratification);
 # widelr: AdamW at twice the top of the tuning grid, seed 1 (the grid's best was its largest value).
+# clustrust: clustered batches + trust region without the controller.
 # The summary: python3 scripts/ablation_summary.py OUTDIR
 set -euo pipefail
 tern=${1:?usage: ablation.sh TERN OUTDIR [rows...]}
@@ -56,6 +57,7 @@ for row in $rows; do
 	controller) lr=$(best_lr); for s in 1 2 3; do run controller "$s" "$lr" --controller aux; done ;;
 	random) lr=$(best_lr); for s in 1 2 3; do run random "$s" "$lr" --clusters "$clusters" --batching random; done ;;
 	widelr) run adamw-lr1.2e-2 1 1.2e-2 ;;
+	clustrust) lr=$(best_lr); for s in 1 2 3; do run clusters+trust "$s" "$lr" --clusters "$clusters" --batching balanced --trust-region layer --trust-ratio "${RATIO:-0.02}"; done ;;
 	trust) lr=$(best_lr); for s in 1 2 3; do run trust "$s" "$lr" --trust-region layer --trust-ratio "${RATIO:-0.02}"; done ;;
 	*) echo "unknown row $row"; exit 2 ;;
 	esac

@@ -5,8 +5,9 @@ usage: python3 scripts/ablation_summary.py OUTDIR [--tokens-per-step 2048]
 
 Rows group the run directories NAME-sSEED. For each row: mean ± sample std (and the range) of the
 validation loss at the end and at half the budget, the tokens at which the mean validation curve
-first reaches tuned AdamW's mean final validation loss, and the median train step time against
-AdamW's (the machine is shared: step times carry other jobs' noise).
+first reaches tuned AdamW's mean final validation loss, the trust region's bound fraction, the
+controller's multiplier, and the median step time (the machine is shared: step times carry other jobs'
+load and are no overhead measurement; scripts/ablation_overhead.sh is).
 """
 import glob, json, os, re, statistics, sys
 
@@ -43,7 +44,7 @@ half = last // 2
 target = statistics.mean(r["val"][last] for r in rows[base].values())
 base_ms = statistics.mean(r["step_ms"] for r in rows[base].values())
 print(f"AdamW reference: {base}, mean final validation loss {target:.4f} at {last * tps:,} tokens\n")
-print("| row | seeds | val loss at end | val loss at half budget | tokens to AdamW's final loss | step time vs AdamW | trust region bound | LR multiplier (min–max, last; seed 1) |")
+print("| row | seeds | val loss at end | val loss at half budget | tokens to AdamW's final loss | trust region bound | LR multiplier (min–max, last; seed 1) | median step (ms; shared machine) |")
 print("|---|---|---|---|---|---|---|---|")
 order = sorted(rows, key=lambda n: (not n.startswith("adamw"), n != base, n))
 for n in order:
@@ -58,4 +59,4 @@ for n in order:
     b = statistics.mean(r["bound"] for r in rs.values())
     m1 = rs[min(rs)]["mult"]
     mult = f"{m1[0]:.2f}–{m1[1]:.2f}, {m1[2]:.2f}" if m1 else "—"
-    print(f"| {n} | {len(rs)} | {stats([r['val'][last] for r in rs.values()])} | {stats([r['val'][half] for r in rs.values()])} | {reach_s} | {100 * (ms / base_ms - 1):+.1f}% | {100 * b:.1f}% | {mult} |")
+    print(f"| {n} | {len(rs)} | {stats([r['val'][last] for r in rs.values()])} | {stats([r['val'][half] for r in rs.values()])} | {reach_s} | {100 * b:.1f}% | {mult} | {ms:.0f} |")

@@ -33,6 +33,14 @@ fi
 # (about 10 minutes on 2 cores); without them the GGUF reference tests skip. Set TERN_SKIP_LLAMA=1 to
 # skip this part.
 if [ "${TERN_SKIP_LLAMA:-}" != 1 ]; then
+	# Debian's cmake (to build it) and numpy (for gguf-py), when this is a Debian machine we may change.
+	need=()
+	command -v cmake >/dev/null || need+=(cmake)
+	[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import numpy' 2>/dev/null || need+=(python3-numpy)
+	if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		{ timeout 600 apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq "${need[@]}"; } ||
+			echo "setup-refs: could not install ${need[*]}; GGUF reference tests may skip" >&2
+	fi
 	cache=${TERN_REFS_CACHE:-$HOME/.cache/tern-refs}
 	llama=${TERN_LLAMA_CPP:-$cache/llama.cpp}
 	bins=(llama-cli llama-bench llama-server llama-quantize)

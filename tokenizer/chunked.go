@@ -24,7 +24,16 @@ func EncodeContext(ctx context.Context, a Adapter, text string, chunk int) ([]in
 			return nil, err
 		}
 		n := cutAfter(text, chunk)
-		out = append(out, a.Encode32(text[:n])...)
+		// A text with no safe cut (one 50 MB line) is one long chunk: encode it aside and stop
+		// waiting when ctx ends (the caller exits; the abandoned encode dies with the process).
+		done := make(chan []int32, 1)
+		go func(piece string) { done <- a.Encode32(piece) }(text[:n])
+		select {
+		case ids := <-done:
+			out = append(out, ids...)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 		text = text[n:]
 	}
 	return out, nil

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"tern/data"
 )
@@ -43,5 +44,16 @@ func TestEncodeContextCanceled(t *testing.T) {
 	cancel()
 	if _, err := EncodeContext(ctx, a, strings.Repeat("some text\n", 1000), 64); !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled: %v", err)
+	}
+}
+
+// TestEncodeContextLongLine: a text with no place to cut (a 2 MB line without whitespace) is still
+// abandoned when ctx ends, not encoded to its end (SIGTERM took 19 s to act on such a corpus).
+func TestEncodeContextLongLine(t *testing.T) {
+	a, _ := NewAdapter("gpt2", "")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	if _, err := EncodeContext(ctx, a, strings.Repeat("abcdefghij", 200_000), 1<<20); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("2 MB line, 1 ms deadline: %v", err)
 	}
 }

@@ -67,10 +67,15 @@ func TestKillAnywhere(t *testing.T) {
 		}
 	}
 	if kills < 5 {
-		t.Fatalf("only %d kills landed (the machine is too fast or too slow for this test's timing)", kills)
+		t.Fatalf("only %d kills landed (the machine is too fast for this test's timing)", kills)
 	}
 	if !finished { // run to the end
-		out, err := exec.Command(bin, append(append([]string{}, args...), "--out", killed, "--resume")...).CombinedOutput()
+		// On a loaded machine every kill may have landed before the first checkpoint: then start over.
+		last := "--force"
+		if _, err := os.Stat(filepath.Join(killed, train.CheckpointName)); err == nil {
+			last = "--resume"
+		}
+		out, err := exec.Command(bin, append(append([]string{}, args...), "--out", killed, last)...).CombinedOutput()
 		if err != nil && !strings.Contains(string(out), "beyond --steps") {
 			t.Fatalf("final resume: %v\n%s", err, out)
 		}
