@@ -704,9 +704,5 @@ func randomTable(v []float32, cols int, dt format.DType) table {
 	return table{f16: h, cols: cols}
 }
 
-// toF16 rounds src into dst (a KV cache row, a table).
-func toF16(dst []uint16, src []float32) {
-	for i, v := range src {
-		dst[i] = half.Float32ToF16(v)
-	}
-}
+// toF16 rounds src into dst (a KV cache row, a table): half.Float32ToF16 per value, vectorized.
+func toF16(dst []uint16, src []float32) { kernels.ToF16(dst, src) }
