@@ -10,10 +10,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 
 	"tern/finetune"
+	"tern/format"
 	"tern/metrics"
 	"tern/model"
 )
@@ -195,35 +195,16 @@ func (o *TaskOutput) WritePredictions(path string) error {
 	})
 }
 
-// writeAtomic writes through a temp file in the same directory, fsyncs and renames.
+// writeAtomic writes through format.WriteAtomic with a buffered writer.
 func writeAtomic(path string, fill func(*bufio.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tern-tmp-*") // format.RemoveStaleTemps knows the name
+	err := format.WriteAtomic(path, func(f io.Writer) error {
+		w := bufio.NewWriter(f)
+		if err := fill(w); err != nil {
+			return err
+		}
+		return w.Flush()
+	})
 	if err != nil {
-		return fmt.Errorf("eval: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o644); err != nil { // CreateTemp makes 0600; predictions are for sharing
-		f.Close()
-		return fmt.Errorf("eval: write %s: %w", path, err)
-	}
-	w := bufio.NewWriter(f)
-	if err := fill(w); err != nil {
-		f.Close()
-		return fmt.Errorf("eval: write %s: %w", path, err)
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("eval: write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("eval: write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("eval: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("eval: write %s: %w", path, err)
 	}
 	return nil

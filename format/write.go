@@ -21,7 +21,7 @@ import (
 // Tensors are stored largest element size first (8-, 4-, 2-, then 1-byte types, each group in the
 // given order), so that in a mapped file every tensor starts at a multiple of its element size.
 func Write(path string, meta map[string]string, tensors []Tensor) error {
-	if err := writeAtomic(path, func(w io.Writer) error { return Encode(w, meta, tensors) }); err != nil {
+	if err := WriteAtomic(path, func(w io.Writer) error { return Encode(w, meta, tensors) }); err != nil {
 		return fmt.Errorf("format: write %s: %w", path, err)
 	}
 	return nil
@@ -131,8 +131,10 @@ func RemoveStaleTemps(dir, base string) ([]string, error) {
 	return removed, nil
 }
 
-// writeAtomic runs fill on a temporary file next to path and renames it into place after fsync.
-func writeAtomic(path string, fill func(w io.Writer) error) (err error) {
+// WriteAtomic runs fill on a temporary file next to path (named for RemoveStaleTemps), fsyncs it,
+// makes it 0644 and renames it into place, so a reader never sees a partial file. Every atomic write
+// of tern's files goes through it (containers here, GGUF, tokenizer.json, cluster files, predictions).
+func WriteAtomic(path string, fill func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+tempMark+"*")
 	if err != nil {
@@ -171,10 +173,5 @@ func writeAtomic(path string, fill func(w io.Writer) error) (err error) {
 // WriteFileAtomic writes b to path as Write does its containers: a temp file in the same folder,
 // fsync, rename; a crash leaves the old file or the new one, never a torn one.
 func WriteFileAtomic(path string, b []byte) error {
-	return writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
-}
-
-// WriteFileAtomicFrom is WriteFileAtomic with the bytes read from r.
-func WriteFileAtomicFrom(path string, r io.Reader) error {
-	return writeAtomic(path, func(w io.Writer) error { _, err := io.Copy(w, r); return err })
+	return WriteAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
 }

@@ -10,12 +10,12 @@ import (
 	"image/draw"
 	"image/png"
 	"math"
-	"os"
-	"path/filepath"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
+
+	"tern/format"
 )
 
 // Series is one named line.
@@ -87,33 +87,14 @@ func Lines(path, title, xlabel, ylabel string, series []Series, width, height in
 	if err := png.Encode(&buf, img); err != nil {
 		return err
 	}
-	return writeAtomic(path, buf.Bytes())
+	if err := format.WriteFileAtomic(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	return nil
 }
 
 func finite(x, y float64) bool {
 	return !math.IsNaN(x) && !math.IsInf(x, 0) && !math.IsNaN(y) && !math.IsInf(y, 0)
-}
-
-func writeAtomic(path string, b []byte) error {
-	// Named like format's atomic writes (".<name>.tern-tmp-*"), so a run that starts removes what a
-	// killed one left (format.RemoveStaleTemps).
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tern-tmp-*")
-	if err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(0o644); err != nil { // CreateTemp makes 0600; a plot is for sharing
-		f.Close()
-		return fmt.Errorf("plot: %w", err)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("plot: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	return os.Rename(f.Name(), path)
 }
 
 func text(img *image.RGBA, x, y int, s string, c color.Color) {

@@ -9,10 +9,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
+	"tern/format"
 	"tern/internal/sysmem"
 )
 
@@ -348,27 +347,7 @@ func (b *BPE) Save(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, data)
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tern-tmp-*") // format.RemoveStaleTemps knows the name
-	if err != nil {
-		return fmt.Errorf("tokenizer: write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := format.WriteFileAtomic(path, data); err != nil {
 		return fmt.Errorf("tokenizer: write %s: %w", path, err)
 	}
 	return nil

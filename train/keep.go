@@ -3,6 +3,7 @@ package train
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -90,5 +91,5 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	defer in.Close()
-	return format.WriteFileAtomicFrom(dst, in)
+	return format.WriteAtomic(dst, func(w io.Writer) error { _, err := io.Copy(w, in); return err })
 }
