@@ -28,7 +28,7 @@ type Run struct {
 	Cfg   Config
 	Model model.LM
 	Opt   *optim.AdamW
-	Tok   Tokenizer
+	Tok   tokenizer.Adapter
 	Step  int // optimizer steps done
 
 	train, valid []int32

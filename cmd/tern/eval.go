@@ -15,7 +15,7 @@ import (
 	"tern/finetune"
 	"tern/model"
 	"tern/tensor"
-	"tern/train"
+	"tern/tokenizer"
 )
 
 func init() {
@@ -52,12 +52,12 @@ func openLMDataset(dir, name string) (io.ReadCloser, error) {
 
 // loadLMForEval loads a model for inference only (it has no gradients: nn allocates them only for
 // training, which saves a base-size model's 124M fp32 gradients, 0.5 GB).
-func loadLMForEval(path string) (model.LM, train.Tokenizer, error) {
+func loadLMForEval(path string) (model.LM, tokenizer.Adapter, error) {
 	lm, spec, err := model.Load(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	tok, err := train.TokenizerFromSpec(spec)
+	tok, err := tokenizer.AdapterFromSpec(spec)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -65,12 +65,12 @@ func loadLMForEval(path string) (model.LM, train.Tokenizer, error) {
 }
 
 // randomLM builds a preset with random weights and the GPT-2 vocabulary (no gradients).
-func randomLM(preset string) (model.LM, train.Tokenizer, error) {
+func randomLM(preset string) (model.LM, tokenizer.Adapter, error) {
 	cfg, err := model.Preset(preset)
 	if err != nil {
 		return nil, nil, err
 	}
-	tok, err := train.NewTokenizer("gpt2", "")
+	tok, err := tokenizer.NewAdapter("gpt2", "")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -83,7 +83,7 @@ func randomLM(preset string) (model.LM, train.Tokenizer, error) {
 }
 
 // evalLM runs one LM evaluation; ctxLen 0 means the model's max_pos, stride 0 means ctxLen/2.
-func evalLM(ctx context.Context, lm model.LM, tok train.Tokenizer, r io.Reader, ctxLen, stride int, maxTokens int64) (*eval.LMResult, error) {
+func evalLM(ctx context.Context, lm model.LM, tok tokenizer.Adapter, r io.Reader, ctxLen, stride int, maxTokens int64) (*eval.LMResult, error) {
 	if ctxLen <= 0 {
 		ctxLen = min(lm.Config().MaxPos, 1024)
 	}
@@ -125,7 +125,7 @@ func runEval(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	tok, err := train.TokenizerFromSpec(spec)
+	tok, err := tokenizer.AdapterFromSpec(spec)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *path, err)
 	}
@@ -170,7 +170,7 @@ func runEvalLM(ctx context.Context, args []string) error {
 	}
 	setThreads(*threads)
 	var lm model.LM
-	var tok train.Tokenizer
+	var tok tokenizer.Adapter
 	var err error
 	if *preset != "" {
 		lm, tok, err = randomLM(*preset)

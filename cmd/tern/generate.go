@@ -10,7 +10,6 @@ import (
 	"tern/infer"
 	"tern/model"
 	"tern/tokenizer"
-	"tern/train"
 )
 
 func init() {
@@ -53,7 +52,7 @@ func runGenerate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	tok, err := train.TokenizerFromSpec(tokSpec)
+	tok, err := tokenizer.AdapterFromSpec(tokSpec)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *path, err)
 	}
@@ -76,7 +75,7 @@ func generatePacked(ctx context.Context, path, kv, prompt string, n int, s infer
 		return err
 	}
 	defer pm.Close()
-	tok, err := train.TokenizerFromSpec(pm.TokSpec)
+	tok, err := tokenizer.AdapterFromSpec(pm.TokSpec)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -111,7 +110,7 @@ func generateGGUF(ctx context.Context, path, prompt string, n int, s infer.Sampl
 }
 
 // streamSample prints the prompt, then each generated piece as soon as it is decoded.
-func streamSample(ctx context.Context, lm model.LM, tok train.Tokenizer, prompt string, n int, s infer.Sampling, seed uint64) error {
+func streamSample(ctx context.Context, lm model.LM, tok tokenizer.Adapter, prompt string, n int, s infer.Sampling, seed uint64) error {
 	_, err := stream(tok, prompt, func(ids []int, emit func(int) bool) ([]int, error) {
 		return infer.Generate(ctx, lm, ids, n, infer.NewSampler(s, seed), emit)
 	})
@@ -121,7 +120,7 @@ func streamSample(ctx context.Context, lm model.LM, tok train.Tokenizer, prompt 
 // stream encodes and prints the prompt, runs gen with an emitter that prints whole characters as they
 // are decoded, and reports llama.cpp-style timing on stderr (out of piped text). It returns the number
 // of tokens generated.
-func stream(tok train.Tokenizer, prompt string, gen func(ids []int, emit func(int) bool) ([]int, error)) (int, error) {
+func stream(tok tokenizer.Adapter, prompt string, gen func(ids []int, emit func(int) bool) ([]int, error)) (int, error) {
 	ids, err := tok.EncodeChecked(prompt)
 	if err != nil {
 		return 0, fmt.Errorf("prompt: %w", err)
@@ -140,7 +139,7 @@ func stream(tok train.Tokenizer, prompt string, gen func(ids []int, emit func(in
 
 // printer streams decoded tokens to stdout in whole characters (infer.TextStream: a BPE token can end
 // inside one); flush prints what is left and ends the line.
-func printer(tok train.Tokenizer) (emit func(int) bool, flush func()) {
+func printer(tok tokenizer.Adapter) (emit func(int) bool, flush func()) {
 	ts := infer.NewTextStream(tok.Decode, nil)
 	emit = func(id int) bool {
 		piece, _ := ts.Push(id)
@@ -156,7 +155,7 @@ func printer(tok train.Tokenizer) (emit func(int) bool, flush func()) {
 
 // generateSeq2Seq treats the prompt as the encoder's source (e.g. corrupted text to reconstruct) and
 // streams the decoder's output.
-func generateSeq2Seq(ctx context.Context, ed *model.EncDec, tok train.Tokenizer, prompt string, n int, s infer.Sampling, seed uint64) error {
+func generateSeq2Seq(ctx context.Context, ed *model.EncDec, tok tokenizer.Adapter, prompt string, n int, s infer.Sampling, seed uint64) error {
 	ids, err := tok.EncodeChecked(prompt)
 	if err != nil {
 		return fmt.Errorf("prompt: %w", err)

@@ -15,7 +15,7 @@ import (
 	"tern/infer"
 	"tern/model"
 	"tern/serve"
-	"tern/train"
+	"tern/tokenizer"
 )
 
 func init() {
@@ -133,7 +133,7 @@ func serveModel(path, kv string, parallel int) (serve.Model, func(), error) {
 		if err != nil {
 			return serve.Model{}, nil, err
 		}
-		tok, err := train.TokenizerFromSpec(pm.TokSpec)
+		tok, err := tokenizer.AdapterFromSpec(pm.TokSpec)
 		if err != nil {
 			pm.Close()
 			return serve.Model{}, nil, fmt.Errorf("%s: %w", path, err)
@@ -153,7 +153,7 @@ func serveModel(path, kv string, parallel int) (serve.Model, func(), error) {
 		return serve.Model{}, nil, err
 	}
 	cfg := lm.Config()
-	tok, err := train.TokenizerFromSpec(tokSpec)
+	tok, err := tokenizer.AdapterFromSpec(tokSpec)
 	if err != nil {
 		return serve.Model{}, nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -18,14 +18,14 @@ import (
 	"tern/model"
 	"tern/serve"
 	"tern/tensor"
-	"tern/train"
+	"tern/tokenizer"
 )
 
 // TestServeModels: the HTTP API over a packed file and over model files (a transformer, an LSTM) gives,
 // greedily, the text that decoding the same model directly gives.
 func TestServeModels(t *testing.T) {
 	text := "It was the best of times, it was the worst of times.\n"
-	tok, err := train.NewTokenizer("char", text)
+	tok, err := tokenizer.NewAdapter("char", text)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestServeProcess(t *testing.T) {
 		t.Skip("builds the CLI")
 	}
 	bin := buildTern(t)
-	tok, _ := train.NewTokenizer("char", "abcdefgh \n")
+	tok, _ := tokenizer.NewAdapter("char", "abcdefgh \n")
 	cfg, _ := model.Preset("tiny")
 	cfg.Hidden, cfg.FFN, cfg.Heads, cfg.Layers, cfg.MaxPos, cfg.Vocab = 16, 32, 2, 1, 32, tok.VocabSize()
 	lm, err := model.New(cfg, tensor.NewRNG(1))
