@@ -81,18 +81,7 @@ func TestExportGGUF(t *testing.T) {
 	spec, V := smallBPE(t)
 	cfg := model.Config{Type: model.TypeTransformer, Objective: model.ObjCausal, Vocab: V, Hidden: 256, Layers: 1, Heads: 4,
 		FFN: 512, MaxPos: 32, Linear: model.LinearBitNet, Norm: model.NormLayer, TieEmbeddings: true}
-	lm, err := model.New(cfg, tensor.NewRNG(2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	src, out := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "m.gguf")
-	if err := model.Save(src, lm, spec); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := exec.Command(buildTern(t), "export", "gguf", "--model", src, "--out", out, "--type", "i2_s").CombinedOutput(); err != nil {
-		t.Fatalf("export: %v\n%s", err, b)
-	}
+	_, out := exportGGUF(t, cfg, spec, "i2_s")
 	f, err := gguf.Open(out)
 	if err != nil {
 		t.Fatal(err)
@@ -124,18 +113,7 @@ func TestExportLlamaCpp(t *testing.T) {
 	spec, V := smallBPE(t)
 	cfg := model.Config{Type: model.TypeTransformer, Objective: model.ObjCausal, Vocab: V, Hidden: 256, Layers: 2, Heads: 4,
 		FFN: 512, MaxPos: 64, Linear: model.LinearBitNet, Norm: model.NormLayer, TieEmbeddings: true}
-	lm, err := model.New(cfg, tensor.NewRNG(2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	src, out := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "m.gguf")
-	if err := model.Save(src, lm, spec); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := exec.Command(buildTern(t), "export", "gguf", "--model", src, "--out", out, "--type", "tq2_0").CombinedOutput(); err != nil {
-		t.Fatalf("export: %v\n%s", err, b)
-	}
+	lm, out := exportGGUF(t, cfg, spec, "tq2_0")
 	prompt := []int{1, 2, 3, 4, 5}
 	ref := testenv.LlamaGreedy(t, server, out, prompt, 32)
 	ids := append([]int{}, prompt...)
@@ -192,4 +170,23 @@ func smallBPE(t *testing.T) (string, int) {
 		t.Fatal(err)
 	}
 	return string(spec), b.VocabSize()
+}
+
+// exportGGUF builds a random model of cfg, saves it with the tokenizer spec and runs
+// `tern export gguf --type typ` on it, returning the model and the GGUF's path.
+func exportGGUF(t *testing.T, cfg model.Config, spec, typ string) (model.LM, string) {
+	t.Helper()
+	lm, err := model.New(cfg, tensor.NewRNG(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src, out := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "m.gguf")
+	if err := model.Save(src, lm, spec); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command(buildTern(t), "export", "gguf", "--model", src, "--out", out, "--type", typ).CombinedOutput(); err != nil {
+		t.Fatalf("export: %v\n%s", err, b)
+	}
+	return lm, out
 }
