@@ -6,7 +6,7 @@ import (
 	"tern/tensor"
 )
 
-// Benchmarks at the small GPT config of /work/shared/peers/torch_train_bench.py (B 8, T 128, C 256,
+// Benchmarks at the small GPT config of ../shared/peers/torch_train_bench.py (B 8, T 128, C 256,
 // NH 4, FFN 4C, vocab 8192): one pre-LN block forward+backward, and the LM-head cross-entropy.
 
 func benchBlock(b *testing.B, proj func(*tensor.RNG) ProjFunc) {

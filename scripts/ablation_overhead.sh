@@ -2,7 +2,7 @@
 # Wall-clock overhead per step of each hybrid-optimizer part, measured apart from the ablation (whose
 # runs share the machine with other jobs): the ablation's model and batch, 60 steps per run, rows
 # interleaved and repeated three times in one command, median step time of steps 11-60 per run.
-#   scripts/ablation_overhead.sh TERN CLUSTERS.json [OUTDIR]    (run it under flock /work/bench.lock)
+#   scripts/ablation_overhead.sh TERN CLUSTERS.json [OUTDIR]    (run it under flock /tmp/tern-bench.lock)
 set -euo pipefail
 tern=${1:?usage: ablation_overhead.sh TERN CLUSTERS.json [OUTDIR]}
 clusters=${2:?usage: ablation_overhead.sh TERN CLUSTERS.json [OUTDIR]}

@@ -5,7 +5,7 @@
 # same --parallel, measured by the same client code (`tern bench serve --target`).
 #
 # Usage: scripts/bench-serve.sh OUT.jsonl [TERN] [LLAMA_BIN_DIR] [GGUF_DIR]
-# Run it under `flock /work/bench.lock` on a shared machine. GGUF_DIR must hold r100m.gguf and
+# Run it under `flock /tmp/tern-bench.lock` on a shared machine. GGUF_DIR must hold r100m.gguf and
 # r700m.gguf (scripts/gguf-random.py --preset 100m|700m --out DIR/rNNNm.gguf --ctx 4096).
 set -euo pipefail
 out=${1:?usage: bench-serve.sh OUT.jsonl [TERN] [LLAMA_BIN_DIR] [GGUF_DIR]}
