@@ -561,6 +561,12 @@ func describe(mc model.Config) string {
 	switch mc.Type {
 	case model.TypeRNN:
 		return fmt.Sprintf("%s %s, %d layers, hidden %d, vocab %d", mc.Type, mc.Cell, mc.Layers, mc.Hidden, mc.Vocab)
+	case model.TypeLlama, model.TypeBitNet:
+		act := string(mc.FFNAct)
+		if mc.SubNorm {
+			act += ", sub-norms"
+		}
+		return fmt.Sprintf("%s (%s linears, %s), %d layers, hidden %d, %d/%d heads, ffn %d, rope %g, vocab %d", mc.Type, mc.Linear, act, mc.Layers, mc.Hidden, mc.Heads, mc.KV(), mc.FFN, mc.Theta(), mc.Vocab)
 	case model.TypeEncDec:
 		return fmt.Sprintf("encdec (%s), %d+%d layers, hidden %d, %d heads, ffn %d, vocab %d", mc.Objective, mc.Layers, mc.Decoders(), mc.Hidden, mc.Heads, mc.FFN, mc.Vocab)
 	}
