@@ -54,6 +54,9 @@ func TestResumeBitIdentical(t *testing.T) {
 		{"controller-trust-global", func(c *Config, m *model.Config) {
 			c.Controller, c.TrustRegion, c.TrustRatio = "aux", "global", 0.02
 		}},
+		{"controller-horizon", func(c *Config, m *model.Config) { // the update trace is in the checkpoint
+			c.Controller, c.ControllerLR, c.ControllerHorizon = "aux", 0.05, 4
+		}},
 		{"transformer-mlm-fp32", func(c *Config, m *model.Config) {
 			m.Objective, m.Linear, m.TypeVocab, m.Dropout = "mlm", "fp32", 2, 0.1
 		}},

@@ -69,6 +69,7 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.StringVar(&tc.Precision, "precision", tc.Precision, "products of the layers: fp32 (default) or bf16 (bf16 operands, fp32 sums, fp32 master weights and AdamW state)")
 	fs.StringVar(&tc.Controller, "controller", tc.Controller, "learned step-size controller: none, aux (an MLP that learns an LR multiplier and trust radius online from the hypergradient), or fixed (aux frozen at multiplier 1)")
 	fs.Float64Var(&tc.ControllerLR, "controller-lr", tc.ControllerLR, "the controller's own learning rate (0 = 3e-3)")
+	fs.IntVar(&tc.ControllerHorizon, "controller-horizon", tc.ControllerHorizon, "the controller's hypergradient horizon in steps: updates summed with decay 1-1/H (1 = the next loss only; 0 = default)")
 	fs.StringVar(&tc.TrustRegion, "trust-region", tc.TrustRegion, "bound updates: none, layer (each matrix's update norm <= R x its weight norm, LAMB-style) or global (the whole step)")
 	fs.Float64Var(&tc.TrustRatio, "trust-ratio", tc.TrustRatio, "R of --trust-region")
 	fs.StringVar(&tc.Clusters, "clusters", tc.Clusters, "cluster file from tern cluster (same data, tokenizer and --seq): batches come from its windows")
@@ -344,6 +345,8 @@ func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 			t.Controller = c.Controller
 		case "controller-lr":
 			t.ControllerLR = c.ControllerLR
+		case "controller-horizon":
+			t.ControllerHorizon = c.ControllerHorizon
 		case "trust-region":
 			t.TrustRegion = c.TrustRegion
 		case "trust-ratio":
