@@ -59,11 +59,11 @@ type Llama struct {
 	File    *gguf.File        // the GGUF file, or nil
 	Packed  *model.PackedFile // the packed tern file (llama_packed.go), or nil
 	TokSpec string            // a packed file's tokenizer spec
-	tok    table
-	head   table
-	norm   []float32
-	layers []llamaLayer
-	Pos    int // tokens in the KV cache
+	tok     table
+	head    table
+	norm    []float32
+	layers  []llamaLayer
+	Pos     int // tokens in the KV cache
 
 	// TernaryFileBytes and TernaryBytes are the ternary matrices' bytes in the file and after
 	// conversion to trit5 (payload + one float32 scale each); Converted counts them.
