@@ -76,6 +76,9 @@ func runGenerate(ctx context.Context, args []string) error {
 
 // generatePacked decodes with a packed model (weights mapped, KV cache).
 func generatePacked(ctx context.Context, path, kv, prompt string, n int, s infer.Sampling, seed uint64) error {
+	if packedLlama(path) {
+		return generatePackedLlama(ctx, path, prompt, n, s, seed)
+	}
 	pm, err := loadPacked(path, kv)
 	if err != nil {
 		return err
