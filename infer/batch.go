@@ -13,17 +13,17 @@ import (
 // packed batch GEMV (kernels.TernaryGemvBatch: each packed weight block is read and decoded once per
 // step and applied to every row); from gemmFrom rows, when the batch has that many slots and gemm is
 // set, one int8 x ternary GEMM (kernels.BitLinearForward) over matrices unpacked once (Resident, one
-// byte per weight); one row runs the packed GEMV, as Packed.Step does. Below headGemmMin rows the LM
-// head reads its table once per step for all rows (table.gemvBatch: chunks of rows that stay in L2,
-// each multiplied by every vector), from there it is one fp32 GEMM. All ternary paths compute the
-// same int32 sums and rescale, and the packed batch GEMV and gemvBatch sum each row exactly as the
-// single-row GEMV does, so below headGemmMin and gemmFrom a sequence's logits do not depend on its
-// batch bit for bit; the GEMMs sum in another order, which moves logits by float rounding only
-// (TestBatchMatchesAlone states the bound and checks the tokens).
+// byte per weight); one row runs the packed GEMV, as Packed.Step does. An F16 LM head (the default
+// table) is kernels.SgemvF16Batch: the table read once per step, each row's logits summed exactly as
+// Packed.Step's SgemvF16. An int8 or fp32 head reads its table once per step in L2-sized chunks below
+// headGemmMin rows (table.gemvBatch), and is one fp32 GEMM from there. All ternary paths compute the
+// same int32 sums and rescale, so with an F16 head a sequence's logits do not depend on its batch bit
+// for bit; the GEMM head of int8/fp32 tables sums in another order, which moves logits by float
+// rounding only (TestBatchMatchesAlone states the bound and checks the tokens).
 type Batch struct {
 	m     *Packed   // the weights, and the scratch of the single-row paths
 	slots []*Packed // per slot: its KV cache and attention scratch; weights shared with m
-	head  []float32 // (V, C) fp32 copy of the head for Sgemm from headGemmMin rows (gemm only)
+	head  []float32 // (V, C) fp32 copy of an int8 head for Sgemm from headGemmMin rows (gemm only)
 	gemm  bool
 
 	x, h, qkv, att, y, f1, logits []float32
@@ -42,12 +42,12 @@ type Batch struct {
 // slots: +528 MB for 700M): the packed kernel reads 5x fewer weight bytes but spends as many VPDPBUSD
 // as the GEMM plus the decoding, and on the 2-vCPU Zen 5 the two measured level within noise at 4 rows
 // and the GEMM ahead from 16 (BenchmarkBatchStep, 700M: 16 rows 102-106 ms GEMM against 120-200 ms
-// packed; 100M 31-32 against 35-37 ms; machine shared, see README). headGemmMin is where the LM head
-// switches from its table read once in L2-sized chunks (table.gemvBatch, exact per row) to
-// kernels.Sgemm over an fp32 copy: Sgemm runs products of up to 8 rows as matrix-vector loops that
-// read the whole head per row, and from 9 rows its packed micro-kernel beats the chunked GEMVs (100M
-// head, BenchmarkHeadBatch: 16 rows 19.5 against 33 ms, 64 rows 27 against 127 ms, best of three on
-// the loaded 2-vCPU Zen 5).
+// packed; 100M 31-32 against 35-37 ms; machine shared, see README). headGemmMin is where an int8 or
+// fp32 LM head switches from its table read once in L2-sized chunks (table.gemvBatch, exact per row)
+// to kernels.Sgemm: Sgemm runs products of up to 8 rows as matrix-vector loops that read the whole
+// head per row, and from 9 rows its packed micro-kernel beats the chunked GEMVs (100M head,
+// BenchmarkHeadBatch: 16 rows 19.5 against 33 ms, 64 rows 27 against 127 ms, best of three on the
+// loaded 2-vCPU Zen 5). An F16 head uses neither (kernels.SgemvF16Batch is faster at every size).
 const (
 	gemmMin         = 2
 	headGemmMin     = 9
@@ -55,8 +55,9 @@ const (
 )
 
 // NewBatch returns a batch of n slots over m (which it then owns: its KV cache is not used). With gemm,
-// the head is copied to fp32 and, for n >= ternaryGemmFrom slots, the ternary matrices are unpacked
-// once to one byte per weight (kernels.TernaryMatrix, Resident): memory for the batched products.
+// an int8 head is copied to fp32 and, for n >= ternaryGemmFrom slots, the ternary matrices are
+// unpacked once to one byte per weight (kernels.TernaryMatrix, Resident): memory for the batched
+// products.
 func NewBatch(m *Packed, n int, gemm bool) (*Batch, error) {
 	return newBatch(m, n, gemm, ternaryGemmFrom)
 }
@@ -74,10 +75,11 @@ func newBatch(m *Packed, n int, gemm bool, gemmFrom int) (*Batch, error) {
 				return nil, err
 			}
 		}
-		V, C := m.Cfg.Vocab, m.Cfg.Hidden
-		b.head = make([]float32, V*C)
-		for i := range V {
-			m.head.row(b.head[i*C:(i+1)*C], i)
+		if V, C := m.Cfg.Vocab, m.Cfg.Hidden; m.head.i8 != nil { // F16 and fp32 tables are multiplied in place
+			b.head = make([]float32, V*C)
+			for i := range V {
+				m.head.row(b.head[i*C:(i+1)*C], i)
+			}
 		}
 	}
 	for range n {
@@ -213,10 +215,15 @@ func (b *Batch) Step(slots []int, ids []int) ([]float32, error) {
 	}
 	b.norm(h, x, b.m.lnf, B)
 	b.logits = tensor.Grow(b.logits, B*V)
-	if b.head != nil && B >= headGemmMin {
+	switch hd := b.m.head; {
+	case hd.f16 != nil: // the table read once for all rows, each row's logits as Packed.Step's
+		kernels.SgemvF16Batch(b.logits, V, hd.f16, h, V, C, B)
+	case b.gemm && hd.f32 != nil && B >= headGemmMin:
+		kernels.Sgemm(false, true, B, V, C, 1, h, C, hd.f32, C, 0, b.logits, V)
+	case b.head != nil && B >= headGemmMin:
 		kernels.Sgemm(false, true, B, V, C, 1, h, C, b.head, C, 0, b.logits, V)
-	} else {
-		b.m.head.gemvBatch(b.logits, h, V, B)
+	default:
+		hd.gemvBatch(b.logits, h, V, B)
 	}
 	for _, s := range b.cur {
 		s.Pos++

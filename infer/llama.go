@@ -452,21 +452,23 @@ func (m *Llama) attend(lo, hi int) {
 }
 
 // Tokenizer reads the tokenizer a GGUF file carries (tokenizer.ggml.*): byte-level BPE ("gpt2") with
-// GPT-2's pre-tokenizer. Control and user-defined tokens (types 3 and 4) are special. Other tokenizer
-// models and pre-tokenizers (LLaMA-3's "llama-bpe" among them) are refused by name rather than
-// encoded differently from llama.cpp.
+// GPT-2's pre-tokenizer ("gpt-2") or LLaMA-3's ("llama-bpe", also spelled "llama3" / "llama-v3").
+// Control and user-defined tokens (types 3 and 4) are special. Other tokenizer models and
+// pre-tokenizers are refused by name rather than encoded differently from llama.cpp. Chat (llama_chat.go)
+// reads the chat template and the special tokens' roles.
 func (m *Llama) Tokenizer() (*tokenizer.BPE, error) { return GGUFTokenizer(m.File, m.Cfg.Vocab) }
 
-// GGUFTokenizer reads the tokenizer of any GGUF file (as Llama.Tokenizer says) and checks that it has
-// vocab tokens.
+// GGUFTokenizer reads the tokenizer of any GGUF file (as Llama.Tokenizer says; gpt2 files too) and
+// checks that it has vocab tokens.
 func GGUFTokenizer(f *gguf.File, vocab int) (*tokenizer.BPE, error) {
 	model, err := f.String("tokenizer.ggml.model")
 	if err != nil {
 		return nil, err
 	}
 	pre, _ := f.String("tokenizer.ggml.pre")
-	if model != "gpt2" || pre != "gpt-2" {
-		return nil, fmt.Errorf("%s: tokenizer %q with pre-tokenizer %q is not supported yet (tern reads byte-level BPE with the gpt-2 pre-tokenizer)", f.Path, model, pre)
+	kind := map[string]string{"gpt-2": tokenizer.PreGPT2, "llama-bpe": tokenizer.PreLlama3, "llama3": tokenizer.PreLlama3, "llama-v3": tokenizer.PreLlama3}[pre]
+	if model != "gpt2" || kind == "" {
+		return nil, fmt.Errorf("%s: tokenizer %q with pre-tokenizer %q is not supported yet (tern reads byte-level BPE with the gpt-2 or llama-bpe pre-tokenizer)", f.Path, model, pre)
 	}
 	tokens, err := f.Strings("tokenizer.ggml.tokens")
 	if err != nil {
@@ -487,7 +489,7 @@ func GGUFTokenizer(f *gguf.File, vocab int) (*tokenizer.BPE, error) {
 		}
 	}
 	merges, _ := f.Strings("tokenizer.ggml.merges") // a vocabulary without merges is valid
-	b, err := tokenizer.FromVocab(f.Path, tokens, special, merges)
+	b, err := tokenizer.FromVocabPre(f.Path, kind, tokens, special, merges)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.Path, err)
 	}

@@ -92,14 +92,13 @@ func opAt(runs bool, src []float32, ld, c, p int) float32 {
 }
 
 // packPanelBF16 is packPanel for the bf16 modes: lanes c < n of kc steps of the operand (element
-// (c, p) as opAt reads it), rounded to bf16, zero padded to width lanes and to an even kc. The
-// assembly pair packer uses scratch (kc*width floats) for its fp32 pass.
+// (c, p) as opAt reads it), rounded to bf16, zero padded to width lanes and to an even kc.
 //   - packBF16: slot q*width+c holds p = 2q in its low 16 bits and p = 2q+1 in its high 16 bits.
 //   - packBF16Emu: row s*width holds step s^1 (pairs swapped), widened to fp32.
-func packPanelBF16(mode int, scratch, dst []float32, runs bool, src []float32, ld, n, width, kc int) {
+func packPanelBF16(mode int, dst []float32, runs bool, src []float32, ld, n, width, kc int) {
 	kp := (kc + 1) / 2 // pairs
 	if mode == packBF16 {
-		if packPairsBF16(scratch, dst, runs, src, ld, n, width, kc) {
+		if packPairsBF16(dst, runs, src, ld, n, width, kc) {
 			return
 		}
 		d := unsafe.Slice((*uint32)(unsafe.Pointer(&dst[0])), kp*width)

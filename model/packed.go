@@ -54,6 +54,9 @@ func projections(lm LM) []nn.Projection {
 			out = append(out, b.FFN.Fc, b.FFN.Fc2)
 		}
 	}
+	if l, ok := lm.(*Llama); ok {
+		out = append(out, l.Projections()...)
+	}
 	if e, ok := lm.(*EncDec); ok {
 		for _, b := range e.Enc {
 			attn(b.Attn)

@@ -144,3 +144,27 @@ func TestDeltaTrustRegion(t *testing.T) {
 		t.Error("ValidateTrust accepts a bad setting or refuses none")
 	}
 }
+
+// TestDeltaTrace works the update trace by hand: steps u1 = [1, 2] and u2 = [0.5, -1] with λ 0.5
+// leave T = 0.5·u1 + u2 = [1, 0], and Dots measures the gradient against T, not against u2.
+func TestDeltaTrace(t *testing.T) {
+	w := nn.NewParam("w", 1, 2)
+	ps := []*nn.Param{w}
+	d := NewDelta(ps)
+	d.EnableTrace(0.5)
+	for _, u := range [][2]float32{{1, 2}, {0.5, -1}} {
+		d.Before()
+		w.W[0] += u[0]
+		w.W[1] += u[1]
+		d.After("", 0)
+	}
+	if d.Trace[0] != 1 || d.Trace[1] != 0 || d.U[0] != 0.5 || d.U[1] != -1 {
+		t.Fatalf("trace %v, last update %v; want [1 0] and [0.5 -1]", d.Trace, d.U)
+	}
+	nn.AllocGrads(ps)
+	copy(w.G, []float32{3, 4})
+	free, bound, g, u := d.Dots()
+	if free != 3 || bound != 0 || g != 5 || u != 1 {
+		t.Errorf("dots %v %v, norms %v %v; want 3 0 against the trace, norms 5 1", free, bound, g, u)
+	}
+}

@@ -21,7 +21,17 @@ type Delta struct {
 	Params []*nn.Param
 	U      []float32 // the weights before the step, then the applied update; params in order
 	Bound  []bool    // per param: whether the trust region scaled its last update
-	off    []int
+	// Trace, when set (EnableTrace), is the decayed sum of the applied updates, T = λ·T + u after
+	// every step, and Dots measures the gradient against it instead of against the last update:
+	// the controller's hypergradient over a horizon of about 1/(1-λ) steps (see Controller).
+	Trace []float32
+	Decay float64 // λ
+	off   []int
+}
+
+// EnableTrace makes Dots use the decayed sum of updates with factor lambda in (0, 1).
+func (d *Delta) EnableTrace(lambda float64) {
+	d.Trace, d.Decay = make([]float32, len(d.U)), lambda
 }
 
 // NewDelta tracks the updates of ps (unique, in optimizer order).
@@ -123,6 +133,12 @@ func (d *Delta) After(mode string, ratio float64) TrustStats {
 		for _, x := range u {
 			uAll += float64(x) * float64(x)
 		}
+		if d.Trace != nil {
+			tr, lam := d.Trace[d.off[i]:d.off[i]+len(u)], float32(d.Decay)
+			for j, x := range u {
+				tr[j] = lam*tr[j] + x
+			}
+		}
 	}
 	if wAll > 0 {
 		st.UpdateRatio = math.Sqrt(uAll) / math.Sqrt(wAll)
@@ -130,13 +146,17 @@ func (d *Delta) After(mode string, ratio float64) TrustStats {
 	return st
 }
 
-// Dots returns the dot products of the current gradients with the last applied update, split by
-// whether the trust region bound the tensor (bound) or the learning rate set its step (free), and
-// the norms of all gradients and of the whole update. float64 sums in parameter order: deterministic.
+// Dots returns the dot products of the current gradients with the last applied update (with the
+// trace of updates when EnableTrace was called), split by whether the trust region bound the tensor
+// (bound) or the learning rate set its step (free), and the norms of all gradients and of that
+// update. float64 sums in parameter order: deterministic.
 func (d *Delta) Dots() (free, bound, gNorm, uNorm float64) {
 	var gg, uu float64
 	for i, p := range d.Params {
 		u := d.slab(i)
+		if d.Trace != nil {
+			u = d.Trace[d.off[i] : d.off[i]+len(p.W)]
+		}
 		var s float64
 		for j, g := range p.G {
 			s += float64(g) * float64(u[j])

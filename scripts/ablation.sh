@@ -18,8 +18,20 @@ rows=${*:-tune adamw clusters controller trust all}
 STEPS=${STEPS:-500}
 data=${DATA:-../shared/data/gutenberg}
 mkdir -p "$out"
-common=(--data "$data" --tokenizer char --preset tiny --batch 16 --seq 128 --steps "$STEPS" --warmup 25
-	--schedule bitnet --eval-every 25 --eval-batches 12 --threads 1)
+# SIZE=10m: the 10M-parameter BitLinear model of README "Quality: 1.58-bit vs fp32 on Gutenberg" (d 320,
+# 6 layers, 5 heads, FFN 1280, the 8192-token BPE of $TOK), 200 steps x 8 x 128 = 205k tokens per run (half the README run: what a shared 2-core machine allowed for 17 runs).
+if [ "${SIZE:-tiny}" = 10m ]; then
+	STEPS=${STEPS_10M:-200}
+	tok=${TOK:?SIZE=10m needs TOK=gut8k.json (tern tokenizer train --vocab-size 8192 --split train)}
+	common=(--data "$data" --tokenizer "$tok" --preset small --hidden 320 --heads 5 --ffn 1280 --layers 6 --linear bitnet
+		--batch 8 --seq 128 --steps "$STEPS" --warmup 20 --schedule bitnet --eval-every 20 --eval-batches 10 --threads 1)
+	LRS=(1e-3 2e-3 4e-3)
+else
+	tok=char
+	common=(--data "$data" --tokenizer char --preset tiny --batch 16 --seq 128 --steps "$STEPS" --warmup 25
+		--schedule bitnet --eval-every 25 --eval-batches 12 --threads 1)
+	LRS=(1.5e-3 3e-3 6e-3)
+fi
 run() { # name seed lr extra...
 	local name=$1 seed=$2 lr=$3
 	shift 3
@@ -30,7 +42,6 @@ run() { # name seed lr extra...
 	nice -n 10 "$tern" train "${common[@]}" --seed "$seed" --lr "$lr" --min-lr "$(python3 -c "print($lr/10)")" \
 		--out "$dir" "$@" > "$out/$name-s$seed.log" 2>&1 || { echo "run $name-s$seed failed: $(tail -1 "$out/$name-s$seed.log")"; return 1; }
 }
-LRS=(1.5e-3 3e-3 6e-3)
 best_lr() { # the tuned LR: lowest final validation loss at seed 1
 	python3 - "$out" "${LRS[@]}" <<'PY'
 import json, sys
@@ -47,7 +58,7 @@ for row in $rows; do
 	tune) for lr in "${LRS[@]}"; do run "adamw-lr$lr" 1 "$lr"; done ;;
 	adamw) lr=$(best_lr); for s in 2 3; do run "adamw-lr$lr" "$s" "$lr"; done ;;
 	clusters | all)
-		[ -f "$clusters" ] || nice -n 10 "$tern" cluster --data "$data" --tokenizer char --seq 128 --k 64 --seed 1 --iters 15 --threads 1 --out "$clusters"
+		[ -f "$clusters" ] || nice -n 10 "$tern" cluster --data "$data" --tokenizer "$tok" --seq 128 --k 64 --seed 1 --iters 15 --threads 1 --out "$clusters"
 		lr=$(best_lr)
 		if [ "$row" = clusters ]; then
 			for s in 1 2 3; do run clusters "$s" "$lr" --clusters "$clusters" --batching balanced; done
@@ -56,7 +67,7 @@ for row in $rows; do
 		fi ;;
 	controller) lr=$(best_lr); for s in 1 2 3; do run controller "$s" "$lr" --controller aux; done ;;
 	random) lr=$(best_lr); for s in 1 2 3; do run random "$s" "$lr" --clusters "$clusters" --batching random; done ;;
-	widelr) run adamw-lr1.2e-2 1 1.2e-2 ;;
+	widelr) if [ "${SIZE:-tiny}" = 10m ]; then run adamw-lr8e-3 1 8e-3; else run adamw-lr1.2e-2 1 1.2e-2; fi ;;
 	clustrust) lr=$(best_lr); for s in 1 2 3; do run clusters+trust "$s" "$lr" --clusters "$clusters" --batching balanced --trust-region layer --trust-ratio "${RATIO:-0.02}"; done ;;
 	trust) lr=$(best_lr); for s in 1 2 3; do run trust "$s" "$lr" --trust-region layer --trust-ratio "${RATIO:-0.02}"; done ;;
 	*) echo "unknown row $row"; exit 2 ;;

@@ -81,6 +81,9 @@ func (r *Run) Save() error {
 			format.F32Tensor("controller.adamw.m", []int{len(c.Opt.M)}, c.Opt.M),
 			format.F32Tensor("controller.adamw.v", []int{len(c.Opt.V)}, c.Opt.V),
 			format.F32Tensor("optim.delta.u", []int{len(r.delta.U)}, r.delta.U))
+		if r.delta.Trace != nil {
+			ts = append(ts, format.F32Tensor("optim.delta.trace", []int{len(r.delta.Trace)}, r.delta.Trace))
+		}
 		cm, _ := json.Marshal(controllerMeta{State: c.State, AdamStep: c.Opt.Step, Bound: r.delta.Bound})
 		meta[metaController] = string(cm)
 	}
@@ -275,6 +278,9 @@ func (st *checkpointState) restoreController(r *Run) error {
 		return fmt.Errorf("metadata %s: %d trust-region flags, the model has %d tensors", metaController, len(cm.Bound), len(r.delta.Bound))
 	}
 	slabs := map[string][]float32{"controller.adamw.m": c.Opt.M, "controller.adamw.v": c.Opt.V, "optim.delta.u": r.delta.U}
+	if r.delta.Trace != nil {
+		slabs["optim.delta.trace"] = r.delta.Trace
+	}
 	for _, p := range c.Params() {
 		slabs[p.Name] = p.W
 	}

@@ -58,17 +58,31 @@ type Config struct {
 	// The hybrid optimizer (README "Hybrid optimizer"); every part is off by default.
 	Controller   string  `json:"controller,omitempty"`    // "" (none), aux (learned LR multiplier and trust radius), fixed (aux that never learns: multiplier 1)
 	ControllerLR float64 `json:"controller_lr,omitempty"` // the controller's own AdamW learning rate (0 = 3e-3)
-	TrustRegion  string  `json:"trust_region,omitempty"`  // "" (none), layer (‖u‖ <= R·‖W‖ per matrix) or global
-	TrustRatio   float64 `json:"trust_ratio,omitempty"`   // R
-	Clusters     string  `json:"clusters,omitempty"`      // a cluster file from tern cluster: batches come from its windows
-	Batching     string  `json:"batching,omitempty"`      // with clusters: balanced (default), curriculum or random
-	Dedup        float64 `json:"dedup,omitempty"`         // with clusters: drop windows with cosine >= this to a kept one of their cluster (0 = keep all)
+	// controller_horizon: the hypergradient's horizon H in steps (updates summed with decay 1-1/H);
+	// 1 = the next loss only (one step), 0 = the default (see controllerHorizon)
+	ControllerHorizon int     `json:"controller_horizon,omitempty"`
+	TrustRegion       string  `json:"trust_region,omitempty"` // "" (none), layer (‖u‖ <= R·‖W‖ per matrix) or global
+	TrustRatio        float64 `json:"trust_ratio,omitempty"`  // R
+	Clusters          string  `json:"clusters,omitempty"`     // a cluster file from tern cluster: batches come from its windows
+	Batching          string  `json:"batching,omitempty"`     // with clusters: balanced (default), curriculum or random
+	Dedup             float64 `json:"dedup,omitempty"`        // with clusters: drop windows with cosine >= this to a kept one of their cluster (0 = keep all)
 
 	// Task evaluation and checkpoint retention (the seed's training flow).
 	EvalTasks     string `json:"eval_tasks,omitempty"`      // comma-separated: sst2 (zero-shot), wikitext2 (LM loss); causal models
 	EvalTaskEvery int    `json:"eval_task_every,omitempty"` // evaluate the tasks every N steps (and at the end); 0 = at the end only
 	EvalTaskData  string `json:"eval_task_data,omitempty"`  // dataset directory (default: $TERN_DATA, else shared/data above the working directory)
 	Keep          int    `json:"keep,omitempty"`            // keep the last K checkpoints (ckpts/step-N.safetensors) plus the best by validation loss; 0 = only the latest
+}
+
+// DefaultControllerHorizon is the hypergradient horizon of --controller aux when none is given.
+const DefaultControllerHorizon = 1
+
+// controllerHorizon is the controller's hypergradient horizon with its default applied.
+func (c Config) controllerHorizon() int {
+	if c.ControllerHorizon == 0 {
+		return DefaultControllerHorizon
+	}
+	return c.ControllerHorizon
 }
 
 // controllerLR is the controller's learning rate with its default applied.
@@ -132,6 +146,9 @@ func (c Config) Validate(mc model.Config) error {
 	case "", "none", "aux", "fixed":
 	default:
 		return fmt.Errorf("train config: unknown controller %q (want none, aux or fixed)", c.Controller)
+	}
+	if c.ControllerHorizon < 0 {
+		return fmt.Errorf("train config: controller_horizon must be >= 0 (got %d)", c.ControllerHorizon)
 	}
 	if c.ControllerLR < 0 || math.IsNaN(c.ControllerLR) || math.IsInf(c.ControllerLR, 0) {
 		return fmt.Errorf("train config: controller_lr must be >= 0 (got %g)", c.ControllerLR)

@@ -23,6 +23,7 @@ type Metric struct {
 	TokensPerSec float64 `json:"tokens_per_s,omitempty"`
 	StepMS       float64 `json:"step_ms,omitempty"`
 	LRMult       float64 `json:"lr_mult,omitempty"`     // --controller: the learning-rate multiplier of the step
+	HyperCos     float64 `json:"hyper_cos,omitempty"`   // --controller: cosine of this gradient with the last update (or the update trace): the hypergradient's sign and size
 	TrustBound   float64 `json:"trust_bound,omitempty"` // --trust-region: fraction of the covered tensors whose update was scaled
 	Task         string  `json:"task,omitempty"`        // split "task": sst2 or wikitext2
 	Score        float64 `json:"score,omitempty"`       // split "task": sst2 accuracy, wikitext2 loss (nats/token)

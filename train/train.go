@@ -71,7 +71,7 @@ var errStopped = errors.New("stopped for test")
 
 // stepInfo is what one step decided besides its loss.
 type stepInfo struct {
-	lr, mult       float64
+	lr, mult, cos  float64
 	bound, covered int
 }
 
@@ -192,6 +192,9 @@ func NewRunContext(ctx context.Context, cfg Config, mc model.Config, resume bool
 	}
 	if cfg.controllerOn() || cfg.trustOn() {
 		r.delta = optim.NewDelta(r.params)
+		if h := cfg.controllerHorizon(); cfg.controllerOn() && h > 1 {
+			r.delta.EnableTrace(1 - 1/float64(h))
+		}
 	}
 	if st != nil {
 		if err := st.restore(r); err != nil {
@@ -308,7 +311,7 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 		tps := float64(cfg.Batch*cfg.Seq*cfg.Accum*W) / dt
 		m := Metric{Step: r.Step, Split: "train", Loss: loss, LR: lr, TokensPerSec: tps, StepMS: dt * 1000}
 		if r.ctrl != nil {
-			m.LRMult = r.last.mult
+			m.LRMult, m.HyperCos = r.last.mult, r.last.cos
 		}
 		if r.last.covered > 0 {
 			m.TrustBound = float64(r.last.bound) / float64(r.last.covered)
@@ -432,7 +435,11 @@ func (r *Run) step(lr, wd float64) (float64, error) {
 	if r.ctrl != nil {
 		// The controller first learns from its last decision (this gradient against the last
 		// update), then decides this step. A non-finite decision stops the run before any weight moves.
-		r.ctrl.Learn(r.delta.Dots())
+		free, bound, gn, un := r.delta.Dots()
+		if gn > 0 && un > 0 {
+			r.last.cos = (free + bound) / (gn * un)
+		}
+		r.ctrl.Learn(free, bound, gn, un)
 		peak := cfg.LR
 		mult, radius, err := r.ctrl.Decide(optim.Signals{Loss: loss, GradNorm: norm, Cluster: r.batchCluster(),
 			StepFrac: float64(r.Step) / float64(cfg.Steps), LRFrac: lr / peak, TrustOn: cfg.trustOn()})
@@ -561,6 +568,12 @@ func describe(mc model.Config) string {
 	switch mc.Type {
 	case model.TypeRNN:
 		return fmt.Sprintf("%s %s, %d layers, hidden %d, vocab %d", mc.Type, mc.Cell, mc.Layers, mc.Hidden, mc.Vocab)
+	case model.TypeLlama, model.TypeBitNet:
+		act := string(mc.FFNAct)
+		if mc.SubNorm {
+			act += ", sub-norms"
+		}
+		return fmt.Sprintf("%s (%s linears, %s), %d layers, hidden %d, %d/%d heads, ffn %d, rope %g, vocab %d", mc.Type, mc.Linear, act, mc.Layers, mc.Hidden, mc.Heads, mc.KV(), mc.FFN, mc.Theta(), mc.Vocab)
 	case model.TypeEncDec:
 		return fmt.Sprintf("encdec (%s), %d+%d layers, hidden %d, %d heads, ffn %d, vocab %d", mc.Objective, mc.Layers, mc.Decoders(), mc.Hidden, mc.Heads, mc.FFN, mc.Vocab)
 	}

@@ -54,6 +54,9 @@ func TestResumeBitIdentical(t *testing.T) {
 		{"controller-trust-global", func(c *Config, m *model.Config) {
 			c.Controller, c.TrustRegion, c.TrustRatio = "aux", "global", 0.02
 		}},
+		{"controller-horizon", func(c *Config, m *model.Config) { // the update trace is in the checkpoint
+			c.Controller, c.ControllerLR, c.ControllerHorizon = "aux", 0.05, 4
+		}},
 		{"transformer-mlm-fp32", func(c *Config, m *model.Config) {
 			m.Objective, m.Linear, m.TypeVocab, m.Dropout = "mlm", "fp32", 2, 0.1
 		}},
@@ -82,6 +85,17 @@ func TestResumeBitIdentical(t *testing.T) {
 			*m = model.Config{Type: "encdec", Objective: "seq2seq", Hidden: 32, Layers: 1, DecoderLayers: 1, Heads: 2, FFN: 64,
 				MaxPos: 32, Linear: "bitnet", TieEmbeddings: true, Norm: "layernorm", Vocab: 1}
 			c.MaskProb = 0.3
+		}},
+		// the Llama family: BitNet b1.58 2B4T's layout with grouped-query attention, and an untied fp32
+		// Llama with SwiGLU in bf16
+		{"bitnet-gqa", func(c *Config, m *model.Config) {
+			*m = model.ArchDefaults(*m, model.TypeBitNet)
+			m.Heads, m.KVHeads, m.Layers = 4, 2, 2
+		}},
+		{"llama-untied-bf16", func(c *Config, m *model.Config) {
+			c.Precision = "bf16"
+			*m = model.ArchDefaults(*m, model.TypeLlama)
+			m.TieEmbeddings, m.KVHeads, m.RopeTheta = false, 1, 500000
 		}},
 		{"lstm-bf16", func(c *Config, m *model.Config) {
 			c.Precision = "bf16"

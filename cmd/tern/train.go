@@ -69,6 +69,7 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.StringVar(&tc.Precision, "precision", tc.Precision, "products of the layers: fp32 (default) or bf16 (bf16 operands, fp32 sums, fp32 master weights and AdamW state)")
 	fs.StringVar(&tc.Controller, "controller", tc.Controller, "learned step-size controller: none, aux (an MLP that learns an LR multiplier and trust radius online from the hypergradient), or fixed (aux frozen at multiplier 1)")
 	fs.Float64Var(&tc.ControllerLR, "controller-lr", tc.ControllerLR, "the controller's own learning rate (0 = 3e-3)")
+	fs.IntVar(&tc.ControllerHorizon, "controller-horizon", tc.ControllerHorizon, "the controller's hypergradient horizon in steps: updates summed with decay 1-1/H (1 = the next loss only; 0 = default)")
 	fs.StringVar(&tc.TrustRegion, "trust-region", tc.TrustRegion, "bound updates: none, layer (each matrix's update norm <= R x its weight norm, LAMB-style) or global (the whole step)")
 	fs.Float64Var(&tc.TrustRatio, "trust-ratio", tc.TrustRatio, "R of --trust-region")
 	fs.StringVar(&tc.Clusters, "clusters", tc.Clusters, "cluster file from tern cluster (same data, tokenizer and --seq): batches come from its windows")
@@ -79,7 +80,13 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.IntVar(&tc.Keep, "keep", tc.Keep, "keep the last K checkpoints (ckpts/step-N.safetensors) plus the best by validation loss (best.json); 0 = only the latest")
 	fs.Float64Var(&tc.Dedup, "dedup", tc.Dedup, "with --clusters: drop windows whose cosine similarity to a kept window of their cluster is >= this (SemDeDup; 0 = off)")
 	// model overrides
-	fs.String("type", "", "model type: transformer or rnn")
+	fs.String("type", "", "model type: transformer, encdec, rnn, llama or bitnet")
+	fs.String("arch", "", "llama or bitnet: the Llama-family decoder (RoPE, RMSNorm, grouped-query attention, gated FFN, no biases) with that architecture's defaults: bitnet = BitLinear, sub-norms, ReLU² (BitNet b1.58 2B4T); llama = fp32 linears, SwiGLU")
+	fs.Int("kv-heads", 0, "llama/bitnet: key/value heads of grouped-query attention (dividing --heads; 0 = --heads)")
+	fs.Float64("rope-theta", 0, "llama/bitnet: RoPE base (0 = 10000)")
+	fs.String("ffn-act", "", "llama/bitnet: gated FFN activation, swiglu or relu2")
+	fs.Bool("sub-norm", false, "llama/bitnet: RMSNorms before the attention output and FFN down projections (default on for bitnet)")
+	fs.Float64("norm-eps", 0, "llama/bitnet: RMSNorm epsilon (0 = 1e-5)")
 	fs.String("objective", "", "causal (GPT-style) or mlm (BERT-style masked LM)")
 	fs.String("linear", "", "bitnet (ternary BitLinear) or fp32")
 	fs.Bool("tie-embeddings", false, "LM head shares the token embedding")
@@ -148,12 +155,39 @@ func (f *trainFlags) parse(args []string) error {
 			f.overlayTrain(set, cmdline)
 		}
 	}
+	// --arch (or --type llama|bitnet) first: it sets the family's defaults, which the other flags refine.
+	var archErr error
+	f.fs.Visit(func(fl *flag.Flag) {
+		if fl.Name != "type" && fl.Name != "arch" {
+			return
+		}
+		t := model.Type(fl.Value.String())
+		switch {
+		case fl.Name == "arch" && t != model.TypeLlama && t != model.TypeBitNet:
+			archErr = fmt.Errorf("--arch %q: want llama or bitnet", t)
+		case (t == model.TypeLlama || t == model.TypeBitNet) && mc.Type != t:
+			mc = model.ArchDefaults(mc, t)
+		default:
+			mc.Type = t
+		}
+	})
+	if archErr != nil {
+		return archErr
+	}
 	var shareErr error
 	f.fs.Visit(func(fl *flag.Flag) {
 		g := fl.Value.(flag.Getter).Get()
 		switch fl.Name {
-		case "type":
-			mc.Type = model.Type(g.(string))
+		case "kv-heads":
+			mc.KVHeads = g.(int)
+		case "rope-theta":
+			mc.RopeTheta = g.(float64)
+		case "ffn-act":
+			mc.FFNAct = model.FFNAct(g.(string))
+		case "sub-norm":
+			mc.SubNorm = g.(bool)
+		case "norm-eps":
+			mc.NormEps = g.(float64)
 		case "objective":
 			mc.Objective = model.Objective(g.(string))
 		case "linear":
@@ -311,6 +345,8 @@ func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 			t.Controller = c.Controller
 		case "controller-lr":
 			t.ControllerLR = c.ControllerLR
+		case "controller-horizon":
+			t.ControllerHorizon = c.ControllerHorizon
 		case "trust-region":
 			t.TrustRegion = c.TrustRegion
 		case "trust-ratio":
@@ -355,7 +391,7 @@ func runTrain(ctx context.Context, args []string) error {
 		f.tc = stc
 		f.overlayTrain(set, cmdline)
 		tc = f.tc
-		if !anySet(set, "preset", "config", "type", "objective", "linear", "tie-embeddings", "layers", "hidden", "heads", "ffn", "max-pos", "type-vocab", "norm", "bias", "dropout", "cell", "sharing", "decoder-layers", "bits", "bits-map") {
+		if !anySet(set, "preset", "config", "type", "arch", "kv-heads", "rope-theta", "ffn-act", "sub-norm", "norm-eps", "objective", "linear", "tie-embeddings", "layers", "hidden", "heads", "ffn", "max-pos", "type-vocab", "norm", "bias", "dropout", "cell", "sharing", "decoder-layers", "bits", "bits-map") {
 			mc = smc
 		}
 	} else if _, err := os.Stat(filepath.Join(tc.Out, train.CheckpointName)); err == nil && !f.force {
