@@ -1,13 +1,15 @@
 package infer
 
-// Llama-family models read from GGUF files (llama.cpp's "llama" and "bitnet" architectures), decoded
-// one token at a time with a KV cache:
+// Llama-family models read from GGUF files (llama.cpp's "llama" and "bitnet" architectures) or from
+// tern's packed files (model types llama and bitnet, llama_packed.go), decoded one token at a time with
+// a KV cache:
 //
 //	x = token_embd[id]
 //	per block: h = rmsnorm(x)·attn_norm; q, k, v = Wq·h, Wk·h, Wv·h; RoPE on q and k
 //	           a = softmax(q·Kᵀ/√hs)·V per head, KV heads shared by Heads/KVHeads query heads (GQA)
 //	           [bitnet: a = rmsnorm(a)·attn_sub_norm]; x += Wo·a
-//	           h = rmsnorm(x)·ffn_norm; f = silu(Wgate·h) ⊙ Wup·h  [bitnet: f = rmsnorm(f)·ffn_sub_norm]
+//	           h = rmsnorm(x)·ffn_norm; f = act(Wgate·h) ⊙ Wup·h  [bitnet: f = rmsnorm(f)·ffn_sub_norm]
+//	           (act SiLU for GGUF files, as llama.cpp; SiLU or ReLU² for tern's models: nn.GateAct)
 //	           x += Wdown·f
 //	logits = output·(rmsnorm(x)·output_norm), output = token_embd when the file has no output.weight
 //
@@ -28,6 +30,7 @@ import (
 	"tern/half"
 	"tern/kernels"
 	"tern/model"
+	"tern/nn"
 	"tern/quant"
 	"tern/tokenizer"
 )
@@ -42,6 +45,7 @@ type LlamaConfig struct {
 	RopeNeox              bool    // pairs (i, i+hs/2) instead of (2i, 2i+1)
 	Eps                   float32 // RMSNorm ε
 	SubNorms              bool    // BitNet's norms before Wo and Wdown
+	Act                   string  // gated FFN activation: nn.ActSwiGLU (llama.cpp's llama and bitnet) or nn.ActReLU2
 }
 
 type llamaLayer struct {
@@ -52,13 +56,15 @@ type llamaLayer struct {
 
 // Llama is a loaded Llama-family model.
 type Llama struct {
-	Cfg    LlamaConfig
-	File   *gguf.File
-	tok    table
-	head   table
-	norm   []float32
-	layers []llamaLayer
-	Pos    int // tokens in the KV cache
+	Cfg     LlamaConfig
+	File    *gguf.File        // the GGUF file, or nil
+	Packed  *model.PackedFile // the packed tern file (llama_packed.go), or nil
+	TokSpec string            // a packed file's tokenizer spec
+	tok     table
+	head    table
+	norm    []float32
+	layers  []llamaLayer
+	Pos     int // tokens in the KV cache
 
 	// TernaryFileBytes and TernaryBytes are the ternary matrices' bytes in the file and after
 	// conversion to trit5 (payload + one float32 scale each); Converted counts them.
@@ -96,6 +102,9 @@ func LoadGGUF(path string, maxCtx int) (*Llama, error) {
 // metadata, e.g. the tokenizer, stays readable). It costs the table's bytes in private memory, which the
 // mapping's page cache held before.
 func (m *Llama) Detach() error {
+	if m.File == nil {
+		return nil // a packed tern file is read into memory, never mapped
+	}
 	shared := m.sharedHead()
 	if m.tok.f16 != nil {
 		m.tok.f16 = slices.Clone(m.tok.f16)
@@ -140,7 +149,12 @@ func (m *Llama) sharedHead() bool {
 }
 
 // Close releases the file.
-func (m *Llama) Close() error { return m.File.Close() }
+func (m *Llama) Close() error {
+	if m.Packed != nil {
+		return m.Packed.Close()
+	}
+	return m.File.Close()
+}
 
 // LlamaConfigOf reads the architecture from a GGUF file's metadata.
 func LlamaConfigOf(f *gguf.File) (LlamaConfig, error) {
@@ -148,7 +162,7 @@ func LlamaConfigOf(f *gguf.File) (LlamaConfig, error) {
 	if err != nil {
 		return LlamaConfig{}, err
 	}
-	c := LlamaConfig{Arch: arch}
+	c := LlamaConfig{Arch: arch, Act: nn.ActSwiGLU}
 	switch arch {
 	case "llama":
 	case "bitnet":
@@ -345,15 +359,8 @@ func (m *Llama) alloc() {
 	m.lg = make([]float32, c.Vocab)
 	m.scores = make([]float32, c.Heads*c.Ctx)
 	m.rstd = make([]float32, 1)
-	// RoPE tables: angle p·base^(-2i/hs), computed in float64 and rounded once.
-	half := hs / 2
-	m.cos, m.sin = make([]float32, c.Ctx*half), make([]float32, c.Ctx*half)
-	for p := range c.Ctx {
-		for i := range half {
-			a := float64(p) * math.Pow(c.RopeBase, -2*float64(i)/float64(hs))
-			m.cos[p*half+i], m.sin[p*half+i] = float32(math.Cos(a)), float32(math.Sin(a))
-		}
-	}
+	// RoPE tables: the training layer's (angle p·base^(-2i/hs), float64 rounded once)
+	m.cos, m.sin = nn.RoPETables(hs, c.RopeBase, c.Ctx)
 	m.attendFn = m.attend
 }
 
@@ -418,9 +425,7 @@ func (m *Llama) Step(id int) ([]float32, error) {
 		m.rmsnorm(m.h, x, ly.ffnNorm)
 		applyLinear(m.g, m.h, ly.gate, m.vec, m.acc)
 		applyLinear(m.u, m.h, ly.up, m.vec, m.acc)
-		for i, g := range m.g {
-			m.g[i] = g / (1 + float32(math.Exp(float64(-g)))) * m.u[i] // SiLU(gate)·up
-		}
+		nn.GateAct(c.Act, m.g, m.g, m.u) // act(gate)·up
 		if ly.ffnSub != nil {
 			m.rmsnorm(m.g, m.g, ly.ffnSub)
 		}

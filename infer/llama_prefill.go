@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"tern/kernels"
+	"tern/nn"
 	"tern/tensor"
 )
 
@@ -153,10 +154,7 @@ func (m *Llama) prefill(ids []int, outRows int) ([]float32, error) {
 			return nil, err
 		}
 		kernels.ParallelFor(M, 1, func(lo, hi int) {
-			for i := lo * F; i < hi*F; i++ {
-				gi := g[i]
-				g[i] = gi / (1 + float32(math.Exp(float64(-gi)))) * u[i] // SiLU(gate)·up, as Step
-			}
+			nn.GateAct(c.Act, g[lo*F:hi*F], g[lo*F:hi*F], u[lo*F:hi*F]) // act(gate)·up, as Step
 		})
 		if ly.ffnSub != nil {
 			norm(g, g, ly.ffnSub, F)

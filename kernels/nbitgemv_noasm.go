@@ -2,8 +2,4 @@
 
 package kernels
 
-func nbitSIMD(bits int) bool { return false }
-
-func nbitDots(dots *[64]int32, w []byte, rb, lo, n, blocks, bits int, planes []int8) {
-	panic("kernels: nbitDots without assembly")
-}
+func nbitKernelFor(bits int) *nbitKernel { return nil }

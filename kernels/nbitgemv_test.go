@@ -31,7 +31,8 @@ func nbitRef(w []byte, steps []float32, n, k, bits int, q []int8, g float32) []f
 }
 
 // NBitGemv under every implementation agrees with the float64 reference (and so the SIMD paths with
-// the Go one: the int32 sums are exact) on ragged shapes around the 64-byte block and 64-row group.
+// the Go one: the int32 sums are exact) on ragged shapes: K around each kernel's block, N around the
+// kernels' 4-row groups, the 64-row groups and the threads' row chunks.
 func TestNBitGemv(t *testing.T) {
 	rng := tensor.NewRNG(41)
 	for _, name := range Impls() {
@@ -40,9 +41,12 @@ func TestNBitGemv(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, bits := range []int{1, 2, 3, 4, 8} {
-			per := 512 / bits
+			per := 512 / bits // the AVX-512 block of 2, 4 and 8 bits; the others' blocks are smaller
+			if kern := nbitKernelFor(bits); kern != nil {
+				per = kern.per
+			}
 			for _, k := range []int{1, per - 1, per, per + 1, 2*per + 7, 3 * per, 1000} {
-				for _, n := range []int{1, 3, 63, 64, 65, 130} {
+				for _, n := range []int{1, 3, 4, 7, 63, 64, 65, 130, 261} {
 					rb := (k*bits + 7) / 8
 					w := make([]byte, n*rb)
 					for i := range w {
@@ -66,6 +70,9 @@ func TestNBitGemv(t *testing.T) {
 					}
 					y := make([]float32, n)
 					NBitGemv(y, w, steps, n, k, bits, q, 3.5)
+					if name != "go" && k >= per && NBitGemvPath(bits) == "go" && (bits != 1 && bits != 3 || name != "avx2" && name != "avx512") {
+						t.Fatalf("%s bits=%d: no SIMD path", name, bits)
+					}
 					want := nbitRef(w, steps, n, k, bits, q, 3.5)
 					for i := range want {
 						if math.Abs(float64(y[i])-want[i]) > 1e-5*(1+math.Abs(want[i])) {

@@ -53,7 +53,11 @@ func openLMDataset(dir, name string) (io.ReadCloser, error) {
 // loadLMForEval loads a model for inference only (it has no gradients: nn allocates them only for
 // training, which saves a base-size model's 124M fp32 gradients, 0.5 GB).
 func loadLMForEval(path string) (model.LM, tokenizer.Adapter, error) {
-	lm, spec, err := model.Load(path)
+	load := model.Load
+	if isPackedFile(path) {
+		load = model.LoadPacked // expanded into the training-path model the packed weights define
+	}
+	lm, spec, err := load(path)
 	if err != nil {
 		return nil, nil, err
 	}

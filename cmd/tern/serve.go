@@ -137,7 +137,8 @@ func apiKeys(key, file string) ([]string, error) {
 // architectures rerun each slot's sequence per token.
 func serveModel(path, kv string, parallel int) (serve.Model, func(), error) {
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	if h, err := format.ReadFileHeader(path, true); err == nil && h.Meta[model.MetaKind] == "packed" {
+	// a packed llama/bitnet model is served through the training-path model it expands to (below)
+	if h, err := format.ReadFileHeader(path, true); err == nil && h.Meta[model.MetaKind] == "packed" && !packedLlama(path) {
 		pm, err := loadPacked(path, kv)
 		if err != nil {
 			return serve.Model{}, nil, err
@@ -157,7 +158,11 @@ func serveModel(path, kv string, parallel int) (serve.Model, func(), error) {
 		return serve.Model{Name: name, MaxPos: pm.Cfg.MaxPos, Config: pm.Cfg, Encode: tok.EncodeChecked, Decode: tok.Decode, Decoder: b},
 			func() { b.Close() }, nil
 	}
-	lm, tokSpec, err := model.Load(path)
+	load := model.Load
+	if packedLlama(path) {
+		load = model.LoadPacked
+	}
+	lm, tokSpec, err := load(path)
 	if err != nil {
 		return serve.Model{}, nil, err
 	}
