@@ -27,6 +27,7 @@ type Batch struct {
 	gemm  bool
 
 	x, h, qkv, att, y, f1, logits []float32
+	startLogits                   []float32 // StartMany's result
 	mean, rstd, xs                []float32
 	xq                            []int8
 	gv                            map[int]*kernels.GemvBatch // per input size, for TernaryGemvBatch
@@ -149,6 +150,57 @@ func (b *Batch) Start(slot int, prompt []int) ([]float32, error) {
 		return s.Step(prompt[0])
 	}
 	return s.Prefill(prompt)
+}
+
+// StartMany starts several slots at once (ManyStarter): the prompts of two or more tokens run as one
+// prefill pass over all their rows (each weight matrix read once for all of them), one-token prompts
+// as Start runs them; the heads of the prompts' last rows are one batched head product. Each slot's
+// logits and cache equal what Start gives it.
+func (b *Batch) StartMany(slots []int, prompts [][]int) ([]float32, error) {
+	V, C := b.m.Cfg.Vocab, b.m.Cfg.Hidden
+	if len(slots) != len(prompts) {
+		return nil, fmt.Errorf("batch: %d slots for %d prompts", len(slots), len(prompts))
+	}
+	b.startLogits = tensor.Grow(b.startLogits, len(slots)*V)
+	out := b.startLogits
+	var seqs []*Packed
+	var many [][]int
+	var at []int
+	for i, sl := range slots {
+		p := prompts[i]
+		if len(p) > b.PromptLimit() {
+			return nil, fmt.Errorf("prompt of %d tokens fills the %d-position context", len(p), b.m.Cfg.MaxPos)
+		}
+		if len(p) < 2 {
+			l, err := b.Start(sl, p)
+			if err != nil {
+				return nil, err
+			}
+			copy(out[i*V:(i+1)*V], l)
+			continue
+		}
+		b.slots[sl].Reset()
+		seqs, many, at = append(seqs, b.slots[sl]), append(many, p), append(at, i)
+	}
+	if len(many) == 0 {
+		return out, nil
+	}
+	hl, err := b.m.prefillMany(seqs, many)
+	if err != nil {
+		return nil, err
+	}
+	if hd := b.m.head; hd.f16 != nil { // each row as head.gemv computes it
+		b.logits = tensor.Grow(b.logits, len(many)*V)
+		kernels.SgemvF16Batch(b.logits, V, hd.f16, hl, V, C, len(many))
+		for k, i := range at {
+			copy(out[i*V:(i+1)*V], b.logits[k*V:(k+1)*V])
+		}
+	} else {
+		for k, i := range at {
+			hd.gemv(out[i*V:(i+1)*V], hl[k*C:(k+1)*C], V)
+		}
+	}
+	return out, nil
 }
 
 // Step feeds ids[i] to slots[i] and returns the logits (len(slots), V).

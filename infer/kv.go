@@ -124,51 +124,65 @@ func (d *KVDecoder) Room(slot int) int {
 // source through the encoder (its memory projected once per layer into cross-attention keys and
 // values), then BOS.
 func (d *KVDecoder) Start(slot int, prompt []int) ([]float32, error) {
-	cfg, s := d.cfg, d.slots[slot]
-	if len(prompt) == 0 || len(prompt) > d.PromptLimit() {
-		return nil, fmt.Errorf("prompt of %d tokens: want 1 to %d", len(prompt), d.PromptLimit())
+	return d.StartMany([]int{slot}, [][]int{prompt})
+}
+
+// StartMany starts several slots in one pass (ManyStarter): the rows of every prompt (seq2seq: every
+// BOS, after each source's encoding) go through each projection together.
+func (d *KVDecoder) StartMany(slots []int, prompts [][]int) ([]float32, error) {
+	cfg := d.cfg
+	if len(slots) != len(prompts) {
+		return nil, fmt.Errorf("incremental decoding: %d slots for %d prompts", len(slots), len(prompts))
 	}
-	d.ids = d.ids[:0]
-	for _, id := range prompt {
-		if id < 0 || id >= cfg.InputVocab() {
-			return nil, fmt.Errorf("token id %d outside vocabulary [0, %d)", id, cfg.InputVocab())
+	d.rows, d.ids, d.outRows = d.rows[:0], d.ids[:0], d.outRows[:0]
+	for i, slot := range slots {
+		s, prompt := d.slots[slot], prompts[i]
+		if len(prompt) == 0 || len(prompt) > d.PromptLimit() {
+			return nil, fmt.Errorf("prompt of %d tokens: want 1 to %d", len(prompt), d.PromptLimit())
 		}
-		d.ids = append(d.ids, int32(id))
+		first := len(d.ids)
+		for _, id := range prompt {
+			if id < 0 || id >= cfg.InputVocab() {
+				return nil, fmt.Errorf("token id %d outside vocabulary [0, %d)", id, cfg.InputVocab())
+			}
+			d.ids = append(d.ids, int32(id))
+		}
+		s.n = 0
+		if s.k == nil {
+			C := cfg.Hidden
+			for range d.blocks {
+				s.k, s.v = append(s.k, make([]float32, cfg.MaxPos*C)), append(s.v, make([]float32, cfg.MaxPos*C))
+			}
+			s.mem = make([][]float32, len(d.blocks))
+		}
+		if d.enc != nil {
+			mem, pad, err := d.enc.Encode(d.ids[first:])
+			if err != nil {
+				return nil, err
+			}
+			s.ts, s.pad = len(prompt), nil
+			if pad != nil {
+				s.pad = append([]bool(nil), pad...)
+			}
+			for li, b := range d.blocks {
+				s.mem[li] = append(s.mem[li][:0], b.cross.KV.Forward(mem, s.ts)...)
+			}
+			d.ids = append(d.ids[:first], int32(cfg.BOSID()))
+			d.rows = append(d.rows, kvRow{slot, 0})
+		} else {
+			for p := range prompt {
+				d.rows = append(d.rows, kvRow{slot, p})
+			}
+		}
+		d.outRows = append(d.outRows, len(d.rows)-1)
 	}
-	s.n = 0
-	if s.k == nil {
-		C := cfg.Hidden
-		for range d.blocks {
-			s.k, s.v = append(s.k, make([]float32, cfg.MaxPos*C)), append(s.v, make([]float32, cfg.MaxPos*C))
-		}
-		s.mem = make([][]float32, len(d.blocks))
-	}
-	d.rows = d.rows[:0]
-	if d.enc != nil {
-		mem, pad, err := d.enc.Encode(d.ids)
-		if err != nil {
-			return nil, err
-		}
-		s.ts, s.pad = len(d.ids), append([]bool(nil), pad...)
-		if pad == nil {
-			s.pad = nil
-		}
-		for li, b := range d.blocks {
-			s.mem[li] = append(s.mem[li][:0], b.cross.KV.Forward(mem, s.ts)...)
-		}
-		d.ids = append(d.ids[:0], int32(cfg.BOSID()))
-		d.rows = append(d.rows, kvRow{slot, 0})
-	} else {
-		for i := range d.ids {
-			d.rows = append(d.rows, kvRow{slot, i})
-		}
-	}
-	d.outRows = append(d.outRows[:0], len(d.rows)-1)
 	l, err := d.forward()
 	if err != nil {
 		return nil, err
 	}
-	s.n = len(d.rows)
+	for _, r := range d.rows {
+		d.slots[r.slot].n = r.pos + 1
+	}
 	return l, nil
 }
 

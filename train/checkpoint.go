@@ -170,6 +170,9 @@ func compatible(st *checkpointState, cfg Config, mc model.Config) error {
 	if samePath(a.Tokenizer, b.Tokenizer) {
 		a.Tokenizer = b.Tokenizer
 	}
+	if samePath(a.Init, b.Init) {
+		a.Init = b.Init
+	}
 	a.Steps, b.Steps = 0, 0
 	a.Threads, b.Threads = 0, 0
 	a.EvalEvery, b.EvalEvery, a.CkptEvery, b.CkptEvery, a.EvalBatches, b.EvalBatches = 0, 0, 0, 0, 0, 0

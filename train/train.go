@@ -125,14 +125,27 @@ func NewRunContext(ctx context.Context, cfg Config, mc model.Config, resume bool
 		}
 		mc = st.Model
 	}
+	var initLM model.LM // --init: the run starts from this model's weights, config and tokenizer
+	var initTok string
+	if cfg.Init != "" && st == nil {
+		var err error
+		if initLM, initTok, err = model.Load(cfg.Init); err != nil {
+			return nil, fmt.Errorf("train: --init: %w", err)
+		}
+		mc = initLM.Config()
+	}
 	if err := mc.Validate(); err != nil {
 		return nil, err
 	}
-	corpus, tok, err := loadData(cfg, st)
+	corpus, tok, err := loadData(cfg, st, initTok)
 	if err != nil {
 		return nil, err
 	}
-	if mc.Vocab != tok.VocabSize() {
+	if initLM != nil {
+		if tok.VocabSize() > mc.Vocab {
+			return nil, fmt.Errorf("train: --init %s: its tokenizer has %d ids, the model %d", cfg.Init, tok.VocabSize(), mc.Vocab)
+		}
+	} else if mc.Vocab != tok.VocabSize() {
 		if st != nil {
 			return nil, fmt.Errorf("checkpoint %s: vocab %d does not match its tokenizer (%d)", ckpt, mc.Vocab, tok.VocabSize())
 		}
@@ -163,8 +176,9 @@ func NewRunContext(ctx context.Context, cfg Config, mc model.Config, resume bool
 	if len(r.valid) < cfg.Seq+2 {
 		return nil, fmt.Errorf("corpus %s: validation split has %d tokens, need more than seq+1 = %d", cfg.Data, len(r.valid), cfg.Seq+1)
 	}
-	r.Model, err = model.New(mc, tensor.NewRNG(cfg.Seed))
-	if err != nil {
+	if initLM != nil {
+		r.Model = initLM
+	} else if r.Model, err = model.New(mc, tensor.NewRNG(cfg.Seed)); err != nil {
 		return nil, err
 	}
 	r.params = nn.Unique(r.Model.Params())

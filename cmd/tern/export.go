@@ -15,10 +15,13 @@ import (
 )
 
 func init() {
-	register("export", "write a model in another format: export gguf (llama.cpp, ollama)", runExport)
+	register("export", "write a model in another format: export gguf (llama.cpp, ollama), export hf (Hugging Face safetensors)", runExport)
 }
 
 func runExport(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "hf" {
+		return runExportHF(args[1:]) // export_hf.go
+	}
 	if len(args) == 0 || args[0] != "gguf" {
 		return fmt.Errorf("usage: tern export gguf --model M --out m.gguf [--type tq2_0|tq1_0|i2_s|f16]")
 	}

@@ -49,6 +49,7 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.StringVar(&f.dist, "dist", "none", "data parallelism: none, or mpi (a tern built with -tags mpi, started by mpirun/srun; each rank takes --accum micro-batches per step)")
 	fs.StringVar(&tc.Data, "data", tc.Data, "corpus: tinyshakespeare (embedded), a .txt file, a folder of .txt, or a Gutenberg folder with split.tsv")
 	fs.StringVar(&tc.Tokenizer, "tokenizer", tc.Tokenizer, "char, gpt2, or a tokenizer.json path")
+	fs.StringVar(&tc.Init, "init", tc.Init, "start from this model file's weights, architecture and tokenizer (tern import hf, or a run's model.safetensors); fresh optimizer")
 	fs.StringVar(&tc.Out, "out", tc.Out, "run directory (checkpoint, model, metrics.jsonl, loss.png)")
 	fs.IntVar(&tc.Steps, "steps", tc.Steps, "optimizer steps")
 	fs.IntVar(&tc.Batch, "batch", tc.Batch, "micro-batch size")
@@ -286,6 +287,9 @@ func (f *trainFlags) parseBits(mc *model.Config) error {
 	return nil
 }
 
+// modelFlags are the flags that set the architecture (a checkpoint's or --init's otherwise).
+var modelFlags = []string{"preset", "config", "type", "arch", "kv-heads", "rope-theta", "ffn-act", "sub-norm", "norm-eps", "objective", "linear", "tie-embeddings", "layers", "hidden", "heads", "ffn", "max-pos", "type-vocab", "norm", "bias", "dropout", "cell", "sharing", "decoder-layers", "bits", "bits-map"}
+
 // overlayTrain copies command-line train flags (set) from cmdline over the file's values.
 func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 	t, c := &f.tc, cmdline
@@ -295,6 +299,8 @@ func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 			t.Data = c.Data
 		case "tokenizer":
 			t.Tokenizer = c.Tokenizer
+		case "init":
+			t.Init = c.Init
 		case "out":
 			t.Out = c.Out
 		case "steps":
@@ -391,9 +397,11 @@ func runTrain(ctx context.Context, args []string) error {
 		f.tc = stc
 		f.overlayTrain(set, cmdline)
 		tc = f.tc
-		if !anySet(set, "preset", "config", "type", "arch", "kv-heads", "rope-theta", "ffn-act", "sub-norm", "norm-eps", "objective", "linear", "tie-embeddings", "layers", "hidden", "heads", "ffn", "max-pos", "type-vocab", "norm", "bias", "dropout", "cell", "sharing", "decoder-layers", "bits", "bits-map") {
+		if !anySet(set, modelFlags...) {
 			mc = smc
 		}
+	} else if set := visited(f.fs); tc.Init != "" && (anySet(set, modelFlags...) || set["tokenizer"]) {
+		return fmt.Errorf("--init %s: the architecture and tokenizer come from the model file; drop the model flags and --tokenizer", tc.Init)
 	} else if _, err := os.Stat(filepath.Join(tc.Out, train.CheckpointName)); err == nil && !f.force {
 		return fmt.Errorf("%s already holds a checkpoint: pass --resume to continue it, --force to start over (replacing it), or choose another --out", tc.Out)
 	} else if !f.force {
