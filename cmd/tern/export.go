@@ -74,8 +74,8 @@ func isPacked(path string) bool {
 	return true
 }
 
-// ggufTokenizer is a tern tokenizer spec as GGUF metadata: byte-level BPE ("gpt2" model, gpt-2
-// pre-tokenizer), special tokens as control tokens, the vocabulary padded with control tokens up to the
+// ggufTokenizer is a tern tokenizer spec as GGUF metadata: byte-level BPE ("gpt2" model, its
+// pre-tokenizer: gpt-2, or llama-bpe for a LLaMA-3 tokenizer.json), special tokens as control tokens, the vocabulary padded with control tokens up to the
 // model's vocab. Char tokenizers have no GGUF form.
 func ggufTokenizer(spec string, vocab int) ([]gguf.KV, error) {
 	var t tokenizer.Tokenizer
@@ -113,7 +113,7 @@ func ggufTokenizer(spec string, vocab int) ([]gguf.KV, error) {
 		tokens = append(tokens, fmt.Sprintf("<|tern_pad_%d|>", len(tokens)))
 		types = append(types, 3)
 	}
-	kv := []gguf.KV{gguf.String("tokenizer.ggml.model", "gpt2"), gguf.String("tokenizer.ggml.pre", "gpt-2"),
+	kv := []gguf.KV{gguf.String("tokenizer.ggml.model", "gpt2"), gguf.String("tokenizer.ggml.pre", b.PreTokenizer()),
 		gguf.Strings("tokenizer.ggml.tokens", tokens), gguf.Int32s("tokenizer.ggml.token_type", types),
 		gguf.Bool("tokenizer.ggml.add_bos_token", false)}
 	if len(merges) > 0 {
