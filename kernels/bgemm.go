@@ -49,9 +49,11 @@ func BgemmPath() string { return bgemmKernel().name }
 
 // Packing modes of gemmKernel.pack.
 const (
-	packF32     = iota // fp32 as given (Sgemm)
-	packBF16           // pairs of bf16 in one 32-bit slot: low half p, high half p+1 (VDPBF16PS operands)
-	packBF16Emu        // fp32 rows of bf16-rounded values, each pair swapped (p+1 before p)
+	packF32         = iota // fp32 as given (Sgemm)
+	packBF16               // pairs of bf16 in one 32-bit slot: low half p, high half p+1 (VDPBF16PS operands)
+	packBF16Emu            // fp32 rows of bf16-rounded values, each pair swapped (p+1 before p)
+	packBF16AMX            // AMX: B's pair rows, each pair swapped, padded to steps of 16 pairs (amx.go)
+	packBF16AMXRows        // AMX: A's rows of pairs (packA's form of packBF16AMX)
 )
 
 // kernelGoEmu is the portable path: the Go fp32 micro-kernel over widened bf16 panels.
@@ -96,6 +98,10 @@ func opAt(runs bool, src []float32, ld, c, p int) float32 {
 //   - packBF16: slot q*width+c holds p = 2q in its low 16 bits and p = 2q+1 in its high 16 bits.
 //   - packBF16Emu: row s*width holds step s^1 (pairs swapped), widened to fp32.
 func packPanelBF16(mode int, dst []float32, runs bool, src []float32, ld, n, width, kc int) {
+	if mode == packBF16AMX || mode == packBF16AMXRows {
+		packAMXBF16(mode == packBF16AMXRows, dst, runs, src, ld, n, width, kc)
+		return
+	}
 	kp := (kc + 1) / 2 // pairs
 	if mode == packBF16 {
 		if packPairsBF16(dst, runs, src, ld, n, width, kc) {

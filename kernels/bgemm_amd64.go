@@ -17,6 +17,8 @@ var (
 
 func bgemmKernel() *gemmKernel {
 	switch {
+	case hasAMX:
+		return &kernelAMXBF16
 	case hasBF16:
 		return &kernelBF16
 	case hasAVX512:

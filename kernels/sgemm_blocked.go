@@ -184,14 +184,17 @@ func gemmBlockK(kc, k int, even bool) int {
 }
 
 // panelK is the number of micro-kernel steps, and of MR or NR lane groups in a panel, for a block of
-// depth kc: kc fp32 steps, kc rounded up to whole pairs for the emulated bf16 mode, and kc/2 pairs
-// (rounded up) for the native one, whose panels take half the memory of fp32 ones.
+// depth kc: kc fp32 steps, kc rounded up to whole pairs for the emulated bf16 mode, kc/2 pairs
+// (rounded up) for the native one, whose panels take half the memory of fp32 ones, and for AMX's
+// those pairs padded to whole tile steps of 16.
 func panelK(mode, kc int) int {
 	switch mode {
 	case packBF16Emu:
 		return (kc + 1) &^ 1
 	case packBF16:
 		return (kc + 1) / 2
+	case packBF16AMX:
+		return amxPairs(kc)
 	}
 	return kc
 }
@@ -314,6 +317,9 @@ func (s *gemmState) compute(b *gemmBlock) {
 // packA writes the MR-row strip i0..i0+rows of op(A), columns p0..p0+kc, as kc groups of mr floats
 // (dst[p*mr+r] = op(A)[i0+r, p0+p]), zero padding rows >= rows.
 func packA(mode int, dst []float32, transA bool, a []float32, lda, i0, rows, p0, kc, mr int) {
+	if mode == packBF16AMX {
+		mode = packBF16AMXRows // AMX tiles read A by rows
+	}
 	if transA { // A is (K,M): each group is a contiguous run of a row of A
 		packPanelMode(mode, dst, true, a[p0*lda+i0:], lda, rows, mr, kc)
 	} else {

@@ -244,15 +244,11 @@ func TestLlama3GGUFVocab(t *testing.T) {
 	}
 }
 
-// TestLlama3Chat reads the chat template and the roles of LLaMA-3's folder (tokenizer.json with the
-// BOS template, its tokenizer_config.json, and a generation_config.json listing two end ids).
+// TestLlama3Chat reads the chat template and the roles of LLaMA-3's folder (its tokenizer_config.json
+// and a generation_config.json listing two end ids) for its tokenizer.
 func TestLlama3Chat(t *testing.T) {
-	_, path := llama3Tokenizer(t)
+	tok, path := llama3Tokenizer(t)
 	dir := t.TempDir()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg, err := os.ReadFile(filepath.Join(filepath.Dir(path), "tokenizer_config.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -263,13 +259,13 @@ func TestLlama3Chat(t *testing.T) {
 	if err := json.Unmarshal(cfg, &c); err != nil || !strings.Contains(c.ChatTemplate, "<|start_header_id|>") {
 		t.Fatalf("tokenizer_config.json: %v, template %q", err, c.ChatTemplate)
 	}
-	for name, b := range map[string][]byte{"tokenizer.json": data, "tokenizer_config.json": cfg,
+	for name, b := range map[string][]byte{"tokenizer_config.json": cfg,
 		"generation_config.json": []byte(`{"bos_token_id": 128000, "eos_token_id": [128001, 128009]}`)} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, chat, err := LoadDir(dir)
+	chat, err := ReadChat(dir, tok) // LoadDir is Load + ReadChat (the CLI's import test runs it)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,11 +277,11 @@ func TestLlama3Chat(t *testing.T) {
 	// The list form of chat_template, a token given as an object, and a bad eos id.
 	os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"chat_template": [{"name": "default", "template": "D"},
 		{"name": "tool_use", "template": "T"}], "bos_token": {"content": "<|begin_of_text|>"}, "eos_token": "<|eot_id|>", "add_bos_token": true}`), 0o644)
-	if _, chat, err = LoadDir(dir); err != nil || chat.Template != "D" || chat.Templates["tool_use"] != "T" || chat.EOS != 128009 || !chat.AddBOS {
+	if chat, err = ReadChat(dir, tok); err != nil || chat.Template != "D" || chat.Templates["tool_use"] != "T" || chat.EOS != 128009 || !chat.AddBOS {
 		t.Errorf("list form: %v %+v", err, chat)
 	}
 	os.WriteFile(filepath.Join(dir, "generation_config.json"), []byte(`{"eos_token_id": 999999}`), 0o644)
-	if _, _, err = LoadDir(dir); err == nil || !strings.Contains(err.Error(), "generation_config.json") {
+	if _, err = ReadChat(dir, tok); err == nil || !strings.Contains(err.Error(), "generation_config.json") {
 		t.Errorf("bad eos id: %v", err)
 	}
 }

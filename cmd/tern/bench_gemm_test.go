@@ -29,7 +29,7 @@ func TestBenchGemm(t *testing.T) {
 		}
 		restore()
 	}
-	for _, args := range [][]string{{"--dtype", "fp8"}, {"--impl", "amx"}, {"--trans", "nx"}} {
+	for _, args := range [][]string{{"--dtype", "fp8"}, {"--impl", "nosuch"}, {"--trans", "nx"}} {
 		if err := runBenchGemm(context.Background(), args); err == nil {
 			t.Errorf("%v accepted", args)
 		}
