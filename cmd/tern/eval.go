@@ -54,7 +54,7 @@ func openLMDataset(dir, name string) (io.ReadCloser, error) {
 // training, which saves a base-size model's 124M fp32 gradients, 0.5 GB).
 func loadLMForEval(path string) (model.LM, tokenizer.Adapter, error) {
 	load := model.Load
-	if isPackedFile(path) {
+	if isPacked(path) {
 		load = model.LoadPacked // expanded into the training-path model the packed weights define
 	}
 	lm, spec, err := load(path)
