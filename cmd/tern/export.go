@@ -26,7 +26,7 @@ func runExport(ctx context.Context, args []string) error {
 		return fmt.Errorf("usage: tern export gguf --model M --out m.gguf [--type tq2_0|tq1_0|i2_s|f16]")
 	}
 	fs := newFlags("export gguf", "export gguf --model M --out m.gguf [flags]")
-	path := fs.String("model", "", "model file, checkpoint or packed file (a causal transformer with LayerNorm)")
+	path := fs.String("model", "", "model file, checkpoint or packed file (a causal transformer with LayerNorm: gpt2; a llama/bitnet model with SwiGLU: llama or bitnet)")
 	out := fs.String("out", "", "GGUF file to write")
 	typName := fs.String("type", "tq2_0", "ternary matrices as tq2_0 (2.06 bits), tq1_0 (1.69 bits), i2_s (bitnet.cpp, 2 bits) or f16")
 	if err := parseFlags(fs, args[1:], false); err != nil {
@@ -60,18 +60,15 @@ func runExport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("wrote %s: gpt2 architecture, ternary matrices as %s, %s\n", *out, typ, mib(st.Size()))
-	return nil
-}
-
-// isPacked reports whether path is a tern packed file.
-func isPacked(path string) bool {
-	f, err := model.OpenPacked(path)
-	if err != nil {
-		return false
+	arch := "gpt2"
+	if lm.Config().IsLlama() {
+		arch = "bitnet"
+		if !lm.Config().SubNorm {
+			arch = "llama"
+		}
 	}
-	f.Close()
-	return true
+	fmt.Printf("wrote %s: %s architecture, ternary matrices as %s, %s\n", *out, arch, typ, mib(st.Size()))
+	return nil
 }
 
 // ggufTokenizer is a tern tokenizer spec as GGUF metadata: byte-level BPE ("gpt2" model, its
