@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math"
 
+	"tern/internal/sysmem"
 	"tern/kernels"
 	"tern/model"
 	"tern/nn"
@@ -92,6 +93,10 @@ func NewKVDecoder(lm model.LM, slots int) (*KVDecoder, error) {
 	}
 	if slots < 1 {
 		return nil, fmt.Errorf("incremental decoding: %d slots, want at least 1", slots)
+	}
+	// each slot's fp32 keys and values, made when the slot first starts
+	if err := sysmem.Check(fmt.Sprintf("the KV caches of %d slots", slots), float64(slots)*float64(len(d.blocks))*2*float64(cfg.MaxPos)*float64(cfg.Hidden)*4); err != nil {
+		return nil, err
 	}
 	d.headW = d.tok.W.W
 	d.scale = float32(1 / math.Sqrt(float64(cfg.Hidden/cfg.Heads)))

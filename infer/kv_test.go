@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"tern/format"
 	"tern/model"
 	"tern/share"
 	"tern/tensor"
@@ -177,4 +178,25 @@ func compareDecoders(t *testing.T, a, b Decoder, prompts [][]int, join []int, n 
 		}
 	}
 	return worst
+}
+
+// TestDecoderMemory: slot counts whose KV caches cannot fit in memory are refused before allocating.
+func TestDecoderMemory(t *testing.T) {
+	cfg, _ := model.Preset("tiny")
+	cfg.Vocab, cfg.Hidden, cfg.Layers, cfg.Heads, cfg.FFN, cfg.MaxPos = 61, 32, 2, 2, 64, 1024
+	lm, err := model.New(cfg, tensor.NewRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const slots = 1 << 30
+	if _, err := NewKVDecoder(lm, slots); err == nil || !strings.Contains(err.Error(), "KV caches") {
+		t.Errorf("KVDecoder with %d slots: %v", slots, err)
+	}
+	m, err := RandomPacked(cfg, 1, format.F16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewBatch(m, slots, false); err == nil || !strings.Contains(err.Error(), "KV caches") {
+		t.Errorf("Batch with %d slots: %v", slots, err)
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"tern/format"
+	"tern/gguf"
+	"tern/half"
 	"tern/model"
 	"tern/tensor"
 )
@@ -122,5 +124,66 @@ func TestPackedLlamaMatchesTraining(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestExportedGGUFMatchesTraining: a llama-family model exported to GGUF (bitnet architecture with
+// its ".scale" tensors; llama architecture with Q/K rows permuted for adjacent-pair RoPE) and decoded
+// by the GGUF decoder gives the training forward's logits, within 1e-4 of the logit range. The tables
+// are rounded to F16 beforehand (the file stores them so); the types keep the scales exact (bitnet's
+// F32 scale tensors, I2_S's float32). F16 matrices are not in the list: the GGUF decoder runs them as
+// floats, without BitLinear's int8 activations (0.016 apart here).
+func TestExportedGGUFMatchesTraining(t *testing.T) {
+	base := model.Config{Vocab: 97, Hidden: 256, Layers: 2, Heads: 8, KVHeads: 2, FFN: 256, MaxPos: 48, TieEmbeddings: true}
+	bitnet := model.ArchDefaults(base, model.TypeBitNet)
+	bitnet.FFNAct = model.ActSwiGLU
+	llama := model.ArchDefaults(base, model.TypeLlama)
+	llama.Linear, llama.TieEmbeddings, llama.RopeTheta = model.LinearBitNet, false, 500000
+	for _, tc := range []struct {
+		cfg model.Config
+		typ gguf.Type
+	}{{bitnet, gguf.TQ2_0}, {bitnet, gguf.TQ1_0}, {bitnet, gguf.I2_S}, {llama, gguf.I2_S}} {
+		ref := randomLlama(t, tc.cfg)
+		for _, p := range ref.Params() {
+			if len(p.Shape) == 2 && (p.Name == model.LlamaTokEmb.Tern || p.Name == model.LlamaHead.Tern) {
+				for i, v := range p.W {
+					p.W[i] = half.F16ToFloat32(half.Float32ToF16(v))
+				}
+			}
+		}
+		path := filepath.Join(t.TempDir(), "m.gguf")
+		if err := model.ExportGGUF(path, ref, tc.typ, nil); err != nil {
+			t.Fatal(err)
+		}
+		m, err := LoadGGUF(path, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		V, T := tc.cfg.Vocab, 24
+		ids := make([]int32, T)
+		for i := range ids {
+			ids[i] = int32((i*37 + 11) % V)
+		}
+		want, err := ref.Forward(ids, 1, T)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo, hi, maxd := math.Inf(1), math.Inf(-1), 0.0
+		for p, id := range ids {
+			got, err := m.Step(int(id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j, g := range got {
+				w := float64(want[p*V+j])
+				lo, hi = math.Min(lo, w), math.Max(hi, w)
+				maxd = math.Max(maxd, math.Abs(float64(g)-w))
+			}
+		}
+		m.Close()
+		t.Logf("%s %s: max |Δlogit| %.3g over a logit range of %.3g", tc.cfg.Type, tc.typ, maxd, hi-lo)
+		if maxd > 1e-4*(hi-lo) {
+			t.Errorf("%s %s: max |Δlogit| %.3g exceeds 1e-4 of the logit range %.3g", tc.cfg.Type, tc.typ, maxd, hi-lo)
+		}
 	}
 }

@@ -23,8 +23,8 @@ func packedLlama(path string) bool {
 	return err == nil && cfg.IsLlama()
 }
 
-// isPackedFile reports whether path is a packed tern model (read from its header only).
-func isPackedFile(path string) bool {
+// isPacked reports whether path is a packed tern model (read from its header only).
+func isPacked(path string) bool {
 	h, err := format.ReadFileHeader(path, true)
 	return err == nil && h.Meta[model.MetaKind] == "packed"
 }
