@@ -24,6 +24,7 @@ package infer
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"tern/gguf"
 	"tern/half"
@@ -77,6 +78,7 @@ type Llama struct {
 	cos, sin                        []float32   // (Ctx, hs/2)
 	curLayer                        *llamaLayer // the layer attend works on
 	attendFn                        func(lo, hi int)
+	pf                              *llamaPrefill
 }
 
 // LoadGGUF opens a GGUF model of architecture llama or bitnet; maxCtx > 0 caps the KV cache (and so
@@ -92,6 +94,58 @@ func LoadGGUF(path string, maxCtx int) (*Llama, error) {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	return m, nil
+}
+
+// Detach copies what the model still reads in place from the file's mapping (an F16 token table or
+// head) into private memory and releases the mapping: afterwards nothing the model computes depends on
+// the file, which may then be rewritten or truncated without affecting it (what a server needs; the
+// metadata, e.g. the tokenizer, stays readable). It costs the table's bytes in private memory, which the
+// mapping's page cache held before.
+func (m *Llama) Detach() error {
+	if m.File == nil {
+		return nil // a packed tern file is read into memory, never mapped
+	}
+	shared := m.sharedHead()
+	if m.tok.f16 != nil {
+		m.tok.f16 = slices.Clone(m.tok.f16)
+	}
+	if shared {
+		m.head = m.tok
+	} else if m.head.f16 != nil {
+		m.head.f16 = slices.Clone(m.head.f16)
+	}
+	return m.File.DropData()
+}
+
+// ModelBytes is the memory the model's weights take as loaded: trit5 matrices and their scales, fp32
+// matrices, the token table and a separate head in their stored types, norm gains. Mapped tables
+// count as well (they are resident once read).
+func (m *Llama) ModelBytes() int64 {
+	b := m.tok.bytes() + 4*int64(len(m.norm))
+	if !m.sharedHead() {
+		b += m.head.bytes()
+	}
+	for _, ly := range m.layers {
+		for _, l := range []linear{ly.q, ly.k, ly.v, ly.o, ly.gate, ly.up, ly.down} {
+			b += int64(len(l.w)) + 4*int64(len(l.fw))
+			if l.w != nil {
+				b += 4
+			}
+		}
+		b += 4 * int64(len(ly.attnNorm)+len(ly.attnSub)+len(ly.ffnNorm)+len(ly.ffnSub))
+	}
+	return b
+}
+
+// sharedHead reports whether the head is the token table.
+func (m *Llama) sharedHead() bool {
+	switch {
+	case m.tok.f16 != nil && m.head.f16 != nil:
+		return &m.tok.f16[0] == &m.head.f16[0]
+	case m.tok.f32 != nil && m.head.f32 != nil:
+		return &m.tok.f32[0] == &m.head.f32[0]
+	}
+	return false
 }
 
 // Close releases the file.
@@ -407,8 +461,11 @@ func (m *Llama) attend(lo, hi int) {
 // Control and user-defined tokens (types 3 and 4) are special. Other tokenizer models and
 // pre-tokenizers are refused by name rather than encoded differently from llama.cpp. Chat (llama_chat.go)
 // reads the chat template and the special tokens' roles.
-func (m *Llama) Tokenizer() (*tokenizer.BPE, error) {
-	f := m.File
+func (m *Llama) Tokenizer() (*tokenizer.BPE, error) { return GGUFTokenizer(m.File, m.Cfg.Vocab) }
+
+// GGUFTokenizer reads the tokenizer of any GGUF file (as Llama.Tokenizer says; gpt2 files too) and
+// checks that it has vocab tokens.
+func GGUFTokenizer(f *gguf.File, vocab int) (*tokenizer.BPE, error) {
 	model, err := f.String("tokenizer.ggml.model")
 	if err != nil {
 		return nil, err
@@ -422,8 +479,8 @@ func (m *Llama) Tokenizer() (*tokenizer.BPE, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(tokens) != m.Cfg.Vocab {
-		return nil, fmt.Errorf("%s: the tokenizer has %d tokens, the model's table %d", f.Path, len(tokens), m.Cfg.Vocab)
+	if len(tokens) != vocab {
+		return nil, fmt.Errorf("%s: the tokenizer has %d tokens, the model's table %d", f.Path, len(tokens), vocab)
 	}
 	special := make([]bool, len(tokens))
 	if kv, ok := f.Lookup("tokenizer.ggml.token_type"); ok {

@@ -176,16 +176,33 @@ func (m *Packed) normRows(out, x []float32, nm norm, n int) {
 // linearRows computes out (n, N) = in (n, K)·Wᵀ (+ b): a ternary matrix is unpacked into the GEMM's
 // layout and multiplied by the rows quantized per row (int8 absmax), exactly as Step's GEMV does one.
 func (m *Packed) linearRows(out, in []float32, l linear, n int) error {
-	if l.w == nil {
-		kernels.Sgemm(false, true, n, l.n, l.k, 1, in, l.k, l.fw, l.k, 0, out, l.n)
-	} else if l.bits > 0 {
+	if l.bits > 0 {
 		// n-bit (adaptive widths): Step's GEMV once per row, so prefill equals stepping bit for bit;
 		// an n-bit GEMM is not written yet
 		for i := 0; i < n; i++ {
 			m.linear(out[i*l.n:(i+1)*l.n], in[i*l.k:(i+1)*l.k], linear{n: l.n, k: l.k, w: l.w, bits: l.bits, steps: l.steps})
 		}
+	} else if err := m.pf.rows(out, in, l, n); err != nil {
+		return err
+	}
+	if l.bias != nil {
+		for i := range n {
+			row := out[i*l.n : (i+1)*l.n]
+			for j := range row {
+				row[j] += l.bias[j]
+			}
+		}
+	}
+	return nil
+}
+
+// rows computes out (n, N) = in (n, K)·Wᵀ for an fp32 or ternary matrix (no bias, no n-bit codes),
+// the ternary part with the same int32 sums and rescale as one GEMV per row: up to prefillPacked rows
+// as packed batch GEMVs, more as the int8 GEMM over the matrix unpacked here (or resident).
+func (pf *prefill) rows(out, in []float32, l linear, n int) error {
+	if l.w == nil {
+		kernels.Sgemm(false, true, n, l.n, l.k, 1, in, l.k, l.fw, l.k, 0, out, l.n)
 	} else if l.tm == nil && n <= prefillPacked { // packed, each row exactly as Step's GEMV
-		pf := m.pf
 		if pf.gb == nil {
 			pf.gb = map[int]*kernels.GemvBatch{}
 		}
@@ -196,38 +213,26 @@ func (m *Packed) linearRows(out, in []float32, l linear, n int) error {
 		}
 		gb.SetFloat32(in[:n*l.k], n)
 		kernels.TernaryGemvBatchF32(out, nil, l.w, l.n, l.k, gb, l.scale)
-	} else if l.tm != nil { // unpacked once (Resident)
-		pf := m.pf
-		pf.xq, pf.xs = tensor.Grow(pf.xq, n*l.k), tensor.Grow(pf.xs, n)
-		kernels.QuantizeRowsInt8(pf.xq, pf.xs, in, n, l.k)
-		kernels.BitLinearForward(out, pf.xq, pf.xs, l.tm, l.scale, n)
 	} else {
-		pf := m.pf
-		pf.w = tensor.Grow(pf.w, l.n*l.k)
-		if err := unpackRows(pf.w, l.w, l.n, l.k); err != nil {
-			return err
-		}
-		if pf.tm == nil {
-			pf.tm = map[[2]int]*kernels.TernaryMatrix{}
-		}
-		tm := pf.tm[[2]int{l.n, l.k}]
+		tm := l.tm // unpacked once (Resident)
 		if tm == nil {
-			tm = kernels.NewTernaryMatrix(pf.w, l.n, l.k)
-			pf.tm[[2]int{l.n, l.k}] = tm
-		} else {
-			tm.Set(pf.w)
+			pf.w = tensor.Grow(pf.w, l.n*l.k)
+			if err := unpackRows(pf.w, l.w, l.n, l.k); err != nil {
+				return err
+			}
+			if pf.tm == nil {
+				pf.tm = map[[2]int]*kernels.TernaryMatrix{}
+			}
+			if tm = pf.tm[[2]int{l.n, l.k}]; tm == nil {
+				tm = kernels.NewTernaryMatrix(pf.w, l.n, l.k)
+				pf.tm[[2]int{l.n, l.k}] = tm
+			} else {
+				tm.Set(pf.w)
+			}
 		}
 		pf.xq, pf.xs = tensor.Grow(pf.xq, n*l.k), tensor.Grow(pf.xs, n)
 		kernels.QuantizeRowsInt8(pf.xq, pf.xs, in, n, l.k)
 		kernels.BitLinearForward(out, pf.xq, pf.xs, tm, l.scale, n)
-	}
-	if l.bias != nil {
-		for i := range n {
-			row := out[i*l.n : (i+1)*l.n]
-			for j := range row {
-				row[j] += l.bias[j]
-			}
-		}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tern/format"
+	"tern/gguf"
 	"tern/infer"
 	"tern/model"
 	"tern/tokenizer"
@@ -99,6 +100,17 @@ func generatePacked(ctx context.Context, path, kv, prompt string, n int, s infer
 
 // generateGGUF decodes with a llama or bitnet GGUF model and the tokenizer in its metadata.
 func generateGGUF(ctx context.Context, path, prompt string, n int, s infer.Sampling, seed uint64, ctxLen int) error {
+	if f, err := gguf.Open(path); err == nil {
+		arch, _ := f.String(gguf.KeyArchitecture)
+		f.Close()
+		if arch == gguf.ArchGPT2 { // tern's own export: read back into a tern transformer
+			lm, tok, err := loadGPT2GGUF(path)
+			if err != nil {
+				return err
+			}
+			return streamSample(ctx, lm, tok, prompt, n, s, seed)
+		}
+	}
 	m, err := infer.LoadGGUF(path, ctxLen)
 	if err != nil {
 		return err

@@ -24,7 +24,7 @@ func init() {
 
 func runServe(ctx context.Context, args []string) error {
 	fs := newFlags("serve", "serve --model M [--addr 127.0.0.1:8080] [--parallel N] [--api-key-file F] [flags]")
-	path := fs.String("model", "", "model file: packed (.tern, KV cache) or model.safetensors")
+	path := fs.String("model", "", "model file: packed (.tern, KV cache), model.safetensors, or a GGUF (llama, bitnet, gpt2)")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (host:port; :PORT listens on every interface; :0 picks a free port)")
 	maxTokens := fs.Int("max-tokens", 0, "largest max_tokens a request may ask (0 = the model's context)")
 	parallel := fs.Int("parallel", 4, "sequences decoded together (slots, each with its own KV cache)")
@@ -36,6 +36,7 @@ func runServe(ctx context.Context, args []string) error {
 	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
 	quiet := fs.Bool("quiet", false, "no request log on stderr")
 	kv := fs.String("kv", "", kvUsage)
+	ctxLen := fs.Int("ctx", 2048, "GGUF llama/bitnet models: KV cache positions per slot (at most the file's context length)")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
@@ -50,6 +51,8 @@ func runServe(ctx context.Context, args []string) error {
 		return fmt.Errorf("--queue %d: want 1 or more", *queue)
 	case *timeout < 0:
 		return fmt.Errorf("--timeout %v: want 0 or more", *timeout)
+	case *ctxLen < 2:
+		return fmt.Errorf("--ctx %d: want at least 2", *ctxLen)
 	case *maxBody < 1024:
 		return fmt.Errorf("--max-body %d: want at least 1024", *maxBody)
 	}
@@ -58,7 +61,13 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	setThreads(*threads)
-	m, closeModel, err := serveModel(*path, *kv, *parallel)
+	var m serve.Model
+	var closeModel func()
+	if isGGUF(*path) {
+		m, closeModel, err = serveGGUF(*path, *parallel, *ctxLen)
+	} else {
+		m, closeModel, err = serveModel(*path, *kv, *parallel)
+	}
 	if err != nil {
 		return err
 	}
