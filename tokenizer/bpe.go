@@ -18,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Tokenizer turns text into token ids and back. Implementations are safe for concurrent use.
@@ -73,6 +75,7 @@ type BPE struct {
 	ignoreMrg  bool           // tokenizer.json "ignore_merges": a pre-token that is a token is taken whole
 	prefixSpc  bool           // tokenizer.json ByteLevel "add_prefix_space"
 	llama3     bool           // LLaMA-3's pre-tokenizer (pretokenize_llama3.go) instead of GPT-2's
+	nfc        bool           // tokenizer.json normalizer NFC: text is composed before pre-tokenization
 	prefix     []int32        // ids the post-processor puts before a sequence (e.g. BOS; AddSpecialTokens)
 	suffix     []int32        // ids it puts after one
 	plain      map[int32]bool // added tokens that tokenizer.json does not mark "special" (matched in text all the same)
@@ -304,6 +307,9 @@ func (b *BPE) getState() *encState {
 func (b *BPE) ResetCache() { b.cacheGen.Add(1) }
 
 func (b *BPE) appendOrdinary(st *encState, out []int, text string) []int {
+	if b.nfc {
+		text = norm.NFC.String(text) // the input itself when it is already NFC (most text)
+	}
 	if b.prefixSpc && len(text) > 0 && text[0] != ' ' {
 		text = " " + text
 	}

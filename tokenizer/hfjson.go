@@ -1,5 +1,5 @@
 // hfjson.go: reading and writing Hugging Face tokenizer.json files for byte-level BPE (model type
-// BPE, ByteLevel decoder, no normalizer; GPT-2's or LLaMA-3's pre-tokenizer and the post-processor
+// BPE, ByteLevel decoder, no normalizer or NFC; GPT-2's or LLaMA-3's pre-tokenizer and the post-processor
 // as hfpipeline.go reads them). Other tokenizer.json kinds (WordPiece, Unigram, SentencePiece-style
 // BPE with byte fallback, other split regexes) are rejected with a clear error rather than encoded
 // wrongly.
@@ -90,8 +90,9 @@ func LoadJSON(data []byte, name string) (*BPE, error) {
 	case m.ByteFallback:
 		return nil, fmt.Errorf("tokenizer: byte_fallback BPE (SentencePiece style) is not supported, only byte-level BPE")
 	}
-	if n := strings.TrimSpace(string(f.Normalizer)); n != "" && n != "null" {
-		return nil, fmt.Errorf("tokenizer: normalizer %s is not supported", clip(n))
+	nfc, err := parseNormalizer(f.Normalizer)
+	if err != nil {
+		return nil, err
 	}
 	pre, err := parsePreTokenizer(f.PreTokenizer)
 	if err != nil {
@@ -197,6 +198,7 @@ func LoadJSON(data []byte, name string) (*BPE, error) {
 	b.ignoreMrg = m.IgnoreMerges
 	b.prefixSpc = pre.prefixSpace
 	b.llama3 = pre.kind == PreLlama3
+	b.nfc = nfc
 	return b, nil
 }
 
@@ -320,6 +322,10 @@ func (b *BPE) MarshalJSON() ([]byte, error) {
 		buf.Truncate(buf.Len() - 1)
 	}
 	pre, post := b.marshalPipeline()
+	normalizer := "null"
+	if b.nfc {
+		normalizer = `{"type": "NFC"}`
+	}
 	buf.WriteString("{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n  \"added_tokens\": [")
 	n := 0
 	for id := range b.tokens {
@@ -338,7 +344,7 @@ func (b *BPE) MarshalJSON() ([]byte, error) {
 		buf.WriteString("\n  ")
 	}
 	fmt.Fprintf(&buf, `],
-  "normalizer": null,
+  "normalizer": %s,
   "pre_tokenizer": %s,
   "post_processor": %s,
   "decoder": {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
@@ -351,7 +357,7 @@ func (b *BPE) MarshalJSON() ([]byte, error) {
     "fuse_unk": false,
     "byte_fallback": false,
     "ignore_merges": %t,
-    "vocab": {`, pre, post, b.ignoreMrg || !b.hfMerges)
+    "vocab": {`, normalizer, pre, post, b.ignoreMrg || !b.hfMerges)
 	n = 0
 	for id, t := range b.tokens {
 		if t == nil {

@@ -1,4 +1,4 @@
-// hfpipeline.go: the pre-tokenizer and post-processor steps of a tokenizer.json that tern reads
+// hfpipeline.go: the normalizer, pre-tokenizer and post-processor steps of a tokenizer.json that tern reads
 // (hfjson.go reads the rest). Two pre-tokenizers exist in byte-level BPE files: ByteLevel with its
 // built-in GPT-2 regex, and a Sequence of a Split on a regex followed by ByteLevel without its regex
 // (LLaMA-3 and its descendants). tern implements GPT-2's and LLaMA-3's regexes by hand; any other
@@ -33,6 +33,29 @@ type hfStep struct {
 	SpecialTokens  map[string]struct {
 		IDs []int `json:"ids"`
 	} `json:"special_tokens"`
+}
+
+// parseNormalizer accepts none (null) and NFC, alone or as a one-step Sequence (Qwen2 and others
+// compose their input); every other normalizer changes text in ways tern does not, and is refused.
+func parseNormalizer(raw json.RawMessage) (nfc bool, err error) {
+	if s := strings.TrimSpace(string(raw)); s == "" || s == "null" {
+		return false, nil
+	}
+	var st struct {
+		Type        string            `json:"type"`
+		Normalizers []json.RawMessage `json:"normalizers"`
+	}
+	if err := json.Unmarshal(raw, &st); err == nil {
+		switch {
+		case st.Type == "NFC":
+			return true, nil
+		case st.Type == "Sequence" && len(st.Normalizers) == 0:
+			return false, nil
+		case st.Type == "Sequence" && len(st.Normalizers) == 1:
+			return parseNormalizer(st.Normalizers[0])
+		}
+	}
+	return false, fmt.Errorf("tokenizer: normalizer %s is not supported (none or NFC)", clip(string(raw)))
 }
 
 // parsePreTokenizer accepts ByteLevel (use_regex true: GPT-2's split) and

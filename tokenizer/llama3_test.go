@@ -8,6 +8,7 @@ package tokenizer
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -147,10 +148,11 @@ func invalidUTF8(t *testing.T, tok *BPE) []string {
 }
 
 // TestLlama3Template gives the file the post-processor of LLaMA-3's later tokenizer.json releases
-// (TemplateProcessing: BOS, then the text) and checks add_special_tokens against Hugging Face, and
-// that tern writes it back in a form Hugging Face reads to the same ids.
+// (TemplateProcessing: BOS, then the text) and an NFC normalizer, and checks add_special_tokens and
+// the composition of decomposed text against Hugging Face, and that tern writes it back in a form
+// Hugging Face reads to the same ids.
 func TestLlama3Template(t *testing.T) {
-	_, path := llama3Tokenizer(t)
+	tok, path := llama3Tokenizer(t)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -166,6 +168,7 @@ func TestLlama3Template(t *testing.T) {
 		 "pair": [{"SpecialToken": {"id": "<|begin_of_text|>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
 		          {"SpecialToken": {"id": "<|begin_of_text|>", "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
 		 "special_tokens": {"<|begin_of_text|>": {"id": "<|begin_of_text|>", "ids": [128000], "tokens": ["<|begin_of_text|>"]}}}]}`)
+	doc["normalizer"] = json.RawMessage(`{"type": "Sequence", "normalizers": [{"type": "NFC"}]}`) // as Qwen2-style files compose
 	templ, err := json.Marshal(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +185,16 @@ func TestLlama3Template(t *testing.T) {
 	if got := withBOS.AddSpecialTokens([]int{9906}); len(got) != 2 || got[0] != 128000 {
 		t.Fatalf("AddSpecialTokens([9906]) = %v, want [128000 9906]", got)
 	}
-	texts := map[string][]string{"template": append([]string{"Hello world", ""}, llama3HardCases...)}
+	decomposed := []string{"cafe\u0301 re\u0301sume\u0301 A\u030angstro\u0308m", "\u1100\u1161\u11a8 \u1112\u1161\u11ab",
+		"n\u0303o\u0302\u0301 \u0915\u093c \u212b \u2126 e\u0301<|eot_id|>\u0301x"}
+	for _, s := range decomposed { // NFC changes these (so the comparison below checks it)
+		a, _ := tok.EncodeWithSpecial(s, SpecialAllow)
+		b, _ := withBOS.EncodeWithSpecial(s, SpecialAllow)
+		if fmt.Sprint(a) == fmt.Sprint(b) {
+			t.Errorf("%q: the same ids with and without NFC", s)
+		}
+	}
+	texts := map[string][]string{"template": append(append([]string{"Hello world", ""}, llama3HardCases...), decomposed...)}
 	compareHF(t, withBOS, tpath, "add", texts)
 
 	// tern's own tokenizer.json (what a model file stores) reads the same in Hugging Face and tern.
