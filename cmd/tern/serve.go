@@ -36,6 +36,7 @@ func runServe(ctx context.Context, args []string) error {
 	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
 	quiet := fs.Bool("quiet", false, "no request log on stderr")
 	kv := fs.String("kv", "", kvUsage)
+	tmplFlag := fs.String("chat-template", "", "chat template: empty = the model's own (a GGUF's tokenizer.chat_template) or else tern's plain one; \"builtin\" = tern's; or a Jinja template file")
 	ctxLen := fs.Int("ctx", 2048, "GGUF llama/bitnet models: KV cache positions per slot (at most the file's context length)")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
@@ -64,9 +65,11 @@ func runServe(ctx context.Context, args []string) error {
 	var m serve.Model
 	var closeModel func()
 	if isGGUF(*path) {
-		m, closeModel, err = serveGGUF(*path, *parallel, *ctxLen)
-	} else {
-		m, closeModel, err = serveModel(*path, *kv, *parallel)
+		m, closeModel, err = serveGGUF(*path, *parallel, *ctxLen, *tmplFlag)
+	} else if m, closeModel, err = serveModel(*path, *kv, *parallel); err == nil && *tmplFlag != "" {
+		if m.Template, err = chatTemplate(*tmplFlag, tokenizer.Chat{BOS: -1, EOS: -1, EOT: -1}, nil); err != nil {
+			closeModel()
+		}
 	}
 	if err != nil {
 		return err
