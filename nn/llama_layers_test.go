@@ -184,3 +184,44 @@ func TestGatedFFN(t *testing.T) {
 		t.Fatal("unknown activation: want an error")
 	}
 }
+
+// TestLlamaLayersThreadIndependent: the Llama layers (BitLinear projections, GQA with sub-norm, gated
+// FFN) give bit-identical outputs and gradients on 1 and 2 threads; a warm step allocates no
+// activation buffers.
+func TestLlamaLayersThreadIndependent(t *testing.T) {
+	const b, tt, c, f = 2, 40, 64, 96
+	build := func() (*GQAttention, *GatedFFN, []float32) {
+		rng := tensor.NewRNG(44)
+		a, err := NewGQAttention("attn", c, 4, 2, 10000, true, 1e-5, BitLinearProj(rng, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ffn, err := NewGatedFFN("ffn", c, f, ActReLU2, true, 1e-5, BitLinearProj(rng, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, ffn, randn(rng, b*tt*c, 1)
+	}
+	step := func(a *GQAttention, ffn *GatedFFN, x []float32) []float32 {
+		y := ffn.Forward(a.Forward(x, b, tt), b*tt)
+		return a.Backward(ffn.Backward(y))
+	}
+	run := func() [][]float32 {
+		a, ffn, x := build()
+		out := [][]float32{clone(step(a, ffn, x))}
+		for _, p := range append(a.Params(), ffn.Params()...) {
+			out = append(out, clone(p.G))
+		}
+		return out
+	}
+	var one, two [][]float32
+	withThreads(1, func() { one = run() })
+	withThreads(2, func() { two = run() })
+	for i := range one {
+		sameBits(t, "output "+string(rune('A'+i)), one[i], two[i])
+	}
+	a, ffn, x := build()
+	if got := bytesPerRun(func() { step(a, ffn, x) }); got > 8*maxStepBytes {
+		t.Fatalf("a warm step allocates %.0f bytes", got)
+	}
+}
