@@ -138,6 +138,18 @@ func (m *Llama) ModelBytes() int64 {
 	return b
 }
 
+// TableFormat says how the token table is held: "F16 in place" (mapped), "int8 rows" (converted from a
+// block-quantized type) or "fp32" (widened).
+func (m *Llama) TableFormat() string {
+	switch {
+	case m.tok.f16 != nil:
+		return "F16 in place"
+	case m.tok.i8 != nil:
+		return "int8 rows"
+	}
+	return "fp32"
+}
+
 // sharedHead reports whether the head is the token table.
 func (m *Llama) sharedHead() bool {
 	switch {
