@@ -135,13 +135,15 @@ func apiKeys(key, file string) ([]string, error) {
 	return keys, nil
 }
 
-// serveModel loads a packed model (batched KV-cache decoding over parallel slots) or a training-path
-// model as a serve.Model: RNNs keep their state per slot and step the slots as one batch; other
-// architectures rerun each slot's sequence per token.
+// serveModel loads a packed model (batched KV-cache decoding over parallel slots; llama/bitnet packed
+// models on infer.LlamaDecoder) or a training-path model as a serve.Model: RNNs keep their state per
+// slot and step the slots as one batch; other architectures rerun each slot's sequence per token.
 func serveModel(path, kv string, parallel int) (serve.Model, func(), error) {
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	// a packed llama/bitnet model is served through the training-path model it expands to (below)
-	if h, err := format.ReadFileHeader(path, true); err == nil && h.Meta[model.MetaKind] == "packed" && !packedLlama(path) {
+	if packedLlama(path) {
+		return servePackedLlama(path, parallel) // llama_packed.go
+	}
+	if h, err := format.ReadFileHeader(path, true); err == nil && h.Meta[model.MetaKind] == "packed" {
 		pm, err := loadPacked(path, kv)
 		if err != nil {
 			return serve.Model{}, nil, err
@@ -161,11 +163,7 @@ func serveModel(path, kv string, parallel int) (serve.Model, func(), error) {
 		return serve.Model{Name: name, MaxPos: pm.Cfg.MaxPos, Config: pm.Cfg, Encode: tok.EncodeChecked, Decode: tok.Decode, Decoder: b},
 			func() { b.Close() }, nil
 	}
-	load := model.Load
-	if packedLlama(path) {
-		load = model.LoadPacked
-	}
-	lm, tokSpec, err := load(path)
+	lm, tokSpec, err := model.Load(path)
 	if err != nil {
 		return serve.Model{}, nil, err
 	}
