@@ -114,7 +114,7 @@ func (m *Packed) Resident() error {
 	for li := range m.layers {
 		ly := &m.layers[li]
 		for _, l := range []*linear{&ly.qkv, &ly.o, &ly.fc, &ly.f2} {
-			if l.w == nil || l.tm != nil || l.bits > 0 { // n-bit matrices stay packed (NBitGemv)
+			if l.w == nil || l.tm != nil || l.bits > 0 { // n-bit matrices stay packed (NBitGemvBatch reads them in place)
 				continue
 			}
 			if tm := done[&l.w[0]]; tm != nil {
@@ -318,6 +318,10 @@ func (b *Batch) linear(out, in []float32, l linear, n int) {
 		}
 		gb.SetFloat32(in[:n*l.k], n) // each row quantized as applyLinear does
 		kernels.TernaryGemvBatchF32(out, nil, l.w, l.n, l.k, gb, l.scale)
+	case l.bits > 0 && n >= 2: // n-bit (adaptive widths): nbitbatch.go's int8 x n-bit GEMM, exact per row
+		b.xq, b.xs = tensor.Grow(b.xq, n*l.k), tensor.Grow(b.xs, n)
+		kernels.QuantizeRowsInt8(b.xq, b.xs, in, n, l.k)
+		kernels.NBitGemvBatch(out, l.w, l.steps, l.n, l.k, l.bits, b.xq, b.xs, n)
 	case l.tm != nil && n >= gemmMin:
 		b.xq, b.xs = tensor.Grow(b.xq, n*l.k), tensor.Grow(b.xs, n)
 		kernels.QuantizeRowsInt8(b.xq, b.xs, in, n, l.k)

@@ -177,11 +177,13 @@ func (m *Packed) normRows(out, x []float32, nm norm, n int) {
 // layout and multiplied by the rows quantized per row (int8 absmax), exactly as Step's GEMV does one.
 func (m *Packed) linearRows(out, in []float32, l linear, n int) error {
 	if l.bits > 0 {
-		// n-bit (adaptive widths): Step's GEMV once per row, so prefill equals stepping bit for bit;
-		// an n-bit GEMM is not written yet
-		for i := 0; i < n; i++ {
-			m.linear(out[i*l.n:(i+1)*l.n], in[i*l.k:(i+1)*l.k], linear{n: l.n, k: l.k, w: l.w, bits: l.bits, steps: l.steps})
-		}
+		// n-bit (adaptive widths): every row quantized as Step quantizes its vector (QuantizeRowsInt8 is
+		// SetFloat32's quantizer), then the int8 x n-bit GEMM over all rows, which gives each row Step's
+		// GEMV result bit for bit while reading each block of codes once per 8 rows
+		pf := m.pf
+		pf.xq, pf.xs = tensor.Grow(pf.xq, n*l.k), tensor.Grow(pf.xs, n)
+		kernels.QuantizeRowsInt8(pf.xq, pf.xs, in, n, l.k)
+		kernels.NBitGemvBatch(out, l.w, l.steps, l.n, l.k, l.bits, pf.xq, pf.xs, n)
 	} else if err := m.pf.rows(out, in, l, n); err != nil {
 		return err
 	}

@@ -62,3 +62,29 @@ func nbitKernelFor(bits int) *nbitKernel {
 	}
 	return nil
 }
+
+//go:noescape
+func nbitBatch8VNNI(dots *int32, w *byte, rb, rows, blocks int, planes *int8)
+
+//go:noescape
+func nbitBatch4VNNI(dots *int32, w *byte, rb, rows, blocks int, planes *int8)
+
+//go:noescape
+func nbitBatch2VNNI(dots *int32, w *byte, rb, rows, blocks int, planes *int8)
+
+// nbitBatchFor returns the 8-vector batch kernel for bits (AVX-512 VNNI, 2, 4 and 8 bits; blocks as
+// nbitKernelFor's kernel of the same width), or nil.
+func nbitBatchFor(bits int) func(dots *int32, w *byte, rb, rows, blocks int, planes *int8) {
+	if !hasVNNI {
+		return nil
+	}
+	switch bits {
+	case 8:
+		return nbitBatch8VNNI
+	case 4:
+		return nbitBatch4VNNI
+	case 2:
+		return nbitBatch2VNNI
+	}
+	return nil
+}

@@ -86,3 +86,62 @@ func TestNBitGemv(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+// NBitGemvBatch gives every vector exactly NBitGemv's result (the same int32 sums and finishing),
+// under every implementation, for batch sizes around the 8-vector kernel and its 4-vector minimum and
+// shapes around the blocks and row groups.
+func TestNBitGemvBatch(t *testing.T) {
+	rng := tensor.NewRNG(43)
+	for _, name := range Impls() {
+		restore, err := Use(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bits := range []int{1, 2, 3, 4, 8} {
+			per := 512 / bits
+			for _, k := range []int{per - 1, per, 2*per + 7, 1000} {
+				for _, n := range []int{1, 65, 130} {
+					for _, nv := range []int{1, 3, 4, 5, 8, 9, 13} {
+						rb := (k*bits + 7) / 8
+						w := make([]byte, n*rb)
+						for i := range w {
+							w[i] = byte(rng.Uint64())
+						}
+						if pad := rb*8 - k*bits; pad > 0 {
+							for i := 0; i < n; i++ {
+								w[(i+1)*rb-1] &= byte(0xff >> pad)
+							}
+						}
+						q := make([]int8, nv*k)
+						for i := range q {
+							q[i] = int8(rng.Intn(256) - 128)
+						}
+						g := make([]float32, nv)
+						for i := range g {
+							g[i] = 1 + 5*rng.Float32()
+						}
+						steps := []float32{0.01}
+						if n%2 == 1 {
+							steps = make([]float32, n)
+							for i := range steps {
+								steps[i] = 0.005 + 0.01*rng.Float32()
+							}
+						}
+						out := make([]float32, nv*n)
+						NBitGemvBatch(out, w, steps, n, k, bits, q, g, nv)
+						want := make([]float32, n)
+						for v := 0; v < nv; v++ {
+							NBitGemv(want, w, steps, n, k, bits, q[v*k:(v+1)*k], g[v])
+							for i := range want {
+								if out[v*n+i] != want[i] {
+									t.Fatalf("%s bits=%d n=%d k=%d nv=%d: vector %d row %d = %v, NBitGemv %v", name, bits, n, k, nv, v, i, out[v*n+i], want[i])
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		restore()
+	}
+}

@@ -41,6 +41,9 @@ type rnnLayer struct {
 	Quant              bool        // quantized gate projections (BitLinear's rule, see above)
 	WidthIH, WidthHH   quant.Width // widths of W_ih and W_hh when Quant (zero value: ternary)
 	PerRowIH, PerRowHH bool        // per-row steps (n-bit widths)
+	// FixedIH, FixedHH (n-bit widths): use these steps instead of computing them from the weights, as
+	// BitLinear.FixedSteps: a model loaded from a packed file reproduces the stored codes exactly.
+	FixedIH, FixedHH []float32
 
 	in    int
 	wih   []float32 // (G·H, in) the W_ih of the last forward: Wih.W, or its quantized copy
@@ -83,8 +86,8 @@ func (l *rnnLayer) params() []*Param { return []*Param{l.Wih, l.Whh, l.Bih, l.Bh
 func (l *rnnLayer) quantSlots() []QuantSlot {
 	gh := l.Wih.Shape[0]
 	return []QuantSlot{
-		{W: l.Wih, Width: &l.WidthIH, PerRow: &l.PerRowIH, Rows: gh, Cols: l.in},
-		{W: l.Whh, Width: &l.WidthHH, PerRow: &l.PerRowHH, Rows: gh, Cols: l.Whh.Shape[1]},
+		{W: l.Wih, Width: &l.WidthIH, PerRow: &l.PerRowIH, FixedSteps: &l.FixedIH, Rows: gh, Cols: l.in},
+		{W: l.Whh, Width: &l.WidthHH, PerRow: &l.PerRowHH, FixedSteps: &l.FixedHH, Rows: gh, Cols: l.Whh.Shape[1]},
 	}
 }
 
@@ -99,8 +102,16 @@ func (l *rnnLayer) begin(inp []float32, n int) {
 	l.wq = tensor.Grow(l.wq, gh*(l.in+h))
 	l.wih, l.whh = l.wq[:gh*l.in], l.wq[gh*l.in:]
 	l.codes = growU8(l.codes, gh*max(l.in, h))
-	l.steps = l.WidthIH.FakeQuant(l.wih, l.codes, l.steps, l.Wih.W, gh, l.in, l.PerRowIH)
-	l.steps = l.WidthHH.FakeQuant(l.whh, l.codes, l.steps, l.Whh.W, gh, h, l.PerRowHH)
+	if l.FixedIH != nil {
+		l.WidthIH.FakeQuantFixed(l.wih, l.codes, l.FixedIH, l.Wih.W, gh, l.in)
+	} else {
+		l.steps = l.WidthIH.FakeQuant(l.wih, l.codes, l.steps, l.Wih.W, gh, l.in, l.PerRowIH)
+	}
+	if l.FixedHH != nil {
+		l.WidthHH.FakeQuantFixed(l.whh, l.codes, l.FixedHH, l.Whh.W, gh, h)
+	} else {
+		l.steps = l.WidthHH.FakeQuant(l.whh, l.codes, l.steps, l.Whh.W, gh, h, l.PerRowHH)
+	}
 	l.xin = tensor.Grow(l.xin, n*l.in)
 	l.hin = tensor.Grow(l.hin, n*h)
 	l.xq = tensor.Grow(l.xq, n*max(l.in, h))

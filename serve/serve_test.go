@@ -645,6 +645,14 @@ func TestSlowClient(t *testing.T) {
 type fakeMany struct {
 	*fakeDecoder
 	mostStart atomic.Int32
+	gate      chan struct{} // Step waits for it to close
+	entered   atomic.Int32  // Steps begun
+}
+
+func (f *fakeMany) Step(slots []int, ids []int) ([]float32, error) {
+	f.entered.Add(1)
+	<-f.gate
+	return f.fakeDecoder.Step(slots, ids)
 }
 
 func (f *fakeMany) StartMany(slots []int, prompts [][]int) ([]float32, error) {
@@ -663,18 +671,18 @@ func (f *fakeMany) StartMany(slots []int, prompts [][]int) ([]float32, error) {
 // own so that only the failing one gets the error.
 func TestBatchedStart(t *testing.T) {
 	for _, withPanic := range []bool{false, true} {
-		d := &fakeMany{fakeDecoder: newFake(5)}
+		d := &fakeMany{fakeDecoder: newFake(5), gate: make(chan struct{})}
 		m := fakeModel(d.fakeDecoder)
 		m.Decoder = d
 		s := New(m, Options{})
-		alone := *decodeCompletion(t, post(t, s, `{"prompt": "hi", "max_tokens": 8}`).Body.Bytes()).Choices[0].Text
 		var wg sync.WaitGroup
+		var first *httptest.ResponseRecorder
 		wg.Add(1)
-		go func() { // keeps the batch busy (slow steps) while the others queue
+		go func() { // its first Step holds the batch while the others queue
 			defer wg.Done()
-			post(t, s, `{"prompt": "Slow", "max_tokens": 40}`)
+			first = post(t, s, `{"prompt": "hi", "max_tokens": 8}`)
 		}()
-		for d.steps.Load() < 3 {
+		for d.entered.Load() < 1 {
 			time.Sleep(100 * time.Microsecond)
 		}
 		res := make([]*httptest.ResponseRecorder, 4)
@@ -689,8 +697,13 @@ func TestBatchedStart(t *testing.T) {
 				res[i] = post(t, s, fmt.Sprintf(`{"prompt": %q, "max_tokens": 8}`, p))
 			}()
 		}
+		for s.met.queueDepth.Load() < 4 {
+			time.Sleep(100 * time.Microsecond)
+		}
+		close(d.gate)
 		wg.Wait()
 		s.Close()
+		alone := *decodeCompletion(t, first.Body.Bytes()).Choices[0].Text
 		for i, w := range res {
 			if withPanic && i == 2 {
 				if w.Code != 500 {
@@ -702,8 +715,8 @@ func TestBatchedStart(t *testing.T) {
 				t.Errorf("panic %v: request %d: %d %s", withPanic, i, w.Code, w.Body)
 			}
 		}
-		if m := d.mostStart.Load(); m < 2 {
-			t.Errorf("panic %v: largest batched start %d, want the queued requests started together", withPanic, m)
+		if m := d.mostStart.Load(); m != 4 {
+			t.Errorf("panic %v: largest batched start %d, want the 4 queued requests started together", withPanic, m)
 		}
 	}
 }

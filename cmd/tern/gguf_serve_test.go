@@ -162,7 +162,7 @@ func TestServeGGUF(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %q", filepath.Base(path), want)
-		m, closeModel, err := serveGGUF(path, 3, 96)
+		m, closeModel, err := serveGGUF(path, 3, 96, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,5 +251,84 @@ func TestEvalGGUF(t *testing.T) {
 	}
 	if _, _, err := ggufEvaluator(context.Background(), path, 200, 0, 0); err == nil || !strings.Contains(err.Error(), "context") {
 		t.Errorf("--context over the model's: %v", err)
+	}
+}
+
+// TestServeGGUFChat: /v1/chat/completions of a GGUF model renders the file's tokenizer.chat_template
+// (bos_token and eos_token from its token ids), encodes the special-token text in it as the special
+// ids, and generates what decoding that prompt directly generates, cut at the end-of-sequence text; a
+// template's raise_exception answers 400 with its message; a template outside the subset fails at
+// load, naming the construct, and --chat-template builtin serves it anyway.
+func TestServeGGUFChat(t *testing.T) {
+	spec, V := smallBPE(t)
+	const tmpl = "{% for m in messages %}{% if m.role == 'system' and not loop.first %}{{ raise_exception('system first') }}{% endif %}" +
+		"{{ bos_token if loop.first }}<{{ m['role'] }}>{{ m.content | trim }}{{ eos_token }}{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}"
+	path := tinyBitnetGGUF(t, spec, V, 96, gguf.String("tokenizer.chat_template", tmpl))
+	m, closeModel, err := serveGGUF(path, 2, 96, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeModel()
+	h := serve.New(m, serve.Options{})
+	defer h.Close()
+	chat := func(body string) (int, string, int) {
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		h.ServeHTTP(w, req)
+		var c struct {
+			Choices []struct{ Message struct{ Content string } }
+			Usage   struct {
+				PromptTokens int `json:"prompt_tokens"`
+			}
+			Error struct{ Message string }
+		}
+		json.Unmarshal(w.Body.Bytes(), &c)
+		if w.Code != 200 {
+			return w.Code, c.Error.Message, 0
+		}
+		return w.Code, c.Choices[0].Message.Content, c.Usage.PromptTokens
+	}
+	code, got, n := chat(`{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": " It was "}], "max_tokens": 12, "temperature": 0}`)
+	if code != 200 {
+		t.Fatalf("chat: %d %s", code, got)
+	}
+	want := "<|endoftext|><system>Be brief.<|endoftext|><user>It was<|endoftext|><assistant>"
+	tok, _ := tokenizer.Unmarshal([]byte(spec))
+	bpe := tok.(*tokenizer.BPE)
+	ids, err := bpe.EncodeWithSpecial(want, tokenizer.SpecialAllow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(ids) || ids[0] != 0 {
+		t.Fatalf("prompt of %d tokens, want %d (%v)", n, len(ids), ids)
+	}
+	lm, err := infer.LoadGGUF(path, 96)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := infer.GenerateLlama(context.Background(), lm, ids, 12, infer.NewSampler(infer.Sampling{}, 1), nil)
+	lm.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _, _ := strings.Cut(bpe.Decode(out[len(ids):]), "<|endoftext|>")
+	b, _ := json.Marshal(text)
+	json.Unmarshal(b, &text)
+	t.Logf("chat reply %q (%d prompt tokens)", got, n)
+	if got != text || text == "" {
+		t.Errorf("chat reply %q, decoding the rendered prompt directly gives %q", got, text)
+	}
+	if code, msg, _ := chat(`{"messages": [{"role": "user", "content": "a"}, {"role": "system", "content": "b"}]}`); code != 400 || !strings.Contains(msg, "system first") {
+		t.Errorf("raise_exception: %d %q", code, msg)
+	}
+	bad := tinyBitnetGGUF(t, spec, V, 96, gguf.String("tokenizer.chat_template", "{% for m in messages %}{{ m.content | wordwrap }}{% endfor %}"))
+	if _, _, err := serveGGUF(bad, 1, 96, ""); err == nil || !strings.Contains(err.Error(), `unsupported filter "wordwrap"`) {
+		t.Errorf("template outside the subset: %v", err)
+	}
+	if m, done, err := serveGGUF(bad, 1, 96, "builtin"); err != nil || m.Template.Name() != "tern-plain" {
+		t.Errorf("--chat-template builtin: %v", err)
+	} else {
+		done()
 	}
 }

@@ -6,10 +6,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"tern/format"
 	"tern/infer"
 	"tern/model"
+	"tern/serve"
 	"tern/tokenizer"
 )
 
@@ -44,4 +47,26 @@ func generatePackedLlama(ctx context.Context, path, prompt string, n int, s infe
 		return infer.GenerateLlama(ctx, m, ids, n, infer.NewSampler(s, seed), emit)
 	})
 	return err
+}
+
+// servePackedLlama serves a packed llama/bitnet model on infer.Llama: one KV cache per slot, prompts
+// prefilled in one pass (infer.LlamaDecoder, as GGUF files). The file is read into memory, not mapped.
+func servePackedLlama(path string, parallel int) (serve.Model, func(), error) {
+	m, err := infer.LoadPackedLlama(path, 0)
+	if err != nil {
+		return serve.Model{}, nil, err
+	}
+	tok, err := tokenizer.AdapterFromSpec(m.TokSpec)
+	if err != nil {
+		m.Close()
+		return serve.Model{}, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	d, err := infer.NewLlamaDecoder(m, parallel)
+	if err != nil {
+		m.Close()
+		return serve.Model{}, nil, err
+	}
+	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	return serve.Model{Name: name, MaxPos: m.Cfg.Ctx, Config: m.Packed.Cfg, Encode: tok.EncodeChecked, Decode: tok.Decode, Decoder: d},
+		func() { m.Close() }, nil
 }

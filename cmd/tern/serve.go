@@ -36,6 +36,7 @@ func runServe(ctx context.Context, args []string) error {
 	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
 	quiet := fs.Bool("quiet", false, "no request log on stderr")
 	kv := fs.String("kv", "", kvUsage)
+	tmplFlag := fs.String("chat-template", "", "chat template: empty = the model's own (a GGUF's tokenizer.chat_template) or else tern's plain one; \"builtin\" = tern's; or a Jinja template file")
 	ctxLen := fs.Int("ctx", 2048, "GGUF llama/bitnet models: KV cache positions per slot (at most the file's context length)")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
@@ -64,9 +65,11 @@ func runServe(ctx context.Context, args []string) error {
 	var m serve.Model
 	var closeModel func()
 	if isGGUF(*path) {
-		m, closeModel, err = serveGGUF(*path, *parallel, *ctxLen)
-	} else {
-		m, closeModel, err = serveModel(*path, *kv, *parallel)
+		m, closeModel, err = serveGGUF(*path, *parallel, *ctxLen, *tmplFlag)
+	} else if m, closeModel, err = serveModel(*path, *kv, *parallel); err == nil && *tmplFlag != "" {
+		if m.Template, err = chatTemplate(*tmplFlag, tokenizer.Chat{BOS: -1, EOS: -1, EOT: -1}, nil); err != nil {
+			closeModel()
+		}
 	}
 	if err != nil {
 		return err
@@ -132,13 +135,15 @@ func apiKeys(key, file string) ([]string, error) {
 	return keys, nil
 }
 
-// serveModel loads a packed model (batched KV-cache decoding over parallel slots) or a training-path
-// model as a serve.Model: RNNs keep their state per slot and step the slots as one batch; other
-// architectures rerun each slot's sequence per token.
+// serveModel loads a packed model (batched KV-cache decoding over parallel slots; llama/bitnet packed
+// models on infer.LlamaDecoder) or a training-path model as a serve.Model: RNNs keep their state per
+// slot and step the slots as one batch; other architectures rerun each slot's sequence per token.
 func serveModel(path, kv string, parallel int) (serve.Model, func(), error) {
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	// a packed llama/bitnet model is served through the training-path model it expands to (below)
-	if h, err := format.ReadFileHeader(path, true); err == nil && h.Meta[model.MetaKind] == "packed" && !packedLlama(path) {
+	if packedLlama(path) {
+		return servePackedLlama(path, parallel) // llama_packed.go
+	}
+	if h, err := format.ReadFileHeader(path, true); err == nil && h.Meta[model.MetaKind] == "packed" {
 		pm, err := loadPacked(path, kv)
 		if err != nil {
 			return serve.Model{}, nil, err
@@ -158,11 +163,7 @@ func serveModel(path, kv string, parallel int) (serve.Model, func(), error) {
 		return serve.Model{Name: name, MaxPos: pm.Cfg.MaxPos, Config: pm.Cfg, Encode: tok.EncodeChecked, Decode: tok.Decode, Decoder: b},
 			func() { b.Close() }, nil
 	}
-	load := model.Load
-	if packedLlama(path) {
-		load = model.LoadPacked
-	}
-	lm, tokSpec, err := load(path)
+	lm, tokSpec, err := model.Load(path)
 	if err != nil {
 		return serve.Model{}, nil, err
 	}
