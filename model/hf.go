@@ -29,6 +29,25 @@ const (
 	MetaHFDTypes = "tern.hf.dtypes"
 )
 
+// HFSideFiles are the folder's other files an imported model file keeps (metadata key -> file name),
+// for export and for the chat description (tokenizer.ChatFromFiles(b, HFChatFiles(meta))).
+var HFSideFiles = map[string]string{
+	"tern.hf.tokenizer_config":  "tokenizer_config.json",
+	"tern.hf.generation_config": "generation_config.json",
+	"tern.hf.chat_template":     "chat_template.jinja",
+}
+
+// HFChatFiles returns the side files a model file's metadata holds, by file name.
+func HFChatFiles(meta map[string]string) map[string][]byte {
+	files := map[string][]byte{}
+	for key, name := range HFSideFiles {
+		if v, ok := meta[key]; ok {
+			files[name] = []byte(v)
+		}
+	}
+	return files
+}
+
 // hfConfig is the part of config.json tern reads. Pointers tell absent from zero.
 type hfConfig struct {
 	Architectures     []string        `json:"architectures"`

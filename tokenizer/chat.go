@@ -66,16 +66,28 @@ func LoadDir(dir string) (*BPE, Chat, error) {
 
 // ReadChat reads the chat description of the Hugging Face folder dir for its tokenizer b.
 func ReadChat(dir string, b *BPE) (Chat, error) {
-	read := func(name string) ([]byte, error) {
+	files := map[string][]byte{}
+	for _, name := range []string{"tokenizer_config.json", "chat_template.jinja", "generation_config.json"} {
 		data, err := sysmem.ReadFile(filepath.Join(dir, name), sysmem.ConfigLimit)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
+			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("tokenizer: read %s: %w", filepath.Join(dir, name), err)
+			return Chat{}, fmt.Errorf("tokenizer: read %s: %w", filepath.Join(dir, name), err)
 		}
-		return data, nil
+		files[name] = data
 	}
+	c, err := ChatFromFiles(b, files)
+	if err != nil {
+		return Chat{}, fmt.Errorf("%w (in %s)", err, dir)
+	}
+	return c, nil
+}
+
+// ChatFromFiles is ReadChat on the files' contents, by name ("tokenizer_config.json",
+// "chat_template.jinja", "generation_config.json"; absent ones missing from the map), so that a
+// model file that stores them (tern import hf) gives the same description.
+func ChatFromFiles(b *BPE, files map[string][]byte) (Chat, error) {
 	bos, eos := -1, -1
 	if len(b.prefix) > 0 {
 		bos = int(b.prefix[0])
@@ -83,18 +95,15 @@ func ReadChat(dir string, b *BPE) (Chat, error) {
 	addBOS := bos >= 0 // the tokenizer.json template starts with it
 	var template string
 	var named map[string]string
-	data, err := read("tokenizer_config.json")
-	if err != nil {
-		return Chat{}, err
-	}
-	if data != nil {
+	var err error
+	if data := files["tokenizer_config.json"]; data != nil {
 		var cfg struct {
 			ChatTemplate json.RawMessage `json:"chat_template"`
 			BOS          json.RawMessage `json:"bos_token"`
 			EOS          json.RawMessage `json:"eos_token"`
 			AddBOS       *bool           `json:"add_bos_token"`
 		}
-		path := filepath.Join(dir, "tokenizer_config.json")
+		const path = "tokenizer_config.json"
 		if err := json.Unmarshal(data, &cfg); err != nil {
 			return Chat{}, fmt.Errorf("tokenizer: %s: %w", path, err)
 		}
@@ -112,20 +121,14 @@ func ReadChat(dir string, b *BPE) (Chat, error) {
 		}
 	}
 	if template == "" {
-		data, err := read("chat_template.jinja")
-		if err != nil {
-			return Chat{}, err
-		}
-		template = string(data)
+		template = string(files["chat_template.jinja"])
 	}
 	var extra []int
-	if data, err := read("generation_config.json"); err != nil {
-		return Chat{}, err
-	} else if data != nil {
+	if data := files["generation_config.json"]; data != nil {
 		var gen struct {
 			EOS json.RawMessage `json:"eos_token_id"`
 		}
-		path := filepath.Join(dir, "generation_config.json")
+		const path = "generation_config.json"
 		if err := json.Unmarshal(data, &gen); err != nil {
 			return Chat{}, fmt.Errorf("tokenizer: %s: %w", path, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"tern/format"
 	"tern/model"
 	"tern/nn"
 )
@@ -25,9 +26,19 @@ func TestInit(t *testing.T) {
 	if _, err := ra.Train(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	init := filepath.Join(src, ModelName)
-	file, spec, err := model.Load(init)
+	// The init file is an imported one: its Hugging Face metadata must reach the run's files.
+	init := filepath.Join(src, "imported.safetensors")
+	file, spec, err := model.Load(filepath.Join(src, ModelName))
 	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := model.ParamTensors(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := model.FileMeta(file, "model", spec)
+	meta[model.MetaHFConfig] = `{"architectures": ["BitNetForCausalLM"]}`
+	if err := format.Write(init, meta, ts); err != nil {
 		t.Fatal(err)
 	}
 	dirA, dirB := t.TempDir(), t.TempDir()
@@ -65,6 +76,12 @@ func TestInit(t *testing.T) {
 	}
 	if _, err := rc.Train(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(dirA, ModelName), filepath.Join(dirB, ModelName), filepath.Join(dirB, CheckpointName)} {
+		h, err := format.ReadFileHeader(p, true)
+		if err != nil || h.Meta[model.MetaHFConfig] != meta[model.MetaHFConfig] {
+			t.Errorf("%s: %s = %q (%v), want the init file's", p, model.MetaHFConfig, h.Meta[model.MetaHFConfig], err)
+		}
 	}
 	resumed := trainLosses(t, rc)
 	if len(resumed) == 0 {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"tern/dist"
@@ -33,9 +34,10 @@ type Run struct {
 
 	train, valid []int32
 	sampler      *Sampler
-	dropRNG      *tensor.RNG // one draw per step seeds its micro-batches' dropout; saved in checkpoints
-	microRNG     *tensor.RNG // the dropout stream of the micro-batch in progress
-	params       []*nn.Param // unique, optimizer order
+	dropRNG      *tensor.RNG       // one draw per step seeds its micro-batches' dropout; saved in checkpoints
+	microRNG     *tensor.RNG       // the dropout stream of the micro-batch in progress
+	params       []*nn.Param       // unique, optimizer order
+	carry        map[string]string // model-file metadata handed on from --init (tern.hf.*: the source folder's config, dtypes, chat files)
 
 	// Data parallelism (package dist): every rank draws the same micro-batches and computes its share
 	// of them; gradients are summed over ranks, so all ranks take the same optimizer step.
@@ -127,12 +129,20 @@ func NewRunContext(ctx context.Context, cfg Config, mc model.Config, resume bool
 	}
 	var initLM model.LM // --init: the run starts from this model's weights, config and tokenizer
 	var initTok string
+	carry := map[string]string{}
 	if cfg.Init != "" && st == nil {
 		var err error
 		if initLM, initTok, err = model.Load(cfg.Init); err != nil {
 			return nil, fmt.Errorf("train: --init: %w", err)
 		}
 		mc = initLM.Config()
+		h, err := format.ReadFileHeader(cfg.Init, true)
+		if err != nil {
+			return nil, fmt.Errorf("train: --init: %w", err)
+		}
+		carry = carried(h.Meta)
+	} else if st != nil {
+		carry = carried(st.file.Meta)
 	}
 	if err := mc.Validate(); err != nil {
 		return nil, err
@@ -163,7 +173,7 @@ func NewRunContext(ctx context.Context, cfg Config, mc model.Config, resume bool
 	if cfg.BitsBudget > 0 && comm.Size() > 1 {
 		return nil, fmt.Errorf("train: --bits auto is not supported with data parallelism yet (%d ranks): allocate on one process, then train with --bits-map", comm.Size())
 	}
-	r := &Run{Cfg: cfg, Tok: tok}
+	r := &Run{Cfg: cfg, Tok: tok, carry: carry}
 	if r.train, err = tokenizer.EncodeContext(ctx, tok, corpus.Train, 1<<20); err != nil {
 		return nil, err
 	}
@@ -233,6 +243,19 @@ func NewRunContext(ctx context.Context, cfg Config, mc model.Config, resume bool
 		return nil, err
 	}
 	return r, nil
+}
+
+// carried picks the metadata a run hands on from the model it started from to the files it writes:
+// an imported model's Hugging Face side (model.MetaHFConfig, ...), so export hf of the fine-tuned model
+// writes the source folder's config.json, dtypes and chat files.
+func carried(meta map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range meta {
+		if strings.HasPrefix(k, "tern.hf.") {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // checkpointNote says what a stop leaves on disk: the last checkpoint and its step, or that there is

@@ -81,10 +81,8 @@ func runExportHF(args []string) error {
 			files["tokenizer.json"] = js
 		}
 	}
-	for key, name := range map[string]string{metaHFTokenizerConfig: "tokenizer_config.json", metaHFGenerationConfig: "generation_config.json"} {
-		if v, ok := h.Meta[key]; ok {
-			files[name] = []byte(v)
-		}
+	for name, data := range model.HFChatFiles(h.Meta) {
+		files[name] = data
 	}
 	for name, data := range files {
 		if err := format.WriteFileAtomic(filepath.Join(*out, name), data); err != nil {
@@ -92,7 +90,7 @@ func runExportHF(args []string) error {
 		}
 	}
 	fmt.Printf("wrote %s: %s (%d tensors), config.json", *out, lm.Config().Type, len(ts))
-	for _, name := range []string{"tokenizer.json", "tokenizer_config.json", "generation_config.json"} {
+	for _, name := range []string{"tokenizer.json", "tokenizer_config.json", "generation_config.json", "chat_template.jinja"} {
 		if _, ok := files[name]; ok {
 			fmt.Printf(", %s", name)
 		}

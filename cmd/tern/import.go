@@ -21,12 +21,6 @@ import (
 	"tern/tokenizer"
 )
 
-// Metadata keys of an imported model file holding the folder's other files as they were, for export.
-const (
-	metaHFTokenizerConfig  = "tern.hf.tokenizer_config"
-	metaHFGenerationConfig = "tern.hf.generation_config"
-)
-
 func init() {
 	register("import", "read a model from another format: import hf DIR (Hugging Face Llama/BitNet checkpoints)", runImport)
 }
@@ -96,7 +90,7 @@ func runImport(ctx context.Context, args []string) error {
 	for k, v := range meta {
 		fileMeta[k] = v
 	}
-	for key, name := range map[string]string{metaHFTokenizerConfig: "tokenizer_config.json", metaHFGenerationConfig: "generation_config.json"} {
+	for key, name := range model.HFSideFiles {
 		data, err := sysmem.ReadFile(filepath.Join(dir, name), sysmem.ConfigLimit)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue

@@ -10,7 +10,9 @@ import (
 	"testing"
 
 	"tern/format"
+	"tern/model"
 	"tern/tensor"
+	"tern/tokenizer"
 )
 
 // TestImportExportHF runs the CLI on a BitNet-layout Hugging Face folder (BF16, tied head, the
@@ -62,7 +64,7 @@ func TestImportExportHF(t *testing.T) {
   "tie_word_embeddings": true, "torch_dtype": "bfloat16", "use_cache": true, "vocab_size": %d}`, C, F, L, V)
 	files := map[string]string{"config.json": cfg, "tokenizer.json": spec,
 		"tokenizer_config.json":  `{"chat_template": "{{ messages }}", "eos_token": "<|endoftext|>"}`,
-		"generation_config.json": `{"eos_token_id": 0}`}
+		"generation_config.json": `{"eos_token_id": 0}`, "chat_template.jinja": "{{ messages }}"}
 	for name, s := range files {
 		if err := os.WriteFile(filepath.Join(src, name), []byte(s), 0o644); err != nil {
 			t.Fatal(err)
@@ -79,6 +81,19 @@ func TestImportExportHF(t *testing.T) {
 	}
 	m := filepath.Join(dir, "m.safetensors")
 	t.Log(run("import", "hf", src, "--out", m))
+	// The model file keeps the chat description (for serving): template and EOS from its side files.
+	h, err := format.ReadFileHeader(m, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := tokenizer.Unmarshal([]byte(h.Meta[model.MetaTokenizer]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chat, err := tokenizer.ChatFromFiles(tk.(*tokenizer.BPE), model.HFChatFiles(h.Meta))
+	if err != nil || chat.Template != "{{ messages }}" || chat.EOS != 0 || len(chat.Stop) != 1 {
+		t.Errorf("chat from the model file: %v %+v", err, chat)
+	}
 	back := filepath.Join(dir, "back")
 	t.Log(run("export", "hf", "--model", m, "--out", back, "--shard-size", "20000"))
 	a, err := format.OpenCheckpoint(src)
@@ -103,6 +118,12 @@ func TestImportExportHF(t *testing.T) {
 		got, err := os.ReadFile(filepath.Join(back, name))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if name == "chat_template.jinja" {
+			if string(got) != s {
+				t.Errorf("%s: %q back as %q", name, s, got)
+			}
+			continue
 		}
 		var x, y any
 		if json.Unmarshal([]byte(s), &x) != nil || json.Unmarshal(got, &y) != nil {
@@ -133,6 +154,13 @@ func TestImportExportHF(t *testing.T) {
 	run(append([]string{"train", "--init", m, "--steps", "2"}, common...)...)
 	run(append([]string{"train", "--resume", "--steps", "3"}, common[2:4]...)...)
 	run("export", "hf", "--model", filepath.Join(runDir, "model.safetensors"), "--out", filepath.Join(dir, "tuned"))
+	for _, name := range []string{"config.json", "tokenizer_config.json", "generation_config.json", "chat_template.jinja"} {
+		a, _ := os.ReadFile(filepath.Join(back, name)) // the fine-tuned model keeps the source folder's side
+		b, err := os.ReadFile(filepath.Join(dir, "tuned", name))
+		if err != nil || string(a) != string(b) {
+			t.Errorf("fine-tuned export: %s differs from the imported model's (%v)", name, err)
+		}
+	}
 	// Bad input: an index naming a missing shard, and an existing --out without --force.
 	os.Remove(filepath.Join(src, a.Files[1]))
 	if out, err := exec.Command(bin, "import", "hf", src, "--out", filepath.Join(dir, "x.safetensors")).CombinedOutput(); err == nil ||
