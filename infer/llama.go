@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"tern/gguf"
 	"tern/half"
@@ -137,6 +138,18 @@ func (m *Llama) ModelBytes() int64 {
 	return b
 }
 
+// TableFormat says how the token table is held: "F16 in place" (mapped), "int8 rows" (converted from a
+// block-quantized type) or "fp32" (widened).
+func (m *Llama) TableFormat() string {
+	switch {
+	case m.tok.f16 != nil:
+		return "F16 in place"
+	case m.tok.i8 != nil:
+		return "int8 rows"
+	}
+	return "fp32"
+}
+
 // sharedHead reports whether the head is the token table.
 func (m *Llama) sharedHead() bool {
 	switch {
@@ -144,6 +157,8 @@ func (m *Llama) sharedHead() bool {
 		return &m.tok.f16[0] == &m.head.f16[0]
 	case m.tok.f32 != nil && m.head.f32 != nil:
 		return &m.tok.f32[0] == &m.head.f32[0]
+	case m.tok.i8 != nil && m.head.i8 != nil:
+		return &m.tok.i8[0] == &m.head.i8[0]
 	}
 	return false
 }
@@ -331,7 +346,10 @@ func (m *Llama) matrix(name string, n, k int) (linear, error) {
 }
 
 // ggufTable loads a (rows, cols) table: F16 mapped in place where kernels.SgemvF16 has an assembly
-// path, anything else widened to fp32.
+// path; Q6_K and Q8_0 (block-quantized, bitnet.cpp's default table is Q6_K) converted once to int8
+// rows with one absmax step per row (tern pack --table int8's layout, run by kernels.SgemvI8): a
+// byte per value instead of fp32's four, at an extra rounding of at most half a step per value
+// (TestGGUFTableInt8 measures it against the file's values); anything else widened to fp32.
 func ggufTable(f *gguf.File, name string, rows, cols int) (table, error) {
 	t, ok := f.Tensor(name)
 	if !ok {
@@ -345,8 +363,44 @@ func ggufTable(f *gguf.File, name string, rows, cols int) (table, error) {
 			return table{f16: h, cols: cols}, nil
 		}
 	}
+	if t.Type == gguf.Q6_K || t.Type == gguf.Q8_0 {
+		return int8Table(t, rows, cols)
+	}
 	v, err := t.Float32()
 	return table{f32: v, cols: cols}, err
+}
+
+// int8Table converts a block-quantized table to int8 rows, a chunk of rows per worker (no fp32 copy of
+// the whole table).
+func int8Table(t *gguf.TensorInfo, rows, cols int) (table, error) {
+	rb := int(t.Type.Bytes(int64(cols)))
+	if cols%t.Type.BlockSize() != 0 || len(t.Data) != rb*rows {
+		return table{}, fmt.Errorf("tensor %s: rows of %d values are not whole %s blocks", t.Name, cols, t.Type)
+	}
+	tb := table{i8: make([]int8, rows*cols), step: make([]float32, rows), cols: cols}
+	const chunk = 64
+	var mu sync.Mutex
+	var bad error
+	kernels.ParallelFor((rows+chunk-1)/chunk, 1, func(lo, hi int) {
+		buf := make([]float32, chunk*cols)
+		for c := lo; c < hi; c++ {
+			r0, r1 := c*chunk, min(rows, (c+1)*chunk)
+			v := buf[:(r1-r0)*cols]
+			if err := gguf.Dequantize(t.Type, t.Data[r0*rb:r1*rb], v); err != nil {
+				mu.Lock()
+				bad = err
+				mu.Unlock()
+				return
+			}
+			q, step := quant.Int8RowSteps(v, r1-r0, cols)
+			copy(tb.i8[r0*cols:], q)
+			copy(tb.step[r0:], step)
+		}
+	})
+	if bad != nil {
+		return table{}, fmt.Errorf("tensor %s: %w", t.Name, bad)
+	}
+	return tb, nil
 }
 
 func (m *Llama) alloc() {

@@ -8,6 +8,7 @@ package infer
 import (
 	"fmt"
 
+	"tern/internal/sysmem"
 	"tern/kernels"
 	"tern/model"
 )
@@ -40,6 +41,11 @@ func LlamaFromPacked(pf *model.PackedFile, maxCtx int) (*Llama, error) {
 		SubNorms: cfg.SubNorm, Act: string(cfg.FFNAct)}
 	if maxCtx > 0 && lc.Ctx > maxCtx {
 		lc.Ctx = maxCtx
+	}
+	// the KV cache (fp32 keys and values per layer) and the RoPE tables, before allocating them
+	kv := float64(lc.Layers)*2*float64(lc.Ctx)*float64(kvDim)*4 + float64(lc.Ctx)*float64(C/cfg.Heads)*4
+	if err := sysmem.Check(fmt.Sprintf("load %s: the KV cache of %d positions", pf.Path, lc.Ctx), kv); err != nil {
+		return nil, err
 	}
 	m := &Llama{Cfg: lc, Packed: pf, TokSpec: pf.Tok, vec: map[int]*kernels.GemvVec{}}
 	tableOf := func(name string) (table, error) {

@@ -3,11 +3,13 @@ package infer
 import (
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"tern/format"
 	"tern/gguf"
 	"tern/half"
+	"tern/internal/sysmem"
 	"tern/model"
 	"tern/tensor"
 )
@@ -184,6 +186,66 @@ func TestExportedGGUFMatchesTraining(t *testing.T) {
 		t.Logf("%s %s: max |Δlogit| %.3g over a logit range of %.3g", tc.cfg.Type, tc.typ, maxd, hi-lo)
 		if maxd > 1e-4*(hi-lo) {
 			t.Errorf("%s %s: max |Δlogit| %.3g exceeds 1e-4 of the logit range %.3g", tc.cfg.Type, tc.typ, maxd, hi-lo)
+		}
+	}
+}
+
+// TestPackedLlamaHugeContext: a packed file whose config asks for a KV cache larger than the machine is
+// refused before the cache is allocated.
+func TestPackedLlamaHugeContext(t *testing.T) {
+	if tot := sysmem.Total(); tot == 0 || tot > 60e9 { // the cache below needs 68.7 GB
+		t.Skipf("this machine has %d bytes: the cache would fit", tot)
+	}
+	c := model.ArchDefaults(model.Config{Vocab: 11, Hidden: 128, Layers: 4, Heads: 4, FFN: 64, MaxPos: 1 << 24, TieEmbeddings: true}, model.TypeBitNet)
+	lm, err := model.New(c, tensor.NewRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.tern")
+	if _, err := model.WritePacked(path, lm, "char"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPackedLlama(path, 0); err == nil || !strings.Contains(err.Error(), "KV cache of 16777216 positions") {
+		t.Fatalf("max_pos 2^24: %v, want a memory error", err)
+	}
+	m, err := LoadPackedLlama(path, 64) // capped: fine
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+}
+
+// TestPackedLlamaPrefill: a packed ReLU² bitnet model's one-pass prefill (PrefillAll) gives Step's
+// logits after every token, bit for bit, as it does for GGUF files.
+func TestPackedLlamaPrefill(t *testing.T) {
+	c := model.ArchDefaults(model.Config{Vocab: 97, Hidden: 64, Layers: 2, Heads: 4, KVHeads: 2, FFN: 96, MaxPos: 48, TieEmbeddings: true}, model.TypeBitNet)
+	lm := randomLlama(t, c)
+	path := filepath.Join(t.TempDir(), "m.tern")
+	if _, err := model.WritePacked(path, lm, "char"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadPackedLlama(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ids := []int{5, 17, 3, 96, 0, 41, 41, 8, 60, 2}
+	var want []float32
+	for _, id := range ids {
+		l, err := m.Step(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, l...)
+	}
+	m.Reset()
+	got, err := m.PrefillAll(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("logit %d (token %d): prefill %v, step %v", i, i/c.Vocab, got[i], want[i])
 		}
 	}
 }

@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# Quiet re-measure of GGUF decoding and prefill: tern and llama.cpp's llama-bench on the same file, in one
-# command under the benchmark lock, three alternating rounds (about 5 minutes for the 2B4T shape).
-#   scripts/gguf-quiet.sh [GGUF] [LLAMA_BIN_DIR] [TERN]
-# Prints one line per measurement: engine, what, tokens/s (llama-bench: its average and samples).
+# Quiet re-measure of GGUF decoding and prefill: tern and llama.cpp's llama-bench on the same files, in one
+# command under the benchmark lock, two alternating rounds per file (about 6 minutes for the two
+# 2B4T-shaped files: F16 table, and the same requantized with a Q6_K table).
+#   scripts/gguf-quiet.sh [LLAMA_BIN_DIR] [TERN] [GGUF...]
+# Prints one line per measurement: file, engine, what, tokens/s (llama-bench: its average and samples).
 set -euo pipefail
-F=${1:-/work/cache-i12/bitnet-2b4t-tq2_0.gguf}
-B=${2:-$HOME/.cache/tern-refs/llama.cpp/build/bin}
-T=${3:-}
+B=${1:-$HOME/.cache/tern-refs/llama.cpp/build/bin}
+T=${2:-}
+shift $(($# < 2 ? $# : 2))
+FILES=("$@")
+[ ${#FILES[@]} -gt 0 ] || FILES=(/work/cache-i12/bitnet-2b4t-tq2_0.gguf /work/cache-i12/bitnet-2b4t-tq2_0-q6k.gguf)
 if [ -z "$T" ]; then
 	T=$(mktemp -d)/tern
 	(cd "$(dirname "$0")/.." && go build -o "$T" ./cmd/tern)
 fi
 lscpu | grep -m1 'Model name' || true
 exec flock /tmp/tern-bench.lock bash -c '
-F=$0; B=$1; T=$2
+B=$0; T=$1; shift
 echo "load average: $(cat /proc/loadavg)"
-for round in 1 2 3; do
+for F in "$@"; do
+echo "== $F"
+for round in 1 2; do
 	"$B/llama-bench" -m "$F" -p 128 -n 64 -t 2 -r 2 -o json 2>/dev/null | /usr/bin/python3 -c "
 import json, sys
 for r in json.load(sys.stdin):
@@ -27,5 +32,6 @@ d = json.load(sys.stdin)
 print(\"round $round tern pp128 %.2f tokens/s (runs %s)\" % (d[\"prompt_tokens_per_s\"], \", \".join(\"%.2f\" % x for x in d[\"prompt_tokens_per_s_runs\"])))
 print(\"round $round tern tg64 %.2f tokens/s (runs %s); %.0f%% of the %.1f GB/s bound; RSS %d MB\" % (d[\"tokens_per_s\"], \", \".join(\"%.2f\" % x for x in d[\"tokens_per_s_runs\"]), 100*d[\"bandwidth_fraction\"], d[\"bandwidth_gbps\"], d[\"rss_mb\"]))"
 done
+done
 echo "load average: $(cat /proc/loadavg)"
-' "$F" "$B" "$T"
+' "$B" "$T" "${FILES[@]}"
