@@ -2,9 +2,11 @@ package model
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
+	"tern/format"
 	"tern/nn"
 	"tern/quant"
 	"tern/tensor"
@@ -337,6 +339,37 @@ func TestPackRNNWidths(t *testing.T) {
 		t.Logf("%s: max |logit difference| %.2g", cell, worst)
 		if worst > 1e-5 { // the ternary scale's float rounding; n-bit values are identical
 			t.Fatalf("%s: logits after packing differ by up to %g", cell, worst)
+		}
+		// a file from before (gate matrices as F32 latents) still loads, re-quantizing them as then:
+		// from lm's own latents that is lm's forward exactly
+		old := t.TempDir() + "/old.tern"
+		ts, tmeta, err := PackedTensorsAs(lm, PackFormat{Float: "F32"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keep []format.Tensor
+		for _, x := range ts {
+			if !strings.Contains(x.Name, "weight_") {
+				keep = append(keep, x)
+			}
+		}
+		for _, m := range QuantMatrices(lm) {
+			keep = append(keep, format.F32Tensor(m.Name, []int{m.Rows, m.Cols}, m.Param.W))
+		}
+		for k := range tmeta {
+			if strings.Contains(k, "weight_") {
+				delete(tmeta, k)
+			}
+		}
+		if _, err := WritePackedTensors(old, lm, "", PackFormat{Float: "F32"}, keep, tmeta); err != nil {
+			t.Fatal(err)
+		}
+		prev, _, err := LoadPacked(old)
+		if err != nil {
+			t.Fatalf("%s: a file with float gate latents: %v", cell, err)
+		}
+		if got, _ := prev.Forward(ids, 1, 6); !slices.Equal(got, want) {
+			t.Fatalf("%s: float-latent file: logits differ", cell)
 		}
 		// codes of every gate matrix and the n-bit steps re-pack identically (a ternary scale is
 		// recomputed from the latents set to reproduce it, equal up to float rounding: not compared)

@@ -403,7 +403,14 @@ func LoadPacked(path string) (LM, string, error) {
 		return nil, "", err
 	}
 	tern, nbit := ternaryWeights(lm), nbitWeights(lm)
+	_, rnn := lm.(*RNN)
 	for _, p := range nn.Unique(lm.Params()) {
+		if rnn && (tern[p] || nbit[p].W != nil) && !pf.IsTernary(p.Name) && !pf.IsNBit(p.Name) {
+			// an LSTM/GRU packed before its gate matrices were stored at their width: F16/F32
+			// latents, re-quantized by the forward as then
+			delete(tern, p)
+			delete(nbit, p)
+		}
 		if nbit[p].W != nil {
 			if err := pf.unpackNBit(lm, p); err != nil {
 				return nil, "", err
