@@ -199,6 +199,16 @@ func (f *File) Close() error {
 	return u()
 }
 
+// DropData forgets every tensor's bytes (Data becomes nil) and releases the mapping; the metadata
+// stays readable. For callers that copied or converted what they need and must not depend on the file
+// afterwards.
+func (f *File) DropData() error {
+	for i := range f.Tensors {
+		f.Tensors[i].Data = nil
+	}
+	return f.Close()
+}
+
 // Lookup returns the metadata entry key.
 func (f *File) Lookup(key string) (KV, bool) {
 	i, ok := f.kv[key]

@@ -3,6 +3,7 @@ package infer
 import (
 	"fmt"
 
+	"tern/internal/sysmem"
 	"tern/kernels"
 	"tern/tensor"
 )
@@ -13,20 +14,21 @@ import (
 // packed batch GEMV (kernels.TernaryGemvBatch: each packed weight block is read and decoded once per
 // step and applied to every row); from gemmFrom rows, when the batch has that many slots and gemm is
 // set, one int8 x ternary GEMM (kernels.BitLinearForward) over matrices unpacked once (Resident, one
-// byte per weight); one row runs the packed GEMV, as Packed.Step does. Below headGemmMin rows the LM
-// head reads its table once per step for all rows (table.gemvBatch: chunks of rows that stay in L2,
-// each multiplied by every vector), from there it is one fp32 GEMM. All ternary paths compute the
-// same int32 sums and rescale, and the packed batch GEMV and gemvBatch sum each row exactly as the
-// single-row GEMV does, so below headGemmMin and gemmFrom a sequence's logits do not depend on its
-// batch bit for bit; the GEMMs sum in another order, which moves logits by float rounding only
-// (TestBatchMatchesAlone states the bound and checks the tokens).
+// byte per weight); one row runs the packed GEMV, as Packed.Step does. An F16 LM head (the default
+// table) is kernels.SgemvF16Batch: the table read once per step, each row's logits summed exactly as
+// Packed.Step's SgemvF16. An int8 or fp32 head reads its table once per step in L2-sized chunks below
+// headGemmMin rows (table.gemvBatch), and is one fp32 GEMM from there. All ternary paths compute the
+// same int32 sums and rescale, so with an F16 head a sequence's logits do not depend on its batch bit
+// for bit; the GEMM head of int8/fp32 tables sums in another order, which moves logits by float
+// rounding only (TestBatchMatchesAlone states the bound and checks the tokens).
 type Batch struct {
 	m     *Packed   // the weights, and the scratch of the single-row paths
 	slots []*Packed // per slot: its KV cache and attention scratch; weights shared with m
-	head  []float32 // (V, C) fp32 copy of the head for Sgemm from headGemmMin rows (gemm only)
+	head  []float32 // (V, C) fp32 copy of an int8 head for Sgemm from headGemmMin rows (gemm only)
 	gemm  bool
 
 	x, h, qkv, att, y, f1, logits []float32
+	startLogits                   []float32 // StartMany's result
 	mean, rstd, xs                []float32
 	xq                            []int8
 	gv                            map[int]*kernels.GemvBatch // per input size, for TernaryGemvBatch
@@ -42,12 +44,12 @@ type Batch struct {
 // slots: +528 MB for 700M): the packed kernel reads 5x fewer weight bytes but spends as many VPDPBUSD
 // as the GEMM plus the decoding, and on the 2-vCPU Zen 5 the two measured level within noise at 4 rows
 // and the GEMM ahead from 16 (BenchmarkBatchStep, 700M: 16 rows 102-106 ms GEMM against 120-200 ms
-// packed; 100M 31-32 against 35-37 ms; machine shared, see README). headGemmMin is where the LM head
-// switches from its table read once in L2-sized chunks (table.gemvBatch, exact per row) to
-// kernels.Sgemm over an fp32 copy: Sgemm runs products of up to 8 rows as matrix-vector loops that
-// read the whole head per row, and from 9 rows its packed micro-kernel beats the chunked GEMVs (100M
-// head, BenchmarkHeadBatch: 16 rows 19.5 against 33 ms, 64 rows 27 against 127 ms, best of three on
-// the loaded 2-vCPU Zen 5).
+// packed; 100M 31-32 against 35-37 ms; machine shared, see README). headGemmMin is where an int8 or
+// fp32 LM head switches from its table read once in L2-sized chunks (table.gemvBatch, exact per row)
+// to kernels.Sgemm: Sgemm runs products of up to 8 rows as matrix-vector loops that read the whole
+// head per row, and from 9 rows its packed micro-kernel beats the chunked GEMVs (100M head,
+// BenchmarkHeadBatch: 16 rows 19.5 against 33 ms, 64 rows 27 against 127 ms, best of three on the
+// loaded 2-vCPU Zen 5). An F16 head uses neither (kernels.SgemvF16Batch is faster at every size).
 const (
 	gemmMin         = 2
 	headGemmMin     = 9
@@ -55,8 +57,9 @@ const (
 )
 
 // NewBatch returns a batch of n slots over m (which it then owns: its KV cache is not used). With gemm,
-// the head is copied to fp32 and, for n >= ternaryGemmFrom slots, the ternary matrices are unpacked
-// once to one byte per weight (kernels.TernaryMatrix, Resident): memory for the batched products.
+// an int8 head is copied to fp32 and, for n >= ternaryGemmFrom slots, the ternary matrices are
+// unpacked once to one byte per weight (kernels.TernaryMatrix, Resident): memory for the batched
+// products.
 func NewBatch(m *Packed, n int, gemm bool) (*Batch, error) {
 	return newBatch(m, n, gemm, ternaryGemmFrom)
 }
@@ -67,6 +70,10 @@ func newBatch(m *Packed, n int, gemm bool, gemmFrom int) (*Batch, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("batch: %d slots, want at least 1", n)
 	}
+	kvBytes := 2 * float64(len(m.layers)) * float64(m.Cfg.MaxPos) * float64(m.Cfg.Hidden) * map[bool]float64{true: 2, false: 4}[m.kvF16]
+	if err := sysmem.Check(fmt.Sprintf("the KV caches of %d slots", n), float64(n)*kvBytes); err != nil {
+		return nil, err
+	}
 	b := &Batch{m: m, gemm: gemm, gv: map[int]*kernels.GemvBatch{}, gemmFrom: gemmFrom}
 	if gemm {
 		if b.gemmFrom <= n {
@@ -74,10 +81,11 @@ func newBatch(m *Packed, n int, gemm bool, gemmFrom int) (*Batch, error) {
 				return nil, err
 			}
 		}
-		V, C := m.Cfg.Vocab, m.Cfg.Hidden
-		b.head = make([]float32, V*C)
-		for i := range V {
-			m.head.row(b.head[i*C:(i+1)*C], i)
+		if V, C := m.Cfg.Vocab, m.Cfg.Hidden; m.head.i8 != nil { // F16 and fp32 tables are multiplied in place
+			b.head = make([]float32, V*C)
+			for i := range V {
+				m.head.row(b.head[i*C:(i+1)*C], i)
+			}
 		}
 	}
 	for range n {
@@ -106,7 +114,7 @@ func (m *Packed) Resident() error {
 	for li := range m.layers {
 		ly := &m.layers[li]
 		for _, l := range []*linear{&ly.qkv, &ly.o, &ly.fc, &ly.f2} {
-			if l.w == nil || l.tm != nil || l.bits > 0 { // n-bit matrices stay packed (NBitGemv)
+			if l.w == nil || l.tm != nil || l.bits > 0 { // n-bit matrices stay packed (NBitGemvBatch reads them in place)
 				continue
 			}
 			if tm := done[&l.w[0]]; tm != nil {
@@ -147,6 +155,57 @@ func (b *Batch) Start(slot int, prompt []int) ([]float32, error) {
 		return s.Step(prompt[0])
 	}
 	return s.Prefill(prompt)
+}
+
+// StartMany starts several slots at once (ManyStarter): the prompts of two or more tokens run as one
+// prefill pass over all their rows (each weight matrix read once for all of them), one-token prompts
+// as Start runs them; the heads of the prompts' last rows are one batched head product. Each slot's
+// logits and cache equal what Start gives it.
+func (b *Batch) StartMany(slots []int, prompts [][]int) ([]float32, error) {
+	V, C := b.m.Cfg.Vocab, b.m.Cfg.Hidden
+	if len(slots) != len(prompts) {
+		return nil, fmt.Errorf("batch: %d slots for %d prompts", len(slots), len(prompts))
+	}
+	b.startLogits = tensor.Grow(b.startLogits, len(slots)*V)
+	out := b.startLogits
+	var seqs []*Packed
+	var many [][]int
+	var at []int
+	for i, sl := range slots {
+		p := prompts[i]
+		if len(p) > b.PromptLimit() {
+			return nil, fmt.Errorf("prompt of %d tokens fills the %d-position context", len(p), b.m.Cfg.MaxPos)
+		}
+		if len(p) < 2 {
+			l, err := b.Start(sl, p)
+			if err != nil {
+				return nil, err
+			}
+			copy(out[i*V:(i+1)*V], l)
+			continue
+		}
+		b.slots[sl].Reset()
+		seqs, many, at = append(seqs, b.slots[sl]), append(many, p), append(at, i)
+	}
+	if len(many) == 0 {
+		return out, nil
+	}
+	hl, err := b.m.prefillMany(seqs, many)
+	if err != nil {
+		return nil, err
+	}
+	if hd := b.m.head; hd.f16 != nil { // each row as head.gemv computes it
+		b.logits = tensor.Grow(b.logits, len(many)*V)
+		kernels.SgemvF16Batch(b.logits, V, hd.f16, hl, V, C, len(many))
+		for k, i := range at {
+			copy(out[i*V:(i+1)*V], b.logits[k*V:(k+1)*V])
+		}
+	} else {
+		for k, i := range at {
+			hd.gemv(out[i*V:(i+1)*V], hl[k*C:(k+1)*C], V)
+		}
+	}
+	return out, nil
 }
 
 // Step feeds ids[i] to slots[i] and returns the logits (len(slots), V).
@@ -213,10 +272,15 @@ func (b *Batch) Step(slots []int, ids []int) ([]float32, error) {
 	}
 	b.norm(h, x, b.m.lnf, B)
 	b.logits = tensor.Grow(b.logits, B*V)
-	if b.head != nil && B >= headGemmMin {
+	switch hd := b.m.head; {
+	case hd.f16 != nil: // the table read once for all rows, each row's logits as Packed.Step's
+		kernels.SgemvF16Batch(b.logits, V, hd.f16, h, V, C, B)
+	case b.gemm && hd.f32 != nil && B >= headGemmMin:
+		kernels.Sgemm(false, true, B, V, C, 1, h, C, hd.f32, C, 0, b.logits, V)
+	case b.head != nil && B >= headGemmMin:
 		kernels.Sgemm(false, true, B, V, C, 1, h, C, b.head, C, 0, b.logits, V)
-	} else {
-		b.m.head.gemvBatch(b.logits, h, V, B)
+	default:
+		hd.gemvBatch(b.logits, h, V, B)
 	}
 	for _, s := range b.cur {
 		s.Pos++
@@ -254,6 +318,10 @@ func (b *Batch) linear(out, in []float32, l linear, n int) {
 		}
 		gb.SetFloat32(in[:n*l.k], n) // each row quantized as applyLinear does
 		kernels.TernaryGemvBatchF32(out, nil, l.w, l.n, l.k, gb, l.scale)
+	case l.bits > 0 && n >= 2: // n-bit (adaptive widths): nbitbatch.go's int8 x n-bit GEMM, exact per row
+		b.xq, b.xs = tensor.Grow(b.xq, n*l.k), tensor.Grow(b.xs, n)
+		kernels.QuantizeRowsInt8(b.xq, b.xs, in, n, l.k)
+		kernels.NBitGemvBatch(out, l.w, l.steps, l.n, l.k, l.bits, b.xq, b.xs, n)
 	case l.tm != nil && n >= gemmMin:
 		b.xq, b.xs = tensor.Grow(b.xq, n*l.k), tensor.Grow(b.xs, n)
 		kernels.QuantizeRowsInt8(b.xq, b.xs, in, n, l.k)

@@ -30,6 +30,13 @@ type Decoder interface {
 	Step(slots []int, ids []int) ([]float32, error)
 }
 
+// ManyStarter is a Decoder that can start several slots in one pass (batched prefill): StartMany feeds
+// prompts[i] into slots[i] (each emptied first) and returns the logits for each slot's next token,
+// row i for slots[i] (len(slots)·V), each equal to what Start would return for it.
+type ManyStarter interface {
+	StartMany(slots []int, prompts [][]int) ([]float32, error)
+}
+
 // Recompute is a Decoder over a training-path model: Start and Step rerun the model's forward over
 // the slot's whole sequence and keep the last row. Costly per token (no KV cache or recurrent state
 // is kept), but it serves every architecture tern trains.

@@ -56,8 +56,8 @@ func extend(ctx context.Context, ids []int, logits []float32, maxTokens int, ful
 	return ids, nil
 }
 
-// GenerateLlama feeds prompt into a GGUF model's KV cache one token at a time and extends it by up to
-// maxTokens, as GeneratePacked does.
+// GenerateLlama feeds prompt into a GGUF model's KV cache (one Prefill pass from 2 tokens on: GGUF
+// prompts are long enough that unpacking pays) and extends it by up to maxTokens, as GeneratePacked does.
 func GenerateLlama(ctx context.Context, m *Llama, prompt []int, maxTokens int, s *Sampler, emit func(id int) bool) ([]int, error) {
 	if len(prompt) == 0 {
 		return nil, fmt.Errorf("generate: empty prompt")
@@ -67,10 +67,13 @@ func GenerateLlama(ctx context.Context, m *Llama, prompt []int, maxTokens int, s
 	}
 	var logits []float32
 	var err error
-	for _, id := range prompt {
-		if logits, err = m.Step(id); err != nil {
-			return nil, err
-		}
+	if len(prompt) == 1 {
+		logits, err = m.Step(prompt[0])
+	} else {
+		logits, err = m.Prefill(prompt)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return extend(ctx, append([]int(nil), prompt...), logits, maxTokens, func() bool { return m.Pos >= m.Cfg.Ctx }, m.Step, s, emit)
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // BenchmarkHeadBatch compares the batched LM head of the 100M shape: the F16 table read once in
-// L2-sized chunks (gemvBatch) against an fp32 copy through Sgemm, whole and in the same chunks.
+// L2-sized chunks (gemvBatch) or by kernels.SgemvF16Batch (what Batch uses) against an fp32 copy
+// through Sgemm, whole and in the same chunks.
 func BenchmarkHeadBatch(b *testing.B) {
 	V, C := 32000, 768
 	v := make([]float32, V*C)
@@ -26,6 +27,11 @@ func BenchmarkHeadBatch(b *testing.B) {
 		b.Run(fmt.Sprint("f16-chunks/B=", B), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				t16.gemvBatch(y, x, V, B)
+			}
+		})
+		b.Run(fmt.Sprint("f16-batch/B=", B), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				kernels.SgemvF16Batch(y, V, t16.f16, x, V, C, B)
 			}
 		})
 		b.Run(fmt.Sprint("f32-sgemm/B=", B), func(b *testing.B) {

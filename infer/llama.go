@@ -1,13 +1,15 @@
 package infer
 
-// Llama-family models read from GGUF files (llama.cpp's "llama" and "bitnet" architectures), decoded
-// one token at a time with a KV cache:
+// Llama-family models read from GGUF files (llama.cpp's "llama" and "bitnet" architectures) or from
+// tern's packed files (model types llama and bitnet, llama_packed.go), decoded one token at a time with
+// a KV cache:
 //
 //	x = token_embd[id]
 //	per block: h = rmsnorm(x)·attn_norm; q, k, v = Wq·h, Wk·h, Wv·h; RoPE on q and k
 //	           a = softmax(q·Kᵀ/√hs)·V per head, KV heads shared by Heads/KVHeads query heads (GQA)
 //	           [bitnet: a = rmsnorm(a)·attn_sub_norm]; x += Wo·a
-//	           h = rmsnorm(x)·ffn_norm; f = silu(Wgate·h) ⊙ Wup·h  [bitnet: f = rmsnorm(f)·ffn_sub_norm]
+//	           h = rmsnorm(x)·ffn_norm; f = act(Wgate·h) ⊙ Wup·h  [bitnet: f = rmsnorm(f)·ffn_sub_norm]
+//	           (act SiLU for GGUF files, as llama.cpp; SiLU or ReLU² for tern's models: nn.GateAct)
 //	           x += Wdown·f
 //	logits = output·(rmsnorm(x)·output_norm), output = token_embd when the file has no output.weight
 //
@@ -22,11 +24,14 @@ package infer
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 
 	"tern/gguf"
 	"tern/half"
 	"tern/kernels"
 	"tern/model"
+	"tern/nn"
 	"tern/quant"
 	"tern/tokenizer"
 )
@@ -41,6 +46,7 @@ type LlamaConfig struct {
 	RopeNeox              bool    // pairs (i, i+hs/2) instead of (2i, 2i+1)
 	Eps                   float32 // RMSNorm ε
 	SubNorms              bool    // BitNet's norms before Wo and Wdown
+	Act                   string  // gated FFN activation: nn.ActSwiGLU (llama.cpp's llama and bitnet) or nn.ActReLU2
 }
 
 type llamaLayer struct {
@@ -51,13 +57,15 @@ type llamaLayer struct {
 
 // Llama is a loaded Llama-family model.
 type Llama struct {
-	Cfg    LlamaConfig
-	File   *gguf.File
-	tok    table
-	head   table
-	norm   []float32
-	layers []llamaLayer
-	Pos    int // tokens in the KV cache
+	Cfg     LlamaConfig
+	File    *gguf.File        // the GGUF file, or nil
+	Packed  *model.PackedFile // the packed tern file (llama_packed.go), or nil
+	TokSpec string            // a packed file's tokenizer spec
+	tok     table
+	head    table
+	norm    []float32
+	layers  []llamaLayer
+	Pos     int // tokens in the KV cache
 
 	// TernaryFileBytes and TernaryBytes are the ternary matrices' bytes in the file and after
 	// conversion to trit5 (payload + one float32 scale each); Converted counts them.
@@ -71,6 +79,7 @@ type Llama struct {
 	cos, sin                        []float32   // (Ctx, hs/2)
 	curLayer                        *llamaLayer // the layer attend works on
 	attendFn                        func(lo, hi int)
+	pf                              *llamaPrefill
 }
 
 // LoadGGUF opens a GGUF model of architecture llama or bitnet; maxCtx > 0 caps the KV cache (and so
@@ -88,8 +97,79 @@ func LoadGGUF(path string, maxCtx int) (*Llama, error) {
 	return m, nil
 }
 
+// Detach copies what the model still reads in place from the file's mapping (an F16 token table or
+// head) into private memory and releases the mapping: afterwards nothing the model computes depends on
+// the file, which may then be rewritten or truncated without affecting it (what a server needs; the
+// metadata, e.g. the tokenizer, stays readable). It costs the table's bytes in private memory, which the
+// mapping's page cache held before.
+func (m *Llama) Detach() error {
+	if m.File == nil {
+		return nil // a packed tern file is read into memory, never mapped
+	}
+	shared := m.sharedHead()
+	if m.tok.f16 != nil {
+		m.tok.f16 = slices.Clone(m.tok.f16)
+	}
+	if shared {
+		m.head = m.tok
+	} else if m.head.f16 != nil {
+		m.head.f16 = slices.Clone(m.head.f16)
+	}
+	return m.File.DropData()
+}
+
+// ModelBytes is the memory the model's weights take as loaded: trit5 matrices and their scales, fp32
+// matrices, the token table and a separate head in their stored types, norm gains. Mapped tables
+// count as well (they are resident once read).
+func (m *Llama) ModelBytes() int64 {
+	b := m.tok.bytes() + 4*int64(len(m.norm))
+	if !m.sharedHead() {
+		b += m.head.bytes()
+	}
+	for _, ly := range m.layers {
+		for _, l := range []linear{ly.q, ly.k, ly.v, ly.o, ly.gate, ly.up, ly.down} {
+			b += int64(len(l.w)) + 4*int64(len(l.fw))
+			if l.w != nil {
+				b += 4
+			}
+		}
+		b += 4 * int64(len(ly.attnNorm)+len(ly.attnSub)+len(ly.ffnNorm)+len(ly.ffnSub))
+	}
+	return b
+}
+
+// TableFormat says how the token table is held: "F16 in place" (mapped), "int8 rows" (converted from a
+// block-quantized type) or "fp32" (widened).
+func (m *Llama) TableFormat() string {
+	switch {
+	case m.tok.f16 != nil:
+		return "F16 in place"
+	case m.tok.i8 != nil:
+		return "int8 rows"
+	}
+	return "fp32"
+}
+
+// sharedHead reports whether the head is the token table.
+func (m *Llama) sharedHead() bool {
+	switch {
+	case m.tok.f16 != nil && m.head.f16 != nil:
+		return &m.tok.f16[0] == &m.head.f16[0]
+	case m.tok.f32 != nil && m.head.f32 != nil:
+		return &m.tok.f32[0] == &m.head.f32[0]
+	case m.tok.i8 != nil && m.head.i8 != nil:
+		return &m.tok.i8[0] == &m.head.i8[0]
+	}
+	return false
+}
+
 // Close releases the file.
-func (m *Llama) Close() error { return m.File.Close() }
+func (m *Llama) Close() error {
+	if m.Packed != nil {
+		return m.Packed.Close()
+	}
+	return m.File.Close()
+}
 
 // LlamaConfigOf reads the architecture from a GGUF file's metadata.
 func LlamaConfigOf(f *gguf.File) (LlamaConfig, error) {
@@ -97,7 +177,7 @@ func LlamaConfigOf(f *gguf.File) (LlamaConfig, error) {
 	if err != nil {
 		return LlamaConfig{}, err
 	}
-	c := LlamaConfig{Arch: arch}
+	c := LlamaConfig{Arch: arch, Act: nn.ActSwiGLU}
 	switch arch {
 	case "llama":
 	case "bitnet":
@@ -266,7 +346,10 @@ func (m *Llama) matrix(name string, n, k int) (linear, error) {
 }
 
 // ggufTable loads a (rows, cols) table: F16 mapped in place where kernels.SgemvF16 has an assembly
-// path, anything else widened to fp32.
+// path; Q6_K and Q8_0 (block-quantized, bitnet.cpp's default table is Q6_K) converted once to int8
+// rows with one absmax step per row (tern pack --table int8's layout, run by kernels.SgemvI8): a
+// byte per value instead of fp32's four, at an extra rounding of at most half a step per value
+// (TestGGUFTableInt8 measures it against the file's values); anything else widened to fp32.
 func ggufTable(f *gguf.File, name string, rows, cols int) (table, error) {
 	t, ok := f.Tensor(name)
 	if !ok {
@@ -280,8 +363,44 @@ func ggufTable(f *gguf.File, name string, rows, cols int) (table, error) {
 			return table{f16: h, cols: cols}, nil
 		}
 	}
+	if t.Type == gguf.Q6_K || t.Type == gguf.Q8_0 {
+		return int8Table(t, rows, cols)
+	}
 	v, err := t.Float32()
 	return table{f32: v, cols: cols}, err
+}
+
+// int8Table converts a block-quantized table to int8 rows, a chunk of rows per worker (no fp32 copy of
+// the whole table).
+func int8Table(t *gguf.TensorInfo, rows, cols int) (table, error) {
+	rb := int(t.Type.Bytes(int64(cols)))
+	if cols%t.Type.BlockSize() != 0 || len(t.Data) != rb*rows {
+		return table{}, fmt.Errorf("tensor %s: rows of %d values are not whole %s blocks", t.Name, cols, t.Type)
+	}
+	tb := table{i8: make([]int8, rows*cols), step: make([]float32, rows), cols: cols}
+	const chunk = 64
+	var mu sync.Mutex
+	var bad error
+	kernels.ParallelFor((rows+chunk-1)/chunk, 1, func(lo, hi int) {
+		buf := make([]float32, chunk*cols)
+		for c := lo; c < hi; c++ {
+			r0, r1 := c*chunk, min(rows, (c+1)*chunk)
+			v := buf[:(r1-r0)*cols]
+			if err := gguf.Dequantize(t.Type, t.Data[r0*rb:r1*rb], v); err != nil {
+				mu.Lock()
+				bad = err
+				mu.Unlock()
+				return
+			}
+			q, step := quant.Int8RowSteps(v, r1-r0, cols)
+			copy(tb.i8[r0*cols:], q)
+			copy(tb.step[r0:], step)
+		}
+	})
+	if bad != nil {
+		return table{}, fmt.Errorf("tensor %s: %w", t.Name, bad)
+	}
+	return tb, nil
 }
 
 func (m *Llama) alloc() {
@@ -294,15 +413,8 @@ func (m *Llama) alloc() {
 	m.lg = make([]float32, c.Vocab)
 	m.scores = make([]float32, c.Heads*c.Ctx)
 	m.rstd = make([]float32, 1)
-	// RoPE tables: angle p·base^(-2i/hs), computed in float64 and rounded once.
-	half := hs / 2
-	m.cos, m.sin = make([]float32, c.Ctx*half), make([]float32, c.Ctx*half)
-	for p := range c.Ctx {
-		for i := range half {
-			a := float64(p) * math.Pow(c.RopeBase, -2*float64(i)/float64(hs))
-			m.cos[p*half+i], m.sin[p*half+i] = float32(math.Cos(a)), float32(math.Sin(a))
-		}
-	}
+	// RoPE tables: the training layer's (angle p·base^(-2i/hs), float64 rounded once)
+	m.cos, m.sin = nn.RoPETables(hs, c.RopeBase, c.Ctx)
 	m.attendFn = m.attend
 }
 
@@ -367,9 +479,7 @@ func (m *Llama) Step(id int) ([]float32, error) {
 		m.rmsnorm(m.h, x, ly.ffnNorm)
 		applyLinear(m.g, m.h, ly.gate, m.vec, m.acc)
 		applyLinear(m.u, m.h, ly.up, m.vec, m.acc)
-		for i, g := range m.g {
-			m.g[i] = g / (1 + float32(math.Exp(float64(-g)))) * m.u[i] // SiLU(gate)·up
-		}
+		nn.GateAct(c.Act, m.g, m.g, m.u) // act(gate)·up
 		if ly.ffnSub != nil {
 			m.rmsnorm(m.g, m.g, ly.ffnSub)
 		}
@@ -401,25 +511,30 @@ func (m *Llama) attend(lo, hi int) {
 }
 
 // Tokenizer reads the tokenizer a GGUF file carries (tokenizer.ggml.*): byte-level BPE ("gpt2") with
-// GPT-2's pre-tokenizer. Control and user-defined tokens (types 3 and 4) are special. Other tokenizer
-// models and pre-tokenizers (LLaMA-3's "llama-bpe" among them) are refused by name rather than
-// encoded differently from llama.cpp.
-func (m *Llama) Tokenizer() (*tokenizer.BPE, error) {
-	f := m.File
+// GPT-2's pre-tokenizer ("gpt-2") or LLaMA-3's ("llama-bpe", also spelled "llama3" / "llama-v3").
+// Control and user-defined tokens (types 3 and 4) are special. Other tokenizer models and
+// pre-tokenizers are refused by name rather than encoded differently from llama.cpp. Chat (llama_chat.go)
+// reads the chat template and the special tokens' roles.
+func (m *Llama) Tokenizer() (*tokenizer.BPE, error) { return GGUFTokenizer(m.File, m.Cfg.Vocab) }
+
+// GGUFTokenizer reads the tokenizer of any GGUF file (as Llama.Tokenizer says; gpt2 files too) and
+// checks that it has vocab tokens.
+func GGUFTokenizer(f *gguf.File, vocab int) (*tokenizer.BPE, error) {
 	model, err := f.String("tokenizer.ggml.model")
 	if err != nil {
 		return nil, err
 	}
 	pre, _ := f.String("tokenizer.ggml.pre")
-	if model != "gpt2" || pre != "gpt-2" {
-		return nil, fmt.Errorf("%s: tokenizer %q with pre-tokenizer %q is not supported yet (tern reads byte-level BPE with the gpt-2 pre-tokenizer)", f.Path, model, pre)
+	kind := map[string]string{"gpt-2": tokenizer.PreGPT2, "llama-bpe": tokenizer.PreLlama3, "llama3": tokenizer.PreLlama3, "llama-v3": tokenizer.PreLlama3}[pre]
+	if model != "gpt2" || kind == "" {
+		return nil, fmt.Errorf("%s: tokenizer %q with pre-tokenizer %q is not supported yet (tern reads byte-level BPE with the gpt-2 or llama-bpe pre-tokenizer)", f.Path, model, pre)
 	}
 	tokens, err := f.Strings("tokenizer.ggml.tokens")
 	if err != nil {
 		return nil, err
 	}
-	if len(tokens) != m.Cfg.Vocab {
-		return nil, fmt.Errorf("%s: the tokenizer has %d tokens, the model's table %d", f.Path, len(tokens), m.Cfg.Vocab)
+	if len(tokens) != vocab {
+		return nil, fmt.Errorf("%s: the tokenizer has %d tokens, the model's table %d", f.Path, len(tokens), vocab)
 	}
 	special := make([]bool, len(tokens))
 	if kv, ok := f.Lookup("tokenizer.ggml.token_type"); ok {
@@ -433,7 +548,7 @@ func (m *Llama) Tokenizer() (*tokenizer.BPE, error) {
 		}
 	}
 	merges, _ := f.Strings("tokenizer.ggml.merges") // a vocabulary without merges is valid
-	b, err := tokenizer.FromVocab(f.Path, tokens, special, merges)
+	b, err := tokenizer.FromVocabPre(f.Path, kind, tokens, special, merges)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.Path, err)
 	}

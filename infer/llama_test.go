@@ -13,10 +13,16 @@ import (
 // vocab 300) with ternary matrices of type typ and an F16 token table; it returns the path.
 func tinyBitnet(t testing.TB, typ gguf.Type, arch string) string {
 	t.Helper()
+	return tinyBitnetCtx(t, typ, arch, 64)
+}
+
+// tinyBitnetCtx is tinyBitnet with a context of ctx positions.
+func tinyBitnetCtx(t testing.TB, typ gguf.Type, arch string, ctx int) string {
+	t.Helper()
 	const C, F, L, V = 256, 512, 2, 300
 	rng := tensor.NewRNG(3)
 	kv := []gguf.KV{gguf.String(gguf.KeyArchitecture, arch),
-		gguf.Uint32(arch+".context_length", 64), gguf.Uint32(arch+".embedding_length", C),
+		gguf.Uint32(arch+".context_length", uint32(ctx)), gguf.Uint32(arch+".embedding_length", C),
 		gguf.Uint32(arch+".block_count", L), gguf.Uint32(arch+".feed_forward_length", F),
 		gguf.Uint32(arch+".attention.head_count", 4), gguf.Uint32(arch+".attention.head_count_kv", 2),
 		gguf.Float32(arch+".rope.freq_base", 10000), gguf.Float32(arch+".attention.layer_norm_rms_epsilon", 1e-5)}

@@ -3,6 +3,7 @@ package infer
 import (
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"tern/format"
@@ -69,6 +70,100 @@ func TestPackedMixedWidths(t *testing.T) {
 	stepped = append([]float32(nil), stepped...)
 	pm.Reset()
 	pre, err := pm.Prefill(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range pre {
+		if math.Float32bits(pre[j]) != math.Float32bits(stepped[j]) {
+			t.Fatalf("prefill logit %d = %v, stepping %v", j, pre[j], stepped[j])
+		}
+	}
+}
+
+// TestBatchMixedWidths: in infer.Batch and Prefill the n-bit matrices go through kernels.NBitGemvBatch
+// (8 rows per kernel call; 2, 4 and 8 bits on the batch kernel where the CPU has AVX-512 VNNI, 3 bits
+// per row): 8 sequences decoded together give each the logits it gets alone (a batch of one, whose
+// projections are NBitGemv's), bit for bit, and a 20-token prompt's prefill equals stepping it.
+func TestBatchMixedWidths(t *testing.T) {
+	cfg, _ := model.Preset("tiny")
+	cfg.Vocab, cfg.Hidden, cfg.Layers, cfg.Heads, cfg.FFN, cfg.MaxPos = 211, 64, 2, 4, 512, 64
+	// K = 64 or 512: 8 bits (K 64) and the FFN's second matrices (K 512) at 2 and 4 bits run the batch
+	// kernel, 4 bits at K 64 (under its 128-code block) and 3 bits run per row
+	cfg.Bits = model.WidthMap{"blocks.0.attn.qkv.weight": quant.Width8, "blocks.0.ffn.fc.weight": quant.Width4,
+		"blocks.0.ffn.fc2.weight": quant.Width2, "blocks.1.attn.o.weight": quant.Width3, "blocks.1.ffn.fc2.weight": quant.Width4}
+	m, err := RandomPacked(cfg, 7, format.F16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const S, n = 8, 6
+	b, err := NewBatch(m, S, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prompts := make([][]int, S)
+	logits := make([][]float32, S)
+	for s := range prompts {
+		prompts[s] = []int{1 + s, 2 * s, 100 + s}
+		if logits[s], err = b.Start(s, prompts[s]); err != nil {
+			t.Fatal(err)
+		}
+		logits[s] = slices.Clone(logits[s])
+	}
+	slots := make([]int, S)
+	for s := range slots {
+		slots[s] = s
+	}
+	for range n {
+		ids := make([]int, S)
+		for s := range ids {
+			ids[s] = NewSampler(Sampling{}, 1).Next(logits[s])
+			prompts[s] = append(prompts[s], ids[s])
+		}
+		out, err := b.Step(slots, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		V := cfg.Vocab
+		for s := range S {
+			logits[s] = slices.Clone(out[s*V : (s+1)*V])
+		}
+	}
+	alone, _ := RandomPacked(cfg, 7, format.F16)
+	b1, err := NewBatch(alone, 1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := range S { // each sequence alone (a batch of one row: the GEMV), the same tokens
+		l, err := b1.Start(0, prompts[s][:3])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range prompts[s][3:] {
+			if l, err = b1.Step([]int{0}, []int{id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for j := range l {
+			if math.Float32bits(l[j]) != math.Float32bits(logits[s][j]) {
+				t.Fatalf("sequence %d logit %d: batch %v, alone %v", s, j, logits[s][j], l[j])
+			}
+		}
+	}
+	ids := make([]int, 20)
+	for i := range ids {
+		ids[i] = (7*i + 3) % cfg.Vocab
+	}
+	ref, _ := RandomPacked(cfg, 7, format.F16)
+	ref.SetKV(format.F32) // prefill equals stepping with an fp32 cache (as TestPackedMixedWidths)
+	var stepped []float32
+	for _, id := range ids {
+		if stepped, err = ref.Step(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stepped = slices.Clone(stepped)
+	ref.Reset()
+	pre, err := ref.Prefill(ids)
 	if err != nil {
 		t.Fatal(err)
 	}

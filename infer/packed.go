@@ -190,20 +190,8 @@ func newPacked(f *model.PackedFile) (*Packed, error) {
 	}
 	var err error
 	proj := func(name string, n, k int, bias bool) (linear, error) {
-		l := linear{n: n, k: k}
-		if f.IsNBit(model.Weight(name)) {
-			pk, err := f.NBit(model.Weight(name), n, k)
-			if err != nil {
-				return l, err
-			}
-			l.w, l.bits, l.steps = pk.Data, pk.Bits, pk.Steps
-		} else if f.IsTernary(model.Weight(name)) {
-			pt, err := f.Ternary(model.Weight(name), n, k)
-			if err != nil {
-				return l, err
-			}
-			l.w, l.scale = pt.Data, pt.Scale
-		} else if l.fw, err = f.Floats(model.Weight(name), n, k); err != nil {
+		l, err := packedLinear(f, model.Weight(name), n, k)
+		if err != nil {
 			return l, err
 		}
 		if bias {
@@ -293,6 +281,32 @@ func newPacked(f *model.PackedFile) (*Packed, error) {
 	m.kvF16 = KVF16Default()
 	m.alloc()
 	return m, nil
+}
+
+// packedLinear loads the (n, k) projection weight name of a packed file as stored: packed trits,
+// n-bit codes, or floats.
+func packedLinear(f *model.PackedFile, name string, n, k int) (linear, error) {
+	l := linear{n: n, k: k}
+	switch {
+	case f.IsNBit(name):
+		pk, err := f.NBit(name, n, k)
+		if err != nil {
+			return l, err
+		}
+		l.w, l.bits, l.steps = pk.Data, pk.Bits, pk.Steps
+	case f.IsTernary(name):
+		pt, err := f.Ternary(name, n, k)
+		if err != nil {
+			return l, err
+		}
+		l.w, l.scale = pt.Data, pt.Scale
+	default:
+		var err error
+		if l.fw, err = f.Floats(name, n, k); err != nil {
+			return l, err
+		}
+	}
+	return l, nil
 }
 
 // checkSharingMap checks a file's stored sharing map (model.MetaSharing, {slot: tensor it uses}) against

@@ -43,90 +43,124 @@ const prefillPacked = 64
 // so with an fp32 cache the logits equal Step's bit for bit (TestPrefill); with an F16 cache prefill
 // attends to the prompt's keys and values as computed, before the cache rounds them.
 func (m *Packed) Prefill(ids []int) ([]float32, error) {
-	cfg := m.Cfg
-	C, F, NH, M := cfg.Hidden, cfg.FFN, cfg.Heads, len(ids)
-	switch {
-	case m.Pos != 0:
+	if m.Pos != 0 {
 		return nil, fmt.Errorf("prefill needs an empty KV cache (Reset), it holds %d tokens", m.Pos)
-	case M == 0:
-		return nil, fmt.Errorf("prefill: no tokens")
-	case M > cfg.MaxPos:
-		return nil, fmt.Errorf("prefill: %d tokens exceed the %d-position context", M, cfg.MaxPos)
 	}
-	for _, id := range ids {
-		if id < 0 || id >= cfg.InputVocab() {
-			return nil, fmt.Errorf("token id %d outside vocabulary [0, %d)", id, cfg.InputVocab())
+	hl, err := m.prefillMany([]*Packed{m}, [][]int{ids})
+	if err != nil {
+		return nil, err
+	}
+	m.head.gemv(m.logits, hl, m.Cfg.Vocab) // only the last position's logits are needed
+	return m.logits, nil
+}
+
+// prefillMany feeds prompts[p] into the KV cache of seqs[p] (m itself, or Batch slots sharing m's
+// weights and Prefill buffers) from position 0, all prompts in one pass: every projection runs once
+// over the rows of all of them (the weights read once), attention is one causal (M, M) product per
+// head and prompt. Each row is computed exactly as a Prefill of its prompt alone computes it. It sets
+// each seq's Pos and returns the final-norm hidden state of each prompt's last row (P, C), in m's
+// Prefill buffers.
+func (m *Packed) prefillMany(seqs []*Packed, prompts [][]int) ([]float32, error) {
+	cfg := m.Cfg
+	C, F, NH, P := cfg.Hidden, cfg.FFN, cfg.Heads, len(prompts)
+	N, longest := 0, 0
+	for _, ids := range prompts {
+		switch M := len(ids); {
+		case M == 0:
+			return nil, fmt.Errorf("prefill: no tokens")
+		case M > cfg.MaxPos:
+			return nil, fmt.Errorf("prefill: %d tokens exceed the %d-position context", M, cfg.MaxPos)
 		}
+		for _, id := range ids {
+			if id < 0 || id >= cfg.InputVocab() {
+				return nil, fmt.Errorf("token id %d outside vocabulary [0, %d)", id, cfg.InputVocab())
+			}
+		}
+		N, longest = N+len(ids), max(longest, len(ids))
 	}
 	pf := m.pf
-	x := tensor.Grow(pf.x, M*C)
-	h := tensor.Grow(pf.h, M*C)
-	qkv := tensor.Grow(pf.qkv, M*3*C)
-	att := tensor.Grow(pf.att, M*C)
-	y := tensor.Grow(pf.y, M*C)
-	f1 := tensor.Grow(pf.f1, M*F)
+	x := tensor.Grow(pf.x, N*C)
+	h := tensor.Grow(pf.h, N*C)
+	qkv := tensor.Grow(pf.qkv, N*3*C)
+	att := tensor.Grow(pf.att, N*C)
+	y := tensor.Grow(pf.y, N*C)
+	f1 := tensor.Grow(pf.f1, N*F)
 	pf.x, pf.h, pf.qkv, pf.att, pf.y, pf.f1 = x, h, qkv, att, y, f1
-	pf.scores = tensor.Grow(pf.scores, M*M)
-	pf.mean, pf.rstd = tensor.Grow(pf.mean, M), tensor.Grow(pf.rstd, M)
-	for i, id := range ids {
-		row := x[i*C : (i+1)*C]
-		m.tok.row(row, id)
-		for j := range row {
-			row[j] += m.pos[i*C+j]
+	pf.scores = tensor.Grow(pf.scores, longest*longest)
+	pf.mean, pf.rstd = tensor.Grow(pf.mean, N), tensor.Grow(pf.rstd, N)
+	r := 0
+	for _, ids := range prompts {
+		for i, id := range ids {
+			row := x[r*C : (r+1)*C]
+			m.tok.row(row, id)
+			for j := range row {
+				row[j] += m.pos[i*C+j]
+			}
+			r++
 		}
 	}
 	hs := C / NH
 	sc := float32(1 / math.Sqrt(float64(hs)))
 	for li := range m.layers {
 		ly := &m.layers[li]
-		m.normRows(h, x, ly.ln1, M)
-		if err := m.linearRows(qkv, h, ly.qkv, M); err != nil {
+		m.normRows(h, x, ly.ln1, N)
+		if err := m.linearRows(qkv, h, ly.qkv, N); err != nil {
 			return nil, err
 		}
-		for i := range M {
-			k, v := qkv[i*3*C+C:i*3*C+2*C], qkv[i*3*C+2*C:(i+1)*3*C]
-			if m.kvF16 {
-				toF16(ly.kh[i*C:(i+1)*C], k)
-				toF16(ly.vh[i*C:(i+1)*C], v)
-			} else {
-				copy(ly.k[i*C:(i+1)*C], k)
-				copy(ly.v[i*C:(i+1)*C], v)
-			}
-		}
-		s := pf.scores
-		for hd := range NH {
-			q, k, v := qkv[hd*hs:], qkv[C+hd*hs:], qkv[2*C+hd*hs:]
-			// S = Q·Kᵀ/√hs (M, M), causal softmax per row, then S·V into the head's columns.
-			kernels.Sgemm(false, true, M, M, hs, sc, q, 3*C, k, 3*C, 0, s, M)
+		r0 := 0
+		for p, ids := range prompts {
+			M, kv := len(ids), &seqs[p].layers[li]
 			for i := range M {
-				row := s[i*M : (i+1)*M]
-				kernels.SoftmaxRow(row[:i+1], row[:i+1])
-				clear(row[i+1:])
+				k, v := qkv[(r0+i)*3*C+C:(r0+i)*3*C+2*C], qkv[(r0+i)*3*C+2*C:(r0+i+1)*3*C]
+				if m.kvF16 {
+					toF16(kv.kh[i*C:(i+1)*C], k)
+					toF16(kv.vh[i*C:(i+1)*C], v)
+				} else {
+					copy(kv.k[i*C:(i+1)*C], k)
+					copy(kv.v[i*C:(i+1)*C], v)
+				}
 			}
-			kernels.Sgemm(false, false, M, hs, M, 1, s, M, v, 3*C, 0, att[hd*hs:], C)
+			s, qp := pf.scores[:M*M], qkv[r0*3*C:]
+			for hd := range NH {
+				q, k, v := qp[hd*hs:], qp[C+hd*hs:], qp[2*C+hd*hs:]
+				// S = Q·Kᵀ/√hs (M, M), causal softmax per row, then S·V into the head's columns.
+				kernels.Sgemm(false, true, M, M, hs, sc, q, 3*C, k, 3*C, 0, s, M)
+				for i := range M {
+					row := s[i*M : (i+1)*M]
+					kernels.SoftmaxRow(row[:i+1], row[:i+1])
+					clear(row[i+1:])
+				}
+				kernels.Sgemm(false, false, M, hs, M, 1, s, M, v, 3*C, 0, att[r0*C+hd*hs:], C)
+			}
+			r0 += M
 		}
-		if err := m.linearRows(y, att, ly.o, M); err != nil {
+		if err := m.linearRows(y, att, ly.o, N); err != nil {
 			return nil, err
 		}
 		for i := range x {
 			x[i] += y[i]
 		}
-		m.normRows(h, x, ly.ln2, M)
-		if err := m.linearRows(f1, h, ly.fc, M); err != nil {
+		m.normRows(h, x, ly.ln2, N)
+		if err := m.linearRows(f1, h, ly.fc, N); err != nil {
 			return nil, err
 		}
 		kernels.GELUForward(f1, f1, len(f1), false)
-		if err := m.linearRows(y, f1, ly.f2, M); err != nil {
+		if err := m.linearRows(y, f1, ly.f2, N); err != nil {
 			return nil, err
 		}
 		for i := range x {
 			x[i] += y[i]
 		}
 	}
-	m.norm(m.h, x[(M-1)*C:], m.lnf) // only the last position's logits are needed
-	m.head.gemv(m.logits, m.h, cfg.Vocab)
-	m.Pos = M
-	return m.logits, nil
+	// the last row of each prompt, gathered into y, through the final norm into h
+	r = 0
+	for p, ids := range prompts {
+		r += len(ids)
+		copy(y[p*C:(p+1)*C], x[(r-1)*C:r*C])
+		seqs[p].Pos = len(ids)
+	}
+	m.normRows(h[:P*C], y[:P*C], m.lnf, P)
+	return h[:P*C], nil
 }
 
 // normRows is norm over n rows.
@@ -142,16 +176,35 @@ func (m *Packed) normRows(out, x []float32, nm norm, n int) {
 // linearRows computes out (n, N) = in (n, K)·Wᵀ (+ b): a ternary matrix is unpacked into the GEMM's
 // layout and multiplied by the rows quantized per row (int8 absmax), exactly as Step's GEMV does one.
 func (m *Packed) linearRows(out, in []float32, l linear, n int) error {
+	if l.bits > 0 {
+		// n-bit (adaptive widths): every row quantized as Step quantizes its vector (QuantizeRowsInt8 is
+		// SetFloat32's quantizer), then the int8 x n-bit GEMM over all rows, which gives each row Step's
+		// GEMV result bit for bit while reading each block of codes once per 8 rows
+		pf := m.pf
+		pf.xq, pf.xs = tensor.Grow(pf.xq, n*l.k), tensor.Grow(pf.xs, n)
+		kernels.QuantizeRowsInt8(pf.xq, pf.xs, in, n, l.k)
+		kernels.NBitGemvBatch(out, l.w, l.steps, l.n, l.k, l.bits, pf.xq, pf.xs, n)
+	} else if err := m.pf.rows(out, in, l, n); err != nil {
+		return err
+	}
+	if l.bias != nil {
+		for i := range n {
+			row := out[i*l.n : (i+1)*l.n]
+			for j := range row {
+				row[j] += l.bias[j]
+			}
+		}
+	}
+	return nil
+}
+
+// rows computes out (n, N) = in (n, K)·Wᵀ for an fp32 or ternary matrix (no bias, no n-bit codes),
+// the ternary part with the same int32 sums and rescale as one GEMV per row: up to prefillPacked rows
+// as packed batch GEMVs, more as the int8 GEMM over the matrix unpacked here (or resident).
+func (pf *prefill) rows(out, in []float32, l linear, n int) error {
 	if l.w == nil {
 		kernels.Sgemm(false, true, n, l.n, l.k, 1, in, l.k, l.fw, l.k, 0, out, l.n)
-	} else if l.bits > 0 {
-		// n-bit (adaptive widths): Step's GEMV once per row, so prefill equals stepping bit for bit;
-		// an n-bit GEMM is not written yet
-		for i := 0; i < n; i++ {
-			m.linear(out[i*l.n:(i+1)*l.n], in[i*l.k:(i+1)*l.k], linear{n: l.n, k: l.k, w: l.w, bits: l.bits, steps: l.steps})
-		}
 	} else if l.tm == nil && n <= prefillPacked { // packed, each row exactly as Step's GEMV
-		pf := m.pf
 		if pf.gb == nil {
 			pf.gb = map[int]*kernels.GemvBatch{}
 		}
@@ -162,38 +215,26 @@ func (m *Packed) linearRows(out, in []float32, l linear, n int) error {
 		}
 		gb.SetFloat32(in[:n*l.k], n)
 		kernels.TernaryGemvBatchF32(out, nil, l.w, l.n, l.k, gb, l.scale)
-	} else if l.tm != nil { // unpacked once (Resident)
-		pf := m.pf
-		pf.xq, pf.xs = tensor.Grow(pf.xq, n*l.k), tensor.Grow(pf.xs, n)
-		kernels.QuantizeRowsInt8(pf.xq, pf.xs, in, n, l.k)
-		kernels.BitLinearForward(out, pf.xq, pf.xs, l.tm, l.scale, n)
 	} else {
-		pf := m.pf
-		pf.w = tensor.Grow(pf.w, l.n*l.k)
-		if err := unpackRows(pf.w, l.w, l.n, l.k); err != nil {
-			return err
-		}
-		if pf.tm == nil {
-			pf.tm = map[[2]int]*kernels.TernaryMatrix{}
-		}
-		tm := pf.tm[[2]int{l.n, l.k}]
+		tm := l.tm // unpacked once (Resident)
 		if tm == nil {
-			tm = kernels.NewTernaryMatrix(pf.w, l.n, l.k)
-			pf.tm[[2]int{l.n, l.k}] = tm
-		} else {
-			tm.Set(pf.w)
+			pf.w = tensor.Grow(pf.w, l.n*l.k)
+			if err := unpackRows(pf.w, l.w, l.n, l.k); err != nil {
+				return err
+			}
+			if pf.tm == nil {
+				pf.tm = map[[2]int]*kernels.TernaryMatrix{}
+			}
+			if tm = pf.tm[[2]int{l.n, l.k}]; tm == nil {
+				tm = kernels.NewTernaryMatrix(pf.w, l.n, l.k)
+				pf.tm[[2]int{l.n, l.k}] = tm
+			} else {
+				tm.Set(pf.w)
+			}
 		}
 		pf.xq, pf.xs = tensor.Grow(pf.xq, n*l.k), tensor.Grow(pf.xs, n)
 		kernels.QuantizeRowsInt8(pf.xq, pf.xs, in, n, l.k)
 		kernels.BitLinearForward(out, pf.xq, pf.xs, tm, l.scale, n)
-	}
-	if l.bias != nil {
-		for i := range n {
-			row := out[i*l.n : (i+1)*l.n]
-			for j := range row {
-				row[j] += l.bias[j]
-			}
-		}
 	}
 	return nil
 }

@@ -122,11 +122,15 @@ func (d *RNNDecoder) Step(slots []int, ids []int) ([]float32, error) {
 	return d.head(out, B), nil
 }
 
-// NewDecoder returns the Decoder that serves lm best: incremental state for RNNs, otherwise
-// Recompute (packed models use Batch).
+// NewDecoder returns the Decoder that serves lm best: incremental state for RNNs (RNNDecoder), a KV
+// cache for causal transformers and encoder-decoders (KVDecoder), otherwise Recompute (packed models
+// use Batch).
 func NewDecoder(lm model.LM, slots int) (Decoder, error) {
 	if r, ok := lm.(*model.RNN); ok {
 		return NewRNNDecoder(r, slots), nil
+	}
+	if d, err := NewKVDecoder(lm, slots); err == nil {
+		return d, nil
 	}
 	return NewRecompute(lm, slots)
 }

@@ -21,8 +21,11 @@ package kernels
 // K is never split across threads, so results are bit-identical for any thread count.
 
 import (
+	"fmt"
 	"math"
 	"unsafe"
+
+	"tern/tensor"
 )
 
 // bgemmKC is the K block of every bf16 path (the same on all, since the block split decides how
@@ -49,9 +52,11 @@ func BgemmPath() string { return bgemmKernel().name }
 
 // Packing modes of gemmKernel.pack.
 const (
-	packF32     = iota // fp32 as given (Sgemm)
-	packBF16           // pairs of bf16 in one 32-bit slot: low half p, high half p+1 (VDPBF16PS operands)
-	packBF16Emu        // fp32 rows of bf16-rounded values, each pair swapped (p+1 before p)
+	packF32         = iota // fp32 as given (Sgemm)
+	packBF16               // pairs of bf16 in one 32-bit slot: low half p, high half p+1 (VDPBF16PS operands)
+	packBF16Emu            // fp32 rows of bf16-rounded values, each pair swapped (p+1 before p)
+	packBF16AMX            // AMX: B's pair rows, each pair swapped, padded to steps of 16 pairs (amx.go)
+	packBF16AMXRows        // AMX: A's rows of pairs (packA's form of packBF16AMX)
 )
 
 // kernelGoEmu is the portable path: the Go fp32 micro-kernel over widened bf16 panels.
@@ -92,14 +97,17 @@ func opAt(runs bool, src []float32, ld, c, p int) float32 {
 }
 
 // packPanelBF16 is packPanel for the bf16 modes: lanes c < n of kc steps of the operand (element
-// (c, p) as opAt reads it), rounded to bf16, zero padded to width lanes and to an even kc. The
-// assembly pair packer uses scratch (kc*width floats) for its fp32 pass.
+// (c, p) as opAt reads it), rounded to bf16, zero padded to width lanes and to an even kc.
 //   - packBF16: slot q*width+c holds p = 2q in its low 16 bits and p = 2q+1 in its high 16 bits.
 //   - packBF16Emu: row s*width holds step s^1 (pairs swapped), widened to fp32.
-func packPanelBF16(mode int, scratch, dst []float32, runs bool, src []float32, ld, n, width, kc int) {
+func packPanelBF16(mode int, dst []float32, runs bool, src []float32, ld, n, width, kc int) {
+	if mode == packBF16AMX || mode == packBF16AMXRows {
+		packAMXBF16(mode == packBF16AMXRows, dst, runs, src, ld, n, width, kc)
+		return
+	}
 	kp := (kc + 1) / 2 // pairs
 	if mode == packBF16 {
-		if packPairsBF16(scratch, dst, runs, src, ld, n, width, kc) {
+		if packPairsBF16(dst, runs, src, ld, n, width, kc) {
 			return
 		}
 		d := unsafe.Slice((*uint32)(unsafe.Pointer(&dst[0])), kp*width)
@@ -193,4 +201,72 @@ func scaleOne(beta, c float32) float32 {
 		return c
 	}
 	return beta * c
+}
+
+// PackedB is op(B) packed once into the bf16 GEMM's panels, for many Bgemm products with the same B
+// and different A (BgemmPacked): an RNN's recurrent weight, multiplied by a few rows of state at
+// every time step, would otherwise be packed again at each one (for small M the packing costs as
+// much as the product). The panels are exactly those Bgemm packs, so the results are Bgemm's bits.
+// Its memory is reused by later Packs.
+type PackedB struct {
+	kern   *gemmKernel
+	n, k   int
+	panels []float32
+	offs   []int // start of each (jc, pc) block's panels, in the driver's loop order
+}
+
+// Pack packs op(B) (k x n; B is (n,k) with ldb if transB, else (k,n)) for the bf16 path in use.
+func (p *PackedB) Pack(transB bool, n, k int, b []float32, ldb int) {
+	checkGemm(false, transB, 1, n, k, k, k, len(b), ldb, n, n)
+	p.n, p.k = n, k
+	packWith(p, bgemmKernel(), transB, b, ldb)
+}
+
+// packWith packs p's B (p.n, p.k set) with kern's blocks and packers.
+func packWith(p *PackedB, kern *gemmKernel, transB bool, b []float32, ldb int) {
+	n, k := p.n, p.k
+	p.kern = kern
+	p.offs = p.offs[:0]
+	if n == 0 || k == 0 {
+		return
+	}
+	kc := gemmBlockK(kern.kc, k, true)
+	size := 0
+	for jc := 0; jc < n; jc += kern.nc {
+		for pc := 0; pc < k; pc += kc {
+			p.offs = append(p.offs, size)
+			size += (min(kern.nc, n-jc) + kern.nr - 1) / kern.nr * kern.nr * panelK(kern.pack, min(kc, k-pc))
+		}
+	}
+	p.panels = tensor.Grow(p.panels, size)
+	i := 0
+	for jc := 0; jc < n; jc += kern.nc {
+		for pc := 0; pc < k; pc += kc {
+			blk := p.panels[p.offs[i]:]
+			i++
+			kcur, nc := min(kc, k-pc), min(kern.nc, n-jc)
+			ks := panelK(kern.pack, kcur)
+			nPan := (nc + kern.nr - 1) / kern.nr
+			ParallelFor(nPan, max(1, 1<<16/(ks*kern.nr)), func(lo, hi int) {
+				for q := lo; q < hi; q++ {
+					j0 := jc + q*kern.nr
+					packB(kern.pack, blk[q*ks*kern.nr:(q+1)*ks*kern.nr], transB, b, ldb, pc, kcur, j0, min(kern.nr, jc+nc-j0), kern.nr)
+				}
+			})
+		}
+	}
+}
+
+// BgemmPacked is Bgemm(transA, transB, m, n, k, alpha, a, lda, B, ldb, beta, c, ldc) for the B that
+// p holds, with the same bits. It panics if the kernel implementation changed since Pack (Use).
+func BgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
+	n, k := p.n, p.k
+	checkGemm(transA, false, m, n, k, len(a), lda, n*k, n, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if p.kern != bgemmKernel() {
+		panic(fmt.Sprintf("kernels: BgemmPacked: B was packed for %s, the bf16 path is now %s", p.kern.name, BgemmPath()))
+	}
+	gemmBlocked(p.kern, p, transA, false, m, n, k, alpha, a, lda, nil, n, beta, c, ldc)
 }

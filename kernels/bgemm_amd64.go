@@ -17,6 +17,8 @@ var (
 
 func bgemmKernel() *gemmKernel {
 	switch {
+	case hasAMX:
+		return &kernelAMXBF16
 	case hasBF16:
 		return &kernelBF16
 	case hasAVX512:
@@ -47,18 +49,42 @@ func runBgemmKernel14x32(k int, a, b, c *float32, ldc int, alpha, beta float32, 
 func bgemmKernel14x32(k int, a, b, c *float32, ldc int, alpha, beta float32, rows int, mask uint64, load int)
 
 // packPairsBF16 packs bf16 pairs with the assembly where the CPU has AVX512_BF16 (see
-// packPanelBF16), in two passes: the fp32 packer (with its transposes) writes kc rows of width
-// floats into scratch, then pairRowsBF16 rounds and interleaves row pairs into dst. It reports
-// false to leave the work to the Go loop.
-func packPairsBF16(scratch, dst []float32, runs bool, src []float32, ld, n, width, kc int) bool {
-	if !hasBF16 || width > 32 || kc == 0 || len(scratch) < kc*width {
+// packPanelBF16), in one pass over the operand: runs (each K step a contiguous row of the operand:
+// B in NN form, A transposed) through pairRowsBF16, strips (A in NN form, B transposed) through
+// packT16BF16, 16 lanes at a time. It reports false to leave the work to the Go loop.
+func packPairsBF16(dst []float32, runs bool, src []float32, ld, n, width, kc int) bool {
+	if !hasBF16 || width > 32 || kc == 0 {
 		return false
 	}
 	_ = dst[(kc+1)/2*width-1]
-	packPanel(scratch, runs, src, ld, n, width, kc)
-	pairRowsBF16(&dst[0], &scratch[0], width, kc, &bf16PairPerm[0], uint64(1)<<width-1)
+	store := uint64(1)<<width - 1
+	if runs {
+		_ = src[(kc-1)*ld+n-1]
+		pairRowsBF16(&dst[0], &src[0], ld, width, kc, &bf16PairPerm[0], uint64(1)<<n-1, store)
+		return true
+	}
+	kp := (kc + 1) / 2
+	for r0 := 0; r0 < width; r0 += 16 {
+		w := min(16, width-r0)
+		rs := min(n-r0, w)
+		if rs <= 0 {
+			for q := 0; q < kp; q++ {
+				clear(dst[q*width+r0 : q*width+r0+w])
+			}
+			continue
+		}
+		// Bounds: the last element read is src[(r0+rs-1)*ld+kc-1], the last written
+		// dst[(kp-1)*width+r0+w-1].
+		_ = src[(r0+rs-1)*ld+kc-1]
+		packT16BF16(&dst[r0], width, &src[r0*ld], ld, rs, w, kc)
+	}
 	return true
 }
+
+// packT16BF16 packs up to 16 rows of kc values as bf16 pairs, transposed (sgemm_pack_amd64.s).
+//
+//go:noescape
+func packT16BF16(dst *float32, ldd int, src *float32, lds int, rows, width, k int)
 
 // bf16PairPerm interleaves the words of two converted rows: 0, 16, 1, 17, ..., 15, 31.
 var bf16PairPerm = func() (p [32]uint16) {
@@ -68,11 +94,11 @@ var bf16PairPerm = func() (p [32]uint16) {
 	return p
 }()
 
-// pairRowsBF16 rounds and interleaves the row pairs of a packed fp32 panel src into dst
-// (bgemm_amd64.s).
+// pairRowsBF16 rounds and interleaves pairs of fp32 rows (lds floats apart) into bf16 pair rows of
+// width dwords (bgemm_amd64.s).
 //
 //go:noescape
-func pairRowsBF16(dst, src *float32, width, kc int, perm *uint16, masks uint64)
+func pairRowsBF16(dst, src *float32, lds, width, kc int, perm *uint16, loadMasks, storeMasks uint64)
 
 // vdpbf16SamplesAddr points at the encoding samples in bgemm_amd64.s (for tests).
 func vdpbf16SamplesAddr() *byte

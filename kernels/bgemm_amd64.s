@@ -10,21 +10,7 @@
 
 #include "textflag.h"
 
-// Go's assembler (1.26) has no AVX512_BF16 mnemonics, so VDPBF16PS is written as bytes.
-// VDPBF16PS_Z(src2, src1, dst) is "VDPBF16PS Zsrc2, Zsrc1, Zdst" with register numbers 0..31:
-// EVEX.512.F3.0F38.W0 52 /r, ModRM.reg = dst, EVEX.vvvv = src1, ModRM.rm = src2 (register form).
-//   P0 = 0x62
-//   P1 = R X B R' 0 0 m m: R, R' = bits 3, 4 of dst; X, B = bits 4, 3 of src2 (all inverted); mm = 2 (0F38)
-//   P2 = W vvvv 1 pp: W = 0, vvvv = low 4 bits of src1 inverted, pp = 2 (F3)
-//   P3 = z L'L b V' aaa: L'L = 2 (512 bits), V' = bit 4 of src1 inverted, no mask, no broadcast
-// Checked against GNU as and objdump: see TestBgemmEncoding (bgemm_amd64_test.go).
-#define VDPBF16PS_Z(src2, src1, dst) \
-	BYTE $0x62; \
-	BYTE $((((31-(dst))>>3)&1)<<7 | (((31-(src2))>>4)&1)<<6 | (((31-(src2))>>3)&1)<<5 | (((31-(dst))>>4)&1)<<4 | 0x02); \
-	BYTE $(((15-((src1)&15))<<3) | 0x06); \
-	BYTE $(0x40 | (((31-(src1))>>4)&1)<<3); \
-	BYTE $0x52; \
-	BYTE $(0xC0 | ((dst)&7)<<3 | ((src2)&7))
+#include "bf16_amd64.h"
 
 // ---- AVX512_BF16: 14 x 32 tile, k pairs -------------------------------------------------------------------
 // 28 accumulators Z0..Z27 (row r in Z(2r), Z(2r+1)), B pairs in Z28/Z29, A pair broadcasts in
@@ -204,36 +190,33 @@ bdone:
 	RET
 
 
-// VCVTNE2PS2BF16_Z(src2, src1, dst) is "VCVTNE2PS2BF16 Zsrc2, Zsrc1, Zdst": EVEX.512.F2.0F38.W0 72 /r,
-// the same fields as VDPBF16PS_Z with pp = 3 (F2). Words 0..15 of dst are src2 rounded to bf16
-// (nearest even, denormals to zero), words 16..31 src1.
-#define VCVTNE2PS2BF16_Z(src2, src1, dst) \
-	BYTE $0x62; \
-	BYTE $((((31-(dst))>>3)&1)<<7 | (((31-(src2))>>4)&1)<<6 | (((31-(src2))>>3)&1)<<5 | (((31-(dst))>>4)&1)<<4 | 0x02); \
-	BYTE $(((15-((src1)&15))<<3) | 0x07); \
-	BYTE $(0x40 | (((31-(src1))>>4)&1)<<3); \
-	BYTE $0x72; \
-	BYTE $(0xC0 | ((dst)&7)<<3 | ((src2)&7))
-
-// func pairRowsBF16(dst, src *float32, width, kc int, perm *uint16, masks uint64)
+// func pairRowsBF16(dst, src *float32, lds, width, kc int, perm *uint16, loadMasks, storeMasks uint64)
 // Requires: AVX512F, AVX512BW, AVX512_BF16
 //
-// src holds kc rows of width fp32 lanes (1 <= width <= 32, rows width apart); row q of dst (width
-// dwords) gets lane c of rows 2q and 2q+1 rounded to bf16, 2q in the low half (a missing row 2q+1
-// for odd kc reads as zero). perm: the 32 word indices 0, 16, 1, 17, ... that interleave the two
-// converted rows. masks: bit c set for lanes c < width.
-TEXT ·pairRowsBF16(SB), NOSPLIT, $0-48
+// src holds kc rows of fp32 lanes, lds floats apart; row q of dst (width dwords, 1 <= width <= 32)
+// gets lane c of rows 2q and 2q+1 rounded to bf16, 2q in the low half (a missing row 2q+1 for odd
+// kc reads as zero). perm: the 32 word indices 0, 16, 1, 17, ... that interleave the two converted
+// rows. loadMasks: bit c set for the lanes read from src (the rest read as zero); storeMasks: bit c
+// set for lanes c < width. The packers call it on an operand's rows directly (lds = ld, B in NN
+// form: one pass) or on a transposed fp32 panel (lds = width).
+TEXT ·pairRowsBF16(SB), NOSPLIT, $0-64
 	MOVQ    dst+0(FP), DI
 	MOVQ    src+8(FP), SI
-	MOVQ    width+16(FP), R8
-	MOVQ    kc+24(FP), CX
-	MOVQ    perm+32(FP), AX
+	MOVQ    lds+16(FP), R9
+	MOVQ    width+24(FP), R8
+	MOVQ    kc+32(FP), CX
+	MOVQ    perm+40(FP), AX
 	VMOVDQU16 (AX), Z31
-	MOVQ    masks+40(FP), DX     // K1: lanes 0..15 that hold data; K2: lanes 16..31
+	MOVQ    loadMasks+48(FP), DX // K1, K2: lanes 0..15 and 16..31 read from src
 	KMOVW   DX, K1
 	SHRQ    $16, DX
 	KMOVW   DX, K2
-	SHLQ    $2, R8           // row stride in bytes; SI reads row 2q, DI writes row q
+	MOVQ    storeMasks+56(FP), DX // K3, K4: lanes 0..15 and 16..31 written to dst
+	KMOVW   DX, K3
+	SHRQ    $16, DX
+	KMOVW   DX, K4
+	SHLQ    $2, R8           // dst row stride in bytes
+	SHLQ    $2, R9           // src row stride in bytes; SI reads row 2q, DI writes row q
 pairs:
 	CMPQ    CX, $1
 	JL      pdone
@@ -243,17 +226,17 @@ pairs:
 	VPXORD  Z3, Z3, Z3
 	CMPQ    CX, $2
 	JL      pone
-	VMOVUPS.Z (SI)(R8*1), K1, Z2
-	VMOVUPS.Z 64(SI)(R8*1), K2, Z3
+	VMOVUPS.Z (SI)(R9*1), K1, Z2
+	VMOVUPS.Z 64(SI)(R9*1), K2, Z3
 pone:
 	VCVTNE2PS2BF16_Z(0, 2, 4)       // Z4 words: row 2q lanes 0..15, row 2q+1 lanes 0..15
 	VCVTNE2PS2BF16_Z(1, 3, 5)       // Z5: lanes 16..31
 	VPERMW  Z4, Z31, Z4
 	VPERMW  Z5, Z31, Z5
-	VMOVDQU32 Z4, K1, (DI)
-	VMOVDQU32 Z5, K2, 64(DI)
+	VMOVDQU32 Z4, K3, (DI)
+	VMOVDQU32 Z5, K4, 64(DI)
 	ADDQ    R8, DI
-	LEAQ    (SI)(R8*2), SI
+	LEAQ    (SI)(R9*2), SI
 	SUBQ    $2, CX
 	JMP     pairs
 pdone:
@@ -287,4 +270,130 @@ TEXT ·vdpbf16Samples(SB), NOSPLIT|NOFRAME, $0
 TEXT ·vdpbf16SamplesAddr(SB), NOSPLIT, $0-8
 	LEAQ ·vdpbf16Samples(SB), AX
 	MOVQ AX, ret+0(FP)
+	RET
+
+// ---- instruction peak (tern bench gemm --peak) ---------------------------------------------------
+// n iterations of 24 independent accumulator chains Z0..Z23 += Z30·Z31: more chains than the
+// instruction's latency times the FP pipes that can run it, so the loop runs at the instruction's
+// throughput. Operands are zero (no denormals, no exceptions). 24 x 64 flops per iteration for
+// VDPBF16PS (16 lanes x 2 products), 24 x 32 for VFMADD231PS.
+
+// func peakLoopBF16(n int)
+// Requires: AVX512F, AVX512_BF16
+TEXT ·peakLoopBF16(SB), NOSPLIT, $0-8
+	MOVQ   n+0(FP), CX
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+ploopb:
+	VDPBF16PS_Z(31, 30, 0)
+	VDPBF16PS_Z(31, 30, 1)
+	VDPBF16PS_Z(31, 30, 2)
+	VDPBF16PS_Z(31, 30, 3)
+	VDPBF16PS_Z(31, 30, 4)
+	VDPBF16PS_Z(31, 30, 5)
+	VDPBF16PS_Z(31, 30, 6)
+	VDPBF16PS_Z(31, 30, 7)
+	VDPBF16PS_Z(31, 30, 8)
+	VDPBF16PS_Z(31, 30, 9)
+	VDPBF16PS_Z(31, 30, 10)
+	VDPBF16PS_Z(31, 30, 11)
+	VDPBF16PS_Z(31, 30, 12)
+	VDPBF16PS_Z(31, 30, 13)
+	VDPBF16PS_Z(31, 30, 14)
+	VDPBF16PS_Z(31, 30, 15)
+	VDPBF16PS_Z(31, 30, 16)
+	VDPBF16PS_Z(31, 30, 17)
+	VDPBF16PS_Z(31, 30, 18)
+	VDPBF16PS_Z(31, 30, 19)
+	VDPBF16PS_Z(31, 30, 20)
+	VDPBF16PS_Z(31, 30, 21)
+	VDPBF16PS_Z(31, 30, 22)
+	VDPBF16PS_Z(31, 30, 23)
+	DECQ CX
+	JNZ  ploopb
+	VZEROUPPER
+	RET
+
+// func peakLoopF32(n int)
+// Requires: AVX512F
+TEXT ·peakLoopF32(SB), NOSPLIT, $0-8
+	MOVQ   n+0(FP), CX
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+ploopf:
+	VFMADD231PS Z31, Z30, Z0
+	VFMADD231PS Z31, Z30, Z1
+	VFMADD231PS Z31, Z30, Z2
+	VFMADD231PS Z31, Z30, Z3
+	VFMADD231PS Z31, Z30, Z4
+	VFMADD231PS Z31, Z30, Z5
+	VFMADD231PS Z31, Z30, Z6
+	VFMADD231PS Z31, Z30, Z7
+	VFMADD231PS Z31, Z30, Z8
+	VFMADD231PS Z31, Z30, Z9
+	VFMADD231PS Z31, Z30, Z10
+	VFMADD231PS Z31, Z30, Z11
+	VFMADD231PS Z31, Z30, Z12
+	VFMADD231PS Z31, Z30, Z13
+	VFMADD231PS Z31, Z30, Z14
+	VFMADD231PS Z31, Z30, Z15
+	VFMADD231PS Z31, Z30, Z16
+	VFMADD231PS Z31, Z30, Z17
+	VFMADD231PS Z31, Z30, Z18
+	VFMADD231PS Z31, Z30, Z19
+	VFMADD231PS Z31, Z30, Z20
+	VFMADD231PS Z31, Z30, Z21
+	VFMADD231PS Z31, Z30, Z22
+	VFMADD231PS Z31, Z30, Z23
+	DECQ CX
+	JNZ  ploopf
+	VZEROUPPER
 	RET

@@ -94,7 +94,7 @@ func TestPairRowsBF16(t *testing.T) {
 			kp := (kc + 1) / 2
 			p := make([]float32, kp*width+1)
 			p[kp*width] = 42 // a guard past the panel
-			pairRowsBF16(&p[0], &in[0], width, kc, &bf16PairPerm[0], uint64(1)<<width-1)
+			pairRowsBF16(&p[0], &in[0], width, width, kc, &bf16PairPerm[0], uint64(1)<<width-1, uint64(1)<<width-1)
 			for q := 0; q < (kc+1)/2; q++ {
 				for c := 0; c < width; c++ {
 					lo := uint32(bf16Bits(math.Float32frombits(src[2*q*width+c])))
@@ -109,6 +109,73 @@ func TestPairRowsBF16(t *testing.T) {
 			}
 			if p[kp*width] != 42 {
 				t.Fatalf("width %d kc %d: wrote past the panel", width, kc)
+			}
+		}
+	}
+}
+
+// TestPackPairsBF16 checks the one-pass assembly packers (pairRowsBF16 on an operand's rows,
+// packT16BF16 on strips) against packPanelBF16's Go loop, bit for bit, on random bit patterns with
+// zeros, denormals, infinities and NaNs, for ragged lane counts and odd K, with a guard after the
+// panel.
+func TestPackPairsBF16(t *testing.T) {
+	if !hasBF16 {
+		t.Skip("no AVX512_BF16")
+	}
+	rng := rand.New(rand.NewSource(7))
+	bits := func() float32 {
+		u := rng.Uint32()
+		switch rng.Intn(9) {
+		case 0:
+			u &= 0x807fffff
+		case 1:
+			u |= 0x7f800000
+		}
+		return math.Float32frombits(u)
+	}
+	for _, width := range []int{1, 14, 16, 17, 32} {
+		for _, n := range []int{1, width / 2, width - 1, width} {
+			if n < 1 {
+				continue
+			}
+			for _, kc := range []int{1, 2, 31, 32, 33, 64, 95} {
+				for _, runs := range []bool{false, true} {
+					ld := kc + 3
+					if runs {
+						ld = width + 5
+					}
+					src := make([]float32, max(n, kc)*ld+ld)
+					for i := range src {
+						src[i] = bits()
+					}
+					kp := (kc + 1) / 2
+					want := make([]uint32, kp*width)
+					for q := 0; q < kp; q++ {
+						for c := 0; c < n; c++ {
+							lo := uint32(bf16Bits(opAt(runs, src, ld, c, 2*q)))
+							var hi uint32
+							if 2*q+1 < kc {
+								hi = uint32(bf16Bits(opAt(runs, src, ld, c, 2*q+1)))
+							}
+							want[q*width+c] = lo | hi<<16
+						}
+					}
+					got := make([]float32, kp*width+1)
+					for i := range got {
+						got[i] = 42 // stale values the packer must overwrite (and the guard)
+					}
+					if !packPairsBF16(got[:kp*width], runs, src, ld, n, width, kc) {
+						t.Fatalf("width %d: the assembly packer declined", width)
+					}
+					for i, w := range want {
+						if g := math.Float32bits(got[i]); g != w {
+							t.Fatalf("runs %v width %d n %d kc %d: dword %d = %#08x, want %#08x", runs, width, n, kc, i, g, w)
+						}
+					}
+					if got[kp*width] != 42 {
+						t.Fatalf("runs %v width %d n %d kc %d: wrote past the panel", runs, width, n, kc)
+					}
+				}
 			}
 		}
 	}

@@ -44,13 +44,13 @@ func TestBgemmMicro(t *testing.T) {
 		}
 	}
 	// packing alone: one A strip set and one B panel set of a K block, as the driver does per block
-	dst, scratch := make([]float32, bgemmKC*n), make([]float32, bgemmKC*32)
+	dst := make([]float32, bgemmKC*n)
 	for _, runs := range []bool{false, true} {
 		best := 1e18
 		for range 5 {
 			c0 := threadCPU()
 			for j := 0; j+32 <= n; j += 32 {
-				packPanelBF16(packBF16, scratch, dst[j*bgemmKC/2:], runs, a[j:], n, 32, 32, bgemmKC)
+				packPanelBF16(packBF16, dst[j*bgemmKC/2:], runs, a[j:], n, 32, 32, bgemmKC)
 			}
 			best = min(best, float64(threadCPU()-c0))
 		}

@@ -48,7 +48,7 @@ func NewTernaryMatrix(w []int8, n, k int) *TernaryMatrix {
 	}
 	np, kg := (n+bitPanel-1)/bitPanel, (k+3)/4
 	size := np * kg * bitPanel * 4
-	buf := make([]int8, size+64)
+	buf := make([]int8, size+64+amxOverread)                         // alignment slack; zeros the AMX tiles may read past the panels
 	off := int(-uintptr(unsafe.Pointer(unsafe.SliceData(buf))) & 63) // align panels to cache lines
 	t := &TernaryMatrix{N: n, K: k, kg: kg, w: buf[off : off+size : off+size], corr: make([]int32, np*bitPanel)}
 	t.Set(w)

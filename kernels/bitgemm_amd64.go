@@ -128,6 +128,8 @@ func bitGemm(ci []int32, cf []float32, x []int8, xscale []float32, w *TernaryMat
 	switch {
 	case w.K == 0:
 		bitGemmGeneric(ci, cf, x, xscale, w, wscale, m)
+	case hasAMX:
+		amxTernary(false, ci, cf, x, xscale, w, wscale, m)
 	case hasVNNI:
 		bitGemmTiled(ci, cf, x, xscale, w, wscale, m, bitPathVNNI, 6, 64)
 	case hasAVX512:

@@ -59,8 +59,11 @@ func TestImpls(t *testing.T) {
 	if Impl() != im[0] {
 		t.Errorf("restore left Impl() = %q, want %q", Impl(), im[0])
 	}
-	if _, err := Use("amx"); err == nil {
-		t.Error(`Use("amx") succeeded on a ladder without it`)
+	if _, err := Use("nosuch"); err == nil {
+		t.Error(`Use("nosuch") succeeded`)
+	}
+	if _, err := Use("amx"); (err == nil) != detected.amx {
+		t.Errorf(`Use("amx"): %v, with AMX detected: %v`, err, detected.amx)
 	}
 	if !slices.Contains(im, "avx512bf16") && HasBF16() {
 		t.Error("HasBF16 without the avx512bf16 rung")

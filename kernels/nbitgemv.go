@@ -1,14 +1,25 @@
 // nbitgemv.go is the decoding product of an n-bit packed matrix (widths 1, 2, 3, 4, 8 of quant/width.go,
 // quant/packbits.go's row layout) with one int8-quantized activation vector. This file holds the
-// dispatcher and the plain-Go reference; nbitgemv_amd64.* hold the AVX-512 VNNI paths for 2, 4 and 8
-// bits (full 64-byte blocks; the Go code finishes each row's tail), checked against it. 1 and 3 bits
-// run the Go reference everywhere, and so do the other instruction sets (no AVX2 kernel yet).
+// dispatcher and the plain-Go reference; nbitgemv_amd64.* hold the SIMD kernels, checked against it:
+// AVX-512 VNNI for 1, 2, 4 and 8 bits, AVX-512 VBMI for 3 bits, AVX2 for 2, 4 and 8 bits (over full
+// blocks; the Go code finishes each row's tail). Other widths and CPUs run the Go reference.
 package kernels
 
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
+
+// nbitKernel is one SIMD path for a width: the bytes of a row one block takes, the codes in them, the
+// lanes of its activation planes (0: the activations in natural order), and the kernel.
+type nbitKernel struct {
+	name  string
+	bytes int
+	per   int
+	lanes int
+	dots  func(dots *int32, w *byte, rb, rows, blocks int, planes *int8)
+}
 
 // NBitGemv computes y (N) for the packed codes w (N rows of ceil(K·bits/8) bytes, code j of a row at
 // bits j·bits.., little-endian), steps (1 or N) and activations q (K) with inverse scale g (x ≈ q/g):
@@ -29,34 +40,60 @@ func NBitGemv(y []float32, w []byte, steps []float32, n, k, bits int, q []int8, 
 	for _, v := range q[:k] {
 		sx += int32(v)
 	}
-	if !nbitSIMD(bits) || k < 512/bits {
+	kern := nbitKernelFor(bits)
+	if kern == nil || k < kern.per || n == 0 {
 		ParallelFor(n, max(1, 16384/max(rb, 1)), func(lo, hi int) {
 			nbitRowsGeneric(y, w, steps, lo, hi, k, bits, q, sx, g)
 		})
 		return
 	}
-	per := 512 / bits // codes per 64-byte block
-	blocks := k / per
+	blocks := k / kern.per
+	kc, off := blocks*kern.per, (int32(1)<<bits-1)*sx
 	bp := planePool.Get().(*[]int8)
-	planes := nbitPlanes(*bp, q, blocks*per, bits)
-	ParallelFor(n, max(1, 16384/max(rb, 1)), func(lo, hi int) {
+	planes := nbitPlanes(*bp, q, kc, bits, kern.lanes)
+	// Rows are handed out in chunks from a shared counter (as TernaryGemv does), so that a thread that
+	// loses its core on a busy machine does not hold the others up; each row is still computed by one
+	// thread, so the result does not depend on the schedule.
+	var next atomic.Int64
+	t := min(Threads(), (n+63)/64)
+	chunk := gemvChunks(n, t)
+	ParallelFor(t, 1, func(_, _ int) {
 		var dots [64]int32
-		for r := lo; r < hi; r += 64 {
-			m := min(64, hi-r)
-			nbitDots(&dots, w, rb, r, m, blocks, bits, planes)
-			for i := 0; i < m; i++ {
-				nbitFinish(y, w, steps, r+i, blocks*per, k, bits, q, dots[i], sx, g)
+		for {
+			lo := int(next.Add(int64(chunk))) - chunk
+			if lo >= n {
+				return
+			}
+			hi := min(lo+chunk, n)
+			for r := lo; r < hi; r += 64 {
+				m := min(64, hi-r)
+				kern.dots(&dots[0], &w[r*rb], rb, m, blocks, &planes[0])
+				if kc < k { // a tail the blocks left
+					for i := 0; i < m; i++ {
+						nbitFinish(y, w, steps, r+i, kc, k, bits, q, dots[i], sx, g)
+					}
+					continue
+				}
+				for i, d := range dots[:m] { // nbitFinish without a tail, in the same operations
+					s := steps[0]
+					if len(steps) > 1 {
+						s = steps[r+i]
+					}
+					y[r+i] = s / (2 * g) * float32(2*d-off)
+				}
 			}
 		}
 	})
-	*bp = planes
+	if kern.lanes != 0 { // planes is the pool's buffer, not q
+		*bp = planes
+	}
 	planePool.Put(bp)
 }
 
 // NBitGemvPath names the implementation NBitGemv uses for bits (for benchmarks and logs).
 func NBitGemvPath(bits int) string {
-	if nbitSIMD(bits) {
-		return "avx512vnni"
+	if k := nbitKernelFor(bits); k != nil {
+		return k.name
 	}
 	return "go"
 }
@@ -64,11 +101,11 @@ func NBitGemvPath(bits int) string {
 // planePool holds activation-plane buffers (one per concurrent NBitGemv call).
 var planePool = sync.Pool{New: func() any { return new([]int8) }}
 
-// nbitPlanes rearranges the first kc activations (kc a multiple of 512/bits) into the SIMD kernels'
-// planes: per 64-byte block of codes, plane s lane i holds the activation of code (8/bits)·i + s, the
-// code that sits in bit field s of byte i (8 bits: the activations as they are).
-func nbitPlanes(buf []int8, q []int8, kc, bits int) []int8 {
-	if bits == 8 {
+// nbitPlanes rearranges the first kc activations (kc a multiple of a block's codes) into a SIMD kernel's
+// planes: per block of `lanes` bytes of codes, plane s lane i holds the activation of code (8/bits)·i + s,
+// the code that sits in bit field s of byte i. With lanes 0 the kernel reads the activations as they are.
+func nbitPlanes(buf []int8, q []int8, kc, bits, lanes int) []int8 {
+	if lanes == 0 {
 		return q[:kc]
 	}
 	if cap(buf) < kc {
@@ -76,12 +113,27 @@ func nbitPlanes(buf []int8, q []int8, kc, bits int) []int8 {
 	}
 	buf = buf[:kc]
 	p := 8 / bits
-	per := 64 * p
+	per := lanes * p
 	for b := 0; b < kc; b += per {
 		blk, src := buf[b:b+per], q[b:b+per]
-		for i := 0; i < 64; i++ {
-			for s := 0; s < p; s++ {
-				blk[s*64+i] = src[p*i+s]
+		switch p {
+		case 2:
+			p0, p1 := blk[:lanes], blk[lanes:2*lanes]
+			for i := range p0 {
+				s := src[2*i : 2*i+2]
+				p0[i], p1[i] = s[0], s[1]
+			}
+		case 4:
+			p0, p1, p2, p3 := blk[:lanes], blk[lanes:2*lanes], blk[2*lanes:3*lanes], blk[3*lanes:4*lanes]
+			for i := range p0 {
+				s := src[4*i : 4*i+4]
+				p0[i], p1[i], p2[i], p3[i] = s[0], s[1], s[2], s[3]
+			}
+		default:
+			for i := 0; i < lanes; i++ {
+				for s := 0; s < p; s++ {
+					blk[s*lanes+i] = src[p*i+s]
+				}
 			}
 		}
 	}

@@ -2,8 +2,8 @@
 
 package kernels
 
-func nbitSIMD(bits int) bool { return false }
+func nbitKernelFor(bits int) *nbitKernel { return nil }
 
-func nbitDots(dots *[64]int32, w []byte, rb, lo, n, blocks, bits int, planes []int8) {
-	panic("kernels: nbitDots without assembly")
+func nbitBatchFor(bits int) func(dots *int32, w *byte, rb, rows, blocks int, planes *int8) {
+	return nil
 }

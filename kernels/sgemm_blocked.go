@@ -61,6 +61,7 @@ type gemmBlock struct {
 // ParallelFor allocates nothing.
 type gemmState struct {
 	kern           *gemmKernel
+	pb             *PackedB // op(B) packed beforehand (BgemmPacked), or nil
 	transA, transB bool
 	m, n, k        int
 	alpha, beta    float32
@@ -73,7 +74,6 @@ type gemmState struct {
 	blk          [2]gemmBlock
 	nextU, nextP atomic.Int64 // work counters for cur's units and nxt's packing items
 	apack, bpack [2][]float32 // double buffers, kept with the state and reused by later calls
-	scratch      [][]float32  // per thread (phase's index): the fp32 pass of the bf16 pair packing
 
 	phaseFn func(lo, hi int)
 }
@@ -112,12 +112,18 @@ func putGemmState(s *gemmState) {
 // less of the work instead of holding everyone up. Which thread computes a tile never changes how
 // it is computed, so results stay bit-identical for any thread count.
 func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemmBlocked(kern, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmBlocked is sgemmBlocked, with B's panels taken from pb instead of packed when pb is not nil
+// (pb packed by kern for this n and k; b is then unused).
+func gemmBlocked(kern *gemmKernel, pb *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if k == 0 || alpha == 0 {
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
 	s := getGemmState()
-	s.kern = kern
+	s.kern, s.pb = kern, pb
 	s.transA, s.transB = transA, transB
 	s.m, s.n, s.k = m, n, k
 	s.alpha, s.beta = alpha, beta
@@ -132,19 +138,13 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	ncMax := min(kern.nc, (n+kern.nr-1)/kern.nr*kern.nr)
 	for i := range 2 {
 		s.apack[i] = tensor.Grow(s.apack[i], mcMax*panelK(kern.pack, kc))
-		s.bpack[i] = tensor.Grow(s.bpack[i], ncMax*panelK(kern.pack, kc))
-	}
-	if kern.pack == packBF16 {
-		for len(s.scratch) < threads {
-			s.scratch = append(s.scratch, nil)
-		}
-		for i := range threads {
-			s.scratch[i] = tensor.Grow(s.scratch[i], kc*max(kern.mr, kern.nr))
+		if pb == nil {
+			s.bpack[i] = tensor.Grow(s.bpack[i], ncMax*panelK(kern.pack, kc))
 		}
 	}
 
 	s.cur, s.nxt = nil, nil
-	ai, bi, nb := 0, 1, 0
+	ai, bi, nb, pbBlock := 0, 1, 0, 0
 	for jc := 0; jc < n; jc += kern.nc {
 		for pc := 0; pc < k; pc += kc {
 			for ic := 0; ic < m; ic += kern.mc {
@@ -163,10 +163,14 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 					bi ^= 1
 				}
 				blk.ap, blk.bp = s.apack[ai], s.bpack[bi]
+				if pb != nil {
+					blk.packB, blk.bp = false, pb.panels[pb.offs[pbBlock]:]
+				}
 				ai ^= 1
 				s.cur, s.nxt = s.nxt, blk
 				s.step(threads)
 			}
+			pbBlock++
 		}
 	}
 	s.cur, s.nxt = s.nxt, nil
@@ -175,7 +179,7 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	s.cur, s.nxt = nil, nil
 	s.blk = [2]gemmBlock{}
 	s.a, s.b, s.c = nil, nil, nil // do not keep the caller's memory alive from the pool
-	s.kern = nil
+	s.kern, s.pb = nil, nil
 	putGemmState(s)
 }
 
@@ -193,14 +197,17 @@ func gemmBlockK(kc, k int, even bool) int {
 }
 
 // panelK is the number of micro-kernel steps, and of MR or NR lane groups in a panel, for a block of
-// depth kc: kc fp32 steps, kc rounded up to whole pairs for the emulated bf16 mode, and kc/2 pairs
-// (rounded up) for the native one, whose panels take half the memory of fp32 ones.
+// depth kc: kc fp32 steps, kc rounded up to whole pairs for the emulated bf16 mode, kc/2 pairs
+// (rounded up) for the native one, whose panels take half the memory of fp32 ones, and for AMX's
+// those pairs padded to whole tile steps of 16.
 func panelK(mode, kc int) int {
 	switch mode {
 	case packBF16Emu:
 		return (kc + 1) &^ 1
 	case packBF16:
 		return (kc + 1) / 2
+	case packBF16AMX:
+		return amxPairs(kc)
 	}
 	return kc
 }
@@ -240,16 +247,12 @@ func (s *gemmState) grid(b *gemmBlock, threads int) {
 
 // phase is one thread's share of a step: compute units of s.cur while any are left, then packing
 // items of s.nxt.
-func (s *gemmState) phase(thread, _ int) {
+func (s *gemmState) phase(_, _ int) {
 	if b := s.cur; b != nil {
 		s.compute(b)
 	}
 	if b := s.nxt; b != nil {
-		var scratch []float32
-		if s.kern.pack == packBF16 {
-			scratch = s.scratch[thread]
-		}
-		s.pack(b, scratch)
+		s.pack(b)
 	}
 }
 
@@ -270,8 +273,8 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 }
 
 // pack packs block b's A tile rows and, if due, its B panels; items are taken 4 at a time from
-// s.nextP (A tile rows first, then B panels). scratch is the thread's own buffer for the bf16 pairs.
-func (s *gemmState) pack(b *gemmBlock, scratch []float32) {
+// s.nextP (A tile rows first, then B panels).
+func (s *gemmState) pack(b *gemmBlock) {
 	mr, nr, kc := s.kern.mr, s.kern.nr, b.kc
 	ks := panelK(s.kern.pack, kc)
 	nB := 0
@@ -287,12 +290,12 @@ func (s *gemmState) pack(b *gemmBlock, scratch []float32) {
 		for it := lo; it < min(lo+4, total); it++ {
 			if it < b.mTiles {
 				i0 := b.ic + it*mr
-				packA(s.kern.pack, scratch, b.ap[it*ks*mr:(it+1)*ks*mr], s.transA, s.a, s.lda, i0, min(mr, s.m-i0), b.pc, kc, mr)
+				packA(s.kern.pack, b.ap[it*ks*mr:(it+1)*ks*mr], s.transA, s.a, s.lda, i0, min(mr, s.m-i0), b.pc, kc, mr)
 				continue
 			}
 			p := it - b.mTiles
 			j0 := b.jc + p*nr
-			packB(s.kern.pack, scratch, b.bp[p*ks*nr:(p+1)*ks*nr], s.transB, s.b, s.ldb, b.pc, kc, j0, min(nr, b.jc+b.nc-j0), nr)
+			packB(s.kern.pack, b.bp[p*ks*nr:(p+1)*ks*nr], s.transB, s.b, s.ldb, b.pc, kc, j0, min(nr, b.jc+b.nc-j0), nr)
 		}
 	}
 }
@@ -326,31 +329,33 @@ func (s *gemmState) compute(b *gemmBlock) {
 
 // packA writes the MR-row strip i0..i0+rows of op(A), columns p0..p0+kc, as kc groups of mr floats
 // (dst[p*mr+r] = op(A)[i0+r, p0+p]), zero padding rows >= rows.
-func packA(mode int, scratch, dst []float32, transA bool, a []float32, lda, i0, rows, p0, kc, mr int) {
+func packA(mode int, dst []float32, transA bool, a []float32, lda, i0, rows, p0, kc, mr int) {
+	if mode == packBF16AMX {
+		mode = packBF16AMXRows // AMX tiles read A by rows
+	}
 	if transA { // A is (K,M): each group is a contiguous run of a row of A
-		packPanelMode(mode, scratch, dst, true, a[p0*lda+i0:], lda, rows, mr, kc)
+		packPanelMode(mode, dst, true, a[p0*lda+i0:], lda, rows, mr, kc)
 	} else {
-		packPanelMode(mode, scratch, dst, false, a[i0*lda+p0:], lda, rows, mr, kc)
+		packPanelMode(mode, dst, false, a[i0*lda+p0:], lda, rows, mr, kc)
 	}
 }
 
 // packB writes the NR-column strip j0..j0+cols of op(B), rows p0..p0+kc, as kc groups of nr floats
 // (dst[p*nr+c] = op(B)[p0+p, j0+c]), zero padding columns >= cols.
-func packB(mode int, scratch, dst []float32, transB bool, b []float32, ldb, p0, kc, j0, cols, nr int) {
+func packB(mode int, dst []float32, transB bool, b []float32, ldb, p0, kc, j0, cols, nr int) {
 	if !transB { // B is (K,N): each group is a contiguous run of a row of B
-		packPanelMode(mode, scratch, dst, true, b[p0*ldb+j0:], ldb, cols, nr, kc)
+		packPanelMode(mode, dst, true, b[p0*ldb+j0:], ldb, cols, nr, kc)
 	} else {
-		packPanelMode(mode, scratch, dst, false, b[j0*ldb+p0:], ldb, cols, nr, kc)
+		packPanelMode(mode, dst, false, b[j0*ldb+p0:], ldb, cols, nr, kc)
 	}
 }
 
-// packPanelMode is packPanel for fp32 panels, packPanelBF16 for the bf16 modes (scratch: at least
-// kc*width floats for packBF16, else unused).
-func packPanelMode(mode int, scratch, dst []float32, runs bool, src []float32, ld, n, width, kc int) {
+// packPanelMode is packPanel for fp32 panels, packPanelBF16 for the bf16 modes.
+func packPanelMode(mode int, dst []float32, runs bool, src []float32, ld, n, width, kc int) {
 	if mode == packF32 {
 		packPanel(dst, runs, src, ld, n, width, kc)
 	} else {
-		packPanelBF16(mode, scratch, dst, runs, src, ld, n, width, kc)
+		packPanelBF16(mode, dst, runs, src, ld, n, width, kc)
 	}
 }
 

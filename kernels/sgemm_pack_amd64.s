@@ -6,6 +6,7 @@
 // moves with a strided store each (~3x faster; packing was ~12% of a 1024^3 product).
 
 #include "textflag.h"
+#include "bf16_amd64.h"
 
 // 4x4 transposes inside each 128-bit lane for rows a..d (t0..t3 scratch): afterwards lane l of a,
 // b, c, d holds columns 4l, 4l+1, 4l+2, 4l+3 of the four rows.
@@ -312,5 +313,128 @@ full16:
 	ADDQ       R11, DI
 	DECQ       CX
 	JNZ        full16
+	VZEROUPPER
+	RET
+
+// Row z (register number) of a bf16 strip: 32 fp32 values (K2, K3: the columns left) rounded to 16
+// pair dwords, K 2q in the low half of dword q.
+#define LOADROWB(z) \
+	VMOVUPS.Z (SI), K2, Z24; \
+	VMOVUPS.Z 64(SI), K3, Z25; \
+	VCVTNE2PS2BF16_Z(24, 25, z); \
+	ADDQ      R10, SI; \
+	DECQ      DX; \
+	JZ        bloaded
+
+#define STORECOLB(z) \
+	VMOVUPS z, K1, (DI); \
+	ADDQ    R11, DI; \
+	DECQ    DX; \
+	JZ      bstored
+
+// func packT16BF16(dst *float32, ldd int, src *float32, lds int, rows, width, k int)
+// The bf16 pair form of packT16, in one pass: for q < ceil(k/2) and r < width, dword dst[q*ldd+r]
+// = bf16(src[r*lds+2q]) | bf16(src[r*lds+2q+1]) << 16 (a missing 2q+1 is zero) for r < rows, 0 for
+// rows <= r < width. Each 32 columns of a row round into one register of 16 pairs (VCVTNE2PS2BF16
+// keeps K order, so a pair is one dword), and the 16 x 16 dword transpose makes the pairs columns.
+// 1 <= rows <= width <= 16.
+// Requires: AVX512F, AVX512_BF16
+TEXT ·packT16BF16(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R11
+	SHLQ $2, R11
+	MOVQ src+16(FP), R8
+	MOVQ lds+24(FP), R10
+	SHLQ $2, R10
+	MOVQ width+40(FP), CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1          // store lanes: width
+	MOVQ k+48(FP), BX     // columns left
+
+chunkb:
+	MOVQ  $32, R9
+	CMPQ  BX, R9
+	CMOVQLT BX, R9        // R9 = columns in this chunk
+	MOVQ  $1, AX
+	MOVQ  R9, CX
+	SHLQ  CX, AX
+	DECQ  AX
+	KMOVW AX, K2          // load lanes 0..15
+	SHRQ  $16, AX
+	KMOVW AX, K3          // load lanes 16..31
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+	MOVQ R8, SI
+	MOVQ rows+32(FP), DX
+	LOADROWB(0)
+	LOADROWB(1)
+	LOADROWB(2)
+	LOADROWB(3)
+	LOADROWB(4)
+	LOADROWB(5)
+	LOADROWB(6)
+	LOADROWB(7)
+	LOADROWB(8)
+	LOADROWB(9)
+	LOADROWB(10)
+	LOADROWB(11)
+	LOADROWB(12)
+	LOADROWB(13)
+	LOADROWB(14)
+	LOADROWB(15)
+
+bloaded:
+	LANE4X4(Z0, Z1, Z2, Z3)
+	LANE4X4(Z4, Z5, Z6, Z7)
+	LANE4X4(Z8, Z9, Z10, Z11)
+	LANE4X4(Z12, Z13, Z14, Z15)
+	LANES(Z0, Z4, Z8, Z12)
+	LANES(Z1, Z5, Z9, Z13)
+	LANES(Z2, Z6, Z10, Z14)
+	LANES(Z3, Z7, Z11, Z15)
+
+	// Zj now holds pair j of the strip; store the chunk's ceil(R9/2) pairs.
+	MOVQ R9, DX
+	INCQ DX
+	SHRQ $1, DX
+	STORECOLB(Z0)
+	STORECOLB(Z1)
+	STORECOLB(Z2)
+	STORECOLB(Z3)
+	STORECOLB(Z4)
+	STORECOLB(Z5)
+	STORECOLB(Z6)
+	STORECOLB(Z7)
+	STORECOLB(Z8)
+	STORECOLB(Z9)
+	STORECOLB(Z10)
+	STORECOLB(Z11)
+	STORECOLB(Z12)
+	STORECOLB(Z13)
+	STORECOLB(Z14)
+	STORECOLB(Z15)
+
+bstored:
+	ADDQ $128, R8
+	SUBQ R9, BX
+	JNZ  chunkb
 	VZEROUPPER
 	RET

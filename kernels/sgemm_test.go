@@ -413,7 +413,7 @@ func TestSgemmPack(t *testing.T) {
 							}
 							// packA reads rows of op(A); packB rows of op(B)ᵀ, so "not transposed" for A is
 							// the strided case and for B the contiguous one.
-							packA(packF32, nil, dst, trans, src, ld, r0, rows, p0, kc, width)
+							packA(packF32, dst, trans, src, ld, r0, rows, p0, kc, width)
 							check := func(name string) {
 								for q := 0; q < kc; q++ {
 									for r := 0; r < width; r++ {
@@ -436,7 +436,7 @@ func TestSgemmPack(t *testing.T) {
 							for i := range dst {
 								dst[i] = -1
 							}
-							packB(packF32, nil, dst, !trans, src, ld, p0, kc, r0, rows, width)
+							packB(packF32, dst, !trans, src, ld, p0, kc, r0, rows, width)
 							check("packB")
 						}
 					}

@@ -20,7 +20,7 @@ import (
 
 // Config describes an architecture. Defaults are the seed's BERT-base sizes.
 type Config struct {
-	Type      Type      `json:"type"`       // "transformer", "encdec" or "rnn"
+	Type      Type      `json:"type"`       // "transformer", "encdec", "rnn", "llama" or "bitnet"
 	Objective Objective `json:"objective"`  // "causal" (GPT-style LM), "mlm" (BERT-style masked LM) or "seq2seq"
 	Vocab     int       `json:"vocab"`      // e.g. 50257 (GPT-2 BPE); the MLM objective adds one [MASK] id at Vocab
 	Hidden    int       `json:"hidden"`     // C, e.g. 768
@@ -37,6 +37,14 @@ type Config struct {
 	Dropout       float64 `json:"dropout"`        // on embeddings, attention output and FFN output
 
 	Cell Cell `json:"cell,omitempty"` // rnn: "lstm" or "gru"
+
+	// Llama family (types "llama" and "bitnet", llama.go): rotary positions instead of learned ones
+	// (max_pos is then the longest sequence), RMSNorm, grouped-query attention, a gated FFN, no biases.
+	KVHeads   int     `json:"kv_heads,omitempty"`   // key/value heads, dividing heads; 0 = heads
+	RopeTheta float64 `json:"rope_theta,omitempty"` // RoPE base; 0 = 10000
+	FFNAct    FFNAct  `json:"ffn_act,omitempty"`    // "swiglu" or "relu2"
+	SubNorm   bool    `json:"sub_norm,omitempty"`   // BitNet's RMSNorms before the attention output and FFN down projections
+	NormEps   float64 `json:"norm_eps,omitempty"`   // RMSNorm epsilon; 0 = 1e-5
 
 	// Encoder-decoder (type "encdec", objective "seq2seq"): Layers is the encoder depth.
 	DecoderLayers int `json:"decoder_layers,omitempty"` // decoder depth, e.g. 4; 0 = same as layers
@@ -57,6 +65,7 @@ type (
 	Linear    string // the attention and FFN projections
 	Norm      string // the normalization layers
 	Cell      string // the RNN cell
+	FFNAct    string // the gated FFN's activation (Llama family)
 )
 
 // Values of the typed config fields.
@@ -64,6 +73,8 @@ const (
 	TypeTransformer Type = "transformer"
 	TypeEncDec      Type = "encdec"
 	TypeRNN         Type = "rnn"
+	TypeLlama       Type = "llama"  // Llama-style decoder (llama.go)
+	TypeBitNet      Type = "bitnet" // the same decoder as BitNet b1.58 2B4T defines it: BitLinear, sub-norms, ReLU²
 
 	ObjCausal  Objective = "causal"
 	ObjMLM     Objective = "mlm"
@@ -77,6 +88,9 @@ const (
 
 	CellLSTM Cell = "lstm"
 	CellGRU  Cell = "gru"
+
+	ActSwiGLU FFNAct = "swiglu" // silu(gate)·up
+	ActReLU2  FFNAct = "relu2"  // relu(gate)²·up
 )
 
 // Default returns BERT-base sizes as a bidirectional transformer with BitLinear projections.
@@ -95,6 +109,59 @@ var presets = map[string]Config{
 	"bert":   Default(),
 	"lstm":   {Type: TypeRNN, Cell: CellLSTM, Objective: ObjCausal, Vocab: 256, Hidden: 256, Layers: 2, MaxPos: 256, Linear: LinearFP32},
 	"gru":    {Type: TypeRNN, Cell: CellGRU, Objective: ObjCausal, Vocab: 256, Hidden: 256, Layers: 2, MaxPos: 256, Linear: LinearFP32},
+	// BitNet b1.58 2B4T's shapes (microsoft/bitnet-b1.58-2B-4T config.json): 2.41e9 weights.
+	"bitnet-2b": {Type: TypeBitNet, Objective: ObjCausal, Vocab: 128256, Hidden: 2560, Layers: 30, Heads: 20, KVHeads: 5, FFN: 6912,
+		MaxPos: 4096, Linear: LinearBitNet, TieEmbeddings: true, Norm: NormRMS, RopeTheta: 500000, FFNAct: ActReLU2, SubNorm: true, NormEps: 1e-5},
+	// A small BitNet-architecture model for CPU training.
+	"bitnet-small": {Type: TypeBitNet, Objective: ObjCausal, Vocab: 8192, Hidden: 256, Layers: 4, Heads: 8, KVHeads: 2, FFN: 704,
+		MaxPos: 256, Linear: LinearBitNet, TieEmbeddings: true, Norm: NormRMS, RopeTheta: 10000, FFNAct: ActReLU2, SubNorm: true, NormEps: 1e-5},
+}
+
+// ArchDefaults returns base changed into the Llama-family type t (TypeLlama or TypeBitNet) with that
+// type's defaults: RMSNorm, no biases, tied embeddings kept as they are; bitnet: BitLinear, sub-norms,
+// ReLU²; llama: fp32 linears, SwiGLU. Callers then apply explicit flags over it.
+func ArchDefaults(base Config, t Type) Config {
+	c := base
+	c.Type, c.Objective, c.Norm, c.Bias, c.TypeVocab, c.Dropout = t, ObjCausal, NormRMS, false, 0, 0
+	if c.NormEps == 0 {
+		c.NormEps = 1e-5
+	}
+	if c.RopeTheta == 0 {
+		c.RopeTheta = 10000
+	}
+	if t == TypeBitNet {
+		c.Linear, c.SubNorm, c.FFNAct = LinearBitNet, true, ActReLU2
+	} else {
+		c.Linear, c.SubNorm, c.FFNAct = LinearFP32, false, ActSwiGLU
+	}
+	return c
+}
+
+// IsLlama reports whether the config is of the Llama family (types llama and bitnet).
+func (c Config) IsLlama() bool { return c.Type == TypeLlama || c.Type == TypeBitNet }
+
+// KV is the number of key/value heads (KVHeads, or Heads when 0).
+func (c Config) KV() int {
+	if c.KVHeads == 0 {
+		return c.Heads
+	}
+	return c.KVHeads
+}
+
+// Theta is the RoPE base (RopeTheta, or 10000 when 0).
+func (c Config) Theta() float64 {
+	if c.RopeTheta == 0 {
+		return 10000
+	}
+	return c.RopeTheta
+}
+
+// Eps is the RMSNorm epsilon of the Llama family (NormEps, or 1e-5 when 0).
+func (c Config) Eps() float32 {
+	if c.NormEps == 0 {
+		return 1e-5
+	}
+	return float32(c.NormEps)
 }
 
 // Preset returns a named configuration.
@@ -169,7 +236,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("model config: decoder_layers %d is only for encdec models", c.DecoderLayers)
 	}
 	switch c.Type {
-	case TypeTransformer, TypeEncDec:
+	case TypeTransformer, TypeEncDec, TypeLlama, TypeBitNet:
 		if err := pos("heads", c.Heads); err != nil {
 			return err
 		}
@@ -187,6 +254,11 @@ func (c Config) Validate() error {
 		if c.TypeVocab < 0 {
 			return fmt.Errorf("model config: type_vocab must be >= 0 (got %d)", c.TypeVocab)
 		}
+		if c.IsLlama() {
+			if err := c.validateLlama(); err != nil {
+				return err
+			}
+		}
 	case TypeRNN:
 		if c.Cell != CellLSTM && c.Cell != CellGRU {
 			return fmt.Errorf("model config: unknown rnn cell %q (want lstm or gru)", c.Cell)
@@ -198,7 +270,43 @@ func (c Config) Validate() error {
 			return fmt.Errorf("model config: rnn models have no dropout (got %g)", c.Dropout)
 		}
 	default:
-		return fmt.Errorf("model config: unknown model type %q (want transformer, encdec or rnn)", c.Type)
+		return fmt.Errorf("model config: unknown model type %q (want transformer, encdec, rnn, llama or bitnet)", c.Type)
+	}
+	if !c.IsLlama() && (c.KVHeads != 0 || c.RopeTheta != 0 || c.FFNAct != "" || c.SubNorm || c.NormEps != 0) {
+		return fmt.Errorf("model config: kv_heads, rope_theta, ffn_act, sub_norm and norm_eps are for llama and bitnet models (type %q)", c.Type)
+	}
+	return nil
+}
+
+// validateLlama checks what the Llama family needs beyond the transformer's checks.
+func (c Config) validateLlama() error {
+	t := c.Type
+	switch {
+	case c.Objective != ObjCausal:
+		return fmt.Errorf("model config: %s models are causal LMs (objective %q)", t, c.Objective)
+	case c.Norm != NormRMS:
+		return fmt.Errorf("model config: %s models use rmsnorm (norm %q)", t, c.Norm)
+	case c.Bias:
+		return fmt.Errorf("model config: %s models have no biases (bias true)", t)
+	case c.TypeVocab != 0:
+		return fmt.Errorf("model config: %s models have no token types (type_vocab %d)", t, c.TypeVocab)
+	case c.Dropout != 0:
+		return fmt.Errorf("model config: %s models have no dropout (got %g)", t, c.Dropout)
+	case !c.Sharing.IsZero():
+		return fmt.Errorf("model config: cross-layer sharing is not implemented for %s models (sharing %s)", t, c.Sharing)
+	case c.KVHeads < 0 || c.KVHeads > MaxDim || c.Heads%c.KV() != 0:
+		return fmt.Errorf("model config: kv_heads %d must divide heads %d", c.KVHeads, c.Heads)
+	case (c.Hidden/c.Heads)%2 != 0:
+		return fmt.Errorf("model config: the head size %d (hidden %d / heads %d) must be even for rotary embeddings", c.Hidden/c.Heads, c.Hidden, c.Heads)
+	case c.RopeTheta != 0 && !(c.RopeTheta > 1 && c.RopeTheta < 1e12):
+		return fmt.Errorf("model config: rope_theta must be in (1, 1e12) (got %g)", c.RopeTheta)
+	case !(c.NormEps >= 0 && c.NormEps < 1):
+		return fmt.Errorf("model config: norm_eps must be in [0, 1) (got %g)", c.NormEps)
+	}
+	switch c.FFNAct {
+	case ActSwiGLU, ActReLU2:
+	default:
+		return fmt.Errorf("model config: unknown ffn_act %q (want swiglu or relu2)", c.FFNAct)
 	}
 	return nil
 }
@@ -287,6 +395,16 @@ func (c Config) BuiltWeights() float64 {
 		head = V*C + V
 	}
 	switch c.Type {
+	case TypeLlama, TypeBitNet: // exact: llama.go's tensors
+		KV := float64(c.KV() * (c.Hidden / c.Heads))
+		lb := 2*C*C + 2*C*KV + 3*C*F + 2*C
+		if c.SubNorm {
+			lb += C + F
+		}
+		if !c.TieEmbeddings {
+			head = V * C
+		}
+		return V*C + L*lb + C + head
 	case "transformer":
 		return VI*C + P*C + T*C + L*block + 2*C + head
 	case "encdec":
@@ -304,6 +422,8 @@ func (c Config) BuiltWeights() float64 {
 func (c Config) MinStored() float64 {
 	C, F, VI, P := float64(c.Hidden), float64(c.FFN), float64(c.InputVocab()), float64(c.MaxPos)
 	switch c.Type {
+	case TypeLlama, TypeBitNet:
+		return VI*C + 2*C*C + 3*C*F
 	case "transformer", "encdec":
 		return VI*C + P*C + 4*C*C + 2*C*F
 	case "rnn":

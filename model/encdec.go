@@ -282,15 +282,7 @@ func (m *EncDec) Forward(ids []int32, b, t int) ([]float32, error) {
 	}
 	m.posE, m.posD = positions(m.posE, b, ts), positions(m.posD, b, tt)
 
-	// encoder
-	m.xe = tensor.Grow(m.xe, ne*C)
-	copy(m.xe, m.TokEnc.Forward(m.src, ne))
-	addInto(m.xe, m.EncPos.Forward(m.posE, ne))
-	x := m.xe
-	for _, blk := range m.Enc {
-		x = blk.forward(x, padMask, b, ts, C, m.training, m.dropRNG)
-	}
-	m.mem = m.LnE.Forward(x, ne)
+	m.encode(padMask, b, ts)
 
 	// decoder
 	m.xd = tensor.Grow(m.xd, nd*C)
@@ -315,6 +307,45 @@ func (m *EncDec) Forward(ids []int32, b, t int) ([]float32, error) {
 		copy(m.logits[(r*t+ts)*V:(r+1)*t*V], ld[r*tt*V:(r+1)*tt*V])
 	}
 	return m.logits, nil
+}
+
+// encode runs the encoder over m.src (B, Ts) at positions m.posE into m.mem (B, Ts, C).
+func (m *EncDec) encode(padMask []bool, b, ts int) {
+	C, ne := m.Cfg.Hidden, b*ts
+	m.xe = tensor.Grow(m.xe, ne*C)
+	copy(m.xe, m.TokEnc.Forward(m.src, ne))
+	addInto(m.xe, m.EncPos.Forward(m.posE, ne))
+	x := m.xe
+	for _, blk := range m.Enc {
+		x = blk.forward(x, padMask, b, ts, C, m.training, m.dropRNG)
+	}
+	m.mem = m.LnE.Forward(x, ne)
+}
+
+// Encode runs the encoder alone over one source (Ts ids, no BOS) and returns its memory (Ts, C), owned
+// by the model until its next Forward or Encode, and the source's padding mask (Ts; nil when no
+// position is PadID): what every decoder position attends to, the same as Forward computes for a row
+// with this source. Incremental decoders (package infer) encode a source once and keep the result.
+func (m *EncDec) Encode(src []int32) (mem []float32, pad []bool, err error) {
+	cfg, ts := m.Cfg, len(src)
+	if ts < 1 || ts > cfg.MaxPos {
+		return nil, nil, fmt.Errorf("model: encode: source of %d tokens, want 1 to max_pos %d", ts, cfg.MaxPos)
+	}
+	m.src, m.pad = tensor.Grow(m.src, ts), make([]bool, ts)
+	anyPad := false
+	for j, id := range src {
+		if id < 0 || int(id) >= cfg.InputVocab() || int(id) == cfg.BOSID() {
+			return nil, nil, fmt.Errorf("model: encode: source token %d at position %d is BOS or outside vocabulary [0, %d)", id, j, cfg.InputVocab())
+		}
+		m.src[j], m.pad[j] = id, int(id) == cfg.PadID()
+		anyPad = anyPad || m.pad[j]
+	}
+	if !anyPad {
+		m.pad = nil
+	}
+	m.posE = positions(m.posE, 1, ts)
+	m.encode(m.pad, 1, ts)
+	return m.mem, m.pad, nil
 }
 
 func (blk *DecBlock) forward(x, mem []float32, memPad []bool, b, tt, ts, C int) []float32 {

@@ -26,6 +26,12 @@ const gpt2LayerNormEps = 1e-5
 // GGUFTensors returns lm as a gpt2 GGUF's metadata (without a tokenizer) and tensors, ternary
 // matrices stored as typ.
 func GGUFTensors(lm LM, typ gguf.Type) ([]gguf.KV, []gguf.Tensor, error) {
+	if m, ok := lm.(*Llama); ok {
+		if err := checkGGUFType(typ); err != nil {
+			return nil, nil, err
+		}
+		return llamaGGUFTensors(m, typ) // gguf_llama.go
+	}
 	t := AsTransformer(lm)
 	if t == nil {
 		return nil, nil, fmt.Errorf("model: GGUF export writes transformers, not %s models", lm.Config().Type)
@@ -37,12 +43,8 @@ func GGUFTensors(lm LM, typ gguf.Type) ([]gguf.KV, []gguf.Tensor, error) {
 	case cfg.Norm != NormLayer:
 		return nil, nil, fmt.Errorf("model: llama.cpp's gpt2 architecture uses LayerNorm, this model %s", cfg.Norm)
 	}
-	okType := false
-	for _, g := range GGUFTypes {
-		okType = okType || g == typ
-	}
-	if !okType {
-		return nil, nil, fmt.Errorf("model: GGUF export writes ternary matrices as tq2_0, tq1_0, i2_s or f16, not %s", typ)
+	if err := checkGGUFType(typ); err != nil {
+		return nil, nil, err
 	}
 	a := gguf.ArchGPT2
 	kv := []gguf.KV{gguf.String(gguf.KeyArchitecture, a), gguf.String(gguf.KeyName, "tern"),
@@ -127,6 +129,15 @@ func GGUFTensors(lm LM, typ gguf.Type) ([]gguf.KV, []gguf.Tensor, error) {
 	return kv, ts, err
 }
 
+func checkGGUFType(typ gguf.Type) error {
+	for _, g := range GGUFTypes {
+		if g == typ {
+			return nil
+		}
+	}
+	return fmt.Errorf("model: GGUF export writes ternary matrices as tq2_0, tq1_0, i2_s or f16, not %s", typ)
+}
+
 // projParams returns a projection's weight and bias (nil when it has none).
 func projParams(p nn.Projection) (w, b *nn.Param) {
 	switch q := p.(type) {
@@ -139,7 +150,8 @@ func projParams(p nn.Projection) (w, b *nn.Param) {
 	return ps[0], nil
 }
 
-// ExportGGUF writes lm to path (atomically) as a gpt2 GGUF with extra metadata (the tokenizer).
+// ExportGGUF writes lm to path (atomically) as a GGUF with extra metadata (the tokenizer): a
+// transformer as gpt2, the Llama family as llama or bitnet (gguf_llama.go).
 func ExportGGUF(path string, lm LM, typ gguf.Type, extra []gguf.KV) error {
 	kv, ts, err := GGUFTensors(lm, typ)
 	if err != nil {
@@ -158,8 +170,12 @@ func LoadGGUF(path string) (LM, error) {
 	}
 	defer f.Close()
 	bad := func(msg string, a ...any) error { return fmt.Errorf("model: %s: "+msg, append([]any{path}, a...)...) }
-	if a, _ := f.String(gguf.KeyArchitecture); a != gguf.ArchGPT2 {
-		return nil, bad("architecture %q: tern reads gpt2 GGUF files as its transformer (llama and bitnet files run through tern generate)", a)
+	switch a, _ := f.String(gguf.KeyArchitecture); a {
+	case gguf.ArchGPT2:
+	case gguf.ArchLlama, gguf.ArchBitnet:
+		return loadLlamaGGUF(f, path, a) // gguf_llama.go
+	default:
+		return nil, bad("architecture %q: tern reads gpt2, llama and bitnet GGUF files", a)
 	}
 	geti := func(k string) int {
 		v, e := f.Int(gguf.ArchGPT2 + "." + k)

@@ -40,6 +40,12 @@ func New(cfg Config, rng *tensor.RNG) (LM, error) {
 			return nil, err
 		}
 		lm = m
+	case TypeLlama, TypeBitNet:
+		m, err := NewLlama(cfg, rng)
+		if err != nil {
+			return nil, err
+		}
+		lm = m
 	case TypeEncDec:
 		m, err := NewEncDec(cfg, rng)
 		if err != nil {

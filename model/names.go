@@ -7,7 +7,11 @@ package model
 // cross-attention) to attention, ".fc"/".fc2" to an FFN; TestNamesMatchParams checks that the full
 // names below are exactly what the built models hold.
 
-import "fmt"
+import (
+	"fmt"
+
+	"tern/gguf"
+)
 
 // Names of the model-level layers (prefixes; tensors are Weight(name) and Bias(name)).
 const (
@@ -60,3 +64,77 @@ func Weight(layer string) string { return layer + ".weight" }
 
 // Bias is the bias tensor of a layer.
 func Bias(layer string) string { return layer + ".bias" }
+
+// TensorName is one tensor's name in tern's files, in GGUF files (llama.cpp's llama and bitnet
+// architectures, package gguf) and in Hugging Face checkpoints (transformers' LlamaForCausalLM and
+// BitNetForCausalLM): the one table converters between the three formats read.
+type TensorName struct{ Tern, GGUF, HF string }
+
+// Model-level tensors of the Llama family. The head is absent when tied (GGUF: no output.weight).
+var (
+	LlamaTokEmb = TensorName{Weight(NameTokEmb), gguf.NameTokenEmbd, "model.embed_tokens.weight"}
+	LlamaNorm   = TensorName{Weight(NameLnF), gguf.NameOutputNorm, "model.norm.weight"}
+	LlamaHead   = TensorName{Weight(NameLMHead), gguf.NameOutput, "lm_head.weight"}
+)
+
+// LlamaBlock names the tensors of block l of a Llama-family model (types llama and bitnet).
+// AttnSubNorm and FFNSubNorm exist only with sub_norm (BitNet b1.58 2B4T).
+type LlamaBlock struct {
+	AttnNorm, Q, K, V, AttnSubNorm, O   TensorName
+	FFNNorm, Gate, Up, FFNSubNorm, Down TensorName
+}
+
+// LlamaBlockNames names block l: tern "blocks.l.", GGUF "blk.l.", Hugging Face "model.layers.l.".
+func LlamaBlockNames(l int) LlamaBlock {
+	b, g := TransformerBlock(l), gguf.LlamaBlockNames(l)
+	hf := func(s string) string { return fmt.Sprintf("model.layers.%d.%s.weight", l, s) }
+	t := func(layer string) string { return Weight(layer) }
+	return LlamaBlock{
+		AttnNorm:    TensorName{t(b.Ln1), g.AttnNorm, hf("input_layernorm")},
+		Q:           TensorName{t(b.Attn + ".q"), g.Q, hf("self_attn.q_proj")},
+		K:           TensorName{t(b.Attn + ".k"), g.K, hf("self_attn.k_proj")},
+		V:           TensorName{t(b.Attn + ".v"), g.V, hf("self_attn.v_proj")},
+		AttnSubNorm: TensorName{t(b.Attn + ".sub_norm"), g.AttnSubNorm, hf("self_attn.attn_sub_norm")},
+		O:           TensorName{t(b.O), g.O, hf("self_attn.o_proj")},
+		FFNNorm:     TensorName{t(b.Ln2), g.FFNNorm, hf("post_attention_layernorm")},
+		Gate:        TensorName{t(b.FFN + ".gate"), g.Gate, hf("mlp.gate_proj")},
+		Up:          TensorName{t(b.FFN + ".up"), g.Up, hf("mlp.up_proj")},
+		FFNSubNorm:  TensorName{t(b.FFN + ".sub_norm"), g.FFNSubNorm, hf("mlp.ffn_sub_norm")},
+		Down:        TensorName{t(b.FFN + ".down"), g.Down, hf("mlp.down_proj")},
+	}
+}
+
+// LlamaTensor is one tensor of a Llama-family config: its names, its shape as tern and Hugging Face
+// store it ((out, in) for a projection; GGUF lists the dimensions reversed), and whether it is a
+// projection (a BitLinear under linear bitnet, ternary when packed).
+type LlamaTensor struct {
+	TensorName
+	Shape      []int
+	Projection bool
+}
+
+// LlamaTensors lists every tensor of cfg (a llama or bitnet config) in the order the model holds them
+// (Llama.Params).
+func LlamaTensors(cfg Config) []LlamaTensor {
+	C, F, kv := cfg.Hidden, cfg.FFN, cfg.KV()*(cfg.Hidden/max(cfg.Heads, 1))
+	vec := func(n TensorName, k int) LlamaTensor { return LlamaTensor{n, []int{k}, false} }
+	mat := func(n TensorName, out, in int) LlamaTensor { return LlamaTensor{n, []int{out, in}, true} }
+	ts := []LlamaTensor{{LlamaTokEmb, []int{cfg.Vocab, C}, false}}
+	for l := range cfg.Layers {
+		b := LlamaBlockNames(l)
+		ts = append(ts, vec(b.AttnNorm, C), mat(b.Q, C, C), mat(b.K, kv, C), mat(b.V, kv, C))
+		if cfg.SubNorm {
+			ts = append(ts, vec(b.AttnSubNorm, C))
+		}
+		ts = append(ts, mat(b.O, C, C), vec(b.FFNNorm, C), mat(b.Gate, F, C), mat(b.Up, F, C))
+		if cfg.SubNorm {
+			ts = append(ts, vec(b.FFNSubNorm, F))
+		}
+		ts = append(ts, mat(b.Down, C, F))
+	}
+	ts = append(ts, vec(LlamaNorm, C))
+	if !cfg.TieEmbeddings {
+		ts = append(ts, LlamaTensor{LlamaHead, []int{cfg.Vocab, C}, false})
+	}
+	return ts
+}

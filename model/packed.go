@@ -54,6 +54,9 @@ func projections(lm LM) []nn.Projection {
 			out = append(out, b.FFN.Fc, b.FFN.Fc2)
 		}
 	}
+	if l, ok := lm.(*Llama); ok {
+		out = append(out, l.Projections()...)
+	}
 	if e, ok := lm.(*EncDec); ok {
 		for _, b := range e.Enc {
 			attn(b.Attn)
@@ -68,23 +71,24 @@ func projections(lm LM) []nn.Projection {
 	return out
 }
 
-// ternaryWeights returns the BitLinear weight params of lm at the ternary width.
+// ternaryWeights returns lm's quantized weight matrices (BitLinear weights, an RNN's quantized gate
+// projections: QuantMatrices) at the ternary width.
 func ternaryWeights(lm LM) map[*nn.Param]bool {
 	out := map[*nn.Param]bool{}
-	for _, p := range projections(lm) {
-		if b, ok := p.(*nn.BitLinear); ok && b.Width == quant.WidthTernary {
-			out[b.W] = true
+	for _, m := range QuantMatrices(lm) {
+		if m.Width() == quant.WidthTernary {
+			out[m.Param] = true
 		}
 	}
 	return out
 }
 
-// nbitWeights returns the BitLinear weight params of lm at other widths, each with one of its layers.
-func nbitWeights(lm LM) map[*nn.Param]*nn.BitLinear {
-	out := map[*nn.Param]*nn.BitLinear{}
-	for _, p := range projections(lm) {
-		if b, ok := p.(*nn.BitLinear); ok && b.Width != quant.WidthTernary {
-			out[b.W] = b
+// nbitWeights returns lm's quantized weight matrices at other widths, each with one of its slots.
+func nbitWeights(lm LM) map[*nn.Param]nn.QuantSlot {
+	out := map[*nn.Param]nn.QuantSlot{}
+	for _, m := range QuantMatrices(lm) {
+		if m.Width() != quant.WidthTernary {
+			out[m.Param] = m.Slots[0]
 		}
 	}
 	return out
@@ -164,13 +168,13 @@ func PackedTensorsAs(lm LM, pf PackFormat) ([]format.Tensor, map[string]string, 
 			pts, m := format.TernaryTensors(p.Name, quant.PackTernary(t, s, n, k))
 			ts = append(ts, pts...)
 			maps.Copy(meta, m)
-		case nbit[p] != nil:
+		case nbit[p].W != nil:
 			b := nbit[p]
 			var pk *quant.PackedNBit
-			if b.FixedSteps != nil { // loaded from a packed file: keep its steps (and so its codes)
-				pk = quant.PackNBitFixed(b.Width, p.W, p.Shape[0], p.Shape[1], b.FixedSteps)
+			if b.FixedSteps != nil && *b.FixedSteps != nil { // loaded from a packed file: keep its steps (and so its codes)
+				pk = quant.PackNBitFixed(*b.Width, p.W, p.Shape[0], p.Shape[1], *b.FixedSteps)
 			} else {
-				pk = quant.PackNBit(b.Width, p.W, p.Shape[0], p.Shape[1], b.PerRow)
+				pk = quant.PackNBit(*b.Width, p.W, p.Shape[0], p.Shape[1], *b.PerRow)
 			}
 			pts, m := format.NBitTensors(p.Name, pk)
 			ts = append(ts, pts...)
@@ -400,7 +404,7 @@ func LoadPacked(path string) (LM, string, error) {
 	}
 	tern, nbit := ternaryWeights(lm), nbitWeights(lm)
 	for _, p := range nn.Unique(lm.Params()) {
-		if nbit[p] != nil {
+		if nbit[p].W != nil {
 			if err := pf.unpackNBit(lm, p); err != nil {
 				return nil, "", err
 			}

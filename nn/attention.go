@@ -30,6 +30,10 @@ type Attention struct {
 	Q, KV Projection // cross-attention: C -> C, C -> 2C (k | v)
 	O     Projection // C -> C
 
+	// Group is the number of query heads per key/value head (grouped-query attention, GQA): query head
+	// h reads KV head h/Group. 0 or 1: one KV head per query head. Set by NewGQAttention.
+	Group int
+
 	cross     bool
 	b, tq, tk int
 	pad       []bool    // (B, Tk) referenced, or nil
@@ -165,7 +169,7 @@ func (a *Attention) blocked() bool { return a.Causal && a.tq == a.tk }
 // head h's columns start at h*HS in each.
 func (a *Attention) core(q []float32, ldq int, k []float32, ldk int, v []float32, ldv int) {
 	b, tq, tk, nh, c := a.b, a.tq, a.tk, a.NH, a.C
-	hs := c / nh
+	hs, g := c/nh, a.group()
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	a.att = tensor.Grow(a.att, b*nh*tq*tk)
 	a.y = tensor.Grow(a.y, b*tq*c)
@@ -176,7 +180,7 @@ func (a *Attention) core(q []float32, ldq int, k []float32, ldk int, v []float32
 	for bi := 0; bi < b; bi++ {
 		for h := 0; h < nh; h++ {
 			att := from(a.att, (bi*nh+h)*tq*tk)
-			kb := from(k, bi*tk*ldk+h*hs)
+			kb := from(k, bi*tk*ldk+h/g*hs)
 			for r0 := 0; r0 < tq; r0 += blk {
 				r1, kn := min(r0+blk, tq), tk
 				if a.blocked() {
@@ -194,7 +198,7 @@ func (a *Attention) core(q []float32, ldq int, k []float32, ldk int, v []float32
 	for bi := 0; bi < b; bi++ {
 		for h := 0; h < nh; h++ {
 			att := from(a.att, (bi*nh+h)*tq*tk)
-			vb := from(v, bi*tk*ldv+h*hs)
+			vb := from(v, bi*tk*ldv+h/g*hs)
 			for r0 := 0; r0 < tq; r0 += blk {
 				r1, kn := min(r0+blk, tq), tk
 				if a.blocked() {
@@ -232,7 +236,7 @@ var negInf = float32(math.Inf(-1))
 func (a *Attention) coreBackward(dy, q []float32, ldq int, k []float32, ldk int, v []float32, ldv int,
 	dq []float32, lddq int, dk []float32, lddk int, dv []float32, lddv int) {
 	b, tq, tk, nh, c := a.b, a.tq, a.tk, a.NH, a.C
-	hs := c / nh
+	hs, g := c/nh, a.group()
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	a.datt = tensor.Grow(a.datt, b*nh*tq*tk)
 	blocked := a.blocked()
@@ -243,18 +247,20 @@ func (a *Attention) coreBackward(dy, q []float32, ldq int, k []float32, ldk int,
 	for bi := 0; bi < b; bi++ {
 		for h := 0; h < nh; h++ {
 			off := (bi*nh + h) * tq * tk
-			dyh, vb := from(dy, bi*tq*c+h*hs), from(v, bi*tk*ldv+h*hs)
+			dyh, vb := from(dy, bi*tq*c+h*hs), from(v, bi*tk*ldv+h/g*hs)
+			// the first query head of a KV group writes dk and dv, the others add (GQA)
+			beta := float32(min(h%g, 1))
 			if !blocked {
 				// datt = dy_h · v_hᵀ (Tq,Tk); dv_h = attᵀ · dy_h (Tk,HS)
 				Matmul(false, true, tq, tk, hs, 1, dyh, c, vb, ldv, 0, from(a.datt, off), tk)
-				Matmul(true, false, tk, hs, tq, 1, from(a.att, off), tk, dyh, c, 0, from(dv, bi*tk*lddv+h*hs), lddv)
+				Matmul(true, false, tk, hs, tq, 1, from(a.att, off), tk, dyh, c, beta, from(dv, bi*tk*lddv+h/g*hs), lddv)
 				continue
 			}
 			for r0 := 0; r0 < tq; r0 += blk {
 				r1 := min(r0+blk, tq)
 				Matmul(false, true, r1-r0, r1, hs, 1, from(dyh, r0*c), c, vb, ldv, 0, from(a.datt, off+r0*tk), tk)
 				// dv[r0:r1] = att[r0:T, r0:r1]ᵀ · dy[r0:T]
-				Matmul(true, false, r1-r0, hs, tq-r0, 1, from(a.att, off+r0*tk+r0), tk, from(dyh, r0*c), c, 0, from(dv, (bi*tk+r0)*lddv+h*hs), lddv)
+				Matmul(true, false, r1-r0, hs, tq-r0, 1, from(a.att, off+r0*tk+r0), tk, from(dyh, r0*c), c, beta, from(dv, (bi*tk+r0)*lddv+h/g*hs), lddv)
 			}
 		}
 	}
@@ -282,21 +288,24 @@ func (a *Attention) coreBackward(dy, q []float32, ldq int, k []float32, ldk int,
 	for bi := 0; bi < b; bi++ {
 		for h := 0; h < nh; h++ {
 			off := (bi*nh + h) * tq * tk
-			kb, qb := from(k, bi*tk*ldk+h*hs), from(q, bi*tq*ldq+h*hs)
+			kb, qb := from(k, bi*tk*ldk+h/g*hs), from(q, bi*tq*ldq+h*hs)
+			beta := float32(min(h%g, 1))
 			if !blocked {
 				// dq_h = dpre · k_h (Tq,HS); dk_h = dpreᵀ · q_h (Tk,HS)
 				Matmul(false, false, tq, hs, tk, 1, from(a.datt, off), tk, kb, ldk, 0, from(dq, bi*tq*lddq+h*hs), lddq)
-				Matmul(true, false, tk, hs, tq, 1, from(a.datt, off), tk, qb, ldq, 0, from(dk, bi*tk*lddk+h*hs), lddk)
+				Matmul(true, false, tk, hs, tq, 1, from(a.datt, off), tk, qb, ldq, beta, from(dk, bi*tk*lddk+h/g*hs), lddk)
 				continue
 			}
 			for r0 := 0; r0 < tq; r0 += blk {
 				r1 := min(r0+blk, tq)
 				Matmul(false, false, r1-r0, hs, r1, 1, from(a.datt, off+r0*tk), tk, kb, ldk, 0, from(dq, (bi*tq+r0)*lddq+h*hs), lddq)
-				Matmul(true, false, r1-r0, hs, tq-r0, 1, from(a.datt, off+r0*tk+r0), tk, from(qb, r0*ldq), ldq, 0, from(dk, (bi*tk+r0)*lddk+h*hs), lddk)
+				Matmul(true, false, r1-r0, hs, tq-r0, 1, from(a.datt, off+r0*tk+r0), tk, from(qb, r0*ldq), ldq, beta, from(dk, (bi*tk+r0)*lddk+h/g*hs), lddk)
 			}
 		}
 	}
 }
+
+func (a *Attention) group() int { return max(a.Group, 1) }
 
 // from is s[off:], or nil when off is past the end (empty batches and sequences, whose products are
 // all empty and never read it).

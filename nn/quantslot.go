@@ -15,7 +15,7 @@ type QuantSlot struct {
 	W          *Param
 	Width      *quant.Width
 	PerRow     *bool
-	FixedSteps *[]float32 // BitLinear's (nil for RNN gates)
+	FixedSteps *[]float32 // steps pinned by a packed file (n-bit widths; nil: computed from W)
 	Rows, Cols int        // W is (Rows, Cols)
 }
 

@@ -41,10 +41,14 @@ type rnnLayer struct {
 	Quant              bool        // quantized gate projections (BitLinear's rule, see above)
 	WidthIH, WidthHH   quant.Width // widths of W_ih and W_hh when Quant (zero value: ternary)
 	PerRowIH, PerRowHH bool        // per-row steps (n-bit widths)
+	// FixedIH, FixedHH (n-bit widths): use these steps instead of computing them from the weights, as
+	// BitLinear.FixedSteps: a model loaded from a packed file reproduces the stored codes exactly.
+	FixedIH, FixedHH []float32
 
 	in    int
 	wih   []float32 // (G·H, in) the W_ih of the last forward: Wih.W, or its quantized copy
 	whh   []float32 // (G·H, H) likewise
+	rec   recurrent // the per-time-step products with whh (packed once per pass in bf16)
 	xin   []float32 // (B, T, in) the input rows the gates saw: inp, or its int8 fake-quantization
 	hin   []float32 // (B, T, H) likewise for hprev
 	wq    []float32 // (G·H, in + H) quantized copies of W_ih and W_hh
@@ -82,8 +86,8 @@ func (l *rnnLayer) params() []*Param { return []*Param{l.Wih, l.Whh, l.Bih, l.Bh
 func (l *rnnLayer) quantSlots() []QuantSlot {
 	gh := l.Wih.Shape[0]
 	return []QuantSlot{
-		{W: l.Wih, Width: &l.WidthIH, PerRow: &l.PerRowIH, Rows: gh, Cols: l.in},
-		{W: l.Whh, Width: &l.WidthHH, PerRow: &l.PerRowHH, Rows: gh, Cols: l.Whh.Shape[1]},
+		{W: l.Wih, Width: &l.WidthIH, PerRow: &l.PerRowIH, FixedSteps: &l.FixedIH, Rows: gh, Cols: l.in},
+		{W: l.Whh, Width: &l.WidthHH, PerRow: &l.PerRowHH, FixedSteps: &l.FixedHH, Rows: gh, Cols: l.Whh.Shape[1]},
 	}
 }
 
@@ -98,8 +102,16 @@ func (l *rnnLayer) begin(inp []float32, n int) {
 	l.wq = tensor.Grow(l.wq, gh*(l.in+h))
 	l.wih, l.whh = l.wq[:gh*l.in], l.wq[gh*l.in:]
 	l.codes = growU8(l.codes, gh*max(l.in, h))
-	l.steps = l.WidthIH.FakeQuant(l.wih, l.codes, l.steps, l.Wih.W, gh, l.in, l.PerRowIH)
-	l.steps = l.WidthHH.FakeQuant(l.whh, l.codes, l.steps, l.Whh.W, gh, h, l.PerRowHH)
+	if l.FixedIH != nil {
+		l.WidthIH.FakeQuantFixed(l.wih, l.codes, l.FixedIH, l.Wih.W, gh, l.in)
+	} else {
+		l.steps = l.WidthIH.FakeQuant(l.wih, l.codes, l.steps, l.Wih.W, gh, l.in, l.PerRowIH)
+	}
+	if l.FixedHH != nil {
+		l.WidthHH.FakeQuantFixed(l.whh, l.codes, l.FixedHH, l.Whh.W, gh, h)
+	} else {
+		l.steps = l.WidthHH.FakeQuant(l.whh, l.codes, l.steps, l.Whh.W, gh, h, l.PerRowHH)
+	}
 	l.xin = tensor.Grow(l.xin, n*l.in)
 	l.hin = tensor.Grow(l.hin, n*h)
 	l.xq = tensor.Grow(l.xq, n*max(l.in, h))
@@ -213,9 +225,10 @@ func (m *LSTM) Forward(x []float32, b, t int, h0, c0 []float32) (out, hN, cN []f
 				row[j] += l.Bih.W[j] + l.Bhh.W[j]
 			}
 		}
+		l.rec.prepare(true, gh, H, l.whh, H)
 		for s := 0; s < t; s++ {
 			// gates_s += h_{s-1}·W_hhᵀ, rows strided by T
-			Matmul(false, true, b, gh, H, 1, l.stepInput(s, b, t, H), t*H, l.whh, H, 1, l.gates[s*gh:], t*gh)
+			l.rec.mul(b, 1, l.stepInput(s, b, t, H), t*H, 1, l.gates[s*gh:], t*gh)
 			for bi := 0; bi < b; bi++ {
 				r := bi*t + s
 				g := l.gates[r*gh : r*gh+gh]
@@ -265,6 +278,7 @@ func (m *LSTM) Backward(dout []float32) []float32 {
 		l.dg = tensor.Grow(l.dg, n*gh)
 		clear(m.dh)
 		clear(m.dc)
+		l.rec.prepare(false, H, gh, l.whh, H)
 		for s := t - 1; s >= 0; s-- {
 			for bi := 0; bi < b; bi++ {
 				r := bi*t + s
@@ -289,7 +303,7 @@ func (m *LSTM) Backward(dout []float32) []float32 {
 				}
 			}
 			// dh_{s-1} = dgates_s · W_hh
-			Matmul(false, false, b, H, gh, 1, l.dg[s*gh:], t*gh, l.whh, H, 0, m.dh, H)
+			l.rec.mul(b, 1, l.dg[s*gh:], t*gh, 0, m.dh, H)
 		}
 		d = l.inputGrads(l.dg, l.dg, n, gh, H)
 	}
@@ -350,8 +364,9 @@ func (m *GRU) Forward(x []float32, b, t int, h0 []float32) (out, hN []float32) {
 		l.begin(inp, n)
 		Matmul(false, true, n, gh, l.in, 1, l.xin, l.in, l.wih, l.in, 0, l.gates, gh)
 		addBias(l.gates, l.Bih.W, n, gh)
+		l.rec.prepare(true, gh, H, l.whh, H)
 		for s := 0; s < t; s++ {
-			Matmul(false, true, b, gh, H, 1, l.stepInput(s, b, t, H), t*H, l.whh, H, 0, l.hg[s*gh:], t*gh)
+			l.rec.mul(b, 1, l.stepInput(s, b, t, H), t*H, 0, l.hg[s*gh:], t*gh)
 			for bi := 0; bi < b; bi++ {
 				r := bi*t + s
 				g, hg := l.gates[r*gh:r*gh+gh], l.hg[r*gh:r*gh+gh]
@@ -397,6 +412,7 @@ func (m *GRU) Backward(dout []float32) []float32 {
 		l := &m.Layers[k]
 		l.dg, l.dhg = tensor.Grow(l.dg, n*gh), tensor.Grow(l.dhg, n*gh)
 		clear(m.dh)
+		l.rec.prepare(false, H, gh, l.whh, H)
 		for s := t - 1; s >= 0; s-- {
 			for bi := 0; bi < b; bi++ {
 				r := bi*t + s
@@ -415,7 +431,7 @@ func (m *GRU) Backward(dout []float32) []float32 {
 				}
 			}
 			// dh_{s-1} += dhg_s · W_hh
-			Matmul(false, false, b, H, gh, 1, l.dhg[s*gh:], t*gh, l.whh, H, 1, m.dh, H)
+			l.rec.mul(b, 1, l.dhg[s*gh:], t*gh, 1, m.dh, H)
 		}
 		d = l.inputGrads(l.dg, l.dhg, n, gh, H)
 	}

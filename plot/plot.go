@@ -18,13 +18,17 @@ import (
 	"tern/format"
 )
 
-// Series is one named line.
+// Series is one named line (or set of points). A series without a name has no legend entry.
 type Series struct {
 	Name string
 	X, Y []float64
+
+	Marker bool // a square at each point
+	NoLine bool // points only
+	Color  int  // 1 + index into the palette; 0: by the series' position
 }
 
-var palette = []color.RGBA{{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255}, {148, 103, 189, 255}}
+var palette = []color.RGBA{{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255}, {148, 103, 189, 255}, {140, 86, 75, 255}, {127, 127, 127, 255}, {23, 190, 207, 255}}
 
 // Lines draws the series into a width x height PNG at path (written atomically).
 func Lines(path, title, xlabel, ylabel string, series []Series, width, height int) error {
@@ -69,19 +73,34 @@ func Lines(path, title, xlabel, ylabel string, series []Series, width, height in
 	text(img, x0, 16, title, black)
 	text(img, (x0+x1)/2-len(xlabel)*3, height-12, xlabel, black)
 	text(img, 5, y0-10, ylabel, black)
+	legend := 0
 	for si, s := range series {
 		c := palette[si%len(palette)]
-		for i := 1; i < len(s.X); i++ {
+		if s.Color > 0 {
+			c = palette[(s.Color-1)%len(palette)]
+		}
+		for i := 1; i < len(s.X) && !s.NoLine; i++ {
 			if finite(s.X[i-1], s.Y[i-1]) && finite(s.X[i], s.Y[i]) { // a NaN loss leaves a gap
 				line(img, px(s.X[i-1]), py(s.Y[i-1]), px(s.X[i]), py(s.Y[i]), c)
 			}
 		}
-		if len(s.X) == 1 && finite(s.X[0], s.Y[0]) {
-			line(img, px(s.X[0])-2, py(s.Y[0]), px(s.X[0])+2, py(s.Y[0]), c)
+		for i := range s.X {
+			if !finite(s.X[i], s.Y[i]) {
+				continue
+			}
+			if s.Marker {
+				square(img, px(s.X[i]), py(s.Y[i]), 3, c)
+			} else if len(s.X) == 1 || s.NoLine {
+				line(img, px(s.X[i])-2, py(s.Y[i]), px(s.X[i])+2, py(s.Y[i]), c)
+			}
 		}
-		ly := y0 + 14 + si*14
-		hline(img, x1-150, x1-130, ly-4, c)
-		text(img, x1-125, ly, s.Name, black)
+		if s.Name == "" {
+			continue
+		}
+		ly := y0 + 14 + legend*14
+		legend++
+		hline(img, x1-200, x1-180, ly-4, c)
+		text(img, x1-175, ly, s.Name, black)
 	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
@@ -100,6 +119,13 @@ func finite(x, y float64) bool {
 func text(img *image.RGBA, x, y int, s string, c color.Color) {
 	d := font.Drawer{Dst: img, Src: image.NewUniform(c), Face: basicfont.Face7x13, Dot: fixed.P(x, y)}
 	d.DrawString(s)
+}
+
+// square fills a (2r+1)-pixel square centred on (x, y).
+func square(img *image.RGBA, x, y, r int, c color.RGBA) {
+	for dy := -r; dy <= r; dy++ {
+		hline(img, x-r, x+r, y+dy, c)
+	}
 }
 
 func hline(img *image.RGBA, xa, xb, y int, c color.RGBA) {

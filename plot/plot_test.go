@@ -43,3 +43,33 @@ func TestLines(t *testing.T) {
 		t.Fatal("no finite points accepted")
 	}
 }
+
+// A points-only series draws its markers in the colour it names, and none of the line between them.
+func TestMarkers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.png")
+	s := []Series{{X: []float64{0, 10}, Y: []float64{0, 10}, Marker: true, NoLine: true, Color: 4}}
+	if err := Lines(path, "t", "x", "y", s, 300, 200); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	red := 0
+	for y := 0; y < 200; y++ {
+		for x := 0; x < 300; x++ {
+			r, g, b, _ := img.At(x, y).RGBA()
+			if r>>8 == 214 && g>>8 == 39 && b>>8 == 40 {
+				red++
+			}
+		}
+	}
+	if red != 2*49 { // two 7x7 squares, no line, no legend swatch
+		t.Fatalf("%d marker pixels, want %d", red, 2*49)
+	}
+}

@@ -27,7 +27,7 @@ torch_train() { # config linear extra-args...: the PyTorch peer, tagged
 # torch.autocast("cpu", bfloat16), with the fp32 runs beside them, all in this one session.
 bf16() {
 	for th in 2 1; do
-		run $t bench gemm --dtype bf16 --m 1024 --n 1024 --k 1024 --threads $th --json
+		run $t bench gemm --dtype bf16 --m 1024 --n 1024 --k 1024 --threads $th --peak --json
 		run $t bench gemm --dtype f32 --m 1024 --n 1024 --k 1024 --threads $th --json
 		if torch_ok; then
 			echo "+ torch_matmul.py bf16/fp32 --threads $th" >&2

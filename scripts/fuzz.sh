@@ -11,6 +11,7 @@ secs=${1:-30}
 only=${2:-.}
 targets=(
 	"format FuzzReadHeader"      # model, checkpoint and packed files (safetensors header + tern metadata)
+	"format FuzzCheckpointIndex" # Hugging Face model.safetensors.index.json beside its shards
 	"gguf FuzzParse"             # GGUF files
 	"quant FuzzUnpackTrits"      # packed trit bytes
 	"model FuzzParseConfig"      # model config JSON

@@ -2,7 +2,8 @@
 # pareto-bits.sh: validation perplexity vs stored bits per weight on Gutenberg (character level), for
 # uniform widths 1, 1.58, 2, 3, 4, 8, fp32, and --bits auto at budgets 1.8/2.0/2.5/3.0 (knapsack and
 # cluster), every run with the same tokens (STEPS x 16 x 64). One JSON line per run in $OUT/results.jsonl;
-# at the end the table of all results so far (name, seed, stored bits/weight, validation perplexity).
+# at the end the table of all results so far (name, seed, stored bits/weight, validation perplexity) and
+# the figure $OUT/pareto.png (scripts/pareto-plot.sh: bits per weight measured from each packed file).
 # Usage: scripts/pareto-bits.sh [out-dir]
 #   env: STEPS=300, SEEDS="1 2", ROWS="fp32 uniform-2 knapsack-2.0 ..." (default: every row),
 #        SENS=fisher|loss (the allocated rows' --bits-sensitivity), TERN (default go run ./cmd/tern), DATA
@@ -41,3 +42,4 @@ for l in open(sys.argv[1]):
     b = "%.4f" % x["stored_bits_per_weight"] if x.get("stored_bits_per_weight") else "32 (fp32)"
     print("| %s | %d | %s | %.3f |" % (r["name"], r["seed"], b, x["val_ppl"]))
 PY
+scripts/pareto-plot.sh "$OUT/pareto.png" "$OUT"/*-s*

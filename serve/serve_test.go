@@ -640,3 +640,83 @@ func TestSlowClient(t *testing.T) {
 		t.Errorf("next client: %v %v", err, r)
 	}
 }
+
+// fakeMany is fakeDecoder with a batched start (infer.ManyStarter) that records its largest group.
+type fakeMany struct {
+	*fakeDecoder
+	mostStart atomic.Int32
+	gate      chan struct{} // Step waits for it to close
+	entered   atomic.Int32  // Steps begun
+}
+
+func (f *fakeMany) Step(slots []int, ids []int) ([]float32, error) {
+	f.entered.Add(1)
+	<-f.gate
+	return f.fakeDecoder.Step(slots, ids)
+}
+
+func (f *fakeMany) StartMany(slots []int, prompts [][]int) ([]float32, error) {
+	for m := f.mostStart.Load(); int32(len(slots)) > m && !f.mostStart.CompareAndSwap(m, int32(len(slots))); m = f.mostStart.Load() {
+	}
+	out := make([]float32, 256*len(slots))
+	for i, s := range slots {
+		l, _ := f.Start(s, prompts[i]) // a 'P' prompt panics, failing the whole group
+		copy(out[i*256:], l)
+	}
+	return out, nil
+}
+
+// TestBatchedStart: requests queued while the batch decodes are started together through StartMany,
+// each answered as when alone; when the group's start fails (a panic), each request is started on its
+// own so that only the failing one gets the error.
+func TestBatchedStart(t *testing.T) {
+	for _, withPanic := range []bool{false, true} {
+		d := &fakeMany{fakeDecoder: newFake(5), gate: make(chan struct{})}
+		m := fakeModel(d.fakeDecoder)
+		m.Decoder = d
+		s := New(m, Options{})
+		var wg sync.WaitGroup
+		var first *httptest.ResponseRecorder
+		wg.Add(1)
+		go func() { // its first Step holds the batch while the others queue
+			defer wg.Done()
+			first = post(t, s, `{"prompt": "hi", "max_tokens": 8}`)
+		}()
+		for d.entered.Load() < 1 {
+			time.Sleep(100 * time.Microsecond)
+		}
+		res := make([]*httptest.ResponseRecorder, 4)
+		for i := range res {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p := "hi"
+				if withPanic && i == 2 {
+					p = "Panic"
+				}
+				res[i] = post(t, s, fmt.Sprintf(`{"prompt": %q, "max_tokens": 8}`, p))
+			}()
+		}
+		for s.met.queueDepth.Load() < 4 {
+			time.Sleep(100 * time.Microsecond)
+		}
+		close(d.gate)
+		wg.Wait()
+		s.Close()
+		alone := *decodeCompletion(t, first.Body.Bytes()).Choices[0].Text
+		for i, w := range res {
+			if withPanic && i == 2 {
+				if w.Code != 500 {
+					t.Errorf("panicking request: %d %s", w.Code, w.Body)
+				}
+				continue
+			}
+			if w.Code != 200 || *decodeCompletion(t, w.Body.Bytes()).Choices[0].Text != alone {
+				t.Errorf("panic %v: request %d: %d %s", withPanic, i, w.Code, w.Body)
+			}
+		}
+		if m := d.mostStart.Load(); m != 4 {
+			t.Errorf("panic %v: largest batched start %d, want the 4 queued requests started together", withPanic, m)
+		}
+	}
+}

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Tokenizer turns text into token ids and back. Implementations are safe for concurrent use.
@@ -69,9 +71,14 @@ type BPE struct {
 	special    []string         // special-token texts, longest first (so a prefix never wins)
 	specialID  map[string]int32 // text -> id
 	isSpecial  map[int32]bool
-	hfMerges   bool // ranks are merge-list positions (tokenizer.json); false: rank = id (tiktoken)
-	ignoreMrg  bool // tokenizer.json "ignore_merges": a pre-token that is a token is taken whole
-	prefixSpc  bool // tokenizer.json ByteLevel "add_prefix_space"
+	hfMerges   bool           // ranks are merge-list positions (tokenizer.json); false: rank = id (tiktoken)
+	ignoreMrg  bool           // tokenizer.json "ignore_merges": a pre-token that is a token is taken whole
+	prefixSpc  bool           // tokenizer.json ByteLevel "add_prefix_space"
+	llama3     bool           // LLaMA-3's pre-tokenizer (pretokenize_llama3.go) instead of GPT-2's
+	nfc        bool           // tokenizer.json normalizer NFC: text is composed before pre-tokenization
+	prefix     []int32        // ids the post-processor puts before a sequence (e.g. BOS; AddSpecialTokens)
+	suffix     []int32        // ids it puts after one
+	plain      map[int32]bool // added tokens that tokenizer.json does not mark "special" (matched in text all the same)
 	states     sync.Pool
 	cacheGen   atomic.Int64 // bumped by ResetCache; states from an older generation start empty
 	mergesOnce sync.Once
@@ -300,11 +307,19 @@ func (b *BPE) getState() *encState {
 func (b *BPE) ResetCache() { b.cacheGen.Add(1) }
 
 func (b *BPE) appendOrdinary(st *encState, out []int, text string) []int {
+	if b.nfc {
+		text = norm.NFC.String(text) // the input itself when it is already NFC (most text)
+	}
 	if b.prefixSpc && len(text) > 0 && text[0] != ' ' {
 		text = " " + text
 	}
 	for i := 0; i < len(text); {
-		j := pretokenEnd(text, i)
+		var j int
+		if b.llama3 {
+			j = llama3End(text, i)
+		} else {
+			j = pretokenEnd(text, i)
+		}
 		for j-i > maxPretoken { // a pathological run (a 50 MB line of one letter): merge it in pieces
 			k := i + maxPretoken
 			for k > i+1 && !utf8.RuneStart(text[k]) {

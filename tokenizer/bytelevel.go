@@ -4,7 +4,10 @@
 
 package tokenizer
 
-import "unicode/utf8"
+import (
+	"slices"
+	"unicode/utf8"
+)
 
 // byteToRune maps each byte to a printable rune: the 188 bytes that are printable Latin-1
 // ('!'..'~', '¡'..'¬', '®'..'ÿ') map to themselves, the other 68 to U+0100 upwards in byte order
@@ -49,3 +52,7 @@ func unicodeToBytes(s string) (b []byte, ok bool) {
 	}
 	return b, true
 }
+
+// ByteAlphabet returns the byte-level alphabet in byte order: ByteAlphabet()[b] spells byte b in
+// tokenizer.json and GGUF vocabularies.
+func ByteAlphabet() []rune { return slices.Clone(byteToRune[:]) }

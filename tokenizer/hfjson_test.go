@@ -95,7 +95,7 @@ func TestLoadErrors(t *testing.T) {
 		"byte fallback": {validJSON(t, model(func(md map[string]any) { md["byte_fallback"] = true })), "byte_fallback"},
 		"dropout":       {validJSON(t, model(func(md map[string]any) { md["dropout"] = 0.1 })), "dropout"},
 		"suffix":        {validJSON(t, model(func(md map[string]any) { md["end_of_word_suffix"] = "</w>" })), "suffix"},
-		"normalizer":    {validJSON(t, func(m map[string]any) { m["normalizer"] = map[string]any{"type": "NFC"} }), "normalizer"},
+		"normalizer":    {validJSON(t, func(m map[string]any) { m["normalizer"] = map[string]any{"type": "Lowercase"} }), "normalizer"},
 		"whitespace pre": {validJSON(t, func(m map[string]any) { m["pre_tokenizer"] = map[string]any{"type": "Whitespace"} }),
 			"pre_tokenizer must be ByteLevel"},
 		"no regex": {validJSON(t, func(m map[string]any) {

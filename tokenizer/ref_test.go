@@ -50,7 +50,7 @@ type refReply struct {
 // runRef runs testdata/ref.mjs with lib on texts.
 func runRef(t testing.TB, req refRequest, texts []string) refReply {
 	t.Helper()
-	pkg := map[string]string{"tiktoken": "tiktoken", "js-tiktoken": "js-tiktoken", "hf": "@huggingface/tokenizers"}[req.Lib]
+	pkg := map[string]string{"tiktoken": "tiktoken", "js-tiktoken": "js-tiktoken", "hf": "@huggingface/tokenizers", "hf-rust": "tokenizers"}[req.Lib]
 	refs := refsDir(t, pkg)
 	for _, s := range texts {
 		req.Texts = append(req.Texts, base64.StdEncoding.EncodeToString([]byte(s)))

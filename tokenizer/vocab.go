@@ -10,6 +10,14 @@ import (
 // as tokenizer.json and GGUF's tokenizer.ggml.tokens spell them), which ids are special (matched
 // whole in text, never merged) and the merges in rank order ("a b"). Pre-tokenization is GPT-2's.
 func FromVocab(name string, tokens []string, special []bool, merges []string) (*BPE, error) {
+	return FromVocabPre(name, PreGPT2, tokens, special, merges)
+}
+
+// FromVocabPre is FromVocab with the pre-tokenizer named as GGUF's tokenizer.ggml.pre names it:
+// PreGPT2 ("gpt-2") or PreLlama3 ("llama-bpe"). When the vocabulary is a whole token for every
+// pre-token (tiktoken-converted vocabularies such as LLaMA-3's), Hugging Face's ignore_merges gives the
+// same ids as merging, so the GGUF form (which has no such flag) needs none.
+func FromVocabPre(name, pre string, tokens []string, special []bool, merges []string) (*BPE, error) {
 	if len(tokens) == 0 || len(tokens) >= maxVocab {
 		return nil, fmt.Errorf("tokenizer %s: %d tokens", name, len(tokens))
 	}
@@ -46,7 +54,18 @@ func FromVocab(name string, tokens []string, special []bool, merges []string) (*
 	if err != nil {
 		return nil, err
 	}
-	return LoadJSON(b, name)
+	t, err := LoadJSON(b, name)
+	if err != nil {
+		return nil, err
+	}
+	switch pre {
+	case PreGPT2:
+	case PreLlama3:
+		t.llama3, t.ignoreMrg = true, true
+	default:
+		return nil, fmt.Errorf("tokenizer %s: pre-tokenizer %q is not supported (%q or %q)", name, pre, PreGPT2, PreLlama3)
+	}
+	return t, nil
 }
 
 // AdapterOf wraps a tokenizer as an Adapter, its spec being the tokenizer's own serialization.

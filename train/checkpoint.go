@@ -51,7 +51,11 @@ func (r *Run) Save() error {
 		return err
 	}
 	meta := model.FileMeta(r.Model, "checkpoint", r.Tok.Spec())
-	if err := format.Write(r.path(ModelName), model.FileMeta(r.Model, "model", r.Tok.Spec()), ts); err != nil {
+	modelMeta := model.FileMeta(r.Model, "model", r.Tok.Spec())
+	for k, v := range r.carry {
+		meta[k], modelMeta[k] = v, v
+	}
+	if err := format.Write(r.path(ModelName), modelMeta, ts); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
 	tc, _ := json.Marshal(r.Cfg)
@@ -169,6 +173,9 @@ func compatible(st *checkpointState, cfg Config, mc model.Config) error {
 	}
 	if samePath(a.Tokenizer, b.Tokenizer) {
 		a.Tokenizer = b.Tokenizer
+	}
+	if samePath(a.Init, b.Init) {
+		a.Init = b.Init
 	}
 	a.Steps, b.Steps = 0, 0
 	a.Threads, b.Threads = 0, 0

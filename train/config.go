@@ -20,6 +20,9 @@ type Config struct {
 	Data      string `json:"data"`      // corpus: "tinyshakespeare", a file, a folder, or a Gutenberg folder with split.tsv
 	Tokenizer string `json:"tokenizer"` // "char", "gpt2", or a tokenizer.json path
 	Out       string `json:"out"`       // run directory: checkpoints, metrics.jsonl, loss.png
+	// Init is a model file whose weights, architecture and tokenizer start the run (tern import hf's
+	// output, or an earlier run's model.safetensors): fine-tuning, with a fresh optimizer at step 0.
+	Init string `json:"init,omitempty"`
 
 	Steps    int     `json:"steps"`     // optimizer steps
 	Batch    int     `json:"batch"`     // micro-batch size B

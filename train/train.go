@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"tern/dist"
@@ -33,9 +34,10 @@ type Run struct {
 
 	train, valid []int32
 	sampler      *Sampler
-	dropRNG      *tensor.RNG // one draw per step seeds its micro-batches' dropout; saved in checkpoints
-	microRNG     *tensor.RNG // the dropout stream of the micro-batch in progress
-	params       []*nn.Param // unique, optimizer order
+	dropRNG      *tensor.RNG       // one draw per step seeds its micro-batches' dropout; saved in checkpoints
+	microRNG     *tensor.RNG       // the dropout stream of the micro-batch in progress
+	params       []*nn.Param       // unique, optimizer order
+	carry        map[string]string // model-file metadata handed on from --init (tern.hf.*: the source folder's config, dtypes, chat files)
 
 	// Data parallelism (package dist): every rank draws the same micro-batches and computes its share
 	// of them; gradients are summed over ranks, so all ranks take the same optimizer step.
@@ -125,14 +127,35 @@ func NewRunContext(ctx context.Context, cfg Config, mc model.Config, resume bool
 		}
 		mc = st.Model
 	}
+	var initLM model.LM // --init: the run starts from this model's weights, config and tokenizer
+	var initTok string
+	carry := map[string]string{}
+	if cfg.Init != "" && st == nil {
+		var err error
+		if initLM, initTok, err = model.Load(cfg.Init); err != nil {
+			return nil, fmt.Errorf("train: --init: %w", err)
+		}
+		mc = initLM.Config()
+		h, err := format.ReadFileHeader(cfg.Init, true)
+		if err != nil {
+			return nil, fmt.Errorf("train: --init: %w", err)
+		}
+		carry = carried(h.Meta)
+	} else if st != nil {
+		carry = carried(st.file.Meta)
+	}
 	if err := mc.Validate(); err != nil {
 		return nil, err
 	}
-	corpus, tok, err := loadData(cfg, st)
+	corpus, tok, err := loadData(cfg, st, initTok)
 	if err != nil {
 		return nil, err
 	}
-	if mc.Vocab != tok.VocabSize() {
+	if initLM != nil {
+		if tok.VocabSize() > mc.Vocab {
+			return nil, fmt.Errorf("train: --init %s: its tokenizer has %d ids, the model %d", cfg.Init, tok.VocabSize(), mc.Vocab)
+		}
+	} else if mc.Vocab != tok.VocabSize() {
 		if st != nil {
 			return nil, fmt.Errorf("checkpoint %s: vocab %d does not match its tokenizer (%d)", ckpt, mc.Vocab, tok.VocabSize())
 		}
@@ -150,7 +173,7 @@ func NewRunContext(ctx context.Context, cfg Config, mc model.Config, resume bool
 	if cfg.BitsBudget > 0 && comm.Size() > 1 {
 		return nil, fmt.Errorf("train: --bits auto is not supported with data parallelism yet (%d ranks): allocate on one process, then train with --bits-map", comm.Size())
 	}
-	r := &Run{Cfg: cfg, Tok: tok}
+	r := &Run{Cfg: cfg, Tok: tok, carry: carry}
 	if r.train, err = tokenizer.EncodeContext(ctx, tok, corpus.Train, 1<<20); err != nil {
 		return nil, err
 	}
@@ -163,8 +186,9 @@ func NewRunContext(ctx context.Context, cfg Config, mc model.Config, resume bool
 	if len(r.valid) < cfg.Seq+2 {
 		return nil, fmt.Errorf("corpus %s: validation split has %d tokens, need more than seq+1 = %d", cfg.Data, len(r.valid), cfg.Seq+1)
 	}
-	r.Model, err = model.New(mc, tensor.NewRNG(cfg.Seed))
-	if err != nil {
+	if initLM != nil {
+		r.Model = initLM
+	} else if r.Model, err = model.New(mc, tensor.NewRNG(cfg.Seed)); err != nil {
 		return nil, err
 	}
 	r.params = nn.Unique(r.Model.Params())
@@ -219,6 +243,19 @@ func NewRunContext(ctx context.Context, cfg Config, mc model.Config, resume bool
 		return nil, err
 	}
 	return r, nil
+}
+
+// carried picks the metadata a run hands on from the model it started from to the files it writes:
+// an imported model's Hugging Face side (model.MetaHFConfig, ...), so export hf of the fine-tuned model
+// writes the source folder's config.json, dtypes and chat files.
+func carried(meta map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range meta {
+		if strings.HasPrefix(k, "tern.hf.") {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // checkpointNote says what a stop leaves on disk: the last checkpoint and its step, or that there is
@@ -568,6 +605,12 @@ func describe(mc model.Config) string {
 	switch mc.Type {
 	case model.TypeRNN:
 		return fmt.Sprintf("%s %s, %d layers, hidden %d, vocab %d", mc.Type, mc.Cell, mc.Layers, mc.Hidden, mc.Vocab)
+	case model.TypeLlama, model.TypeBitNet:
+		act := string(mc.FFNAct)
+		if mc.SubNorm {
+			act += ", sub-norms"
+		}
+		return fmt.Sprintf("%s (%s linears, %s), %d layers, hidden %d, %d/%d heads, ffn %d, rope %g, vocab %d", mc.Type, mc.Linear, act, mc.Layers, mc.Hidden, mc.Heads, mc.KV(), mc.FFN, mc.Theta(), mc.Vocab)
 	case model.TypeEncDec:
 		return fmt.Sprintf("encdec (%s), %d+%d layers, hidden %d, %d heads, ffn %d, vocab %d", mc.Objective, mc.Layers, mc.Decoders(), mc.Hidden, mc.Heads, mc.FFN, mc.Vocab)
 	}

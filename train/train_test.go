@@ -86,6 +86,17 @@ func TestResumeBitIdentical(t *testing.T) {
 				MaxPos: 32, Linear: "bitnet", TieEmbeddings: true, Norm: "layernorm", Vocab: 1}
 			c.MaskProb = 0.3
 		}},
+		// the Llama family: BitNet b1.58 2B4T's layout with grouped-query attention, and an untied fp32
+		// Llama with SwiGLU in bf16
+		{"bitnet-gqa", func(c *Config, m *model.Config) {
+			*m = model.ArchDefaults(*m, model.TypeBitNet)
+			m.Heads, m.KVHeads, m.Layers = 4, 2, 2
+		}},
+		{"llama-untied-bf16", func(c *Config, m *model.Config) {
+			c.Precision = "bf16"
+			*m = model.ArchDefaults(*m, model.TypeLlama)
+			m.TieEmbeddings, m.KVHeads, m.RopeTheta = false, 1, 500000
+		}},
 		{"lstm-bf16", func(c *Config, m *model.Config) {
 			c.Precision = "bf16"
 			*m, _ = model.Preset("lstm")

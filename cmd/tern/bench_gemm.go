@@ -34,6 +34,13 @@ type gemmResult struct {
 	Reps     int     `json:"reps"`
 	Features string  `json:"features"`
 	Path     string  `json:"path"` // GEMM micro-kernel: avx512, avx2, go; bf16: avx512bf16, avx512-emu, avx2-emu, go-emu
+	// With --peak: the instruction's own peak on the same threads (VFMADD231PS zmm for f32,
+	// VDPBF16PS zmm for bf16: independent register chains, no memory) and the GEMM's share of it.
+	PeakGFLOPS float64 `json:"peak_gflops,omitempty"`
+	OfPeak     float64 `json:"of_peak,omitempty"`
+	// threads x the instruction's best flops per thread-CPU-second: its peak with each thread on
+	// its own core, which other processes on a shared machine do not lower.
+	PeakPerCPU float64 `json:"peak_per_cpu_gflops,omitempty"`
 }
 
 func runBenchGemm(ctx context.Context, args []string) error {
@@ -48,6 +55,7 @@ func runBenchGemm(ctx context.Context, args []string) error {
 	sizes := fs.String("sizes", "128,256,512,1024,2048,4096", "comma-separated square sizes for --sweep")
 	dtype := fs.String("dtype", "f32", "operand type: f32 (Sgemm) or bf16 (Bgemm: operands rounded to bf16, fp32 sums)")
 	impl := fs.String("impl", "auto", "kernel implementation: auto or one of "+strings.Join(kernels.Impls(), ", ")+" (those this CPU has)")
+	peak := fs.Bool("peak", false, "also measure the instruction's peak GFLOP/s on the same threads (VFMADD231PS or VDPBF16PS on 512-bit registers)")
 	asJSON := fs.Bool("json", false, "print one JSON object per shape")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -105,6 +113,14 @@ func runBenchGemm(ctx context.Context, args []string) error {
 		}
 		human := fmt.Sprintf("gemm %s %s m=%d n=%d k=%d threads=%d: %.1f GFLOP/s (median %.3f ms, min %.3f ms, %d reps, %s kernel, %s)",
 			r.Dtype, r.Trans, r.M, r.N, r.K, r.Threads, r.GFLOPS, r.Ms, r.MinMs, r.Reps, r.Path, r.Features)
+		if *peak {
+			p, err := kernels.PeakGFLOPS(dt, kernels.Threads(), 300*time.Millisecond)
+			if err != nil {
+				return fmt.Errorf("gemm: --peak: %v", err)
+			}
+			r.PeakGFLOPS, r.OfPeak, r.PeakPerCPU = p.GFLOPS, r.GFLOPS/p.GFLOPS, p.PerCPU
+			human += fmt.Sprintf("; instruction peak %.1f GFLOP/s on %d threads (%.0f%%; %.1f per thread-CPU-second x threads)", p.GFLOPS, r.Threads, 100*r.OfPeak, p.PerCPU)
+		}
 		if err := printResult(*asJSON, r, human); err != nil {
 			return err
 		}

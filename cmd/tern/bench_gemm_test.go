@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"tern/kernels"
@@ -29,9 +30,27 @@ func TestBenchGemm(t *testing.T) {
 		}
 		restore()
 	}
-	for _, args := range [][]string{{"--dtype", "fp8"}, {"--impl", "amx"}, {"--trans", "nx"}} {
+	for _, args := range [][]string{{"--dtype", "fp8"}, {"--impl", "nosuch"}, {"--trans", "nx"}} {
 		if err := runBenchGemm(context.Background(), args); err == nil {
 			t.Errorf("%v accepted", args)
 		}
+	}
+}
+
+// TestBenchGemmPeak: --peak adds the instruction's peak where the implementation has it, and is a
+// clear error where it does not.
+func TestBenchGemmPeak(t *testing.T) {
+	args := []string{"--dtype", "bf16", "--m", "8", "--n", "8", "--k", "8", "--reps", "1", "--threads", "1", "--peak", "--json"}
+	err := runBenchGemm(context.Background(), args)
+	if kernels.HasBF16() && err != nil {
+		t.Errorf("--peak with VDPBF16PS: %v", err)
+	}
+	restore, uerr := kernels.Use("go")
+	if uerr != nil {
+		t.Fatal(uerr)
+	}
+	defer restore()
+	if err := runBenchGemm(context.Background(), args); err == nil || !strings.Contains(err.Error(), "--peak") {
+		t.Errorf("--peak on the go implementation: %v, want an error naming --peak", err)
 	}
 }

@@ -2,7 +2,7 @@ package main
 
 // tern bench gguf --model x.gguf: decoding speed of a llama/bitnet GGUF model in tern (ternary
 // matrices converted to trit5 at load), in the units of llama-bench (-p 0 -n N: tokens/s of N decoded
-// tokens; prompt processing of --prompt tokens), plus the bandwidth bound and resident memory.
+// tokens; prompt processing of --prompt tokens in one Prefill pass), plus the bandwidth bound and resident memory.
 
 import (
 	"context"
@@ -25,9 +25,10 @@ func benchGGUF(ctx context.Context, args []string) error {
 	path := fs.String("model", "", "a llama or bitnet GGUF file")
 	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
 	tokens := fs.Int("tokens", 64, "tokens to decode (after 8 warm-up tokens), as llama-bench -n")
-	prompt := fs.Int("prompt", 0, "also time a prompt of this many tokens (fed one step per token), as llama-bench -p")
+	prompt := fs.Int("prompt", 0, "also time a prompt of this many tokens (one Prefill pass), as llama-bench -p")
 	reps := fs.Int("reps", 3, "repetitions; the median run is reported")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	prof := fs.String("cpuprofile", "", "write a CPU profile of the timed prompts (or, without --prompt, tokens) to this file (go tool pprof)")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
@@ -51,6 +52,11 @@ func benchGGUF(ctx context.Context, args []string) error {
 	defer m.Close()
 	load := time.Since(loadStart).Seconds()
 	V := m.Cfg.Vocab
+	stop, err := startCPUProfile(*prof)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	var runs []float64
 	var promptRuns []float64
 	for range *reps {
@@ -67,11 +73,13 @@ func benchGGUF(ctx context.Context, args []string) error {
 		runs = append(runs, float64(*tokens)/time.Since(t0).Seconds())
 		if *prompt > 0 {
 			m.Reset()
+			ids := make([]int, *prompt)
+			for i := range ids {
+				ids[i] = (11 * i) % V
+			}
 			t0 := time.Now()
-			for i := range *prompt {
-				if _, err := m.Step((11 * i) % V); err != nil {
-					return err
-				}
+			if _, err := m.Prefill(ids); err != nil {
+				return err
 			}
 			promptRuns = append(promptRuns, float64(*prompt)/time.Since(t0).Seconds())
 		}
@@ -92,7 +100,8 @@ func benchGGUF(ctx context.Context, args []string) error {
 	human := ""
 	if *prompt > 0 {
 		res["prompt"], res["prompt_tokens_per_s"] = *prompt, ptps
-		human = fmt.Sprintf("; prompt of %d tokens %.1f tokens/s (one step per token)", *prompt, ptps)
+		human = fmt.Sprintf("; prompt of %d tokens %.1f tokens/s (runs %.1f..%.1f, prefill)", *prompt, ptps, promptRuns[0], promptRuns[len(promptRuns)-1])
+		res["prompt_tokens_per_s_runs"] = promptRuns
 	}
 	return printResult(*asJSON, res, fmt.Sprintf("gguf %s: %.2f tokens/s (runs %.2f..%.2f), reads %.1f MB/token, %.0f%% of the %.1f GB/s bound; ternary %.1f MB in the file -> %.1f MB trit5; RSS %d MB (peak %d); load %.1f s; %d threads%s",
 		m.Cfg.Arch, tps, runs[0], runs[len(runs)-1], float64(wb)/1e6, 100*res["bandwidth_fraction"].(float64), bw,

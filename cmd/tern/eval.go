@@ -53,7 +53,11 @@ func openLMDataset(dir, name string) (io.ReadCloser, error) {
 // loadLMForEval loads a model for inference only (it has no gradients: nn allocates them only for
 // training, which saves a base-size model's 124M fp32 gradients, 0.5 GB).
 func loadLMForEval(path string) (model.LM, tokenizer.Adapter, error) {
-	lm, spec, err := model.Load(path)
+	load := model.Load
+	if isPacked(path) {
+		load = model.LoadPacked // expanded into the training-path model the packed weights define
+	}
+	lm, spec, err := load(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -152,7 +156,7 @@ func runEval(ctx context.Context, args []string) error {
 
 func runEvalLM(ctx context.Context, args []string) error {
 	fs := newFlags("eval lm", "eval lm --model M (--data FILE | --dataset NAME) [flags]")
-	path := fs.String("model", "", "model file (model.safetensors from tern train, or a checkpoint)")
+	path := fs.String("model", "", "model file (model.safetensors from tern train, a checkpoint, or a GGUF: llama, bitnet, gpt2)")
 	preset := fs.String("preset", "", "instead of --model: a randomly initialized preset with the GPT-2 tokenizer (for speed and memory measurements): "+strings.Join(model.PresetNames(), ", "))
 	maxTokens := fs.Int64("max-tokens", 0, "stop after this many tokens (0 = the whole text)")
 	file := fs.String("data", "", "UTF-8 text file to score (streamed)")
@@ -172,13 +176,26 @@ func runEvalLM(ctx context.Context, args []string) error {
 	var lm model.LM
 	var tok tokenizer.Adapter
 	var err error
-	if *preset != "" {
+	var run func(r io.Reader) (*eval.LMResult, error)
+	switch {
+	case *preset != "":
 		lm, tok, err = randomLM(*preset)
-	} else {
+	case isGGUF(*path):
+		var done func()
+		run, done, err = ggufEvaluator(ctx, *path, *ctxLen, *stride, *maxTokens)
+		if err == nil {
+			defer done()
+		}
+	default:
 		lm, tok, err = loadLMForEval(*path)
 	}
 	if err != nil {
 		return err
+	}
+	if run == nil {
+		run = func(r io.Reader) (*eval.LMResult, error) {
+			return evalLM(ctx, lm, tok, r, *ctxLen, *stride, *maxTokens)
+		}
 	}
 	var r io.ReadCloser
 	name := *file
@@ -197,7 +214,7 @@ func runEvalLM(ctx context.Context, args []string) error {
 		name = *dataset
 	}
 	defer r.Close()
-	res, err := evalLM(ctx, lm, tok, r, *ctxLen, *stride, *maxTokens)
+	res, err := run(r)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}

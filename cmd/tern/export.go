@@ -15,15 +15,18 @@ import (
 )
 
 func init() {
-	register("export", "write a model in another format: export gguf (llama.cpp, ollama)", runExport)
+	register("export", "write a model in another format: export gguf (llama.cpp, ollama), export hf (Hugging Face safetensors)", runExport)
 }
 
 func runExport(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "hf" {
+		return runExportHF(args[1:]) // export_hf.go
+	}
 	if len(args) == 0 || args[0] != "gguf" {
 		return fmt.Errorf("usage: tern export gguf --model M --out m.gguf [--type tq2_0|tq1_0|i2_s|f16]")
 	}
 	fs := newFlags("export gguf", "export gguf --model M --out m.gguf [flags]")
-	path := fs.String("model", "", "model file, checkpoint or packed file (a causal transformer with LayerNorm)")
+	path := fs.String("model", "", "model file, checkpoint or packed file (a causal transformer with LayerNorm: gpt2; a llama/bitnet model with SwiGLU: llama or bitnet)")
 	out := fs.String("out", "", "GGUF file to write")
 	typName := fs.String("type", "tq2_0", "ternary matrices as tq2_0 (2.06 bits), tq1_0 (1.69 bits), i2_s (bitnet.cpp, 2 bits) or f16")
 	if err := parseFlags(fs, args[1:], false); err != nil {
@@ -57,22 +60,19 @@ func runExport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("wrote %s: gpt2 architecture, ternary matrices as %s, %s\n", *out, typ, mib(st.Size()))
+	arch := "gpt2"
+	if lm.Config().IsLlama() {
+		arch = "bitnet"
+		if !lm.Config().SubNorm {
+			arch = "llama"
+		}
+	}
+	fmt.Printf("wrote %s: %s architecture, ternary matrices as %s, %s\n", *out, arch, typ, mib(st.Size()))
 	return nil
 }
 
-// isPacked reports whether path is a tern packed file.
-func isPacked(path string) bool {
-	f, err := model.OpenPacked(path)
-	if err != nil {
-		return false
-	}
-	f.Close()
-	return true
-}
-
-// ggufTokenizer is a tern tokenizer spec as GGUF metadata: byte-level BPE ("gpt2" model, gpt-2
-// pre-tokenizer), special tokens as control tokens, the vocabulary padded with control tokens up to the
+// ggufTokenizer is a tern tokenizer spec as GGUF metadata: byte-level BPE ("gpt2" model, its
+// pre-tokenizer: gpt-2, or llama-bpe for a LLaMA-3 tokenizer.json), special tokens as control tokens, the vocabulary padded with control tokens up to the
 // model's vocab. Char tokenizers have no GGUF form.
 func ggufTokenizer(spec string, vocab int) ([]gguf.KV, error) {
 	var t tokenizer.Tokenizer
@@ -110,7 +110,7 @@ func ggufTokenizer(spec string, vocab int) ([]gguf.KV, error) {
 		tokens = append(tokens, fmt.Sprintf("<|tern_pad_%d|>", len(tokens)))
 		types = append(types, 3)
 	}
-	kv := []gguf.KV{gguf.String("tokenizer.ggml.model", "gpt2"), gguf.String("tokenizer.ggml.pre", "gpt-2"),
+	kv := []gguf.KV{gguf.String("tokenizer.ggml.model", "gpt2"), gguf.String("tokenizer.ggml.pre", b.PreTokenizer()),
 		gguf.Strings("tokenizer.ggml.tokens", tokens), gguf.Int32s("tokenizer.ggml.token_type", types),
 		gguf.Bool("tokenizer.ggml.add_bos_token", false)}
 	if len(merges) > 0 {

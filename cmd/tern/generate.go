@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tern/format"
+	"tern/gguf"
 	"tern/infer"
 	"tern/model"
 	"tern/tokenizer"
@@ -56,20 +57,29 @@ func runGenerate(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *path, err)
 	}
-	if ed, ok := lm.(*model.EncDec); ok {
-		return generateSeq2Seq(ctx, ed, tok, *prompt, *n, sampling, *seed)
+	if _, ok := lm.(*model.EncDec); ok {
+		return generateSeq2Seq(ctx, lm, tok, *prompt, *n, sampling, *seed)
 	}
-	if r, ok := lm.(*model.RNN); ok { // incremental state instead of rerunning the sequence per token
-		_, err := stream(tok, *prompt, func(ids []int, emit func(int) bool) ([]int, error) {
-			return infer.DecodeOne(ctx, infer.NewRNNDecoder(r, 1), ids, *n, infer.NewSampler(sampling, *seed), emit)
-		})
-		return err
+	// Incremental state (an RNN's, a transformer's KV cache) instead of rerunning the sequence per token.
+	if d, err := infer.NewDecoder(lm, 1); err == nil {
+		if _, ok := d.(*infer.Recompute); !ok {
+			generated, err := stream(tok, *prompt, func(ids []int, emit func(int) bool) ([]int, error) {
+				return infer.DecodeOne(ctx, d, ids, *n, infer.NewSampler(sampling, *seed), emit)
+			})
+			if err == nil && generated < *n && d.Room(0) <= 1 {
+				fmt.Fprintf(os.Stderr, "[stopped: the model's context of %d positions is full]\n", lm.Config().MaxPos)
+			}
+			return err
+		}
 	}
 	return streamSample(ctx, lm, tok, *prompt, *n, sampling, *seed)
 }
 
 // generatePacked decodes with a packed model (weights mapped, KV cache).
 func generatePacked(ctx context.Context, path, kv, prompt string, n int, s infer.Sampling, seed uint64) error {
+	if packedLlama(path) {
+		return generatePackedLlama(ctx, path, prompt, n, s, seed)
+	}
 	pm, err := loadPacked(path, kv)
 	if err != nil {
 		return err
@@ -90,6 +100,17 @@ func generatePacked(ctx context.Context, path, kv, prompt string, n int, s infer
 
 // generateGGUF decodes with a llama or bitnet GGUF model and the tokenizer in its metadata.
 func generateGGUF(ctx context.Context, path, prompt string, n int, s infer.Sampling, seed uint64, ctxLen int) error {
+	if f, err := gguf.Open(path); err == nil {
+		arch, _ := f.String(gguf.KeyArchitecture)
+		f.Close()
+		if arch == gguf.ArchGPT2 { // tern's own export: read back into a tern transformer
+			lm, tok, err := loadGPT2GGUF(path)
+			if err != nil {
+				return err
+			}
+			return streamSample(ctx, lm, tok, prompt, n, s, seed)
+		}
+	}
 	m, err := infer.LoadGGUF(path, ctxLen)
 	if err != nil {
 		return err
@@ -155,23 +176,17 @@ func printer(tok tokenizer.Adapter) (emit func(int) bool, flush func()) {
 
 // generateSeq2Seq treats the prompt as the encoder's source (e.g. corrupted text to reconstruct) and
 // streams the decoder's output.
-func generateSeq2Seq(ctx context.Context, ed *model.EncDec, tok tokenizer.Adapter, prompt string, n int, s infer.Sampling, seed uint64) error {
+func generateSeq2Seq(ctx context.Context, lm model.LM, tok tokenizer.Adapter, prompt string, n int, s infer.Sampling, seed uint64) error {
 	ids, err := tok.EncodeChecked(prompt)
 	if err != nil {
 		return fmt.Errorf("prompt: %w", err)
 	}
-	src := make([]int32, len(ids))
-	for i, id := range ids {
-		src[i] = int32(id)
+	d, err := infer.NewKVDecoder(lm, 1) // the source encoded once, a KV cache for the decoder
+	if err != nil {
+		return err
 	}
-	n = min(n, ed.Cfg.MaxPos-1)
 	emit, flush := printer(tok)
-	sm := infer.NewSampler(s, seed)
-	_, err = ed.Generate(ctx, src, n, func(logits []float32) int {
-		id := sm.Next(logits)
-		emit(id)
-		return id
-	})
+	_, err = infer.DecodeOne(ctx, d, ids, n, infer.NewSampler(s, seed), emit)
 	flush()
 	return err
 }

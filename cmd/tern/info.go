@@ -74,7 +74,11 @@ func runInfo(ctx context.Context, args []string) error {
 	if cfg.Type == model.TypeEncDec {
 		fmt.Printf(" + %d decoder layers", cfg.Decoders())
 	}
-	fmt.Printf(", hidden %d, ffn %d, heads %d, vocab %d, linear %s, objective %s\n", cfg.Hidden, cfg.FFN, cfg.Heads, cfg.Vocab, cfg.Linear, cfg.Objective)
+	fmt.Printf(", hidden %d, ffn %d, heads %d", cfg.Hidden, cfg.FFN, cfg.Heads)
+	if cfg.IsLlama() {
+		fmt.Printf(" (%d KV), rope theta %g, ffn %s, sub-norms %v, rms eps %g", cfg.KV(), cfg.Theta(), cfg.FFNAct, cfg.SubNorm, cfg.Eps())
+	}
+	fmt.Printf(", vocab %d, linear %s, objective %s\n", cfg.Vocab, cfg.Linear, cfg.Objective)
 	fmt.Println(model.SharingReport(lm, ""))
 	if ms := model.QuantMatrices(lm); len(ms) > 0 && (len(cfg.Bits) > 0 || cfg.BitsDefault != quant.WidthTernary) {
 		fmt.Printf("bit widths (%.4f bits/weight stored on average):\n", model.StoredBitsPerWeight(lm))

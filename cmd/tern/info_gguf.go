@@ -69,6 +69,8 @@ func infoGGUF(path string, asJSON, listTensors bool) error {
 		out["ternary_file_bytes"], out["ternary_trit5_bytes"], out["ternary_converted"] = m.TernaryFileBytes, m.TernaryBytes, m.Converted
 		conv = fmt.Sprintf("loading converts %d ternary matrices once into trit5: %d bytes in the file -> %d bytes in memory (%.1f%%)",
 			m.Converted, m.TernaryFileBytes, m.TernaryBytes, 100*float64(m.TernaryBytes)/float64(max(m.TernaryFileBytes, 1)))
+		out["model_bytes"], out["table_format"] = m.ModelBytes(), m.TableFormat()
+		conv += fmt.Sprintf("\nweights after loading: %d bytes, the token table as %s", m.ModelBytes(), m.TableFormat())
 		m.Close()
 	}
 	if asJSON {

@@ -24,7 +24,7 @@ func init() {
 
 func runServe(ctx context.Context, args []string) error {
 	fs := newFlags("serve", "serve --model M [--addr 127.0.0.1:8080] [--parallel N] [--api-key-file F] [flags]")
-	path := fs.String("model", "", "model file: packed (.tern, KV cache) or model.safetensors")
+	path := fs.String("model", "", "model file: packed (.tern, KV cache), model.safetensors, or a GGUF (llama, bitnet, gpt2)")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (host:port; :PORT listens on every interface; :0 picks a free port)")
 	maxTokens := fs.Int("max-tokens", 0, "largest max_tokens a request may ask (0 = the model's context)")
 	parallel := fs.Int("parallel", 4, "sequences decoded together (slots, each with its own KV cache)")
@@ -36,6 +36,8 @@ func runServe(ctx context.Context, args []string) error {
 	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
 	quiet := fs.Bool("quiet", false, "no request log on stderr")
 	kv := fs.String("kv", "", kvUsage)
+	tmplFlag := fs.String("chat-template", "", "chat template: empty = the model's own (a GGUF's tokenizer.chat_template) or else tern's plain one; \"builtin\" = tern's; or a Jinja template file")
+	ctxLen := fs.Int("ctx", 2048, "GGUF llama/bitnet models: KV cache positions per slot (at most the file's context length)")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
@@ -50,6 +52,8 @@ func runServe(ctx context.Context, args []string) error {
 		return fmt.Errorf("--queue %d: want 1 or more", *queue)
 	case *timeout < 0:
 		return fmt.Errorf("--timeout %v: want 0 or more", *timeout)
+	case *ctxLen < 2:
+		return fmt.Errorf("--ctx %d: want at least 2", *ctxLen)
 	case *maxBody < 1024:
 		return fmt.Errorf("--max-body %d: want at least 1024", *maxBody)
 	}
@@ -58,7 +62,15 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	setThreads(*threads)
-	m, closeModel, err := serveModel(*path, *kv, *parallel)
+	var m serve.Model
+	var closeModel func()
+	if isGGUF(*path) {
+		m, closeModel, err = serveGGUF(*path, *parallel, *ctxLen, *tmplFlag)
+	} else if m, closeModel, err = serveModel(*path, *kv, *parallel); err == nil && *tmplFlag != "" {
+		if m.Template, err = chatTemplate(*tmplFlag, tokenizer.Chat{BOS: -1, EOS: -1, EOT: -1}, nil); err != nil {
+			closeModel()
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -123,11 +135,14 @@ func apiKeys(key, file string) ([]string, error) {
 	return keys, nil
 }
 
-// serveModel loads a packed model (batched KV-cache decoding over parallel slots) or a training-path
-// model as a serve.Model: RNNs keep their state per slot and step the slots as one batch; other
-// architectures rerun each slot's sequence per token.
+// serveModel loads a packed model (batched KV-cache decoding over parallel slots; llama/bitnet packed
+// models on infer.LlamaDecoder) or a training-path model as a serve.Model: RNNs keep their state per
+// slot and step the slots as one batch; other architectures rerun each slot's sequence per token.
 func serveModel(path, kv string, parallel int) (serve.Model, func(), error) {
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	if packedLlama(path) {
+		return servePackedLlama(path, parallel) // llama_packed.go
+	}
 	if h, err := format.ReadFileHeader(path, true); err == nil && h.Meta[model.MetaKind] == "packed" {
 		pm, err := loadPacked(path, kv)
 		if err != nil {

@@ -57,15 +57,36 @@ func TestServeModels(t *testing.T) {
 	if err := model.Save(rnnPath, rnn, tok.Spec()); err != nil {
 		t.Fatal(err)
 	}
+	// a packed bitnet model (the Llama family, ReLU², GQA) serves on infer.LlamaDecoder (prefilled
+	// prompt, KV cache per slot); its greedy text must be that of stepping the decoder token by token
+	bcfg := model.ArchDefaults(model.Config{Vocab: tok.VocabSize(), Hidden: 32, Layers: 2, Heads: 4, KVHeads: 2, FFN: 64, MaxPos: 48, TieEmbeddings: true}, model.TypeBitNet)
+	bn, err := model.New(bcfg, tensor.NewRNG(9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bnPath := filepath.Join(dir, "bitnet.tern")
+	if _, err := model.WritePacked(bnPath, bn, tok.Spec()); err != nil {
+		t.Fatal(err)
+	}
 	prompt := "It was"
 	ids, _ := tok.EncodeChecked(prompt)
-	for _, path := range []string{plain, packed, rnnPath} {
+	for _, path := range []string{plain, packed, rnnPath, bnPath} {
 		m, closeModel, err := serveModel(path, "", 4)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var want []int
-		if path == packed {
+		if path == bnPath {
+			pm, err := infer.LoadPackedLlama(path, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err = infer.GenerateLlama(context.Background(), pm, ids, 20, infer.NewSampler(infer.Sampling{}, 1), nil)
+			pm.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+		} else if path == packed {
 			pm, err := infer.LoadPacked(path)
 			if err != nil {
 				t.Fatal(err)

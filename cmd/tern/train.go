@@ -49,6 +49,7 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.StringVar(&f.dist, "dist", "none", "data parallelism: none, or mpi (a tern built with -tags mpi, started by mpirun/srun; each rank takes --accum micro-batches per step)")
 	fs.StringVar(&tc.Data, "data", tc.Data, "corpus: tinyshakespeare (embedded), a .txt file, a folder of .txt, or a Gutenberg folder with split.tsv")
 	fs.StringVar(&tc.Tokenizer, "tokenizer", tc.Tokenizer, "char, gpt2, or a tokenizer.json path")
+	fs.StringVar(&tc.Init, "init", tc.Init, "start from this model file's weights, architecture and tokenizer (tern import hf, or a run's model.safetensors); fresh optimizer")
 	fs.StringVar(&tc.Out, "out", tc.Out, "run directory (checkpoint, model, metrics.jsonl, loss.png)")
 	fs.IntVar(&tc.Steps, "steps", tc.Steps, "optimizer steps")
 	fs.IntVar(&tc.Batch, "batch", tc.Batch, "micro-batch size")
@@ -80,7 +81,13 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.IntVar(&tc.Keep, "keep", tc.Keep, "keep the last K checkpoints (ckpts/step-N.safetensors) plus the best by validation loss (best.json); 0 = only the latest")
 	fs.Float64Var(&tc.Dedup, "dedup", tc.Dedup, "with --clusters: drop windows whose cosine similarity to a kept window of their cluster is >= this (SemDeDup; 0 = off)")
 	// model overrides
-	fs.String("type", "", "model type: transformer or rnn")
+	fs.String("type", "", "model type: transformer, encdec, rnn, llama or bitnet")
+	fs.String("arch", "", "llama or bitnet: the Llama-family decoder (RoPE, RMSNorm, grouped-query attention, gated FFN, no biases) with that architecture's defaults: bitnet = BitLinear, sub-norms, ReLU² (BitNet b1.58 2B4T); llama = fp32 linears, SwiGLU")
+	fs.Int("kv-heads", 0, "llama/bitnet: key/value heads of grouped-query attention (dividing --heads; 0 = --heads)")
+	fs.Float64("rope-theta", 0, "llama/bitnet: RoPE base (0 = 10000)")
+	fs.String("ffn-act", "", "llama/bitnet: gated FFN activation, swiglu or relu2")
+	fs.Bool("sub-norm", false, "llama/bitnet: RMSNorms before the attention output and FFN down projections (default on for bitnet)")
+	fs.Float64("norm-eps", 0, "llama/bitnet: RMSNorm epsilon (0 = 1e-5)")
 	fs.String("objective", "", "causal (GPT-style) or mlm (BERT-style masked LM)")
 	fs.String("linear", "", "bitnet (ternary BitLinear) or fp32")
 	fs.Bool("tie-embeddings", false, "LM head shares the token embedding")
@@ -149,12 +156,39 @@ func (f *trainFlags) parse(args []string) error {
 			f.overlayTrain(set, cmdline)
 		}
 	}
+	// --arch (or --type llama|bitnet) first: it sets the family's defaults, which the other flags refine.
+	var archErr error
+	f.fs.Visit(func(fl *flag.Flag) {
+		if fl.Name != "type" && fl.Name != "arch" {
+			return
+		}
+		t := model.Type(fl.Value.String())
+		switch {
+		case fl.Name == "arch" && t != model.TypeLlama && t != model.TypeBitNet:
+			archErr = fmt.Errorf("--arch %q: want llama or bitnet", t)
+		case (t == model.TypeLlama || t == model.TypeBitNet) && mc.Type != t:
+			mc = model.ArchDefaults(mc, t)
+		default:
+			mc.Type = t
+		}
+	})
+	if archErr != nil {
+		return archErr
+	}
 	var shareErr error
 	f.fs.Visit(func(fl *flag.Flag) {
 		g := fl.Value.(flag.Getter).Get()
 		switch fl.Name {
-		case "type":
-			mc.Type = model.Type(g.(string))
+		case "kv-heads":
+			mc.KVHeads = g.(int)
+		case "rope-theta":
+			mc.RopeTheta = g.(float64)
+		case "ffn-act":
+			mc.FFNAct = model.FFNAct(g.(string))
+		case "sub-norm":
+			mc.SubNorm = g.(bool)
+		case "norm-eps":
+			mc.NormEps = g.(float64)
 		case "objective":
 			mc.Objective = model.Objective(g.(string))
 		case "linear":
@@ -253,6 +287,9 @@ func (f *trainFlags) parseBits(mc *model.Config) error {
 	return nil
 }
 
+// modelFlags are the flags that set the architecture (a checkpoint's or --init's otherwise).
+var modelFlags = []string{"preset", "config", "type", "arch", "kv-heads", "rope-theta", "ffn-act", "sub-norm", "norm-eps", "objective", "linear", "tie-embeddings", "layers", "hidden", "heads", "ffn", "max-pos", "type-vocab", "norm", "bias", "dropout", "cell", "sharing", "decoder-layers", "bits", "bits-map"}
+
 // overlayTrain copies command-line train flags (set) from cmdline over the file's values.
 func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 	t, c := &f.tc, cmdline
@@ -262,6 +299,8 @@ func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 			t.Data = c.Data
 		case "tokenizer":
 			t.Tokenizer = c.Tokenizer
+		case "init":
+			t.Init = c.Init
 		case "out":
 			t.Out = c.Out
 		case "steps":
@@ -358,9 +397,11 @@ func runTrain(ctx context.Context, args []string) error {
 		f.tc = stc
 		f.overlayTrain(set, cmdline)
 		tc = f.tc
-		if !anySet(set, "preset", "config", "type", "objective", "linear", "tie-embeddings", "layers", "hidden", "heads", "ffn", "max-pos", "type-vocab", "norm", "bias", "dropout", "cell", "sharing", "decoder-layers", "bits", "bits-map") {
+		if !anySet(set, modelFlags...) {
 			mc = smc
 		}
+	} else if set := visited(f.fs); tc.Init != "" && (anySet(set, modelFlags...) || set["tokenizer"]) {
+		return fmt.Errorf("--init %s: the architecture and tokenizer come from the model file; drop the model flags and --tokenizer", tc.Init)
 	} else if _, err := os.Stat(filepath.Join(tc.Out, train.CheckpointName)); err == nil && !f.force {
 		return fmt.Errorf("%s already holds a checkpoint: pass --resume to continue it, --force to start over (replacing it), or choose another --out", tc.Out)
 	} else if !f.force {

@@ -146,6 +146,10 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"train", "--heads", "3", "--out", dir}, "heads (3) must divide hidden"},
 		{[]string{"train", "--seq", "512", "--out", dir}, "longer than the model's max_pos"},
 		{[]string{"train", "--type", "mamba", "--out", dir}, "unknown model type"},
+		{[]string{"train", "--arch", "gpt", "--out", dir}, `--arch "gpt": want llama or bitnet`},
+		{[]string{"train", "--arch", "bitnet", "--kv-heads", "3", "--out", dir}, "kv_heads 3 must divide heads 4"},
+		{[]string{"train", "--arch", "llama", "--ffn-act", "gelu", "--out", dir}, `unknown ffn_act "gelu"`},
+		{[]string{"train", "--kv-heads", "2", "--out", dir}, "are for llama and bitnet models"},
 		{[]string{"train", "--resume", "--out", dir}, "resume"},
 		{[]string{"generate", "--model", filepath.Join(dir, "none.safetensors")}, "none.safetensors"},
 		{[]string{"bench", "nosuch"}, "unknown benchmark"},
@@ -169,5 +173,13 @@ func TestCLIErrors(t *testing.T) {
 		if !strings.Contains(s, c.want) || strings.Contains(s, "goroutine") || strings.Contains(s, "panic") {
 			t.Errorf("%v: output %q, want it to mention %q without a panic", c.args, s, c.want)
 		}
+	}
+	// BitNet b1.58 2B4T's shapes on a 24 GiB machine: a clear memory error before anything is allocated
+	// (TERN_MEMORY pins the machine's size, so a larger machine does not start training 2.4e9 weights)
+	cmd := exec.Command(bin, "train", "--preset", "bitnet-2b", "--out", filepath.Join(dir, "2b"))
+	cmd.Env = append(os.Environ(), "TERN_MEMORY=25769803776")
+	out, err := cmd.CombinedOutput()
+	if want := "more than the 25.8 GB of memory this machine has"; err == nil || !strings.Contains(string(out), want) {
+		t.Errorf("train --preset bitnet-2b: %v, output %q, want %q", err, out, want)
 	}
 }

@@ -1,0 +1,334 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"tern/gguf"
+	"tern/infer"
+	"tern/model"
+	"tern/serve"
+	"tern/tensor"
+	"tern/tokenizer"
+)
+
+// tinyBitnetGGUF writes a random bitnet GGUF (hidden 256, FFN 512, 4/2 heads, 2 blocks, TQ2_0, F16
+// table and head, context ctx) with the tokenizer of spec in its metadata, in Go (no gguf-py needed).
+func tinyBitnetGGUF(t *testing.T, spec string, V, ctx int, extra ...gguf.KV) string {
+	t.Helper()
+	const C, F, L = 256, 512, 2
+	kv, err := ggufTokenizer(spec, V)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := "bitnet"
+	kv = append(kv, gguf.String(gguf.KeyArchitecture, a), gguf.Uint32(a+".context_length", uint32(ctx)),
+		gguf.Uint32(a+".embedding_length", C), gguf.Uint32(a+".block_count", L), gguf.Uint32(a+".feed_forward_length", F),
+		gguf.Uint32(a+".attention.head_count", 4), gguf.Uint32(a+".attention.head_count_kv", 2))
+	kv = append(kv, extra...)
+	rng := tensor.NewRNG(5)
+	var ts []gguf.Tensor
+	floats := func(name string, dims []uint64, n int, std, mean float32, typ gguf.Type) {
+		v := make([]float32, n)
+		rng.FillNormal(v, float64(std))
+		for i := range v {
+			v[i] += mean
+		}
+		b, err := gguf.EncodeFloat(typ, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts = append(ts, gguf.Tensor{Name: name, Dims: dims, Type: typ, Data: b})
+	}
+	tern := func(name string, n, k int) {
+		tr := make([]int8, n*k)
+		for i := range tr {
+			tr[i] = int8(rng.Intn(3) - 1)
+		}
+		b, err := gguf.EncodeTernary(gguf.TQ2_0, tr, 0.05)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts = append(ts, gguf.Tensor{Name: name, Dims: gguf.Matrix(n, k), Type: gguf.TQ2_0, Data: b})
+	}
+	floats(gguf.NameTokenEmbd, gguf.Matrix(V, C), V*C, 0.5, 0, gguf.F16)
+	floats(gguf.NameOutput, gguf.Matrix(V, C), V*C, 0.5, 0, gguf.F16) // untied: a tied random head echoes the input
+	floats(gguf.NameOutputNorm, []uint64{C}, C, 0.1, 1, gguf.F32)
+	for l := range L {
+		n := gguf.LlamaBlockNames(l)
+		floats(n.AttnNorm, []uint64{C}, C, 0.1, 1, gguf.F32)
+		floats(n.FFNNorm, []uint64{C}, C, 0.1, 1, gguf.F32)
+		floats(n.AttnSubNorm, []uint64{C}, C, 0.1, 1, gguf.F32)
+		floats(n.FFNSubNorm, []uint64{F}, F, 0.1, 1, gguf.F32)
+		tern(n.Q, C, C)
+		tern(n.K, C/2, C)
+		tern(n.V, C/2, C)
+		tern(n.O, C, C)
+		tern(n.Gate, F, C)
+		tern(n.Up, F, C)
+		tern(n.Down, C, F)
+	}
+	path := filepath.Join(t.TempDir(), "bitnet.gguf")
+	if err := gguf.Write(path, kv, ts); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// complete posts a greedy /v1/completions request and returns the text.
+func complete(t *testing.T, h http.Handler, prompt string, n int) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"prompt": prompt, "max_tokens": n, "temperature": 0})
+	w := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/v1/completions", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	h.ServeHTTP(w, req)
+	var c struct {
+		Choices []struct{ Text string }
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &c); err != nil || w.Code != 200 || len(c.Choices) != 1 {
+		t.Fatalf("completion of %q: %d %s", prompt, w.Code, w.Body)
+	}
+	return c.Choices[0].Text
+}
+
+// TestServeGGUF: `tern serve` over GGUF files. A bitnet file (its own KV cache per slot, prompts
+// prefilled) and a gpt2 file as tern exports it (read back into a tern transformer) answer greedy
+// completions with the text that decoding the file directly gives, alone and with three requests
+// in flight together; the bitnet model keeps serving the same text after its file is overwritten
+// on disk (its weights are private memory once loaded).
+func TestServeGGUF(t *testing.T) {
+	spec, V := smallBPE(t)
+	bitnet := tinyBitnetGGUF(t, spec, V, 96)
+	cfg := model.Config{Type: model.TypeTransformer, Objective: model.ObjCausal, Vocab: V, Hidden: 64, Layers: 2, Heads: 2,
+		FFN: 128, MaxPos: 64, Linear: model.LinearBitNet, Norm: model.NormLayer}
+	lm, err := model.New(cfg, tensor.NewRNG(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := ggufTokenizer(spec, V)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpt2 := filepath.Join(t.TempDir(), "gpt2.gguf")
+	if err := model.ExportGGUF(gpt2, lm, gguf.F16, kv); err != nil {
+		t.Fatal(err)
+	}
+	tokSpec, _ := tokenizer.AdapterFromSpec(spec)
+	prompts := []string{"It was the best", "the worst of times, it", "wisdom"}
+	for _, path := range []string{bitnet, gpt2} {
+		// the reference: each prompt decoded directly, greedily
+		want := map[string]string{}
+		for _, p := range prompts {
+			ids, err := tokSpec.EncodeChecked(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []int
+			if path == bitnet {
+				m, err := infer.LoadGGUF(path, 96)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err = infer.GenerateLlama(context.Background(), m, ids, 16, infer.NewSampler(infer.Sampling{}, 1), nil)
+				m.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				back, err := model.LoadGGUF(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if out, err = infer.Generate(context.Background(), back, ids, 16, infer.NewSampler(infer.Sampling{}, 1), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// as JSON carries it: a random model's bytes need not be UTF-8, and invalid bytes become U+FFFD
+			b, _ := json.Marshal(tokSpec.Decode(out[len(ids):]))
+			var w string
+			json.Unmarshal(b, &w)
+			want[p] = w
+			if len(out) != len(ids)+16 {
+				t.Fatalf("%s: %d tokens decoded", p, len(out)-len(ids))
+			}
+		}
+		t.Logf("%s: %q", filepath.Base(path), want)
+		m, closeModel, err := serveGGUF(path, 3, 96, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := serve.New(m, serve.Options{})
+		for _, p := range prompts {
+			if got := complete(t, h, p, 16); got != want[p] {
+				t.Errorf("%s, %q alone: served %q, decoding directly gives %q", filepath.Base(path), p, got, want[p])
+			}
+		}
+		if path == bitnet { // the file changes on disk: the server must not notice
+			if err := os.WriteFile(path, []byte("GGUF garbage"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		got := make([]string, len(prompts))
+		for i, p := range prompts {
+			wg.Add(1)
+			go func() { defer wg.Done(); got[i] = complete(t, h, p, 16) }()
+		}
+		wg.Wait()
+		for i, p := range prompts {
+			if got[i] != want[p] {
+				t.Errorf("%s, %q among 3: served %q, decoding directly gives %q", filepath.Base(path), p, got[i], want[p])
+			}
+		}
+		h.Close()
+		closeModel()
+	}
+}
+
+// TestEvalGGUF: `tern eval lm` scoring of a bitnet GGUF (windows prefilled, every scored row's logits)
+// equals the loss summed from stepping the model token by token over the same text, when one window
+// holds it all; and a gpt2 GGUF scores like the tern model it reads back into.
+func TestEvalGGUF(t *testing.T) {
+	spec, V := smallBPE(t)
+	path := tinyBitnetGGUF(t, spec, V, 96)
+	text := "It was the best of times, it was the worst of times, it was the age of wisdom.\n"
+	tok, _ := tokenizer.AdapterFromSpec(spec)
+	ids, _ := tok.EncodeChecked(text)
+	if len(ids) < 10 || len(ids) > 96 {
+		t.Fatalf("%d tokens", len(ids))
+	}
+	m, err := infer.LoadGGUF(path, 96)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nats := 0.0
+	for i := 0; i < len(ids)-1; i++ {
+		l, err := m.Step(ids[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		mx := math.Inf(-1)
+		for _, v := range l {
+			mx = math.Max(mx, float64(v))
+		}
+		s := 0.0
+		for _, v := range l {
+			s += math.Exp(float64(v) - mx)
+		}
+		nats += mx + math.Log(s) - float64(l[ids[i+1]])
+	}
+	m.Close()
+	run, done, err := ggufEvaluator(context.Background(), path, 96, 95, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	res, err := run(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := nats / float64(len(ids)-1)
+	if res.Tokens != int64(len(ids)-1) || math.Abs(res.Loss-want) > 1e-5*math.Max(1, want) {
+		t.Errorf("eval: %d tokens, loss %.7f; stepping gives %d tokens, %.7f", res.Tokens, res.Loss, len(ids)-1, want)
+	}
+	// a window shorter than the text: still runs, a loss of the same size
+	run2, done2, err := ggufEvaluator(context.Background(), path, 16, 8, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done2()
+	if res2, err := run2(strings.NewReader(text)); err != nil || math.Abs(res2.Loss-want) > 1 {
+		t.Errorf("eval with 16-token windows: %+v, %v (whole text: %.4f)", res2, err, want)
+	}
+	if _, _, err := ggufEvaluator(context.Background(), path, 200, 0, 0); err == nil || !strings.Contains(err.Error(), "context") {
+		t.Errorf("--context over the model's: %v", err)
+	}
+}
+
+// TestServeGGUFChat: /v1/chat/completions of a GGUF model renders the file's tokenizer.chat_template
+// (bos_token and eos_token from its token ids), encodes the special-token text in it as the special
+// ids, and generates what decoding that prompt directly generates, cut at the end-of-sequence text; a
+// template's raise_exception answers 400 with its message; a template outside the subset fails at
+// load, naming the construct, and --chat-template builtin serves it anyway.
+func TestServeGGUFChat(t *testing.T) {
+	spec, V := smallBPE(t)
+	const tmpl = "{% for m in messages %}{% if m.role == 'system' and not loop.first %}{{ raise_exception('system first') }}{% endif %}" +
+		"{{ bos_token if loop.first }}<{{ m['role'] }}>{{ m.content | trim }}{{ eos_token }}{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}"
+	path := tinyBitnetGGUF(t, spec, V, 96, gguf.String("tokenizer.chat_template", tmpl))
+	m, closeModel, err := serveGGUF(path, 2, 96, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeModel()
+	h := serve.New(m, serve.Options{})
+	defer h.Close()
+	chat := func(body string) (int, string, int) {
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		h.ServeHTTP(w, req)
+		var c struct {
+			Choices []struct{ Message struct{ Content string } }
+			Usage   struct {
+				PromptTokens int `json:"prompt_tokens"`
+			}
+			Error struct{ Message string }
+		}
+		json.Unmarshal(w.Body.Bytes(), &c)
+		if w.Code != 200 {
+			return w.Code, c.Error.Message, 0
+		}
+		return w.Code, c.Choices[0].Message.Content, c.Usage.PromptTokens
+	}
+	code, got, n := chat(`{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": " It was "}], "max_tokens": 12, "temperature": 0}`)
+	if code != 200 {
+		t.Fatalf("chat: %d %s", code, got)
+	}
+	want := "<|endoftext|><system>Be brief.<|endoftext|><user>It was<|endoftext|><assistant>"
+	tok, _ := tokenizer.Unmarshal([]byte(spec))
+	bpe := tok.(*tokenizer.BPE)
+	ids, err := bpe.EncodeWithSpecial(want, tokenizer.SpecialAllow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(ids) || ids[0] != 0 {
+		t.Fatalf("prompt of %d tokens, want %d (%v)", n, len(ids), ids)
+	}
+	lm, err := infer.LoadGGUF(path, 96)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := infer.GenerateLlama(context.Background(), lm, ids, 12, infer.NewSampler(infer.Sampling{}, 1), nil)
+	lm.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _, _ := strings.Cut(bpe.Decode(out[len(ids):]), "<|endoftext|>")
+	b, _ := json.Marshal(text)
+	json.Unmarshal(b, &text)
+	t.Logf("chat reply %q (%d prompt tokens)", got, n)
+	if got != text || text == "" {
+		t.Errorf("chat reply %q, decoding the rendered prompt directly gives %q", got, text)
+	}
+	if code, msg, _ := chat(`{"messages": [{"role": "user", "content": "a"}, {"role": "system", "content": "b"}]}`); code != 400 || !strings.Contains(msg, "system first") {
+		t.Errorf("raise_exception: %d %q", code, msg)
+	}
+	bad := tinyBitnetGGUF(t, spec, V, 96, gguf.String("tokenizer.chat_template", "{% for m in messages %}{{ m.content | wordwrap }}{% endfor %}"))
+	if _, _, err := serveGGUF(bad, 1, 96, ""); err == nil || !strings.Contains(err.Error(), `unsupported filter "wordwrap"`) {
+		t.Errorf("template outside the subset: %v", err)
+	}
+	if m, done, err := serveGGUF(bad, 1, 96, "builtin"); err != nil || m.Template.Name() != "tern-plain" {
+		t.Errorf("--chat-template builtin: %v", err)
+	} else {
+		done()
+	}
+}

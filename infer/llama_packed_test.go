@@ -1,0 +1,216 @@
+package infer
+
+import (
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"tern/format"
+	"tern/gguf"
+	"tern/half"
+	"tern/internal/sysmem"
+	"tern/model"
+	"tern/tensor"
+)
+
+// randomLlama builds a small llama-family model with random weights; the token table is scaled to std
+// 0.06 so that logits spread over a few nats (greedy choices are then not near-ties).
+func randomLlama(t testing.TB, c model.Config) model.LM {
+	t.Helper()
+	lm, err := model.New(c, tensor.NewRNG(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range lm.Params() {
+		if p.Name == model.LlamaTokEmb.Tern || p.Name == model.LlamaHead.Tern {
+			for i := range p.W {
+				p.W[i] *= 3
+			}
+		}
+	}
+	return lm
+}
+
+// TestPackedLlamaMatchesTraining: a packed llama/bitnet model decoded token by token (infer.Llama with
+// a KV cache, packed trit5 GEMV) gives the logits of the training forward over the whole sequence, and
+// the same greedy continuation. With F32 floats in the file the two differ only by float summation
+// order and the int8 rounding that order can flip: within 1e-4 of the logit range (measured 2.4e-7). With the default
+// F16 floats the reference is the model the packed file expands to (model.LoadPacked).
+func TestPackedLlamaMatchesTraining(t *testing.T) {
+	base := model.Config{Vocab: 97, Hidden: 64, Layers: 2, Heads: 4, KVHeads: 2, FFN: 96, MaxPos: 48, TieEmbeddings: true}
+	bitnet := model.ArchDefaults(base, model.TypeBitNet)
+	swiglu := bitnet
+	swiglu.FFNAct, swiglu.TieEmbeddings, swiglu.KVHeads, swiglu.RopeTheta = model.ActSwiGLU, false, 1, 500000
+	llama := model.ArchDefaults(base, model.TypeLlama)
+	llama.Linear = model.LinearBitNet
+	for _, tc := range []struct {
+		name  string
+		cfg   model.Config
+		float format.DType
+	}{
+		{"bitnet-relu2-f32", bitnet, format.F32},
+		{"bitnet-swiglu-untied-f32", swiglu, format.F32},
+		{"llama-bitlinear-f16", llama, format.F16},
+		{"bitnet-relu2-f16", bitnet, format.F16},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lm := randomLlama(t, tc.cfg)
+			path := filepath.Join(t.TempDir(), "m.tern")
+			if _, err := model.WritePackedAs(path, lm, "char", model.PackFormat{Float: tc.float}); err != nil {
+				t.Fatal(err)
+			}
+			ref := lm
+			if tc.float != format.F32 {
+				var err error
+				if ref, _, err = model.LoadPacked(path); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m, err := LoadPackedLlama(path, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			// teacher-forced: the logits at every position of one sequence
+			V, T := tc.cfg.Vocab, 40
+			ids := make([]int32, T)
+			for i := range ids {
+				ids[i] = int32((i*37 + 11) % V)
+			}
+			want, err := ref.Forward(ids, 1, T)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lo, hi, maxd := math.Inf(1), math.Inf(-1), 0.0
+			for p, id := range ids {
+				got, err := m.Step(int(id))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for j, g := range got {
+					w := float64(want[p*V+j])
+					lo, hi = math.Min(lo, w), math.Max(hi, w)
+					maxd = math.Max(maxd, math.Abs(float64(g)-w))
+				}
+			}
+			t.Logf("max |Δlogit| %.3g over a logit range of %.3g", maxd, hi-lo)
+			if maxd > 1e-4*(hi-lo) {
+				t.Fatalf("max |Δlogit| %.3g exceeds 1e-4 of the logit range %.3g", maxd, hi-lo)
+			}
+			// greedy: 24 tokens after a 4-token prompt, the training forward rerun over the sequence
+			m.Reset()
+			prompt := []int{3, 1, 4, 1}
+			got, err := GenerateLlama(t.Context(), m, prompt, 24, NewSampler(Sampling{}, 1), func(int) bool { return true })
+			if err != nil {
+				t.Fatal(err)
+			}
+			seq := append([]int32(nil), 3, 1, 4, 1)
+			for len(seq) < len(prompt)+24 {
+				lg, err := ref.Forward(seq, 1, len(seq))
+				if err != nil {
+					t.Fatal(err)
+				}
+				last := lg[(len(seq)-1)*V : len(seq)*V]
+				best := 0
+				for j, v := range last {
+					if v > last[best] {
+						best = j
+					}
+				}
+				seq = append(seq, int32(best))
+			}
+			for i := range seq {
+				if int(seq[i]) != got[i] {
+					t.Fatalf("greedy token %d: packed decoder %d, training forward %d (packed %v, training %v)", i, got[i], seq[i], got, seq)
+				}
+			}
+		})
+	}
+}
+
+// TestExportedGGUFMatchesTraining: a llama-family model exported to GGUF (bitnet architecture with
+// its ".scale" tensors; llama architecture with Q/K rows permuted for adjacent-pair RoPE) and decoded
+// by the GGUF decoder gives the training forward's logits, within 1e-4 of the logit range. The tables
+// are rounded to F16 beforehand (the file stores them so); the types keep the scales exact (bitnet's
+// F32 scale tensors, I2_S's float32). F16 matrices are not in the list: the GGUF decoder runs them as
+// floats, without BitLinear's int8 activations (0.016 apart here).
+func TestExportedGGUFMatchesTraining(t *testing.T) {
+	base := model.Config{Vocab: 97, Hidden: 256, Layers: 2, Heads: 8, KVHeads: 2, FFN: 256, MaxPos: 48, TieEmbeddings: true}
+	bitnet := model.ArchDefaults(base, model.TypeBitNet)
+	bitnet.FFNAct = model.ActSwiGLU
+	llama := model.ArchDefaults(base, model.TypeLlama)
+	llama.Linear, llama.TieEmbeddings, llama.RopeTheta = model.LinearBitNet, false, 500000
+	for _, tc := range []struct {
+		cfg model.Config
+		typ gguf.Type
+	}{{bitnet, gguf.TQ2_0}, {bitnet, gguf.TQ1_0}, {bitnet, gguf.I2_S}, {llama, gguf.I2_S}} {
+		ref := randomLlama(t, tc.cfg)
+		for _, p := range ref.Params() {
+			if len(p.Shape) == 2 && (p.Name == model.LlamaTokEmb.Tern || p.Name == model.LlamaHead.Tern) {
+				for i, v := range p.W {
+					p.W[i] = half.F16ToFloat32(half.Float32ToF16(v))
+				}
+			}
+		}
+		path := filepath.Join(t.TempDir(), "m.gguf")
+		if err := model.ExportGGUF(path, ref, tc.typ, nil); err != nil {
+			t.Fatal(err)
+		}
+		m, err := LoadGGUF(path, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		V, T := tc.cfg.Vocab, 24
+		ids := make([]int32, T)
+		for i := range ids {
+			ids[i] = int32((i*37 + 11) % V)
+		}
+		want, err := ref.Forward(ids, 1, T)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo, hi, maxd := math.Inf(1), math.Inf(-1), 0.0
+		for p, id := range ids {
+			got, err := m.Step(int(id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j, g := range got {
+				w := float64(want[p*V+j])
+				lo, hi = math.Min(lo, w), math.Max(hi, w)
+				maxd = math.Max(maxd, math.Abs(float64(g)-w))
+			}
+		}
+		m.Close()
+		t.Logf("%s %s: max |Δlogit| %.3g over a logit range of %.3g", tc.cfg.Type, tc.typ, maxd, hi-lo)
+		if maxd > 1e-4*(hi-lo) {
+			t.Errorf("%s %s: max |Δlogit| %.3g exceeds 1e-4 of the logit range %.3g", tc.cfg.Type, tc.typ, maxd, hi-lo)
+		}
+	}
+}
+
+// TestPackedLlamaHugeContext: a packed file whose config asks for a KV cache larger than the machine is
+// refused before the cache is allocated.
+func TestPackedLlamaHugeContext(t *testing.T) {
+	if tot := sysmem.Total(); tot == 0 || tot > 60e9 { // the cache below needs 68.7 GB
+		t.Skipf("this machine has %d bytes: the cache would fit", tot)
+	}
+	c := model.ArchDefaults(model.Config{Vocab: 11, Hidden: 128, Layers: 4, Heads: 4, FFN: 64, MaxPos: 1 << 24, TieEmbeddings: true}, model.TypeBitNet)
+	lm, err := model.New(c, tensor.NewRNG(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.tern")
+	if _, err := model.WritePacked(path, lm, "char"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPackedLlama(path, 0); err == nil || !strings.Contains(err.Error(), "KV cache of 16777216 positions") {
+		t.Fatalf("max_pos 2^24: %v, want a memory error", err)
+	}
+	m, err := LoadPackedLlama(path, 64) // capped: fine
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+}
