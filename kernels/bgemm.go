@@ -21,8 +21,11 @@ package kernels
 // K is never split across threads, so results are bit-identical for any thread count.
 
 import (
+	"fmt"
 	"math"
 	"unsafe"
+
+	"tern/tensor"
 )
 
 // bgemmKC is the K block of every bf16 path (the same on all, since the block split decides how
@@ -198,4 +201,72 @@ func scaleOne(beta, c float32) float32 {
 		return c
 	}
 	return beta * c
+}
+
+// PackedB is op(B) packed once into the bf16 GEMM's panels, for many Bgemm products with the same B
+// and different A (BgemmPacked): an RNN's recurrent weight, multiplied by a few rows of state at
+// every time step, would otherwise be packed again at each one (for small M the packing costs as
+// much as the product). The panels are exactly those Bgemm packs, so the results are Bgemm's bits.
+// Its memory is reused by later Packs.
+type PackedB struct {
+	kern   *gemmKernel
+	n, k   int
+	panels []float32
+	offs   []int // start of each (jc, pc) block's panels, in the driver's loop order
+}
+
+// Pack packs op(B) (k x n; B is (n,k) with ldb if transB, else (k,n)) for the bf16 path in use.
+func (p *PackedB) Pack(transB bool, n, k int, b []float32, ldb int) {
+	checkGemm(false, transB, 1, n, k, k, k, len(b), ldb, n, n)
+	p.n, p.k = n, k
+	packWith(p, bgemmKernel(), transB, b, ldb)
+}
+
+// packWith packs p's B (p.n, p.k set) with kern's blocks and packers.
+func packWith(p *PackedB, kern *gemmKernel, transB bool, b []float32, ldb int) {
+	n, k := p.n, p.k
+	p.kern = kern
+	p.offs = p.offs[:0]
+	if n == 0 || k == 0 {
+		return
+	}
+	kc := gemmBlockK(kern.kc, k, true)
+	size := 0
+	for jc := 0; jc < n; jc += kern.nc {
+		for pc := 0; pc < k; pc += kc {
+			p.offs = append(p.offs, size)
+			size += (min(kern.nc, n-jc) + kern.nr - 1) / kern.nr * kern.nr * panelK(kern.pack, min(kc, k-pc))
+		}
+	}
+	p.panels = tensor.Grow(p.panels, size)
+	i := 0
+	for jc := 0; jc < n; jc += kern.nc {
+		for pc := 0; pc < k; pc += kc {
+			blk := p.panels[p.offs[i]:]
+			i++
+			kcur, nc := min(kc, k-pc), min(kern.nc, n-jc)
+			ks := panelK(kern.pack, kcur)
+			nPan := (nc + kern.nr - 1) / kern.nr
+			ParallelFor(nPan, max(1, 1<<16/(ks*kern.nr)), func(lo, hi int) {
+				for q := lo; q < hi; q++ {
+					j0 := jc + q*kern.nr
+					packB(kern.pack, blk[q*ks*kern.nr:(q+1)*ks*kern.nr], transB, b, ldb, pc, kcur, j0, min(kern.nr, jc+nc-j0), kern.nr)
+				}
+			})
+		}
+	}
+}
+
+// BgemmPacked is Bgemm(transA, transB, m, n, k, alpha, a, lda, B, ldb, beta, c, ldc) for the B that
+// p holds, with the same bits. It panics if the kernel implementation changed since Pack (Use).
+func BgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
+	n, k := p.n, p.k
+	checkGemm(transA, false, m, n, k, len(a), lda, n*k, n, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if p.kern != bgemmKernel() {
+		panic(fmt.Sprintf("kernels: BgemmPacked: B was packed for %s, the bf16 path is now %s", p.kern.name, BgemmPath()))
+	}
+	gemmBlocked(p.kern, p, transA, false, m, n, k, alpha, a, lda, nil, n, beta, c, ldc)
 }

@@ -270,3 +270,83 @@ func BenchmarkBgemm(b *testing.B) {
 		}
 	}
 }
+
+// TestBgemmPacked: products with a prepacked B give Bgemm's bits on every path, for each transpose
+// of B, ragged shapes, several K and N blocks (small blocks), a B repacked into the same PackedB with
+// another shape, and beta 0 and 1.
+func TestBgemmPacked(t *testing.T) {
+	rng := rand.New(rand.NewSource(8))
+	for _, name := range distinctImpls(BgemmPath) {
+		withImplName(name, func() {
+			var p PackedB
+			for _, g := range []gemmCase{
+				{false, true, 7, 45, 1537, 1537, 1537, 45, 1, 1},
+				{false, false, 3, 70, 75, 75, 70, 70, 1, 0},
+				{true, true, 16, 33, 100, 16, 100, 40, 1, 1},
+				{false, false, 1, 2100, 9, 9, 2100, 2100, 0.5, 0},
+				{true, false, 30, 129, 513, 30, 129, 129, 1, 0},
+			} {
+				a, b, c := g.operands(rng)
+				p.Pack(g.transB, g.n, g.k, b, g.ldb)
+				for range 2 { // the same packed B twice, as a time loop does
+					want, got := slices.Clone(c), slices.Clone(c)
+					Bgemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, want, g.ldc)
+					BgemmPacked(g.transA, g.m, g.alpha, a, g.lda, &p, g.beta, got, g.ldc)
+					for j := range got {
+						if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+							t.Fatalf("%s %v: C[%d] = %v, Bgemm %v", name, g, j, got[j], want[j])
+						}
+					}
+					a, _, _ = g.operands(rng) // another A for the second round
+				}
+			}
+		})
+	}
+	// the AMX driver over its emulation, with small blocks: several (jc, pc) blocks of panels
+	kern := emuAMXBF16()
+	kern.kc, kern.nc = 24, 2*kern.nr
+	g := gemmCase{false, true, 5, 97, 61, 61, 61, 97, 1, 1}
+	a, b, c := g.operands(rng)
+	var p PackedB
+	p.kern, p.n, p.k = &kern, g.n, g.k
+	packWith(&p, &kern, g.transB, b, g.ldb)
+	want, got := slices.Clone(c), slices.Clone(c)
+	sgemmBlocked(&kern, g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, want, g.ldc)
+	gemmBlocked(&kern, &p, g.transA, false, g.m, g.n, g.k, g.alpha, a, g.lda, nil, g.n, g.beta, got, g.ldc)
+	for j := range got {
+		if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+			t.Fatalf("amx-emu small blocks: C[%d] = %v, unpacked %v", j, got[j], want[j])
+		}
+	}
+}
+
+// BenchmarkBgemmRecurrent: an LSTM step's recurrent product (8 state rows x W_hhᵀ, H = 256, 4 gates)
+// with B packed per call (Bgemm) and packed once (BgemmPacked), and the packing itself.
+func BenchmarkBgemmRecurrent(b *testing.B) {
+	rng := rand.New(rand.NewSource(1))
+	m, n, k := 8, 1024, 256
+	a, w, c := make([]float32, m*k), make([]float32, n*k), make([]float32, m*n)
+	for i := range a {
+		a[i] = rng.Float32()
+	}
+	for i := range w {
+		w[i] = rng.Float32()
+	}
+	b.Run("Bgemm", func(b *testing.B) {
+		for range b.N {
+			Bgemm(false, true, m, n, k, 1, a, k, w, k, 1, c, n)
+		}
+	})
+	var p PackedB
+	p.Pack(true, n, k, w, k)
+	b.Run("BgemmPacked", func(b *testing.B) {
+		for range b.N {
+			BgemmPacked(false, m, 1, a, k, &p, 1, c, n)
+		}
+	})
+	b.Run("Pack", func(b *testing.B) {
+		for range b.N {
+			p.Pack(true, n, k, w, k)
+		}
+	})
+}

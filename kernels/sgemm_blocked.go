@@ -61,6 +61,7 @@ type gemmBlock struct {
 // ParallelFor allocates nothing.
 type gemmState struct {
 	kern           *gemmKernel
+	pb             *PackedB // op(B) packed beforehand (BgemmPacked), or nil
 	transA, transB bool
 	m, n, k        int
 	alpha, beta    float32
@@ -111,12 +112,18 @@ func putGemmState(s *gemmState) {
 // less of the work instead of holding everyone up. Which thread computes a tile never changes how
 // it is computed, so results stay bit-identical for any thread count.
 func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemmBlocked(kern, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmBlocked is sgemmBlocked, with B's panels taken from pb instead of packed when pb is not nil
+// (pb packed by kern for this n and k; b is then unused).
+func gemmBlocked(kern *gemmKernel, pb *PackedB, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if k == 0 || alpha == 0 {
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
 	s := getGemmState()
-	s.kern = kern
+	s.kern, s.pb = kern, pb
 	s.transA, s.transB = transA, transB
 	s.m, s.n, s.k = m, n, k
 	s.alpha, s.beta = alpha, beta
@@ -131,11 +138,13 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	ncMax := min(kern.nc, (n+kern.nr-1)/kern.nr*kern.nr)
 	for i := range 2 {
 		s.apack[i] = tensor.Grow(s.apack[i], mcMax*panelK(kern.pack, kc))
-		s.bpack[i] = tensor.Grow(s.bpack[i], ncMax*panelK(kern.pack, kc))
+		if pb == nil {
+			s.bpack[i] = tensor.Grow(s.bpack[i], ncMax*panelK(kern.pack, kc))
+		}
 	}
 
 	s.cur, s.nxt = nil, nil
-	ai, bi, nb := 0, 1, 0
+	ai, bi, nb, pbBlock := 0, 1, 0, 0
 	for jc := 0; jc < n; jc += kern.nc {
 		for pc := 0; pc < k; pc += kc {
 			for ic := 0; ic < m; ic += kern.mc {
@@ -154,10 +163,14 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 					bi ^= 1
 				}
 				blk.ap, blk.bp = s.apack[ai], s.bpack[bi]
+				if pb != nil {
+					blk.packB, blk.bp = false, pb.panels[pb.offs[pbBlock]:]
+				}
 				ai ^= 1
 				s.cur, s.nxt = s.nxt, blk
 				s.step(threads)
 			}
+			pbBlock++
 		}
 	}
 	s.cur, s.nxt = s.nxt, nil
@@ -166,7 +179,7 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	s.cur, s.nxt = nil, nil
 	s.blk = [2]gemmBlock{}
 	s.a, s.b, s.c = nil, nil, nil // do not keep the caller's memory alive from the pool
-	s.kern = nil
+	s.kern, s.pb = nil, nil
 	putGemmState(s)
 }
 

@@ -56,3 +56,36 @@ func Precision() string { return precision }
 func Matmul(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	matmul(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
+
+// packRecurrent: tests turn it off to compare with plain per-step Matmul.
+var packRecurrent = true
+
+// recurrent is a product with one B and many A at the layers' precision: an RNN's W_hh, multiplied
+// by the state rows at every time step. In bf16 prepare packs B once (kernels.PackedB) and each mul
+// reuses the panels, with Bgemm's bits; in fp32 mul is Matmul (Sgemm's few-row path needs no
+// packing).
+type recurrent struct {
+	transB bool
+	n, k   int
+	b      []float32
+	ldb    int
+	packed bool
+	pb     kernels.PackedB
+}
+
+// prepare sets B for the following muls: op(B) is (k, n), B (n, k) with ldb if transB, else (k, n).
+func (r *recurrent) prepare(transB bool, n, k int, b []float32, ldb int) {
+	r.transB, r.n, r.k, r.b, r.ldb, r.packed = transB, n, k, b, ldb, precision == PrecisionBF16 && packRecurrent
+	if r.packed {
+		r.pb.Pack(transB, n, k, b, ldb)
+	}
+}
+
+// mul is Matmul(false, transB, m, n, k, alpha, a, lda, B, ldb, beta, c, ldc) for prepare's B.
+func (r *recurrent) mul(m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) {
+	if r.packed {
+		kernels.BgemmPacked(false, m, alpha, a, lda, &r.pb, beta, c, ldc)
+		return
+	}
+	Matmul(false, r.transB, m, r.n, r.k, alpha, a, lda, r.b, r.ldb, beta, c, ldc)
+}

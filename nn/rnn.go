@@ -48,6 +48,7 @@ type rnnLayer struct {
 	in    int
 	wih   []float32 // (G·H, in) the W_ih of the last forward: Wih.W, or its quantized copy
 	whh   []float32 // (G·H, H) likewise
+	rec   recurrent // the per-time-step products with whh (packed once per pass in bf16)
 	xin   []float32 // (B, T, in) the input rows the gates saw: inp, or its int8 fake-quantization
 	hin   []float32 // (B, T, H) likewise for hprev
 	wq    []float32 // (G·H, in + H) quantized copies of W_ih and W_hh
@@ -224,9 +225,10 @@ func (m *LSTM) Forward(x []float32, b, t int, h0, c0 []float32) (out, hN, cN []f
 				row[j] += l.Bih.W[j] + l.Bhh.W[j]
 			}
 		}
+		l.rec.prepare(true, gh, H, l.whh, H)
 		for s := 0; s < t; s++ {
 			// gates_s += h_{s-1}·W_hhᵀ, rows strided by T
-			Matmul(false, true, b, gh, H, 1, l.stepInput(s, b, t, H), t*H, l.whh, H, 1, l.gates[s*gh:], t*gh)
+			l.rec.mul(b, 1, l.stepInput(s, b, t, H), t*H, 1, l.gates[s*gh:], t*gh)
 			for bi := 0; bi < b; bi++ {
 				r := bi*t + s
 				g := l.gates[r*gh : r*gh+gh]
@@ -276,6 +278,7 @@ func (m *LSTM) Backward(dout []float32) []float32 {
 		l.dg = tensor.Grow(l.dg, n*gh)
 		clear(m.dh)
 		clear(m.dc)
+		l.rec.prepare(false, H, gh, l.whh, H)
 		for s := t - 1; s >= 0; s-- {
 			for bi := 0; bi < b; bi++ {
 				r := bi*t + s
@@ -300,7 +303,7 @@ func (m *LSTM) Backward(dout []float32) []float32 {
 				}
 			}
 			// dh_{s-1} = dgates_s · W_hh
-			Matmul(false, false, b, H, gh, 1, l.dg[s*gh:], t*gh, l.whh, H, 0, m.dh, H)
+			l.rec.mul(b, 1, l.dg[s*gh:], t*gh, 0, m.dh, H)
 		}
 		d = l.inputGrads(l.dg, l.dg, n, gh, H)
 	}
@@ -361,8 +364,9 @@ func (m *GRU) Forward(x []float32, b, t int, h0 []float32) (out, hN []float32) {
 		l.begin(inp, n)
 		Matmul(false, true, n, gh, l.in, 1, l.xin, l.in, l.wih, l.in, 0, l.gates, gh)
 		addBias(l.gates, l.Bih.W, n, gh)
+		l.rec.prepare(true, gh, H, l.whh, H)
 		for s := 0; s < t; s++ {
-			Matmul(false, true, b, gh, H, 1, l.stepInput(s, b, t, H), t*H, l.whh, H, 0, l.hg[s*gh:], t*gh)
+			l.rec.mul(b, 1, l.stepInput(s, b, t, H), t*H, 0, l.hg[s*gh:], t*gh)
 			for bi := 0; bi < b; bi++ {
 				r := bi*t + s
 				g, hg := l.gates[r*gh:r*gh+gh], l.hg[r*gh:r*gh+gh]
@@ -408,6 +412,7 @@ func (m *GRU) Backward(dout []float32) []float32 {
 		l := &m.Layers[k]
 		l.dg, l.dhg = tensor.Grow(l.dg, n*gh), tensor.Grow(l.dhg, n*gh)
 		clear(m.dh)
+		l.rec.prepare(false, H, gh, l.whh, H)
 		for s := t - 1; s >= 0; s-- {
 			for bi := 0; bi < b; bi++ {
 				r := bi*t + s
@@ -426,7 +431,7 @@ func (m *GRU) Backward(dout []float32) []float32 {
 				}
 			}
 			// dh_{s-1} += dhg_s · W_hh
-			Matmul(false, false, b, H, gh, 1, l.dhg[s*gh:], t*gh, l.whh, H, 1, m.dh, H)
+			l.rec.mul(b, 1, l.dhg[s*gh:], t*gh, 1, m.dh, H)
 		}
 		d = l.inputGrads(l.dg, l.dhg, n, gh, H)
 	}

@@ -255,7 +255,27 @@ func runTokInfo(args []string) error {
 		info["type"] = "byte-level BPE"
 		info["special_tokens"] = t.SpecialTokens()
 		info["merges"] = t.NumMerges()
-		human += fmt.Sprintf(", byte-level BPE, %d merges, special tokens %v", t.NumMerges(), t.SpecialTokens())
+		info["pre_tokenizer"] = t.PreTokenizer()
+		sp := t.SpecialTokens()
+		ids := make([]int, 0, len(sp))
+		byID := map[int]string{}
+		for s, id := range sp {
+			ids = append(ids, id)
+			byID[id] = s
+		}
+		slices.Sort(ids)
+		var list []string
+		for i, id := range ids {
+			if i == 8 { // LLaMA-3 has 256 (most reserved): the JSON form lists them all
+				list = append(list, fmt.Sprintf("... (%d in all)", len(ids)))
+				break
+			}
+			list = append(list, fmt.Sprintf("%s=%d", byID[id], id))
+		}
+		human += fmt.Sprintf(", byte-level BPE, %s pre-tokenizer, %d merges, special tokens %s", t.PreTokenizer(), t.NumMerges(), strings.Join(list, " "))
+		if pre := t.AddSpecialTokens(nil); len(pre) > 0 {
+			human += fmt.Sprintf(", template adds %v", pre)
+		}
 	case *tokenizer.Char:
 		info["type"] = "char"
 		info["chars"] = string(t.Runes())
