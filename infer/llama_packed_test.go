@@ -214,3 +214,38 @@ func TestPackedLlamaHugeContext(t *testing.T) {
 	}
 	m.Close()
 }
+
+// TestPackedLlamaPrefill: a packed ReLU² bitnet model's one-pass prefill (PrefillAll) gives Step's
+// logits after every token, bit for bit, as it does for GGUF files.
+func TestPackedLlamaPrefill(t *testing.T) {
+	c := model.ArchDefaults(model.Config{Vocab: 97, Hidden: 64, Layers: 2, Heads: 4, KVHeads: 2, FFN: 96, MaxPos: 48, TieEmbeddings: true}, model.TypeBitNet)
+	lm := randomLlama(t, c)
+	path := filepath.Join(t.TempDir(), "m.tern")
+	if _, err := model.WritePacked(path, lm, "char"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadPackedLlama(path, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ids := []int{5, 17, 3, 96, 0, 41, 41, 8, 60, 2}
+	var want []float32
+	for _, id := range ids {
+		l, err := m.Step(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, l...)
+	}
+	m.Reset()
+	got, err := m.PrefillAll(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("logit %d (token %d): prefill %v, step %v", i, i/c.Vocab, got[i], want[i])
+		}
+	}
+}
