@@ -131,7 +131,11 @@ func TestPackedLlamaMatchesTraining(t *testing.T) {
 
 // TestExportedGGUFMatchesTraining: a llama-family model exported to GGUF (bitnet architecture with
 // its ".scale" tensors; llama architecture with Q/K rows permuted for adjacent-pair RoPE) and decoded
-// by the GGUF decoder gives the training forward's logits, within 1e-4 of the logit range. The tables
+// by the GGUF decoder gives the training forward's logits, within 1e-3 of the logit range. The two
+// forwards sum in different orders, so an activation that lies on an int8 rounding boundary can round
+// one step apart: with the Go kernels (TERN_NOASM, purego) this happens once in the llama case, at
+// position 22 (6.8e-4 of the range there and at the next position, below 2.4e-7 everywhere else);
+// the bound stays well below a real difference such as dropping the int8 activations (0.016, below). The tables
 // are rounded to F16 beforehand (the file stores them so); the types keep the scales exact (bitnet's
 // F32 scale tensors, I2_S's float32). F16 matrices are not in the list: the GGUF decoder runs them as
 // floats, without BitLinear's int8 activations (0.016 apart here).
@@ -184,8 +188,8 @@ func TestExportedGGUFMatchesTraining(t *testing.T) {
 		}
 		m.Close()
 		t.Logf("%s %s: max |Δlogit| %.3g over a logit range of %.3g", tc.cfg.Type, tc.typ, maxd, hi-lo)
-		if maxd > 1e-4*(hi-lo) {
-			t.Errorf("%s %s: max |Δlogit| %.3g exceeds 1e-4 of the logit range %.3g", tc.cfg.Type, tc.typ, maxd, hi-lo)
+		if maxd > 1e-3*(hi-lo) {
+			t.Errorf("%s %s: max |Δlogit| %.3g exceeds 1e-3 of the logit range %.3g", tc.cfg.Type, tc.typ, maxd, hi-lo)
 		}
 	}
 }

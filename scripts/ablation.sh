@@ -7,7 +7,8 @@
 # A run whose directory holds a model.safetensors is skipped, so the script can be rerun after a stop.
 #   scripts/ablation.sh TERN OUTDIR [rows...]   (rows: tune adamw clusters controller trust all random widelr clustrust)
 # random: the control for clusters (the same fixed windows in plain shuffled epochs, no stratification);
-# widelr: AdamW at twice the top of the tuning grid, seed 1 (the grid's best was its largest value).
+# widelr: when the grid's best LR is its largest (smallest) value, AdamW at twice (half) it, seed 1;
+# the tuned LR is then the best of all seed-1 AdamW runs.
 # clustrust: clustered batches + trust region without the controller.
 # The summary: python3 scripts/ablation_summary.py OUTDIR
 set -euo pipefail
@@ -42,14 +43,28 @@ run() { # name seed lr extra...
 	nice -n 10 "$tern" train "${common[@]}" --seed "$seed" --lr "$lr" --min-lr "$(python3 -c "print($lr/10)")" \
 		--out "$dir" "$@" > "$out/$name-s$seed.log" 2>&1 || { echo "run $name-s$seed failed: $(tail -1 "$out/$name-s$seed.log")"; return 1; }
 }
-best_lr() { # the tuned LR: lowest final validation loss at seed 1
-	python3 - "$out" "${LRS[@]}" <<'PY'
-import json, sys
-out, lrs = sys.argv[1], sys.argv[2:]
-def final(lr):
-    v = [json.loads(l) for l in open(f"{out}/adamw-lr{lr}-s1/metrics.jsonl") if '"valid"' in l]
+best_lr() { # the tuned LR: lowest final validation loss at seed 1 over the grid and any edge check (widelr)
+	python3 - "$out" <<'PY'
+import glob, json, os, sys
+out = sys.argv[1]
+def final(d):
+    v = [json.loads(l) for l in open(f"{d}/metrics.jsonl") if '"valid"' in l]
     return v[-1]["loss"]
-print(min(lrs, key=final))
+runs = [d for d in glob.glob(f"{out}/adamw-lr*-s1") if os.path.exists(f"{d}/model.safetensors")]
+print(os.path.basename(min(runs, key=final))[len("adamw-lr"):-len("-s1")])
+PY
+}
+edge_lr() { # the grid's best LR was an edge of it: the next value beyond (x2 or /2), else nothing
+	python3 - "$(best_lr)" "${LRS[@]}" <<'PY'
+import sys
+best, grid = float(sys.argv[1]), [float(x) for x in sys.argv[2:]]
+def fmt(x):
+    m, e = f"{x:e}".split("e")
+    return f"{float(m):g}e{int(e)}"
+if best == max(grid):
+    print(fmt(2 * best))
+elif best == min(grid):
+    print(fmt(best / 2))
 PY
 }
 clusters=$out/clusters.json
@@ -67,7 +82,7 @@ for row in $rows; do
 		fi ;;
 	controller) lr=$(best_lr); for s in 1 2 3; do run controller "$s" "$lr" --controller aux; done ;;
 	random) lr=$(best_lr); for s in 1 2 3; do run random "$s" "$lr" --clusters "$clusters" --batching random; done ;;
-	widelr) if [ "${SIZE:-tiny}" = 10m ]; then run adamw-lr8e-3 1 8e-3; else run adamw-lr1.2e-2 1 1.2e-2; fi ;;
+	widelr) lr=$(edge_lr); [ -z "$lr" ] || run "adamw-lr$lr" 1 "$lr" ;;
 	clustrust) lr=$(best_lr); for s in 1 2 3; do run clusters+trust "$s" "$lr" --clusters "$clusters" --batching balanced --trust-region layer --trust-ratio "${RATIO:-0.02}"; done ;;
 	trust) lr=$(best_lr); for s in 1 2 3; do run trust "$s" "$lr" --trust-region layer --trust-ratio "${RATIO:-0.02}"; done ;;
 	*) echo "unknown row $row"; exit 2 ;;

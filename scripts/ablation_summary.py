@@ -6,8 +6,10 @@ usage: python3 scripts/ablation_summary.py OUTDIR [--tokens-per-step 2048]
 Rows group the run directories NAME-sSEED. For each row: mean ± sample std (and the range) of the
 validation loss at the end and at half the budget, the tokens at which the mean validation curve
 first reaches tuned AdamW's mean final validation loss, the trust region's bound fraction, the
-controller's multiplier, and the median step time (the machine is shared: step times carry other jobs'
-load and are no overhead measurement; scripts/ablation_overhead.sh is).
+controller's multiplier and the hypergradient cosine it learned from (mean over all seeds' steps and
+the share of steps where it was > 0, i.e. said "shorter"; runs that logged it), and the median step
+time (the machine is shared: step times carry other jobs' load and are no overhead measurement;
+scripts/ablation_overhead.sh is).
 """
 import glob, json, os, re, statistics, sys
 
@@ -26,8 +28,9 @@ for d in sorted(glob.glob(os.path.join(out, "*-s[0-9]*"))):
     step_ms = [m["step_ms"] for m in ms if m["split"] == "train" and "step_ms" in m]
     bound = [m.get("trust_bound", 0) for m in ms if m["split"] == "train"]
     mult = [m["lr_mult"] for m in ms if m["split"] == "train" and "lr_mult" in m]
+    cos = [m["hyper_cos"] for m in ms if m["split"] == "train" and "hyper_cos" in m]
     rows.setdefault(name, {})[int(seed)] = dict(val=val, step_ms=statistics.median(step_ms), bound=statistics.mean(bound) if bound else 0,
-                                                mult=(min(mult), max(mult), mult[-1]) if mult else None)
+                                                mult=(min(mult), max(mult), mult[-1]) if mult else None, cos=cos)
 
 adamw = [n for n in rows if n.startswith("adamw") and len(rows[n]) >= 3]
 if not adamw:
@@ -44,8 +47,8 @@ half = last // 2
 target = statistics.mean(r["val"][last] for r in rows[base].values())
 base_ms = statistics.mean(r["step_ms"] for r in rows[base].values())
 print(f"AdamW reference: {base}, mean final validation loss {target:.4f} at {last * tps:,} tokens\n")
-print("| row | seeds | val loss at end | val loss at half budget | tokens to AdamW's final loss | trust region bound | LR multiplier (min–max, last; seed 1) | median step (ms; shared machine) |")
-print("|---|---|---|---|---|---|---|---|")
+print("| row | seeds | val loss at end | val loss at half budget | tokens to AdamW's final loss | trust region bound | LR multiplier (min–max, last; seed 1) | hypergradient cosine (mean, share > 0) | median step (ms; shared machine) |")
+print("|---|---|---|---|---|---|---|---|---|")
 order = sorted(rows, key=lambda n: (not n.startswith("adamw"), n != base, n))
 for n in order:
     rs = rows[n]
@@ -59,4 +62,6 @@ for n in order:
     b = statistics.mean(r["bound"] for r in rs.values())
     m1 = rs[min(rs)]["mult"]
     mult = f"{m1[0]:.2f}–{m1[1]:.2f}, {m1[2]:.2f}" if m1 else "—"
-    print(f"| {n} | {len(rs)} | {stats([r['val'][last] for r in rs.values()])} | {stats([r['val'][half] for r in rs.values()])} | {reach_s} | {100 * b:.1f}% | {mult} | {ms:.0f} |")
+    cs = [c for r in rs.values() for c in r["cos"]]
+    cos = f"{statistics.mean(cs):+.4f}, {100 * sum(c > 0 for c in cs) / len(cs):.0f}%" if cs else "—"
+    print(f"| {n} | {len(rs)} | {stats([r['val'][last] for r in rs.values()])} | {stats([r['val'][half] for r in rs.values()])} | {reach_s} | {100 * b:.1f}% | {mult} | {cos} | {ms:.0f} |")
