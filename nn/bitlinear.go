@@ -111,7 +111,7 @@ func (l *BitLinear) Forward(inp []float32, n int) []float32 {
 // wdq and xdq built for Backward.
 func (l *BitLinear) forwardNBit(inp []float32, n int) []float32 {
 	l.wdq = tensor.Grow(l.wdq, l.out*l.in)
-	l.codes = growU8(l.codes, l.out*l.in)
+	l.codes = tensor.Grow(l.codes, l.out*l.in)
 	if l.FixedSteps != nil {
 		l.Width.FakeQuantFixed(l.wdq, l.codes, l.FixedSteps, l.W.W, l.out, l.in)
 		l.steps = append(l.steps[:0], l.FixedSteps...)

@@ -37,10 +37,3 @@ func fakeInt8Rows(dst []float32, q []int8, g []float32, x []float32, rows, cols 
 	}
 }
 
-// growU8 is tensor.Grow for bytes.
-func growU8(b []uint8, n int) []uint8 {
-	if cap(b) < n {
-		return make([]uint8, n)
-	}
-	return b[:n]
-}

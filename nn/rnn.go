@@ -101,7 +101,7 @@ func (l *rnnLayer) begin(inp []float32, n int) {
 	gh, h := l.Wih.Shape[0], l.Whh.Shape[1]
 	l.wq = tensor.Grow(l.wq, gh*(l.in+h))
 	l.wih, l.whh = l.wq[:gh*l.in], l.wq[gh*l.in:]
-	l.codes = growU8(l.codes, gh*max(l.in, h))
+	l.codes = tensor.Grow(l.codes, gh*max(l.in, h))
 	if l.FixedIH != nil {
 		l.WidthIH.FakeQuantFixed(l.wih, l.codes, l.FixedIH, l.Wih.W, gh, l.in)
 	} else {
