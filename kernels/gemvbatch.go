@@ -1,6 +1,10 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+
+	"tern/tensor"
+)
 
 // Packed ternary products for a batch of vectors: y_v(N) = W(N,K) · x_v(K) for B int8 vectors at once,
 // W in TernaryGemv's packed trit5 layout. A batched decode step multiplies every projection by one
@@ -124,7 +128,7 @@ func ternaryGemvBatch(out []float32, y []int32, w []byte, n, k int, x *GemvBatch
 	}
 	if !gemvBatchAsm() || k == 0 {
 		if y == nil {
-			x.acc = growInt32(x.acc, n)
+			x.acc = tensor.Grow(x.acc, n)
 		}
 		for v := range x.B {
 			if out != nil {
@@ -145,7 +149,7 @@ func ternaryGemvBatch(out []float32, y []int32, w []byte, n, k int, x *GemvBatch
 		x.interleave()
 	}
 	bp := x.bp
-	x.acc = growInt32(x.acc, n*bp)
+	x.acc = tensor.Grow(x.acc, n*bp)
 	// Rows in chunks of 4 or more per thread; each row's sums come from one thread in a fixed order.
 	ParallelFor((n+3)/4, 8, func(lo, hi int) {
 		lo, hi = lo*4, min(hi*4, n)
@@ -162,13 +166,6 @@ func ternaryGemvBatch(out []float32, y []int32, w []byte, n, k int, x *GemvBatch
 			}
 		}
 	})
-}
-
-func growInt32(s []int32, n int) []int32 {
-	if cap(s) < n {
-		return make([]int32, n)
-	}
-	return s[:n]
 }
 
 // gemvBatchRowsGeneric is the Go statement of the batch kernel, for its tests: acc (n, bp) for the
