@@ -44,15 +44,7 @@ func EvaluateRows(ctx context.Context, lm RowScorer, tok TextTokenizer, r io.Rea
 	if err != nil {
 		return nil, err
 	}
-	if tot.Tokens == 0 {
-		return nil, fmt.Errorf("eval: no tokens to score (%d characters read, %d of them unknown to the tokenizer): an empty or too-short text gives no perplexity", src.chars, src.skip)
-	}
-	if maxTokens <= 0 || src.read < maxTokens {
-		tot.Chars = src.chars - src.skip
-	}
-	el := time.Since(start).Seconds()
-	return &LMResult{LMMetrics: tot.Metrics(), Skipped: src.skip, Context: ctxLen, Stride: stride, Seconds: el,
-		TokensPerSec: metrics.Ratio(float64(tot.Tokens), el)}, nil
+	return src.result(tot, start, ctxLen, stride, maxTokens)
 }
 
 // rowNats is Σ -log softmax(row i)[targets[i]] over the rows (overwritten), computed as windowGroup

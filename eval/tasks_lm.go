@@ -172,10 +172,16 @@ func EvaluateLM(ctx context.Context, lm model.LM, tok TextTokenizer, r io.Reader
 	if err != nil {
 		return nil, err
 	}
+	tot.Nats = g.nats
+	return src.result(tot, start, ctxLen, stride, maxTokens)
+}
+
+// result is EvaluateLM's and EvaluateRows's LMResult from the totals over src since start: an error
+// when nothing was scored, and characters counted only when the whole text was read.
+func (src *textTokens) result(tot metrics.LMTotals, start time.Time, ctxLen, stride int, maxTokens int64) (*LMResult, error) {
 	if tot.Tokens == 0 {
 		return nil, fmt.Errorf("eval: no tokens to score (%d characters read, %d of them unknown to the tokenizer): an empty or too-short text gives no perplexity", src.chars, src.skip)
 	}
-	tot.Nats = g.nats
 	if maxTokens <= 0 || src.read < maxTokens {
 		tot.Chars = src.chars - src.skip
 	}

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -141,7 +142,7 @@ func (c *Checkpoint) Float32(name string, shape ...int) ([]float32, error) {
 	if !ok {
 		return nil, fmt.Errorf("format: checkpoint %s has no tensor %q", c.Dir, name)
 	}
-	if !equalShape(t.Shape, shape) {
+	if !slices.Equal(t.Shape, shape) {
 		return nil, fmt.Errorf("format: %s: tensor %q has shape %v, the config needs %v", path, name, t.Shape, shape)
 	}
 	switch t.DType {
@@ -154,18 +155,6 @@ func (c *Checkpoint) Float32(name string, shape ...int) ([]float32, error) {
 		return nil, fmt.Errorf("format: %s: tensor %q: %w", path, name, err)
 	}
 	return v, nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // WriteCheckpoint writes tensors as a Hugging Face checkpoint in dir: model.safetensors when they

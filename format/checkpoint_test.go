@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -54,7 +55,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		}
 		for _, want := range ts {
 			got, _, ok := c.Tensor(want.Name)
-			if !ok || got.DType != want.DType || !equalShape(got.Shape, want.Shape) || string(got.Data) != string(want.Data) {
+			if !ok || got.DType != want.DType || !slices.Equal(got.Shape, want.Shape) || string(got.Data) != string(want.Data) {
 				t.Errorf("%s: read back %v %v, wrote %v %v", want.Name, got.DType, got.Shape, want.DType, want.Shape)
 			}
 			v, err := c.Float32(want.Name, want.Shape...)

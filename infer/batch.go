@@ -3,7 +3,6 @@ package infer
 import (
 	"fmt"
 
-	"tern/internal/sysmem"
 	"tern/kernels"
 	"tern/tensor"
 )
@@ -71,7 +70,7 @@ func newBatch(m *Packed, n int, gemm bool, gemmFrom int) (*Batch, error) {
 		return nil, fmt.Errorf("batch: %d slots, want at least 1", n)
 	}
 	kvBytes := 2 * float64(len(m.layers)) * float64(m.Cfg.MaxPos) * float64(m.Cfg.Hidden) * map[bool]float64{true: 2, false: 4}[m.kvF16]
-	if err := sysmem.Check(fmt.Sprintf("the KV caches of %d slots", n), float64(n)*kvBytes); err != nil {
+	if err := checkKVSlots(n, kvBytes); err != nil {
 		return nil, err
 	}
 	b := &Batch{m: m, gemm: gemm, gv: map[int]*kernels.GemvBatch{}, gemmFrom: gemmFrom}

@@ -95,7 +95,7 @@ func NewKVDecoder(lm model.LM, slots int) (*KVDecoder, error) {
 		return nil, fmt.Errorf("incremental decoding: %d slots, want at least 1", slots)
 	}
 	// each slot's fp32 keys and values, made when the slot first starts
-	if err := sysmem.Check(fmt.Sprintf("the KV caches of %d slots", slots), float64(slots)*float64(len(d.blocks))*2*float64(cfg.MaxPos)*float64(cfg.Hidden)*4); err != nil {
+	if err := checkKVSlots(slots, float64(len(d.blocks))*2*float64(cfg.MaxPos)*float64(cfg.Hidden)*4); err != nil {
 		return nil, err
 	}
 	d.headW = d.tok.W.W
@@ -301,4 +301,9 @@ func addRows(dst, a []float32) {
 	for i := range dst {
 		dst[i] += a[i]
 	}
+}
+
+// checkKVSlots checks that slots KV caches of perSlot bytes each fit in memory (NewKVDecoder, NewBatch).
+func checkKVSlots(slots int, perSlot float64) error {
+	return sysmem.Check(fmt.Sprintf("the KV caches of %d slots", slots), float64(slots)*perSlot)
 }

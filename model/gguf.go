@@ -273,25 +273,9 @@ func LoadGGUF(path string) (LM, error) {
 		if !ok || !tensor.SameShape(ti.Shape(), w.Shape) {
 			return bad("tensor %s.weight missing or not %v", name, w.Shape)
 		}
-		var trits []int8
-		var s float32
-		if ti.Type.Ternary() {
-			tr, scales, err := gguf.DecodeTernary(ti)
-			if err != nil {
-				return bad("%v", err)
-			}
-			if s, ok = UniformScale(tr, scales); !ok && !allZero(scales) {
-				return bad("tensor %s.weight: its blocks carry different scales; tern's BitLinear has one per matrix", name)
-			}
-			trits = tr
-		} else {
-			v, err := get(name+".weight", w.Shape...)
-			if err != nil {
-				return err
-			}
-			if trits, s, ok = ternaryValues(v); !ok {
-				return bad("tensor %s.weight is not ternary ({-s, 0, s}); a BitLinear model needs ternary matrices", name)
-			}
+		trits, s, err := ggufTrits(ti, name+".weight")
+		if err != nil {
+			return bad("%v", err)
 		}
 		setLatent(w, trits, s)
 		return nil
@@ -333,6 +317,31 @@ func UniformScale(trits []int8, scales []float32) (float32, bool) {
 		}
 	}
 	return s, s > 0 && !math.IsInf(float64(s), 0)
+}
+
+// ggufTrits returns a BitLinear matrix's trits and its one scale, from a ternary type whose blocks all
+// carry one scale (or are zero) or from F16/F32 values in {-s, 0, s}; errors name the tensor.
+func ggufTrits(t *gguf.TensorInfo, name string) ([]int8, float32, error) {
+	if t.Type.Ternary() {
+		trits, scales, err := gguf.DecodeTernary(t)
+		if err != nil {
+			return nil, 0, err
+		}
+		s, ok := UniformScale(trits, scales)
+		if !ok && !allZero(scales) {
+			return nil, 0, fmt.Errorf("tensor %s: its blocks carry different scales; tern's BitLinear has one per matrix", name)
+		}
+		return trits, s, nil
+	}
+	v, err := t.Float32()
+	if err != nil {
+		return nil, 0, err
+	}
+	trits, s, ok := ternaryValues(v)
+	if !ok {
+		return nil, 0, fmt.Errorf("tensor %s is not ternary ({-s, 0, s}); a BitLinear model needs ternary matrices", name)
+	}
+	return trits, s, nil
 }
 
 // ternaryValues reports whether every value is 0 or ±s for one s > 0, and returns the trits and s.

@@ -244,7 +244,7 @@ func loadLlamaGGUF(f *gguf.File, path, arch string) (LM, error) {
 		if !ok {
 			return nil, bad("no tensor %s", lt.GGUF)
 		}
-		if !tensorShapeIs(t, lt.Shape) {
+		if !tensor.SameShape(t.Shape(), lt.Shape) {
 			return nil, bad("tensor %s has dims %v, the config needs %v", lt.GGUF, t.Dims, reversed(lt.Shape))
 		}
 		permute := arch == gguf.ArchLlama && isQK(lt.Tern, cfg.Layers)
@@ -270,25 +270,9 @@ func loadLlamaGGUF(f *gguf.File, path, arch string) (LM, error) {
 			copy(p.W, v)
 			continue
 		}
-		var trits []int8
-		var s float32
-		if t.Type.Ternary() {
-			tr, scales, err := gguf.DecodeTernary(t)
-			if err != nil {
-				return nil, bad("%v", err)
-			}
-			if s, ok = UniformScale(tr, scales); !ok && !allZero(scales) {
-				return nil, bad("tensor %s: its blocks carry different scales; tern's BitLinear has one per matrix", lt.GGUF)
-			}
-			trits = tr
-		} else {
-			v, err := t.Float32()
-			if err != nil {
-				return nil, bad("%v", err)
-			}
-			if trits, s, ok = ternaryValues(v); !ok {
-				return nil, bad("tensor %s is not ternary ({-s, 0, s}); a BitLinear model needs ternary matrices", lt.GGUF)
-			}
+		trits, s, err := ggufTrits(t, lt.GGUF)
+		if err != nil {
+			return nil, bad("%v", err)
 		}
 		if permute {
 			trits = ropePermute(trits, lt.Shape[0], lt.Shape[1], hs, true)
@@ -296,18 +280,4 @@ func loadLlamaGGUF(f *gguf.File, path, arch string) (LM, error) {
 		setLatent(p, trits, s*extra)
 	}
 	return lm, nil
-}
-
-// tensorShapeIs reports whether a GGUF tensor's dims are shape reversed.
-func tensorShapeIs(t *gguf.TensorInfo, shape []int) bool {
-	d := reversed(shape)
-	if len(t.Dims) != len(d) {
-		return false
-	}
-	for i := range d {
-		if t.Dims[i] != d[i] {
-			return false
-		}
-	}
-	return true
 }

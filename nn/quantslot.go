@@ -36,4 +36,3 @@ func fakeInt8Rows(dst []float32, q []int8, g []float32, x []float32, rows, cols 
 		}
 	}
 }
-
