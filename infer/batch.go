@@ -2,8 +2,10 @@ package infer
 
 import (
 	"fmt"
+	"sync"
 
 	"tern/kernels"
+	"tern/quant"
 	"tern/tensor"
 )
 
@@ -53,14 +55,23 @@ const (
 	gemmMin         = 2
 	headGemmMin     = 9
 	ternaryGemmFrom = 16
+	panelGemmFrom   = 4
 )
 
 // NewBatch returns a batch of n slots over m (which it then owns: its KV cache is not used). With gemm,
-// an int8 head is copied to fp32 and, for n >= ternaryGemmFrom slots, the ternary matrices are
-// unpacked once to one byte per weight (kernels.TernaryMatrix, Resident): memory for the batched
-// products.
+// an int8 head is copied to fp32 and, for n >= gemmFrom() slots, the ternary matrices are unpacked
+// once into their batch form (Resident): memory for the batched products.
 func NewBatch(m *Packed, n int, gemm bool) (*Batch, error) {
-	return newBatch(m, n, gemm, ternaryGemmFrom)
+	return newBatch(m, n, gemm, gemmFrom())
+}
+
+// gemmFrom is the batch size from which the ternary products run over the resident matrices:
+// panelGemmFrom where the 2-bit panels have their kernel, ternaryGemmFrom for one byte per weight.
+func gemmFrom() int {
+	if kernels.TernaryPanelsFast() {
+		return panelGemmFrom
+	}
+	return ternaryGemmFrom
 }
 
 // newBatch is NewBatch with the batch size from which ternary products run as the int8 GEMM over
@@ -105,30 +116,80 @@ func (m *Packed) clone() *Packed {
 	return &c
 }
 
-// Resident unpacks every ternary matrix once into the int8 GEMM's layout (one byte per weight; a
-// matrix shared across layers once), for Prefill and Batch to use instead of unpacking per call.
+// Resident gives every ternary matrix its batch form once (a matrix shared across layers once), for
+// Prefill and Batch to use instead of unpacking per call: see residentLinears.
 func (m *Packed) Resident() error {
-	done := map[*byte]*kernels.TernaryMatrix{}
-	var w []int8
+	var ls []*linear
 	for li := range m.layers {
 		ly := &m.layers[li]
-		for _, l := range []*linear{&ly.qkv, &ly.o, &ly.fc, &ly.f2} {
-			if l.w == nil || l.tm != nil || l.bits > 0 { // n-bit matrices stay packed (NBitGemvBatch reads them in place)
+		ls = append(ls, &ly.qkv, &ly.o, &ly.fc, &ly.f2)
+	}
+	return residentLinears(ls)
+}
+
+// residentLinears unpacks each ternary projection of ls (n-bit and fp32 ones stay as they are) into
+// the form the batched product reads: where the CPU has its kernel (AVX-512 VNNI), 2 bits per
+// weight (kernels.TernaryPanels: +25% of the 5-trit bytes, 175 MB for 700M); elsewhere one byte per
+// weight (kernels.TernaryMatrix, +528 MB for 700M). Projections sharing packed bytes share the result.
+func residentLinears(ls []*linear) error {
+	panels := kernels.TernaryPanelsFast()
+	doneP := map[*byte]*kernels.TernaryPanels{}
+	doneM := map[*byte]*kernels.TernaryMatrix{}
+	var w []int8
+	for _, l := range ls {
+		if l.w == nil || l.bits > 0 || l.tm != nil || l.tp != nil { // n-bit matrices stay packed (NBitGemvBatch reads them in place)
+			continue
+		}
+		if panels {
+			if tp := doneP[&l.w[0]]; tp != nil {
+				l.tp = tp
 				continue
 			}
-			if tm := done[&l.w[0]]; tm != nil {
-				l.tm = tm
-				continue
-			}
-			w = tensor.Grow(w, l.n*l.k)
-			if err := unpackRows(w, l.w, l.n, l.k); err != nil {
+			tp, err := panelsOf(l.w, l.n, l.k)
+			if err != nil {
 				return err
 			}
-			l.tm = kernels.NewTernaryMatrix(w, l.n, l.k)
-			done[&l.w[0]] = l.tm
+			l.tp, doneP[&l.w[0]] = tp, tp
+			continue
 		}
+		if tm := doneM[&l.w[0]]; tm != nil {
+			l.tm = tm
+			continue
+		}
+		w = tensor.Grow(w, l.n*l.k)
+		if err := unpackRows(w, l.w, l.n, l.k); err != nil {
+			return err
+		}
+		l.tm = kernels.NewTernaryMatrix(w, l.n, l.k)
+		doneM[&l.w[0]] = l.tm
 	}
 	return nil
+}
+
+// panelsOf converts an (n, k) matrix of 5-trit bytes into 2-bit panels, 64 rows at a time through a
+// small int8 buffer per thread (no (n, k) int8 slab).
+func panelsOf(packed []byte, n, k int) (*kernels.TernaryPanels, error) {
+	tp := kernels.NewTernaryPanels(n, k)
+	rb := quant.RowBytes(k)
+	const rows = 64
+	var mu sync.Mutex
+	var bad error
+	kernels.ParallelFor((n+rows-1)/rows, 1, func(lo, hi int) {
+		buf := make([]int8, rows*k)
+		for c := lo; c < hi; c++ {
+			r0, r1 := c*rows, min(n, (c+1)*rows)
+			for r := r0; r < r1; r++ {
+				if err := quant.UnpackTrits(buf[(r-r0)*k:(r-r0+1)*k], packed[r*rb:(r+1)*rb]); err != nil {
+					mu.Lock()
+					bad = fmt.Errorf("row %d: %w", r, err)
+					mu.Unlock()
+					return
+				}
+			}
+			tp.SetRows(r0, buf[:(r1-r0)*k])
+		}
+	})
+	return tp, bad
 }
 
 // Close releases the model.
@@ -309,7 +370,19 @@ func (b *Batch) linear(out, in []float32, l linear, n int) {
 	switch {
 	case l.w == nil:
 		kernels.Sgemm(false, true, n, l.n, l.k, 1, in, l.k, l.fw, l.k, 0, out, l.n)
-	case l.w != nil && l.bits == 0 && n >= gemmMin && (l.tm == nil || n < b.gemmFrom):
+	case l.bits > 0 && n >= 2: // n-bit (adaptive widths): nbitbatch.go's int8 x n-bit GEMM, exact per row
+		b.xq, b.xs = tensor.Grow(b.xq, n*l.k), tensor.Grow(b.xs, n)
+		kernels.QuantizeRowsInt8(b.xq, b.xs, in, n, l.k)
+		kernels.NBitGemvBatch(out, l.w, l.steps, l.n, l.k, l.bits, b.xq, b.xs, n)
+	case l.bits == 0 && n >= b.gemmFrom && (l.tp != nil || l.tm != nil):
+		b.xq, b.xs = tensor.Grow(b.xq, n*l.k), tensor.Grow(b.xs, n)
+		kernels.QuantizeRowsInt8(b.xq, b.xs, in, n, l.k)
+		if l.tp != nil {
+			kernels.TernaryPanelForward(out, b.xq, b.xs, l.tp, l.scale, n)
+		} else {
+			kernels.BitLinearForward(out, b.xq, b.xs, l.tm, l.scale, n)
+		}
+	case l.bits == 0 && n >= gemmMin:
 		gb := b.gv[l.k]
 		if gb == nil {
 			gb = kernels.NewGemvBatch(l.k, len(b.slots))
@@ -317,14 +390,6 @@ func (b *Batch) linear(out, in []float32, l linear, n int) {
 		}
 		gb.SetFloat32(in[:n*l.k], n) // each row quantized as applyLinear does
 		kernels.TernaryGemvBatchF32(out, nil, l.w, l.n, l.k, gb, l.scale)
-	case l.bits > 0 && n >= 2: // n-bit (adaptive widths): nbitbatch.go's int8 x n-bit GEMM, exact per row
-		b.xq, b.xs = tensor.Grow(b.xq, n*l.k), tensor.Grow(b.xs, n)
-		kernels.QuantizeRowsInt8(b.xq, b.xs, in, n, l.k)
-		kernels.NBitGemvBatch(out, l.w, l.steps, l.n, l.k, l.bits, b.xq, b.xs, n)
-	case l.tm != nil && n >= gemmMin:
-		b.xq, b.xs = tensor.Grow(b.xq, n*l.k), tensor.Grow(b.xs, n)
-		kernels.QuantizeRowsInt8(b.xq, b.xs, in, n, l.k)
-		kernels.BitLinearForward(out, b.xq, b.xs, l.tm, l.scale, n)
 	default:
 		bias := l.bias
 		l.bias = nil
