@@ -24,15 +24,15 @@ func p(format string, args ...any) { fmt.Fprintf(&out, format+"\n", args...) }
 
 // Offsets into tgArgs (tgemm_amd64.go); TestTGArgsLayout checks them with unsafe.Offsetof.
 const (
-	offX      = 0  // unsafe.Pointer: row 0 of the tile, input 0
-	offLd     = 8  // int: K, the row stride in bytes
-	offW      = 16 // unsafe.Pointer: the strip's first block
-	offKB     = 24 // int: blocks of 16 inputs
-	offOut    = 32 // unsafe.Pointer: row 0's first output of the strip
-	offLdo    = 40 // int: output row stride in bytes (4N)
-	offMask   = 48 // uint64: the strip's columns present (16 bits)
-	offWScale = 56 // float32
-	offXScale = 60 // [16]float32
+	offX      = 0   // unsafe.Pointer: row 0 of the tile, input 0
+	offLd     = 8   // int: K, the row stride in bytes
+	offW      = 16  // unsafe.Pointer: the strip's first block
+	offKB     = 24  // int: blocks of 16 inputs
+	offOut    = 32  // unsafe.Pointer: row 0's first output of the strip
+	offLdo    = 40  // int: output row stride in bytes (4N)
+	offMask   = 48  // uint64: the strip's columns present (16 bits)
+	offWScale = 56  // float32
+	offXScale = 60  // [16]float32
 	offRowSum = 124 // [16]int32: Σ_k x[r][k]
 )
 
