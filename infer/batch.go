@@ -11,11 +11,12 @@ import (
 
 // Batch decodes several sequences of one packed model together (continuous batching): each slot has
 // its own KV cache; a Step feeds one token to each of any set of started slots and runs every
-// projection once for all of them. The ternary projections of gemmMin <= B < gemmFrom rows are one
-// packed batch GEMV (kernels.TernaryGemvBatch: each packed weight block is read and decoded once per
-// step and applied to every row); from gemmFrom rows, when the batch has that many slots and gemm is
-// set, one int8 x ternary GEMM (kernels.BitLinearForward) over matrices unpacked once (Resident, one
-// byte per weight); one row runs the packed GEMV, as Packed.Step does. An F16 LM head (the default
+// projection once for all of them. When gemm is set and the batch has at least gemmFrom() slots,
+// the ternary matrices are made resident in a batch form (Resident): with AVX-512 VNNI 2-bit panels
+// (kernels.TernaryPanelForward, 0.25 byte per weight, from 2 rows), elsewhere one byte per weight
+// (kernels.BitLinearForward, from 16 rows); below that, or without resident matrices, 2 or more rows
+// are one packed batch GEMV (kernels.TernaryGemvBatch: each packed weight block read and decoded once
+// per step for every row); one row runs the packed GEMV, as Packed.Step does. An F16 LM head (the default
 // table) is kernels.SgemvF16Batch: the table read once per step, each row's logits summed exactly as
 // Packed.Step's SgemvF16. An int8 or fp32 head reads its table once per step in L2-sized chunks below
 // headGemmMin rows (table.gemvBatch), and is one fp32 GEMM from there. All ternary paths compute the
@@ -51,11 +52,16 @@ type Batch struct {
 // head per row, and from 9 rows its packed micro-kernel beats the chunked GEMVs (100M head,
 // BenchmarkHeadBatch: 16 rows 19.5 against 33 ms, 64 rows 27 against 127 ms, best of three on the
 // loaded 2-vCPU Zen 5). An F16 head uses neither (kernels.SgemvF16Batch is faster at every size).
+// panelGemmFrom is where the product over resident 2-bit panels takes over: from 2 rows it beats both
+// the packed batch GEMV and per-row packed GEMVs (2048 x 768 matrix, one thread, thread CPU time,
+// weights cold: 2 rows 17-21 us against 50-52 us and 43 us; 4 rows 20-25 against 53 and 78 us; loaded
+// 2-vCPU Zen 5), while one row stays on the packed GEMV (0.2 byte per weight read, its cold time
+// within 10% of the panels' at one thread and memory-bound on two).
 const (
 	gemmMin         = 2
 	headGemmMin     = 9
 	ternaryGemmFrom = 16
-	panelGemmFrom   = 4
+	panelGemmFrom   = gemmMin
 )
 
 // NewBatch returns a batch of n slots over m (which it then owns: its KV cache is not used). With gemm,
