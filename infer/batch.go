@@ -9,7 +9,8 @@ import (
 
 // Batch decodes several sequences of one packed model together (continuous batching): each slot has
 // its own KV cache; a Step feeds one token to each of any set of started slots and runs every
-// projection once for all of them. The ternary projections of gemmMin <= B < gemmFrom rows are one
+// projection once for all of them (rowLinear, the dispatch every batched decoder shares). The ternary
+// projections of gemmMin <= B < gemmFrom rows are one
 // packed batch GEMV (kernels.TernaryGemvBatch: each packed weight block is read and decoded once per
 // step and applied to every row); from gemmFrom rows, when the batch has that many slots and gemm is
 // set, one int8 x ternary GEMM (kernels.BitLinearForward) over matrices unpacked once (Resident, one
@@ -21,19 +22,17 @@ import (
 // for bit; the GEMM head of int8/fp32 tables sums in another order, which moves logits by float
 // rounding only (TestBatchMatchesAlone states the bound and checks the tokens).
 type Batch struct {
-	m     *Packed   // the weights, and the scratch of the single-row paths
+	m     *Packed   // the weights
 	slots []*Packed // per slot: its KV cache and attention scratch; weights shared with m
 	head  []float32 // (V, C) fp32 copy of an int8 head for Sgemm from headGemmMin rows (gemm only)
 	gemm  bool
 
 	x, h, qkv, att, y, f1, logits []float32
 	startLogits                   []float32 // StartMany's result
-	mean, rstd, xs                []float32
-	xq                            []int8
-	gv                            map[int]*kernels.GemvBatch // per input size, for TernaryGemvBatch
-	gemmFrom                      int                        // batch size from which ternary products use the GEMM
-	cur                           []*Packed                  // the slots of the step in progress
-	li                            int                        // the layer attention works on
+	mean, rstd                    []float32
+	lin                           *rowLinear // the projections' dispatch over the step's rows
+	cur                           []*Packed  // the slots of the step in progress
+	li                            int        // the layer attention works on
 	attendFn                      func(lo, hi int)
 }
 
@@ -73,9 +72,9 @@ func newBatch(m *Packed, n int, gemm bool, gemmFrom int) (*Batch, error) {
 	if err := checkKVSlots(n, kvBytes); err != nil {
 		return nil, err
 	}
-	b := &Batch{m: m, gemm: gemm, gv: map[int]*kernels.GemvBatch{}, gemmFrom: gemmFrom}
+	b := &Batch{m: m, gemm: gemm, lin: newRowLinear(n, gemmFrom)}
 	if gemm {
-		if b.gemmFrom <= n {
+		if gemmFrom <= n {
 			if err := m.Resident(); err != nil {
 				return nil, err
 			}
@@ -240,7 +239,7 @@ func (b *Batch) Step(slots []int, ids []int) ([]float32, error) {
 	for li := range b.m.layers {
 		ly := &b.m.layers[li]
 		b.norm(h, x, ly.ln1, B)
-		b.linear(qkv, h, ly.qkv, B)
+		b.lin.apply(qkv, h, ly.qkv, B)
 		for i, s := range b.cur {
 			p, sl := s.Pos, &s.layers[li]
 			copy(s.qkv, qkv[i*3*C:(i+1)*3*C])
@@ -257,14 +256,14 @@ func (b *Batch) Step(slots []int, ids []int) ([]float32, error) {
 		for i, s := range b.cur {
 			copy(att[i*C:(i+1)*C], s.att)
 		}
-		b.linear(y, att, ly.o, B)
+		b.lin.apply(y, att, ly.o, B)
 		for i := range x {
 			x[i] += y[i]
 		}
 		b.norm(h, x, ly.ln2, B)
-		b.linear(f1, h, ly.fc, B)
+		b.lin.apply(f1, h, ly.fc, B)
 		kernels.GELUForward(f1, f1, len(f1), false)
-		b.linear(y, f1, ly.f2, B)
+		b.lin.apply(y, f1, ly.f2, B)
 		for i := range x {
 			x[i] += y[i]
 		}
@@ -302,43 +301,4 @@ func (b *Batch) norm(out, x []float32, nm norm, n int) {
 		return
 	}
 	kernels.LayerNormForward(out, b.mean, b.rstd, x, nm.g, nm.b, n, len(nm.g))
-}
-
-// linear computes out (n, N) = in (n, K)·Wᵀ (+ b) for the batch's rows.
-func (b *Batch) linear(out, in []float32, l linear, n int) {
-	switch {
-	case l.w == nil:
-		kernels.Sgemm(false, true, n, l.n, l.k, 1, in, l.k, l.fw, l.k, 0, out, l.n)
-	case l.w != nil && l.bits == 0 && n >= gemmMin && (l.tm == nil || n < b.gemmFrom):
-		gb := b.gv[l.k]
-		if gb == nil {
-			gb = kernels.NewGemvBatch(l.k, len(b.slots))
-			b.gv[l.k] = gb
-		}
-		gb.SetFloat32(in[:n*l.k], n) // each row quantized as applyLinear does
-		kernels.TernaryGemvBatchF32(out, nil, l.w, l.n, l.k, gb, l.scale)
-	case l.bits > 0 && n >= 2: // n-bit (adaptive widths): nbitbatch.go's int8 x n-bit GEMM, exact per row
-		b.xq, b.xs = tensor.Grow(b.xq, n*l.k), tensor.Grow(b.xs, n)
-		kernels.QuantizeRowsInt8(b.xq, b.xs, in, n, l.k)
-		kernels.NBitGemvBatch(out, l.w, l.steps, l.n, l.k, l.bits, b.xq, b.xs, n)
-	case l.tm != nil && n >= gemmMin:
-		b.xq, b.xs = tensor.Grow(b.xq, n*l.k), tensor.Grow(b.xs, n)
-		kernels.QuantizeRowsInt8(b.xq, b.xs, in, n, l.k)
-		kernels.BitLinearForward(out, b.xq, b.xs, l.tm, l.scale, n)
-	default:
-		bias := l.bias
-		l.bias = nil
-		for i := range n {
-			b.m.linear(out[i*l.n:(i+1)*l.n], in[i*l.k:(i+1)*l.k], l)
-		}
-		l.bias = bias
-	}
-	if l.bias != nil {
-		for i := range n {
-			row := out[i*l.n : (i+1)*l.n]
-			for j := range row {
-				row[j] += l.bias[j]
-			}
-		}
-	}
 }

@@ -151,7 +151,7 @@ func projParams(p nn.Projection) (w, b *nn.Param) {
 }
 
 // ExportGGUF writes lm to path (atomically) as a GGUF with extra metadata (the tokenizer): a
-// transformer as gpt2, the Llama family as llama or bitnet (gguf_llama.go).
+// transformer as gpt2, the Llama family as llama, bitnet or bitnet-b1.58 (gguf_llama.go).
 func ExportGGUF(path string, lm LM, typ gguf.Type, extra []gguf.KV) error {
 	kv, ts, err := GGUFTensors(lm, typ)
 	if err != nil {
@@ -172,10 +172,10 @@ func LoadGGUF(path string) (LM, error) {
 	bad := func(msg string, a ...any) error { return fmt.Errorf("model: %s: "+msg, append([]any{path}, a...)...) }
 	switch a, _ := f.String(gguf.KeyArchitecture); a {
 	case gguf.ArchGPT2:
-	case gguf.ArchLlama, gguf.ArchBitnet:
+	case gguf.ArchLlama, gguf.ArchBitnet, gguf.ArchBitnetB158:
 		return loadLlamaGGUF(f, path, a) // gguf_llama.go
 	default:
-		return nil, bad("architecture %q: tern reads gpt2, llama and bitnet GGUF files", a)
+		return nil, bad("architecture %q: tern reads gpt2, llama, bitnet and bitnet-b1.58 GGUF files", a)
 	}
 	geti := func(k string) int {
 		v, e := f.Int(gguf.ArchGPT2 + "." + k)
