@@ -107,25 +107,32 @@ func (m *Packed) clone() *Packed {
 // Resident unpacks every ternary matrix once into the int8 GEMM's layout (one byte per weight; a
 // matrix shared across layers once), for Prefill and Batch to use instead of unpacking per call.
 func (m *Packed) Resident() error {
-	done := map[*byte]*kernels.TernaryMatrix{}
-	var w []int8
+	var ls []*linear
 	for li := range m.layers {
 		ly := &m.layers[li]
-		for _, l := range []*linear{&ly.qkv, &ly.o, &ly.fc, &ly.f2} {
-			if l.w == nil || l.tm != nil || l.bits > 0 { // n-bit matrices stay packed (NBitGemvBatch reads them in place)
-				continue
-			}
-			if tm := done[&l.w[0]]; tm != nil {
-				l.tm = tm
-				continue
-			}
-			w = tensor.Grow(w, l.n*l.k)
-			if err := unpackRows(w, l.w, l.n, l.k); err != nil {
-				return err
-			}
-			l.tm = kernels.NewTernaryMatrix(w, l.n, l.k)
-			done[&l.w[0]] = l.tm
+		ls = append(ls, &ly.qkv, &ly.o, &ly.fc, &ly.f2)
+	}
+	return makeResident(ls)
+}
+
+// makeResident gives each ternary matrix of ls its unpacked form (l.tm), one per distinct matrix.
+func makeResident(ls []*linear) error {
+	done := map[*byte]*kernels.TernaryMatrix{}
+	var w []int8
+	for _, l := range ls {
+		if l.w == nil || l.tm != nil || l.bits > 0 { // n-bit matrices stay packed (NBitGemvBatch reads them in place)
+			continue
 		}
+		if tm := done[&l.w[0]]; tm != nil {
+			l.tm = tm
+			continue
+		}
+		w = tensor.Grow(w, l.n*l.k)
+		if err := unpackRows(w, l.w, l.n, l.k); err != nil {
+			return err
+		}
+		l.tm = kernels.NewTernaryMatrix(w, l.n, l.k)
+		done[&l.w[0]] = l.tm
 	}
 	return nil
 }
