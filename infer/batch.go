@@ -122,21 +122,21 @@ func (m *Packed) clone() *Packed {
 }
 
 // Resident gives every ternary matrix its batch form once (a matrix shared across layers once), for
-// Prefill and Batch to use instead of unpacking per call: see residentLinears.
+// Prefill and Batch to use instead of unpacking per call: see makeResident.
 func (m *Packed) Resident() error {
 	var ls []*linear
 	for li := range m.layers {
 		ly := &m.layers[li]
 		ls = append(ls, &ly.qkv, &ly.o, &ly.fc, &ly.f2)
 	}
-	return residentLinears(ls)
+	return makeResident(ls)
 }
 
-// residentLinears unpacks each ternary projection of ls (n-bit and fp32 ones stay as they are) into
+// makeResident unpacks each ternary projection of ls (n-bit and fp32 ones stay as they are) into
 // the form the batched product reads: where the CPU has its kernel (AVX-512 VNNI), 2 bits per
 // weight (kernels.TernaryPanels: +25% of the 5-trit bytes, 175 MB for 700M); elsewhere one byte per
 // weight (kernels.TernaryMatrix, +528 MB for 700M). Projections sharing packed bytes share the result.
-func residentLinears(ls []*linear) error {
+func makeResident(ls []*linear) error {
 	panels := kernels.TernaryPanelsFast()
 	doneP := map[*byte]*kernels.TernaryPanels{}
 	doneM := map[*byte]*kernels.TernaryMatrix{}

@@ -12,7 +12,7 @@ import (
 
 // greedyAlone decodes prompt alone (slot 0, nothing else in the batch) for n tokens, returning the
 // tokens and the logits of each step.
-func greedyAlone(t *testing.T, b *Batch, prompt []int, n int) ([]int, [][]float32) {
+func greedyAlone(t *testing.T, b Decoder, prompt []int, n int) ([]int, [][]float32) {
 	t.Helper()
 	l, err := b.Start(0, prompt)
 	if err != nil {
@@ -98,61 +98,7 @@ func TestBatchMatchesAlone(t *testing.T) {
 					}
 				}
 			}
-			// all prompts through S slots: request i joins at step 2i (or when a slot frees), leaves after n tokens
-			type run struct {
-				req, slot int
-				toks      []int
-				logits    []float32
-			}
-			var active []*run
-			var free []int
-			for i := range S {
-				free = append(free, i)
-			}
-			next, worst, step := 0, 0.0, 0
-			got := make([][]int, len(prompts))
-			for next < len(prompts) || len(active) > 0 {
-				for next < len(prompts) && len(free) > 0 && step >= next {
-					r := &run{req: next, slot: free[0]}
-					free = free[1:]
-					l, err := b.Start(r.slot, prompts[next])
-					if err != nil {
-						t.Fatal(err)
-					}
-					r.logits = slices.Clone(l)
-					active = append(active, r)
-					next++
-				}
-				step++
-				if len(active) == 0 {
-					continue
-				}
-				var slotsNow, ids []int
-				for _, r := range active {
-					tok := NewSampler(Sampling{}, 1).Next(r.logits)
-					r.toks = append(r.toks, tok)
-					slotsNow, ids = append(slotsNow, r.slot), append(ids, tok)
-				}
-				l, err := b.Step(slotsNow, ids)
-				if err != nil {
-					t.Fatal(err)
-				}
-				V := cfg.Vocab
-				kept := active[:0]
-				for i, r := range active {
-					r.logits = slices.Clone(l[i*V : (i+1)*V])
-					for j, v := range r.logits {
-						worst = math.Max(worst, math.Abs(float64(v-aloneLogits[r.req][len(r.toks)-1][j])))
-					}
-					if len(r.toks) == n {
-						got[r.req] = r.toks
-						free = append(free, r.slot)
-					} else {
-						kept = append(kept, r)
-					}
-				}
-				active = kept
-			}
+			got, worst := joinLeave(t, b, prompts, aloneLogits, n)
 			for i := range prompts {
 				if !slices.Equal(got[i], alone[i]) {
 					t.Errorf("%+v KV %s: request %d: batched %v, alone %v", mode, kv, i, got[i], alone[i])
@@ -165,4 +111,66 @@ func TestBatchMatchesAlone(t *testing.T) {
 			}
 		}
 	}
+}
+
+// joinLeave decodes every prompt greedily for n tokens through d's slots: request i joins at step i (or
+// when a slot frees), leaves after n tokens. It returns each request's tokens and the largest
+// difference of its logits from aloneLogits (the logits of the same request decoded alone).
+func joinLeave(t *testing.T, d Decoder, prompts [][]int, aloneLogits [][][]float32, n int) ([][]int, float64) {
+	t.Helper()
+	S, V := d.Slots(), d.Vocab()
+	type run struct {
+		req, slot int
+		toks      []int
+		logits    []float32
+	}
+	var active []*run
+	var free []int
+	for i := range S {
+		free = append(free, i)
+	}
+	next, worst, step := 0, 0.0, 0
+	got := make([][]int, len(prompts))
+	for next < len(prompts) || len(active) > 0 {
+		for next < len(prompts) && len(free) > 0 && step >= next {
+			r := &run{req: next, slot: free[0]}
+			free = free[1:]
+			l, err := d.Start(r.slot, prompts[next])
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.logits = slices.Clone(l)
+			active = append(active, r)
+			next++
+		}
+		step++
+		if len(active) == 0 {
+			continue
+		}
+		var slotsNow, ids []int
+		for _, r := range active {
+			tok := NewSampler(Sampling{}, 1).Next(r.logits)
+			r.toks = append(r.toks, tok)
+			slotsNow, ids = append(slotsNow, r.slot), append(ids, tok)
+		}
+		l, err := d.Step(slotsNow, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept := active[:0]
+		for i, r := range active {
+			r.logits = slices.Clone(l[i*V : (i+1)*V])
+			for j, v := range r.logits {
+				worst = math.Max(worst, math.Abs(float64(v-aloneLogits[r.req][len(r.toks)-1][j])))
+			}
+			if len(r.toks) == n {
+				got[r.req] = r.toks
+				free = append(free, r.slot)
+			} else {
+				kept = append(kept, r)
+			}
+		}
+		active = kept
+	}
+	return got, worst
 }
