@@ -14,7 +14,7 @@ import (
 // KV cache (keys and values of its KVHeads per layer, allocated when the slot first starts; slot 0 is
 // the model's own cache) and its own position for RoPE; a Step feeds one token to each of any set of
 // started slots and runs every projection once for all of them (rowLinear, the dispatch Batch uses:
-// one packed batch GEMV over the rows, from gemmFrom rows the int8 GEMM over resident matrices), the
+// one packed batch GEMV over the rows, from gemmFrom rows the product over resident matrices), the
 // head once per step (an F16 table through kernels.SgemvF16Batch, int8/fp32 tables read once in
 // L2-sized chunks: table.gemvBatch). Attention runs per (row, query head) pair against the row's
 // cache, as Llama.Step computes it. Start prefills a prompt in one pass (Llama.Prefill) into the
@@ -44,10 +44,11 @@ type llamaSlot struct {
 
 // NewLlamaBatch returns a batch of n slots over m (which it then owns: closing the batch closes it).
 // The KV caches of all n slots must fit in memory (checked now, allocated as slots first start).
-// With gemm and n >= ternaryGemmFrom, the ternary matrices are unpacked once to one byte per weight
-// (Resident) for the int8 GEMM of steps with that many rows: memory for speed.
+// With gemm and n >= gemmFrom(), the ternary matrices are unpacked once into their batch form
+// (Resident: 2-bit panels with AVX-512 VNNI, else one byte per weight) for the steps with that many
+// rows: memory for speed.
 func NewLlamaBatch(m *Llama, n int, gemm bool) (*LlamaBatch, error) {
-	return newLlamaBatch(m, n, gemm, ternaryGemmFrom)
+	return newLlamaBatch(m, n, gemm, gemmFrom())
 }
 
 func newLlamaBatch(m *Llama, n int, gemm bool, gemmFrom int) (*LlamaBatch, error) {
@@ -72,8 +73,8 @@ func newLlamaBatch(m *Llama, n int, gemm bool, gemmFrom int) (*LlamaBatch, error
 	return b, nil
 }
 
-// Resident unpacks every ternary matrix once into the int8 GEMM's layout (one byte per weight), for
-// LlamaBatch's steps of many rows.
+// Resident unpacks every ternary matrix once into its batch form (makeResident), for LlamaBatch's
+// steps of many rows.
 func (m *Llama) Resident() error {
 	var ls []*linear
 	for li := range m.layers {
