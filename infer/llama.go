@@ -30,6 +30,7 @@ import (
 
 	"tern/gguf"
 	"tern/half"
+	"tern/internal/sysmem"
 	"tern/kernels"
 	"tern/model"
 	"tern/nn"
@@ -48,6 +49,21 @@ type LlamaConfig struct {
 	Eps                   float32 // RMSNorm ε
 	SubNorms              bool    // BitNet's norms before Wo and Wdown
 	Act                   string  // gated FFN activation: nn.ActSwiGLU (llama.cpp's llama and bitnet) or nn.ActReLU2
+}
+
+// kvDim is the width of a layer's cached keys (and values): KVHeads·head size.
+func (c LlamaConfig) kvDim() int { return c.KVHeads * (c.Hidden / c.Heads) }
+
+// KVBytes is the memory of one KV cache: fp32 keys and values of every layer over Ctx positions.
+func (c LlamaConfig) KVBytes() int64 {
+	return 2 * 4 * int64(c.Layers) * int64(c.Ctx) * int64(c.kvDim())
+}
+
+// checkMemory checks, before a model is loaded, that its KV cache and RoPE tables (cos and sin,
+// (Ctx, hs/2) each) fit in memory; what names the file.
+func (c LlamaConfig) checkMemory(what string) error {
+	b := float64(c.KVBytes()) + 4*float64(c.Ctx)*float64(c.Hidden/c.Heads)
+	return sysmem.Check(fmt.Sprintf("load %s: the KV cache of %d positions", what, c.Ctx), b)
 }
 
 type llamaLayer struct {
@@ -244,8 +260,10 @@ func newLlama(f *gguf.File, maxCtx int) (*Llama, error) {
 	if maxCtx > 0 && cfg.Ctx > maxCtx {
 		cfg.Ctx = maxCtx
 	}
-	C, hs := cfg.Hidden, cfg.Hidden/cfg.Heads
-	kvDim := cfg.KVHeads * hs
+	if err := cfg.checkMemory(f.Path); err != nil {
+		return nil, err
+	}
+	C, kvDim := cfg.Hidden, cfg.kvDim()
 	m := &Llama{Cfg: cfg, File: f, vec: map[int]*kernels.GemvVec{}}
 	vector := func(name string, n int) ([]float32, error) {
 		t, ok := f.Tensor(name)
