@@ -105,6 +105,76 @@ func (t *Template) Render(vars map[string]any) (string, error) {
 type renderer struct {
 	out    strings.Builder
 	scopes []map[string]any
+	work   int // work units spent (charge)
+}
+
+// A template comes from a model file, so rendering is bounded like any other hostile input: every
+// node, loop iteration and computed value costs work units (a value one per list or dict entry and
+// one per 16 bytes of its strings, counted over the whole tree so shared sublists count each time),
+// at most maxWork per render; one value holds at most maxStr bytes of strings and nests at most
+// maxDepth lists/dicts (so printing or comparing it recurses a bounded depth and cannot loop on a
+// namespace that contains itself); the output is at most maxStr bytes.
+const (
+	maxWork  = 1 << 23
+	maxStr   = 16 << 20
+	maxDepth = 64
+)
+
+var errWork = fmt.Errorf("template needs more than %d steps to render", maxWork)
+
+// charge spends n work units.
+func (r *renderer) charge(n int) error {
+	if r.work += n; r.work > maxWork {
+		return errWork
+	}
+	return nil
+}
+
+// chargeValue spends v's weight (see maxWork) and checks its size and depth, walking at most the
+// units left: a huge or cyclic value stops the walk early.
+func (r *renderer) chargeValue(v any) error {
+	var bytes int
+	var walk func(v any, depth int) error
+	walk = func(v any, depth int) error {
+		if depth > maxDepth {
+			return fmt.Errorf("template value nested more than %d deep", maxDepth)
+		}
+		if err := r.charge(1); err != nil {
+			return err
+		}
+		switch x := v.(type) {
+		case string:
+			if bytes += len(x); bytes > maxStr {
+				return fmt.Errorf("template value over %d MB of text", maxStr>>20)
+			}
+			return r.charge(len(x) / 16)
+		case []any:
+			for _, it := range x {
+				if err := walk(it, depth+1); err != nil {
+					return err
+				}
+			}
+		case *Map:
+			for _, k := range x.Keys {
+				if err := walk(k, depth+1); err != nil {
+					return err
+				}
+				if err := walk(x.M[k], depth+1); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return walk(v, 0)
+}
+
+// checkLen fails when a string about to be built would exceed maxStr bytes.
+func checkLen(n int) error {
+	if n > maxStr || n < 0 {
+		return fmt.Errorf("template string over %d MB", maxStr>>20)
+	}
+	return nil
 }
 
 type loopSignal struct{ brk bool }
@@ -130,15 +200,25 @@ func (r *renderer) nodes(ns []node) error {
 }
 
 func (r *renderer) node(n node) error {
+	if err := r.charge(1); err != nil {
+		return err
+	}
 	switch n := n.(type) {
 	case textNode:
+		if err := checkLen(r.out.Len() + len(n.s)); err != nil {
+			return err
+		}
 		r.out.WriteString(n.s)
 	case outNode:
 		v, err := r.eval(n.e)
 		if err != nil {
 			return err
 		}
-		r.out.WriteString(str(v))
+		t := str(v)
+		if err := checkLen(r.out.Len() + len(t)); err != nil {
+			return err
+		}
+		r.out.WriteString(t)
 	case ifNode:
 		for i, c := range n.conds {
 			v, err := r.eval(c)
@@ -164,6 +244,7 @@ func (r *renderer) node(n node) error {
 			return fmt.Errorf("set %s.%s: %s is not a namespace", n.name, n.attr, n.name)
 		}
 		ns.Set(n.attr, v)
+		return r.chargeValue(ns) // after the set: a namespace that now holds itself fails here
 	case forNode:
 		return r.forLoop(n)
 	case loopCtl:
@@ -186,6 +267,9 @@ func (r *renderer) forLoop(n forNode) error {
 			items = append(items, k)
 		}
 	case string:
+		if err := r.charge(len(v)); err != nil { // before making a list of its characters
+			return err
+		}
 		for _, c := range v {
 			items = append(items, string(c))
 		}
@@ -230,6 +314,9 @@ func (r *renderer) forLoop(n forNode) error {
 		return r.nodes(n.els)
 	}
 	for i, item := range items {
+		if err := r.charge(64); err != nil { // the loop variable's dict and scope
+			return err
+		}
 		L := len(items)
 		loop := NewMap("index", int64(i+1), "index0", int64(i), "first", i == 0, "last", i == L-1, "length", int64(L),
 			"revindex", int64(L-i), "revindex0", int64(L-i-1))
@@ -260,7 +347,25 @@ func (r *renderer) forLoop(n forNode) error {
 	return nil
 }
 
+// eval evaluates e and charges the value it computed (chargeValue), so no value the template makes
+// escapes the limits. Names, attributes, items and conditionals only pick an existing value: they are
+// not charged again (a template that reads a long conversation in every iteration stays cheap).
 func (r *renderer) eval(e expr) (any, error) {
+	v, err := r.eval1(e)
+	if err != nil {
+		return nil, err
+	}
+	switch e.(type) {
+	case lit, nameExpr, attrExpr, indexExpr, condExpr:
+		return v, nil
+	}
+	if err := r.chargeValue(v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func (r *renderer) eval1(e expr) (any, error) {
 	switch e := e.(type) {
 	case lit:
 		return e.v, nil
@@ -513,7 +618,11 @@ func (r *renderer) binary(e binExpr) (any, error) {
 	}
 	switch e.op {
 	case "~":
-		return str(a) + str(b), nil
+		as, bs := str(a), str(b)
+		if err := checkLen(len(as) + len(bs)); err != nil {
+			return nil, err
+		}
+		return as + bs, nil
 	case "==":
 		return equal(a, b), nil
 	case "!=":
@@ -534,6 +643,9 @@ func (r *renderer) binary(e binExpr) (any, error) {
 		switch av := a.(type) {
 		case string:
 			if bv, ok := b.(string); ok {
+				if err := checkLen(len(av) + len(bv)); err != nil {
+					return nil, err
+				}
 				return av + bv, nil
 			}
 		case []any:
@@ -958,8 +1070,12 @@ func (r *renderer) filter(e filterExpr) (any, error) {
 			return nil, fmt.Errorf("filter join needs a list, not %s", typeName(x))
 		}
 		parts := make([]string, len(l))
+		n := len(sep) * max(len(l)-1, 0)
 		for i, it := range l {
 			parts[i] = str(it)
+			if n += len(parts[i]); checkLen(n) != nil || checkLen(len(sep)*max(len(l)-1, 0)) != nil {
+				return nil, checkLen(maxStr + 1)
+			}
 		}
 		return strings.Join(parts, sep), nil
 	case "list":
@@ -1003,7 +1119,11 @@ func (r *renderer) filter(e filterExpr) (any, error) {
 		if len(args) < 2 {
 			return nil, fmt.Errorf("filter replace needs two arguments")
 		}
-		return strings.ReplaceAll(s, str(args[0]), str(args[1])), nil
+		old, repl := str(args[0]), str(args[1])
+		if c := strings.Count(s, old); c > 0 && len(repl) > len(old) && c > maxStr/(len(repl)-len(old)) {
+			return nil, checkLen(maxStr + 1)
+		}
+		return strings.ReplaceAll(s, old, repl), nil
 	case "items":
 		return items(x)
 	case "abs":
@@ -1247,6 +1367,9 @@ func (r *renderer) call(e callExpr) (any, error) {
 		}
 		if b[2] == 0 || (b[1]-b[0])/b[2] > 1<<20 {
 			return nil, fmt.Errorf("range() step 0 or over a million items")
+		}
+		if err := r.charge(int(max((b[1]-b[0])/b[2], 0))); err != nil { // before building the list
+			return nil, err
 		}
 		out := []any{}
 		for i := b[0]; b[2] > 0 && i < b[1] || b[2] < 0 && i > b[1]; i += b[2] {

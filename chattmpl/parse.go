@@ -57,7 +57,17 @@ type parser struct {
 	pos    int
 	line   int
 	depth  int // for loops around (break/continue need one)
+	nest   int // blocks around (if/for), bounded by maxNest
 }
+
+// Limits on what a template (which comes from a model file) may nest, so that parsing and rendering
+// recurse a bounded depth: maxNest blocks inside each other, maxTokens tokens in one tag (which also
+// bounds the depth of its expression tree: left-deep chains like a ~ a ~ ... are built by loops), and
+// maxNest parentheses, brackets or prefix operators inside each other.
+const (
+	maxNest   = 64
+	maxTokens = 4096
+)
 
 // block parses nodes until a statement that ends or continues a block (endif, elif, else, endfor,
 // endgeneration) and returns that statement's source ("" at the end of the template).
@@ -127,6 +137,10 @@ func (p *parser) errf(format string, a ...any) error {
 }
 
 func (p *parser) ifStmt(cond string) (node, error) {
+	if p.nest++; p.nest > maxNest {
+		return nil, p.errf("blocks nested more than %d deep", maxNest)
+	}
+	defer func() { p.nest-- }()
 	n := ifNode{}
 	for {
 		c, err := p.expression(cond)
@@ -161,9 +175,16 @@ func (p *parser) ifStmt(cond string) (node, error) {
 }
 
 func (p *parser) forStmt(src string) (node, error) {
+	if p.nest++; p.nest > maxNest {
+		return nil, p.errf("blocks nested more than %d deep", maxNest)
+	}
+	defer func() { p.nest-- }()
 	toks, err := lex(src)
 	if err != nil {
 		return nil, p.errf("%v", err)
+	}
+	if len(toks) > maxTokens {
+		return nil, p.errf("for: %d tokens (limit %d)", len(toks), maxTokens)
 	}
 	n := forNode{}
 	i := 0
@@ -248,6 +269,9 @@ func (p *parser) expression(src string) (expr, error) {
 	if err != nil {
 		return nil, p.errf("%v", err)
 	}
+	if len(toks) > maxTokens {
+		return nil, p.errf("expression of %d tokens (limit %d)", len(toks), maxTokens)
+	}
 	e := &exprParser{toks: toks, p: p}
 	x, err := e.ternary()
 	if err != nil {
@@ -260,9 +284,19 @@ func (p *parser) expression(src string) (expr, error) {
 }
 
 type exprParser struct {
-	toks []token
-	pos  int
-	p    *parser
+	toks  []token
+	pos   int
+	p     *parser
+	depth int // recursive descents in progress (enter)
+}
+
+// enter counts one level of recursion (a parenthesis, a bracket, a prefix operator) and fails past
+// maxNest; the caller defers e.depth--.
+func (e *exprParser) enter() error {
+	if e.depth++; e.depth > maxNest {
+		return e.p.errf("expression nested more than %d deep", maxNest)
+	}
+	return nil
 }
 
 func (e *exprParser) peek() token {
@@ -287,6 +321,10 @@ func (e *exprParser) expect(s string) error {
 }
 
 func (e *exprParser) ternary() (expr, error) {
+	defer func() { e.depth-- }()
+	if err := e.enter(); err != nil {
+		return nil, err
+	}
 	x, err := e.or()
 	if err != nil {
 		return nil, err
@@ -336,6 +374,10 @@ func (e *exprParser) and() (expr, error) {
 func (e *exprParser) not() (expr, error) {
 	if e.is('n', "not") {
 		e.next()
+		defer func() { e.depth-- }()
+		if err := e.enter(); err != nil {
+			return nil, err
+		}
 		x, err := e.not()
 		return unaryExpr{"not", x}, err
 	}
@@ -407,6 +449,10 @@ func (e *exprParser) math2() (expr, error) {
 func (e *exprParser) unary() (expr, error) {
 	if e.is('o', "-") || e.is('o', "+") {
 		op := e.next().s
+		defer func() { e.depth-- }()
+		if err := e.enter(); err != nil {
+			return nil, err
+		}
 		x, err := e.unary()
 		return unaryExpr{op, x}, err
 	}

@@ -61,6 +61,18 @@ const (
 	ArchGPT2, ArchLlama, ArchBitnet = "gpt2", "llama", "bitnet"
 )
 
+// ArchBitnetB158 is bitnet.cpp's architecture of BitNet b1.58 2B4T (its official
+// ggml-model-i2_s.gguf, written by bitnet.cpp's utils/convert-hf-to-gguf-bitnet.py): the Llama
+// layout with RMSNorm, half-offset (NEOX) RoPE, GQA, BitNet's sub-norms before the attention output
+// and FFN down projections and a ReLU²-gated FFN (relu(gate)²·up); the head is token_embd (no
+// output.weight); each ternary matrix carries its one scale itself (I2_S: the float32 after the
+// trits) and there are no "<proj>.scale" tensors. Its metadata keys are the Llama ones under the
+// "bitnet-b1.58." prefix plus KeyVocabSize.
+const ArchBitnetB158 = "bitnet-b1.58"
+
+// KeyVocabSize is "<arch>.vocab_size", which bitnet.cpp's converter writes for bitnet-b1.58.
+const KeyVocabSize = "vocab_size"
+
 // GPT2Block names block l's layers; each has ".weight" and ".bias" tensors.
 type GPT2Block struct{ AttnNorm, QKV, O, FFNNorm, Up, Down string }
 

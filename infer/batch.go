@@ -2,18 +2,22 @@ package infer
 
 import (
 	"fmt"
+	"sync"
 
 	"tern/kernels"
+	"tern/quant"
 	"tern/tensor"
 )
 
 // Batch decodes several sequences of one packed model together (continuous batching): each slot has
 // its own KV cache; a Step feeds one token to each of any set of started slots and runs every
-// projection once for all of them. The ternary projections of gemmMin <= B < gemmFrom rows are one
-// packed batch GEMV (kernels.TernaryGemvBatch: each packed weight block is read and decoded once per
-// step and applied to every row); from gemmFrom rows, when the batch has that many slots and gemm is
-// set, one int8 x ternary GEMM (kernels.BitLinearForward) over matrices unpacked once (Resident, one
-// byte per weight); one row runs the packed GEMV, as Packed.Step does. An F16 LM head (the default
+// projection once for all of them (rowLinear, the dispatch every batched decoder shares). When gemm
+// is set and the batch has at least gemmFrom() slots, the ternary matrices are made resident in a
+// batch form (Resident): with AVX-512 VNNI 2-bit panels (kernels.TernaryPanelForward, 0.25 byte per
+// weight, from 2 rows), elsewhere one byte per weight (kernels.BitLinearForward, from 16 rows); below
+// that, or without resident matrices, 2 or more rows are one packed batch GEMV
+// (kernels.TernaryGemvBatch: each packed weight block read and decoded once per step for every row);
+// one row runs the packed GEMV, as Packed.Step does. An F16 LM head (the default
 // table) is kernels.SgemvF16Batch: the table read once per step, each row's logits summed exactly as
 // Packed.Step's SgemvF16. An int8 or fp32 head reads its table once per step in L2-sized chunks below
 // headGemmMin rows (table.gemvBatch), and is one fp32 GEMM from there. All ternary paths compute the
@@ -21,19 +25,17 @@ import (
 // for bit; the GEMM head of int8/fp32 tables sums in another order, which moves logits by float
 // rounding only (TestBatchMatchesAlone states the bound and checks the tokens).
 type Batch struct {
-	m     *Packed   // the weights, and the scratch of the single-row paths
+	m     *Packed   // the weights
 	slots []*Packed // per slot: its KV cache and attention scratch; weights shared with m
 	head  []float32 // (V, C) fp32 copy of an int8 head for Sgemm from headGemmMin rows (gemm only)
 	gemm  bool
 
 	x, h, qkv, att, y, f1, logits []float32
 	startLogits                   []float32 // StartMany's result
-	mean, rstd, xs                []float32
-	xq                            []int8
-	gv                            map[int]*kernels.GemvBatch // per input size, for TernaryGemvBatch
-	gemmFrom                      int                        // batch size from which ternary products use the GEMM
-	cur                           []*Packed                  // the slots of the step in progress
-	li                            int                        // the layer attention works on
+	mean, rstd                    []float32
+	lin                           *rowLinear // the projections' dispatch over the step's rows
+	cur                           []*Packed  // the slots of the step in progress
+	li                            int        // the layer attention works on
 	attendFn                      func(lo, hi int)
 }
 
@@ -49,18 +51,32 @@ type Batch struct {
 // head per row, and from 9 rows its packed micro-kernel beats the chunked GEMVs (100M head,
 // BenchmarkHeadBatch: 16 rows 19.5 against 33 ms, 64 rows 27 against 127 ms, best of three on the
 // loaded 2-vCPU Zen 5). An F16 head uses neither (kernels.SgemvF16Batch is faster at every size).
+// panelGemmFrom is where the product over resident 2-bit panels takes over: from 2 rows it beats both
+// the packed batch GEMV and per-row packed GEMVs (2048 x 768 matrix, one thread, thread CPU time,
+// weights cold: 2 rows 17-21 us against 50-52 us and 43 us; 4 rows 20-25 against 53 and 78 us; loaded
+// 2-vCPU Zen 5), while one row stays on the packed GEMV (0.2 byte per weight read, its cold time
+// within 10% of the panels' at one thread and memory-bound on two).
 const (
 	gemmMin         = 2
 	headGemmMin     = 9
 	ternaryGemmFrom = 16
+	panelGemmFrom   = gemmMin
 )
 
 // NewBatch returns a batch of n slots over m (which it then owns: its KV cache is not used). With gemm,
-// an int8 head is copied to fp32 and, for n >= ternaryGemmFrom slots, the ternary matrices are
-// unpacked once to one byte per weight (kernels.TernaryMatrix, Resident): memory for the batched
-// products.
+// an int8 head is copied to fp32 and, for n >= gemmFrom() slots, the ternary matrices are unpacked
+// once into their batch form (Resident): memory for the batched products.
 func NewBatch(m *Packed, n int, gemm bool) (*Batch, error) {
-	return newBatch(m, n, gemm, ternaryGemmFrom)
+	return newBatch(m, n, gemm, gemmFrom())
+}
+
+// gemmFrom is the batch size from which the ternary products run over the resident matrices:
+// panelGemmFrom where the 2-bit panels have their kernel, ternaryGemmFrom for one byte per weight.
+func gemmFrom() int {
+	if kernels.TernaryPanelsFast() {
+		return panelGemmFrom
+	}
+	return ternaryGemmFrom
 }
 
 // newBatch is NewBatch with the batch size from which ternary products run as the int8 GEMM over
@@ -73,9 +89,9 @@ func newBatch(m *Packed, n int, gemm bool, gemmFrom int) (*Batch, error) {
 	if err := checkKVSlots(n, kvBytes); err != nil {
 		return nil, err
 	}
-	b := &Batch{m: m, gemm: gemm, gv: map[int]*kernels.GemvBatch{}, gemmFrom: gemmFrom}
+	b := &Batch{m: m, gemm: gemm, lin: newRowLinear(n, gemmFrom)}
 	if gemm {
-		if b.gemmFrom <= n {
+		if gemmFrom <= n {
 			if err := m.Resident(); err != nil {
 				return nil, err
 			}
@@ -105,30 +121,80 @@ func (m *Packed) clone() *Packed {
 	return &c
 }
 
-// Resident unpacks every ternary matrix once into the int8 GEMM's layout (one byte per weight; a
-// matrix shared across layers once), for Prefill and Batch to use instead of unpacking per call.
+// Resident gives every ternary matrix its batch form once (a matrix shared across layers once), for
+// Prefill and Batch to use instead of unpacking per call: see makeResident.
 func (m *Packed) Resident() error {
-	done := map[*byte]*kernels.TernaryMatrix{}
-	var w []int8
+	var ls []*linear
 	for li := range m.layers {
 		ly := &m.layers[li]
-		for _, l := range []*linear{&ly.qkv, &ly.o, &ly.fc, &ly.f2} {
-			if l.w == nil || l.tm != nil || l.bits > 0 { // n-bit matrices stay packed (NBitGemvBatch reads them in place)
+		ls = append(ls, &ly.qkv, &ly.o, &ly.fc, &ly.f2)
+	}
+	return makeResident(ls)
+}
+
+// makeResident unpacks each ternary projection of ls (n-bit and fp32 ones stay as they are) into
+// the form the batched product reads: where the CPU has its kernel (AVX-512 VNNI), 2 bits per
+// weight (kernels.TernaryPanels: +25% of the 5-trit bytes, 175 MB for 700M); elsewhere one byte per
+// weight (kernels.TernaryMatrix, +528 MB for 700M). Projections sharing packed bytes share the result.
+func makeResident(ls []*linear) error {
+	panels := kernels.TernaryPanelsFast()
+	doneP := map[*byte]*kernels.TernaryPanels{}
+	doneM := map[*byte]*kernels.TernaryMatrix{}
+	var w []int8
+	for _, l := range ls {
+		if l.w == nil || l.bits > 0 || l.tm != nil || l.tp != nil { // n-bit matrices stay packed (NBitGemvBatch reads them in place)
+			continue
+		}
+		if panels {
+			if tp := doneP[&l.w[0]]; tp != nil {
+				l.tp = tp
 				continue
 			}
-			if tm := done[&l.w[0]]; tm != nil {
-				l.tm = tm
-				continue
-			}
-			w = tensor.Grow(w, l.n*l.k)
-			if err := unpackRows(w, l.w, l.n, l.k); err != nil {
+			tp, err := panelsOf(l.w, l.n, l.k)
+			if err != nil {
 				return err
 			}
-			l.tm = kernels.NewTernaryMatrix(w, l.n, l.k)
-			done[&l.w[0]] = l.tm
+			l.tp, doneP[&l.w[0]] = tp, tp
+			continue
 		}
+		if tm := doneM[&l.w[0]]; tm != nil {
+			l.tm = tm
+			continue
+		}
+		w = tensor.Grow(w, l.n*l.k)
+		if err := unpackRows(w, l.w, l.n, l.k); err != nil {
+			return err
+		}
+		l.tm = kernels.NewTernaryMatrix(w, l.n, l.k)
+		doneM[&l.w[0]] = l.tm
 	}
 	return nil
+}
+
+// panelsOf converts an (n, k) matrix of 5-trit bytes into 2-bit panels, 64 rows at a time through a
+// small int8 buffer per thread (no (n, k) int8 slab).
+func panelsOf(packed []byte, n, k int) (*kernels.TernaryPanels, error) {
+	tp := kernels.NewTernaryPanels(n, k)
+	rb := quant.RowBytes(k)
+	const rows = 64
+	var mu sync.Mutex
+	var bad error
+	kernels.ParallelFor((n+rows-1)/rows, 1, func(lo, hi int) {
+		buf := make([]int8, rows*k)
+		for c := lo; c < hi; c++ {
+			r0, r1 := c*rows, min(n, (c+1)*rows)
+			for r := r0; r < r1; r++ {
+				if err := quant.UnpackTrits(buf[(r-r0)*k:(r-r0+1)*k], packed[r*rb:(r+1)*rb]); err != nil {
+					mu.Lock()
+					bad = fmt.Errorf("row %d: %w", r, err)
+					mu.Unlock()
+					return
+				}
+			}
+			tp.SetRows(r0, buf[:(r1-r0)*k])
+		}
+	})
+	return tp, bad
 }
 
 // Close releases the model.
@@ -240,7 +306,7 @@ func (b *Batch) Step(slots []int, ids []int) ([]float32, error) {
 	for li := range b.m.layers {
 		ly := &b.m.layers[li]
 		b.norm(h, x, ly.ln1, B)
-		b.linear(qkv, h, ly.qkv, B)
+		b.lin.apply(qkv, h, ly.qkv, B)
 		for i, s := range b.cur {
 			p, sl := s.Pos, &s.layers[li]
 			copy(s.qkv, qkv[i*3*C:(i+1)*3*C])
@@ -257,14 +323,14 @@ func (b *Batch) Step(slots []int, ids []int) ([]float32, error) {
 		for i, s := range b.cur {
 			copy(att[i*C:(i+1)*C], s.att)
 		}
-		b.linear(y, att, ly.o, B)
+		b.lin.apply(y, att, ly.o, B)
 		for i := range x {
 			x[i] += y[i]
 		}
 		b.norm(h, x, ly.ln2, B)
-		b.linear(f1, h, ly.fc, B)
+		b.lin.apply(f1, h, ly.fc, B)
 		kernels.GELUForward(f1, f1, len(f1), false)
-		b.linear(y, f1, ly.f2, B)
+		b.lin.apply(y, f1, ly.f2, B)
 		for i := range x {
 			x[i] += y[i]
 		}
@@ -302,43 +368,4 @@ func (b *Batch) norm(out, x []float32, nm norm, n int) {
 		return
 	}
 	kernels.LayerNormForward(out, b.mean, b.rstd, x, nm.g, nm.b, n, len(nm.g))
-}
-
-// linear computes out (n, N) = in (n, K)·Wᵀ (+ b) for the batch's rows.
-func (b *Batch) linear(out, in []float32, l linear, n int) {
-	switch {
-	case l.w == nil:
-		kernels.Sgemm(false, true, n, l.n, l.k, 1, in, l.k, l.fw, l.k, 0, out, l.n)
-	case l.w != nil && l.bits == 0 && n >= gemmMin && (l.tm == nil || n < b.gemmFrom):
-		gb := b.gv[l.k]
-		if gb == nil {
-			gb = kernels.NewGemvBatch(l.k, len(b.slots))
-			b.gv[l.k] = gb
-		}
-		gb.SetFloat32(in[:n*l.k], n) // each row quantized as applyLinear does
-		kernels.TernaryGemvBatchF32(out, nil, l.w, l.n, l.k, gb, l.scale)
-	case l.bits > 0 && n >= 2: // n-bit (adaptive widths): nbitbatch.go's int8 x n-bit GEMM, exact per row
-		b.xq, b.xs = tensor.Grow(b.xq, n*l.k), tensor.Grow(b.xs, n)
-		kernels.QuantizeRowsInt8(b.xq, b.xs, in, n, l.k)
-		kernels.NBitGemvBatch(out, l.w, l.steps, l.n, l.k, l.bits, b.xq, b.xs, n)
-	case l.tm != nil && n >= gemmMin:
-		b.xq, b.xs = tensor.Grow(b.xq, n*l.k), tensor.Grow(b.xs, n)
-		kernels.QuantizeRowsInt8(b.xq, b.xs, in, n, l.k)
-		kernels.BitLinearForward(out, b.xq, b.xs, l.tm, l.scale, n)
-	default:
-		bias := l.bias
-		l.bias = nil
-		for i := range n {
-			b.m.linear(out[i*l.n:(i+1)*l.n], in[i*l.k:(i+1)*l.k], l)
-		}
-		l.bias = bias
-	}
-	if l.bias != nil {
-		for i := range n {
-			row := out[i*l.n : (i+1)*l.n]
-			for j := range row {
-				row[j] += l.bias[j]
-			}
-		}
-	}
 }

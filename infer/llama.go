@@ -1,19 +1,20 @@
 package infer
 
-// Llama-family models read from GGUF files (llama.cpp's "llama" and "bitnet" architectures) or from
-// tern's packed files (model types llama and bitnet, llama_packed.go), decoded one token at a time with
-// a KV cache:
+// Llama-family models read from GGUF files (llama.cpp's "llama" and "bitnet" architectures, bitnet.cpp's
+// "bitnet-b1.58", llama_arch.go) or from tern's packed files (model types llama and bitnet,
+// llama_packed.go), decoded one token at a time with a KV cache:
 //
 //	x = token_embd[id]
 //	per block: h = rmsnorm(x)·attn_norm; q, k, v = Wq·h, Wk·h, Wv·h; RoPE on q and k
 //	           a = softmax(q·Kᵀ/√hs)·V per head, KV heads shared by Heads/KVHeads query heads (GQA)
 //	           [bitnet: a = rmsnorm(a)·attn_sub_norm]; x += Wo·a
 //	           h = rmsnorm(x)·ffn_norm; f = act(Wgate·h) ⊙ Wup·h  [bitnet: f = rmsnorm(f)·ffn_sub_norm]
-//	           (act SiLU for GGUF files, as llama.cpp; SiLU or ReLU² for tern's models: nn.GateAct)
+//	           (act SiLU for llama/bitnet GGUF files, as llama.cpp; ReLU² for bitnet-b1.58, as bitnet.cpp;
+//	           SiLU or ReLU² for tern's models: nn.GateAct)
 //	           x += Wdown·f
 //	logits = output·(rmsnorm(x)·output_norm), output = token_embd when the file has no output.weight
 //
-// RoPE rotates pairs (2i, 2i+1) for llama and (i, i+hs/2) for bitnet (llama.cpp's NORM and NEOX rope
+// RoPE rotates pairs (2i, 2i+1) for llama and (i, i+hs/2) for bitnet and bitnet-b1.58 (NORM and NEOX rope
 // types). Ternary weights (TQ1_0, TQ2_0, I2_S) are converted once at load into tern's trit5 layout
 // (1.6 bits/weight) with one scale per matrix, and run through the same packed GEMV as tern's own models
 // (per-vector int8 activations); this needs every block of a TQ matrix to carry the same scale, as
@@ -29,6 +30,7 @@ import (
 
 	"tern/gguf"
 	"tern/half"
+	"tern/internal/sysmem"
 	"tern/kernels"
 	"tern/model"
 	"tern/nn"
@@ -38,7 +40,7 @@ import (
 
 // LlamaConfig is the architecture of a Llama-family GGUF model.
 type LlamaConfig struct {
-	Arch                  string // "llama" or "bitnet"
+	Arch                  string // "llama", "bitnet" or "bitnet-b1.58"
 	Vocab, Hidden, Layers int
 	Heads, KVHeads, FFN   int
 	Ctx                   int     // KV cache positions (the file's context length, capped at load)
@@ -47,6 +49,21 @@ type LlamaConfig struct {
 	Eps                   float32 // RMSNorm ε
 	SubNorms              bool    // BitNet's norms before Wo and Wdown
 	Act                   string  // gated FFN activation: nn.ActSwiGLU (llama.cpp's llama and bitnet) or nn.ActReLU2
+}
+
+// kvDim is the width of a layer's cached keys (and values): KVHeads·head size.
+func (c LlamaConfig) kvDim() int { return c.KVHeads * (c.Hidden / c.Heads) }
+
+// KVBytes is the memory of one KV cache: fp32 keys and values of every layer over Ctx positions.
+func (c LlamaConfig) KVBytes() int64 {
+	return 2 * 4 * int64(c.Layers) * int64(c.Ctx) * int64(c.kvDim())
+}
+
+// checkMemory checks, before a model is loaded, that its KV cache and RoPE tables (cos and sin,
+// (Ctx, hs/2) each) fit in memory; what names the file.
+func (c LlamaConfig) checkMemory(what string) error {
+	b := float64(c.KVBytes()) + 4*float64(c.Ctx)*float64(c.Hidden/c.Heads)
+	return sysmem.Check(fmt.Sprintf("load %s: the KV cache of %d positions", what, c.Ctx), b)
 }
 
 type llamaLayer struct {
@@ -182,8 +199,10 @@ func LlamaConfigOf(f *gguf.File) (LlamaConfig, error) {
 	case "llama":
 	case "bitnet":
 		c.RopeNeox, c.SubNorms = true, true
+	case gguf.ArchBitnetB158: // bitnet.cpp's BitNet b1.58 2B4T (llama_arch.go)
+		c.RopeNeox, c.SubNorms, c.Act = true, true, nn.ActReLU2
 	default:
-		return c, fmt.Errorf("architecture %q is not supported (tern runs llama and bitnet GGUF files)", arch)
+		return c, fmt.Errorf("architecture %q is not supported (tern runs llama, bitnet and bitnet-b1.58 GGUF files)", arch)
 	}
 	key := func(k string) string { return arch + "." + k }
 	ints := []struct {
@@ -230,7 +249,7 @@ func LlamaConfigOf(f *gguf.File) (LlamaConfig, error) {
 		return c, fmt.Errorf("tensor %s has dims %v, want [%d, vocab]", gguf.NameTokenEmbd, t.Dims, c.Hidden)
 	}
 	c.Vocab = int(t.Dims[1])
-	return c, nil
+	return c, checkLlamaFile(f, c) // llama_arch.go
 }
 
 func newLlama(f *gguf.File, maxCtx int) (*Llama, error) {
@@ -241,8 +260,10 @@ func newLlama(f *gguf.File, maxCtx int) (*Llama, error) {
 	if maxCtx > 0 && cfg.Ctx > maxCtx {
 		cfg.Ctx = maxCtx
 	}
-	C, hs := cfg.Hidden, cfg.Hidden/cfg.Heads
-	kvDim := cfg.KVHeads * hs
+	if err := cfg.checkMemory(f.Path); err != nil {
+		return nil, err
+	}
+	C, kvDim := cfg.Hidden, cfg.kvDim()
 	m := &Llama{Cfg: cfg, File: f, vec: map[int]*kernels.GemvVec{}}
 	vector := func(name string, n int) ([]float32, error) {
 		t, ok := f.Tensor(name)

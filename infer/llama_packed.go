@@ -8,7 +8,7 @@ package infer
 import (
 	"fmt"
 
-	"tern/internal/sysmem"
+	"tern/format"
 	"tern/kernels"
 	"tern/model"
 )
@@ -42,9 +42,7 @@ func LlamaFromPacked(pf *model.PackedFile, maxCtx int) (*Llama, error) {
 	if maxCtx > 0 && lc.Ctx > maxCtx {
 		lc.Ctx = maxCtx
 	}
-	// the KV cache (fp32 keys and values per layer) and the RoPE tables, before allocating them
-	kv := float64(lc.Layers)*2*float64(lc.Ctx)*float64(kvDim)*4 + float64(lc.Ctx)*float64(C/cfg.Heads)*4
-	if err := sysmem.Check(fmt.Sprintf("load %s: the KV cache of %d positions", pf.Path, lc.Ctx), kv); err != nil {
+	if err := lc.checkMemory(pf.Path); err != nil {
 		return nil, err
 	}
 	m := &Llama{Cfg: lc, Packed: pf, TokSpec: pf.Tok, vec: map[int]*kernels.GemvVec{}}
@@ -94,5 +92,23 @@ func LlamaFromPacked(pf *model.PackedFile, maxCtx int) (*Llama, error) {
 		return nil, err
 	}
 	m.alloc()
+	return m, nil
+}
+
+// LlamaFromModel builds the decoder over a training model of the Llama family (an unpacked checkpoint,
+// model.Load): its ternary matrices packed in memory as tern pack packs them (the training forward's
+// ternary weights and scale), every float tensor kept in fp32, so it computes the training forward's
+// logits up to float summation order (and the int8 activation roundings that order can move), with a
+// KV cache instead of rerunning the sequence per token (Recompute). name stands for the file in errors.
+func LlamaFromModel(lm model.LM, name string, maxCtx int) (*Llama, error) {
+	pf, err := model.PackedInMemory(lm, "", name, model.PackFormat{Float: format.F32})
+	if err != nil {
+		return nil, err
+	}
+	m, err := LlamaFromPacked(pf, maxCtx)
+	if err != nil {
+		pf.Close()
+		return nil, err
+	}
 	return m, nil
 }

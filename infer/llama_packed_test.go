@@ -130,7 +130,8 @@ func TestPackedLlamaMatchesTraining(t *testing.T) {
 }
 
 // TestExportedGGUFMatchesTraining: a llama-family model exported to GGUF (bitnet architecture with
-// its ".scale" tensors; llama architecture with Q/K rows permuted for adjacent-pair RoPE) and decoded
+// its ".scale" tensors; llama architecture with Q/K rows permuted for adjacent-pair RoPE; a ReLU²
+// model as bitnet.cpp's bitnet-b1.58) and decoded
 // by the GGUF decoder gives the training forward's logits, within 1e-3 of the logit range. The two
 // forwards sum in different orders, so an activation that lies on an int8 rounding boundary can round
 // one step apart: with the Go kernels (TERN_NOASM, purego) this happens once in the llama case, at
@@ -145,10 +146,12 @@ func TestExportedGGUFMatchesTraining(t *testing.T) {
 	bitnet.FFNAct = model.ActSwiGLU
 	llama := model.ArchDefaults(base, model.TypeLlama)
 	llama.Linear, llama.TieEmbeddings, llama.RopeTheta = model.LinearBitNet, false, 500000
+	b158 := model.ArchDefaults(base, model.TypeBitNet) // ReLU², sub-norms: bitnet.cpp's bitnet-b1.58
+	b158.RopeTheta = 500000
 	for _, tc := range []struct {
 		cfg model.Config
 		typ gguf.Type
-	}{{bitnet, gguf.TQ2_0}, {bitnet, gguf.TQ1_0}, {bitnet, gguf.I2_S}, {llama, gguf.I2_S}} {
+	}{{bitnet, gguf.TQ2_0}, {bitnet, gguf.TQ1_0}, {bitnet, gguf.I2_S}, {llama, gguf.I2_S}, {b158, gguf.I2_S}} {
 		ref := randomLlama(t, tc.cfg)
 		for _, p := range ref.Params() {
 			if len(p.Shape) == 2 && (p.Name == model.LlamaTokEmb.Tern || p.Name == model.LlamaHead.Tern) {
@@ -187,7 +190,7 @@ func TestExportedGGUFMatchesTraining(t *testing.T) {
 			}
 		}
 		m.Close()
-		t.Logf("%s %s: max |Δlogit| %.3g over a logit range of %.3g", tc.cfg.Type, tc.typ, maxd, hi-lo)
+		t.Logf("%s %s %s: max |Δlogit| %.3g over a logit range of %.3g", tc.cfg.Type, tc.cfg.FFNAct, tc.typ, maxd, hi-lo)
 		if maxd > 1e-3*(hi-lo) {
 			t.Errorf("%s %s: max |Δlogit| %.3g exceeds 1e-3 of the logit range %.3g", tc.cfg.Type, tc.typ, maxd, hi-lo)
 		}

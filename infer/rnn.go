@@ -122,12 +122,25 @@ func (d *RNNDecoder) Step(slots []int, ids []int) ([]float32, error) {
 	return d.head(out, B), nil
 }
 
-// NewDecoder returns the Decoder that serves lm best: incremental state for RNNs (RNNDecoder), a KV
-// cache for causal transformers and encoder-decoders (KVDecoder), otherwise Recompute (packed models
-// use Batch).
+// NewDecoder returns the Decoder that serves lm best: incremental state for RNNs (RNNDecoder), the
+// Llama decoder packed in memory for llama/bitnet models (LlamaFromModel, LlamaBatch: KV caches, the
+// slots' projections batched), a KV cache for causal transformers and encoder-decoders (KVDecoder),
+// otherwise Recompute (packed models use Batch).
 func NewDecoder(lm model.LM, slots int) (Decoder, error) {
 	if r, ok := lm.(*model.RNN); ok {
 		return NewRNNDecoder(r, slots), nil
+	}
+	if lm.Config().IsLlama() {
+		m, err := LlamaFromModel(lm, "the "+string(lm.Config().Type)+" model", 0)
+		if err != nil {
+			return nil, err
+		}
+		b, err := NewLlamaBatch(m, slots, false)
+		if err != nil {
+			m.Close()
+			return nil, err
+		}
+		return b, nil
 	}
 	if d, err := NewKVDecoder(lm, slots); err == nil {
 		return d, nil

@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"fmt"
-	"sync/atomic"
 )
 
 // NBitGemvBatch computes nv products of one n-bit packed matrix (as NBitGemv: N rows of
@@ -66,34 +65,25 @@ func nbitBatch(out []float32, w []byte, steps []float32, n, k, bits int, q []int
 			copy(planes[(b*nbitBatchVecs+v)*kern.per:(b*nbitBatchVecs+v+1)*kern.per], p[b*kern.per:(b+1)*kern.per])
 		}
 	}
-	var next atomic.Int64
 	t := min(Threads(), (n+63)/64)
-	chunk := gemvChunks(n, t)
-	ParallelFor(t, 1, func(_, _ int) {
+	parallelChunks(n, t, gemvChunks(n, t), func(lo, hi int) {
 		var dots [64 * nbitBatchVecs]int32
-		for {
-			lo := int(next.Add(int64(chunk))) - chunk
-			if lo >= n {
-				return
-			}
-			hi := min(lo+chunk, n)
-			for r := lo; r < hi; r += 64 {
-				rows := min(64, hi-r)
-				batch(&dots[0], &w[r*rb], rb, rows, blocks, &planes[0])
-				for v := 0; v < m; v++ {
-					y, qv := out[v*n:(v+1)*n], q[v*k:(v+1)*k]
-					for i := 0; i < rows; i++ {
-						d := dots[i*nbitBatchVecs+v]
-						if kc < k {
-							nbitFinish(y, w, steps, r+i, kc, k, bits, qv, d, sx[v], g[v])
-							continue
-						}
-						s := steps[0]
-						if len(steps) > 1 {
-							s = steps[r+i]
-						}
-						y[r+i] = s / (2 * g[v]) * float32(2*d-off[v])
+		for r := lo; r < hi; r += 64 {
+			rows := min(64, hi-r)
+			batch(&dots[0], &w[r*rb], rb, rows, blocks, &planes[0])
+			for v := 0; v < m; v++ {
+				y, qv := out[v*n:(v+1)*n], q[v*k:(v+1)*k]
+				for i := 0; i < rows; i++ {
+					d := dots[i*nbitBatchVecs+v]
+					if kc < k {
+						nbitFinish(y, w, steps, r+i, kc, k, bits, qv, d, sx[v], g[v])
+						continue
 					}
+					s := steps[0]
+					if len(steps) > 1 {
+						s = steps[r+i]
+					}
+					y[r+i] = s / (2 * g[v]) * float32(2*d-off[v])
 				}
 			}
 		}

@@ -8,7 +8,6 @@ package kernels
 import (
 	"fmt"
 	"sync"
-	"sync/atomic"
 )
 
 // nbitKernel is one SIMD path for a width: the bytes of a row one block takes, the codes in them, the
@@ -51,36 +50,25 @@ func NBitGemv(y []float32, w []byte, steps []float32, n, k, bits int, q []int8, 
 	kc, off := blocks*kern.per, (int32(1)<<bits-1)*sx
 	bp := planePool.Get().(*[]int8)
 	planes := nbitPlanes(*bp, q, kc, bits, kern.lanes)
-	// Rows are handed out in chunks from a shared counter (as TernaryGemv does), so that a thread that
-	// loses its core on a busy machine does not hold the others up; each row is still computed by one
-	// thread, so the result does not depend on the schedule.
-	var next atomic.Int64
+	// Rows are handed out in chunks from a shared counter (as TernaryGemv does); see parallelChunks.
 	t := min(Threads(), (n+63)/64)
-	chunk := gemvChunks(n, t)
-	ParallelFor(t, 1, func(_, _ int) {
+	parallelChunks(n, t, gemvChunks(n, t), func(lo, hi int) {
 		var dots [64]int32
-		for {
-			lo := int(next.Add(int64(chunk))) - chunk
-			if lo >= n {
-				return
+		for r := lo; r < hi; r += 64 {
+			m := min(64, hi-r)
+			kern.dots(&dots[0], &w[r*rb], rb, m, blocks, &planes[0])
+			if kc < k { // a tail the blocks left
+				for i := 0; i < m; i++ {
+					nbitFinish(y, w, steps, r+i, kc, k, bits, q, dots[i], sx, g)
+				}
+				continue
 			}
-			hi := min(lo+chunk, n)
-			for r := lo; r < hi; r += 64 {
-				m := min(64, hi-r)
-				kern.dots(&dots[0], &w[r*rb], rb, m, blocks, &planes[0])
-				if kc < k { // a tail the blocks left
-					for i := 0; i < m; i++ {
-						nbitFinish(y, w, steps, r+i, kc, k, bits, q, dots[i], sx, g)
-					}
-					continue
+			for i, d := range dots[:m] { // nbitFinish without a tail, in the same operations
+				s := steps[0]
+				if len(steps) > 1 {
+					s = steps[r+i]
 				}
-				for i, d := range dots[:m] { // nbitFinish without a tail, in the same operations
-					s := steps[0]
-					if len(steps) > 1 {
-						s = steps[r+i]
-					}
-					y[r+i] = s / (2 * g) * float32(2*d-off)
-				}
+				y[r+i] = s / (2 * g) * float32(2*d-off)
 			}
 		}
 	})

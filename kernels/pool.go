@@ -128,6 +128,23 @@ func poll(spin time.Duration, ready func() bool) bool {
 	}
 }
 
+// parallelChunks runs fn over [0, n) in chunks of chunk indices that t workers take from a shared
+// counter until none are left (the GEMV kernels' row scheduler): a worker that loses its core on a
+// busy machine does not hold the others up, and since each chunk is computed by one worker with the
+// same operations, results do not depend on the schedule.
+func parallelChunks(n, t, chunk int, fn func(lo, hi int)) {
+	var next atomic.Int64
+	ParallelFor(t, 1, func(_, _ int) {
+		for {
+			lo := int(next.Add(int64(chunk))) - chunk
+			if lo >= n {
+				return
+			}
+			fn(lo, min(lo+chunk, n))
+		}
+	})
+}
+
 // ParallelFor calls fn over a static partition of [0, n) into at most Threads() contiguous chunks
 // and waits. minChunk keeps tiny loops on one thread (chunks are at least that long). The partition
 // depends only on n and Threads(); a chunk that finds every worker busy runs on the caller, so nested

@@ -45,7 +45,10 @@ func dot(a, b []float32) float32 {
 // SgemvF16 computes y(N) = A(N,K)·x(K) with A in IEEE half precision (binary16 bits), the way packed
 // models keep their embedding and LM-head table: each element widens exactly, so y equals the fp32
 // product of the widened matrix up to summation order, and the product reads half the bytes.
-// Rows are split between threads; each row is summed in a fixed order, independent of the split.
+// Rows are split between threads; each row is summed in a fixed order, independent of the split, and
+// the same order as SgemvF16Batch's (AVX-512: one 16-lane accumulator per row over the 16-column
+// groups in order, a fixed lane tree, then the tail; four rows far apart are summed side by side so
+// that the table streams from memory as four sequential reads).
 func SgemvF16(y []float32, a []uint16, x []float32, n, k int) {
 	if len(y) < n || len(a) < n*k || len(x) < k {
 		panic(fmt.Sprintf("kernels: SgemvF16: n=%d k=%d but len(y)=%d len(a)=%d len(x)=%d", n, k, len(y), len(a), len(x)))

@@ -3,7 +3,8 @@
 // Matrix-vector products for decoding, with the matrix in fp32 or a narrow type (the embedding/LM-head
 // table of packed models): IEEE half precision (VCVTPH2PS) or int8 with a scale per row (VPMOVSXBD +
 // VCVTDQ2PS, the scale applied by the caller). Each element widens exactly, so the narrow products read
-// 1/2 or 1/4 of the bytes of an fp32 table; all stay memory-bound on either instruction set.
+// 1/2 or 1/4 of the bytes of an fp32 table; all stay memory-bound on either instruction set. (F16 on
+// AVX-512 is in sgemvf16_amd64.s: its summation order is shared with the batched head.)
 //
 // func sgemv<T><ISA>(y *float32, a *T, x *float32, n, k, k16 int), T float32, uint16 (F16) or int8
 // y[i] = Σ_{j<k16} a[i·k+j]·x[j] for i < n; k16 is a positive multiple of 16 (the caller adds the
@@ -144,10 +145,6 @@ TEXT ·sgemvF32AVX512(SB), NOSPLIT, $0-48
 // Requires: AVX, FMA
 TEXT ·sgemvF32AVX2(SB), NOSPLIT, $0-48
 	NARROW2(F32, 32, 2)
-
-// Requires: AVX512F
-TEXT ·sgemvF16AVX512(SB), NOSPLIT, $0-48
-	NARROW512(F16, 32, 1)
 
 // Requires: AVX, FMA, F16C
 TEXT ·sgemvF16AVX2(SB), NOSPLIT, $0-48

@@ -5,15 +5,17 @@ import "fmt"
 // F16 table times a batch of vectors: y (B, N) = x (B, K) · A(N,K)ᵀ with A in IEEE half precision, the
 // LM head of a batched decoding step (a packed model's F16 token table, 32000 x 768 for the 100M
 // preset). B SgemvF16 calls read the table B times from memory; an fp32 GEMM needs an fp32 copy of it
-// and repacks the whole copy every call (the head is Sgemm's B side, packed per call). Here each pair
-// of table rows is read once and multiplied by every vector while it sits in L1 (AVX-512: VCVTPH2PS
-// widens, VFMADD231PS multiplies; 2 rows x 2 vectors x 4 accumulators in registers).
+// and repacks the whole copy every call (the head is Sgemm's B side, packed per call). Here the rows
+// go in L2-sized chunks, and each chunk meets the vectors in groups of up to 6 while its 4-row tiles
+// pass (AVX-512: VCVTPH2PS widens 4 rows once per 16 columns, 24 VFMADD231PS use them against 6
+// vectors held in L1, one accumulator per product; sgemvf16_gen.go).
 //
-// Every (row, vector) product is summed exactly as SgemvF16 sums that row for that vector (its four
-// accumulators over 64-element blocks, the same fold, the same tail), so y[v] equals SgemvF16(A, x_v)
-// bit for bit on every path, whatever B: a sequence's logits do not depend on its batch, and a batch
-// of one is the single-sequence decoder. Without AVX-512 the rows go in L2-sized chunks, each chunk
-// through SgemvF16's kernel for every vector (the table still leaves memory once).
+// Every (row, vector) product is summed by the rule SgemvF16 uses on the same implementation (AVX-512:
+// one accumulator over the 16-column groups in order, a fixed lane tree, then the tail; AVX2 and Go:
+// SgemvF16's own kernel), so y[v] equals SgemvF16(A, x_v) bit for bit on every path, whatever B: a
+// sequence's logits do not depend on its batch, and a batch of one is the single-sequence decoder.
+// Without AVX-512 the rows go in L2-sized chunks, each chunk through SgemvF16's kernel for every
+// vector (the table still leaves memory once).
 
 // SgemvF16Batch computes y[v·ldy+i] = Σ_j A[i·k+j]·x[v·k+j] for rows i < n and vectors v < b. Rows
 // are split between threads.

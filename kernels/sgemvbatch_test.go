@@ -11,9 +11,9 @@ import (
 
 // TestSgemvF16Batch checks every path against a float64 product of the exactly widened table (the
 // error bound of a k-term float32 sum), and that a vector's results are the same bits whatever the
-// batch: each vector alone (b = 1) against the whole batch, at row counts around the 4-row tiles,
-// vector counts around the 4- and 2-vector groups and sizes around the 16/8-element steps. The Go
-// path is the reference's own order (dotF16Lanes); entries of y outside the product stay untouched.
+// batch: each vector alone (b = 1, SgemvF16's path) against the whole batch, at row counts around
+// the 4-row tiles, vector counts around the groups of up to 6 vectors (7 = 4+3, 13 = 5+4+4, 17 =
+// 6+6+5) and sizes around the 16/8-element steps; entries of y outside the product stay untouched.
 func TestSgemvF16Batch(t *testing.T) {
 	rng := tensor.NewRNG(3)
 	forEachImpl(t, func(t *testing.T) {

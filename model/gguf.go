@@ -151,7 +151,7 @@ func projParams(p nn.Projection) (w, b *nn.Param) {
 }
 
 // ExportGGUF writes lm to path (atomically) as a GGUF with extra metadata (the tokenizer): a
-// transformer as gpt2, the Llama family as llama or bitnet (gguf_llama.go).
+// transformer as gpt2, the Llama family as llama, bitnet or bitnet-b1.58 (gguf_llama.go).
 func ExportGGUF(path string, lm LM, typ gguf.Type, extra []gguf.KV) error {
 	kv, ts, err := GGUFTensors(lm, typ)
 	if err != nil {
@@ -172,10 +172,10 @@ func LoadGGUF(path string) (LM, error) {
 	bad := func(msg string, a ...any) error { return fmt.Errorf("model: %s: "+msg, append([]any{path}, a...)...) }
 	switch a, _ := f.String(gguf.KeyArchitecture); a {
 	case gguf.ArchGPT2:
-	case gguf.ArchLlama, gguf.ArchBitnet:
+	case gguf.ArchLlama, gguf.ArchBitnet, gguf.ArchBitnetB158:
 		return loadLlamaGGUF(f, path, a) // gguf_llama.go
 	default:
-		return nil, bad("architecture %q: tern reads gpt2, llama and bitnet GGUF files", a)
+		return nil, bad("architecture %q: tern reads gpt2, llama, bitnet and bitnet-b1.58 GGUF files", a)
 	}
 	geti := func(k string) int {
 		v, e := f.Int(gguf.ArchGPT2 + "." + k)
@@ -218,14 +218,8 @@ func LoadGGUF(path string) (LM, error) {
 	}
 	// The config's linear and bias follow the file: ternary matrices make BitLinear, nonzero biases Bias.
 	n0 := gguf.GPT2BlockNames(0)
-	if t, ok := f.Tensor(n0.QKV + ".weight"); ok {
-		if t.Type.Ternary() {
-			cfg.Linear = LinearBitNet
-		} else if v, err := t.Float32(); err == nil {
-			if _, _, ok := ternaryValues(v); ok {
-				cfg.Linear = LinearBitNet
-			}
-		}
+	if t, ok := f.Tensor(n0.QKV + ".weight"); ok && isTernaryMatrix(t) {
+		cfg.Linear = LinearBitNet
 	}
 	for l := range cfg.Layers {
 		n := gguf.GPT2BlockNames(l)
@@ -342,6 +336,20 @@ func ggufTrits(t *gguf.TensorInfo, name string) ([]int8, float32, error) {
 		return nil, 0, fmt.Errorf("tensor %s is not ternary ({-s, 0, s}); a BitLinear model needs ternary matrices", name)
 	}
 	return trits, s, nil
+}
+
+// isTernaryMatrix reports whether a GGUF matrix holds a BitLinear layer's weights: a ternary type, or
+// F16/F32 values in {-s, 0, s} (how both GGUF loaders choose the config's linear).
+func isTernaryMatrix(t *gguf.TensorInfo) bool {
+	if t.Type.Ternary() {
+		return true
+	}
+	v, err := t.Float32()
+	if err != nil {
+		return false
+	}
+	_, _, ok := ternaryValues(v)
+	return ok
 }
 
 // ternaryValues reports whether every value is 0 or ±s for one s > 0, and returns the trits and s.

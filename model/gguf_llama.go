@@ -1,14 +1,20 @@
 package model
 
-// GGUF files of tern's Llama family, as llama.cpp's "bitnet" (sub-norms) or "llama" architecture,
-// tensors named by LlamaTensors (names.go). llama.cpp's graphs fix what can be written:
-//   - both compute SiLU-gated FFNs, so a ReLU² model (BitNet b1.58 2B4T's activation) has no llama.cpp
-//     architecture and is refused;
-//   - bitnet always uses token_embd as the head (an untied model is refused) and rotates half-offset
-//     pairs (NEOX), as tern's RoPE does; it multiplies each projection by an optional "<proj>.scale":
-//     ternary matrices are written as their trits (TQ d = 1, or F16 values ±1) and the absmean scale
-//     as that F32 tensor, so tern → GGUF → tern gives back trits and scales exactly (I2_S keeps its own
-//     float32 scale);
+// GGUF files of tern's Llama family, as llama.cpp's "bitnet" (sub-norms) or "llama" architecture, or
+// bitnet.cpp's "bitnet-b1.58" (BitNet b1.58 2B4T's own layout), tensors named by LlamaTensors
+// (names.go). The graphs that run these files fix what can be written:
+//   - llama.cpp's llama and bitnet compute SiLU-gated FFNs; a ReLU² model (2B4T's activation) with
+//     sub-norms and a tied head is written as bitnet-b1.58, the architecture bitnet.cpp's converter
+//     (utils/convert-hf-to-gguf-bitnet.py) writes for BitNetForCausalLM; ReLU² without sub-norms has
+//     no GGUF architecture and is refused;
+//   - bitnet and bitnet-b1.58 always use token_embd as the head (an untied model is refused) and
+//     rotate half-offset pairs (NEOX), as tern's RoPE and Hugging Face's rotate_half do;
+//   - bitnet multiplies each projection by an optional "<proj>.scale": ternary matrices are written as
+//     their trits (TQ d = 1, or F16 values ±1) and the absmean scale as that F32 tensor, so tern →
+//     GGUF → tern gives back trits and scales exactly (I2_S keeps its own float32 scale);
+//   - bitnet-b1.58 has no scale tensors: as bitnet.cpp's converter, each matrix holds t·s itself (I2_S:
+//     the trits and one float32 s after them, exact; TQ: s as every block's F16 d; F16: the values);
+//     the metadata adds "<arch>.vocab_size" and general.file_type as the converter does;
 //   - llama rotates adjacent pairs (NORM) and has no scale tensors: Q and K rows are permuted within
 //     each head (row 2i+j ← row i + j·hs/2, as llama.cpp's converter does for Hugging Face weights), and
 //     a ternary matrix's scale is the TQ blocks' F16 d (rounded) or the F16 values t·s.
@@ -25,17 +31,49 @@ import (
 	"tern/tensor"
 )
 
-// llamaGGUFArch is the llama.cpp architecture of cfg, or why there is none.
+// llamaGGUFArch is the GGUF architecture of cfg, or why there is none.
 func llamaGGUFArch(cfg Config) (string, error) {
 	switch {
+	case cfg.FFNAct == ActReLU2 && !cfg.SubNorm:
+		return "", fmt.Errorf("model: a ReLU² model without sub-norms has no GGUF architecture (bitnet.cpp's bitnet-b1.58 has sub-norms; llama.cpp's llama and bitnet compute SiLU-gated FFNs)")
+	case cfg.FFNAct == ActReLU2 && !cfg.TieEmbeddings:
+		return "", fmt.Errorf("model: bitnet.cpp's bitnet-b1.58 architecture uses token_embd as the head; this model's head is untied")
+	case cfg.FFNAct == ActReLU2:
+		return gguf.ArchBitnetB158, nil
 	case cfg.FFNAct != ActSwiGLU:
-		return "", fmt.Errorf("model: llama.cpp's llama and bitnet architectures compute SiLU-gated FFNs; this model's ffn_act is %s (train with --ffn-act swiglu to export to GGUF)", cfg.FFNAct)
+		return "", fmt.Errorf("model: ffn_act %s has no GGUF architecture (swiglu: llama or bitnet; relu2: bitnet-b1.58)", cfg.FFNAct)
 	case cfg.SubNorm && !cfg.TieEmbeddings:
 		return "", fmt.Errorf("model: llama.cpp's bitnet architecture always uses token_embd as the head; this model's head is untied")
 	case cfg.SubNorm:
 		return gguf.ArchBitnet, nil
 	}
 	return gguf.ArchLlama, nil
+}
+
+// GGUFArch is the GGUF architecture ExportGGUF writes lm as: gpt2 (tern's transformer), llama,
+// bitnet or bitnet-b1.58 (the Llama family), or why it has none.
+func GGUFArch(lm LM) (string, error) {
+	if m, ok := lm.(*Llama); ok {
+		return llamaGGUFArch(m.Cfg)
+	}
+	if AsTransformer(lm) == nil {
+		return "", fmt.Errorf("model: GGUF export writes transformers, not %s models", lm.Config().Type)
+	}
+	return gguf.ArchGPT2, nil
+}
+
+// ggufFileType is llama.cpp's general.file_type for ternary matrices of type typ (LLAMA_FTYPE_*;
+// 40 is bitnet.cpp's MOSTLY_I2_S, which its converter writes).
+func ggufFileType(typ gguf.Type) uint32 {
+	switch typ {
+	case gguf.TQ1_0:
+		return 36
+	case gguf.TQ2_0:
+		return 37
+	case gguf.I2_S:
+		return 40
+	}
+	return 1 // MOSTLY_F16
 }
 
 // ropePermute reorders the rows of a (heads·hs, k) matrix from half-offset pairs (tern, Hugging Face)
@@ -69,6 +107,9 @@ func llamaGGUFTensors(m *Llama, typ gguf.Type) ([]gguf.KV, []gguf.Tensor, error)
 		gguf.Uint32(a+"."+gguf.KeyHeadCount, uint32(cfg.Heads)), gguf.Uint32(a+"."+gguf.KeyHeadCountKV, uint32(cfg.KV())),
 		gguf.Float32(a+"."+gguf.KeyRMSEps, cfg.Eps()), gguf.Float32(a+"."+gguf.KeyRopeBase, float32(cfg.Theta())),
 		gguf.Uint32(a+"."+gguf.KeyRopeDims, uint32(hs)), gguf.Uint32(gguf.KeyQuantVersion, 2)}
+	if a == gguf.ArchBitnetB158 {
+		kv = append(kv, gguf.Uint32(a+"."+gguf.KeyVocabSize, uint32(cfg.Vocab)), gguf.Uint32(gguf.KeyFileType, ggufFileType(typ)))
+	}
 	if float64(float32(cfg.Theta())) != cfg.Theta() {
 		return nil, nil, fmt.Errorf("model: rope_theta %g is not a float32, the type GGUF stores it in", cfg.Theta())
 	}
@@ -115,7 +156,8 @@ func llamaGGUFTensors(m *Llama, typ gguf.Type) ([]gguf.KV, []gguf.Tensor, error)
 		if permute {
 			trits = ropePermute(trits, n, k, hs, false)
 		}
-		// bitnet: trits with d = 1 and the exact scale in "<proj>.scale" (I2_S keeps its own)
+		// bitnet: trits with d = 1 and the exact scale in "<proj>.scale" (I2_S keeps its own);
+		// bitnet-b1.58 and llama: the scale in the matrix
 		d, scaleTensor := s, a == gguf.ArchBitnet && typ != gguf.I2_S
 		if scaleTensor {
 			d = 1
@@ -164,9 +206,10 @@ func reversed(shape []int) []uint64 {
 	return d
 }
 
-// loadLlamaGGUF reads a llama or bitnet GGUF into a tern model of the Llama family: type bitnet for
-// bitnet files (sub-norms, SiLU as llama.cpp), llama otherwise; BitLinear projections when the
-// matrices are ternary (a ternary type, or F16/F32 values in {-s, 0, s}), fp32 otherwise.
+// loadLlamaGGUF reads a llama, bitnet or bitnet-b1.58 GGUF into a tern model of the Llama family:
+// type bitnet for bitnet files (sub-norms, SiLU as llama.cpp) and bitnet-b1.58 files (sub-norms,
+// ReLU² as bitnet.cpp), llama otherwise; BitLinear projections when the matrices are ternary (a
+// ternary type, or F16/F32 values in {-s, 0, s}), fp32 otherwise.
 func loadLlamaGGUF(f *gguf.File, path, arch string) (LM, error) {
 	bad := func(msg string, a ...any) error { return fmt.Errorf("model: %s: "+msg, append([]any{path}, a...)...) }
 	var err error
@@ -181,7 +224,7 @@ func loadLlamaGGUF(f *gguf.File, path, arch string) (LM, error) {
 		return int(v)
 	}
 	typ := TypeLlama
-	if arch == gguf.ArchBitnet {
+	if arch == gguf.ArchBitnet || arch == gguf.ArchBitnetB158 {
 		typ = TypeBitNet
 	}
 	cfg := ArchDefaults(Config{MaxPos: geti(gguf.KeyContextLength, -1), Hidden: geti(gguf.KeyEmbedding, -1),
@@ -190,6 +233,9 @@ func loadLlamaGGUF(f *gguf.File, path, arch string) (LM, error) {
 		cfg.KVHeads = kv // 0 (= heads) otherwise, as tern writes configs
 	}
 	cfg.FFNAct, cfg.SubNorm, cfg.Linear = ActSwiGLU, typ == TypeBitNet, LinearFP32
+	if arch == gguf.ArchBitnetB158 {
+		cfg.FFNAct = ActReLU2
+	}
 	if err != nil {
 		return nil, bad("%v", err)
 	}
@@ -209,18 +255,17 @@ func loadLlamaGGUF(f *gguf.File, path, arch string) (LM, error) {
 		return nil, bad("no 2-D tensor %s", gguf.NameTokenEmbd)
 	}
 	cfg.Vocab = int(tok.Dims[1])
+	if v, e := f.Int(arch + "." + gguf.KeyVocabSize); e == nil && v != int64(cfg.Vocab) {
+		return nil, bad("metadata %s.%s = %d, but tensor %s has %d rows", arch, gguf.KeyVocabSize, v, gguf.NameTokenEmbd, cfg.Vocab)
+	}
 	_, untied := f.Tensor(gguf.NameOutput)
 	cfg.TieEmbeddings = !untied || arch == gguf.ArchBitnet // llama.cpp's bitnet never reads output.weight
 	q0, ok := f.Tensor(LlamaBlockNames(0).Q.GGUF)
 	if !ok {
 		return nil, bad("no tensor %s", LlamaBlockNames(0).Q.GGUF)
 	}
-	if q0.Type.Ternary() {
+	if isTernaryMatrix(q0) {
 		cfg.Linear = LinearBitNet
-	} else if v, e := q0.Float32(); e == nil {
-		if _, _, ok := ternaryValues(v); ok {
-			cfg.Linear = LinearBitNet
-		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, bad("%v", err)

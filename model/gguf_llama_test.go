@@ -12,18 +12,21 @@ import (
 	"tern/tensor"
 )
 
-// TestGGUFLlamaRoundTrip: tern -> GGUF (bitnet or llama architecture) -> tern for every type written.
-// BitLinear matrices come back with exactly their trits (the llama architecture's Q/K row permutation
-// undone) and their scale exactly for bitnet (an F32 "<proj>.scale" tensor; I2_S's own float32) and
-// for I2_S, rounded to F16 for llama's TQ/F16 (the blocks' d or the values); norms exactly (F32); the
-// token table and an untied head rounded to F16; fp32 projections rounded to F16; the config as it was.
+// TestGGUFLlamaRoundTrip: tern -> GGUF (bitnet, bitnet-b1.58 or llama architecture) -> tern for every
+// type written. BitLinear matrices come back with exactly their trits (the llama architecture's Q/K row
+// permutation undone) and their scale exactly for bitnet (an F32 "<proj>.scale" tensor; I2_S's own
+// float32) and for I2_S, rounded to F16 for llama's and bitnet-b1.58's TQ/F16 (the blocks' d or the
+// values); norms exactly (F32); the token table and an untied head rounded to F16; fp32 projections
+// rounded to F16; the config as it was.
 func TestGGUFLlamaRoundTrip(t *testing.T) {
 	bitnet := ArchDefaults(Config{Vocab: 50, Hidden: 256, Layers: 2, Heads: 4, KVHeads: 2, FFN: 512, MaxPos: 32, TieEmbeddings: true}, TypeBitNet)
 	bitnet.FFNAct, bitnet.RopeTheta = ActSwiGLU, 500000
 	llama := ArchDefaults(Config{Vocab: 50, Hidden: 256, Layers: 2, Heads: 8, KVHeads: 2, FFN: 256, MaxPos: 32}, TypeLlama)
 	llama.Linear = LinearBitNet
 	llamaFP := ArchDefaults(Config{Vocab: 50, Hidden: 64, Layers: 1, Heads: 4, FFN: 96, MaxPos: 32, TieEmbeddings: true}, TypeLlama)
-	for _, cfg := range []Config{bitnet, llama, llamaFP} {
+	b158 := ArchDefaults(Config{Vocab: 50, Hidden: 256, Layers: 2, Heads: 4, KVHeads: 1, FFN: 512, MaxPos: 32, TieEmbeddings: true}, TypeBitNet)
+	b158.RopeTheta = 500000 // ReLU², sub-norms: bitnet-b1.58
+	for _, cfg := range []Config{bitnet, b158, llama, llamaFP} {
 		lm, err := New(cfg, tensor.NewRNG(5))
 		if err != nil {
 			t.Fatal(err)
@@ -44,6 +47,20 @@ func TestGGUFLlamaRoundTrip(t *testing.T) {
 			if err := ExportGGUF(path, lm, typ, nil); err != nil {
 				t.Fatal(err)
 			}
+			wantArch := map[bool]string{true: gguf.ArchBitnet, false: gguf.ArchLlama}[cfg.SubNorm]
+			if cfg.FFNAct == ActReLU2 {
+				wantArch = gguf.ArchBitnetB158
+			}
+			f, err := gguf.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			arch, _ := f.String(gguf.KeyArchitecture)
+			vs, verr := f.Int(arch + "." + gguf.KeyVocabSize)
+			f.Close()
+			if a, _ := GGUFArch(lm); arch != wantArch || a != wantArch || (arch == gguf.ArchBitnetB158 && (verr != nil || vs != int64(cfg.Vocab))) {
+				t.Fatalf("%s %s: architecture %q (GGUFArch %q), want %q; vocab_size %d (%v)", cfg.Type, typ, arch, a, wantArch, vs, verr)
+			}
 			back, err := LoadGGUF(path)
 			if err != nil {
 				t.Fatal(err)
@@ -60,7 +77,7 @@ func TestGGUFLlamaRoundTrip(t *testing.T) {
 					a, b := make([]int8, len(p.W)), make([]int8, len(q.W))
 					sa, sb := kernels.QuantizeTernary(a, p.W), kernels.QuantizeTernary(b, q.W)
 					want := sa
-					if cfg.Type == TypeLlama && typ != gguf.I2_S {
+					if (cfg.Type == TypeLlama || cfg.FFNAct == ActReLU2) && typ != gguf.I2_S {
 						want = half.F16ToFloat32(half.Float32ToF16(sa))
 					}
 					if !slices.Equal(a, b) || !close32(sb, want) {
@@ -90,7 +107,8 @@ func TestGGUFLlamaExportRefused(t *testing.T) {
 		mod  func(*Config)
 		want string
 	}{
-		{func(c *Config) {}, "ffn_act is relu2"},
+		{func(c *Config) { c.SubNorm = false }, "ReLU² model without sub-norms has no GGUF architecture"},
+		{func(c *Config) { c.TieEmbeddings = false }, "bitnet-b1.58 architecture uses token_embd as the head"},
 		{func(c *Config) { c.FFNAct, c.TieEmbeddings = ActSwiGLU, false }, "always uses token_embd as the head"},
 		{func(c *Config) { c.FFNAct, c.Hidden, c.Heads = ActSwiGLU, 128, 2 }, "rows of whole 256-value blocks"},
 	} {

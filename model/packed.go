@@ -15,6 +15,7 @@ package model
 // (package infer) reads the same bytes without expanding them.
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"math"
@@ -209,10 +210,7 @@ func WritePackedTensors(path string, lm LM, tok string, pf PackFormat, ts []form
 	if err != nil {
 		return 0, err
 	}
-	meta := FileMeta(lm, "packed", tok)
-	maps.Copy(meta, tmeta)
-	meta[MetaPacking] = pf.layout()
-	if err := format.Write(path, meta, ts); err != nil {
+	if err := format.Write(path, packedMeta(lm, tok, pf, tmeta), ts); err != nil {
 		return 0, fmt.Errorf("model: write packed %s: %w", path, err)
 	}
 	st, err := os.Stat(path)
@@ -220,6 +218,37 @@ func WritePackedTensors(path string, lm LM, tok string, pf PackFormat, ts []form
 		return 0, fmt.Errorf("model: write packed %s: %w", path, err)
 	}
 	return st.Size(), nil
+}
+
+// packedMeta is a packed file's metadata: lm's, the packed matrices' entries, the packing layout.
+func packedMeta(lm LM, tok string, pf PackFormat, tmeta map[string]string) map[string]string {
+	meta := FileMeta(lm, "packed", tok)
+	maps.Copy(meta, tmeta)
+	meta[MetaPacking] = pf.layout()
+	return meta
+}
+
+// PackedInMemory packs lm as WritePackedAs writes it and opens the result without a file, for a
+// decoder built from a training model (name stands for the file in errors). It holds the packed
+// bytes, a fraction of lm's fp32 weights for ternary models.
+func PackedInMemory(lm LM, tok, name string, pf PackFormat) (*PackedFile, error) {
+	pf, err := pf.check()
+	if err != nil {
+		return nil, err
+	}
+	ts, tmeta, err := PackedTensorsAs(lm, pf)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := format.Encode(&buf, packedMeta(lm, tok, pf, tmeta), ts); err != nil {
+		return nil, fmt.Errorf("model: pack %s: %w", name, err)
+	}
+	f, err := format.Parse(buf.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("model: pack %s: %w", name, err)
+	}
+	return packedFile(f, name)
 }
 
 // PackedSize packs lm into a temporary file in dir ("" = the system temp dir), removes it and returns

@@ -66,3 +66,22 @@ if [ "${TERN_SKIP_LLAMA:-}" != 1 ]; then
 		echo "setup-refs: built ${bins[*]} in $llama/build/bin"
 	fi
 fi
+
+# bitnet.cpp's own Hugging Face -> GGUF converter (microsoft/BitNet, utils/convert-hf-to-gguf-bitnet.py:
+# the writer of BitNet b1.58 2B4T's official ggml-model-i2_s.gguf, architecture bitnet-b1.58), the
+# reference of cmd/tern TestBitnetCppConverter. That test runs it through scripts/bitnet-cpp-convert.py
+# with the llama.cpp gguf-py above and Debian's python3-torch (apt-get install python3-torch), and finds
+# it through TERN_BITNET_CPP: a checkout or a bare clone of microsoft/BitNet (only that one Python file
+# is read; no submodule, no build). Without the variable the test skips. To get it (needs GitHub):
+#   git clone --bare --depth 1 https://github.com/microsoft/BitNet ~/.cache/tern-refs/BitNet.git
+#   export TERN_BITNET_CPP=~/.cache/tern-refs/BitNet.git
+# This script clones it when TERN_FETCH_BITNET=1 (it is not fetched by default: CI has no need of it).
+if [ "${TERN_FETCH_BITNET:-}" = 1 ]; then
+	bitnet=${TERN_BITNET_CPP:-${TERN_REFS_CACHE:-$HOME/.cache/tern-refs}/BitNet.git}
+	if [ -e "$bitnet" ]; then
+		echo "setup-refs: bitnet.cpp source already at $bitnet"
+	else
+		timeout 300 git clone --quiet --bare --depth 1 https://github.com/microsoft/BitNet "$bitnet"
+		echo "setup-refs: cloned microsoft/BitNet into $bitnet; export TERN_BITNET_CPP=$bitnet for its tests"
+	fi
+fi

@@ -1,8 +1,11 @@
 package main
 
-// tern export gguf --model M --out m.gguf --type tq2_0|tq1_0|i2_s|f16: a tern causal transformer
-// (model file, checkpoint or packed file) as a GGUF of llama.cpp's gpt2 architecture, with its
-// byte-level BPE tokenizer in the metadata (tokenizer.ggml.*), so that llama.cpp can run it.
+// tern export gguf --model M --out m.gguf --type tq2_0|tq1_0|i2_s|f16 [--arch A]: a tern causal
+// transformer (model file, checkpoint or packed file) as a GGUF of llama.cpp's gpt2 architecture, a
+// Llama/BitNet model as llama.cpp's llama or bitnet (SwiGLU) or bitnet.cpp's bitnet-b1.58 (ReLU², BitNet
+// b1.58 2B4T's layout), with its byte-level BPE tokenizer in the metadata (tokenizer.ggml.*), so that
+// llama.cpp or bitnet.cpp can run it. The model decides the architecture; --arch only states which one
+// is expected and fails when the model has another.
 
 import (
 	"context"
@@ -23,10 +26,11 @@ func runExport(ctx context.Context, args []string) error {
 		return runExportHF(args[1:]) // export_hf.go
 	}
 	if len(args) == 0 || args[0] != "gguf" {
-		return fmt.Errorf("usage: tern export gguf --model M --out m.gguf [--type tq2_0|tq1_0|i2_s|f16]")
+		return fmt.Errorf("usage: tern export gguf --model M --out m.gguf [--type tq2_0|tq1_0|i2_s|f16] [--arch auto|gpt2|llama|bitnet|bitnet-b1.58]")
 	}
 	fs := newFlags("export gguf", "export gguf --model M --out m.gguf [flags]")
-	path := fs.String("model", "", "model file, checkpoint or packed file (a causal transformer with LayerNorm: gpt2; a llama/bitnet model with SwiGLU: llama or bitnet)")
+	path := fs.String("model", "", "model file, checkpoint or packed file (a causal transformer with LayerNorm: gpt2; a llama/bitnet model with SwiGLU: llama or bitnet; with ReLU² and sub-norms: bitnet-b1.58)")
+	archName := fs.String("arch", "auto", "the GGUF architecture expected: auto (the model's), gpt2, llama, bitnet or bitnet-b1.58 (bitnet.cpp's BitNet b1.58 2B4T layout)")
 	out := fs.String("out", "", "GGUF file to write")
 	typName := fs.String("type", "tq2_0", "ternary matrices as tq2_0 (2.06 bits), tq1_0 (1.69 bits), i2_s (bitnet.cpp, 2 bits) or f16")
 	if err := parseFlags(fs, args[1:], false); err != nil {
@@ -49,6 +53,17 @@ func runExport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	arch, err := model.GGUFArch(lm)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *path, err)
+	}
+	switch *archName {
+	case "auto", arch:
+	case gguf.ArchGPT2, gguf.ArchLlama, gguf.ArchBitnet, gguf.ArchBitnetB158:
+		return fmt.Errorf("--arch %s: %s exports as %s (gpt2: LayerNorm transformers; llama: no sub-norms, SwiGLU; bitnet: sub-norms, SwiGLU; bitnet-b1.58: sub-norms, ReLU², tied head)", *archName, *path, arch)
+	default:
+		return fmt.Errorf("--arch %q: want auto, gpt2, llama, bitnet or bitnet-b1.58", *archName)
+	}
 	kv, err := ggufTokenizer(spec, lm.Config().Vocab)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *path, err)
@@ -59,13 +74,6 @@ func runExport(ctx context.Context, args []string) error {
 	st, err := os.Stat(*out)
 	if err != nil {
 		return err
-	}
-	arch := "gpt2"
-	if lm.Config().IsLlama() {
-		arch = "bitnet"
-		if !lm.Config().SubNorm {
-			arch = "llama"
-		}
 	}
 	fmt.Printf("wrote %s: %s architecture, ternary matrices as %s, %s\n", *out, arch, typ, mib(st.Size()))
 	return nil

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"tern/gguf"
 	"tern/infer"
@@ -100,8 +101,8 @@ func complete(t *testing.T, h http.Handler, prompt string, n int) string {
 	return c.Choices[0].Text
 }
 
-// TestServeGGUF: `tern serve` over GGUF files. A bitnet file (its own KV cache per slot, prompts
-// prefilled) and a gpt2 file as tern exports it (read back into a tern transformer) answer greedy
+// TestServeGGUF: `tern serve` over GGUF files. A bitnet file (infer.LlamaBatch: a KV cache per slot,
+// prompts prefilled, the concurrent requests decoded in shared steps) and a gpt2 file as tern exports it (read back into a tern transformer) answer greedy
 // completions with the text that decoding the file directly gives, alone and with three requests
 // in flight together; the bitnet model keeps serving the same text after its file is overwritten
 // on disk (its weights are private memory once loaded).
@@ -166,6 +167,14 @@ func TestServeGGUF(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var rec *rowCounter
+		if path == bitnet {
+			if _, ok := m.Decoder.(*infer.LlamaBatch); !ok {
+				t.Fatalf("a bitnet GGUF serves on a %T, want *infer.LlamaBatch", m.Decoder)
+			}
+			rec = &rowCounter{Decoder: m.Decoder}
+			m.Decoder = rec
+		}
 		h := serve.New(m, serve.Options{})
 		for _, p := range prompts {
 			if got := complete(t, h, p, 16); got != want[p] {
@@ -176,6 +185,9 @@ func TestServeGGUF(t *testing.T) {
 			if err := os.WriteFile(path, []byte("GGUF garbage"), 0o644); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if rec != nil {
+			rec.want, rec.most = len(prompts), 0
 		}
 		var wg sync.WaitGroup
 		got := make([]string, len(prompts))
@@ -188,6 +200,9 @@ func TestServeGGUF(t *testing.T) {
 			if got[i] != want[p] {
 				t.Errorf("%s, %q among 3: served %q, decoding directly gives %q", filepath.Base(path), p, got[i], want[p])
 			}
+		}
+		if rec != nil && rec.most < 2 {
+			t.Errorf("the three concurrent requests never shared a step (at most %d rows)", rec.most)
 		}
 		h.Close()
 		closeModel()
@@ -330,5 +345,36 @@ func TestServeGGUFChat(t *testing.T) {
 		t.Errorf("--chat-template builtin: %v", err)
 	} else {
 		done()
+	}
+}
+
+// rowCounter records the most rows a step of its decoder ran. With want set, it slows the steps that
+// run fewer than want rows until one has run them (up to 2 s in all), so that concurrent requests queue up
+// and join a step together however the goroutines are scheduled.
+type rowCounter struct {
+	infer.Decoder
+	want, most int
+	waited     time.Duration
+}
+
+func (r *rowCounter) Step(slots []int, ids []int) ([]float32, error) {
+	r.most = max(r.most, len(slots))
+	if len(slots) < r.want && r.most < r.want && r.waited < 2*time.Second {
+		time.Sleep(50 * time.Millisecond)
+		r.waited += 50 * time.Millisecond
+	}
+	return r.Decoder.Step(slots, ids)
+}
+
+// TestBenchServeModel: `tern bench serve --model x.gguf` serves the file in-process and measures it at
+// two client counts (every request answered with its tokens, or the run fails).
+func TestBenchServeModel(t *testing.T) {
+	spec, V := smallBPE(t)
+	path := tinyBitnetGGUF(t, spec, V, 96)
+	if err := benchServe(context.Background(), []string{"--model", path, "--clients", "1,3", "--requests", "1", "--tokens", "4", "--prompt", "3"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := benchServe(context.Background(), []string{"--model", filepath.Join(t.TempDir(), "none.gguf")}); err == nil {
+		t.Error("a missing model file was benchmarked")
 	}
 }

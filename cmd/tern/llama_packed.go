@@ -6,8 +6,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"strings"
 
 	"tern/format"
 	"tern/infer"
@@ -49,8 +47,8 @@ func generatePackedLlama(ctx context.Context, path, prompt string, n int, s infe
 	return err
 }
 
-// servePackedLlama serves a packed llama/bitnet model on infer.Llama: one KV cache per slot, prompts
-// prefilled in one pass (infer.LlamaDecoder, as GGUF files). The file is read into memory, not mapped.
+// servePackedLlama serves a packed llama/bitnet model on infer.LlamaBatch (serveLlama, as GGUF
+// files). The file is read into memory, not mapped.
 func servePackedLlama(path string, parallel int) (serve.Model, func(), error) {
 	m, err := infer.LoadPackedLlama(path, 0)
 	if err != nil {
@@ -61,12 +59,5 @@ func servePackedLlama(path string, parallel int) (serve.Model, func(), error) {
 		m.Close()
 		return serve.Model{}, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	d, err := infer.NewLlamaDecoder(m, parallel)
-	if err != nil {
-		m.Close()
-		return serve.Model{}, nil, err
-	}
-	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	return serve.Model{Name: name, MaxPos: m.Cfg.Ctx, Config: m.Packed.Cfg, Encode: tok.EncodeChecked, Decode: tok.Decode, Decoder: d},
-		func() { m.Close() }, nil
+	return serveLlama(m, path, parallel, m.Packed.Cfg, tok.EncodeChecked, tok.Decode, nil)
 }

@@ -136,8 +136,9 @@ func apiKeys(key, file string) ([]string, error) {
 }
 
 // serveModel loads a packed model (batched KV-cache decoding over parallel slots; llama/bitnet packed
-// models on infer.LlamaDecoder) or a training-path model as a serve.Model: RNNs keep their state per
-// slot and step the slots as one batch; other architectures rerun each slot's sequence per token.
+// models on infer.LlamaBatch) or a training-path model as a serve.Model (infer.NewDecoder: RNNs keep
+// their state per slot, llama/bitnet models are packed in memory onto infer.LlamaBatch, other
+// transformers and encoder-decoders keep KV caches; all step the slots as one batch).
 func serveModel(path, kv string, parallel int) (serve.Model, func(), error) {
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	if packedLlama(path) {

@@ -13,8 +13,8 @@ import (
 	"tern/tokenizer"
 )
 
-// serveGGUF loads a GGUF file for serving. llama and bitnet files run on infer.Llama, one KV cache per
-// slot, prompts prefilled in one pass; gpt2 files (tern export gguf) are read back into a tern
+// serveGGUF loads a GGUF file for serving. llama and bitnet files run on infer.Llama, their slots
+// decoded as one batch (serveLlama), prompts prefilled in one pass; gpt2 files (tern export gguf) are read back into a tern
 // transformer (model.LoadGGUF) and served like a model.safetensors. Either way the served weights live
 // in the process's private memory once loading ends: a llama/bitnet model copies its mapped F16 table
 // and releases the mapping (Llama.Detach), so a file rewritten or truncated on disk cannot change or
@@ -78,15 +78,31 @@ func serveGGUF(path string, parallel, ctxLen int, tmplFlag string) (serve.Model,
 		m.Close()
 		return serve.Model{}, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	d, err := infer.NewLlamaDecoder(m, parallel)
-	if err != nil {
-		return serve.Model{}, nil, err
-	}
-	debug.FreeOSMemory() // the conversion's scratch (decoded trits, ~0.4 GB for 2B4T) goes back now
-	fmt.Fprintf(os.Stderr, "%s: %s model in private memory, file released: weights %.1f MB (ternary %.1f MB in the file -> %.1f MB trit5), KV cache %.1f MB per slot (%d positions; slots allocate on first use)\n",
-		path, m.Cfg.Arch, float64(m.ModelBytes())/1e6, float64(m.TernaryFileBytes)/1e6, float64(m.TernaryBytes)/1e6, float64(m.KVBytes())/1e6, m.Cfg.Ctx)
 	encode := func(s string) ([]int, error) { return bpe.EncodeWithSpecial(s, tokenizer.SpecialAllow) }
-	return serve.Model{Name: name, MaxPos: m.Cfg.Ctx, Config: m.Cfg, Encode: encode, Decode: tok.Decode, Decoder: d, Template: tmpl}, func() {}, nil
+	return serveLlama(m, path, parallel, m.Cfg, encode, tok.Decode, tmpl)
+}
+
+// serveLlama serves a loaded Llama-family model (a GGUF file or a packed tern file) with the caller's
+// tokenizer and template: parallel slots decoded as one batch (infer.LlamaBatch: a KV cache per slot,
+// the slots' projections and head run once per step for all of them; from 16 slots the ternary
+// matrices are also unpacked to one byte per weight for the int8 GEMM). It owns m from here: on an
+// error it closes m, otherwise the returned function does.
+func serveLlama(m *infer.Llama, path string, parallel int, cfg any, encode func(string) ([]int, error), decode func([]int) string, tmpl serve.Template) (serve.Model, func(), error) {
+	b, err := infer.NewLlamaBatch(m, parallel, true)
+	if err != nil {
+		m.Close()
+		return serve.Model{}, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	debug.FreeOSMemory() // a GGUF conversion's scratch (decoded trits, ~0.4 GB for 2B4T) goes back now
+	conv := ""
+	if m.Converted > 0 {
+		conv = fmt.Sprintf(" (ternary %.1f MB in the file -> %.1f MB trit5)", float64(m.TernaryFileBytes)/1e6, float64(m.TernaryBytes)/1e6)
+	}
+	fmt.Fprintf(os.Stderr, "%s: %s model in private memory: weights %.1f MB%s, KV cache %.1f MB per slot (%d positions; %d slots, each allocated on first use)\n",
+		path, m.Cfg.Arch, float64(m.ModelBytes())/1e6, conv, float64(m.Cfg.KVBytes())/1e6, m.Cfg.Ctx, parallel)
+	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	return serve.Model{Name: name, MaxPos: m.Cfg.Ctx, Config: cfg, Encode: encode, Decode: decode, Decoder: b, Template: tmpl},
+		func() { b.Close() }, nil
 }
 
 // chatTemplate chooses a served model's chat template: flag "" takes the model's own (chat.Template,

@@ -57,7 +57,7 @@ func TestServeModels(t *testing.T) {
 	if err := model.Save(rnnPath, rnn, tok.Spec()); err != nil {
 		t.Fatal(err)
 	}
-	// a packed bitnet model (the Llama family, ReLU², GQA) serves on infer.LlamaDecoder (KV cache per
+	// a packed bitnet model (the Llama family, ReLU², GQA) serves on infer.LlamaBatch (KV cache per
 	// slot); its greedy text must be tern generate's (infer.GenerateLlama)
 	bcfg := model.ArchDefaults(model.Config{Vocab: tok.VocabSize(), Hidden: 32, Layers: 2, Heads: 4, KVHeads: 2, FFN: 64, MaxPos: 48, TieEmbeddings: true}, model.TypeBitNet)
 	bn, err := model.New(bcfg, tensor.NewRNG(9))

@@ -50,3 +50,31 @@ func GGUFPython(t testing.TB, args ...string) *exec.Cmd {
 	cmd.Env = append(os.Environ(), "PYTHONPATH="+filepath.Join(dir, "gguf-py"))
 	return cmd
 }
+
+// BitnetConverter returns bitnet.cpp's Hugging Face -> GGUF converter (utils/convert-hf-to-gguf-bitnet.py
+// of microsoft/BitNet) as a file, or skips. $TERN_BITNET_CPP names a checkout of microsoft/BitNet or a
+// bare clone of it (the file is then taken from its HEAD with git show into a temporary folder);
+// scripts/setup-refs.sh says how to get one. There is no default location: the converter is not built
+// or installed by anything, so without the variable the test skips.
+func BitnetConverter(t testing.TB) string {
+	t.Helper()
+	const rel = "utils/convert-hf-to-gguf-bitnet.py"
+	dir := os.Getenv("TERN_BITNET_CPP")
+	if dir == "" {
+		t.Skip("bitnet.cpp's converter: set TERN_BITNET_CPP to a microsoft/BitNet checkout or bare clone (see scripts/setup-refs.sh)")
+	}
+	if p := filepath.Join(dir, rel); fileExists(p) {
+		return p
+	}
+	b, err := exec.Command("git", "--git-dir", dir, "show", "HEAD:"+rel).Output()
+	if err != nil {
+		t.Skipf("TERN_BITNET_CPP=%s: no %s in it or in its git HEAD (%v)", dir, rel, err)
+	}
+	p := filepath.Join(t.TempDir(), "convert-hf-to-gguf-bitnet.py")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func fileExists(p string) bool { st, err := os.Stat(p); return err == nil && st.Mode().IsRegular() }
