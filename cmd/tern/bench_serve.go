@@ -36,7 +36,7 @@ func init() {
 // for B = 1..64 rows of the preset's FFN matrix, the measurement behind infer.Batch's choice.
 func benchServe(ctx context.Context, args []string) error {
 	fs := newFlags("bench serve", "bench serve --preset 100m|700m | --model FILE [--clients 1,4,16,64] [flags]")
-	preset := fs.String("preset", "100m", "100m or 700m (BitNet-shaped decode presets)")
+	preset := fs.String("preset", "100m", "100m or 700m (BitNet-shaped decode presets); with --target only a label")
 	clientsFlag := fs.String("clients", "1,4,16,64", "client counts to run, comma-separated")
 	parallel := fs.Int("parallel", 0, "server slots (0 = the largest client count)")
 	tokens := fs.Int("tokens", 32, "tokens each request generates")
@@ -54,7 +54,7 @@ func benchServe(ctx context.Context, args []string) error {
 		return err
 	}
 	cfg, ok := decodeShapes[*preset]
-	if !ok && *modelPath == "" {
+	if !ok && *modelPath == "" && *target == "" {
 		return fmt.Errorf("--preset must be 100m or 700m, not %q", *preset)
 	}
 	var clients []int
