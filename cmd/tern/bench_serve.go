@@ -278,7 +278,7 @@ func streamOne(ctx context.Context, client *http.Client, url, body string) (ttft
 	if resp.StatusCode != http.StatusOK {
 		return 0, 0, 0, fmt.Errorf("bench serve: status %d", resp.StatusCode)
 	}
-	var first, last time.Time
+	var first, last, firstAny, lastAny time.Time
 	usageTokens := 0
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
@@ -289,6 +289,12 @@ func streamOne(ctx context.Context, client *http.Client, url, body string) (ttft
 		if i := strings.Index(line, `"completion_tokens":`); i >= 0 { // the final chunk's usage
 			fmt.Sscanf(line[i+len(`"completion_tokens":`):], "%d", &usageTokens)
 		}
+		if strings.Contains(line, `"text":`) {
+			lastAny = time.Now()
+			if firstAny.IsZero() {
+				firstAny = lastAny
+			}
+		}
 		if strings.Contains(line, `"text":""`) || !strings.Contains(line, `"text":"`) {
 			continue // a chunk without text (llama-server holds back an incomplete character so)
 		}
@@ -297,6 +303,11 @@ func streamOne(ctx context.Context, client *http.Client, url, body string) (ttft
 			first = last
 		}
 		tokens++
+	}
+	if first.IsZero() && usageTokens > 0 && !firstAny.IsZero() {
+		// no chunk carried text (a random model's tokens may never complete a UTF-8 character, which
+		// llama-server then holds back): time the chunks themselves, one per token
+		first, last = firstAny, lastAny
 	}
 	if first.IsZero() {
 		return 0, 0, 0, fmt.Errorf("bench serve: no tokens streamed")
