@@ -29,7 +29,7 @@ func TestExportGGUFChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := map[string][]byte{
-		"tokenizer_config.json": []byte(`{"chat_template": "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}<|endoftext|>{% endfor %}", "bos_token": "<|endoftext|>", "eos_token": {"content": "<|endoftext|>"}, "add_bos_token": true}`),
+		"tokenizer_config.json":  []byte(`{"chat_template": "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}<|endoftext|>{% endfor %}", "bos_token": "<|endoftext|>", "eos_token": {"content": "<|endoftext|>"}, "add_bos_token": true}`),
 		"generation_config.json": []byte(`{"eos_token_id": 0}`),
 	}
 	tok, err := tokenizer.Unmarshal([]byte(spec))
