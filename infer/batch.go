@@ -2,19 +2,22 @@ package infer
 
 import (
 	"fmt"
+	"sync"
 
 	"tern/kernels"
+	"tern/quant"
 	"tern/tensor"
 )
 
 // Batch decodes several sequences of one packed model together (continuous batching): each slot has
 // its own KV cache; a Step feeds one token to each of any set of started slots and runs every
-// projection once for all of them (rowLinear, the dispatch every batched decoder shares). The ternary
-// projections of gemmMin <= B < gemmFrom rows are one
-// packed batch GEMV (kernels.TernaryGemvBatch: each packed weight block is read and decoded once per
-// step and applied to every row); from gemmFrom rows, when the batch has that many slots and gemm is
-// set, one int8 x ternary GEMM (kernels.BitLinearForward) over matrices unpacked once (Resident, one
-// byte per weight); one row runs the packed GEMV, as Packed.Step does. An F16 LM head (the default
+// projection once for all of them (rowLinear, the dispatch every batched decoder shares). When gemm
+// is set and the batch has at least gemmFrom() slots, the ternary matrices are made resident in a
+// batch form (Resident): with AVX-512 VNNI 2-bit panels (kernels.TernaryPanelForward, 0.25 byte per
+// weight, from 2 rows), elsewhere one byte per weight (kernels.BitLinearForward, from 16 rows); below
+// that, or without resident matrices, 2 or more rows are one packed batch GEMV
+// (kernels.TernaryGemvBatch: each packed weight block read and decoded once per step for every row);
+// one row runs the packed GEMV, as Packed.Step does. An F16 LM head (the default
 // table) is kernels.SgemvF16Batch: the table read once per step, each row's logits summed exactly as
 // Packed.Step's SgemvF16. An int8 or fp32 head reads its table once per step in L2-sized chunks below
 // headGemmMin rows (table.gemvBatch), and is one fp32 GEMM from there. All ternary paths compute the
@@ -48,18 +51,32 @@ type Batch struct {
 // head per row, and from 9 rows its packed micro-kernel beats the chunked GEMVs (100M head,
 // BenchmarkHeadBatch: 16 rows 19.5 against 33 ms, 64 rows 27 against 127 ms, best of three on the
 // loaded 2-vCPU Zen 5). An F16 head uses neither (kernels.SgemvF16Batch is faster at every size).
+// panelGemmFrom is where the product over resident 2-bit panels takes over: from 2 rows it beats both
+// the packed batch GEMV and per-row packed GEMVs (2048 x 768 matrix, one thread, thread CPU time,
+// weights cold: 2 rows 17-21 us against 50-52 us and 43 us; 4 rows 20-25 against 53 and 78 us; loaded
+// 2-vCPU Zen 5), while one row stays on the packed GEMV (0.2 byte per weight read, its cold time
+// within 10% of the panels' at one thread and memory-bound on two).
 const (
 	gemmMin         = 2
 	headGemmMin     = 9
 	ternaryGemmFrom = 16
+	panelGemmFrom   = gemmMin
 )
 
 // NewBatch returns a batch of n slots over m (which it then owns: its KV cache is not used). With gemm,
-// an int8 head is copied to fp32 and, for n >= ternaryGemmFrom slots, the ternary matrices are
-// unpacked once to one byte per weight (kernels.TernaryMatrix, Resident): memory for the batched
-// products.
+// an int8 head is copied to fp32 and, for n >= gemmFrom() slots, the ternary matrices are unpacked
+// once into their batch form (Resident): memory for the batched products.
 func NewBatch(m *Packed, n int, gemm bool) (*Batch, error) {
-	return newBatch(m, n, gemm, ternaryGemmFrom)
+	return newBatch(m, n, gemm, gemmFrom())
+}
+
+// gemmFrom is the batch size from which the ternary products run over the resident matrices:
+// panelGemmFrom where the 2-bit panels have their kernel, ternaryGemmFrom for one byte per weight.
+func gemmFrom() int {
+	if kernels.TernaryPanelsFast() {
+		return panelGemmFrom
+	}
+	return ternaryGemmFrom
 }
 
 // newBatch is NewBatch with the batch size from which ternary products run as the int8 GEMM over
@@ -104,8 +121,8 @@ func (m *Packed) clone() *Packed {
 	return &c
 }
 
-// Resident unpacks every ternary matrix once into the int8 GEMM's layout (one byte per weight; a
-// matrix shared across layers once), for Prefill and Batch to use instead of unpacking per call.
+// Resident gives every ternary matrix its batch form once (a matrix shared across layers once), for
+// Prefill and Batch to use instead of unpacking per call: see makeResident.
 func (m *Packed) Resident() error {
 	var ls []*linear
 	for li := range m.layers {
@@ -115,15 +132,32 @@ func (m *Packed) Resident() error {
 	return makeResident(ls)
 }
 
-// makeResident gives each ternary matrix of ls its unpacked form (l.tm), one per distinct matrix.
+// makeResident unpacks each ternary projection of ls (n-bit and fp32 ones stay as they are) into
+// the form the batched product reads: where the CPU has its kernel (AVX-512 VNNI), 2 bits per
+// weight (kernels.TernaryPanels: +25% of the 5-trit bytes, 175 MB for 700M); elsewhere one byte per
+// weight (kernels.TernaryMatrix, +528 MB for 700M). Projections sharing packed bytes share the result.
 func makeResident(ls []*linear) error {
-	done := map[*byte]*kernels.TernaryMatrix{}
+	panels := kernels.TernaryPanelsFast()
+	doneP := map[*byte]*kernels.TernaryPanels{}
+	doneM := map[*byte]*kernels.TernaryMatrix{}
 	var w []int8
 	for _, l := range ls {
-		if l.w == nil || l.tm != nil || l.bits > 0 { // n-bit matrices stay packed (NBitGemvBatch reads them in place)
+		if l.w == nil || l.bits > 0 || l.tm != nil || l.tp != nil { // n-bit matrices stay packed (NBitGemvBatch reads them in place)
 			continue
 		}
-		if tm := done[&l.w[0]]; tm != nil {
+		if panels {
+			if tp := doneP[&l.w[0]]; tp != nil {
+				l.tp = tp
+				continue
+			}
+			tp, err := panelsOf(l.w, l.n, l.k)
+			if err != nil {
+				return err
+			}
+			l.tp, doneP[&l.w[0]] = tp, tp
+			continue
+		}
+		if tm := doneM[&l.w[0]]; tm != nil {
 			l.tm = tm
 			continue
 		}
@@ -132,9 +166,35 @@ func makeResident(ls []*linear) error {
 			return err
 		}
 		l.tm = kernels.NewTernaryMatrix(w, l.n, l.k)
-		done[&l.w[0]] = l.tm
+		doneM[&l.w[0]] = l.tm
 	}
 	return nil
+}
+
+// panelsOf converts an (n, k) matrix of 5-trit bytes into 2-bit panels, 64 rows at a time through a
+// small int8 buffer per thread (no (n, k) int8 slab).
+func panelsOf(packed []byte, n, k int) (*kernels.TernaryPanels, error) {
+	tp := kernels.NewTernaryPanels(n, k)
+	rb := quant.RowBytes(k)
+	const rows = 64
+	var mu sync.Mutex
+	var bad error
+	kernels.ParallelFor((n+rows-1)/rows, 1, func(lo, hi int) {
+		buf := make([]int8, rows*k)
+		for c := lo; c < hi; c++ {
+			r0, r1 := c*rows, min(n, (c+1)*rows)
+			for r := r0; r < r1; r++ {
+				if err := quant.UnpackTrits(buf[(r-r0)*k:(r-r0+1)*k], packed[r*rb:(r+1)*rb]); err != nil {
+					mu.Lock()
+					bad = fmt.Errorf("row %d: %w", r, err)
+					mu.Unlock()
+					return
+				}
+			}
+			tp.SetRows(r0, buf[:(r1-r0)*k])
+		}
+	})
+	return tp, bad
 }
 
 // Close releases the model.

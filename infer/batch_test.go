@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"tern/format"
+	"tern/kernels"
 	"tern/model"
 )
 
@@ -32,7 +33,9 @@ func greedyAlone(t *testing.T, b Decoder, prompt []int, n int) ([]int, [][]float
 
 // TestBatchMatchesAlone: with temperature 0, a request's tokens are the same whether it decodes alone
 // or in a full batch that others join and leave at different steps (batches of 1 to 12 rows, on both
-// sides of gemmMin, headGemmMin and ternaryGemmFrom), with an F16 and an int8 head. The logits are
+// sides of gemmMin, headGemmMin and ternaryGemmFrom), with an F16 and an int8 head, over the resident
+// 2-bit panels and (under the avx512 implementation, which lacks their kernel) the one-byte
+// matrices. The logits are
 // identical (asserted 0: the ternary products are exact integer sums on every path, and the F16
 // head, kernels.SgemvF16Batch, sums each row as SgemvF16 does) except for an int8 (or fp32) head with
 // gemm, an fp32 GEMM from headGemmMin rows that sums in another order: at most 1e-5 (measured ~3e-7). A
@@ -44,9 +47,18 @@ func TestBatchMatchesAlone(t *testing.T) {
 		gemm     bool
 		gemmFrom int
 		table    format.DType
-	}{{false, ternaryGemmFrom, format.F16}, {true, ternaryGemmFrom, format.F16}, {true, gemmMin, format.F16}, {true, 5, format.F16},
-		{false, ternaryGemmFrom, format.I8}, {true, 5, format.I8}} {
+		impl     string // kernels.Use this implementation ("": the best)
+	}{{false, ternaryGemmFrom, format.F16, ""}, {true, ternaryGemmFrom, format.F16, ""}, {true, gemmMin, format.F16, ""}, {true, 5, format.F16, ""},
+		{false, ternaryGemmFrom, format.I8, ""}, {true, 5, format.I8, ""}, {true, 5, format.F16, "avx512"}} {
 		gemm := mode.gemm
+		if mode.impl != "" {
+			restore, err := kernels.Use(mode.impl)
+			if err != nil {
+				t.Logf("skipping %+v: %v", mode, err)
+				continue
+			}
+			defer restore()
+		}
 		for _, kv := range []format.DType{format.F32, format.F16} {
 			ref, err := RandomPacked(cfg, 7, mode.table)
 			if err != nil {
@@ -59,6 +71,9 @@ func TestBatchMatchesAlone(t *testing.T) {
 			b, err := newBatch(m, S, gemm, mode.gemmFrom)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if l := m.layers[0].fc; gemm && mode.gemmFrom <= S && ((l.tp != nil) != kernels.TernaryPanelsFast() || (l.tp == nil) == (l.tm == nil)) {
+				t.Fatalf("%+v: resident forms: panels %v, bytes %v (panel kernel %v)", mode, l.tp != nil, l.tm != nil, kernels.TernaryPanelsFast())
 			}
 			prompts := [][]int{{1, 2, 3}, {9}, {5, 5, 5, 5, 5, 5, 5, 5}, {200, 3}, {7, 8, 9, 10, 11}, {42}, {13, 14}, {100, 101, 102},
 				{6, 1}, {77}, {3, 3, 3}, {150, 20, 10}, {19, 18}, {60}, {61, 62, 63, 64}, {2}}

@@ -116,7 +116,8 @@ type linear struct {
 	steps []float32              // n-bit steps: 1 or N
 	fw    []float32              // (N, K) fp32 weights of a non-ternary projection
 	bias  []float32              // (N) or nil
-	tm    *kernels.TernaryMatrix // w unpacked for the int8 GEMM (Resident), or nil
+	tm    *kernels.TernaryMatrix // w unpacked to a byte per weight for the int8 GEMM (Resident without AVX-512 VNNI), or nil
+	tp    *kernels.TernaryPanels // w in 2-bit panels for the batched product (Resident with AVX-512 VNNI), or nil
 }
 
 type norm struct {

@@ -204,7 +204,11 @@ func (m *Packed) linearRows(out, in []float32, l linear, n int) error {
 func (pf *prefill) rows(out, in []float32, l linear, n int) error {
 	if l.w == nil {
 		kernels.Sgemm(false, true, n, l.n, l.k, 1, in, l.k, l.fw, l.k, 0, out, l.n)
-	} else if l.tm == nil && n <= prefillPacked { // packed, each row exactly as Step's GEMV
+	} else if l.tp != nil && n >= panelGemmFrom { // resident 2-bit panels
+		pf.xq, pf.xs = tensor.Grow(pf.xq, n*l.k), tensor.Grow(pf.xs, n)
+		kernels.QuantizeRowsInt8(pf.xq, pf.xs, in, n, l.k)
+		kernels.TernaryPanelForward(out, pf.xq, pf.xs, l.tp, l.scale, n)
+	} else if (l.tm == nil || l.tp != nil) && n <= prefillPacked { // packed, each row exactly as Step's GEMV
 		if pf.gb == nil {
 			pf.gb = map[int]*kernels.GemvBatch{}
 		}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	neturl "net/url"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,7 +35,7 @@ func init() {
 // batched ternary product three ways (one packed GEMV per row, one int8 GEMM, one packed batch GEMV)
 // for B = 1..64 rows of the preset's FFN matrix, the measurement behind infer.Batch's choice.
 func benchServe(ctx context.Context, args []string) error {
-	fs := newFlags("bench serve", "bench serve --preset 100m|700m [--clients 1,4,16,64] [flags]")
+	fs := newFlags("bench serve", "bench serve --preset 100m|700m | --model FILE [--clients 1,4,16,64] [flags]")
 	preset := fs.String("preset", "100m", "100m or 700m (BitNet-shaped decode presets)")
 	clientsFlag := fs.String("clients", "1,4,16,64", "client counts to run, comma-separated")
 	parallel := fs.Int("parallel", 0, "server slots (0 = the largest client count)")
@@ -48,11 +49,12 @@ func benchServe(ctx context.Context, args []string) error {
 	target := fs.String("target", "", "instead of tern, load an OpenAI-compatible server already running on loopback, e.g. llama-server: its /v1/completions URL")
 	prof := fs.String("cpuprofile", "", "write a CPU profile of the client runs (go tool pprof) to this file")
 	extra := fs.String("extra-json", "", "extra request fields for --target, e.g. '\"ignore_eos\": true'")
+	modelPath := fs.String("model", "", "instead of a random preset, serve this model file (GGUF, packed or training checkpoint, as tern serve loads it); prompts are the words of --target's")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
 	cfg, ok := decodeShapes[*preset]
-	if !ok {
+	if !ok && *modelPath == "" {
 		return fmt.Errorf("--preset must be 100m or 700m, not %q", *preset)
 	}
 	var clients []int
@@ -75,6 +77,9 @@ func benchServe(ctx context.Context, args []string) error {
 		return benchServeTarget(ctx, *target, *extra, *preset, clients, *parallel, *tokens, *prompt, *requests, *limit, *asJSON)
 	}
 	setThreads(*threads)
+	if *modelPath != "" {
+		return benchServeModel(ctx, *modelPath, clients, *parallel, *tokens, *prompt, *requests, *limit, *asJSON, *prof)
+	}
 	if *linear {
 		if err := benchBatchLinear(cfg.FFN, cfg.Hidden, *asJSON); err != nil {
 			return err
@@ -122,18 +127,58 @@ func benchServe(ctx context.Context, args []string) error {
 	return runLevels(ctx, "tern", url, body, *preset, clients, *parallel, *requests, *limit, *asJSON)
 }
 
+// benchServeModel serves a model file in-process, as tern serve loads it (a KV cache of
+// prompt+tokens+16 positions per slot for a GGUF file, as bench-serve.sh gives llama-server), with
+// --target's prompt so both servers see the same text.
+func benchServeModel(ctx context.Context, path string, clients []int, parallel, tokens, prompt, requests int, limit time.Duration, asJSON bool, prof string) error {
+	debug.FreeOSMemory()
+	resetPeakRSS()
+	var m serve.Model
+	var closeModel func()
+	var err error
+	if isGGUF(path) {
+		m, closeModel, err = serveGGUF(path, parallel, prompt+tokens+16, "")
+	} else {
+		m, closeModel, err = serveModel(path, "", parallel)
+	}
+	if err != nil {
+		return err
+	}
+	defer closeModel()
+	h := serve.New(m, serve.Options{Queue: 256})
+	defer h.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	defer srv.Close()
+	stop, err := startCPUProfile(prof)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return runLevels(ctx, "tern", "http://"+ln.Addr().String()+"/v1/completions", wordsBody(prompt, tokens, ""), m.Name, clients, parallel, requests, limit, asJSON)
+}
+
+// wordsBody is a streamed greedy completion request whose prompt is "b b b ...": prompt tokens of
+// scripts/gguf-random.py's vocabulary ("▁b"), and as many words of a byte-level BPE's.
+func wordsBody(prompt, tokens int, extra string) string {
+	if extra != "" {
+		extra = ", " + extra
+	}
+	words := strings.TrimSpace(strings.Repeat(" b", prompt))
+	return fmt.Sprintf(`{"prompt": %q, "max_tokens": %d, "temperature": 0, "stream": true%s}`, words, tokens, extra)
+}
+
 // benchServeTarget measures another server (llama-server) with the same clients.
 func benchServeTarget(ctx context.Context, url, extra, preset string, clients []int, parallel, tokens, prompt, requests int, limit time.Duration, asJSON bool) error {
 	u, err := neturl.Parse(url)
 	if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") {
 		return fmt.Errorf("--target %q: want a loopback URL such as http://127.0.0.1:8081/v1/completions", url)
 	}
-	if extra != "" {
-		extra = ", " + extra
-	}
-	words := strings.TrimSpace(strings.Repeat(" b", prompt)) // "▁b" is one token of scripts/gguf-random.py's vocabulary
-	body := fmt.Sprintf(`{"prompt": %q, "max_tokens": %d, "temperature": 0, "stream": true%s}`, words, tokens, extra)
-	return runLevels(ctx, "target", url, body, preset, clients, parallel, requests, limit, asJSON)
+	return runLevels(ctx, "target", url, wordsBody(prompt, tokens, extra), preset, clients, parallel, requests, limit, asJSON)
 }
 
 // runLevels runs each client count against url and prints one result per count.
@@ -282,19 +327,35 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// benchBatchLinear times y (B, n) = x (B, k)·Wᵀ for a random ternary W three ways: B packed GEMVs
+// benchBatchLinear times y (B, n) = x (B, k)·Wᵀ for a random ternary W four ways: B packed GEMVs
 // (kernels.TernaryGemvF32, 1.6 bits/weight read B times), one int8 x ternary GEMM over a resident
-// one-byte-per-weight matrix (kernels.BitLinearForward) and one packed batch GEMV
-// (kernels.TernaryGemvBatchF32, 1.6 bits/weight read once), median of several runs each. One matrix
-// stays in cache across runs, which flatters the GEMM (in a step each matrix comes from memory).
+// one-byte-per-weight matrix (kernels.BitLinearForward), one packed batch GEMV
+// (kernels.TernaryGemvBatchF32, 1.6 bits/weight read once) and one product over 2-bit panels
+// (kernels.TernaryPanelForward, 2 bits/weight read once), median of several runs each. "Hot" runs
+// multiply one matrix that stays in cache; "cold" runs cycle through copies of it filling coldBytes,
+// so each call reads its weights from memory, as a decoding step does.
 func benchBatchLinear(n, k int, asJSON bool) error {
+	const coldBytes = 128 << 20 // several times any L3 of the machines we measure on
 	rng := tensor.NewRNG(3)
 	t := make([]int8, n*k)
 	for i := range t {
 		t[i] = int8(rng.Intn(3) - 1)
 	}
-	packed := quant.PackTernary(t, 0.02, n, k).Data
-	tm := kernels.NewTernaryMatrix(t, n, k)
+	copies := func(size int) int { return max(2, coldBytes/size) }
+	packed := make([][]byte, copies(quant.RowBytes(k)*n))
+	packed[0] = quant.PackTernary(t, 0.02, n, k).Data
+	for i := 1; i < len(packed); i++ {
+		packed[i] = slices.Clone(packed[0])
+	}
+	tms := make([]*kernels.TernaryMatrix, copies(n*k))
+	for i := range tms {
+		tms[i] = kernels.NewTernaryMatrix(t, n, k)
+	}
+	tps := make([]*kernels.TernaryPanels, copies(kernels.NewTernaryPanels(n, k).Bytes()))
+	for i := range tps {
+		tps[i] = kernels.NewTernaryPanels(n, k)
+		tps[i].SetRows(0, t)
+	}
 	vec := kernels.NewGemvVec(k)
 	acc := make([]int32, n)
 	for _, B := range []int{1, 2, 4, 8, 16, 32, 64} {
@@ -302,31 +363,44 @@ func benchBatchLinear(n, k int, asJSON bool) error {
 		rng.FillNormal(x, 1)
 		y := make([]float32, B*n)
 		xq, xs := make([]int8, B*k), make([]float32, B)
-		med := func(f func()) float64 {
+		// med runs f(copy) 7 times (cold: on the next copy of the matrix each time) and returns the median ms.
+		med := func(cold bool, nc int, f func(c int)) float64 {
 			var ts []float64
+			c := 0
 			for range 7 {
+				if cold {
+					c = (c + 1) % nc
+				}
 				t0 := time.Now()
-				f()
+				f(c)
 				ts = append(ts, time.Since(t0).Seconds())
 			}
 			sort.Float64s(ts)
 			return ts[3] * 1e3
 		}
-		gemv := med(func() {
+		gemv := med(false, 1, func(int) {
 			for i := range B {
 				g := vec.SetFloat32(x[i*k : (i+1)*k])
-				kernels.TernaryGemvF32(y[i*n:(i+1)*n], acc, packed, n, k, vec, 0.02, g)
+				kernels.TernaryGemvF32(y[i*n:(i+1)*n], acc, packed[0], n, k, vec, 0.02, g)
 			}
 		})
-		gemm := med(func() {
-			kernels.QuantizeRowsInt8(xq, xs, x, B, k)
-			kernels.BitLinearForward(y, xq, xs, tm, 0.02, B)
-		})
 		xb := kernels.NewGemvBatch(k, B)
-		batch := med(func() {
-			xb.SetFloat32(x, B)
-			kernels.TernaryGemvBatchF32(y, nil, packed, n, k, xb, 0.02)
-		})
+		var ms [2][3]float64 // [hot, cold][gemm, packed batch, panels]
+		for h, cold := range []bool{false, true} {
+			ms[h][0] = med(cold, len(tms), func(c int) {
+				kernels.QuantizeRowsInt8(xq, xs, x, B, k)
+				kernels.BitLinearForward(y, xq, xs, tms[c], 0.02, B)
+			})
+			ms[h][1] = med(cold, len(packed), func(c int) {
+				xb.SetFloat32(x, B)
+				kernels.TernaryGemvBatchF32(y, nil, packed[c], n, k, xb, 0.02)
+			})
+			ms[h][2] = med(cold, len(tps), func(c int) {
+				kernels.QuantizeRowsInt8(xq, xs, x, B, k)
+				kernels.TernaryPanelForward(y, xq, xs, tps[c], 0.02, B)
+			})
+		}
+		gmac := func(ms float64) float64 { return float64(B*n*k) / (ms / 1e3) / 1e9 / float64(kernels.Threads()) }
 		res := struct {
 			Bench  string  `json:"bench"`
 			Rows   int     `json:"rows"`
@@ -335,10 +409,19 @@ func benchBatchLinear(n, k int, asJSON bool) error {
 			GemvMs float64 `json:"gemv_ms"`
 			GemmMs float64 `json:"gemm_ms"`
 			// BatchMs: one TernaryGemvBatch (packed, each block decoded once for all rows)
-			BatchMs float64 `json:"packed_batch_ms"`
-		}{"batch_linear", B, n, k, gemv, gemm, batch}
-		if err := printResult(asJSON, res, fmt.Sprintf("batched ternary product (%d x %d) for %2d rows: %d packed GEMVs %.3f ms, one int8 GEMM %.3f ms, one packed batch GEMV %.3f ms",
-			n, k, B, B, gemv, gemm, batch)); err != nil {
+			BatchMs  float64 `json:"packed_batch_ms"`
+			PanelsMs float64 `json:"panels_ms"`
+			// Cold: each call on another copy of the matrix (weights from memory)
+			GemmColdMs   float64 `json:"gemm_cold_ms"`
+			BatchColdMs  float64 `json:"packed_batch_cold_ms"`
+			PanelsColdMs float64 `json:"panels_cold_ms"`
+			// G multiply-adds per second per thread of the hot and cold panel products
+			PanelsGMAC     float64 `json:"panels_gmac_per_thread"`
+			PanelsColdGMAC float64 `json:"panels_cold_gmac_per_thread"`
+			Threads        int     `json:"threads"`
+		}{"batch_linear", B, n, k, gemv, ms[0][0], ms[0][1], ms[0][2], ms[1][0], ms[1][1], ms[1][2], gmac(ms[0][2]), gmac(ms[1][2]), kernels.Threads()}
+		if err := printResult(asJSON, res, fmt.Sprintf("batched ternary product (%d x %d) for %2d rows, ms hot/cold: %d packed GEMVs %.3f, int8 GEMM (1 B/w) %.3f/%.3f, packed batch GEMV (0.2 B/w) %.3f/%.3f, 2-bit panels (0.25 B/w) %.3f/%.3f = %.0f/%.0f G MAC/s/thread",
+			n, k, B, B, gemv, ms[0][0], ms[1][0], ms[0][1], ms[1][1], ms[0][2], ms[1][2], gmac(ms[0][2]), gmac(ms[1][2]))); err != nil {
 			return err
 		}
 	}

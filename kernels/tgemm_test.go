@@ -1,0 +1,193 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"tern/tensor"
+)
+
+// tgRef is the plain definition: out[i][j] = float32(Σ_k x[i][k]·w[j][k]) · wscale / xscale[i], summed
+// over the int8 weights directly (no panels, no code offset).
+func tgRef(x []int8, xscale []float32, w []int8, wscale float32, m, n, k int) []float32 {
+	out := make([]float32, m*n)
+	for i := range m {
+		for j := range n {
+			var acc int32
+			for c := range k {
+				acc += int32(x[i*k+c]) * int32(w[j*k+c])
+			}
+			out[i*n+j] = float32(acc) * wscale / xscale[i]
+		}
+	}
+	return out
+}
+
+// TestTernaryPanelForward checks every implementation against the plain definition and against
+// BitLinearForward (one byte per weight) bit for bit, over ragged N, K and row counts (row tiles of
+// 1..16 and their splits), and with extreme activations (-128, 127) where the code offset and the
+// int32 sums are at their limits.
+func TestTernaryPanelForward(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		r := tensor.NewRNG(16)
+		for _, n := range []int{1, 15, 16, 17, 50} {
+			for _, k := range []int{1, 4, 15, 16, 17, 64, 100} {
+				for _, m := range []int{1, 2, 3, 5, 8, 9, 13, 16, 17, 20, 33} {
+					w := randTernary(r, n*k)
+					x := make([]int8, m*k) // exact length: the kernel must not need slack
+					for i := range x {
+						x[i] = int8(r.Intn(256) - 128)
+					}
+					if (n+k+m)%3 == 0 { // extremes
+						for i := range x {
+							x[i] = []int8{-128, 127}[i%2]
+						}
+					}
+					xs := make([]float32, m)
+					for i := range xs {
+						xs[i] = 0.5 + float32(r.Intn(1000))/37
+					}
+					p := NewTernaryPanels(n, k)
+					p.SetRows(0, w)
+					got := make([]float32, m*n)
+					TernaryPanelForward(got, x, xs, p, 0.031, m)
+					want := tgRef(x, xs, w, 0.031, m, n, k)
+					viaGemm := make([]float32, m*n)
+					BitLinearForward(viaGemm, x, xs, NewTernaryMatrix(w, n, k), 0.031, m)
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) || math.Float32bits(got[i]) != math.Float32bits(viaGemm[i]) {
+							t.Fatalf("n=%d k=%d m=%d: out[%d] = %v, want %v (BitLinearForward %v)", n, k, m, i, got[i], want[i], viaGemm[i])
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestTernaryPanelForwardLarge covers full 16-row tiles over many strips and blocks, split over the
+// worker pool, against BitLinearForward.
+func TestTernaryPanelForwardLarge(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		r := tensor.NewRNG(17)
+		n, k := 200, 777
+		w := randTernary(r, n*k)
+		p := NewTernaryPanels(n, k)
+		p.SetRows(0, w[:64*k]) // in two pieces: rows are independent
+		p.SetRows(64, w[64*k:])
+		tm := NewTernaryMatrix(w, n, k)
+		for _, m := range []int{4, 16, 40, 64} {
+			x := make([]int8, m*k)
+			for i := range x {
+				x[i] = int8(r.Intn(256) - 128)
+			}
+			xs := make([]float32, m)
+			for i := range xs {
+				xs[i] = 1 + float32(i)
+			}
+			got, want := make([]float32, m*n), make([]float32, m*n)
+			TernaryPanelForward(got, x, xs, p, 0.5, m)
+			BitLinearForward(want, x, xs, tm, 0.5, m)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("m=%d: out[%d] = %v, want %v", m, i, got[i], want[i])
+				}
+			}
+		}
+	})
+}
+
+func TestTernaryPanelsSetRows(t *testing.T) {
+	r := tensor.NewRNG(18)
+	n, k := 37, 45
+	w := randTernary(r, n*k)
+	p := NewTernaryPanels(n, k)
+	for j := n - 1; j >= 0; j-- { // row by row, out of order
+		p.SetRows(j, w[j*k:(j+1)*k])
+	}
+	for i := range n {
+		for j := range k {
+			if got := p.At(i, j); got != w[i*k+j] {
+				t.Fatalf("At(%d, %d) = %d, want %d", i, j, got, w[i*k+j])
+			}
+		}
+	}
+	if want := (n + 15) / 16 * ((k + 15) / 16) * 64; p.Bytes() != want {
+		t.Errorf("Bytes() = %d, want %d", p.Bytes(), want)
+	}
+	for _, bad := range []int8{2, -2, 127, -128, 3} {
+		w2 := append([]int8(nil), w[:k]...)
+		w2[k-3] = bad
+		func() {
+			defer func() {
+				msg := fmt.Sprint(recover())
+				if !strings.Contains(msg, fmt.Sprintf("weight %d of row 5 is %d", k-3, bad)) {
+					t.Errorf("SetRows with %d: panic %q, want one naming the weight", bad, msg)
+				}
+			}()
+			p.SetRows(5, w2)
+		}()
+	}
+}
+
+func TestRowSum(t *testing.T) {
+	r := tensor.NewRNG(19)
+	for _, n := range []int{0, 1, 7, 8, 9, 1023, 1024, 1025, 5000} {
+		for _, fill := range []int{-128, 127, 0, 1} {
+			x := make([]int8, n)
+			var want int32
+			for i := range x {
+				switch fill {
+				case 0:
+					x[i] = int8(r.Intn(256) - 128)
+				case 1:
+					x[i] = int8(i%256 - 128)
+				default:
+					x[i] = int8(fill)
+				}
+				want += int32(x[i])
+			}
+			if got := rowSum(x); got != want {
+				t.Errorf("rowSum(len %d, fill %d) = %d, want %d", n, fill, got, want)
+			}
+		}
+	}
+}
+
+// BenchmarkTernaryPanelForward times the 2-bit product against BitLinearForward (one byte per
+// weight) and the packed batch GEMV on one (N,K) matrix held in cache, in G multiply-adds/s.
+func BenchmarkTernaryPanelForward(b *testing.B) {
+	n, k := 2048, 768
+	r := tensor.NewRNG(20)
+	w := randTernary(r, n*k)
+	p := NewTernaryPanels(n, k)
+	p.SetRows(0, w)
+	tm := NewTernaryMatrix(w, n, k)
+	for _, m := range []int{1, 4, 8, 16, 32, 64} {
+		x := make([]int8, m*k)
+		for i := range x {
+			x[i] = int8(r.Intn(256) - 128)
+		}
+		xs := make([]float32, m)
+		for i := range xs {
+			xs[i] = 1
+		}
+		out := make([]float32, m*n)
+		for _, c := range []struct {
+			name string
+			f    func()
+		}{
+			{"panels", func() { TernaryPanelForward(out, x, xs, p, 1, m) }},
+			{"bytes", func() { BitLinearForward(out, x, xs, tm, 1, m) }},
+		} {
+			b.Run(fmt.Sprintf("%s/rows=%d", c.name, m), func(b *testing.B) {
+				for b.Loop() {
+					c.f()
+				}
+				b.ReportMetric(float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+			})
+		}
+	}
+}
