@@ -218,14 +218,8 @@ func LoadGGUF(path string) (LM, error) {
 	}
 	// The config's linear and bias follow the file: ternary matrices make BitLinear, nonzero biases Bias.
 	n0 := gguf.GPT2BlockNames(0)
-	if t, ok := f.Tensor(n0.QKV + ".weight"); ok {
-		if t.Type.Ternary() {
-			cfg.Linear = LinearBitNet
-		} else if v, err := t.Float32(); err == nil {
-			if _, _, ok := ternaryValues(v); ok {
-				cfg.Linear = LinearBitNet
-			}
-		}
+	if t, ok := f.Tensor(n0.QKV + ".weight"); ok && isTernaryMatrix(t) {
+		cfg.Linear = LinearBitNet
 	}
 	for l := range cfg.Layers {
 		n := gguf.GPT2BlockNames(l)
@@ -342,6 +336,20 @@ func ggufTrits(t *gguf.TensorInfo, name string) ([]int8, float32, error) {
 		return nil, 0, fmt.Errorf("tensor %s is not ternary ({-s, 0, s}); a BitLinear model needs ternary matrices", name)
 	}
 	return trits, s, nil
+}
+
+// isTernaryMatrix reports whether a GGUF matrix holds a BitLinear layer's weights: a ternary type, or
+// F16/F32 values in {-s, 0, s} (how both GGUF loaders choose the config's linear).
+func isTernaryMatrix(t *gguf.TensorInfo) bool {
+	if t.Type.Ternary() {
+		return true
+	}
+	v, err := t.Float32()
+	if err != nil {
+		return false
+	}
+	_, _, ok := ternaryValues(v)
+	return ok
 }
 
 // ternaryValues reports whether every value is 0 or ±s for one s > 0, and returns the trits and s.

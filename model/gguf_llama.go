@@ -264,12 +264,8 @@ func loadLlamaGGUF(f *gguf.File, path, arch string) (LM, error) {
 	if !ok {
 		return nil, bad("no tensor %s", LlamaBlockNames(0).Q.GGUF)
 	}
-	if q0.Type.Ternary() {
+	if isTernaryMatrix(q0) {
 		cfg.Linear = LinearBitNet
-	} else if v, e := q0.Float32(); e == nil {
-		if _, _, ok := ternaryValues(v); ok {
-			cfg.Linear = LinearBitNet
-		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, bad("%v", err)

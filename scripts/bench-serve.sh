@@ -3,6 +3,9 @@
 # only: `tern bench serve` on the 100M and 700M decode presets (random packed weights), then
 # llama-server with a random TQ2_0 `llama` GGUF of the same size (scripts/gguf-random.py) and the
 # same --parallel, measured by the same client code (`tern bench serve --target`).
+# With MODEL=x.gguf both servers load that one file instead (tern: `tern bench serve --model`, a KV
+# cache of prompt+tokens+16 positions per slot; llama-server the same per slot), and both get the
+# same prompt text ("b b b ..."); RSS of both is reported.
 #
 # Usage: scripts/bench-serve.sh OUT.jsonl [TERN] [LLAMA_BIN_DIR] [GGUF_DIR]
 # Run it under `flock /tmp/tern-bench.lock` on a shared machine. GGUF_DIR must hold r100m.gguf and
@@ -19,19 +22,30 @@ prompt=${PROMPT:-16}
 requests=${REQUESTS:-1}
 threads=${THREADS:-2}
 port=${PORT:-18093}
+model=${MODEL:-}
 : >"$out"
 lscpu | sed -n 's/^Model name: *//p' | head -1 | sed 's/.*/{"cpu": "&"}/' >>"$out"
-for p in 100m 700m; do
-	"$tern" bench serve --preset "$p" --clients "$clients" --parallel "$par" --tokens "$tokens" --prompt "$prompt" \
-		--requests "$requests" --threads "$threads" --max-time 90s --json --linear="$([ $p = 100m ] && echo true || echo false)" >>"$out"
-	LD_LIBRARY_PATH="$llama" "$llama/llama-server" -m "$gguf/r$p.gguf" --host 127.0.0.1 --port "$port" -t "$threads" \
-		--parallel "$par" -c $((par * (prompt + tokens + 16))) --cont-batching --no-webui >"$out.llama-$p.log" 2>&1 &
+common=(--clients "$clients" --parallel "$par" --tokens "$tokens" --prompt "$prompt" --requests "$requests" --max-time 90s --json)
+# llama_run FILE LABEL: llama-server on FILE, measured by tern's clients, then its peak RSS
+llama_run() {
+	LD_LIBRARY_PATH="$llama" "$llama/llama-server" -m "$1" --host 127.0.0.1 --port "$port" -t "$threads" \
+		--parallel "$par" -c $((par * (prompt + tokens + 16))) --cont-batching --no-webui >"$out.llama-$2.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 1 120); do curl -sf "127.0.0.1:$port/health" >/dev/null && break; sleep 1; done
 	"$tern" bench serve --target "http://127.0.0.1:$port/v1/completions" --extra-json '"ignore_eos": true, "cache_prompt": false' \
-		--preset "$p" --clients "$clients" --parallel "$par" --tokens "$tokens" --prompt "$prompt" --requests "$requests" --max-time 90s --json >>"$out" || true
-	echo "{\"llama_server_rss_mb\": $(($(awk '/VmHWM/{print $2}' /proc/$pid/status) / 1024)), \"preset\": \"$p\"}" >>"$out"
+		--preset "$2" "${common[@]}" >>"$out" || true
+	echo "{\"llama_server_rss_mb\": $(($(awk '/VmHWM/{print $2}' /proc/$pid/status) / 1024)), \"preset\": \"$2\"}" >>"$out"
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
-done
+}
+if [ -n "$model" ]; then
+	label=$(basename "${model%.*}")
+	"$tern" bench serve --model "$model" --threads "$threads" "${common[@]}" >>"$out"
+	llama_run "$model" "$label"
+else
+	for p in 100m 700m; do
+		"$tern" bench serve --preset "$p" --threads "$threads" --linear="$([ $p = 100m ] && echo true || echo false)" "${common[@]}" >>"$out"
+		llama_run "$gguf/r$p.gguf" "$p"
+	done
+fi
 cat "$out"

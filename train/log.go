@@ -20,6 +20,7 @@ type Metric struct {
 	Loss         float64 `json:"loss"`
 	PPL          float64 `json:"ppl,omitempty"`
 	LR           float64 `json:"lr,omitempty"`
+	GradNorm     float64 `json:"grad_norm,omitempty"` // split "train": the global gradient norm before --clip (loss spikes show here first)
 	TokensPerSec float64 `json:"tokens_per_s,omitempty"`
 	StepMS       float64 `json:"step_ms,omitempty"`
 	LRMult       float64 `json:"lr_mult,omitempty"`     // --controller: the learning-rate multiplier of the step

@@ -74,6 +74,7 @@ var errStopped = errors.New("stopped for test")
 // stepInfo is what one step decided besides its loss.
 type stepInfo struct {
 	lr, mult, cos  float64
+	norm           float64 // the global gradient norm before clipping
 	bound, covered int
 }
 
@@ -346,7 +347,7 @@ func (r *Run) Train(ctx context.Context) (_ *Result, err error) {
 		r.Step++
 		dt := time.Since(t0).Seconds()
 		tps := float64(cfg.Batch*cfg.Seq*cfg.Accum*W) / dt
-		m := Metric{Step: r.Step, Split: "train", Loss: loss, LR: lr, TokensPerSec: tps, StepMS: dt * 1000}
+		m := Metric{Step: r.Step, Split: "train", Loss: loss, LR: lr, GradNorm: r.last.norm, TokensPerSec: tps, StepMS: dt * 1000}
 		if r.ctrl != nil {
 			m.LRMult, m.HyperCos = r.last.mult, r.last.cos
 		}
@@ -467,7 +468,7 @@ func (r *Run) step(lr, wd float64) (float64, error) {
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
 		return 0, fmt.Errorf("step %d: gradient norm is %v: %w; stopping (%s)", r.Step+1, norm, ErrNonFinite, r.checkpointNote())
 	}
-	r.last = stepInfo{lr: lr, mult: 1}
+	r.last = stepInfo{lr: lr, mult: 1, norm: norm}
 	ratio := cfg.TrustRatio
 	if r.ctrl != nil {
 		// The controller first learns from its last decision (this gradient against the last

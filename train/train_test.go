@@ -346,3 +346,44 @@ func TestPrecisionWarning(t *testing.T) {
 		restore()
 	}
 }
+
+// TestGradNormLogged: each train line of metrics.jsonl carries the step's global gradient norm before
+// clipping, checked against the gradients the last step left behind (float64 sum of squares): equal
+// without --clip; with a tiny clip the gradients are scaled down to it and the logged norm is the
+// larger, unclipped one.
+func TestGradNormLogged(t *testing.T) {
+	for _, clip := range []float64{0, 1e-3} {
+		dir := t.TempDir()
+		cfg, mc := tinyRun(t, dir, 2, 0, func(c *Config, m *model.Config) { c.Clip = clip })
+		r, err := NewRun(cfg, mc, false, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Train(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		var ss float64
+		for _, p := range r.params {
+			for _, g := range p.G {
+				ss += float64(g) * float64(g)
+			}
+		}
+		left := math.Sqrt(ss)
+		ms, err := ReadMetrics(filepath.Join(dir, "metrics.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var logged float64
+		for _, m := range ms {
+			if m.Split == "train" && m.Step == 2 {
+				logged = m.GradNorm
+			}
+		}
+		switch {
+		case clip == 0 && math.Abs(logged-left) > 1e-5*left:
+			t.Errorf("no clip: logged grad_norm %v, gradients' norm %v", logged, left)
+		case clip > 0 && (math.Abs(left-clip) > 1e-4*clip || !(logged > 10*clip)):
+			t.Errorf("clip %v: logged grad_norm %v, gradients' norm after clipping %v: want the unclipped norm logged and the gradients clipped", clip, logged, left)
+		}
+	}
+}

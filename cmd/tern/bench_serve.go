@@ -35,7 +35,7 @@ func init() {
 // batched ternary product three ways (one packed GEMV per row, one int8 GEMM, one packed batch GEMV)
 // for B = 1..64 rows of the preset's FFN matrix, the measurement behind infer.Batch's choice.
 func benchServe(ctx context.Context, args []string) error {
-	fs := newFlags("bench serve", "bench serve --preset 100m|700m [--clients 1,4,16,64] [flags]")
+	fs := newFlags("bench serve", "bench serve --preset 100m|700m | --model FILE [--clients 1,4,16,64] [flags]")
 	preset := fs.String("preset", "100m", "100m or 700m (BitNet-shaped decode presets)")
 	clientsFlag := fs.String("clients", "1,4,16,64", "client counts to run, comma-separated")
 	parallel := fs.Int("parallel", 0, "server slots (0 = the largest client count)")
@@ -49,11 +49,12 @@ func benchServe(ctx context.Context, args []string) error {
 	target := fs.String("target", "", "instead of tern, load an OpenAI-compatible server already running on loopback, e.g. llama-server: its /v1/completions URL")
 	prof := fs.String("cpuprofile", "", "write a CPU profile of the client runs (go tool pprof) to this file")
 	extra := fs.String("extra-json", "", "extra request fields for --target, e.g. '\"ignore_eos\": true'")
+	modelPath := fs.String("model", "", "instead of a random preset, serve this model file (GGUF, packed or training checkpoint, as tern serve loads it); prompts are the words of --target's")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
 	cfg, ok := decodeShapes[*preset]
-	if !ok {
+	if !ok && *modelPath == "" {
 		return fmt.Errorf("--preset must be 100m or 700m, not %q", *preset)
 	}
 	var clients []int
@@ -76,6 +77,9 @@ func benchServe(ctx context.Context, args []string) error {
 		return benchServeTarget(ctx, *target, *extra, *preset, clients, *parallel, *tokens, *prompt, *requests, *limit, *asJSON)
 	}
 	setThreads(*threads)
+	if *modelPath != "" {
+		return benchServeModel(ctx, *modelPath, clients, *parallel, *tokens, *prompt, *requests, *limit, *asJSON, *prof)
+	}
 	if *linear {
 		if err := benchBatchLinear(cfg.FFN, cfg.Hidden, *asJSON); err != nil {
 			return err
@@ -123,18 +127,58 @@ func benchServe(ctx context.Context, args []string) error {
 	return runLevels(ctx, "tern", url, body, *preset, clients, *parallel, *requests, *limit, *asJSON)
 }
 
+// benchServeModel serves a model file in-process, as tern serve loads it (a KV cache of
+// prompt+tokens+16 positions per slot for a GGUF file, as bench-serve.sh gives llama-server), with
+// --target's prompt so both servers see the same text.
+func benchServeModel(ctx context.Context, path string, clients []int, parallel, tokens, prompt, requests int, limit time.Duration, asJSON bool, prof string) error {
+	debug.FreeOSMemory()
+	resetPeakRSS()
+	var m serve.Model
+	var closeModel func()
+	var err error
+	if isGGUF(path) {
+		m, closeModel, err = serveGGUF(path, parallel, prompt+tokens+16, "")
+	} else {
+		m, closeModel, err = serveModel(path, "", parallel)
+	}
+	if err != nil {
+		return err
+	}
+	defer closeModel()
+	h := serve.New(m, serve.Options{Queue: 256})
+	defer h.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	defer srv.Close()
+	stop, err := startCPUProfile(prof)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return runLevels(ctx, "tern", "http://"+ln.Addr().String()+"/v1/completions", wordsBody(prompt, tokens, ""), m.Name, clients, parallel, requests, limit, asJSON)
+}
+
+// wordsBody is a streamed greedy completion request whose prompt is "b b b ...": prompt tokens of
+// scripts/gguf-random.py's vocabulary ("▁b"), and as many words of a byte-level BPE's.
+func wordsBody(prompt, tokens int, extra string) string {
+	if extra != "" {
+		extra = ", " + extra
+	}
+	words := strings.TrimSpace(strings.Repeat(" b", prompt))
+	return fmt.Sprintf(`{"prompt": %q, "max_tokens": %d, "temperature": 0, "stream": true%s}`, words, tokens, extra)
+}
+
 // benchServeTarget measures another server (llama-server) with the same clients.
 func benchServeTarget(ctx context.Context, url, extra, preset string, clients []int, parallel, tokens, prompt, requests int, limit time.Duration, asJSON bool) error {
 	u, err := neturl.Parse(url)
 	if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") {
 		return fmt.Errorf("--target %q: want a loopback URL such as http://127.0.0.1:8081/v1/completions", url)
 	}
-	if extra != "" {
-		extra = ", " + extra
-	}
-	words := strings.TrimSpace(strings.Repeat(" b", prompt)) // "▁b" is one token of scripts/gguf-random.py's vocabulary
-	body := fmt.Sprintf(`{"prompt": %q, "max_tokens": %d, "temperature": 0, "stream": true%s}`, words, tokens, extra)
-	return runLevels(ctx, "target", url, body, preset, clients, parallel, requests, limit, asJSON)
+	return runLevels(ctx, "target", url, wordsBody(prompt, tokens, extra), preset, clients, parallel, requests, limit, asJSON)
 }
 
 // runLevels runs each client count against url and prints one result per count.

@@ -365,3 +365,16 @@ func (r *rowCounter) Step(slots []int, ids []int) ([]float32, error) {
 	}
 	return r.Decoder.Step(slots, ids)
 }
+
+// TestBenchServeModel: `tern bench serve --model x.gguf` serves the file in-process and measures it at
+// two client counts (every request answered with its tokens, or the run fails).
+func TestBenchServeModel(t *testing.T) {
+	spec, V := smallBPE(t)
+	path := tinyBitnetGGUF(t, spec, V, 96)
+	if err := benchServe(context.Background(), []string{"--model", path, "--clients", "1,3", "--requests", "1", "--tokens", "4", "--prompt", "3"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := benchServe(context.Background(), []string{"--model", filepath.Join(t.TempDir(), "none.gguf")}); err == nil {
+		t.Error("a missing model file was benchmarked")
+	}
+}
