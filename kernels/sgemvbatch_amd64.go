@@ -4,69 +4,79 @@ package kernels
 
 //go:generate go run sgemvf16_gen.go
 
-// The AVX-512 F16 tile kernels (sgemvf16_amd64.s, written by sgemvf16_gen.go): sgemvF16T<R>x<V>AVX512
-// computes count tiles of R rows (1 or 4; a's rows lda values apart, tile after tile) against V
-// vectors (x's vectors ldx values apart, y's ldy apart) over the first k16 columns, a positive
-// multiple of 16. Every (row, vector) product is summed by one rule, whatever the tile (one 16-lane
+// The AVX-512 F16 kernels (sgemvf16_amd64.s, written by sgemvf16_gen.go): sgemvF16R4x<V>AVX512
+// computes count tiles of 4 rows against V vectors over the first k16 columns (a positive multiple
+// of 16): tile t takes the rows t·ts + r·rs (r < 4) of a (rows lda values apart) and writes
+// y[v·ldy + row]; x's vectors are ldx values apart. sgemvF16R1x<V>AVX512 takes count rows one at
+// a time. Every (row, vector) product is summed by one rule, whatever the kernel (one 16-lane
 // accumulator over the column groups in order, then a fixed lane tree; see sgemvf16_gen.go), so a
-// row's value for a vector is the same bits in SgemvF16 (4x1 tiles) and in any batch.
+// row's value for a vector is the same bits in SgemvF16 and in any batch.
 
 //go:noescape
-func sgemvF16T4x1AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+func sgemvF16R4x1AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
 
 //go:noescape
-func sgemvF16T4x2AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+func sgemvF16R4x2AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
 
 //go:noescape
-func sgemvF16T4x3AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+func sgemvF16R4x3AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
 
 //go:noescape
-func sgemvF16T4x4AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+func sgemvF16R4x4AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
 
 //go:noescape
-func sgemvF16T4x5AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+func sgemvF16R4x5AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
 
 //go:noescape
-func sgemvF16T4x6AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+func sgemvF16R4x6AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
 
 //go:noescape
-func sgemvF16T1x1AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+func sgemvF16R1x1AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
 
 //go:noescape
-func sgemvF16T1x2AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+func sgemvF16R1x2AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
 
 //go:noescape
-func sgemvF16T1x3AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+func sgemvF16R1x3AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
 
 //go:noescape
-func sgemvF16T1x4AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+func sgemvF16R1x4AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
 
 //go:noescape
-func sgemvF16T1x5AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+func sgemvF16R1x5AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
 
 //go:noescape
-func sgemvF16T1x6AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
-
-type sgemvF16Tile = func(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
-
-// sgemvF16Tiles[R==4][V-1]: the kernel for R rows x V vectors.
-var sgemvF16Tiles = [2][sgemvF16MaxV]sgemvF16Tile{
-	{sgemvF16T1x1AVX512, sgemvF16T1x2AVX512, sgemvF16T1x3AVX512, sgemvF16T1x4AVX512, sgemvF16T1x5AVX512, sgemvF16T1x6AVX512},
-	{sgemvF16T4x1AVX512, sgemvF16T4x2AVX512, sgemvF16T4x3AVX512, sgemvF16T4x4AVX512, sgemvF16T4x5AVX512, sgemvF16T4x6AVX512},
-}
+func sgemvF16R1x6AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
 
 // sgemvF16MaxV: the most vectors a tile takes (4 x 6 = 24 accumulators, 4 widened rows and 2
 // vectors in the 32 zmm registers).
 const sgemvF16MaxV = 6
 
+var (
+	sgemvF16R4 = [sgemvF16MaxV]func(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int){
+		sgemvF16R4x1AVX512, sgemvF16R4x2AVX512, sgemvF16R4x3AVX512, sgemvF16R4x4AVX512, sgemvF16R4x5AVX512, sgemvF16R4x6AVX512,
+	}
+	sgemvF16R1 = [sgemvF16MaxV]func(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int){
+		sgemvF16R1x1AVX512, sgemvF16R1x2AVX512, sgemvF16R1x3AVX512, sgemvF16R1x4AVX512, sgemvF16R1x5AVX512, sgemvF16R1x6AVX512,
+	}
+)
+
+// sgemvF16Spaced: 4-row tiles take rows a quarter of the range apart (four sequential streams);
+// false takes neighbouring rows (for benchmarks).
+var sgemvF16Spaced = true
+
 // sgemvF16TileRows computes y[v·ldy + i] for rows i < n of a (lda apart) and vectors v < nv
 // (nv <= sgemvF16MaxV, x's ldx apart) over the first k16 columns: 4-row tiles, then single rows.
 func sgemvF16TileRows(y []float32, ldy int, a []uint16, lda int, x []float32, ldx, n, nv, k16 int) {
-	if n4 := n / 4; n4 > 0 {
-		sgemvF16Tiles[1][nv-1](&y[0], ldy, &a[0], lda, &x[0], ldx, n4, k16)
+	if m := n / 4; m > 0 {
+		rs, ts := m, 1
+		if !sgemvF16Spaced {
+			rs, ts = 1, 4
+		}
+		sgemvF16R4[nv-1](&y[0], ldy, &a[0], lda, &x[0], ldx, rs, ts, m, k16)
 	}
 	if r := n &^ 3; r < n {
-		sgemvF16Tiles[0][nv-1](&y[r], ldy, &a[r*lda], lda, &x[0], ldx, n-r, k16)
+		sgemvF16R1[nv-1](&y[r], ldy, &a[r*lda], lda, &x[0], ldx, n-r, k16)
 	}
 }
 
@@ -101,6 +111,3 @@ func sgemvF16BatchRows(y []float32, ldy int, a []uint16, x []float32, n, k, b in
 
 // sgemvF16ChunkBytes: the F16 bytes of a chunk of rows (in L2 while the vector groups pass).
 var sgemvF16ChunkBytes = 96 << 10
-
-//go:noescape
-func sgemvF16S4AVX512(y *float32, ys int, a *uint16, rs, lda int, x *float32, count, k16 int)

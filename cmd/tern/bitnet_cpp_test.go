@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"tern/format"
 	"tern/gguf"
 	"tern/half"
 	"tern/infer"
@@ -34,8 +35,15 @@ import (
 //   - Writing: `tern export gguf --type i2_s` writes the same tensors (names, types, dims), the same
 //     bytes for every norm and the token table, the same trits in every I2_S matrix, and each I2_S
 //     scale within 2 ulps of the converter's (which recomputes it from the latent weights as
-//     1/(1/mean|W|) in float32 with torch's summation; tern stores its own absmean); the same
-//     "bitnet-b1.58.*" metadata, file type, tokens, token types and merges.
+//     1/(1/mean|W|) in float32 with torch's summation; tern stores its own absmean); every metadata
+//     key and value the same ("bitnet-b1.58.*", file type, tokens, token types, merges, BOS/EOS,
+//     add_bos_token, the chat template of the model's tokenizer_config.json) but general.name (the
+//     converter writes the folder's name) and general.quantization_version (tern writes 2, as
+//     llama-quantize does; the converter none).
+//   - --outtype f16 against `tern export gguf --type f16`: every value equal (tern's scale and the
+//     converter's agree once rounded to F16; the converter's torch.round writes -0 for rounded-away
+//     negatives, tern +0), the token table F32 in bitnet.cpp's f16 file (it keeps TOKEN_EMBD F32 unless
+//     --quant-embd) and F16 in tern's.
 func TestBitnetCppConverter(t *testing.T) {
 	conv := testenv.BitnetConverter(t)
 	py := testenv.GGUFPython(t, "-c", "import torch")
@@ -74,7 +82,13 @@ func TestBitnetCppConverter(t *testing.T) {
 	dir := t.TempDir()
 	src, hf := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "bitnet-hf")
 	ref, own := filepath.Join(dir, "bitnet-cpp.gguf"), filepath.Join(dir, "tern.gguf")
-	if err := model.Save(src, lm, spec); err != nil {
+	ts, err := model.ParamTensors(lm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := model.FileMeta(lm, "model", spec) // as tern import hf keeps a folder's tokenizer_config.json
+	meta["tern.hf.tokenizer_config"] = `{"chat_template": "{% for m in messages %}{{ m['role'] | capitalize }}: {{ m['content'] }}<|endoftext|>{% endfor %}", "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "add_bos_token": true}`
+	if err := format.Write(src, meta, ts); err != nil {
 		t.Fatal(err)
 	}
 	run := func(name string, args ...string) string {
@@ -266,19 +280,66 @@ func TestBitnetCppConverter(t *testing.T) {
 		o, ok := b.Lookup(kv.Key)
 		switch {
 		case ok && reflect.DeepEqual(kv.Value, o.Value) && kv.Type == o.Type:
-		case strings.HasPrefix(kv.Key, gguf.ArchBitnetB158+".") || kv.Key == gguf.KeyArchitecture || kv.Key == gguf.KeyFileType ||
-			kv.Key == "tokenizer.ggml.tokens" || kv.Key == "tokenizer.ggml.token_type" || kv.Key == "tokenizer.ggml.merges" || kv.Key == "tokenizer.ggml.model":
-			t.Errorf("metadata %s: bitnet.cpp %v, tern %v", kv.Key, short(kv.Value), short(o.Value))
-		default:
+		case kv.Key == gguf.KeyName:
 			differ = append(differ, fmt.Sprintf("%s (bitnet.cpp %v, tern %v)", kv.Key, short(kv.Value), short(o.Value)))
+		default:
+			t.Errorf("metadata %s: bitnet.cpp %v, tern %v", kv.Key, short(kv.Value), short(o.Value))
 		}
 	}
 	for _, kv := range b.KV {
-		if _, ok := a.Lookup(kv.Key); !ok {
+		if _, ok := a.Lookup(kv.Key); !ok && kv.Key != gguf.KeyQuantVersion {
+			t.Errorf("metadata %s only in tern's file (%v)", kv.Key, short(kv.Value))
+		} else if !ok {
 			differ = append(differ, fmt.Sprintf("%s only in tern's (%v)", kv.Key, short(kv.Value)))
 		}
 	}
 	t.Logf("metadata that differs (not part of the model): %s", strings.Join(differ, "; "))
+
+	// --outtype f16 / --type f16: each projection as its values t·s in F16
+	ref16, own16 := filepath.Join(dir, "bitnet-cpp-f16.gguf"), filepath.Join(dir, "tern-f16.gguf")
+	cmd = testenv.GGUFPython(t, filepath.Join(testenv.ModuleRoot(t), "scripts", "bitnet-cpp-convert.py"), conv, hf, ref16, "--outtype", "f16", "--pre", "gpt-2")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("bitnet.cpp's converter (f16): %v\n%s", err, b)
+	}
+	run(bin, "export", "gguf", "--model", src, "--out", own16, "--type", "f16")
+	a16, err := gguf.Open(ref16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a16.Close()
+	b16, err := gguf.Open(own16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b16.Close()
+	values, differing, negZero := 0, 0, 0
+	for _, ta := range a16.Tensors {
+		tb, ok := b16.Tensor(ta.Name)
+		if !ok || !slices.Equal(ta.Dims, tb.Dims) {
+			t.Errorf("f16 %s: bitnet.cpp %s %v, tern %v", ta.Name, ta.Type, ta.Dims, ok)
+			continue
+		}
+		if ta.Type != tb.Type {
+			t.Logf("f16 %s: bitnet.cpp stores it as %s, tern as %s (values compared)", ta.Name, ta.Type, tb.Type)
+		}
+		va, err1 := ta.Float32()
+		vb, err2 := tb.Float32()
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		for j := range va {
+			values++
+			if va[j] != vb[j] {
+				differing++
+			} else if math.Signbit(float64(va[j])) != math.Signbit(float64(vb[j])) {
+				negZero++
+			}
+		}
+	}
+	t.Logf("f16: %d tensors, %d of %d values differ (%d zeros differ in sign: torch's round gives -0)", len(a16.Tensors), differing, values, negZero)
+	if len(a16.Tensors) != len(b16.Tensors) || differing != 0 {
+		t.Errorf("f16 files: %d vs %d tensors, %d values differ", len(a16.Tensors), len(b16.Tensors), differing)
+	}
 }
 
 func argmax(v []float32) int {
