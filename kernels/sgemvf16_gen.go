@@ -50,7 +50,7 @@ func kernel(nr, nv int) {
 	p("")
 	args, frame := "ldx, count, k16 int", 64
 	if nr == 4 {
-		args, frame = "ldx, rs, ts, count, k16 int", 80
+		args, frame = "ldx, rs, ts, count, k16 int, pf *uint16", 88
 	}
 	p("// func %s(y *float32, ldy int, a *uint16, lda int, x *float32, %s)", name, args)
 	p("// Requires: AVX512F, AVX512DQ, AVX512VL")
@@ -62,11 +62,15 @@ func kernel(nr, nv int) {
 	if nr == 4 {
 		p("\tIMULQ rs+48(FP), R9")
 	}
-	p("\tMOVQ x+32(FP), DX")
+	if nr == 4 {
+		p("\tMOVQ pf+80(FP), DX")
+	} else {
+		p("\tMOVQ x+32(FP), DX")
+	}
 	p("\tMOVQ ldx+40(FP), R10")
 	p("\tSHLQ $2, R10")
-	p("\tMOVQ count+%d(FP), CX", frame-16)
-	p("\tMOVQ k16+%d(FP), R11", frame-8)
+	p("\tMOVQ count+%d(FP), CX", map[int]int{1: 48, 4: 64}[nr])
+	p("\tMOVQ k16+%d(FP), R11", map[int]int{1: 56, 4: 72}[nr])
 	p("\tSHRQ $4, R11")
 	p("\tTESTQ CX, CX")
 	p("\tJZ %s_done", l)
@@ -81,14 +85,22 @@ func kernel(nr, nv int) {
 	if nr == 4 {
 		p("\tLEAQ (SI)(R9*1), R12")
 	}
-	p("\tMOVQ DX, BX")
+	if nr == 4 {
+		// DX: the prefetch pointer, two lines per group of 16 columns; x from the arguments.
+		p("\tMOVQ x+32(FP), BX")
+	} else {
+		p("\tMOVQ DX, BX")
+	}
 	if nv > 3 {
-		p("\tLEAQ (DX)(R10*2), R13")
+		p("\tLEAQ (BX)(R10*2), R13")
 		p("\tADDQ R10, R13")
 	}
 	p("\tMOVQ R11, R8")
 	p("%s_loop:", l)
 	if nr == 4 {
+		p("\tPREFETCHT0 (DX)")
+		p("\tPREFETCHT0 64(DX)")
+		p("\tADDQ $128, DX")
 		for r := 0; r < 4; r++ {
 			p("\tVCVTPH2PS %s, Z%d", aAddr(r), 24+r)
 		}
