@@ -3,9 +3,10 @@
 //go:build !purego
 
 // The AVX-512 kernels of SgemvF16 and SgemvF16Batch (see sgemvf16_gen.go for the summation rule).
-// func sgemvF16R4x<V>AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
+// func sgemvF16R4x<V>AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16)
 // y[v·ldy + i] = Σ_{j<k16} a[i·lda + j]·x[v·ldx + j] for the rows i = t·ts + r·rs, tiles t < count,
-// r < 4, and vectors v < V. sgemvF16R1x<V>AVX512 (no rs, ts): rows i < count one at a time.
+// r < 4, and vectors v < V, prefetching 128 bytes from pf on per 16 columns (the driver's next
+// chunk of rows). sgemvF16R1x<V>AVX512 (no rs, ts, pf): rows i < count one at a time.
 // k16 is a positive multiple of 16 (the Go driver adds the rest).
 
 #include "textflag.h"
