@@ -3,10 +3,11 @@
 //go:build !purego
 
 // The AVX-512 kernels of SgemvF16 and SgemvF16Batch (see sgemvf16_gen.go for the summation rule).
-// func sgemvF16R4x<V>AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16)
+// func sgemvF16R4x<V>AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // y[v·ldy + i] = Σ_{j<k16} a[i·lda + j]·x[v·ldx + j] for the rows i = t·ts + r·rs, tiles t < count,
-// r < 4, and vectors v < V, prefetching 128 bytes from pf on per 16 columns (the driver's next
-// chunk of rows). sgemvF16R1x<V>AVX512 (no rs, ts, pf): rows i < count one at a time.
+// r < 4, and vectors v < V; per 16 columns it prefetches the 128 bytes at pf, which then moves
+// pfstep bytes on (128: the driver's next chunk of rows; 0: nothing new). sgemvF16R1x<V>AVX512
+// (no rs, ts, pf, pfstep): rows i < count one at a time.
 // k16 is a positive multiple of 16 (the Go driver adds the rest).
 
 #include "textflag.h"
@@ -30,9 +31,9 @@ DATA sgemvF16Gather<>+56(SB)/4, $8
 DATA sgemvF16Gather<>+60(SB)/4, $12
 GLOBL sgemvF16Gather<>(SB), RODATA|NOPTR, $64
 
-// func sgemvF16R4x1AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16)
+// func sgemvF16R4x1AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16R4x1AVX512(SB), NOSPLIT, $0-88
+TEXT ·sgemvF16R4x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
@@ -59,7 +60,7 @@ r4x1_tile:
 r4x1_loop:
 	PREFETCHT0 (DX)
 	PREFETCHT0 64(DX)
-	ADDQ $128, DX
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26
@@ -108,9 +109,9 @@ r4x1_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16R4x2AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16)
+// func sgemvF16R4x2AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16R4x2AVX512(SB), NOSPLIT, $0-88
+TEXT ·sgemvF16R4x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
@@ -141,7 +142,7 @@ r4x2_tile:
 r4x2_loop:
 	PREFETCHT0 (DX)
 	PREFETCHT0 64(DX)
-	ADDQ $128, DX
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26
@@ -215,9 +216,9 @@ r4x2_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16R4x3AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16)
+// func sgemvF16R4x3AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16R4x3AVX512(SB), NOSPLIT, $0-88
+TEXT ·sgemvF16R4x3AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
@@ -252,7 +253,7 @@ r4x3_tile:
 r4x3_loop:
 	PREFETCHT0 (DX)
 	PREFETCHT0 64(DX)
-	ADDQ $128, DX
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26
@@ -351,9 +352,9 @@ r4x3_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16R4x4AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16)
+// func sgemvF16R4x4AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16R4x4AVX512(SB), NOSPLIT, $0-88
+TEXT ·sgemvF16R4x4AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
@@ -394,7 +395,7 @@ r4x4_tile:
 r4x4_loop:
 	PREFETCHT0 (DX)
 	PREFETCHT0 64(DX)
-	ADDQ $128, DX
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26
@@ -519,9 +520,9 @@ r4x4_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16R4x5AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16)
+// func sgemvF16R4x5AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16R4x5AVX512(SB), NOSPLIT, $0-88
+TEXT ·sgemvF16R4x5AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
@@ -566,7 +567,7 @@ r4x5_tile:
 r4x5_loop:
 	PREFETCHT0 (DX)
 	PREFETCHT0 64(DX)
-	ADDQ $128, DX
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26
@@ -716,9 +717,9 @@ r4x5_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16R4x6AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16)
+// func sgemvF16R4x6AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16R4x6AVX512(SB), NOSPLIT, $0-88
+TEXT ·sgemvF16R4x6AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
@@ -767,7 +768,7 @@ r4x6_tile:
 r4x6_loop:
 	PREFETCHT0 (DX)
 	PREFETCHT0 64(DX)
-	ADDQ $128, DX
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26

@@ -50,7 +50,7 @@ func kernel(nr, nv int) {
 	p("")
 	args, frame := "ldx, count, k16 int", 64
 	if nr == 4 {
-		args, frame = "ldx, rs, ts, count, k16 int, pf *uint16", 88
+		args, frame = "ldx, rs, ts, count, k16 int, pf *uint16, pfstep int", 96
 	}
 	p("// func %s(y *float32, ldy int, a *uint16, lda int, x *float32, %s)", name, args)
 	p("// Requires: AVX512F, AVX512DQ, AVX512VL")
@@ -100,7 +100,7 @@ func kernel(nr, nv int) {
 	if nr == 4 {
 		p("\tPREFETCHT0 (DX)")
 		p("\tPREFETCHT0 64(DX)")
-		p("\tADDQ $128, DX")
+		p("\tADDQ pfstep+88(FP), DX")
 		for r := 0; r < 4; r++ {
 			p("\tVCVTPH2PS %s, Z%d", aAddr(r), 24+r)
 		}
@@ -208,10 +208,11 @@ func main() {
 	p("//go:build !purego")
 	p("")
 	p("// The AVX-512 kernels of SgemvF16 and SgemvF16Batch (see sgemvf16_gen.go for the summation rule).")
-	p("// func sgemvF16R4x<V>AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16)")
+	p("// func sgemvF16R4x<V>AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)")
 	p("// y[v·ldy + i] = Σ_{j<k16} a[i·lda + j]·x[v·ldx + j] for the rows i = t·ts + r·rs, tiles t < count,")
-	p("// r < 4, and vectors v < V, prefetching 128 bytes from pf on per 16 columns (the driver's next")
-	p("// chunk of rows). sgemvF16R1x<V>AVX512 (no rs, ts, pf): rows i < count one at a time.")
+	p("// r < 4, and vectors v < V; per 16 columns it prefetches the 128 bytes at pf, which then moves")
+	p("// pfstep bytes on (128: the driver's next chunk of rows; 0: nothing new). sgemvF16R1x<V>AVX512")
+	p("// (no rs, ts, pf, pfstep): rows i < count one at a time.")
 	p("// k16 is a positive multiple of 16 (the Go driver adds the rest).")
 	p("")
 	p("#include \"textflag.h\"")

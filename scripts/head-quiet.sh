@@ -15,7 +15,7 @@ exec flock /tmp/tern-bench.lock bash -c '
 out=$0
 echo "load before: $(cat /proc/loadavg)"
 "$out/kernels.test" -test.run XXX -test.bench "SgemvF16Head/k=.*/threads=./B=(1|4|16|64)$" -test.benchtime 20x |
-	awk "/^Benchmark/ {printf \"%-45s best %8s us  %6s G FMA/s per thread\n\", \$1, \$5, \$7}"
+	awk "/^Benchmark/ {printf \"%-45s best %8s us  %6s G FMA/s per thread\n\", \$1, \$7, \$9}"
 : >"$out/serve.jsonl"
 for run in $(seq 1 "${RUNS:-2}"); do
 	for p in 100m 700m; do
