@@ -136,8 +136,10 @@ func (m *Packed) Resident() error {
 // the form the batched product reads: where the CPU has its kernel (AVX-512 VNNI), 2 bits per
 // weight (kernels.TernaryPanels: +25% of the 5-trit bytes, 175 MB for 700M); elsewhere one byte per
 // weight (kernels.TernaryMatrix, +528 MB for 700M). Projections sharing packed bytes share the result.
-func makeResident(ls []*linear) error {
-	panels := kernels.TernaryPanelsFast()
+func makeResident(ls []*linear) error { return makeResidentAs(ls, kernels.TernaryPanelsFast()) }
+
+// makeResidentAs is makeResident with the form chosen: 2-bit panels or one byte per weight.
+func makeResidentAs(ls []*linear, panels bool) error {
 	doneP := map[*byte]*kernels.TernaryPanels{}
 	doneM := map[*byte]*kernels.TernaryMatrix{}
 	var w []int8

@@ -31,7 +31,7 @@ type LlamaBatch struct {
 	lin   *rowLinear
 
 	x, h, q, k, v, att, y, g, u, logits []float32
-	scores, rstd                        []float32
+	scores, rstd, startLogits           []float32
 	cur                                 []*llamaSlot // the slots of the step in progress
 	li                                  int          // the layer attention works on
 	attendFn                            func(lo, hi int)
@@ -95,6 +95,98 @@ func (b *LlamaBatch) Vocab() int        { return b.m.Cfg.Vocab }
 func (b *LlamaBatch) PromptLimit() int  { return b.m.Cfg.Ctx - 1 }
 func (b *LlamaBatch) Room(slot int) int { return b.m.Cfg.Ctx - b.slots[slot].pos }
 
+// StartMany starts several slots at once (ManyStarter): prompts of 2 to llamaChunk tokens run as
+// prefill passes over the rows of as many of them as fit in llamaChunk rows (each weight matrix read
+// once per pass for all of them), each row against its own slot's cache; other prompts as Start runs
+// them. The heads of the prompts' last rows are one batched head product. Each slot's logits and cache
+// equal what Start gives it, bit for bit.
+func (b *LlamaBatch) StartMany(slots []int, prompts [][]int) ([]float32, error) {
+	m, c := b.m, b.m.Cfg
+	C, V := c.Hidden, c.Vocab
+	if len(slots) != len(prompts) {
+		return nil, fmt.Errorf("batch: %d slots for %d prompts", len(slots), len(prompts))
+	}
+	out := tensor.Grow(b.startLogits, len(slots)*V)
+	b.startLogits = out
+	var group []llamaSeq
+	var at []int // per sequence of group: its index in slots
+	run := func() error {
+		if len(group) == 0 {
+			return nil
+		}
+		x, err := m.blocks(group)
+		if err != nil {
+			return err
+		}
+		b.h, b.rstd = tensor.Grow(b.h, len(group)*C), tensor.Grow(b.rstd, len(group))
+		r := 0
+		for k, sq := range group { // each prompt's last row
+			r += len(sq.ids)
+			copy(b.h[k*C:(k+1)*C], x[(r-1)*C:r*C])
+			b.slots[slots[at[k]]].pos = len(sq.ids)
+		}
+		kernels.RMSNormForward(b.h, b.rstd, b.h, m.norm, len(group), C, c.Eps)
+		b.logits = tensor.Grow(b.logits, len(group)*V)
+		if hd := m.head; hd.f16 != nil {
+			kernels.SgemvF16Batch(b.logits, V, hd.f16, b.h, V, C, len(group))
+		} else {
+			hd.gemvBatch(b.logits, b.h, V, len(group))
+		}
+		for k, i := range at {
+			copy(out[i*V:(i+1)*V], b.logits[k*V:(k+1)*V])
+		}
+		group, at = group[:0], at[:0]
+		return nil
+	}
+	rows := 0
+	for i, sl := range slots {
+		p := prompts[i]
+		if sl < 0 || sl >= len(b.slots) {
+			return nil, fmt.Errorf("slot %d outside [0, %d)", sl, len(b.slots))
+		}
+		if len(p) < 2 || len(p) > llamaChunk || len(p) > b.PromptLimit() {
+			l, err := b.Start(sl, p)
+			if err != nil {
+				return nil, err
+			}
+			copy(out[i*V:(i+1)*V], l)
+			continue
+		}
+		for _, id := range p {
+			if id < 0 || id >= V {
+				return nil, fmt.Errorf("token id %d outside vocabulary [0, %d)", id, V)
+			}
+		}
+		if rows+len(p) > llamaChunk {
+			if err := run(); err != nil {
+				return nil, err
+			}
+			rows = 0
+		}
+		s := b.slot(sl)
+		s.pos = 0
+		group, at = append(group, llamaSeq{ids: p, kc: s.kc, vc: s.vc}), append(at, i)
+		rows += len(p)
+	}
+	if err := run(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// slot returns slot sl with its caches allocated.
+func (b *LlamaBatch) slot(sl int) *llamaSlot {
+	s := &b.slots[sl]
+	if s.kc == nil {
+		n := b.m.Cfg.Ctx * b.m.Cfg.kvDim()
+		for range b.m.layers {
+			s.kc = append(s.kc, make([]float32, n))
+			s.vc = append(s.vc, make([]float32, n))
+		}
+	}
+	return s
+}
+
 // Start empties slot and feeds prompt: one Prefill pass of the model over the slot's cache (one Step
 // for a one-token prompt).
 func (b *LlamaBatch) Start(slot int, prompt []int) ([]float32, error) {
@@ -105,15 +197,8 @@ func (b *LlamaBatch) Start(slot int, prompt []int) ([]float32, error) {
 	if len(prompt) == 0 || len(prompt) > b.PromptLimit() {
 		return nil, fmt.Errorf("prompt of %d tokens: want 1 to %d", len(prompt), b.PromptLimit())
 	}
-	s := &b.slots[slot]
+	s := b.slot(slot)
 	s.pos = 0
-	if s.kc == nil {
-		n := m.Cfg.Ctx * m.Cfg.kvDim()
-		for range m.layers {
-			s.kc = append(s.kc, make([]float32, n))
-			s.vc = append(s.vc, make([]float32, n))
-		}
-	}
 	// the model's own Step and Prefill run on the slot's cache, then get slot 0's back
 	for li := range m.layers {
 		m.layers[li].kc, m.layers[li].vc = s.kc[li], s.vc[li]

@@ -185,3 +185,62 @@ func TestLlamaFromModelMatchesRecompute(t *testing.T) {
 		}
 	}
 }
+
+// TestLlamaBatchStartMany: StartMany's logits, and the logits of steps after it, equal Start's one slot
+// at a time bit for bit, with one-token prompts, prompts that share a pass, passes split at llamaChunk
+// rows, and a prompt longer than llamaChunk (started alone, in chunks).
+func TestLlamaBatchStartMany(t *testing.T) {
+	old := llamaChunk
+	llamaChunk = 12
+	defer func() { llamaChunk = old }()
+	path := tinyBitnet(t, gguf.TQ2_0, "bitnet")
+	var bs [2]*LlamaBatch
+	for k := range bs {
+		m, err := LoadGGUF(path, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bs[k], err = NewLlamaBatch(m, 6, false); err != nil {
+			t.Fatal(err)
+		}
+		defer bs[k].Close()
+	}
+	slots := []int{4, 0, 2, 5, 1, 3}
+	prompts := [][]int{{1, 2, 3}, {9}, {5, 6, 7, 8, 9, 10, 11}, {200, 3}, {7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}, {42, 43, 44, 45}}
+	V := bs[0].Vocab()
+	many, err := bs[0].StartMany(slots, prompts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	many = slices.Clone(many)
+	for i, sl := range slots {
+		l, err := bs[1].Start(sl, prompts[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(l, many[i*V:(i+1)*V]) {
+			t.Fatalf("slot %d: StartMany's logits differ from Start's", sl)
+		}
+		if bs[0].Room(sl) != bs[1].Room(sl) {
+			t.Fatalf("slot %d: Room %d after StartMany, %d after Start", sl, bs[0].Room(sl), bs[1].Room(sl))
+		}
+	}
+	ids := []int{3, 1, 4, 1, 5, 9}
+	for range 3 {
+		a, err := bs[0].Step(slots, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a = slices.Clone(a)
+		b, err := bs[1].Step(slots, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(a, b) {
+			t.Fatal("the caches StartMany filled give other logits than Start's")
+		}
+	}
+	if _, err := bs[0].StartMany([]int{0, 1}, [][]int{{1, 2}, {V, 1}}); err == nil {
+		t.Error("StartMany took a token outside the vocabulary")
+	}
+}

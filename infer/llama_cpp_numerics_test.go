@@ -2,7 +2,10 @@ package infer
 
 import (
 	"math"
+	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"tern/gguf"
@@ -329,6 +332,19 @@ func (m *ggmlBitnet) step(id int) []float32 {
 // exactly), amplified by the F16 rounding. Skips without gguf-py or llama-server.
 func TestLlamaCppNumerics(t *testing.T) {
 	server := testenv.LlamaBin(t, "llama-server")
+	// llama.cpp is built with -march=native: the code paths modelled are those of an x86 CPU with
+	// AVX-512F and DQ and without AVX512-FP16 (which would accumulate in half precision natively)
+	info, _ := os.ReadFile("/proc/cpuinfo")
+	flags := map[string]bool{}
+	if _, rest, ok := strings.Cut(string(info), "\nflags"); ok {
+		line, _, _ := strings.Cut(rest, "\n")
+		for _, f := range strings.Fields(line) {
+			flags[f] = true
+		}
+	}
+	if runtime.GOARCH != "amd64" || !flags["avx512f"] || !flags["avx512dq"] || flags["avx512_fp16"] {
+		t.Skip("ggmlBitnet models llama.cpp's code paths on x86 with AVX-512F/DQ and without AVX512-FP16; this CPU differs")
+	}
 	prompt := []int{39, 68, 75, 75, 78, 54, 86, 78, 81, 75, 67}
 	for _, typ := range []string{"tq2_0"} { // tq1_0: the same values, and llama.cpp's same log-probabilities
 		t.Run(typ, func(t *testing.T) {

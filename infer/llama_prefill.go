@@ -23,6 +23,7 @@ type llamaPrefill struct {
 	prefill
 	x, h, q, k, v, att, y, g, u []float32
 	scores, lg                  []float32
+	seqOf, posOf                []int // per row of a pass: its sequence, its position
 }
 
 // llamaChunk bounds the rows of one pass (and so its buffers): longer prompts are fed in chunks, each
@@ -79,16 +80,67 @@ func (m *Llama) prefillChunks(ids []int, all bool) ([]float32, error) {
 	return lg, nil
 }
 
-// prefill runs one chunk and the head for its last outRows rows ((outRows, Vocab) logits).
+// llamaSeq is one sequence of a prefill pass: its tokens, the position of the first, and the KV cache
+// (per layer) they extend.
+type llamaSeq struct {
+	ids    []int
+	pos    int
+	kc, vc [][]float32
+}
+
+// prefill runs one chunk into the model's own cache and the head for its last outRows rows
+// ((outRows, Vocab) logits).
 func (m *Llama) prefill(ids []int, outRows int) ([]float32, error) {
 	c := m.Cfg
-	C, F, M, P := c.Hidden, c.FFN, len(ids), m.Pos
+	C, M := c.Hidden, len(ids)
+	seq := llamaSeq{ids: ids, pos: m.Pos}
+	for li := range m.layers {
+		seq.kc, seq.vc = append(seq.kc, m.layers[li].kc), append(seq.vc, m.layers[li].vc)
+	}
+	x, err := m.blocks([]llamaSeq{seq})
+	if err != nil {
+		return nil, err
+	}
+	m.Pos += M
+	pf := m.pf
+	if outRows == 0 {
+		return nil, nil
+	}
+	if outRows == 1 {
+		m.rmsnorm(m.h, x[(M-1)*C:], m.norm) // usually only the last position's logits are needed
+		m.head.gemv(m.lg, m.h, c.Vocab)
+		return m.lg, nil
+	}
+	last := x[(M-outRows)*C:]
+	kernels.RMSNormForward(pf.h, pf.rstd, last, m.norm, outRows, C, c.Eps)
+	pf.lg = tensor.Grow(pf.lg, outRows*c.Vocab)
+	m.head.gemvBatch(pf.lg, pf.h[:outRows*C], c.Vocab, outRows)
+	return pf.lg, nil
+}
+
+// blocks runs the rows of every sequence of seqs (each extending its own cache from its own position)
+// through the blocks in one pass and returns their outputs (rows in order, before the final norm),
+// valid until the next pass. Projections run over all rows at once; RoPE, the cache writes and
+// attention per row at its sequence's position and against its sequence's cache, so each row is
+// computed as a pass over its sequence alone computes it (and as Step does).
+func (m *Llama) blocks(seqs []llamaSeq) ([]float32, error) {
+	c := m.Cfg
+	C, F := c.Hidden, c.FFN
 	hs := C / c.Heads
-	kvDim, group := c.KVHeads*hs, c.Heads/c.KVHeads
+	kvDim, group := c.kvDim(), c.Heads/c.KVHeads
 	if m.pf == nil {
 		m.pf = &llamaPrefill{}
 	}
 	pf := m.pf
+	pf.seqOf, pf.posOf = pf.seqOf[:0], pf.posOf[:0]
+	T := 0 // the most keys a row attends to
+	for s, sq := range seqs {
+		for j := range sq.ids {
+			pf.seqOf, pf.posOf = append(pf.seqOf, s), append(pf.posOf, sq.pos+j)
+		}
+		T = max(T, sq.pos+len(sq.ids))
+	}
+	M := len(pf.seqOf)
 	grow := func(b *[]float32, n int) []float32 { *b = tensor.Grow(*b, n); return *b }
 	x, h, q, att, y := grow(&pf.x, M*C), grow(&pf.h, M*C), grow(&pf.q, M*C), grow(&pf.att, M*C), grow(&pf.y, M*C)
 	k, v := grow(&pf.k, M*kvDim), grow(&pf.v, M*kvDim)
@@ -97,11 +149,14 @@ func (m *Llama) prefill(ids []int, outRows int) ([]float32, error) {
 	norm := func(out, in, gain []float32, n int) {
 		kernels.RMSNormForward(out, pf.rstd, in, gain, M, n, c.Eps)
 	}
-	for i, id := range ids {
-		m.tok.row(x[i*C:(i+1)*C], id)
+	i := 0
+	for _, sq := range seqs {
+		for _, id := range sq.ids {
+			m.tok.row(x[i*C:(i+1)*C], id)
+			i++
+		}
 	}
 	sc := float32(1 / math.Sqrt(float64(hs)))
-	T := P + M // keys attended by the last row
 	for li := range m.layers {
 		ly := &m.layers[li]
 		norm(h, x, ly.attnNorm, C)
@@ -115,25 +170,33 @@ func (m *Llama) prefill(ids []int, outRows int) ([]float32, error) {
 		}
 		kernels.ParallelFor(M, 8, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				m.rope(q[i*C:(i+1)*C], c.Heads, P+i)
-				m.rope(k[i*kvDim:(i+1)*kvDim], c.KVHeads, P+i)
+				m.rope(q[i*C:(i+1)*C], c.Heads, pf.posOf[i])
+				m.rope(k[i*kvDim:(i+1)*kvDim], c.KVHeads, pf.posOf[i])
 			}
 		})
-		copy(ly.kc[P*kvDim:T*kvDim], k)
-		copy(ly.vc[P*kvDim:T*kvDim], v)
-		// per head and row: the scores against the row's P+i+1 keys, softmax, and their sum of values,
-		// as Step's attend computes them (one-row products: a many-row GEMM sums in another order, and
-		// a last-bit difference here can flip an int8 activation later on). Attention is a small part
-		// of the work next to the projections.
+		r := 0
+		for _, sq := range seqs {
+			n := len(sq.ids)
+			copy(sq.kc[li][sq.pos*kvDim:(sq.pos+n)*kvDim], k[r*kvDim:])
+			copy(sq.vc[li][sq.pos*kvDim:(sq.pos+n)*kvDim], v[r*kvDim:])
+			r += n
+		}
+		// per head and row: the scores against the row's keys (its position's and those before, in its
+		// own sequence's cache), softmax, and their sum of values, as Step's attend computes them
+		// (one-row products: a many-row GEMM sums in another order, and a last-bit difference here can
+		// flip an int8 activation later on). Attention is a small part of the work next to the
+		// projections.
 		pf.scores = tensor.Grow(pf.scores, c.Heads*T)
 		kernels.ParallelFor(c.Heads, 1, func(lo, hi int) {
 			for hd := lo; hd < hi; hd++ {
 				kv := hd / group
 				for i := range M {
-					s := pf.scores[hd*T : hd*T+P+i+1]
-					kernels.Sgemm(false, true, 1, P+i+1, hs, sc, q[i*C+hd*hs:], hs, ly.kc[kv*hs:], kvDim, 0, s, P+i+1)
+					sq, n := seqs[pf.seqOf[i]], pf.posOf[i]+1
+					kc, vc := sq.kc[li], sq.vc[li]
+					s := pf.scores[hd*T : hd*T+n]
+					kernels.Sgemm(false, true, 1, n, hs, sc, q[i*C+hd*hs:], hs, kc[kv*hs:], kvDim, 0, s, n)
 					kernels.SoftmaxRow(s, s)
-					kernels.Sgemm(false, false, 1, hs, P+i+1, 1, s, P+i+1, ly.vc[kv*hs:], kvDim, 0, att[i*C+hd*hs:], hs)
+					kernels.Sgemm(false, false, 1, hs, n, 1, s, n, vc[kv*hs:], kvDim, 0, att[i*C+hd*hs:], hs)
 				}
 			}
 		})
@@ -166,20 +229,7 @@ func (m *Llama) prefill(ids []int, outRows int) ([]float32, error) {
 			x[i] += y[i]
 		}
 	}
-	m.Pos = T
-	if outRows == 0 {
-		return nil, nil
-	}
-	if outRows == 1 {
-		m.rmsnorm(m.h, x[(M-1)*C:], m.norm) // usually only the last position's logits are needed
-		m.head.gemv(m.lg, m.h, c.Vocab)
-		return m.lg, nil
-	}
-	last := x[(M-outRows)*C:]
-	kernels.RMSNormForward(h, pf.rstd, last, m.norm, outRows, C, c.Eps)
-	pf.lg = tensor.Grow(pf.lg, outRows*c.Vocab)
-	m.head.gemvBatch(pf.lg, h[:outRows*C], c.Vocab, outRows)
-	return pf.lg, nil
+	return x, nil
 }
 
 // Vocab is the number of tokens.

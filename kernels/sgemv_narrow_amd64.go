@@ -49,12 +49,7 @@ func sgemvF16Rows(y []float32, a []uint16, lda int, x []float32, n, k int) {
 		return
 	}
 	if hasAVX512 {
-		if m := n / 4; m > 0 {
-			sgemvF16S4AVX512(&y[0], m, &a[0], m, lda, &x[0], m, k16)
-		}
-		if r := n &^ 3; r < n {
-			sgemvF16T1x1AVX512(&y[r], 1, &a[r*lda], lda, &x[0], 0, n-r, k16)
-		}
+		sgemvF16TileRows(y, 0, a, lda, x, 0, n, 1, k16, nil)
 	} else {
 		sgemvF16AVX2(&y[0], &a[0], &x[0], n, lda, k16)
 	}

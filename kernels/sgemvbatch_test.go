@@ -33,6 +33,18 @@ func TestSgemvF16Batch(t *testing.T) {
 						y[i] = -7
 					}
 					SgemvF16Batch(y, ldy, a, x, n, k, b)
+					// Tiles of neighbouring rows (the benchmark's variant) give the same bits.
+					sgemvF16Spaced = false
+					y2 := make([]float32, b*ldy)
+					SgemvF16Batch(y2, ldy, a, x, n, k, b)
+					sgemvF16Spaced = true
+					for i := range n {
+						for v := range b {
+							if math.Float32bits(y2[v*ldy+i]) != math.Float32bits(y[v*ldy+i]) {
+								t.Fatalf("n=%d k=%d b=%d row %d vector %d: %v with neighbouring rows, %v spaced", n, k, b, i, v, y2[v*ldy+i], y[v*ldy+i])
+							}
+						}
+					}
 					one := make([]float32, n)
 					for v := range b {
 						xv := x[v*k : (v+1)*k]

@@ -3,57 +3,64 @@
 //go:build !purego
 
 // The AVX-512 kernels of SgemvF16 and SgemvF16Batch (see sgemvf16_gen.go for the summation rule).
-// func sgemvF16T<R>x<V>AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
-// y[v·ldy + t·R + r] = Σ_{j<k16} a[(t·R+r)·lda + j]·x[v·ldx + j] for tiles t < count, rows r < R,
-// vectors v < V; k16 is a positive multiple of 16 (the Go driver adds the rest).
+// func sgemvF16R4x<V>AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
+// y[v·ldy + i] = Σ_{j<k16} a[i·lda + j]·x[v·ldx + j] for the rows i = t·ts + r·rs, tiles t < count,
+// r < 4, and vectors v < V; per 16 columns it prefetches the 128 bytes at pf, which then moves
+// pfstep bytes on (128: the driver's next chunk of rows; 0: nothing new). sgemvF16R1x<V>AVX512
+// (no rs, ts, pf, pfstep): rows i < count one at a time.
+// k16 is a positive multiple of 16 (the Go driver adds the rest).
 
 #include "textflag.h"
 
 // Float 4r of a zmm to float r (the 4-row fold's last step).
-DATA ·sgemvF16Gather+0(SB)/4, $0
-DATA ·sgemvF16Gather+4(SB)/4, $4
-DATA ·sgemvF16Gather+8(SB)/4, $8
-DATA ·sgemvF16Gather+12(SB)/4, $12
-DATA ·sgemvF16Gather+16(SB)/4, $0
-DATA ·sgemvF16Gather+20(SB)/4, $4
-DATA ·sgemvF16Gather+24(SB)/4, $8
-DATA ·sgemvF16Gather+28(SB)/4, $12
-DATA ·sgemvF16Gather+32(SB)/4, $0
-DATA ·sgemvF16Gather+36(SB)/4, $4
-DATA ·sgemvF16Gather+40(SB)/4, $8
-DATA ·sgemvF16Gather+44(SB)/4, $12
-DATA ·sgemvF16Gather+48(SB)/4, $0
-DATA ·sgemvF16Gather+52(SB)/4, $4
-DATA ·sgemvF16Gather+56(SB)/4, $8
-DATA ·sgemvF16Gather+60(SB)/4, $12
-GLOBL ·sgemvF16Gather(SB), RODATA|NOPTR, $64
+DATA sgemvF16Gather<>+0(SB)/4, $0
+DATA sgemvF16Gather<>+4(SB)/4, $4
+DATA sgemvF16Gather<>+8(SB)/4, $8
+DATA sgemvF16Gather<>+12(SB)/4, $12
+DATA sgemvF16Gather<>+16(SB)/4, $0
+DATA sgemvF16Gather<>+20(SB)/4, $4
+DATA sgemvF16Gather<>+24(SB)/4, $8
+DATA sgemvF16Gather<>+28(SB)/4, $12
+DATA sgemvF16Gather<>+32(SB)/4, $0
+DATA sgemvF16Gather<>+36(SB)/4, $4
+DATA sgemvF16Gather<>+40(SB)/4, $8
+DATA sgemvF16Gather<>+44(SB)/4, $12
+DATA sgemvF16Gather<>+48(SB)/4, $0
+DATA sgemvF16Gather<>+52(SB)/4, $4
+DATA sgemvF16Gather<>+56(SB)/4, $8
+DATA sgemvF16Gather<>+60(SB)/4, $12
+GLOBL sgemvF16Gather<>(SB), RODATA|NOPTR, $64
 
-// func sgemvF16T4x1AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+// func sgemvF16R4x1AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16T4x1AVX512(SB), NOSPLIT, $0-64
+TEXT ·sgemvF16R4x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
 	SHLQ $1, R9
-	MOVQ x+32(FP), DX
+	IMULQ rs+48(FP), R9
+	MOVQ pf+80(FP), DX
 	MOVQ ldx+40(FP), R10
 	SHLQ $2, R10
-	MOVQ count+48(FP), CX
-	MOVQ k16+56(FP), R11
+	MOVQ count+64(FP), CX
+	MOVQ k16+72(FP), R11
 	SHRQ $4, R11
 	TESTQ CX, CX
-	JZ t4x1_done
-	VMOVDQU32 ·sgemvF16Gather(SB), Z31
-t4x1_tile:
+	JZ r4x1_done
+	VMOVDQU32 sgemvF16Gather<>(SB), Z31
+r4x1_tile:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 	MOVQ SI, AX
 	LEAQ (SI)(R9*1), R12
-	MOVQ DX, BX
+	MOVQ x+32(FP), BX
 	MOVQ R11, R8
-t4x1_loop:
+r4x1_loop:
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26
@@ -67,9 +74,12 @@ t4x1_loop:
 	ADDQ $32, AX
 	ADDQ $64, BX
 	DECQ R8
-	JNZ t4x1_loop
+	JNZ r4x1_loop
 	MOVQ ldy+8(FP), R8
 	SHLQ $2, R8
+	MOVQ DI, BX
+	MOVQ rs+48(FP), R13
+	SHLQ $2, R13
 	VSHUFF64X2 $0x44, Z1, Z0, Z24
 	VSHUFF64X2 $0xee, Z1, Z0, Z25
 	VADDPS Z25, Z24, Z24
@@ -84,32 +94,39 @@ t4x1_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	VMOVUPS X24, (DI)
-	LEAQ (SI)(R9*4), SI
-	ADDQ $16, DI
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	MOVQ ts+56(FP), AX
+	LEAQ (DI)(AX*4), DI
+	IMULQ lda+24(FP), AX
+	LEAQ (SI)(AX*2), SI
 	DECQ CX
-	JNZ t4x1_tile
-t4x1_done:
+	JNZ r4x1_tile
+r4x1_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16T4x2AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+// func sgemvF16R4x2AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16T4x2AVX512(SB), NOSPLIT, $0-64
+TEXT ·sgemvF16R4x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
 	SHLQ $1, R9
-	MOVQ x+32(FP), DX
+	IMULQ rs+48(FP), R9
+	MOVQ pf+80(FP), DX
 	MOVQ ldx+40(FP), R10
 	SHLQ $2, R10
-	MOVQ count+48(FP), CX
-	MOVQ k16+56(FP), R11
+	MOVQ count+64(FP), CX
+	MOVQ k16+72(FP), R11
 	SHRQ $4, R11
 	TESTQ CX, CX
-	JZ t4x2_done
-	VMOVDQU32 ·sgemvF16Gather(SB), Z31
-t4x2_tile:
+	JZ r4x2_done
+	VMOVDQU32 sgemvF16Gather<>(SB), Z31
+r4x2_tile:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -120,9 +137,12 @@ t4x2_tile:
 	VXORPS Z7, Z7, Z7
 	MOVQ SI, AX
 	LEAQ (SI)(R9*1), R12
-	MOVQ DX, BX
+	MOVQ x+32(FP), BX
 	MOVQ R11, R8
-t4x2_loop:
+r4x2_loop:
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26
@@ -141,9 +161,12 @@ t4x2_loop:
 	ADDQ $32, AX
 	ADDQ $64, BX
 	DECQ R8
-	JNZ t4x2_loop
+	JNZ r4x2_loop
 	MOVQ ldy+8(FP), R8
 	SHLQ $2, R8
+	MOVQ DI, BX
+	MOVQ rs+48(FP), R13
+	SHLQ $2, R13
 	VSHUFF64X2 $0x44, Z2, Z0, Z24
 	VSHUFF64X2 $0xee, Z2, Z0, Z25
 	VADDPS Z25, Z24, Z24
@@ -158,7 +181,12 @@ t4x2_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	VMOVUPS X24, (DI)
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	ADDQ R8, BX
 	VSHUFF64X2 $0x44, Z3, Z1, Z24
 	VSHUFF64X2 $0xee, Z3, Z1, Z25
 	VADDPS Z25, Z24, Z24
@@ -173,32 +201,39 @@ t4x2_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	VMOVUPS X24, (DI)(R8*1)
-	LEAQ (SI)(R9*4), SI
-	ADDQ $16, DI
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	MOVQ ts+56(FP), AX
+	LEAQ (DI)(AX*4), DI
+	IMULQ lda+24(FP), AX
+	LEAQ (SI)(AX*2), SI
 	DECQ CX
-	JNZ t4x2_tile
-t4x2_done:
+	JNZ r4x2_tile
+r4x2_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16T4x3AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+// func sgemvF16R4x3AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16T4x3AVX512(SB), NOSPLIT, $0-64
+TEXT ·sgemvF16R4x3AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
 	SHLQ $1, R9
-	MOVQ x+32(FP), DX
+	IMULQ rs+48(FP), R9
+	MOVQ pf+80(FP), DX
 	MOVQ ldx+40(FP), R10
 	SHLQ $2, R10
-	MOVQ count+48(FP), CX
-	MOVQ k16+56(FP), R11
+	MOVQ count+64(FP), CX
+	MOVQ k16+72(FP), R11
 	SHRQ $4, R11
 	TESTQ CX, CX
-	JZ t4x3_done
-	VMOVDQU32 ·sgemvF16Gather(SB), Z31
-t4x3_tile:
+	JZ r4x3_done
+	VMOVDQU32 sgemvF16Gather<>(SB), Z31
+r4x3_tile:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -213,9 +248,12 @@ t4x3_tile:
 	VXORPS Z11, Z11, Z11
 	MOVQ SI, AX
 	LEAQ (SI)(R9*1), R12
-	MOVQ DX, BX
+	MOVQ x+32(FP), BX
 	MOVQ R11, R8
-t4x3_loop:
+r4x3_loop:
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26
@@ -239,9 +277,12 @@ t4x3_loop:
 	ADDQ $32, AX
 	ADDQ $64, BX
 	DECQ R8
-	JNZ t4x3_loop
+	JNZ r4x3_loop
 	MOVQ ldy+8(FP), R8
 	SHLQ $2, R8
+	MOVQ DI, BX
+	MOVQ rs+48(FP), R13
+	SHLQ $2, R13
 	VSHUFF64X2 $0x44, Z3, Z0, Z24
 	VSHUFF64X2 $0xee, Z3, Z0, Z25
 	VADDPS Z25, Z24, Z24
@@ -256,7 +297,12 @@ t4x3_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	VMOVUPS X24, (DI)
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	ADDQ R8, BX
 	VSHUFF64X2 $0x44, Z4, Z1, Z24
 	VSHUFF64X2 $0xee, Z4, Z1, Z25
 	VADDPS Z25, Z24, Z24
@@ -271,7 +317,12 @@ t4x3_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	VMOVUPS X24, (DI)(R8*1)
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	ADDQ R8, BX
 	VSHUFF64X2 $0x44, Z5, Z2, Z24
 	VSHUFF64X2 $0xee, Z5, Z2, Z25
 	VADDPS Z25, Z24, Z24
@@ -286,32 +337,39 @@ t4x3_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	VMOVUPS X24, (DI)(R8*2)
-	LEAQ (SI)(R9*4), SI
-	ADDQ $16, DI
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	MOVQ ts+56(FP), AX
+	LEAQ (DI)(AX*4), DI
+	IMULQ lda+24(FP), AX
+	LEAQ (SI)(AX*2), SI
 	DECQ CX
-	JNZ t4x3_tile
-t4x3_done:
+	JNZ r4x3_tile
+r4x3_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16T4x4AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+// func sgemvF16R4x4AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16T4x4AVX512(SB), NOSPLIT, $0-64
+TEXT ·sgemvF16R4x4AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
 	SHLQ $1, R9
-	MOVQ x+32(FP), DX
+	IMULQ rs+48(FP), R9
+	MOVQ pf+80(FP), DX
 	MOVQ ldx+40(FP), R10
 	SHLQ $2, R10
-	MOVQ count+48(FP), CX
-	MOVQ k16+56(FP), R11
+	MOVQ count+64(FP), CX
+	MOVQ k16+72(FP), R11
 	SHRQ $4, R11
 	TESTQ CX, CX
-	JZ t4x4_done
-	VMOVDQU32 ·sgemvF16Gather(SB), Z31
-t4x4_tile:
+	JZ r4x4_done
+	VMOVDQU32 sgemvF16Gather<>(SB), Z31
+r4x4_tile:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -330,11 +388,14 @@ t4x4_tile:
 	VXORPS Z15, Z15, Z15
 	MOVQ SI, AX
 	LEAQ (SI)(R9*1), R12
-	MOVQ DX, BX
-	LEAQ (DX)(R10*2), R13
+	MOVQ x+32(FP), BX
+	LEAQ (BX)(R10*2), R13
 	ADDQ R10, R13
 	MOVQ R11, R8
-t4x4_loop:
+r4x4_loop:
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26
@@ -364,9 +425,12 @@ t4x4_loop:
 	ADDQ $64, BX
 	ADDQ $64, R13
 	DECQ R8
-	JNZ t4x4_loop
+	JNZ r4x4_loop
 	MOVQ ldy+8(FP), R8
 	SHLQ $2, R8
+	MOVQ DI, BX
+	MOVQ rs+48(FP), R13
+	SHLQ $2, R13
 	VSHUFF64X2 $0x44, Z4, Z0, Z24
 	VSHUFF64X2 $0xee, Z4, Z0, Z25
 	VADDPS Z25, Z24, Z24
@@ -381,7 +445,12 @@ t4x4_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	VMOVUPS X24, (DI)
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	ADDQ R8, BX
 	VSHUFF64X2 $0x44, Z5, Z1, Z24
 	VSHUFF64X2 $0xee, Z5, Z1, Z25
 	VADDPS Z25, Z24, Z24
@@ -396,7 +465,12 @@ t4x4_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	VMOVUPS X24, (DI)(R8*1)
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	ADDQ R8, BX
 	VSHUFF64X2 $0x44, Z6, Z2, Z24
 	VSHUFF64X2 $0xee, Z6, Z2, Z25
 	VADDPS Z25, Z24, Z24
@@ -411,7 +485,12 @@ t4x4_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	VMOVUPS X24, (DI)(R8*2)
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	ADDQ R8, BX
 	VSHUFF64X2 $0x44, Z7, Z3, Z24
 	VSHUFF64X2 $0xee, Z7, Z3, Z25
 	VADDPS Z25, Z24, Z24
@@ -426,33 +505,39 @@ t4x4_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	LEAQ (DI)(R8*2), AX
-	VMOVUPS X24, (AX)(R8*1)
-	LEAQ (SI)(R9*4), SI
-	ADDQ $16, DI
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	MOVQ ts+56(FP), AX
+	LEAQ (DI)(AX*4), DI
+	IMULQ lda+24(FP), AX
+	LEAQ (SI)(AX*2), SI
 	DECQ CX
-	JNZ t4x4_tile
-t4x4_done:
+	JNZ r4x4_tile
+r4x4_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16T4x5AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+// func sgemvF16R4x5AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16T4x5AVX512(SB), NOSPLIT, $0-64
+TEXT ·sgemvF16R4x5AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
 	SHLQ $1, R9
-	MOVQ x+32(FP), DX
+	IMULQ rs+48(FP), R9
+	MOVQ pf+80(FP), DX
 	MOVQ ldx+40(FP), R10
 	SHLQ $2, R10
-	MOVQ count+48(FP), CX
-	MOVQ k16+56(FP), R11
+	MOVQ count+64(FP), CX
+	MOVQ k16+72(FP), R11
 	SHRQ $4, R11
 	TESTQ CX, CX
-	JZ t4x5_done
-	VMOVDQU32 ·sgemvF16Gather(SB), Z31
-t4x5_tile:
+	JZ r4x5_done
+	VMOVDQU32 sgemvF16Gather<>(SB), Z31
+r4x5_tile:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -475,11 +560,14 @@ t4x5_tile:
 	VXORPS Z19, Z19, Z19
 	MOVQ SI, AX
 	LEAQ (SI)(R9*1), R12
-	MOVQ DX, BX
-	LEAQ (DX)(R10*2), R13
+	MOVQ x+32(FP), BX
+	LEAQ (BX)(R10*2), R13
 	ADDQ R10, R13
 	MOVQ R11, R8
-t4x5_loop:
+r4x5_loop:
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26
@@ -514,9 +602,12 @@ t4x5_loop:
 	ADDQ $64, BX
 	ADDQ $64, R13
 	DECQ R8
-	JNZ t4x5_loop
+	JNZ r4x5_loop
 	MOVQ ldy+8(FP), R8
 	SHLQ $2, R8
+	MOVQ DI, BX
+	MOVQ rs+48(FP), R13
+	SHLQ $2, R13
 	VSHUFF64X2 $0x44, Z5, Z0, Z24
 	VSHUFF64X2 $0xee, Z5, Z0, Z25
 	VADDPS Z25, Z24, Z24
@@ -531,7 +622,12 @@ t4x5_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	VMOVUPS X24, (DI)
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	ADDQ R8, BX
 	VSHUFF64X2 $0x44, Z6, Z1, Z24
 	VSHUFF64X2 $0xee, Z6, Z1, Z25
 	VADDPS Z25, Z24, Z24
@@ -546,7 +642,12 @@ t4x5_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	VMOVUPS X24, (DI)(R8*1)
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	ADDQ R8, BX
 	VSHUFF64X2 $0x44, Z7, Z2, Z24
 	VSHUFF64X2 $0xee, Z7, Z2, Z25
 	VADDPS Z25, Z24, Z24
@@ -561,7 +662,12 @@ t4x5_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	VMOVUPS X24, (DI)(R8*2)
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	ADDQ R8, BX
 	VSHUFF64X2 $0x44, Z8, Z3, Z24
 	VSHUFF64X2 $0xee, Z8, Z3, Z25
 	VADDPS Z25, Z24, Z24
@@ -576,8 +682,12 @@ t4x5_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	LEAQ (DI)(R8*2), AX
-	VMOVUPS X24, (AX)(R8*1)
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	ADDQ R8, BX
 	VSHUFF64X2 $0x44, Z9, Z4, Z24
 	VSHUFF64X2 $0xee, Z9, Z4, Z25
 	VADDPS Z25, Z24, Z24
@@ -592,32 +702,39 @@ t4x5_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	VMOVUPS X24, (DI)(R8*4)
-	LEAQ (SI)(R9*4), SI
-	ADDQ $16, DI
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	MOVQ ts+56(FP), AX
+	LEAQ (DI)(AX*4), DI
+	IMULQ lda+24(FP), AX
+	LEAQ (SI)(AX*2), SI
 	DECQ CX
-	JNZ t4x5_tile
-t4x5_done:
+	JNZ r4x5_tile
+r4x5_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16T4x6AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+// func sgemvF16R4x6AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16T4x6AVX512(SB), NOSPLIT, $0-64
+TEXT ·sgemvF16R4x6AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
 	SHLQ $1, R9
-	MOVQ x+32(FP), DX
+	IMULQ rs+48(FP), R9
+	MOVQ pf+80(FP), DX
 	MOVQ ldx+40(FP), R10
 	SHLQ $2, R10
-	MOVQ count+48(FP), CX
-	MOVQ k16+56(FP), R11
+	MOVQ count+64(FP), CX
+	MOVQ k16+72(FP), R11
 	SHRQ $4, R11
 	TESTQ CX, CX
-	JZ t4x6_done
-	VMOVDQU32 ·sgemvF16Gather(SB), Z31
-t4x6_tile:
+	JZ r4x6_done
+	VMOVDQU32 sgemvF16Gather<>(SB), Z31
+r4x6_tile:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -644,11 +761,14 @@ t4x6_tile:
 	VXORPS Z23, Z23, Z23
 	MOVQ SI, AX
 	LEAQ (SI)(R9*1), R12
-	MOVQ DX, BX
-	LEAQ (DX)(R10*2), R13
+	MOVQ x+32(FP), BX
+	LEAQ (BX)(R10*2), R13
 	ADDQ R10, R13
 	MOVQ R11, R8
-t4x6_loop:
+r4x6_loop:
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26
@@ -688,9 +808,12 @@ t4x6_loop:
 	ADDQ $64, BX
 	ADDQ $64, R13
 	DECQ R8
-	JNZ t4x6_loop
+	JNZ r4x6_loop
 	MOVQ ldy+8(FP), R8
 	SHLQ $2, R8
+	MOVQ DI, BX
+	MOVQ rs+48(FP), R13
+	SHLQ $2, R13
 	VSHUFF64X2 $0x44, Z6, Z0, Z24
 	VSHUFF64X2 $0xee, Z6, Z0, Z25
 	VADDPS Z25, Z24, Z24
@@ -705,7 +828,12 @@ t4x6_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	VMOVUPS X24, (DI)
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	ADDQ R8, BX
 	VSHUFF64X2 $0x44, Z7, Z1, Z24
 	VSHUFF64X2 $0xee, Z7, Z1, Z25
 	VADDPS Z25, Z24, Z24
@@ -720,7 +848,12 @@ t4x6_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	VMOVUPS X24, (DI)(R8*1)
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	ADDQ R8, BX
 	VSHUFF64X2 $0x44, Z8, Z2, Z24
 	VSHUFF64X2 $0xee, Z8, Z2, Z25
 	VADDPS Z25, Z24, Z24
@@ -735,7 +868,12 @@ t4x6_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	VMOVUPS X24, (DI)(R8*2)
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	ADDQ R8, BX
 	VSHUFF64X2 $0x44, Z9, Z3, Z24
 	VSHUFF64X2 $0xee, Z9, Z3, Z25
 	VADDPS Z25, Z24, Z24
@@ -750,8 +888,12 @@ t4x6_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	LEAQ (DI)(R8*2), AX
-	VMOVUPS X24, (AX)(R8*1)
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	ADDQ R8, BX
 	VSHUFF64X2 $0x44, Z10, Z4, Z24
 	VSHUFF64X2 $0xee, Z10, Z4, Z25
 	VADDPS Z25, Z24, Z24
@@ -766,7 +908,12 @@ t4x6_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	VMOVUPS X24, (DI)(R8*4)
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	ADDQ R8, BX
 	VSHUFF64X2 $0x44, Z11, Z5, Z24
 	VSHUFF64X2 $0xee, Z11, Z5, Z25
 	VADDPS Z25, Z24, Z24
@@ -781,19 +928,24 @@ t4x6_loop:
 	VPERMILPS $0xb1, Z25, Z27
 	VADDPS Z27, Z25, Z25
 	VPERMPS Z25, Z31, Z24
-	LEAQ (DI)(R8*4), AX
-	VMOVUPS X24, (AX)(R8*1)
-	LEAQ (SI)(R9*4), SI
-	ADDQ $16, DI
+	VMOVSS X24, (BX)
+	VEXTRACTPS $1, X24, (BX)(R13*1)
+	VEXTRACTPS $2, X24, (BX)(R13*2)
+	LEAQ (BX)(R13*2), AX
+	VEXTRACTPS $3, X24, (AX)(R13*1)
+	MOVQ ts+56(FP), AX
+	LEAQ (DI)(AX*4), DI
+	IMULQ lda+24(FP), AX
+	LEAQ (SI)(AX*2), SI
 	DECQ CX
-	JNZ t4x6_tile
-t4x6_done:
+	JNZ r4x6_tile
+r4x6_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16T1x1AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+// func sgemvF16R1x1AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16T1x1AVX512(SB), NOSPLIT, $0-64
+TEXT ·sgemvF16R1x1AVX512(SB), NOSPLIT, $0-64
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
@@ -805,21 +957,22 @@ TEXT ·sgemvF16T1x1AVX512(SB), NOSPLIT, $0-64
 	MOVQ k16+56(FP), R11
 	SHRQ $4, R11
 	TESTQ CX, CX
-	JZ t1x1_done
-t1x1_tile:
+	JZ r1x1_done
+r1x1_tile:
 	VXORPS Z0, Z0, Z0
 	MOVQ SI, AX
 	MOVQ DX, BX
 	MOVQ R11, R8
-t1x1_loop:
+r1x1_loop:
 	VCVTPH2PS (AX), Z24
 	VFMADD231PS (BX), Z24, Z0
 	ADDQ $32, AX
 	ADDQ $64, BX
 	DECQ R8
-	JNZ t1x1_loop
+	JNZ r1x1_loop
 	MOVQ ldy+8(FP), R8
 	SHLQ $2, R8
+	MOVQ DI, BX
 	VEXTRACTF64X4 $1, Z0, Y24
 	VADDPS Y24, Y0, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -828,18 +981,19 @@ t1x1_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	VMOVSS X24, (DI)
-	ADDQ R9, SI
+	VMOVSS X24, (BX)
+	MOVQ lda+24(FP), AX
+	LEAQ (SI)(AX*2), SI
 	ADDQ $4, DI
 	DECQ CX
-	JNZ t1x1_tile
-t1x1_done:
+	JNZ r1x1_tile
+r1x1_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16T1x2AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+// func sgemvF16R1x2AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16T1x2AVX512(SB), NOSPLIT, $0-64
+TEXT ·sgemvF16R1x2AVX512(SB), NOSPLIT, $0-64
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
@@ -851,23 +1005,24 @@ TEXT ·sgemvF16T1x2AVX512(SB), NOSPLIT, $0-64
 	MOVQ k16+56(FP), R11
 	SHRQ $4, R11
 	TESTQ CX, CX
-	JZ t1x2_done
-t1x2_tile:
+	JZ r1x2_done
+r1x2_tile:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	MOVQ SI, AX
 	MOVQ DX, BX
 	MOVQ R11, R8
-t1x2_loop:
+r1x2_loop:
 	VCVTPH2PS (AX), Z24
 	VFMADD231PS (BX), Z24, Z0
 	VFMADD231PS (BX)(R10*1), Z24, Z1
 	ADDQ $32, AX
 	ADDQ $64, BX
 	DECQ R8
-	JNZ t1x2_loop
+	JNZ r1x2_loop
 	MOVQ ldy+8(FP), R8
 	SHLQ $2, R8
+	MOVQ DI, BX
 	VEXTRACTF64X4 $1, Z0, Y24
 	VADDPS Y24, Y0, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -876,7 +1031,8 @@ t1x2_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	VMOVSS X24, (DI)
+	VMOVSS X24, (BX)
+	ADDQ R8, BX
 	VEXTRACTF64X4 $1, Z1, Y24
 	VADDPS Y24, Y1, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -885,18 +1041,19 @@ t1x2_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	VMOVSS X24, (DI)(R8*1)
-	ADDQ R9, SI
+	VMOVSS X24, (BX)
+	MOVQ lda+24(FP), AX
+	LEAQ (SI)(AX*2), SI
 	ADDQ $4, DI
 	DECQ CX
-	JNZ t1x2_tile
-t1x2_done:
+	JNZ r1x2_tile
+r1x2_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16T1x3AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+// func sgemvF16R1x3AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16T1x3AVX512(SB), NOSPLIT, $0-64
+TEXT ·sgemvF16R1x3AVX512(SB), NOSPLIT, $0-64
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
@@ -908,15 +1065,15 @@ TEXT ·sgemvF16T1x3AVX512(SB), NOSPLIT, $0-64
 	MOVQ k16+56(FP), R11
 	SHRQ $4, R11
 	TESTQ CX, CX
-	JZ t1x3_done
-t1x3_tile:
+	JZ r1x3_done
+r1x3_tile:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	MOVQ SI, AX
 	MOVQ DX, BX
 	MOVQ R11, R8
-t1x3_loop:
+r1x3_loop:
 	VCVTPH2PS (AX), Z24
 	VFMADD231PS (BX), Z24, Z0
 	VFMADD231PS (BX)(R10*1), Z24, Z1
@@ -924,9 +1081,10 @@ t1x3_loop:
 	ADDQ $32, AX
 	ADDQ $64, BX
 	DECQ R8
-	JNZ t1x3_loop
+	JNZ r1x3_loop
 	MOVQ ldy+8(FP), R8
 	SHLQ $2, R8
+	MOVQ DI, BX
 	VEXTRACTF64X4 $1, Z0, Y24
 	VADDPS Y24, Y0, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -935,7 +1093,8 @@ t1x3_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	VMOVSS X24, (DI)
+	VMOVSS X24, (BX)
+	ADDQ R8, BX
 	VEXTRACTF64X4 $1, Z1, Y24
 	VADDPS Y24, Y1, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -944,7 +1103,8 @@ t1x3_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	VMOVSS X24, (DI)(R8*1)
+	VMOVSS X24, (BX)
+	ADDQ R8, BX
 	VEXTRACTF64X4 $1, Z2, Y24
 	VADDPS Y24, Y2, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -953,18 +1113,19 @@ t1x3_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	VMOVSS X24, (DI)(R8*2)
-	ADDQ R9, SI
+	VMOVSS X24, (BX)
+	MOVQ lda+24(FP), AX
+	LEAQ (SI)(AX*2), SI
 	ADDQ $4, DI
 	DECQ CX
-	JNZ t1x3_tile
-t1x3_done:
+	JNZ r1x3_tile
+r1x3_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16T1x4AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+// func sgemvF16R1x4AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16T1x4AVX512(SB), NOSPLIT, $0-64
+TEXT ·sgemvF16R1x4AVX512(SB), NOSPLIT, $0-64
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
@@ -976,18 +1137,18 @@ TEXT ·sgemvF16T1x4AVX512(SB), NOSPLIT, $0-64
 	MOVQ k16+56(FP), R11
 	SHRQ $4, R11
 	TESTQ CX, CX
-	JZ t1x4_done
-t1x4_tile:
+	JZ r1x4_done
+r1x4_tile:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 	MOVQ SI, AX
 	MOVQ DX, BX
-	LEAQ (DX)(R10*2), R13
+	LEAQ (BX)(R10*2), R13
 	ADDQ R10, R13
 	MOVQ R11, R8
-t1x4_loop:
+r1x4_loop:
 	VCVTPH2PS (AX), Z24
 	VFMADD231PS (BX), Z24, Z0
 	VFMADD231PS (BX)(R10*1), Z24, Z1
@@ -997,9 +1158,10 @@ t1x4_loop:
 	ADDQ $64, BX
 	ADDQ $64, R13
 	DECQ R8
-	JNZ t1x4_loop
+	JNZ r1x4_loop
 	MOVQ ldy+8(FP), R8
 	SHLQ $2, R8
+	MOVQ DI, BX
 	VEXTRACTF64X4 $1, Z0, Y24
 	VADDPS Y24, Y0, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -1008,7 +1170,8 @@ t1x4_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	VMOVSS X24, (DI)
+	VMOVSS X24, (BX)
+	ADDQ R8, BX
 	VEXTRACTF64X4 $1, Z1, Y24
 	VADDPS Y24, Y1, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -1017,7 +1180,8 @@ t1x4_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	VMOVSS X24, (DI)(R8*1)
+	VMOVSS X24, (BX)
+	ADDQ R8, BX
 	VEXTRACTF64X4 $1, Z2, Y24
 	VADDPS Y24, Y2, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -1026,7 +1190,8 @@ t1x4_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	VMOVSS X24, (DI)(R8*2)
+	VMOVSS X24, (BX)
+	ADDQ R8, BX
 	VEXTRACTF64X4 $1, Z3, Y24
 	VADDPS Y24, Y3, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -1035,19 +1200,19 @@ t1x4_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	LEAQ (DI)(R8*2), AX
-	VMOVSS X24, (AX)(R8*1)
-	ADDQ R9, SI
+	VMOVSS X24, (BX)
+	MOVQ lda+24(FP), AX
+	LEAQ (SI)(AX*2), SI
 	ADDQ $4, DI
 	DECQ CX
-	JNZ t1x4_tile
-t1x4_done:
+	JNZ r1x4_tile
+r1x4_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16T1x5AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+// func sgemvF16R1x5AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16T1x5AVX512(SB), NOSPLIT, $0-64
+TEXT ·sgemvF16R1x5AVX512(SB), NOSPLIT, $0-64
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
@@ -1059,8 +1224,8 @@ TEXT ·sgemvF16T1x5AVX512(SB), NOSPLIT, $0-64
 	MOVQ k16+56(FP), R11
 	SHRQ $4, R11
 	TESTQ CX, CX
-	JZ t1x5_done
-t1x5_tile:
+	JZ r1x5_done
+r1x5_tile:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1068,10 +1233,10 @@ t1x5_tile:
 	VXORPS Z4, Z4, Z4
 	MOVQ SI, AX
 	MOVQ DX, BX
-	LEAQ (DX)(R10*2), R13
+	LEAQ (BX)(R10*2), R13
 	ADDQ R10, R13
 	MOVQ R11, R8
-t1x5_loop:
+r1x5_loop:
 	VCVTPH2PS (AX), Z24
 	VFMADD231PS (BX), Z24, Z0
 	VFMADD231PS (BX)(R10*1), Z24, Z1
@@ -1082,9 +1247,10 @@ t1x5_loop:
 	ADDQ $64, BX
 	ADDQ $64, R13
 	DECQ R8
-	JNZ t1x5_loop
+	JNZ r1x5_loop
 	MOVQ ldy+8(FP), R8
 	SHLQ $2, R8
+	MOVQ DI, BX
 	VEXTRACTF64X4 $1, Z0, Y24
 	VADDPS Y24, Y0, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -1093,7 +1259,8 @@ t1x5_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	VMOVSS X24, (DI)
+	VMOVSS X24, (BX)
+	ADDQ R8, BX
 	VEXTRACTF64X4 $1, Z1, Y24
 	VADDPS Y24, Y1, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -1102,7 +1269,8 @@ t1x5_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	VMOVSS X24, (DI)(R8*1)
+	VMOVSS X24, (BX)
+	ADDQ R8, BX
 	VEXTRACTF64X4 $1, Z2, Y24
 	VADDPS Y24, Y2, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -1111,7 +1279,8 @@ t1x5_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	VMOVSS X24, (DI)(R8*2)
+	VMOVSS X24, (BX)
+	ADDQ R8, BX
 	VEXTRACTF64X4 $1, Z3, Y24
 	VADDPS Y24, Y3, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -1120,8 +1289,8 @@ t1x5_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	LEAQ (DI)(R8*2), AX
-	VMOVSS X24, (AX)(R8*1)
+	VMOVSS X24, (BX)
+	ADDQ R8, BX
 	VEXTRACTF64X4 $1, Z4, Y24
 	VADDPS Y24, Y4, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -1130,18 +1299,19 @@ t1x5_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	VMOVSS X24, (DI)(R8*4)
-	ADDQ R9, SI
+	VMOVSS X24, (BX)
+	MOVQ lda+24(FP), AX
+	LEAQ (SI)(AX*2), SI
 	ADDQ $4, DI
 	DECQ CX
-	JNZ t1x5_tile
-t1x5_done:
+	JNZ r1x5_tile
+r1x5_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16T1x6AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
+// func sgemvF16R1x6AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16T1x6AVX512(SB), NOSPLIT, $0-64
+TEXT ·sgemvF16R1x6AVX512(SB), NOSPLIT, $0-64
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
@@ -1153,8 +1323,8 @@ TEXT ·sgemvF16T1x6AVX512(SB), NOSPLIT, $0-64
 	MOVQ k16+56(FP), R11
 	SHRQ $4, R11
 	TESTQ CX, CX
-	JZ t1x6_done
-t1x6_tile:
+	JZ r1x6_done
+r1x6_tile:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1163,10 +1333,10 @@ t1x6_tile:
 	VXORPS Z5, Z5, Z5
 	MOVQ SI, AX
 	MOVQ DX, BX
-	LEAQ (DX)(R10*2), R13
+	LEAQ (BX)(R10*2), R13
 	ADDQ R10, R13
 	MOVQ R11, R8
-t1x6_loop:
+r1x6_loop:
 	VCVTPH2PS (AX), Z24
 	VFMADD231PS (BX), Z24, Z0
 	VFMADD231PS (BX)(R10*1), Z24, Z1
@@ -1178,9 +1348,10 @@ t1x6_loop:
 	ADDQ $64, BX
 	ADDQ $64, R13
 	DECQ R8
-	JNZ t1x6_loop
+	JNZ r1x6_loop
 	MOVQ ldy+8(FP), R8
 	SHLQ $2, R8
+	MOVQ DI, BX
 	VEXTRACTF64X4 $1, Z0, Y24
 	VADDPS Y24, Y0, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -1189,7 +1360,8 @@ t1x6_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	VMOVSS X24, (DI)
+	VMOVSS X24, (BX)
+	ADDQ R8, BX
 	VEXTRACTF64X4 $1, Z1, Y24
 	VADDPS Y24, Y1, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -1198,7 +1370,8 @@ t1x6_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	VMOVSS X24, (DI)(R8*1)
+	VMOVSS X24, (BX)
+	ADDQ R8, BX
 	VEXTRACTF64X4 $1, Z2, Y24
 	VADDPS Y24, Y2, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -1207,7 +1380,8 @@ t1x6_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	VMOVSS X24, (DI)(R8*2)
+	VMOVSS X24, (BX)
+	ADDQ R8, BX
 	VEXTRACTF64X4 $1, Z3, Y24
 	VADDPS Y24, Y3, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -1216,8 +1390,8 @@ t1x6_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	LEAQ (DI)(R8*2), AX
-	VMOVSS X24, (AX)(R8*1)
+	VMOVSS X24, (BX)
+	ADDQ R8, BX
 	VEXTRACTF64X4 $1, Z4, Y24
 	VADDPS Y24, Y4, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -1226,7 +1400,8 @@ t1x6_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	VMOVSS X24, (DI)(R8*4)
+	VMOVSS X24, (BX)
+	ADDQ R8, BX
 	VEXTRACTF64X4 $1, Z5, Y24
 	VADDPS Y24, Y5, Y24
 	VEXTRACTF32X4 $1, Y24, X25
@@ -1235,82 +1410,12 @@ t1x6_loop:
 	VADDPS X25, X24, X24
 	VPERMILPS $0xb1, X24, X25
 	VADDSS X25, X24, X24
-	LEAQ (DI)(R8*4), AX
-	VMOVSS X24, (AX)(R8*1)
-	ADDQ R9, SI
+	VMOVSS X24, (BX)
+	MOVQ lda+24(FP), AX
+	LEAQ (SI)(AX*2), SI
 	ADDQ $4, DI
 	DECQ CX
-	JNZ t1x6_tile
-t1x6_done:
-	VZEROUPPER
-	RET
-
-// func sgemvF16S4AVX512(y *float32, ys int, a *uint16, rs, lda int, x *float32, count, k16 int)
-// Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16S4AVX512(SB), NOSPLIT, $0-64
-	MOVQ y+0(FP), DI
-	MOVQ a+16(FP), SI
-	MOVQ rs+24(FP), R9
-	IMULQ lda+32(FP), R9
-	SHLQ $1, R9
-	MOVQ lda+32(FP), R10
-	SHLQ $1, R10
-	MOVQ x+40(FP), DX
-	MOVQ count+48(FP), CX
-	MOVQ k16+56(FP), R11
-	SHRQ $4, R11
-	TESTQ CX, CX
-	JZ s4_done
-	VMOVDQU32 ·sgemvF16Gather(SB), Z31
-s4_tile:
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	MOVQ SI, AX
-	LEAQ (SI)(R9*1), R12
-	MOVQ DX, BX
-	MOVQ R11, R8
-s4_loop:
-	VMOVUPS (BX), Z28
-	VCVTPH2PS (AX), Z24
-	VFMADD231PS Z28, Z24, Z0
-	VCVTPH2PS (R12), Z25
-	VFMADD231PS Z28, Z25, Z1
-	VCVTPH2PS (AX)(R9*2), Z26
-	VFMADD231PS Z28, Z26, Z2
-	VCVTPH2PS (R12)(R9*2), Z27
-	VFMADD231PS Z28, Z27, Z3
-	ADDQ $32, AX
-	ADDQ $32, R12
-	ADDQ $64, BX
-	DECQ R8
-	JNZ s4_loop
-	MOVQ ys+8(FP), R8
-	SHLQ $2, R8
-	VSHUFF64X2 $0x44, Z1, Z0, Z24
-	VSHUFF64X2 $0xee, Z1, Z0, Z25
-	VADDPS Z25, Z24, Z24
-	VSHUFF64X2 $0x44, Z3, Z2, Z26
-	VSHUFF64X2 $0xee, Z3, Z2, Z27
-	VADDPS Z27, Z26, Z26
-	VSHUFF32X4 $0x88, Z26, Z24, Z25
-	VSHUFF32X4 $0xdd, Z26, Z24, Z27
-	VADDPS Z27, Z25, Z25
-	VPERMILPS $0x4e, Z25, Z27
-	VADDPS Z27, Z25, Z25
-	VPERMILPS $0xb1, Z25, Z27
-	VADDPS Z27, Z25, Z25
-	VPERMPS Z25, Z31, Z24
-	VMOVSS X24, (DI)
-	VEXTRACTPS $1, X24, (DI)(R8*1)
-	VEXTRACTPS $2, X24, (DI)(R8*2)
-	LEAQ (DI)(R8*2), AX
-	VEXTRACTPS $3, X24, (AX)(R8*1)
-	ADDQ R10, SI
-	ADDQ $4, DI
-	DECQ CX
-	JNZ s4_tile
-s4_done:
+	JNZ r1x6_tile
+r1x6_done:
 	VZEROUPPER
 	RET

@@ -9,6 +9,12 @@
 // from zero), then its lanes fold as a fixed tree: lane i + lane i+8, then i + i+4, then i + i+2,
 // then 0 + 1. So SgemvF16 (tiles of 4 rows x 1 vector) and SgemvF16Batch (4 rows x up to 6 vectors)
 // give the same bits, and a row's result does not depend on the rows or vectors beside it.
+//
+// A tile's 4 rows are rs rows apart and the next tile starts ts rows on: the drivers take rs = a
+// quarter of the rows at hand and ts = 1, so the table streams from memory as 4 sequential reads.
+// 4 neighbouring rows side by side (rs = 1, ts = 4) read the table from DRAM at ~60% of the speed
+// (measured, Zen 5: 18 against 30 GB/s on one thread), and a row at a time waits on its one
+// accumulator's FMA latency.
 package main
 
 import (
@@ -23,9 +29,10 @@ var out bytes.Buffer
 func p(format string, args ...any) { fmt.Fprintf(&out, format+"\n", args...) }
 
 // Register plan. General: DI y (tile base), R8 loop counter (groups) and at the fold y's vector
-// stride in bytes, SI a (tile base), R9 a's row stride in bytes, DX x, R10 x's vector stride in
-// bytes, CX tiles left, R11 groups of 16 per product; in the loop AX row 0 (rows 0, 2 at (AX),
-// (AX)(R9*2)), R12 row 1 (rows 1, 3), BX vector 0 (vectors 0, 1, 2, 4), R13 vector 3 (3, 5).
+// stride in bytes, SI a (tile base), R9 the byte distance of a tile's rows (rs·lda·2; 4-row
+// kernels) or a's row stride in bytes (1-row kernels), DX x, R10 x's vector stride in bytes, CX
+// tiles left, R11 groups of 16 per product; in the loop AX row 0 (rows 0, 2 at (AX), (AX)(R9*2)),
+// R12 row 1 (rows 1, 3), BX vector 0 (vectors 0, 1, 2, 4), R13 vector 3 (3, 5).
 // Vector: Z0..Z23 accumulators, product (r, v) in Z(r·nv+v); Z24..Z27 the widened rows; Z28, Z29
 // vectors; Z31 the lane-gather index (4-row kernels).
 const maxV = 6
@@ -36,45 +43,39 @@ func xAddr(v int) string {
 
 func aAddr(r int) string { return [...]string{"(AX)", "(R12)", "(AX)(R9*2)", "(R12)(R9*2)"}[r] }
 
-// yAddr: where vector v's result goes, relative to DI; uses AX as a temporary for v = 3, 5.
-func yAddr(v int) (setup, addr string) {
-	switch v {
-	case 0:
-		return "", "(DI)"
-	case 1:
-		return "", "(DI)(R8*1)"
-	case 2:
-		return "", "(DI)(R8*2)"
-	case 3:
-		return "LEAQ (DI)(R8*2), AX", "(AX)(R8*1)"
-	case 4:
-		return "", "(DI)(R8*4)"
-	}
-	return "LEAQ (DI)(R8*4), AX", "(AX)(R8*1)"
-}
-
-// kernel writes sgemvF16T<nr>x<nv>AVX512: count tiles of nr (1 or 4) rows against nv vectors.
+// kernel writes sgemvF16R<nr>x<nv>AVX512, count tiles of nr (1 or 4) rows against nv vectors.
 func kernel(nr, nv int) {
-	name := fmt.Sprintf("sgemvF16T%dx%dAVX512", nr, nv)
-	l := fmt.Sprintf("t%dx%d", nr, nv)
+	name := fmt.Sprintf("sgemvF16R%dx%dAVX512", nr, nv)
+	l := fmt.Sprintf("r%dx%d", nr, nv)
 	p("")
-	p("// func %s(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)", name)
+	args, frame := "ldx, count, k16 int", 64
+	if nr == 4 {
+		args, frame = "ldx, rs, ts, count, k16 int, pf *uint16, pfstep int", 96
+	}
+	p("// func %s(y *float32, ldy int, a *uint16, lda int, x *float32, %s)", name, args)
 	p("// Requires: AVX512F, AVX512DQ, AVX512VL")
-	p("TEXT ·%s(SB), NOSPLIT, $0-64", name)
+	p("TEXT ·%s(SB), NOSPLIT, $0-%d", name, frame)
 	p("\tMOVQ y+0(FP), DI")
 	p("\tMOVQ a+16(FP), SI")
 	p("\tMOVQ lda+24(FP), R9")
 	p("\tSHLQ $1, R9")
-	p("\tMOVQ x+32(FP), DX")
+	if nr == 4 {
+		p("\tIMULQ rs+48(FP), R9")
+	}
+	if nr == 4 {
+		p("\tMOVQ pf+80(FP), DX")
+	} else {
+		p("\tMOVQ x+32(FP), DX")
+	}
 	p("\tMOVQ ldx+40(FP), R10")
 	p("\tSHLQ $2, R10")
-	p("\tMOVQ count+48(FP), CX")
-	p("\tMOVQ k16+56(FP), R11")
+	p("\tMOVQ count+%d(FP), CX", map[int]int{1: 48, 4: 64}[nr])
+	p("\tMOVQ k16+%d(FP), R11", map[int]int{1: 56, 4: 72}[nr])
 	p("\tSHRQ $4, R11")
 	p("\tTESTQ CX, CX")
 	p("\tJZ %s_done", l)
 	if nr == 4 {
-		p("\tVMOVDQU32 ·sgemvF16Gather(SB), Z31")
+		p("\tVMOVDQU32 sgemvF16Gather<>(SB), Z31")
 	}
 	p("%s_tile:", l)
 	for i := 0; i < nr*nv; i++ {
@@ -84,14 +85,22 @@ func kernel(nr, nv int) {
 	if nr == 4 {
 		p("\tLEAQ (SI)(R9*1), R12")
 	}
-	p("\tMOVQ DX, BX")
+	if nr == 4 {
+		// DX: the prefetch pointer, two lines per group of 16 columns; x from the arguments.
+		p("\tMOVQ x+32(FP), BX")
+	} else {
+		p("\tMOVQ DX, BX")
+	}
 	if nv > 3 {
-		p("\tLEAQ (DX)(R10*2), R13")
+		p("\tLEAQ (BX)(R10*2), R13")
 		p("\tADDQ R10, R13")
 	}
 	p("\tMOVQ R11, R8")
 	p("%s_loop:", l)
 	if nr == 4 {
+		p("\tPREFETCHT0 (DX)")
+		p("\tPREFETCHT0 64(DX)")
+		p("\tADDQ pfstep+88(FP), DX")
 		for r := 0; r < 4; r++ {
 			p("\tVCVTPH2PS %s, Z%d", aAddr(r), 24+r)
 		}
@@ -116,29 +125,39 @@ func kernel(nr, nv int) {
 	}
 	p("\tDECQ R8")
 	p("\tJNZ %s_loop", l)
+	// Results: vector v's at BX = DI + v·ldy; a 4-row tile's row r rs floats further on (R13 = rs·4).
 	p("\tMOVQ ldy+8(FP), R8")
 	p("\tSHLQ $2, R8")
+	p("\tMOVQ DI, BX")
+	if nr == 4 {
+		p("\tMOVQ rs+48(FP), R13")
+		p("\tSHLQ $2, R13")
+	}
 	for v := 0; v < nv; v++ {
-		setup, addr := yAddr(v)
+		if v > 0 {
+			p("\tADDQ R8, BX")
+		}
 		if nr == 4 {
 			fold4(v, nv)
-			if setup != "" {
-				p("\t%s", setup)
-			}
-			p("\tVMOVUPS X24, %s", addr)
+			p("\tVMOVSS X24, (BX)")
+			p("\tVEXTRACTPS $1, X24, (BX)(R13*1)")
+			p("\tVEXTRACTPS $2, X24, (BX)(R13*2)")
+			p("\tLEAQ (BX)(R13*2), AX")
+			p("\tVEXTRACTPS $3, X24, (AX)(R13*1)")
 		} else {
 			fold1(v)
-			if setup != "" {
-				p("\t%s", setup)
-			}
-			p("\tVMOVSS X24, %s", addr)
+			p("\tVMOVSS X24, (BX)")
 		}
 	}
 	if nr == 4 {
-		p("\tLEAQ (SI)(R9*4), SI")
-		p("\tADDQ $16, DI")
+		// The next tile: ts rows on.
+		p("\tMOVQ ts+56(FP), AX")
+		p("\tLEAQ (DI)(AX*4), DI")
+		p("\tIMULQ lda+24(FP), AX")
+		p("\tLEAQ (SI)(AX*2), SI")
 	} else {
-		p("\tADDQ R9, SI")
+		p("\tMOVQ lda+24(FP), AX")
+		p("\tLEAQ (SI)(AX*2), SI")
 		p("\tADDQ $4, DI")
 	}
 	p("\tDECQ CX")
@@ -183,91 +202,31 @@ func fold4(v, nv int) {
 	p("\tVPERMPS Z25, Z31, Z24")
 }
 
-// spaced writes sgemvF16S4AVX512(y *float32, ys int, a *uint16, rs, lda int, x *float32, count, k16 int):
-// SgemvF16's kernel. Tile t < count takes the rows t, t+rs, t+2rs, t+3rs of a (rows lda values
-// apart) against one vector and writes y[t + r·ys]. Four rows far apart are four sequential
-// streams through memory; four neighbouring rows read side by side run at ~60% of the bandwidth
-// from DRAM (measured, Zen 5), and one row at a time waits on its one accumulator.
-func spaced() {
-	name := "sgemvF16S4AVX512"
-	l := "s4"
-	p("")
-	p("// func %s(y *float32, ys int, a *uint16, rs, lda int, x *float32, count, k16 int)", name)
-	p("// Requires: AVX512F, AVX512DQ, AVX512VL")
-	p("TEXT ·%s(SB), NOSPLIT, $0-64", name)
-	p("\tMOVQ y+0(FP), DI")
-	p("\tMOVQ a+16(FP), SI")
-	p("\tMOVQ rs+24(FP), R9")
-	p("\tIMULQ lda+32(FP), R9")
-	p("\tSHLQ $1, R9")
-	p("\tMOVQ lda+32(FP), R10")
-	p("\tSHLQ $1, R10")
-	p("\tMOVQ x+40(FP), DX")
-	p("\tMOVQ count+48(FP), CX")
-	p("\tMOVQ k16+56(FP), R11")
-	p("\tSHRQ $4, R11")
-	p("\tTESTQ CX, CX")
-	p("\tJZ %s_done", l)
-	p("\tVMOVDQU32 ·sgemvF16Gather(SB), Z31")
-	p("%s_tile:", l)
-	for i := 0; i < 4; i++ {
-		p("\tVXORPS Z%d, Z%d, Z%d", i, i, i)
-	}
-	p("\tMOVQ SI, AX")
-	p("\tLEAQ (SI)(R9*1), R12")
-	p("\tMOVQ DX, BX")
-	p("\tMOVQ R11, R8")
-	p("%s_loop:", l)
-	p("\tVMOVUPS (BX), Z28")
-	for r := 0; r < 4; r++ {
-		p("\tVCVTPH2PS %s, Z%d", aAddr(r), 24+r)
-		p("\tVFMADD231PS Z28, Z%d, Z%d", 24+r, r)
-	}
-	p("\tADDQ $32, AX")
-	p("\tADDQ $32, R12")
-	p("\tADDQ $64, BX")
-	p("\tDECQ R8")
-	p("\tJNZ %s_loop", l)
-	p("\tMOVQ ys+8(FP), R8")
-	p("\tSHLQ $2, R8")
-	fold4(0, 1)
-	p("\tVMOVSS X24, (DI)")
-	p("\tVEXTRACTPS $1, X24, (DI)(R8*1)")
-	p("\tVEXTRACTPS $2, X24, (DI)(R8*2)")
-	p("\tLEAQ (DI)(R8*2), AX")
-	p("\tVEXTRACTPS $3, X24, (AX)(R8*1)")
-	p("\tADDQ R10, SI")
-	p("\tADDQ $4, DI")
-	p("\tDECQ CX")
-	p("\tJNZ %s_tile", l)
-	p("%s_done:", l)
-	p("\tVZEROUPPER")
-	p("\tRET")
-}
-
 func main() {
 	p("// Code generated by command: go run sgemvf16_gen.go. DO NOT EDIT.")
 	p("")
 	p("//go:build !purego")
 	p("")
 	p("// The AVX-512 kernels of SgemvF16 and SgemvF16Batch (see sgemvf16_gen.go for the summation rule).")
-	p("// func sgemvF16T<R>x<V>AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)")
-	p("// y[v·ldy + t·R + r] = Σ_{j<k16} a[(t·R+r)·lda + j]·x[v·ldx + j] for tiles t < count, rows r < R,")
-	p("// vectors v < V; k16 is a positive multiple of 16 (the Go driver adds the rest).")
+	p("// func sgemvF16R4x<V>AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)")
+	p("// y[v·ldy + i] = Σ_{j<k16} a[i·lda + j]·x[v·ldx + j] for the rows i = t·ts + r·rs, tiles t < count,")
+	p("// r < 4, and vectors v < V; per 16 columns it prefetches the 128 bytes at pf, which then moves")
+	p("// pfstep bytes on (128: the driver's next chunk of rows; 0: nothing new). sgemvF16R1x<V>AVX512")
+	p("// (no rs, ts, pf, pfstep): rows i < count one at a time.")
+	p("// k16 is a positive multiple of 16 (the Go driver adds the rest).")
 	p("")
 	p("#include \"textflag.h\"")
 	p("")
 	p("// Float 4r of a zmm to float r (the 4-row fold's last step).")
 	for i := 0; i < 16; i++ {
-		p("DATA ·sgemvF16Gather+%d(SB)/4, $%d", 4*i, (4*i)%16)
+		p("DATA sgemvF16Gather<>+%d(SB)/4, $%d", 4*i, (4*i)%16)
 	}
-	p("GLOBL ·sgemvF16Gather(SB), RODATA|NOPTR, $64")
+	p("GLOBL sgemvF16Gather<>(SB), RODATA|NOPTR, $64")
 	for _, nr := range []int{4, 1} {
 		for nv := 1; nv <= maxV; nv++ {
 			kernel(nr, nv)
 		}
 	}
-	spaced()
 	if err := os.WriteFile("sgemvf16_amd64.s", out.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}

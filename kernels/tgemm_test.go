@@ -68,31 +68,33 @@ func TestTernaryPanelForward(t *testing.T) {
 }
 
 // TestTernaryPanelForwardLarge covers full 16-row tiles over many strips and blocks, split over the
-// worker pool, against BitLinearForward.
+// worker pool, and K = 2048 (rows copied to a padded stride), against BitLinearForward.
 func TestTernaryPanelForwardLarge(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
-		r := tensor.NewRNG(17)
-		n, k := 200, 777
-		w := randTernary(r, n*k)
-		p := NewTernaryPanels(n, k)
-		p.SetRows(0, w[:64*k]) // in two pieces: rows are independent
-		p.SetRows(64, w[64*k:])
-		tm := NewTernaryMatrix(w, n, k)
-		for _, m := range []int{4, 16, 40, 64} {
-			x := make([]int8, m*k)
-			for i := range x {
-				x[i] = int8(r.Intn(256) - 128)
-			}
-			xs := make([]float32, m)
-			for i := range xs {
-				xs[i] = 1 + float32(i)
-			}
-			got, want := make([]float32, m*n), make([]float32, m*n)
-			TernaryPanelForward(got, x, xs, p, 0.5, m)
-			BitLinearForward(want, x, xs, tm, 0.5, m)
-			for i := range got {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("m=%d: out[%d] = %v, want %v", m, i, got[i], want[i])
+		for _, sz := range [][2]int{{200, 777}, {40, 2048}} {
+			r := tensor.NewRNG(17)
+			n, k := sz[0], sz[1]
+			w := randTernary(r, n*k)
+			p := NewTernaryPanels(n, k)
+			p.SetRows(0, w[:32*k]) // in two pieces: rows are independent
+			p.SetRows(32, w[32*k:])
+			tm := NewTernaryMatrix(w, n, k)
+			for _, m := range []int{4, 9, 16, 40, 64} {
+				x := make([]int8, m*k)
+				for i := range x {
+					x[i] = int8(r.Intn(256) - 128)
+				}
+				xs := make([]float32, m)
+				for i := range xs {
+					xs[i] = 1 + float32(i)
+				}
+				got, want := make([]float32, m*n), make([]float32, m*n)
+				TernaryPanelForward(got, x, xs, p, 0.5, m)
+				BitLinearForward(want, x, xs, tm, 0.5, m)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("n=%d k=%d m=%d: out[%d] = %v, want %v", n, k, m, i, got[i], want[i])
+					}
 				}
 			}
 		}

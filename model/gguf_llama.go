@@ -324,5 +324,21 @@ func loadLlamaGGUF(f *gguf.File, path, arch string) (LM, error) {
 		}
 		setLatent(p, trits, s*extra)
 	}
+	// a tensor the architecture does not define would be ignored: refuse it (as infer does)
+	known := map[string]bool{}
+	for _, lt := range LlamaTensors(cfg) {
+		known[lt.GGUF] = true
+		if lt.Projection && arch == gguf.ArchBitnet {
+			known[gguf.ScaleOf(lt.GGUF)] = true
+		}
+	}
+	if arch == gguf.ArchBitnet {
+		known[gguf.NameOutput] = true // llama.cpp's bitnet never reads it
+	}
+	for _, t := range f.Tensors {
+		if !known[t.Name] {
+			return nil, bad("tensor %s is not part of the %s architecture as tern reads it", t.Name, arch)
+		}
+	}
 	return lm, nil
 }

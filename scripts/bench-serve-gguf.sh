@@ -5,7 +5,8 @@
 # p50 and RSS per run and the 16/1 and tern/llama-server ratios.
 #
 # Usage: scripts/bench-serve-gguf.sh [OUT_DIR]   (from the repository root; under flock /tmp/tern-bench.lock)
-# Environment: MODEL (default /work/cache-i12/bitnet-2b4t-tq2_0.gguf), TERN (default: built into
+# Environment: MODEL (default /work/cache-i12/bitnet-2b4t-tq2_0.gguf), MAXTIME (90s: no new client
+# count after this long per server), TERN (default: built into
 # OUT_DIR), LLAMA_BIN, THREADS, RUNS, LEVELS (1,4,16), PARALLEL (16).
 set -euo pipefail
 out=${1:-/tmp/tern-serve-gguf}
@@ -19,7 +20,7 @@ llama=${LLAMA_BIN:-$HOME/.cache/tern-refs/llama.cpp/build/bin}
 model=${MODEL:-/work/cache-i12/bitnet-2b4t-tq2_0.gguf}
 for run in $(seq 1 "${RUNS:-3}"); do
 	echo "run $run load before: $(cat /proc/loadavg)"
-	MODEL="$model" CLIENTS="${LEVELS:-1,4,16}" PARALLEL="${PARALLEL:-16}" REQUESTS=1 THREADS="${THREADS:-2}" \
+	MAXTIME="${MAXTIME:-90s}" MODEL="$model" CLIENTS="${LEVELS:-1,4,16}" PARALLEL="${PARALLEL:-16}" REQUESTS=1 THREADS="${THREADS:-2}" \
 		scripts/bench-serve.sh "$out/run$run.jsonl" "$tern" "$llama" >/dev/null
 	echo "run $run load after: $(cat /proc/loadavg)"
 done

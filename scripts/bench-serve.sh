@@ -22,10 +22,11 @@ prompt=${PROMPT:-16}
 requests=${REQUESTS:-1}
 threads=${THREADS:-2}
 port=${PORT:-18093}
+maxtime=${MAXTIME:-90s}
 model=${MODEL:-}
 : >"$out"
 lscpu | sed -n 's/^Model name: *//p' | head -1 | sed 's/.*/{"cpu": "&"}/' >>"$out"
-common=(--clients "$clients" --parallel "$par" --tokens "$tokens" --prompt "$prompt" --requests "$requests" --max-time 90s --json)
+common=(--clients "$clients" --parallel "$par" --tokens "$tokens" --prompt "$prompt" --requests "$requests" --max-time "$maxtime" --json)
 # llama_run FILE LABEL: llama-server on FILE, measured by tern's clients, then its peak RSS
 llama_run() {
 	LD_LIBRARY_PATH="$llama" "$llama/llama-server" -m "$1" --host 127.0.0.1 --port "$port" -t "$threads" \

@@ -50,7 +50,8 @@ import gguf
 
 
 def add_enum_member(cls, name, value):
-    """Adds member name = value to an existing IntEnum (the stdlib has no API for it)."""
+    """Adds member name = value to an existing IntEnum (the stdlib has no API for it; written against
+    CPython 3.11's enum internals, Debian 12's python3, with torch 1.13 and numpy 1.24)."""
     if name in cls.__members__:
         return
     m = int.__new__(cls, value)

@@ -36,7 +36,7 @@ func init() {
 // for B = 1..64 rows of the preset's FFN matrix, the measurement behind infer.Batch's choice.
 func benchServe(ctx context.Context, args []string) error {
 	fs := newFlags("bench serve", "bench serve --preset 100m|700m | --model FILE [--clients 1,4,16,64] [flags]")
-	preset := fs.String("preset", "100m", "100m or 700m (BitNet-shaped decode presets)")
+	preset := fs.String("preset", "100m", "100m or 700m (BitNet-shaped decode presets); with --target only a label")
 	clientsFlag := fs.String("clients", "1,4,16,64", "client counts to run, comma-separated")
 	parallel := fs.Int("parallel", 0, "server slots (0 = the largest client count)")
 	tokens := fs.Int("tokens", 32, "tokens each request generates")
@@ -54,7 +54,7 @@ func benchServe(ctx context.Context, args []string) error {
 		return err
 	}
 	cfg, ok := decodeShapes[*preset]
-	if !ok && *modelPath == "" {
+	if !ok && *modelPath == "" && *target == "" {
 		return fmt.Errorf("--preset must be 100m or 700m, not %q", *preset)
 	}
 	var clients []int
@@ -278,7 +278,7 @@ func streamOne(ctx context.Context, client *http.Client, url, body string) (ttft
 	if resp.StatusCode != http.StatusOK {
 		return 0, 0, 0, fmt.Errorf("bench serve: status %d", resp.StatusCode)
 	}
-	var first, last time.Time
+	var first, last, firstAny, lastAny time.Time
 	usageTokens := 0
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
@@ -289,6 +289,12 @@ func streamOne(ctx context.Context, client *http.Client, url, body string) (ttft
 		if i := strings.Index(line, `"completion_tokens":`); i >= 0 { // the final chunk's usage
 			fmt.Sscanf(line[i+len(`"completion_tokens":`):], "%d", &usageTokens)
 		}
+		if strings.Contains(line, `"text":`) {
+			lastAny = time.Now()
+			if firstAny.IsZero() {
+				firstAny = lastAny
+			}
+		}
 		if strings.Contains(line, `"text":""`) || !strings.Contains(line, `"text":"`) {
 			continue // a chunk without text (llama-server holds back an incomplete character so)
 		}
@@ -297,6 +303,11 @@ func streamOne(ctx context.Context, client *http.Client, url, body string) (ttft
 			first = last
 		}
 		tokens++
+	}
+	if first.IsZero() && usageTokens > 0 && !firstAny.IsZero() {
+		// no chunk carried text (a random model's tokens may never complete a UTF-8 character, which
+		// llama-server then holds back): time the chunks themselves, one per token
+		first, last = firstAny, lastAny
 	}
 	if first.IsZero() {
 		return 0, 0, 0, fmt.Errorf("bench serve: no tokens streamed")

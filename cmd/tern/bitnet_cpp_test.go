@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"tern/format"
 	"tern/gguf"
 	"tern/half"
 	"tern/infer"
@@ -33,9 +34,18 @@ import (
 //     eval lm's loss over a line equals the training forward's (1e-4), for this file and tern's own.
 //   - Writing: `tern export gguf --type i2_s` writes the same tensors (names, types, dims), the same
 //     bytes for every norm and the token table, the same trits in every I2_S matrix, and each I2_S
-//     scale within 2 ulps of the converter's (which recomputes it from the latent weights as
-//     1/(1/mean|W|) in float32 with torch's summation; tern stores its own absmean); the same
-//     "bitnet-b1.58.*" metadata, file type, tokens, token types and merges.
+//     scale within 4 ulps of the converter's (which recomputes it from the latent weights as
+//     1/(1/mean|W|) in float32 with torch's summation; tern stores its own absmean); every metadata
+//     key and value the same ("bitnet-b1.58.*", file type, tokens, token types, merges, BOS/EOS,
+//     add_bos_token, the chat template of the model's tokenizer_config.json) but general.name (the
+//     converter writes the folder's name) and general.quantization_version (tern writes 2, as
+//     llama-quantize does; the converter none).
+//   - The same from a BF16 folder (2B4T's published dtype): bitnet.cpp's converter on it, against
+//     `tern import hf` of it exported by tern: the same checks.
+//   - --outtype f16 against `tern export gguf --type f16`: every value equal (tern's scale and the
+//     converter's agree once rounded to F16; the converter's torch.round writes -0 for rounded-away
+//     negatives, tern +0), the token table F32 in bitnet.cpp's f16 file (it keeps TOKEN_EMBD F32 unless
+//     --quant-embd) and F16 in tern's.
 func TestBitnetCppConverter(t *testing.T) {
 	conv := testenv.BitnetConverter(t)
 	py := testenv.GGUFPython(t, "-c", "import torch")
@@ -74,7 +84,13 @@ func TestBitnetCppConverter(t *testing.T) {
 	dir := t.TempDir()
 	src, hf := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "bitnet-hf")
 	ref, own := filepath.Join(dir, "bitnet-cpp.gguf"), filepath.Join(dir, "tern.gguf")
-	if err := model.Save(src, lm, spec); err != nil {
+	ts, err := model.ParamTensors(lm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := model.FileMeta(lm, "model", spec) // as tern import hf keeps a folder's tokenizer_config.json
+	meta["tern.hf.tokenizer_config"] = `{"chat_template": "{% for m in messages %}{{ m['role'] | capitalize }}: {{ m['content'] }}<|endoftext|>{% endfor %}", "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "add_bos_token": true}`
+	if err := format.Write(src, meta, ts); err != nil {
 		t.Fatal(err)
 	}
 	run := func(name string, args ...string) string {
@@ -199,6 +215,73 @@ func TestBitnetCppConverter(t *testing.T) {
 	}
 
 	// writing: tern's file against bitnet.cpp's
+	compareI2S(t, "f32 folder", ref, own)
+
+	// the same from a BF16 folder (2B4T's published dtype): bitnet.cpp converts it; tern imports it
+	// (tern import hf) and exports the imported model
+	hf16, ref2, imp, own2 := filepath.Join(dir, "bitnet-hf-bf16"), filepath.Join(dir, "bitnet-cpp-bf16.gguf"), filepath.Join(dir, "imported.safetensors"), filepath.Join(dir, "tern-bf16.gguf")
+	run(bin, "export", "hf", "--model", src, "--out", hf16, "--dtype", "bf16")
+	cmd = testenv.GGUFPython(t, filepath.Join(testenv.ModuleRoot(t), "scripts", "bitnet-cpp-convert.py"), conv, hf16, ref2, "--outtype", "i2_s", "--pre", "gpt-2")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("bitnet.cpp's converter (bf16): %v\n%s", err, b)
+	}
+	run(bin, "import", "hf", hf16, "--out", imp)
+	run(bin, "export", "gguf", "--model", imp, "--out", own2, "--type", "i2_s")
+	compareI2S(t, "bf16 folder", ref2, own2)
+
+	// --outtype f16 / --type f16: each projection as its values t·s in F16
+	ref16, own16 := filepath.Join(dir, "bitnet-cpp-f16.gguf"), filepath.Join(dir, "tern-f16.gguf")
+	cmd = testenv.GGUFPython(t, filepath.Join(testenv.ModuleRoot(t), "scripts", "bitnet-cpp-convert.py"), conv, hf, ref16, "--outtype", "f16", "--pre", "gpt-2")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("bitnet.cpp's converter (f16): %v\n%s", err, b)
+	}
+	run(bin, "export", "gguf", "--model", src, "--out", own16, "--type", "f16")
+	a16, err := gguf.Open(ref16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a16.Close()
+	b16, err := gguf.Open(own16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b16.Close()
+	values, differing, negZero := 0, 0, 0
+	for _, ta := range a16.Tensors {
+		tb, ok := b16.Tensor(ta.Name)
+		if !ok || !slices.Equal(ta.Dims, tb.Dims) {
+			t.Errorf("f16 %s: bitnet.cpp %s %v, tern %v", ta.Name, ta.Type, ta.Dims, ok)
+			continue
+		}
+		if ta.Type != tb.Type {
+			t.Logf("f16 %s: bitnet.cpp stores it as %s, tern as %s (values compared)", ta.Name, ta.Type, tb.Type)
+		}
+		va, err1 := ta.Float32()
+		vb, err2 := tb.Float32()
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		for j := range va {
+			values++
+			if va[j] != vb[j] {
+				differing++
+			} else if math.Signbit(float64(va[j])) != math.Signbit(float64(vb[j])) {
+				negZero++
+			}
+		}
+	}
+	t.Logf("f16: %d tensors, %d of %d values differ (%d zeros differ in sign: torch's round gives -0)", len(a16.Tensors), differing, values, negZero)
+	if len(a16.Tensors) != len(b16.Tensors) || differing != 0 {
+		t.Errorf("f16 files: %d vs %d tensors, %d values differ", len(a16.Tensors), len(b16.Tensors), differing)
+	}
+}
+
+// compareI2S checks tern's I2_S file own against bitnet.cpp's ref: the same tensors (names, types,
+// dims), byte-identical non-ternary tensors, identical trits, scales within 4 ulps (tern's mean is
+// summed in float64 and rounded once, torch's in float32, and the converter's 1/(1/m) rounds twice
+// more), every metadata key and value the same but general.name and general.quantization_version.
+func compareI2S(t *testing.T, what, ref, own string) {
+	t.Helper()
 	a, err := gguf.Open(ref)
 	if err != nil {
 		t.Fatal(err)
@@ -256,29 +339,30 @@ func TestBitnetCppConverter(t *testing.T) {
 		if u == 0 {
 			sameScale++
 		}
-		if u > 2 || !bytes.Equal(ta.Data[n+4:], tb.Data[n+4:]) {
+		if u > 4 || !bytes.Equal(ta.Data[n+4:], tb.Data[n+4:]) {
 			t.Errorf("%s: scale %v (bitnet.cpp) vs %v (tern), %d ulps; padding equal %v", ta.Name, math.Float32frombits(sa), math.Float32frombits(sb), u, bytes.Equal(ta.Data[n+4:], tb.Data[n+4:]))
 		}
 	}
-	t.Logf("%d I2_S matrices: trits identical; scale bits identical in %d, at most %d ulps apart", i2s, sameScale, worstULP)
+	t.Logf("%s: %d I2_S matrices: trits identical; scale bits identical in %d, at most %d ulps apart", what, i2s, sameScale, worstULP)
 	var differ []string
 	for _, kv := range a.KV {
 		o, ok := b.Lookup(kv.Key)
 		switch {
 		case ok && reflect.DeepEqual(kv.Value, o.Value) && kv.Type == o.Type:
-		case strings.HasPrefix(kv.Key, gguf.ArchBitnetB158+".") || kv.Key == gguf.KeyArchitecture || kv.Key == gguf.KeyFileType ||
-			kv.Key == "tokenizer.ggml.tokens" || kv.Key == "tokenizer.ggml.token_type" || kv.Key == "tokenizer.ggml.merges" || kv.Key == "tokenizer.ggml.model":
-			t.Errorf("metadata %s: bitnet.cpp %v, tern %v", kv.Key, short(kv.Value), short(o.Value))
-		default:
+		case kv.Key == gguf.KeyName:
 			differ = append(differ, fmt.Sprintf("%s (bitnet.cpp %v, tern %v)", kv.Key, short(kv.Value), short(o.Value)))
+		default:
+			t.Errorf("metadata %s: bitnet.cpp %v, tern %v", kv.Key, short(kv.Value), short(o.Value))
 		}
 	}
 	for _, kv := range b.KV {
-		if _, ok := a.Lookup(kv.Key); !ok {
+		if _, ok := a.Lookup(kv.Key); !ok && kv.Key != gguf.KeyQuantVersion {
+			t.Errorf("metadata %s only in tern's file (%v)", kv.Key, short(kv.Value))
+		} else if !ok {
 			differ = append(differ, fmt.Sprintf("%s only in tern's (%v)", kv.Key, short(kv.Value)))
 		}
 	}
-	t.Logf("metadata that differs (not part of the model): %s", strings.Join(differ, "; "))
+	t.Logf("%s: metadata that differs (not part of the model): %s", what, strings.Join(differ, "; "))
 }
 
 func argmax(v []float32) int {

@@ -11,7 +11,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 
+	"tern/format"
 	"tern/gguf"
 	"tern/model"
 	"tern/tokenizer"
@@ -67,6 +70,13 @@ func runExport(ctx context.Context, args []string) error {
 	kv, err := ggufTokenizer(spec, lm.Config().Vocab)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *path, err)
+	}
+	if h, err := format.ReadFileHeader(*path, false); err == nil {
+		if files := model.HFChatFiles(h.Meta); len(files) > 0 {
+			if kv, err = ggufChat(kv, spec, files); err != nil {
+				return fmt.Errorf("%s: %w", *path, err)
+			}
+		}
 	}
 	if err := model.ExportGGUF(*out, lm, typ, kv); err != nil {
 		return err
@@ -126,6 +136,52 @@ func ggufTokenizer(spec string, vocab int) ([]gguf.KV, error) {
 	}
 	if eos >= 0 {
 		kv = append(kv, gguf.Uint32("tokenizer.ggml.eos_token_id", uint32(eos)), gguf.Uint32("tokenizer.ggml.bos_token_id", uint32(eos)))
+	}
+	return kv, nil
+}
+
+// ggufChat replaces ggufTokenizer's guessed special tokens by the chat description of a model imported
+// from Hugging Face (its tokenizer_config.json, chat_template.jinja and generation_config.json, kept in
+// the model file): tokenizer.ggml.bos/eos/eot_token_id, add_bos_token and tokenizer.chat_template (and
+// the named tokenizer.chat_template.NAME), as llama.cpp's and bitnet.cpp's converters write them (BitNet
+// b1.58 2B4T's file carries its template). Further stop ids of generation_config beyond EOS and EOT have
+// no GGUF key and are dropped.
+func ggufChat(kv []gguf.KV, spec string, files map[string][]byte) ([]gguf.KV, error) {
+	t, err := tokenizer.Unmarshal([]byte(spec))
+	if err != nil {
+		return nil, err
+	}
+	b, ok := t.(*tokenizer.BPE)
+	if !ok {
+		return kv, nil
+	}
+	c, err := tokenizer.ChatFromFiles(b, files)
+	if err != nil {
+		return nil, err
+	}
+	kv = slices.DeleteFunc(kv, func(e gguf.KV) bool {
+		return e.Key == "tokenizer.ggml.bos_token_id" || e.Key == "tokenizer.ggml.eos_token_id" ||
+			e.Key == "tokenizer.ggml.add_bos_token" || strings.HasPrefix(e.Key, "tokenizer.chat_template")
+	})
+	for _, e := range []struct {
+		key string
+		id  int
+	}{{"tokenizer.ggml.bos_token_id", c.BOS}, {"tokenizer.ggml.eos_token_id", c.EOS}, {"tokenizer.ggml.eot_token_id", c.EOT}} {
+		if e.id >= 0 {
+			kv = append(kv, gguf.Uint32(e.key, uint32(e.id)))
+		}
+	}
+	kv = append(kv, gguf.Bool("tokenizer.ggml.add_bos_token", c.AddBOS))
+	if c.Template != "" {
+		kv = append(kv, gguf.String("tokenizer.chat_template", c.Template))
+	}
+	names := make([]string, 0, len(c.Templates))
+	for name := range c.Templates {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		kv = append(kv, gguf.String("tokenizer.chat_template."+name, c.Templates[name]))
 	}
 	return kv, nil
 }

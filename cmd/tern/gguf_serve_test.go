@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -376,5 +377,29 @@ func TestBenchServeModel(t *testing.T) {
 	}
 	if err := benchServe(context.Background(), []string{"--model", filepath.Join(t.TempDir(), "none.gguf")}); err == nil {
 		t.Error("a missing model file was benchmarked")
+	}
+}
+
+// TestStreamOneHeldBack: a stream whose chunks carry no text (llama-server holds back bytes that never
+// complete a UTF-8 character) is timed by its chunks and counted by its usage; a stream without any
+// chunk is an error.
+func TestStreamOneHeldBack(t *testing.T) {
+	chunks := []string{`{"choices":[{"text":""}]}`, `{"choices":[{"text":""}]}`, `{"choices":[{"text":""}]}`, `{"choices":[{"text":"","finish_reason":"length"}],"usage":{"completion_tokens":3}}`}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, c := range chunks {
+			fmt.Fprintf(w, "data: %s\n\n", c)
+			w.(http.Flusher).Flush()
+			time.Sleep(5 * time.Millisecond)
+		}
+		fmt.Fprint(w, "data: [DONE]\n\n")
+	}))
+	defer srv.Close()
+	ttft, tpot, n, err := streamOne(context.Background(), srv.Client(), srv.URL, "{}")
+	if err != nil || n != 3 || ttft <= 0 || tpot < 4 {
+		t.Fatalf("ttft %.1f ms, per token %.1f ms, %d tokens, %v", ttft, tpot, n, err)
+	}
+	chunks = nil
+	if _, _, _, err := streamOne(context.Background(), srv.Client(), srv.URL, "{}"); err == nil {
+		t.Error("an empty stream was timed")
 	}
 }

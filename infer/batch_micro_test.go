@@ -1,0 +1,88 @@
+//go:build linux
+
+package infer
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"tern/format"
+	"tern/kernels"
+)
+
+// threadCPU is this thread's CPU time (CLOCK_THREAD_CPUTIME_ID).
+func threadCPU() time.Duration {
+	var ts syscall.Timespec
+	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 3, uintptr(unsafe.Pointer(&ts)), 0)
+	return time.Duration(ts.Nano())
+}
+
+// TestBatchStepMicro prints one batched decoding step's thread CPU time on one thread (best of 8),
+// 100M and 700M decode shapes, F16 head, for 1, 4, 16 and 64 rows, with the ternary matrices resident
+// as 2-bit panels and as one byte per weight: the step-level effect of the weight form, robust to a
+// shared machine's load. A measuring tool, not a check:
+// TERN_STEP_MICRO=1 go test -run BatchStepMicro -v ./infer
+func TestBatchStepMicro(t *testing.T) {
+	if os.Getenv("TERN_STEP_MICRO") == "" {
+		t.Skip("set TERN_STEP_MICRO=1 to measure")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer kernels.SetThreads(kernels.Threads())
+	kernels.SetThreads(1)
+	for _, shape := range []string{"100m", "700m"} {
+		cfg := decodeShape100M()
+		if shape == "700m" {
+			cfg.Hidden, cfg.Layers, cfg.Heads, cfg.FFN = 1536, 24, 16, 4096
+		}
+		cfg.MaxPos = 64
+		for _, panels := range []bool{true, false} {
+			m, err := RandomPacked(cfg, 1, format.F16)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ls []*linear
+			for li := range m.layers {
+				ly := &m.layers[li]
+				ls = append(ls, &ly.qkv, &ly.o, &ly.fc, &ly.f2)
+			}
+			if err := makeResidentAs(ls, panels); err != nil {
+				t.Fatal(err)
+			}
+			bt, err := newBatch(m, 64, false, gemmMin) // resident already: gemm only adds the int8 head copy
+			if err != nil {
+				t.Fatal(err)
+			}
+			form := map[bool]string{true: "2-bit panels", false: "one byte/weight"}[panels]
+			line := fmt.Sprintf("%s %-15s step ms:", shape, form)
+			for _, B := range []int{1, 4, 16, 64} {
+				slots, ids := make([]int, B), make([]int, B)
+				for i := range B {
+					slots[i], ids[i] = i, i
+					bt.Start(i, []int{1, 2, 3, 4})
+				}
+				best := time.Hour
+				for range 8 {
+					if bt.slots[0].Pos >= cfg.MaxPos-2 {
+						for i := range B {
+							bt.Start(i, []int{1, 2, 3, 4})
+						}
+					}
+					c0 := threadCPU()
+					if _, err := bt.Step(slots, ids); err != nil {
+						t.Fatal(err)
+					}
+					best = min(best, threadCPU()-c0)
+				}
+				line += fmt.Sprintf("  B=%d %.2f (%.0f tok/CPU-s)", B, best.Seconds()*1e3, float64(B)/best.Seconds())
+			}
+			fmt.Println(line)
+			bt.Close()
+		}
+	}
+}
