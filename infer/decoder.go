@@ -13,7 +13,9 @@ import (
 // drives a Decoder; logits it returns stay valid until its next call.
 //
 // Implementations: Batch (packed causal transformers: the slots' projections run as one batched
-// product) and Recompute (any training-path model, transformer with any sharing, RNN or
+// product), LlamaBatch (the same for Llama-family models: GGUF, packed, or unpacked checkpoints packed
+// in memory), KVDecoder and RNNDecoder (unpacked transformers, encoder-decoders and RNNs with
+// incremental state) and Recompute (any training-path model, transformer with any sharing, RNN or
 // encoder-decoder: each slot's sequence is run through the full forward per token, one slot after
 // another, without an incremental cache).
 type Decoder interface {
