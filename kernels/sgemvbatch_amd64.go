@@ -13,22 +13,22 @@ package kernels
 // row's value for a vector is the same bits in SgemvF16 and in any batch.
 
 //go:noescape
-func sgemvF16R4x1AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
+func sgemvF16R4x1AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 
 //go:noescape
-func sgemvF16R4x2AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
+func sgemvF16R4x2AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 
 //go:noescape
-func sgemvF16R4x3AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
+func sgemvF16R4x3AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 
 //go:noescape
-func sgemvF16R4x4AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
+func sgemvF16R4x4AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 
 //go:noescape
-func sgemvF16R4x5AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
+func sgemvF16R4x5AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 
 //go:noescape
-func sgemvF16R4x6AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
+func sgemvF16R4x6AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 
 //go:noescape
 func sgemvF16R1x1AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int)
@@ -53,7 +53,7 @@ func sgemvF16R1x6AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx
 const sgemvF16MaxV = 6
 
 var (
-	sgemvF16R4 = [sgemvF16MaxV]func(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int){
+	sgemvF16R4 = [sgemvF16MaxV]func(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int){
 		sgemvF16R4x1AVX512, sgemvF16R4x2AVX512, sgemvF16R4x3AVX512, sgemvF16R4x4AVX512, sgemvF16R4x5AVX512, sgemvF16R4x6AVX512,
 	}
 	sgemvF16R1 = [sgemvF16MaxV]func(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, count, k16 int){
@@ -67,13 +67,20 @@ var sgemvF16Spaced = true
 
 // sgemvF16TileRows computes y[v·ldy + i] for rows i < n of a (lda apart) and vectors v < nv
 // (nv <= sgemvF16MaxV, x's ldx apart) over the first k16 columns: 4-row tiles, then single rows.
-func sgemvF16TileRows(y []float32, ldy int, a []uint16, lda int, x []float32, ldx, n, nv, k16 int) {
+// With pf != nil the 4-row tiles prefetch from pf on, 128 bytes per 16 columns (as many bytes as
+// they read: a chunk of rows for a chunk). Not from a table that is read once: a linear prefetch
+// across the four spaced streams doubled the one-vector product's time (fetched too early).
+func sgemvF16TileRows(y []float32, ldy int, a []uint16, lda int, x []float32, ldx, n, nv, k16 int, pf *uint16) {
 	if m := n / 4; m > 0 {
 		rs, ts := m, 1
 		if !sgemvF16Spaced {
 			rs, ts = 1, 4
 		}
-		sgemvF16R4[nv-1](&y[0], ldy, &a[0], lda, &x[0], ldx, rs, ts, m, k16)
+		step := 128
+		if pf == nil {
+			pf, step = &a[0], 0
+		}
+		sgemvF16R4[nv-1](&y[0], ldy, &a[0], lda, &x[0], ldx, rs, ts, m, k16, pf, step)
 	}
 	if r := n &^ 3; r < n {
 		sgemvF16R1[nv-1](&y[r], ldy, &a[r*lda], lda, &x[0], ldx, n-r, k16)
@@ -82,8 +89,9 @@ func sgemvF16TileRows(y []float32, ldy int, a []uint16, lda int, x []float32, ld
 
 // sgemvF16BatchRows computes rows [0, n) of a against vectors [0, b). Rows go in chunks that stay
 // in L2; each chunk meets the vectors in groups of at most 6 (sizes as even as possible), a group's
-// vectors staying in L1 while the chunk's 4-row tiles pass. Tails (k mod 16) through dotF16, as
-// sgemvF16Rows adds them.
+// vectors staying in L1 while the chunk's 4-row tiles pass, and the first group's pass prefetches
+// the next chunk (1.1-1.4x at B = 4-16 against the hardware prefetcher alone, 1 thread, Zen 5).
+// Tails (k mod 16) through dotF16, as sgemvF16Rows adds them.
 func sgemvF16BatchRows(y []float32, ldy int, a []uint16, x []float32, n, k, b int) {
 	k16 := k &^ 15
 	if b == 1 || k16 == 0 || !hasAVX512 {
@@ -96,7 +104,13 @@ func sgemvF16BatchRows(y []float32, ldy int, a []uint16, x []float32, n, k, b in
 		r1 := min(n, r0+rows)
 		for g, v0 := 0, 0; g < groups; g++ {
 			nv := (b - v0) / (groups - g)
-			sgemvF16TileRows(y[v0*ldy+r0:], ldy, a[r0*k:], k, x[v0*k:], k, r1-r0, nv, k16)
+			// The first pass over a chunk fetches the next one (4-row tiles take 128 bytes of
+			// rows per 16 columns, so the prefetch keeps pace with them).
+			var pf *uint16
+			if g == 0 && r1 < n {
+				pf = &a[r1*k]
+			}
+			sgemvF16TileRows(y[v0*ldy+r0:], ldy, a[r0*k:], k, x[v0*k:], k, r1-r0, nv, k16, pf)
 			v0 += nv
 		}
 	}
@@ -109,5 +123,6 @@ func sgemvF16BatchRows(y []float32, ldy int, a []uint16, x []float32, n, k, b in
 	}
 }
 
-// sgemvF16ChunkBytes: the F16 bytes of a chunk of rows (in L2 while the vector groups pass).
-var sgemvF16ChunkBytes = 96 << 10
+// sgemvF16ChunkBytes: the F16 bytes of a chunk of rows (in L2 while the vector groups pass). With
+// the next chunk prefetched, 192 KiB measured 0-10% faster than 96 (1 thread, Zen 5, B = 4-64).
+var sgemvF16ChunkBytes = 192 << 10

@@ -3,9 +3,11 @@
 //go:build !purego
 
 // The AVX-512 kernels of SgemvF16 and SgemvF16Batch (see sgemvf16_gen.go for the summation rule).
-// func sgemvF16R4x<V>AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
+// func sgemvF16R4x<V>AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // y[v·ldy + i] = Σ_{j<k16} a[i·lda + j]·x[v·ldx + j] for the rows i = t·ts + r·rs, tiles t < count,
-// r < 4, and vectors v < V. sgemvF16R1x<V>AVX512 (no rs, ts): rows i < count one at a time.
+// r < 4, and vectors v < V; per 16 columns it prefetches the 128 bytes at pf, which then moves
+// pfstep bytes on (128: the driver's next chunk of rows; 0: nothing new). sgemvF16R1x<V>AVX512
+// (no rs, ts, pf, pfstep): rows i < count one at a time.
 // k16 is a positive multiple of 16 (the Go driver adds the rest).
 
 #include "textflag.h"
@@ -29,15 +31,15 @@ DATA sgemvF16Gather<>+56(SB)/4, $8
 DATA sgemvF16Gather<>+60(SB)/4, $12
 GLOBL sgemvF16Gather<>(SB), RODATA|NOPTR, $64
 
-// func sgemvF16R4x1AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
+// func sgemvF16R4x1AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16R4x1AVX512(SB), NOSPLIT, $0-80
+TEXT ·sgemvF16R4x1AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
 	SHLQ $1, R9
 	IMULQ rs+48(FP), R9
-	MOVQ x+32(FP), DX
+	MOVQ pf+80(FP), DX
 	MOVQ ldx+40(FP), R10
 	SHLQ $2, R10
 	MOVQ count+64(FP), CX
@@ -53,9 +55,12 @@ r4x1_tile:
 	VXORPS Z3, Z3, Z3
 	MOVQ SI, AX
 	LEAQ (SI)(R9*1), R12
-	MOVQ DX, BX
+	MOVQ x+32(FP), BX
 	MOVQ R11, R8
 r4x1_loop:
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26
@@ -104,15 +109,15 @@ r4x1_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16R4x2AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
+// func sgemvF16R4x2AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16R4x2AVX512(SB), NOSPLIT, $0-80
+TEXT ·sgemvF16R4x2AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
 	SHLQ $1, R9
 	IMULQ rs+48(FP), R9
-	MOVQ x+32(FP), DX
+	MOVQ pf+80(FP), DX
 	MOVQ ldx+40(FP), R10
 	SHLQ $2, R10
 	MOVQ count+64(FP), CX
@@ -132,9 +137,12 @@ r4x2_tile:
 	VXORPS Z7, Z7, Z7
 	MOVQ SI, AX
 	LEAQ (SI)(R9*1), R12
-	MOVQ DX, BX
+	MOVQ x+32(FP), BX
 	MOVQ R11, R8
 r4x2_loop:
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26
@@ -208,15 +216,15 @@ r4x2_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16R4x3AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
+// func sgemvF16R4x3AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16R4x3AVX512(SB), NOSPLIT, $0-80
+TEXT ·sgemvF16R4x3AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
 	SHLQ $1, R9
 	IMULQ rs+48(FP), R9
-	MOVQ x+32(FP), DX
+	MOVQ pf+80(FP), DX
 	MOVQ ldx+40(FP), R10
 	SHLQ $2, R10
 	MOVQ count+64(FP), CX
@@ -240,9 +248,12 @@ r4x3_tile:
 	VXORPS Z11, Z11, Z11
 	MOVQ SI, AX
 	LEAQ (SI)(R9*1), R12
-	MOVQ DX, BX
+	MOVQ x+32(FP), BX
 	MOVQ R11, R8
 r4x3_loop:
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26
@@ -341,15 +352,15 @@ r4x3_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16R4x4AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
+// func sgemvF16R4x4AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16R4x4AVX512(SB), NOSPLIT, $0-80
+TEXT ·sgemvF16R4x4AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
 	SHLQ $1, R9
 	IMULQ rs+48(FP), R9
-	MOVQ x+32(FP), DX
+	MOVQ pf+80(FP), DX
 	MOVQ ldx+40(FP), R10
 	SHLQ $2, R10
 	MOVQ count+64(FP), CX
@@ -377,11 +388,14 @@ r4x4_tile:
 	VXORPS Z15, Z15, Z15
 	MOVQ SI, AX
 	LEAQ (SI)(R9*1), R12
-	MOVQ DX, BX
-	LEAQ (DX)(R10*2), R13
+	MOVQ x+32(FP), BX
+	LEAQ (BX)(R10*2), R13
 	ADDQ R10, R13
 	MOVQ R11, R8
 r4x4_loop:
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26
@@ -506,15 +520,15 @@ r4x4_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16R4x5AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
+// func sgemvF16R4x5AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16R4x5AVX512(SB), NOSPLIT, $0-80
+TEXT ·sgemvF16R4x5AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
 	SHLQ $1, R9
 	IMULQ rs+48(FP), R9
-	MOVQ x+32(FP), DX
+	MOVQ pf+80(FP), DX
 	MOVQ ldx+40(FP), R10
 	SHLQ $2, R10
 	MOVQ count+64(FP), CX
@@ -546,11 +560,14 @@ r4x5_tile:
 	VXORPS Z19, Z19, Z19
 	MOVQ SI, AX
 	LEAQ (SI)(R9*1), R12
-	MOVQ DX, BX
-	LEAQ (DX)(R10*2), R13
+	MOVQ x+32(FP), BX
+	LEAQ (BX)(R10*2), R13
 	ADDQ R10, R13
 	MOVQ R11, R8
 r4x5_loop:
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26
@@ -700,15 +717,15 @@ r4x5_done:
 	VZEROUPPER
 	RET
 
-// func sgemvF16R4x6AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)
+// func sgemvF16R4x6AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·sgemvF16R4x6AVX512(SB), NOSPLIT, $0-80
+TEXT ·sgemvF16R4x6AVX512(SB), NOSPLIT, $0-96
 	MOVQ y+0(FP), DI
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R9
 	SHLQ $1, R9
 	IMULQ rs+48(FP), R9
-	MOVQ x+32(FP), DX
+	MOVQ pf+80(FP), DX
 	MOVQ ldx+40(FP), R10
 	SHLQ $2, R10
 	MOVQ count+64(FP), CX
@@ -744,11 +761,14 @@ r4x6_tile:
 	VXORPS Z23, Z23, Z23
 	MOVQ SI, AX
 	LEAQ (SI)(R9*1), R12
-	MOVQ DX, BX
-	LEAQ (DX)(R10*2), R13
+	MOVQ x+32(FP), BX
+	LEAQ (BX)(R10*2), R13
 	ADDQ R10, R13
 	MOVQ R11, R8
 r4x6_loop:
+	PREFETCHT0 (DX)
+	PREFETCHT0 64(DX)
+	ADDQ pfstep+88(FP), DX
 	VCVTPH2PS (AX), Z24
 	VCVTPH2PS (R12), Z25
 	VCVTPH2PS (AX)(R9*2), Z26
@@ -1125,7 +1145,7 @@ r1x4_tile:
 	VXORPS Z3, Z3, Z3
 	MOVQ SI, AX
 	MOVQ DX, BX
-	LEAQ (DX)(R10*2), R13
+	LEAQ (BX)(R10*2), R13
 	ADDQ R10, R13
 	MOVQ R11, R8
 r1x4_loop:
@@ -1213,7 +1233,7 @@ r1x5_tile:
 	VXORPS Z4, Z4, Z4
 	MOVQ SI, AX
 	MOVQ DX, BX
-	LEAQ (DX)(R10*2), R13
+	LEAQ (BX)(R10*2), R13
 	ADDQ R10, R13
 	MOVQ R11, R8
 r1x5_loop:
@@ -1313,7 +1333,7 @@ r1x6_tile:
 	VXORPS Z5, Z5, Z5
 	MOVQ SI, AX
 	MOVQ DX, BX
-	LEAQ (DX)(R10*2), R13
+	LEAQ (BX)(R10*2), R13
 	ADDQ R10, R13
 	MOVQ R11, R8
 r1x6_loop:

@@ -50,7 +50,7 @@ func kernel(nr, nv int) {
 	p("")
 	args, frame := "ldx, count, k16 int", 64
 	if nr == 4 {
-		args, frame = "ldx, rs, ts, count, k16 int", 80
+		args, frame = "ldx, rs, ts, count, k16 int, pf *uint16, pfstep int", 96
 	}
 	p("// func %s(y *float32, ldy int, a *uint16, lda int, x *float32, %s)", name, args)
 	p("// Requires: AVX512F, AVX512DQ, AVX512VL")
@@ -62,11 +62,15 @@ func kernel(nr, nv int) {
 	if nr == 4 {
 		p("\tIMULQ rs+48(FP), R9")
 	}
-	p("\tMOVQ x+32(FP), DX")
+	if nr == 4 {
+		p("\tMOVQ pf+80(FP), DX")
+	} else {
+		p("\tMOVQ x+32(FP), DX")
+	}
 	p("\tMOVQ ldx+40(FP), R10")
 	p("\tSHLQ $2, R10")
-	p("\tMOVQ count+%d(FP), CX", frame-16)
-	p("\tMOVQ k16+%d(FP), R11", frame-8)
+	p("\tMOVQ count+%d(FP), CX", map[int]int{1: 48, 4: 64}[nr])
+	p("\tMOVQ k16+%d(FP), R11", map[int]int{1: 56, 4: 72}[nr])
 	p("\tSHRQ $4, R11")
 	p("\tTESTQ CX, CX")
 	p("\tJZ %s_done", l)
@@ -81,14 +85,22 @@ func kernel(nr, nv int) {
 	if nr == 4 {
 		p("\tLEAQ (SI)(R9*1), R12")
 	}
-	p("\tMOVQ DX, BX")
+	if nr == 4 {
+		// DX: the prefetch pointer, two lines per group of 16 columns; x from the arguments.
+		p("\tMOVQ x+32(FP), BX")
+	} else {
+		p("\tMOVQ DX, BX")
+	}
 	if nv > 3 {
-		p("\tLEAQ (DX)(R10*2), R13")
+		p("\tLEAQ (BX)(R10*2), R13")
 		p("\tADDQ R10, R13")
 	}
 	p("\tMOVQ R11, R8")
 	p("%s_loop:", l)
 	if nr == 4 {
+		p("\tPREFETCHT0 (DX)")
+		p("\tPREFETCHT0 64(DX)")
+		p("\tADDQ pfstep+88(FP), DX")
 		for r := 0; r < 4; r++ {
 			p("\tVCVTPH2PS %s, Z%d", aAddr(r), 24+r)
 		}
@@ -196,9 +208,11 @@ func main() {
 	p("//go:build !purego")
 	p("")
 	p("// The AVX-512 kernels of SgemvF16 and SgemvF16Batch (see sgemvf16_gen.go for the summation rule).")
-	p("// func sgemvF16R4x<V>AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int)")
+	p("// func sgemvF16R4x<V>AVX512(y *float32, ldy int, a *uint16, lda int, x *float32, ldx, rs, ts, count, k16 int, pf *uint16, pfstep int)")
 	p("// y[v·ldy + i] = Σ_{j<k16} a[i·lda + j]·x[v·ldx + j] for the rows i = t·ts + r·rs, tiles t < count,")
-	p("// r < 4, and vectors v < V. sgemvF16R1x<V>AVX512 (no rs, ts): rows i < count one at a time.")
+	p("// r < 4, and vectors v < V; per 16 columns it prefetches the 128 bytes at pf, which then moves")
+	p("// pfstep bytes on (128: the driver's next chunk of rows; 0: nothing new). sgemvF16R1x<V>AVX512")
+	p("// (no rs, ts, pf, pfstep): rows i < count one at a time.")
 	p("// k16 is a positive multiple of 16 (the Go driver adds the rest).")
 	p("")
 	p("#include \"textflag.h\"")
