@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"tern/kernels"
-	"tern/nn"
 	"tern/tensor"
 )
 
@@ -284,7 +283,7 @@ func (b *LlamaBatch) Step(slots []int, ids []int) ([]float32, error) {
 		norm(h, x, ly.ffnNorm, C)
 		b.lin.apply(g, h, ly.gate, B)
 		b.lin.apply(u, h, ly.up, B)
-		nn.GateAct(c.Act, g, g, u) // act(gate)·up, elementwise as Step
+		gateAct(c.Act, g, u) // act(gate)·up, elementwise as Step
 		if ly.ffnSub != nil {
 			norm(g, g, ly.ffnSub, F)
 		}

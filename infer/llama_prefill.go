@@ -5,7 +5,6 @@ import (
 	"math"
 
 	"tern/kernels"
-	"tern/nn"
 	"tern/tensor"
 )
 
@@ -216,9 +215,7 @@ func (m *Llama) blocks(seqs []llamaSeq) ([]float32, error) {
 		if err := pf.rows(u, h, ly.up, M); err != nil {
 			return nil, err
 		}
-		kernels.ParallelFor(M, 1, func(lo, hi int) {
-			nn.GateAct(c.Act, g[lo*F:hi*F], g[lo*F:hi*F], u[lo*F:hi*F]) // act(gate)·up, as Step
-		})
+		gateAct(c.Act, g, u) // act(gate)·up, as Step
 		if ly.ffnSub != nil {
 			norm(g, g, ly.ffnSub, F)
 		}

@@ -135,7 +135,7 @@ func NewDecoder(lm model.LM, slots int) (Decoder, error) {
 		if err != nil {
 			return nil, err
 		}
-		b, err := NewLlamaBatch(m, slots, false)
+		b, err := NewLlamaBatch(m, slots, true) // resident batch matrices from gemmFrom() slots: a fraction of the fp32 model
 		if err != nil {
 			m.Close()
 			return nil, err

@@ -32,6 +32,9 @@ func TestBadFloats(t *testing.T) {
 		{func(c *Config, m *model.Config) { c.LR = nan }, "lr"},
 		{func(c *Config, m *model.Config) { c.WD = inf }, "wd"},
 		{func(c *Config, m *model.Config) { c.Clip = -1 }, "clip"},
+		{func(c *Config, m *model.Config) { c.Jitter = nan }, "jitter"},
+		{func(c *Config, m *model.Config) { c.Jitter = -1e-6 }, "jitter"},
+		{func(c *Config, m *model.Config) { c.Jitter = 1 }, "jitter must be in [0, 1)"},
 	} {
 		cfg, mc := tinyRun(t, t.TempDir(), 2, 0, c.mut)
 		if _, err := NewRun(cfg, mc, false, io.Discard); err == nil || !strings.Contains(err.Error(), c.want) {

@@ -193,6 +193,9 @@ func NewRunContext(ctx context.Context, cfg Config, mc model.Config, resume bool
 		return nil, err
 	}
 	r.params = nn.Unique(r.Model.Params())
+	if initLM == nil && cfg.Jitter > 0 {
+		jitter(r.params, cfg.Jitter, cfg.JitterSeed)
+	}
 	r.Opt = optim.NewAdamW(r.params, noDecay(r.params))
 	r.sampler = &Sampler{Tokens: r.train, RNG: tensor.NewRNG(cfg.Seed ^ 0x5eed)}
 	r.dropRNG = tensor.NewRNG(cfg.Seed ^ 0xd209)
@@ -622,4 +625,15 @@ func describe(mc model.Config) string {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// jitter multiplies every weight by 1 + eps·u, u uniform in [-1, 1) from a stream seeded by seed
+// (Config.Jitter).
+func jitter(ps []*nn.Param, eps float64, seed uint64) {
+	rng := tensor.NewRNG(seed)
+	for _, p := range ps {
+		for j := range p.W {
+			p.W[j] *= float32(1 + eps*(2*rng.Float64()-1))
+		}
+	}
 }

@@ -387,3 +387,49 @@ func TestGradNormLogged(t *testing.T) {
 		}
 	}
 }
+
+// TestJitter: --jitter scales each initial weight by a factor within [1-eps, 1+eps], changes most of
+// them, gives the same weights for the same jitter seed and others for another; 0 changes nothing.
+func TestJitter(t *testing.T) {
+	const eps = 1e-3
+	weights := func(jit float64, seed uint64) [][]float32 {
+		cfg, mc := tinyRun(t, t.TempDir(), 2, 0, func(c *Config, m *model.Config) { c.Jitter, c.JitterSeed = jit, seed })
+		r, err := NewRun(cfg, mc, false, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w [][]float32
+		for _, p := range r.params {
+			w = append(w, append([]float32(nil), p.W...))
+		}
+		return w
+	}
+	base, a, a2, b := weights(0, 0), weights(eps, 1), weights(eps, 1), weights(eps, 2)
+	changed, total, sameB := 0, 0, 0
+	for i := range base {
+		for j, w0 := range base[i] {
+			total++
+			if w0 == 0 {
+				continue
+			}
+			if r := float64(a[i][j]) / float64(w0); r < 1-eps-1e-6 || r > 1+eps+1e-6 {
+				t.Fatalf("param %d[%d]: jittered %v, original %v: factor %v outside [1-%g, 1+%g]", i, j, a[i][j], w0, r, eps, eps)
+			}
+			if a[i][j] != w0 {
+				changed++
+			}
+			if math.Float32bits(a[i][j]) != math.Float32bits(a2[i][j]) {
+				t.Fatalf("param %d[%d]: the same jitter seed gave %v and %v", i, j, a[i][j], a2[i][j])
+			}
+			if b[i][j] == a[i][j] {
+				sameB++
+			}
+		}
+	}
+	if changed < total/2 {
+		t.Errorf("jitter changed %d of %d weights", changed, total)
+	}
+	if sameB > total/10 {
+		t.Errorf("jitter seeds 1 and 2 agree on %d of %d weights", sameB, total)
+	}
+}

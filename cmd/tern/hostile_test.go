@@ -34,6 +34,7 @@ func TestHostileCLI(t *testing.T) {
 	}{
 		{[]string{"train", "--dropout", "NaN", "--out", out}, "dropout"},
 		{[]string{"train", "--mask-prob", "NaN", "--out", out}, "mask_prob"},
+		{[]string{"train", "--jitter", "2", "--out", out}, "jitter must be in [0, 1)"},
 		{[]string{"train", "--min-lr", "-0.001", "--out", out}, "min_lr"},
 		{[]string{"train", "--min-lr", "0.1", "--lr", "0.01", "--out", out}, "min_lr 0.1 is above lr 0.01"},
 		{[]string{"train", "--batch", "268435456", "--out", out}, "more than the"},

@@ -67,6 +67,8 @@ func newTrainFlags(name, synopsis string) *trainFlags {
 	fs.IntVar(&tc.CkptEvery, "ckpt-every", tc.CkptEvery, "checkpoint every N steps (0 = only at the end)")
 	fs.Uint64Var(&tc.Seed, "seed", tc.Seed, "random seed (weights, batches, masks)")
 	fs.IntVar(&tc.Threads, "threads", tc.Threads, "kernel threads (0 = all cores)")
+	fs.Float64Var(&tc.Jitter, "jitter", tc.Jitter, "multiply each initial weight by 1 + jitter·u, u uniform in [-1, 1): the same seed's run, perturbed far below rounding (e.g. 1e-6), to measure run-to-run noise (0 = off)")
+	fs.Uint64Var(&tc.JitterSeed, "jitter-seed", tc.JitterSeed, "seed of --jitter's perturbation")
 	fs.StringVar(&tc.Precision, "precision", tc.Precision, "products of the layers: fp32 (default) or bf16 (bf16 operands, fp32 sums, fp32 master weights and AdamW state)")
 	fs.StringVar(&tc.Controller, "controller", tc.Controller, "learned step-size controller: none, aux (an MLP that learns an LR multiplier and trust radius online from the hypergradient), or fixed (aux frozen at multiplier 1)")
 	fs.Float64Var(&tc.ControllerLR, "controller-lr", tc.ControllerLR, "the controller's own learning rate (0 = 3e-3)")
@@ -335,6 +337,10 @@ func (f *trainFlags) overlayTrain(set map[string]bool, cmdline train.Config) {
 			t.Seed = c.Seed
 		case "precision":
 			t.Precision = c.Precision
+		case "jitter":
+			t.Jitter = c.Jitter
+		case "jitter-seed":
+			t.JitterSeed = c.JitterSeed
 		case "threads":
 			t.Threads = c.Threads
 		case "bits-budget":
