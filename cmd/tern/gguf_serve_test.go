@@ -125,6 +125,13 @@ func TestServeGGUF(t *testing.T) {
 		t.Fatal(err)
 	}
 	tokSpec, _ := tokenizer.AdapterFromSpec(spec)
+	if back, err := model.LoadGGUF(gpt2); err != nil {
+		t.Fatal(err)
+	} else if d, err := infer.NewDecoder(back, 2); err != nil {
+		t.Fatal(err)
+	} else if _, ok := d.(*infer.KVDecoder); !ok {
+		t.Fatalf("a gpt2 GGUF decodes with %T, want a KV cache (infer.KVDecoder)", d)
+	}
 	prompts := []string{"It was the best", "the worst of times, it", "wisdom"}
 	for _, path := range []string{bitnet, gpt2} {
 		// the reference: each prompt decoded directly, greedily

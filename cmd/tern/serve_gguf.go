@@ -47,7 +47,7 @@ func serveGGUF(path string, parallel, ctxLen int, tmplFlag string) (serve.Model,
 				return serve.Model{}, nil, err
 			}
 		}
-		fmt.Fprintf(os.Stderr, "%s: gpt2 GGUF read into a tern transformer (fp32 in memory, file closed); each token reruns the sequence (no KV cache on this route)\n", path)
+		fmt.Fprintf(os.Stderr, "%s: gpt2 GGUF read into a tern transformer (fp32 in memory, file closed); decoded by %T (a KV cache per slot)\n", path, d)
 		return serve.Model{Name: name, MaxPos: cfg.MaxPos, Config: cfg, Encode: tok.EncodeChecked, Decode: tok.Decode, Decoder: d, Template: tmpl}, func() {}, nil
 	}
 	m, err := infer.LoadGGUF(path, ctxLen)
