@@ -270,9 +270,7 @@ func (r *renderer) forLoop(n forNode) error {
 		if err := r.charge(len(v)); err != nil { // before making a list of its characters
 			return err
 		}
-		for _, c := range v {
-			items = append(items, string(c))
-		}
+		items = chars(v)
 	case undefined, nil:
 	default:
 		return fmt.Errorf("for: %s is not iterable", typeName(it))
@@ -494,18 +492,15 @@ func (r *renderer) slice(e sliceExpr) (any, error) {
 		bounds[i] = &n
 	}
 	var items []any
-	s, isStr := x.(string)
+	_, isStr := x.(string)
 	switch v := x.(type) {
 	case []any:
 		items = v
 	case string:
-		for _, c := range v {
-			items = append(items, string(c))
-		}
+		items = chars(v)
 	default:
 		return nil, fmt.Errorf("cannot slice %s", typeName(x))
 	}
-	_ = s
 	L := int64(len(items))
 	step := int64(1)
 	if bounds[2] != nil {
@@ -878,6 +873,15 @@ func pyFloat(x float64) string {
 	return strconv.FormatFloat(x, 'g', -1, 64)
 }
 
+// chars is a string as the list of its characters (what iterating, slicing or listing it sees).
+func chars(s string) []any {
+	var out []any
+	for _, c := range s {
+		out = append(out, string(c))
+	}
+	return out
+}
+
 // pyRepr prints lists and dicts as Python does ({'a': 1, 'b': [True, None]}).
 func pyRepr(v any) string {
 	switch x := v.(type) {
@@ -1047,9 +1051,7 @@ func (r *renderer) filter(e filterExpr) (any, error) {
 		case []any:
 			items = v
 		case string:
-			for _, c := range v {
-				items = append(items, string(c))
-			}
+			items = chars(v)
 		default:
 			return nil, fmt.Errorf("filter %s needs a list or string, not %s", e.name, typeName(x))
 		}
@@ -1083,11 +1085,7 @@ func (r *renderer) filter(e filterExpr) (any, error) {
 		case []any:
 			return v, nil
 		case string:
-			var out []any
-			for _, c := range v {
-				out = append(out, string(c))
-			}
-			return out, nil
+			return chars(v), nil
 		case *Map:
 			out := []any{}
 			for _, k := range v.Keys {
