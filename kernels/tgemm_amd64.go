@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"sync"
 	"unsafe"
+
+	"tern/tensor"
 )
 
 //go:generate go run tgemm_gen.go
@@ -120,13 +122,6 @@ func tgemmFast() bool { return hasVNNI }
 // tgRows holds the row copies of tgemmAsm's padded stride between calls.
 var tgRows = sync.Pool{New: func() any { return new([]int8) }}
 
-func growInt8(b []int8, n int) []int8 {
-	if cap(b) < n {
-		return make([]int8, n)
-	}
-	return b[:n]
-}
-
 // tgemmAsm runs TernaryPanelForward on the VNNI kernels; false without them. Rows are cut into
 // ceil(m/16) tiles of nearly equal height (20 rows: 10+10, not 16+4: short tiles hide less of the
 // decoding), and tiles run strip-major so that a thread's consecutive tiles reuse one strip
@@ -154,7 +149,7 @@ func tgemmAsm(out []float32, x []int8, xscale []float32, p *TernaryPanels, wscal
 	if m > 8 && k%2048 == 0 {
 		ld = k + 64
 		buf := tgRows.Get().(*[]int8)
-		*buf = growInt8(*buf, m*ld)
+		*buf = tensor.Grow(*buf, m*ld)
 		defer tgRows.Put(buf)
 		for i := range m {
 			copy((*buf)[i*ld:i*ld+k], x[i*k:(i+1)*k])
