@@ -172,10 +172,12 @@ func (r *renderer) chargeValue(v any) error {
 // checkLen fails when a string about to be built would exceed maxStr bytes.
 func checkLen(n int) error {
 	if n > maxStr || n < 0 {
-		return fmt.Errorf("template string over %d MB", maxStr>>20)
+		return errLong
 	}
 	return nil
 }
+
+var errLong = fmt.Errorf("template string over %d MB", maxStr>>20)
 
 type loopSignal struct{ brk bool }
 
@@ -1072,11 +1074,14 @@ func (r *renderer) filter(e filterExpr) (any, error) {
 			return nil, fmt.Errorf("filter join needs a list, not %s", typeName(x))
 		}
 		parts := make([]string, len(l))
-		n := len(sep) * max(len(l)-1, 0)
+		n := len(sep) * max(len(l)-1, 0) // the separators first, then each part as it is made
+		if err := checkLen(n); err != nil {
+			return nil, err
+		}
 		for i, it := range l {
 			parts[i] = str(it)
-			if n += len(parts[i]); checkLen(n) != nil || checkLen(len(sep)*max(len(l)-1, 0)) != nil {
-				return nil, checkLen(maxStr + 1)
+			if n += len(parts[i]); n > maxStr {
+				return nil, errLong
 			}
 		}
 		return strings.Join(parts, sep), nil
@@ -1119,7 +1124,7 @@ func (r *renderer) filter(e filterExpr) (any, error) {
 		}
 		old, repl := str(args[0]), str(args[1])
 		if c := strings.Count(s, old); c > 0 && len(repl) > len(old) && c > maxStr/(len(repl)-len(old)) {
-			return nil, checkLen(maxStr + 1)
+			return nil, errLong
 		}
 		return strings.ReplaceAll(s, old, repl), nil
 	case "items":
