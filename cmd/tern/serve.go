@@ -154,8 +154,8 @@ func serveModel(path, kv string, parallel int) (serve.Model, func(), error) {
 			pm.Close()
 			return serve.Model{}, nil, fmt.Errorf("%s: %w", path, err)
 		}
-		// From four slots the batch's projections run as GEMMs over resident int8 matrices (and an
-		// fp32 head): memory for speed once several requests share a step.
+		// From four slots the batch keeps resident batch matrices (2-bit panels with AVX-512 VNNI, else
+		// one byte per weight; an fp32 copy of an int8 head): memory for speed once requests share a step.
 		b, err := infer.NewBatch(pm, parallel, parallel >= 4)
 		if err != nil {
 			pm.Close()
