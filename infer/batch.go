@@ -301,41 +301,21 @@ func (b *Batch) Step(slots []int, ids []int) ([]float32, error) {
 	for i, s := range b.cur {
 		row := x[i*C : (i+1)*C]
 		b.m.tok.row(row, ids[i])
-		for j := range row {
-			row[j] += b.m.pos[s.Pos*C+j]
-		}
+		kernels.AddInPlace(row, b.m.pos[s.Pos*C:(s.Pos+1)*C])
 	}
 	for li := range b.m.layers {
 		ly := &b.m.layers[li]
 		b.norm(h, x, ly.ln1, B)
 		b.lin.apply(qkv, h, ly.qkv, B)
-		for i, s := range b.cur {
-			p, sl := s.Pos, &s.layers[li]
-			copy(s.qkv, qkv[i*3*C:(i+1)*3*C])
-			if s.kvF16 {
-				toF16(sl.kh[p*C:(p+1)*C], s.qkv[C:2*C])
-				toF16(sl.vh[p*C:(p+1)*C], s.qkv[2*C:])
-			} else {
-				copy(sl.k[p*C:(p+1)*C], s.qkv[C:2*C])
-				copy(sl.v[p*C:(p+1)*C], s.qkv[2*C:])
-			}
-		}
 		b.li = li
-		kernels.ParallelFor(B*cfg.Heads, 1, b.attendFn)
-		for i, s := range b.cur {
-			copy(att[i*C:(i+1)*C], s.att)
-		}
+		kernels.ParallelChunks(B*cfg.Heads, 2, b.attendFn)
 		b.lin.apply(y, att, ly.o, B)
-		for i := range x {
-			x[i] += y[i]
-		}
+		kernels.AddInPlace(x, y)
 		b.norm(h, x, ly.ln2, B)
 		b.lin.apply(f1, h, ly.fc, B)
 		kernels.GELUForward(f1, f1, len(f1), false)
 		b.lin.apply(y, f1, ly.f2, B)
-		for i := range x {
-			x[i] += y[i]
-		}
+		kernels.AddInPlace(x, y)
 	}
 	b.norm(h, x, b.m.lnf, B)
 	b.logits = tensor.Grow(b.logits, B*V)
@@ -355,12 +335,28 @@ func (b *Batch) Step(slots []int, ids []int) ([]float32, error) {
 	return b.logits, nil
 }
 
-// attend runs (slot, head) pairs [lo, hi) of the current layer.
+// attend runs (row, head) pairs [lo, hi) of the current layer: each pair stores its own head's slice
+// of the row's new key and value in the slot's cache, attends with its slice of the query, and writes
+// its slice of the output, so the per-row copies and F16 conversions run on every thread rather than
+// between kernels on one. Pairs are taken in chunks (kernels.ParallelChunks): slots' contexts differ.
 func (b *Batch) attend(lo, hi int) {
-	NH := b.m.Cfg.Heads
+	C, NH := b.m.Cfg.Hidden, b.m.Cfg.Heads
+	hs := C / NH
 	for i := lo; i < hi; i++ {
-		s := b.cur[i/NH]
-		s.attendHead(&s.layers[b.li], i%NH)
+		r, hd := i/NH, i%NH
+		s := b.cur[r]
+		p, sl := s.Pos, &s.layers[b.li]
+		row, a, z := b.qkv[r*3*C:(r+1)*3*C], hd*hs, (hd+1)*hs
+		copy(s.qkv[a:z], row[a:z])
+		if s.kvF16 {
+			toF16(sl.kh[p*C+a:p*C+z], row[C+a:C+z])
+			toF16(sl.vh[p*C+a:p*C+z], row[2*C+a:2*C+z])
+		} else {
+			copy(sl.k[p*C+a:p*C+z], row[C+a:C+z])
+			copy(sl.v[p*C+a:p*C+z], row[2*C+a:2*C+z])
+		}
+		s.attendHead(sl, hd)
+		copy(b.att[r*C+a:r*C+z], s.att[a:z])
 	}
 }
 

@@ -494,9 +494,7 @@ func (m *Llama) Step(id int) ([]float32, error) {
 			m.rmsnorm(m.att, m.att, ly.attnSub)
 		}
 		applyLinear(m.y, m.att, ly.o, m.vec, m.acc)
-		for i := range x {
-			x[i] += m.y[i]
-		}
+		kernels.AddInPlace(x, m.y[:len(x)])
 		m.rmsnorm(m.h, x, ly.ffnNorm)
 		applyLinear(m.g, m.h, ly.gate, m.vec, m.acc)
 		applyLinear(m.u, m.h, ly.up, m.vec, m.acc)
@@ -505,9 +503,7 @@ func (m *Llama) Step(id int) ([]float32, error) {
 			m.rmsnorm(m.g, m.g, ly.ffnSub)
 		}
 		applyLinear(m.y, m.g, ly.down, m.vec, m.acc)
-		for i := range x {
-			x[i] += m.y[i]
-		}
+		kernels.AddInPlace(x, m.y[:len(x)])
 	}
 	m.rmsnorm(m.h, x, m.norm)
 	m.head.gemv(m.lg, m.h, c.Vocab)

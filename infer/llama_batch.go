@@ -272,14 +272,12 @@ func (b *LlamaBatch) Step(slots []int, ids []int) ([]float32, error) {
 			copy(s.vc[li][p*kvDim:(p+1)*kvDim], v[i*kvDim:])
 		}
 		b.li = li
-		kernels.ParallelFor(B*c.Heads, 1, b.attendFn)
+		kernels.ParallelChunks(B*c.Heads, 2, b.attendFn) // slots' contexts differ: chunks, not halves
 		if ly.attnSub != nil {
 			norm(att, att, ly.attnSub, C)
 		}
 		b.lin.apply(y, att, ly.o, B)
-		for i := range x {
-			x[i] += y[i]
-		}
+		kernels.AddInPlace(x, y[:len(x)])
 		norm(h, x, ly.ffnNorm, C)
 		b.lin.apply(g, h, ly.gate, B)
 		b.lin.apply(u, h, ly.up, B)
@@ -288,9 +286,7 @@ func (b *LlamaBatch) Step(slots []int, ids []int) ([]float32, error) {
 			norm(g, g, ly.ffnSub, F)
 		}
 		b.lin.apply(y, g, ly.down, B)
-		for i := range x {
-			x[i] += y[i]
-		}
+		kernels.AddInPlace(x, y[:len(x)])
 	}
 	norm(h, x, m.norm, C)
 	b.logits = tensor.Grow(b.logits, B*V)

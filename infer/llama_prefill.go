@@ -205,9 +205,7 @@ func (m *Llama) blocks(seqs []llamaSeq) ([]float32, error) {
 		if err := pf.rows(y, att, ly.o, M); err != nil {
 			return nil, err
 		}
-		for i := range x {
-			x[i] += y[i]
-		}
+		kernels.AddInPlace(x, y[:len(x)])
 		norm(h, x, ly.ffnNorm, C)
 		if err := pf.rows(g, h, ly.gate, M); err != nil {
 			return nil, err
@@ -222,9 +220,7 @@ func (m *Llama) blocks(seqs []llamaSeq) ([]float32, error) {
 		if err := pf.rows(y, g, ly.down, M); err != nil {
 			return nil, err
 		}
-		for i := range x {
-			x[i] += y[i]
-		}
+		kernels.AddInPlace(x, y[:len(x)])
 	}
 	return x, nil
 }

@@ -2,15 +2,14 @@ package infer
 
 import (
 	"math"
-	"path/filepath"
 	"testing"
 
 	"tern/gguf"
-	"tern/tensor"
+	"tern/internal/gguftest"
 )
 
-// tinyBitnet writes a random bitnet GGUF (hidden 256, FFN 512, 4 heads over 2 KV heads, 2 blocks,
-// vocab 300) with ternary matrices of type typ and an F16 token table; it returns the path.
+// tinyBitnet writes the shared tiny GGUF (gguftest.Tiny: vocab 300, context 64, tied head) of
+// architecture arch with ternary matrices of type typ; it returns the path.
 func tinyBitnet(t testing.TB, typ gguf.Type, arch string) string {
 	t.Helper()
 	return tinyBitnetCtx(t, typ, arch, 64)
@@ -19,60 +18,7 @@ func tinyBitnet(t testing.TB, typ gguf.Type, arch string) string {
 // tinyBitnetCtx is tinyBitnet with a context of ctx positions.
 func tinyBitnetCtx(t testing.TB, typ gguf.Type, arch string, ctx int) string {
 	t.Helper()
-	const C, F, L, V = 256, 512, 2, 300
-	rng := tensor.NewRNG(3)
-	kv := []gguf.KV{gguf.String(gguf.KeyArchitecture, arch),
-		gguf.Uint32(arch+".context_length", uint32(ctx)), gguf.Uint32(arch+".embedding_length", C),
-		gguf.Uint32(arch+".block_count", L), gguf.Uint32(arch+".feed_forward_length", F),
-		gguf.Uint32(arch+".attention.head_count", 4), gguf.Uint32(arch+".attention.head_count_kv", 2),
-		gguf.Float32(arch+".rope.freq_base", 10000), gguf.Float32(arch+".attention.layer_norm_rms_epsilon", 1e-5)}
-	var ts []gguf.Tensor
-	floats := func(name string, dims []uint64, n int, std, mean float32, typ gguf.Type) {
-		v := make([]float32, n)
-		rng.FillNormal(v, float64(std))
-		for i := range v {
-			v[i] += mean
-		}
-		b, err := gguf.EncodeFloat(typ, v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts = append(ts, gguf.Tensor{Name: name, Dims: dims, Type: typ, Data: b})
-	}
-	tern := func(name string, n, k int) {
-		tr := make([]int8, n*k)
-		for i := range tr {
-			tr[i] = int8(rng.Intn(3) - 1)
-		}
-		b, err := gguf.EncodeTernary(typ, tr, 0.05)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts = append(ts, gguf.Tensor{Name: name, Dims: gguf.Matrix(n, k), Type: typ, Data: b})
-	}
-	floats(gguf.NameTokenEmbd, gguf.Matrix(V, C), V*C, 0.05, 0, gguf.F16)
-	floats(gguf.NameOutputNorm, []uint64{C}, C, 0.1, 1, gguf.F32)
-	for l := range L {
-		n := gguf.LlamaBlockNames(l)
-		floats(n.AttnNorm, []uint64{C}, C, 0.1, 1, gguf.F32)
-		floats(n.FFNNorm, []uint64{C}, C, 0.1, 1, gguf.F32)
-		if arch == "bitnet" {
-			floats(n.AttnSubNorm, []uint64{C}, C, 0.1, 1, gguf.F32)
-			floats(n.FFNSubNorm, []uint64{F}, F, 0.1, 1, gguf.F32)
-		}
-		tern(n.Q, C, C)
-		tern(n.K, C/2, C)
-		tern(n.V, C/2, C)
-		tern(n.O, C, C)
-		tern(n.Gate, F, C)
-		tern(n.Up, F, C)
-		tern(n.Down, C, F)
-	}
-	path := filepath.Join(t.TempDir(), "tiny.gguf")
-	if err := gguf.Write(path, kv, ts); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return gguftest.Tiny{Arch: arch, Type: typ, Vocab: 300, Ctx: ctx}.Write(t)
 }
 
 // refLlama is an independent float64 forward of the whole sequence at once (no KV cache), from the

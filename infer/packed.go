@@ -444,9 +444,7 @@ func (m *Packed) Step(id int) ([]float32, error) {
 	p := m.Pos
 	x := m.x
 	m.tok.row(x, id)
-	for i := range x {
-		x[i] += m.pos[p*C+i]
-	}
+	kernels.AddInPlace(x, m.pos[p*C:(p+1)*C])
 	for li := range m.layers {
 		ly := &m.layers[li]
 		m.norm(m.h, x, ly.ln1)
@@ -461,16 +459,12 @@ func (m *Packed) Step(id int) ([]float32, error) {
 		m.ly = ly
 		kernels.ParallelFor(cfg.Heads, 1, m.attendFn)
 		m.linear(m.y, m.att, ly.o)
-		for i := range x {
-			x[i] += m.y[i]
-		}
+		kernels.AddInPlace(x, m.y[:len(x)])
 		m.norm(m.h, x, ly.ln2)
 		m.linear(m.f1, m.h, ly.fc)
 		kernels.GELUForward(m.f1, m.f1, len(m.f1), false)
 		m.linear(m.y, m.f1, ly.f2)
-		for i := range x {
-			x[i] += m.y[i]
-		}
+		kernels.AddInPlace(x, m.y[:len(x)])
 	}
 	m.norm(m.h, x, m.lnf)
 	// logits (V) = head (V, C) · h

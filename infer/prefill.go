@@ -20,10 +20,14 @@ import (
 // prefillMin is the prompt length from which GeneratePacked prefills instead of stepping.
 const prefillMin = 32
 
+// scoresPool holds the (M, M) attention scores of prefill's (prompt, head) pairs, one per
+// goroutine at work.
+var scoresPool = sync.Pool{New: func() any { return new([]float32) }}
+
 // prefill holds Prefill's buffers, grown to the longest prompt seen.
 type prefill struct {
 	x, h, qkv, att, y, f1 []float32
-	scores, mean, rstd    []float32
+	mean, rstd            []float32
 	xq                    []int8
 	xs                    []float32
 	w                     []int8                            // one matrix's unpacked trits
@@ -63,7 +67,7 @@ func (m *Packed) Prefill(ids []int) ([]float32, error) {
 func (m *Packed) prefillMany(seqs []*Packed, prompts [][]int) ([]float32, error) {
 	cfg := m.Cfg
 	C, F, NH, P := cfg.Hidden, cfg.FFN, cfg.Heads, len(prompts)
-	N, longest := 0, 0
+	N := 0
 	for _, ids := range prompts {
 		switch M := len(ids); {
 		case M == 0:
@@ -76,7 +80,7 @@ func (m *Packed) prefillMany(seqs []*Packed, prompts [][]int) ([]float32, error)
 				return nil, fmt.Errorf("token id %d outside vocabulary [0, %d)", id, cfg.InputVocab())
 			}
 		}
-		N, longest = N+len(ids), max(longest, len(ids))
+		N += len(ids)
 	}
 	pf := m.pf
 	x := tensor.Grow(pf.x, N*C)
@@ -86,16 +90,15 @@ func (m *Packed) prefillMany(seqs []*Packed, prompts [][]int) ([]float32, error)
 	y := tensor.Grow(pf.y, N*C)
 	f1 := tensor.Grow(pf.f1, N*F)
 	pf.x, pf.h, pf.qkv, pf.att, pf.y, pf.f1 = x, h, qkv, att, y, f1
-	pf.scores = tensor.Grow(pf.scores, longest*longest)
 	pf.mean, pf.rstd = tensor.Grow(pf.mean, N), tensor.Grow(pf.rstd, N)
+	starts := make([]int, P) // each prompt's first row
 	r := 0
-	for _, ids := range prompts {
+	for p, ids := range prompts {
+		starts[p] = r
 		for i, id := range ids {
 			row := x[r*C : (r+1)*C]
 			m.tok.row(row, id)
-			for j := range row {
-				row[j] += m.pos[i*C+j]
-			}
+			kernels.AddInPlace(row, m.pos[i*C:(i+1)*C])
 			r++
 		}
 	}
@@ -107,22 +110,27 @@ func (m *Packed) prefillMany(seqs []*Packed, prompts [][]int) ([]float32, error)
 		if err := m.linearRows(qkv, h, ly.qkv, N); err != nil {
 			return nil, err
 		}
-		r0 := 0
-		for p, ids := range prompts {
-			M, kv := len(ids), &seqs[p].layers[li]
-			for i := range M {
-				k, v := qkv[(r0+i)*3*C+C:(r0+i)*3*C+2*C], qkv[(r0+i)*3*C+2*C:(r0+i+1)*3*C]
-				if m.kvF16 {
-					toF16(kv.kh[i*C:(i+1)*C], k)
-					toF16(kv.vh[i*C:(i+1)*C], v)
-				} else {
-					copy(kv.k[i*C:(i+1)*C], k)
-					copy(kv.v[i*C:(i+1)*C], v)
+		// (prompt, head) pairs in parallel: each stores its head's slice of the prompt's keys and
+		// values and attends; pairs differ in cost (prompt lengths), so they go in chunks.
+		kernels.ParallelChunks(P*NH, 1, func(lo, hi int) {
+			sp := scoresPool.Get().(*[]float32)
+			for pi := lo; pi < hi; pi++ {
+				p, hd := pi/NH, pi%NH
+				r0, M, kv := starts[p], len(prompts[p]), &seqs[p].layers[li]
+				a, z := hd*hs, (hd+1)*hs
+				for i := range M {
+					row := qkv[(r0+i)*3*C : (r0+i+1)*3*C]
+					if m.kvF16 {
+						toF16(kv.kh[i*C+a:i*C+z], row[C+a:C+z])
+						toF16(kv.vh[i*C+a:i*C+z], row[2*C+a:2*C+z])
+					} else {
+						copy(kv.k[i*C+a:i*C+z], row[C+a:C+z])
+						copy(kv.v[i*C+a:i*C+z], row[2*C+a:2*C+z])
+					}
 				}
-			}
-			s, qp := pf.scores[:M*M], qkv[r0*3*C:]
-			for hd := range NH {
-				q, k, v := qp[hd*hs:], qp[C+hd*hs:], qp[2*C+hd*hs:]
+				*sp = tensor.Grow(*sp, M*M)
+				s, qp := (*sp)[:M*M], qkv[r0*3*C:]
+				q, k, v := qp[a:], qp[C+a:], qp[2*C+a:]
 				// S = Q·Kᵀ/√hs (M, M), causal softmax per row, then S·V into the head's columns.
 				kernels.Sgemm(false, true, M, M, hs, sc, q, 3*C, k, 3*C, 0, s, M)
 				for i := range M {
@@ -130,16 +138,14 @@ func (m *Packed) prefillMany(seqs []*Packed, prompts [][]int) ([]float32, error)
 					kernels.SoftmaxRow(row[:i+1], row[:i+1])
 					clear(row[i+1:])
 				}
-				kernels.Sgemm(false, false, M, hs, M, 1, s, M, v, 3*C, 0, att[r0*C+hd*hs:], C)
+				kernels.Sgemm(false, false, M, hs, M, 1, s, M, v, 3*C, 0, att[r0*C+a:], C)
 			}
-			r0 += M
-		}
+			scoresPool.Put(sp)
+		})
 		if err := m.linearRows(y, att, ly.o, N); err != nil {
 			return nil, err
 		}
-		for i := range x {
-			x[i] += y[i]
-		}
+		kernels.AddInPlace(x, y[:len(x)])
 		m.normRows(h, x, ly.ln2, N)
 		if err := m.linearRows(f1, h, ly.fc, N); err != nil {
 			return nil, err
@@ -148,9 +154,7 @@ func (m *Packed) prefillMany(seqs []*Packed, prompts [][]int) ([]float32, error)
 		if err := m.linearRows(y, f1, ly.f2, N); err != nil {
 			return nil, err
 		}
-		for i := range x {
-			x[i] += y[i]
-		}
+		kernels.AddInPlace(x, y[:len(x)])
 	}
 	// the last row of each prompt, gathered into y, through the final norm into h
 	r = 0

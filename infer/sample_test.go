@@ -1,8 +1,13 @@
 package infer
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"testing"
+
+	"tern/kernels"
+	"tern/tensor"
 )
 
 func TestGreedy(t *testing.T) {
@@ -52,6 +57,57 @@ func TestTopKTopP(t *testing.T) {
 	for i := range p {
 		if math.Abs(c[i]-p[i]) > 0.02 {
 			t.Errorf("temperature 1: freq[%d] = %.3f, want %.3f", i, c[i], p[i])
+		}
+	}
+}
+
+// TestKeptMatchesFullSort checks the candidate-threshold top-k/top-p against the definition: sort
+// every token by probability (ties by id), keep k, then the shortest prefix reaching p. Rows with
+// ties, flat and peaked rows, k and p of every size.
+func TestKeptMatchesFullSort(t *testing.T) {
+	rng := tensor.NewRNG(4)
+	for trial := range 400 {
+		v := 1 + rng.Intn(3000)
+		probs := make([]float32, v)
+		spread := []float64{0.1, 1, 4, 12}[trial%4]
+		for i := range probs {
+			probs[i] = float32(rng.NormFloat64() * spread)
+			if rng.Intn(5) == 0 {
+				probs[i] = float32(rng.Intn(3)) // ties
+			}
+		}
+		kernels.SoftmaxRow(probs, probs)
+		s := Sampling{TopK: rng.Intn(v + 2), TopP: []float64{0, 0.5, 0.9, 0.95, 0.999, 1}[rng.Intn(6)]}
+		topK, topP := s.TopK > 0 && s.TopK < v, s.TopP > 0 && s.TopP < 1
+		if !topK && !topP {
+			continue
+		}
+		got := append([]int(nil), NewSampler(s, 1).kept(probs, topK, topP)...)
+		all := make([]int, v)
+		for i := range all {
+			all[i] = i
+		}
+		slices.SortFunc(all, func(a, b int) int {
+			if probs[a] != probs[b] {
+				return cmp.Compare(probs[b], probs[a])
+			}
+			return a - b
+		})
+		keep := v
+		if topK {
+			keep = s.TopK
+		}
+		if topP {
+			var c float64
+			for i := range keep {
+				if c += float64(probs[all[i]]); c >= s.TopP-topPSlack {
+					keep = i + 1
+					break
+				}
+			}
+		}
+		if !slices.Equal(got, all[:keep]) {
+			t.Fatalf("trial %d (V=%d, %+v): kept %d tokens %v..., full sort keeps %d %v...", trial, v, s, len(got), got[:min(5, len(got))], keep, all[:min(5, keep)])
 		}
 	}
 }

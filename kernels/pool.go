@@ -145,6 +145,23 @@ func parallelChunks(n, t, chunk int, fn func(lo, hi int)) {
 	})
 }
 
+// ParallelChunks calls fn over [0, n) in chunks of chunk indices that the threads take in turn until
+// none are left: for loops whose items differ in cost (a batch's attention, slots of unequal
+// contexts), where a static partition leaves one thread waiting. fn must compute each index the same
+// way whichever thread runs it.
+func ParallelChunks(n, chunk int, fn func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	chunk = max(chunk, 1)
+	t := min(pool.threads, (n+chunk-1)/chunk)
+	if t <= 1 {
+		fn(0, n)
+		return
+	}
+	parallelChunks(n, t, chunk, fn)
+}
+
 // ParallelFor calls fn over a static partition of [0, n) into at most Threads() contiguous chunks
 // and waits. minChunk keeps tiny loops on one thread (chunks are at least that long). The partition
 // depends only on n and Threads(); a chunk that finds every worker busy runs on the caller, so nested

@@ -69,3 +69,27 @@ func slowChunks(t *testing.T, th int) {
 		}
 	}
 }
+
+// TestParallelChunks checks that every index is visited exactly once for chunk sizes that divide n
+// and that do not, more and fewer chunks than threads.
+func TestParallelChunks(t *testing.T) {
+	defer SetThreads(Threads())
+	for _, threads := range []int{1, 2, 3} {
+		SetThreads(threads)
+		for _, n := range []int{0, 1, 5, 16, 192, 1001} {
+			for _, chunk := range []int{0, 1, 2, 7, 64, 2000} {
+				seen := make([]atomic.Int32, n)
+				ParallelChunks(n, chunk, func(lo, hi int) {
+					for i := lo; i < hi; i++ {
+						seen[i].Add(1)
+					}
+				})
+				for i := range seen {
+					if c := seen[i].Load(); c != 1 {
+						t.Fatalf("threads %d n %d chunk %d: index %d visited %d times", threads, n, chunk, i, c)
+					}
+				}
+			}
+		}
+	}
+}

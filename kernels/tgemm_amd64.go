@@ -119,8 +119,14 @@ func tgKernel(rows int, a *tgArgs) {
 
 func tgemmFast() bool { return hasVNNI }
 
-// tgRows holds the row copies of tgemmAsm's padded stride between calls.
-var tgRows = sync.Pool{New: func() any { return new([]int8) }}
+// tgScratch is tgemmAsm's memory, kept between calls in tgScratches (a pool: callers may run
+// concurrently, each call holds its own until it returns).
+type tgScratch struct {
+	sums []int32 // (M) the activation side of the code offset, once per row
+	x    []int8  // the rows with 16 bytes of slack, or at the padded stride
+}
+
+var tgScratches = sync.Pool{New: func() any { return new(tgScratch) }}
 
 // tgemmAsm runs TernaryPanelForward on the VNNI kernels; false without them. Rows are cut into
 // ceil(m/16) tiles of nearly equal height (20 rows: 10+10, not 16+4: short tiles hide less of the
@@ -131,14 +137,18 @@ func tgemmAsm(out []float32, x []int8, xscale []float32, p *TernaryPanels, wscal
 		return false
 	}
 	n, k := p.N, p.K
-	// The kernel reads whole blocks of 16 inputs: up to 15 bytes past the last row (times code 0).
+	sc := tgScratches.Get().(*tgScratch)
+	defer tgScratches.Put(sc)
+	// The kernel reads whole blocks of 16 inputs: up to 15 bytes past the last row (times code 0,
+	// so the slack's old contents do not matter).
 	if k%16 != 0 && cap(x) < m*k+16 {
-		xp := make([]int8, m*k+16)
-		copy(xp, x[:m*k])
-		x = xp
+		sc.x = tensor.Grow(sc.x, m*k+16)
+		copy(sc.x, x[:m*k])
+		x = sc.x
 	}
 	x = x[:cap(x)]
-	sums := make([]int32, m) // the activation side of the code offset, once per row
+	sc.sums = tensor.Grow(sc.sums, m)
+	sums := sc.sums
 	for i := range m {
 		sums[i] = rowSum(x[i*k : (i+1)*k])
 	}
@@ -146,15 +156,13 @@ func tgemmAsm(out []float32, x []int8, xscale []float32, p *TernaryPanels, wscal
 	// of Zen 5's L1, and every block missed (1536 x 4096, 16 rows: 227 against 401 G MAC/s with
 	// 8-row tiles). Copying the rows to a stride 64 bytes longer spreads them over the sets.
 	ld := k
-	if m > 8 && k%2048 == 0 {
+	if m > 8 && k%2048 == 0 { // k%16 == 0: x is still the caller's
 		ld = k + 64
-		buf := tgRows.Get().(*[]int8)
-		*buf = tensor.Grow(*buf, m*ld)
-		defer tgRows.Put(buf)
+		sc.x = tensor.Grow(sc.x, m*ld)
 		for i := range m {
-			copy((*buf)[i*ld:i*ld+k], x[i*k:(i+1)*k])
+			copy(sc.x[i*ld:i*ld+k], x[i*k:(i+1)*k])
 		}
-		x = *buf
+		x = sc.x
 	}
 	nt := (m + 15) / 16
 	h := (m + nt - 1) / nt // tile height

@@ -101,6 +101,30 @@ func TestTernaryPanelForwardLarge(t *testing.T) {
 	})
 }
 
+// TestTernaryPanelForwardAllocs: in steady state a call allocates only the closure it hands the
+// worker pool, on every implementation, on one thread and split over the pool, and on each path of
+// the VNNI one: rows as given, rows copied for slack (K%16 != 0, no spare capacity) and rows copied
+// to a padded stride (K = 2048, more than 8 rows). Its row sums and copies are reused scratch (2 and
+// 3 allocations per call when the sums were made per call).
+func TestTernaryPanelForwardAllocs(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		r := tensor.NewRNG(19)
+		for _, sz := range [][3]int{{5, 40, 64}, {5, 40, 45}, {12, 16, 2048}, {16, 256, 2048}} { // m, n, k
+			m, n, k := sz[0], sz[1], sz[2]
+			p := NewTernaryPanels(n, k)
+			p.SetRows(0, randTernary(r, n*k))
+			x, xs, out := randInt8(r, m*k), make([]float32, m), make([]float32, m*n)
+			for i := range xs {
+				xs[i] = 1
+			}
+			a := testing.AllocsPerRun(20, func() { TernaryPanelForward(out, x, xs, p, 1, m) })
+			if a > 1 {
+				t.Errorf("m=%d n=%d k=%d: %v allocations per call, want <= 1 (the pool's closure)", m, n, k, a)
+			}
+		}
+	})
+}
+
 func TestTernaryPanelsSetRows(t *testing.T) {
 	r := tensor.NewRNG(18)
 	n, k := 37, 45

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tern/infer"
+	"tern/kernels"
 )
 
 // The scheduler: one goroutine owns the model's Decoder and runs continuous batching. Each loop it
@@ -52,6 +53,7 @@ type active struct {
 	j    *job
 	slot int
 	last int
+	next int // sampled from the last step's logits, not yet sent
 	sent int
 }
 
@@ -143,13 +145,16 @@ func (s *scheduler) run(ctx context.Context) {
 		start := time.Now()
 		logits, err := s.step(slots, ids)
 		s.met.step(time.Since(start))
+		if err == nil { // each slot's own sampler on its own row: rows in parallel, tokens as alone
+			kernels.ParallelFor(len(act), 1, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					act[i].next = act[i].j.sampler.Next(logits[i*V : (i+1)*V])
+				}
+			})
+		}
 		kept = act[:0]
-		for i, a := range act {
-			var row []float32
-			if err == nil {
-				row = logits[i*V : (i+1)*V]
-			}
-			if s.emit(a, row, err) {
+		for _, a := range act {
+			if s.send(a, err) {
 				kept = append(kept, a)
 			} else {
 				free = append(free, a.slot)
@@ -208,13 +213,21 @@ func recoverInto(err *error) {
 
 // emit samples a's next token from logits and sends it; it reports whether a stays in its slot.
 func (s *scheduler) emit(a *active, logits []float32, err error) bool {
+	if err == nil {
+		a.next = a.j.sampler.Next(logits)
+	}
+	return s.send(a, err)
+}
+
+// send sends a's sampled token a.next (or err); it reports whether a stays in its slot.
+func (s *scheduler) send(a *active, err error) bool {
 	j := a.j
 	if err != nil {
 		j.out <- event{err: err}
 		close(j.out)
 		return false
 	}
-	a.last = j.sampler.Next(logits)
+	a.last = a.next
 	a.sent++
 	s.met.tokens(1)
 	j.out <- event{id: a.last}

@@ -16,73 +16,22 @@ import (
 
 	"tern/gguf"
 	"tern/infer"
+	"tern/internal/gguftest"
 	"tern/model"
 	"tern/serve"
 	"tern/tensor"
 	"tern/tokenizer"
 )
 
-// tinyBitnetGGUF writes a random bitnet GGUF (hidden 256, FFN 512, 4/2 heads, 2 blocks, TQ2_0, F16
-// table and head, context ctx) with the tokenizer of spec in its metadata, in Go (no gguf-py needed).
+// tinyBitnetGGUF writes the shared tiny bitnet GGUF (gguftest.Tiny: TQ2_0, an untied head, context
+// ctx) with the tokenizer of spec and the extra keys in its metadata, in Go (no gguf-py needed).
 func tinyBitnetGGUF(t *testing.T, spec string, V, ctx int, extra ...gguf.KV) string {
 	t.Helper()
-	const C, F, L = 256, 512, 2
 	kv, err := ggufTokenizer(spec, V)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := "bitnet"
-	kv = append(kv, gguf.String(gguf.KeyArchitecture, a), gguf.Uint32(a+".context_length", uint32(ctx)),
-		gguf.Uint32(a+".embedding_length", C), gguf.Uint32(a+".block_count", L), gguf.Uint32(a+".feed_forward_length", F),
-		gguf.Uint32(a+".attention.head_count", 4), gguf.Uint32(a+".attention.head_count_kv", 2))
-	kv = append(kv, extra...)
-	rng := tensor.NewRNG(5)
-	var ts []gguf.Tensor
-	floats := func(name string, dims []uint64, n int, std, mean float32, typ gguf.Type) {
-		v := make([]float32, n)
-		rng.FillNormal(v, float64(std))
-		for i := range v {
-			v[i] += mean
-		}
-		b, err := gguf.EncodeFloat(typ, v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts = append(ts, gguf.Tensor{Name: name, Dims: dims, Type: typ, Data: b})
-	}
-	tern := func(name string, n, k int) {
-		tr := make([]int8, n*k)
-		for i := range tr {
-			tr[i] = int8(rng.Intn(3) - 1)
-		}
-		b, err := gguf.EncodeTernary(gguf.TQ2_0, tr, 0.05)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts = append(ts, gguf.Tensor{Name: name, Dims: gguf.Matrix(n, k), Type: gguf.TQ2_0, Data: b})
-	}
-	floats(gguf.NameTokenEmbd, gguf.Matrix(V, C), V*C, 0.5, 0, gguf.F16)
-	floats(gguf.NameOutput, gguf.Matrix(V, C), V*C, 0.5, 0, gguf.F16) // untied: a tied random head echoes the input
-	floats(gguf.NameOutputNorm, []uint64{C}, C, 0.1, 1, gguf.F32)
-	for l := range L {
-		n := gguf.LlamaBlockNames(l)
-		floats(n.AttnNorm, []uint64{C}, C, 0.1, 1, gguf.F32)
-		floats(n.FFNNorm, []uint64{C}, C, 0.1, 1, gguf.F32)
-		floats(n.AttnSubNorm, []uint64{C}, C, 0.1, 1, gguf.F32)
-		floats(n.FFNSubNorm, []uint64{F}, F, 0.1, 1, gguf.F32)
-		tern(n.Q, C, C)
-		tern(n.K, C/2, C)
-		tern(n.V, C/2, C)
-		tern(n.O, C, C)
-		tern(n.Gate, F, C)
-		tern(n.Up, F, C)
-		tern(n.Down, C, F)
-	}
-	path := filepath.Join(t.TempDir(), "bitnet.gguf")
-	if err := gguf.Write(path, kv, ts); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return gguftest.Tiny{Arch: "bitnet", Type: gguf.TQ2_0, Vocab: V, Ctx: ctx, Untied: true, KV: append(kv, extra...)}.Write(t)
 }
 
 // complete posts a greedy /v1/completions request and returns the text.

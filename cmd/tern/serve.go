@@ -140,7 +140,6 @@ func apiKeys(key, file string) ([]string, error) {
 // their state per slot, llama/bitnet models are packed in memory onto infer.LlamaBatch, other
 // transformers and encoder-decoders keep KV caches; all step the slots as one batch).
 func serveModel(path, kv string, parallel int) (serve.Model, func(), error) {
-	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	if packedLlama(path) {
 		return servePackedLlama(path, parallel) // llama_packed.go
 	}
@@ -161,21 +160,34 @@ func serveModel(path, kv string, parallel int) (serve.Model, func(), error) {
 			pm.Close()
 			return serve.Model{}, nil, err
 		}
-		return serve.Model{Name: name, MaxPos: pm.Cfg.MaxPos, Config: pm.Cfg, Encode: tok.EncodeChecked, Decode: tok.Decode, Decoder: b},
+		return serve.Model{Name: servedName(path), MaxPos: pm.Cfg.MaxPos, Config: pm.Cfg, Encode: tok.EncodeChecked, Decode: tok.Decode, Decoder: b},
 			func() { b.Close() }, nil
 	}
 	lm, tokSpec, err := model.Load(path)
 	if err != nil {
 		return serve.Model{}, nil, err
 	}
-	cfg := lm.Config()
 	tok, err := tokenizer.AdapterFromSpec(tokSpec)
 	if err != nil {
 		return serve.Model{}, nil, fmt.Errorf("%s: %w", path, err)
 	}
+	return serveLM(lm, path, parallel, tok, nil)
+}
+
+// serveLM serves a training-path model lm read from path (a tern checkpoint, or a gpt2 GGUF read
+// back) on infer.NewDecoder's decoder for it, with tokenizer tok and chat template tmpl (nil: serve's
+// built-in one). Nothing is left to close.
+func serveLM(lm model.LM, path string, parallel int, tok tokenizer.Adapter, tmpl serve.Template) (serve.Model, func(), error) {
 	d, err := infer.NewDecoder(lm, parallel)
 	if err != nil {
 		return serve.Model{}, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return serve.Model{Name: name, MaxPos: cfg.MaxPos, Config: cfg, Encode: tok.EncodeChecked, Decode: tok.Decode, Decoder: d}, func() {}, nil
+	cfg := lm.Config()
+	return serve.Model{Name: servedName(path), MaxPos: cfg.MaxPos, Config: cfg, Encode: tok.EncodeChecked, Decode: tok.Decode, Decoder: d, Template: tmpl},
+		func() {}, nil
+}
+
+// servedName is the model name the API reports for a file: its base name without the extension.
+func servedName(path string) string {
+	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 }

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
 
 	"tern/gguf"
 	"tern/infer"
@@ -24,7 +23,6 @@ import (
 // <|eot_id|> and the like become their ids. The chat template is the file's tokenizer.chat_template
 // (chatTemplate), unless tmplFlag says otherwise.
 func serveGGUF(path string, parallel, ctxLen int, tmplFlag string) (serve.Model, func(), error) {
-	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	f, err := gguf.Open(path)
 	if err != nil {
 		return serve.Model{}, nil, err
@@ -36,19 +34,17 @@ func serveGGUF(path string, parallel, ctxLen int, tmplFlag string) (serve.Model,
 		if err != nil {
 			return serve.Model{}, nil, err
 		}
-		cfg := lm.Config()
-		d, err := infer.NewDecoder(lm, parallel)
-		if err != nil {
-			return serve.Model{}, nil, fmt.Errorf("%s: %w", path, err)
-		}
 		var tmpl serve.Template
 		if tmplFlag != "" {
 			if tmpl, err = chatTemplate(tmplFlag, tokenizer.Chat{BOS: -1, EOS: -1, EOT: -1}, nil); err != nil {
 				return serve.Model{}, nil, err
 			}
 		}
-		fmt.Fprintf(os.Stderr, "%s: gpt2 GGUF read into a tern transformer (fp32 in memory, file closed); decoded by %T (a KV cache per slot)\n", path, d)
-		return serve.Model{Name: name, MaxPos: cfg.MaxPos, Config: cfg, Encode: tok.EncodeChecked, Decode: tok.Decode, Decoder: d, Template: tmpl}, func() {}, nil
+		sm, closeModel, err := serveLM(lm, path, parallel, tok, tmpl)
+		if err == nil {
+			fmt.Fprintf(os.Stderr, "%s: gpt2 GGUF read into a tern transformer (fp32 in memory, file closed); decoded by %T (a KV cache per slot)\n", path, sm.Decoder)
+		}
+		return sm, closeModel, err
 	}
 	m, err := infer.LoadGGUF(path, ctxLen)
 	if err != nil {
@@ -100,8 +96,7 @@ func serveLlama(m *infer.Llama, path string, parallel int, cfg any, encode func(
 	}
 	fmt.Fprintf(os.Stderr, "%s: %s model in private memory: weights %.1f MB%s, KV cache %.1f MB per slot (%d positions; %d slots, each allocated on first use)\n",
 		path, m.Cfg.Arch, float64(m.ModelBytes())/1e6, conv, float64(m.Cfg.KVBytes())/1e6, m.Cfg.Ctx, parallel)
-	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	return serve.Model{Name: name, MaxPos: m.Cfg.Ctx, Config: cfg, Encode: encode, Decode: decode, Decoder: b, Template: tmpl},
+	return serve.Model{Name: servedName(path), MaxPos: m.Cfg.Ctx, Config: cfg, Encode: encode, Decode: decode, Decoder: b, Template: tmpl},
 		func() { b.Close() }, nil
 }
 
