@@ -13,7 +13,7 @@ GLOBL attc<>(SB), RODATA|NOPTR, $8
 
 // func attendF16AVX512(out, q *float32, k, v *uint16, ld, n, hs16 int, scale float32, scores *float32)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·attendF16AVX512(SB), NOSPLIT, $192-72
+TEXT ·attendF16AVX512(SB), NOSPLIT, $200-72
 	MOVQ q+8(FP), DX
 	MOVQ k+16(FP), SI
 	MOVQ ld+32(FP), BX
@@ -23,9 +23,60 @@ TEXT ·attendF16AVX512(SB), NOSPLIT, $192-72
 	MOVQ scores+64(FP), AX
 	VBROADCASTSS scale+56(FP), Z21
 	VBROADCASTSS attc<>+0(SB), Z22
+	// prefetch the first pfAhead rows of keys and values; R10, and the frame at 192: v - k in bytes
+	MOVQ v+24(FP), R10
+	SUBQ SI, R10
+	MOVQ R10, 192(SP)
+	MOVQ SI, R8
+	MOVQ CX, R11
+	CMPQ R11, $64
+	JLE pf0
+	MOVQ $64, R11
+pf0:
+pfrow0:
+	LEAQ (R8)(R10*1), R12
+	MOVQ R8, DI
+	MOVQ hs16+48(FP), R9
+pfline0:
+	PREFETCHT0 (DI)
+	PREFETCHT0 (R12)
+	ADDQ $64, DI
+	ADDQ $64, R12
+	SUBQ $2, R9
+	JGT pfline0
+	ADDQ BX, R8
+	DECQ R11
+	JNZ pfrow0
 	CMPQ CX, $16
 	JLT qktail
 qkgroup:
+	// prefetch rows 64..79 ahead, those below n
+	MOVQ CX, R11
+	SUBQ $64, R11
+	JLE qkpfdone
+	CMPQ R11, $16
+	JLE qkpfn
+	MOVQ $16, R11
+qkpfn:
+	MOVQ BX, R8
+	SHLQ $6, R8
+	ADDQ SI, R8
+	MOVQ 192(SP), R10
+pfrowqk:
+	LEAQ (R8)(R10*1), R12
+	MOVQ R8, DI
+	MOVQ hs16+48(FP), R9
+pflineqk:
+	PREFETCHT0 (DI)
+	PREFETCHT0 (R12)
+	ADDQ $64, DI
+	ADDQ $64, R12
+	SUBQ $2, R9
+	JGT pflineqk
+	ADDQ BX, R8
+	DECQ R11
+	JNZ pfrowqk
+qkpfdone:
 	MOVQ SI, R8
 	LEAQ (SI)(BX*4), R10
 	LEAQ (R10)(BX*4), R11

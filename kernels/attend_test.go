@@ -176,3 +176,43 @@ func BenchmarkAttendF16(b *testing.B) {
 }
 
 var attendBenchLD = 16
+
+// BenchmarkAttendF16Stream runs the calls of a 16-slot decoding step of the 100M preset (hidden 768,
+// 12 heads of 64, 12 layers) over caches of 64 positions, contexts 4..62 across the slots: 38 MB of
+// keys and values, more than the caches hold, so each call reads its rows from memory as in serving.
+// ns/op is per (slot, layer, head) call.
+func BenchmarkAttendF16Stream(b *testing.B) {
+	const slots, layers, heads, hs, maxPos = 16, 12, 12, 64, 64
+	C := heads * hs
+	rng := tensor.NewRNG(10)
+	kv := make([][]uint16, 2*slots*layers)
+	f := make([]float32, maxPos*C)
+	for i := range kv {
+		rng.FillNormal(f, 1)
+		kv[i] = make([]uint16, maxPos*C)
+		for j, x := range f {
+			kv[i][j] = half.Float32ToF16(x)
+		}
+	}
+	q := make([]float32, C)
+	rng.FillNormal(q, 1)
+	out, scores := make([]float32, C), make([]float32, maxPos)
+	sc := float32(0.125)
+	for _, impl := range []string{"fused", "composed"} {
+		b.Run(impl, func(b *testing.B) {
+			call := 0
+			for b.Loop() {
+				i := call % (slots * layers * heads)
+				call++
+				l, s, h := i/(slots*heads), i/heads%slots, i%heads
+				n := 4 + 58*s/(slots-1)
+				k, v := kv[2*(l*slots+s)], kv[2*(l*slots+s)+1]
+				if impl == "fused" {
+					AttendF16(out[h*hs:], q[h*hs:], k[h*hs:], v[h*hs:], C, n, hs, sc, scores)
+				} else {
+					attendF16Composed(out[h*hs:], q[h*hs:], k[h*hs:], v[h*hs:], C, n, hs, sc, scores)
+				}
+			}
+		})
+	}
+}
