@@ -11,17 +11,17 @@ DATA attc<>+0(SB)/4, $0xff800000 // -Inf
 DATA attc<>+4(SB)/4, $0x3f800000 // 1
 GLOBL attc<>(SB), RODATA|NOPTR, $8
 
-// func attendF16AVX512(out, q *float32, k, v *uint16, ld, n, hs16 int, scale float32, scores *float32)
+// func attendF16AVX512(out, q *float32, k, v *uint16, ld, n, hs16, pf16 int, scale float32, scores *float32)
 // Requires: AVX512F, AVX512DQ, AVX512VL
-TEXT ·attendF16AVX512(SB), NOSPLIT, $200-72
+TEXT ·attendF16AVX512(SB), NOSPLIT, $200-80
 	MOVQ q+8(FP), DX
 	MOVQ k+16(FP), SI
 	MOVQ ld+32(FP), BX
 	SHLQ $1, BX
 	LEAQ (BX)(BX*2), R13
 	MOVQ n+40(FP), CX
-	MOVQ scores+64(FP), AX
-	VBROADCASTSS scale+56(FP), Z21
+	MOVQ scores+72(FP), AX
+	VBROADCASTSS scale+64(FP), Z21
 	VBROADCASTSS attc<>+0(SB), Z22
 	// prefetch the first pfAhead rows of keys and values; R10, and the frame at 192: v - k in bytes
 	MOVQ v+24(FP), R10
@@ -36,7 +36,7 @@ pf0:
 pfrow0:
 	LEAQ (R8)(R10*1), R12
 	MOVQ R8, DI
-	MOVQ hs16+48(FP), R9
+	MOVQ pf16+56(FP), R9
 pfline0:
 	PREFETCHT0 (DI)
 	PREFETCHT0 (R12)
@@ -65,7 +65,7 @@ qkpfn:
 pfrowqk:
 	LEAQ (R8)(R10*1), R12
 	MOVQ R8, DI
-	MOVQ hs16+48(FP), R9
+	MOVQ pf16+56(FP), R9
 pflineqk:
 	PREFETCHT0 (DI)
 	PREFETCHT0 (R12)
@@ -418,7 +418,7 @@ softmax:
 	VBROADCASTSS X0, Z29
 	EXPCONST
 	VXORPS Z30, Z30, Z30
-	MOVQ scores+64(FP), AX
+	MOVQ scores+72(FP), AX
 	MOVQ n+40(FP), CX
 	CMPQ CX, $16
 	JLT exptail
@@ -483,7 +483,7 @@ pv4:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 	MOVQ SI, R8
-	MOVQ scores+64(FP), AX
+	MOVQ scores+72(FP), AX
 	MOVQ n+40(FP), CX
 	CMPQ CX, $4
 	JLT pv4one
@@ -583,7 +583,7 @@ pv2:
 	VXORPS Z6, Z6, Z6
 	VXORPS Z7, Z7, Z7
 	MOVQ SI, R8
-	MOVQ scores+64(FP), AX
+	MOVQ scores+72(FP), AX
 	MOVQ n+40(FP), CX
 	CMPQ CX, $4
 	JLT pv2one
@@ -648,7 +648,7 @@ pv1:
 	VXORPS Z2, Z2, Z2
 	VXORPS Z3, Z3, Z3
 	MOVQ SI, R8
-	MOVQ scores+64(FP), AX
+	MOVQ scores+72(FP), AX
 	MOVQ n+40(FP), CX
 	CMPQ CX, $4
 	JLT pv1one

@@ -43,11 +43,14 @@ func p(format string, args ...any) { fmt.Fprintf(&out, format+"\n", args...) }
 // Phase 3: SI the chunk's first value column, R8 position t's row, DI out's chunk, R9 blocks left.
 
 // pfAhead: the kernel prefetches the first pfAhead rows of keys and values on entry, and each group
-// of 16 the keys and values pfAhead rows further on: the cache of a batch's slots is far larger than
-// the caches, and the rows of one head are lines 1.5 or 3 KB apart, which the hardware prefetcher
-// does not fetch ahead; issuing them all at once (the values too, while the keys are summed) halved a
-// 100M step's attention time (BenchmarkAttendF16Stream: 680 -> 310 ns per head). Bounded so that a
-// long context does not evict its own first rows before they are read.
+// of 16 the keys and values pfAhead rows further on, each row's pf16 blocks: the head's, and when the
+// caller allows, the next head's too. The caches of a batch's slots are far larger than the CPU's, and
+// the rows of one head are lines 1.5 or 3 KB apart, which the hardware prefetcher does not fetch
+// ahead; issuing them all at once (the values too, while the keys are summed) and the next head's
+// columns with them (a step runs a slot's heads in order on one thread, so the reads become one
+// stream per thread) took the per-head attention of a 16-slot 100M step from 400 to 230 ns, 2
+// threads (BenchmarkAttendF16Stream). Bounded so that a long context does not evict its own first
+// rows before they are read.
 const pfAhead = 64
 
 func log2(x int) int {
@@ -189,7 +192,7 @@ func pvChunk(l string, nb int) {
 		p("\tVXORPS Z%d, Z%d, Z%d", i, i, i)
 	}
 	p("\tMOVQ SI, R8")
-	p("\tMOVQ scores+64(FP), AX")
+	p("\tMOVQ scores+72(FP), AX")
 	p("\tMOVQ n+40(FP), CX")
 	p("\tCMPQ CX, $4")
 	p("\tJLT %sone", l)
@@ -234,13 +237,14 @@ func pvChunk(l string, nb int) {
 	}
 }
 
-// pfRows emits prefetches of every line of R11 (> 0) key rows from R8 and of the value rows R10
-// bytes further (label suffix l); clobbers R8, R9, R11, R12, DI.
+// pfRows emits prefetches of the lines of R11 (> 0) key rows from R8, pf16 16-column blocks each
+// (a line per two), and of the value rows R10 bytes further (label suffix l); clobbers R8, R9, R11,
+// R12, DI.
 func pfRows(l string) {
 	p("pfrow%s:", l)
 	p("\tLEAQ (R8)(R10*1), R12")
 	p("\tMOVQ R8, DI")
-	p("\tMOVQ hs16+48(FP), R9")
+	p("\tMOVQ pf16+56(FP), R9")
 	p("pfline%s:", l)
 	p("\tPREFETCHT0 (DI)")
 	p("\tPREFETCHT0 (R12)")
@@ -267,17 +271,17 @@ func main() {
 	p("DATA attc<>+4(SB)/4, $0x3f800000 // 1")
 	p("GLOBL attc<>(SB), RODATA|NOPTR, $8")
 	p("")
-	p("// func attendF16AVX512(out, q *float32, k, v *uint16, ld, n, hs16 int, scale float32, scores *float32)")
+	p("// func attendF16AVX512(out, q *float32, k, v *uint16, ld, n, hs16, pf16 int, scale float32, scores *float32)")
 	p("// Requires: AVX512F, AVX512DQ, AVX512VL")
-	p("TEXT ·attendF16AVX512(SB), NOSPLIT, $200-72")
+	p("TEXT ·attendF16AVX512(SB), NOSPLIT, $200-80")
 	p("\tMOVQ q+8(FP), DX")
 	p("\tMOVQ k+16(FP), SI")
 	p("\tMOVQ ld+32(FP), BX")
 	p("\tSHLQ $1, BX")
 	p("\tLEAQ (BX)(BX*2), R13")
 	p("\tMOVQ n+40(FP), CX")
-	p("\tMOVQ scores+64(FP), AX")
-	p("\tVBROADCASTSS scale+56(FP), Z21")
+	p("\tMOVQ scores+72(FP), AX")
+	p("\tVBROADCASTSS scale+64(FP), Z21")
 	p("\tVBROADCASTSS attc<>+0(SB), Z22")
 	p("\t// prefetch the first pfAhead rows of keys and values; R10, and the frame at 192: v - k in bytes")
 	p("\tMOVQ v+24(FP), R10")
@@ -337,7 +341,7 @@ func main() {
 	p("\tVBROADCASTSS X0, Z29")
 	p("\tEXPCONST")
 	p("\tVXORPS Z30, Z30, Z30")
-	p("\tMOVQ scores+64(FP), AX")
+	p("\tMOVQ scores+72(FP), AX")
 	p("\tMOVQ n+40(FP), CX")
 	p("\tCMPQ CX, $16")
 	p("\tJLT exptail")

@@ -41,17 +41,24 @@ type attendCase struct {
 	k, v []uint16 // sliced to exactly (n-1)·ld + hs values: the kernel may read nothing past them
 }
 
+// whole extends the case's slices to the end of their arrays (the columns after the head's: the
+// kernel then prefetches them too).
+func (c attendCase) whole() attendCase {
+	c.k, c.v = c.k[:cap(c.k)], c.v[:cap(c.v)]
+	return c
+}
+
 func newAttendCase(rng *tensor.RNG, n, hs, ld int, qScale float32) attendCase {
 	const off = 5
 	f := make([]float32, n*ld+off)
 	conv := func() []uint16 {
 		rng.FillNormal(f, 1)
-		h := make([]uint16, len(f))
+		h := make([]uint16, len(f)+hs)
 		for i, x := range f {
 			h[i] = half.Float32ToF16(x)
 		}
 		end := off + (n-1)*ld + hs
-		return h[off:end:end]
+		return h[off:end]
 	}
 	q := make([]float32, hs)
 	rng.FillNormal(q, float64(qScale))
@@ -77,11 +84,14 @@ func TestAttendF16(t *testing.T) {
 					continue
 				}
 				for _, extreme := range []bool{false, true} {
-					ld, qs, scale, tol := hs+24, float32(1), float32(1/math.Sqrt(float64(hs))), attendTol
+					ld, qs, scale, tol := 2*hs+8, float32(1), float32(1/math.Sqrt(float64(hs))), attendTol
 					if extreme { // scores up to ~±300: only the max subtraction keeps exp finite
-						qs, scale, tol = 40, 1, attendTolExtreme
+						ld, qs, scale, tol = hs+24, 40, 1, attendTolExtreme
 					}
 					c := newAttendCase(rng, n, hs, ld, qs)
+					if !extreme {
+						c = c.whole()
+					}
 					out := make([]float32, hs+1)
 					out[hs] = 42 // past hs: must stay
 					scores := make([]float32, n+1)
@@ -177,10 +187,11 @@ func BenchmarkAttendF16(b *testing.B) {
 
 var attendBenchLD = 16
 
-// BenchmarkAttendF16Stream runs the calls of a 16-slot decoding step of the 100M preset (hidden 768,
-// 12 heads of 64, 12 layers) over caches of 64 positions, contexts 4..62 across the slots: 38 MB of
-// keys and values, more than the caches hold, so each call reads its rows from memory as in serving.
-// ns/op is per (slot, layer, head) call.
+// BenchmarkAttendF16Stream runs the attention of a 16-slot decoding step of the 100M preset (hidden
+// 768, 12 heads of 64, 12 layers) over caches of 64 positions, contexts 4..62 across the slots: 38 MB
+// of keys and values, more than the CPU caches hold, so each call reads its rows from memory as in
+// serving. Each layer's (slot, head) pairs are split between the threads as Batch.Step splits them
+// (threads=1: one goroutine; threads=2: the pool). ns/op is per (slot, layer, head) call.
 func BenchmarkAttendF16Stream(b *testing.B) {
 	const slots, layers, heads, hs, maxPos = 16, 12, 12, 64, 64
 	C := heads * hs
@@ -194,25 +205,35 @@ func BenchmarkAttendF16Stream(b *testing.B) {
 			kv[i][j] = half.Float32ToF16(x)
 		}
 	}
-	q := make([]float32, C)
+	q := make([]float32, slots*C)
 	rng.FillNormal(q, 1)
-	out, scores := make([]float32, C), make([]float32, maxPos)
+	out, scores := make([]float32, slots*C), make([]float32, slots*heads*maxPos)
 	sc := float32(0.125)
-	for _, impl := range []string{"fused", "composed"} {
-		b.Run(impl, func(b *testing.B) {
-			call := 0
-			for b.Loop() {
-				i := call % (slots * layers * heads)
-				call++
-				l, s, h := i/(slots*heads), i/heads%slots, i%heads
-				n := 4 + 58*s/(slots-1)
-				k, v := kv[2*(l*slots+s)], kv[2*(l*slots+s)+1]
-				if impl == "fused" {
-					AttendF16(out[h*hs:], q[h*hs:], k[h*hs:], v[h*hs:], C, n, hs, sc, scores)
-				} else {
-					attendF16Composed(out[h*hs:], q[h*hs:], k[h*hs:], v[h*hs:], C, n, hs, sc, scores)
+	defer SetThreads(Threads())
+	for _, threads := range []int{1, 2} {
+		for _, impl := range []string{"fused", "composed"} {
+			b.Run(fmt.Sprintf("threads=%d/%s", threads, impl), func(b *testing.B) {
+				SetThreads(threads)
+				l := 0
+				layer := func(lo, hi int) {
+					for i := lo; i < hi; i++ {
+						s, h := i/heads, i%heads
+						n := 4 + 58*s/(slots-1)
+						k, v := kv[2*(l*slots+s)], kv[2*(l*slots+s)+1]
+						o, qq, sco := out[s*C+h*hs:], q[s*C+h*hs:], scores[i*maxPos:(i+1)*maxPos]
+						if impl == "fused" {
+							AttendF16(o, qq, k[h*hs:], v[h*hs:], C, n, hs, sc, sco)
+						} else {
+							attendF16Composed(o, qq, k[h*hs:], v[h*hs:], C, n, hs, sc, sco)
+						}
+					}
 				}
-			}
-		})
+				for b.Loop() {
+					ParallelFor(slots*heads, 1, layer)
+					l = (l + 1) % layers
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*slots*heads), "ns/call")
+			})
+		}
 	}
 }
