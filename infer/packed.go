@@ -390,7 +390,7 @@ func (m *Packed) alloc() {
 // Reset empties the KV cache.
 func (m *Packed) Reset() { m.Pos = 0 }
 
-// KVF16Default is the KV cache type a loaded model starts with: F16 where kernels.SgemvF16Strided has
+// KVF16Default is the KV cache type a loaded model starts with: F16 where kernels.AttendF16 has
 // an assembly path (half the bytes attention reads per token, which at long contexts rival the
 // weights: a 700M model's fp32 cache at 512 tokens is 151 MB against 204 MB of weights), else fp32.
 func KVF16Default() bool { return kernels.SgemvF16Fast() }
@@ -470,9 +470,10 @@ func (m *Packed) Step(id int) ([]float32, error) {
 }
 
 // attend computes heads [lo, hi) of the current layer's attention for the newest position, Pos:
-// scores = q·Kᵀ/√hs over positions 0..Pos, softmax, then scores·V, as two one-row products on the
-// cache's columns of the head (kernels.Sgemm's matrix-vector path). Heads run in parallel, each in
-// its own score row.
+// scores = q·Kᵀ/√hs over positions 0..Pos, softmax, then scores·V on the cache's columns of the head
+// (F16 cache: one fused kernel, kernels.AttendF16; fp32: two one-row products on kernels.Sgemm's
+// matrix-vector path, the same sums as Prefill's GEMM). Heads run in parallel, each in its own score
+// row.
 func (m *Packed) attend(lo, hi int) {
 	for h := lo; h < hi; h++ {
 		m.attendHead(m.ly, h)
@@ -487,12 +488,7 @@ func (m *Packed) attendHead(ly *layer, h int) {
 	s := m.scores[h*m.Cfg.MaxPos : h*m.Cfg.MaxPos+p+1]
 	q, out, o := m.qkv[h*hs:(h+1)*hs], m.att[h*hs:(h+1)*hs], m.kvRow(h, 0)
 	if m.kvF16 {
-		kernels.SgemvF16Strided(s, ly.kh[o:], hs, q, p+1, hs)
-		for j := range s {
-			s[j] *= sc
-		}
-		kernels.SoftmaxRow(s, s)
-		kernels.SgemvTF16(out, ly.vh[o:], hs, s, p+1, hs)
+		kernels.AttendF16(out, q, ly.kh[o:], ly.vh[o:], hs, p+1, hs, sc, s)
 		return
 	}
 	kernels.Sgemm(false, true, 1, p+1, hs, sc, q, hs, ly.k[o:], hs, 0, s, p+1)

@@ -6,6 +6,7 @@
 // and its erf form the Abramowitz & Stegun 7.1.26 erfc polynomial, as the Go code.
 
 #include "textflag.h"
+#include "exp_amd64.h"
 
 DATA rowc<>+0(SB)/4, $0xc2aeac4a // expMin
 DATA rowc<>+4(SB)/4, $0x42b00000 // expMax
@@ -40,45 +41,6 @@ DATA rowc<>+116(SB)/4, $0x41100000 // tanhMax 9
 DATA rowc<>+120(SB)/4, $0xc1100000 // -tanhMax
 DATA rowc<>+124(SB)/4, $0x80000000 // sign bit
 GLOBL rowc<>(SB), RODATA|NOPTR, $128
-
-// EXPCONST loads exp's constants into Z16-Z28.
-#define EXPCONST \
-	VBROADCASTSS rowc<>+0(SB), Z16; \
-	VBROADCASTSS rowc<>+4(SB), Z17; \
-	VBROADCASTSS rowc<>+8(SB), Z18; \
-	VBROADCASTSS rowc<>+12(SB), Z19; \
-	VBROADCASTSS rowc<>+16(SB), Z20; \
-	VBROADCASTSS rowc<>+20(SB), Z21; \
-	VBROADCASTSS rowc<>+24(SB), Z22; \
-	VBROADCASTSS rowc<>+28(SB), Z23; \
-	VBROADCASTSS rowc<>+32(SB), Z24; \
-	VBROADCASTSS rowc<>+36(SB), Z25; \
-	VBROADCASTSS rowc<>+40(SB), Z26; \
-	VBROADCASTSS rowc<>+44(SB), Z27; \
-	VPBROADCASTD rowc<>+48(SB), Z28
-
-// EXP16 replaces x by exp(x) on 16 lanes (0 where x < -87.34); n and r are scratch.
-#define EXP16(x, n, r) \
-	VCMPPS $13, Z16, x, K1; \
-	VMINPS Z17, x, x; \
-	VMULPS Z18, x, n; \
-	VRNDSCALEPS $0, n, n; \
-	VMOVAPS x, r; \
-	VFNMADD231PS Z19, n, r; \
-	VFNMADD231PS Z20, n, r; \
-	VMOVAPS Z21, x; \
-	VFMADD213PS Z22, r, x; \
-	VFMADD213PS Z23, r, x; \
-	VFMADD213PS Z24, r, x; \
-	VFMADD213PS Z25, r, x; \
-	VFMADD213PS Z26, r, x; \
-	VMULPS r, x, x; \
-	VFMADD213PS r, r, x; \
-	VADDPS Z27, x, x; \
-	VCVTPS2DQ n, n; \
-	VPADDD Z28, n, n; \
-	VPSLLD $23, n, n; \
-	VMULPS.Z n, x, K1, x
 
 // HSUM leaves the sum of z's 16 lanes in the low lane of X1 (fixed pairwise order).
 #define HSUM(z, y) \

@@ -1,0 +1,24 @@
+//go:build !purego
+
+package kernels
+
+//go:generate go run attend_gen.go
+
+// attendF16AVX512 is AttendF16 for n >= 1 and hs = 16·hs16 (attend_amd64.s): ld in values, scale
+// applied to each dot product before the softmax; pf16 16-column blocks of each row are prefetched
+// (hs16, or 2·hs16 to fetch the next head's columns as well).
+//
+//go:noescape
+func attendF16AVX512(out, q *float32, k, v *uint16, ld, n, hs16, pf16 int, scale float32, scores *float32)
+
+func attendF16(out, q []float32, k, v []uint16, ld, n, hs int, scale float32, scores []float32) {
+	if hasAVX512 && hs%16 == 0 {
+		pf16 := hs / 16
+		if end := (n-1)*ld + 2*hs; ld >= 2*hs && len(k) >= end && len(v) >= end {
+			pf16 *= 2 // the columns after the head's are in the slices: most likely the next head's
+		}
+		attendF16AVX512(&out[0], &q[0], &k[0], &v[0], ld, n, hs/16, pf16, scale, &scores[0])
+		return
+	}
+	attendF16Composed(out, q, k, v, ld, n, hs, scale, scores)
+}
