@@ -523,7 +523,8 @@ func gateAct(act string, g, u []float32) {
 }
 
 // attend computes query heads [lo, hi) for the newest position against the cached keys and values of
-// their KV head.
+// their KV head, each in one fused call (kernels.AttendF32; the same call as LlamaBatch's and
+// prefill's, so their logits stay bit-identical to stepping).
 func (m *Llama) attend(lo, hi int) {
 	c, p, ly := m.Cfg, m.Pos, m.curLayer
 	hs := c.Hidden / c.Heads
@@ -532,9 +533,7 @@ func (m *Llama) attend(lo, hi int) {
 	for h := lo; h < hi; h++ {
 		kv := h / group
 		s := m.scores[h*c.Ctx : h*c.Ctx+p+1]
-		kernels.Sgemm(false, true, 1, p+1, hs, sc, m.q[h*hs:], hs, ly.kc[kv*hs:], kvDim, 0, s, p+1)
-		kernels.SoftmaxRow(s, s)
-		kernels.Sgemm(false, false, 1, hs, p+1, 1, s, p+1, ly.vc[kv*hs:], kvDim, 0, m.att[h*hs:], hs)
+		kernels.AttendF32(m.att[h*hs:], m.q[h*hs:], ly.kc[kv*hs:], ly.vc[kv*hs:], kvDim, p+1, hs, sc, s)
 	}
 }
 

@@ -314,8 +314,6 @@ func (b *LlamaBatch) attend(lo, hi int) {
 		p, kc, vc := s.pos, s.kc[b.li], s.vc[b.li]
 		kv := hd / group
 		sco := b.scores[i*c.Ctx : i*c.Ctx+p+1]
-		kernels.Sgemm(false, true, 1, p+1, hs, sc, b.q[r*c.Hidden+hd*hs:], hs, kc[kv*hs:], kvDim, 0, sco, p+1)
-		kernels.SoftmaxRow(sco, sco)
-		kernels.Sgemm(false, false, 1, hs, p+1, 1, sco, p+1, vc[kv*hs:], kvDim, 0, b.att[r*c.Hidden+hd*hs:], hs)
+		kernels.AttendF32(b.att[r*c.Hidden+hd*hs:], b.q[r*c.Hidden+hd*hs:], kc[kv*hs:], vc[kv*hs:], kvDim, p+1, hs, sc, sco)
 	}
 }

@@ -132,11 +132,15 @@ func TestPackedLlamaMatchesTraining(t *testing.T) {
 // TestExportedGGUFMatchesTraining: a llama-family model exported to GGUF (bitnet architecture with
 // its ".scale" tensors; llama architecture with Q/K rows permuted for adjacent-pair RoPE; a ReLU²
 // model as bitnet.cpp's bitnet-b1.58) and decoded
-// by the GGUF decoder gives the training forward's logits, within 1e-3 of the logit range. The two
-// forwards sum in different orders, so an activation that lies on an int8 rounding boundary can round
-// one step apart: with the Go kernels (TERN_NOASM, purego) this happens once in the llama case, at
-// position 22 (6.8e-4 of the range there and at the next position, below 2.4e-7 everywhere else);
-// the bound stays well below a real difference such as dropping the int8 activations (0.016, below). The tables
+// by the GGUF decoder gives the training forward's logits: within 1e-4 of the logit range at every
+// position but a few (measured: below 3e-7 of the range). The two forwards sum in different orders
+// (the decoder's attention is kernels.AttendF32: 16-lane partial sums and four position streams), so
+// an activation that lies on an int8 rounding boundary can round one step apart and move that
+// position's logits (and sometimes the next one's) by far more: measured with AVX-512, the llama case
+// at positions 11, 22, 23 (up to 6.8e-4 of the range), bitnet-b1.58 at 22, 23 (5.5e-3); with the Go
+// kernels (TERN_NOASM, purego) llama at 22, 23 (6.8e-4). So at most T/8 positions may exceed 1e-4 of the
+// range, by at most 1e-2 of it; a real difference such as dropping the int8 activations (0.016, below)
+// moves every position. The tables
 // are rounded to F16 beforehand (the file stores them so); the types keep the scales exact (bitnet's
 // F32 scale tensors, I2_S's float32). F16 matrices are not in the list: the GGUF decoder runs them as
 // floats, without BitLinear's int8 activations (0.016 apart here).
@@ -178,6 +182,7 @@ func TestExportedGGUFMatchesTraining(t *testing.T) {
 			t.Fatal(err)
 		}
 		lo, hi, maxd := math.Inf(1), math.Inf(-1), 0.0
+		posd := make([]float64, T) // each position's max |Δlogit|
 		for p, id := range ids {
 			got, err := m.Step(int(id))
 			if err != nil {
@@ -186,13 +191,20 @@ func TestExportedGGUFMatchesTraining(t *testing.T) {
 			for j, g := range got {
 				w := float64(want[p*V+j])
 				lo, hi = math.Min(lo, w), math.Max(hi, w)
-				maxd = math.Max(maxd, math.Abs(float64(g)-w))
+				posd[p] = math.Max(posd[p], math.Abs(float64(g)-w))
 			}
+			maxd = math.Max(maxd, posd[p])
 		}
 		m.Close()
-		t.Logf("%s %s %s: max |Δlogit| %.3g over a logit range of %.3g", tc.cfg.Type, tc.cfg.FFNAct, tc.typ, maxd, hi-lo)
-		if maxd > 1e-3*(hi-lo) {
-			t.Errorf("%s %s: max |Δlogit| %.3g exceeds 1e-3 of the logit range %.3g", tc.cfg.Type, tc.typ, maxd, hi-lo)
+		var flipped []int
+		for p, d := range posd {
+			if d > 1e-4*(hi-lo) {
+				flipped = append(flipped, p)
+			}
+		}
+		t.Logf("%s %s %s: max |Δlogit| %.3g over a logit range of %.3g; positions beyond 1e-4 of it: %v", tc.cfg.Type, tc.cfg.FFNAct, tc.typ, maxd, hi-lo, flipped)
+		if len(flipped) > T/8 || maxd > 1e-2*(hi-lo) {
+			t.Errorf("%s %s: max |Δlogit| %.3g over a logit range of %.3g, positions %v beyond 1e-4 of it (at most %d may be, by at most 1e-2)", tc.cfg.Type, tc.typ, maxd, hi-lo, flipped, T/8)
 		}
 	}
 }

@@ -182,9 +182,9 @@ func (m *Llama) blocks(seqs []llamaSeq) ([]float32, error) {
 		}
 		// per head and row: the scores against the row's keys (its position's and those before, in its
 		// own sequence's cache), softmax, and their sum of values, as Step's attend computes them
-		// (one-row products: a many-row GEMM sums in another order, and a last-bit difference here can
-		// flip an int8 activation later on). Attention is a small part of the work next to the
-		// projections.
+		// (kernels.AttendF32 per row: a many-row GEMM sums in another order, and a last-bit difference
+		// here can flip an int8 activation later on). Attention is a small part of the work next to
+		// the projections.
 		pf.scores = tensor.Grow(pf.scores, c.Heads*T)
 		kernels.ParallelFor(c.Heads, 1, func(lo, hi int) {
 			for hd := lo; hd < hi; hd++ {
@@ -193,9 +193,7 @@ func (m *Llama) blocks(seqs []llamaSeq) ([]float32, error) {
 					sq, n := seqs[pf.seqOf[i]], pf.posOf[i]+1
 					kc, vc := sq.kc[li], sq.vc[li]
 					s := pf.scores[hd*T : hd*T+n]
-					kernels.Sgemm(false, true, 1, n, hs, sc, q[i*C+hd*hs:], hs, kc[kv*hs:], kvDim, 0, s, n)
-					kernels.SoftmaxRow(s, s)
-					kernels.Sgemm(false, false, 1, hs, n, 1, s, n, vc[kv*hs:], kvDim, 0, att[i*C+hd*hs:], hs)
+					kernels.AttendF32(att[i*C+hd*hs:], q[i*C+hd*hs:], kc[kv*hs:], vc[kv*hs:], kvDim, n, hs, sc, s)
 				}
 			}
 		})

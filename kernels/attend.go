@@ -5,7 +5,7 @@ import (
 	"math"
 )
 
-// Decode attention: one query row against the n cached positions of one head,
+// Decode attention: one query row against the n cached positions of one head (F16 or fp32 cache),
 // out = softmax(scale·q·Kᵀ)·V, in one call. A decoding step runs it once per (sequence, head) with n
 // up to the context, so the pieces that a GEMV-shaped composition pays per position (a full
 // horizontal sum per key row, a pass over the scores for the scale, a softmax call, a single FMA
@@ -33,6 +33,30 @@ func AttendF16(out, q []float32, k, v []uint16, ld, n, hs int, scale float32, sc
 		return
 	}
 	attendF16(out, q, k, v, ld, n, hs, scale, scores)
+}
+
+// AttendF32 is AttendF16 over an fp32 cache (the Llama family's): the same kernel with the rows read
+// as they are; other CPUs run two one-row Sgemm products around a softmax.
+func AttendF32(out, q, k, v []float32, ld, n, hs int, scale float32, scores []float32) {
+	if n < 0 || hs < 0 || len(out) < hs || len(q) < hs || len(scores) < n ||
+		(n > 0 && (ld < hs || len(k) < (n-1)*ld+hs || len(v) < (n-1)*ld+hs)) {
+		panic(fmt.Sprintf("kernels: AttendF32: n=%d hs=%d ld=%d but len(out)=%d len(q)=%d len(k)=%d len(v)=%d len(scores)=%d",
+			n, hs, ld, len(out), len(q), len(k), len(v), len(scores)))
+	}
+	if n == 0 || hs == 0 {
+		clear(out[:hs])
+		return
+	}
+	attendF32(out, q, k, v, ld, n, hs, scale, scores)
+}
+
+// attendF32Composed is AttendF32 as the separate kernels: q·Kᵀ and p·V as one-row Sgemm products.
+func attendF32Composed(out, q, k, v []float32, ld, n, hs int, scale float32, scores []float32) {
+	s := scores[:n]
+	Sgemm(false, true, 1, n, hs, scale, q, hs, k, ld, 0, s, n)
+	shiftScores(s, 1)
+	softmaxRow(s, s)
+	Sgemm(false, false, 1, hs, n, 1, s, n, v, ld, 0, out, hs)
 }
 
 // attendF16Composed is AttendF16 as the separate kernels: the scores as a strided F16 GEMV, scaled,

@@ -42,6 +42,35 @@ func p(format string, args ...any) { fmt.Fprintf(&out, format+"\n", args...) }
 // Z0..Z15 accumulators, Z16 q's block, Z17..Z20 widened rows, Z21 scale, Z22 the running max.
 // Phase 3: SI the chunk's first value column, R8 position t's row, DI out's chunk, R9 blocks left.
 
+// elem is the cache's element type: F16 (2 bytes, widened by VCVTPH2PS into a register first) or
+// fp32 (4 bytes, an FMA's memory operand).
+type elem struct {
+	name  string // F16 or F32
+	size  int    // bytes
+	shift int    // log2(size)
+	goTyp string
+}
+
+var el elem
+
+// bb is the bytes of a 16-column block.
+func bb() int { return 16 * el.size }
+
+// fmaRow emits acc += row·Z(q) (or acc = row·Z(q) when first) for the block at addr, widening F16
+// into Z(t).
+func fmaRow(addr string, q, t, acc int, first bool) {
+	op := "VFMADD231PS"
+	if first {
+		op = "VMULPS"
+	}
+	if el.size == 2 {
+		p("\tVCVTPH2PS %s, Z%d", addr, t)
+		p("\t%s Z%d, Z%d, Z%d", op, q, t, acc)
+		return
+	}
+	p("\t%s %s, Z%d, Z%d", op, addr, q, acc)
+}
+
 // pfAhead: the kernel prefetches the first pfAhead rows of keys and values on entry, and each group
 // of 16 the keys and values pfAhead rows further on, each row's pf16 blocks: the head's, and when the
 // caller allows, the next head's too. The caches of a batch's slots are far larger than the CPU's, and
@@ -77,32 +106,26 @@ func rowAddr(r, off int) string {
 // row r goes to the accumulator that lands in lane r.
 var accReg = [16]int{0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15}
 
-// qkBlock emits one column block of the 16 rows: widen, then multiply (first) or FMA into the
+// qkBlock emits one column block of the 16 rows: (widen, then) multiply (first) or FMA into the
 // row's accumulator. The last group (tail) reads row r's address from the frame's table (rows past n
 // repeat the last row) and the block's byte offset from R12.
 func qkBlock(first, tail bool) {
 	p("\tVMOVUPS (DI), Z16")
 	for r := range 16 {
 		t := 17 + r%4
+		addr := rowAddr(r, 0)
 		if tail {
 			p("\tMOVQ %d(SP), R10", 8*r)
-			p("\tVCVTPH2PS (R10)(R12*1), Z%d", t)
-		} else {
-			p("\tVCVTPH2PS %s, Z%d", rowAddr(r, 0), t)
+			addr = "(R10)(R12*1)"
 		}
-		if first {
-			p("\tVMULPS Z16, Z%d, Z%d", t, accReg[r])
-		} else {
-			p("\tVFMADD231PS Z16, Z%d, Z%d", t, accReg[r])
-		}
+		fmaRow(addr, 16, t, accReg[r], first)
 	}
 	if tail {
-		p("\tADDQ $32, R12")
+		p("\tADDQ $%d, R12", bb())
 	} else {
-		p("\tADDQ $32, R8")
-		p("\tADDQ $32, R10")
-		p("\tADDQ $32, R11")
-		p("\tADDQ $32, R12")
+		for _, r := range []string{"R8", "R10", "R11", "R12"} {
+			p("\tADDQ $%d, %s", bb(), r)
+		}
 	}
 	p("\tADDQ $64, DI")
 }
@@ -205,8 +228,7 @@ func pvChunk(l string, nb int) {
 		for b := range nb {
 			t := 20 + i%8
 			i++
-			p("\tVCVTPH2PS %s, Z%d", rowAddr(s, 32*b), t)
-			p("\tVFMADD231PS Z%d, Z%d, Z%d", 16+s, t, acc(s, b))
+			fmaRow(rowAddr(s, bb()*b), 16+s, t, acc(s, b), false)
 		}
 	}
 	p("\tLEAQ (R8)(BX*4), R8")
@@ -220,8 +242,7 @@ func pvChunk(l string, nb int) {
 	p("%soneloop:", l)
 	p("\tVBROADCASTSS (AX), Z16")
 	for b := range nb {
-		p("\tVCVTPH2PS %s, Z%d", rowAddr(0, 32*b), 20+b)
-		p("\tVFMADD231PS Z16, Z%d, Z%d", 20+b, acc(0, b))
+		fmaRow(rowAddr(0, bb()*b), 16, 20+b, acc(0, b), false)
 	}
 	p("\tADDQ BX, R8")
 	p("\tADDQ $4, AX")
@@ -238,7 +259,7 @@ func pvChunk(l string, nb int) {
 }
 
 // pfRows emits prefetches of the lines of R11 (> 0) key rows from R8, pf16 16-column blocks each
-// (a line per two), and of the value rows R10 bytes further (label suffix l); clobbers R8, R9, R11,
+// (a line per two F16 blocks, per fp32 block), and of the value rows R10 bytes further (label suffix l); clobbers R8, R9, R11,
 // R12, DI.
 func pfRows(l string) {
 	p("pfrow%s:", l)
@@ -250,7 +271,7 @@ func pfRows(l string) {
 	p("\tPREFETCHT0 (R12)")
 	p("\tADDQ $64, DI")
 	p("\tADDQ $64, R12")
-	p("\tSUBQ $2, R9")
+	p("\tSUBQ $%d, R9", 64/bb())
 	p("\tJGT pfline%s", l)
 	p("\tADDQ BX, R8")
 	p("\tDECQ R11")
@@ -262,7 +283,7 @@ func main() {
 	p("")
 	p("//go:build !purego")
 	p("")
-	p("// The AVX-512 decode-attention kernel of AttendF16: see attend_gen.go for the plan.")
+	p("// The AVX-512 decode-attention kernels of AttendF16 and AttendF32: see attend_gen.go for the plan.")
 	p("")
 	p("#include \"textflag.h\"")
 	p("#include \"exp_amd64.h\"")
@@ -270,14 +291,25 @@ func main() {
 	p("DATA attc<>+0(SB)/4, $0xff800000 // -Inf")
 	p("DATA attc<>+4(SB)/4, $0x3f800000 // 1")
 	p("GLOBL attc<>(SB), RODATA|NOPTR, $8")
+	for _, e := range []elem{{"F16", 2, 1, "uint16"}, {"F32", 4, 2, "float32"}} {
+		el = e
+		kernel()
+	}
+	if err := os.WriteFile("attend_amd64.s", out.Bytes(), 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// kernel writes attend<F16|F32>AVX512.
+func kernel() {
 	p("")
-	p("// func attendF16AVX512(out, q *float32, k, v *uint16, ld, n, hs16, pf16 int, scale float32, scores *float32)")
+	p("// func attend%sAVX512(out, q *float32, k, v *%s, ld, n, hs16, pf16 int, scale float32, scores *float32)", el.name, el.goTyp)
 	p("// Requires: AVX512F, AVX512DQ, AVX512VL")
-	p("TEXT ·attendF16AVX512(SB), NOSPLIT, $200-80")
+	p("TEXT ·attend%sAVX512(SB), NOSPLIT, $200-80", el.name)
 	p("\tMOVQ q+8(FP), DX")
 	p("\tMOVQ k+16(FP), SI")
 	p("\tMOVQ ld+32(FP), BX")
-	p("\tSHLQ $1, BX")
+	p("\tSHLQ $%d, BX", el.shift)
 	p("\tLEAQ (BX)(BX*2), R13")
 	p("\tMOVQ n+40(FP), CX")
 	p("\tMOVQ scores+72(FP), AX")
@@ -390,7 +422,7 @@ func main() {
 	p("\tCMPQ R9, $4")
 	p("\tJLT pv2")
 	pvChunk("pv4", 4)
-	p("\tADDQ $128, SI")
+	p("\tADDQ $%d, SI", 4*bb())
 	p("\tADDQ $256, DI")
 	p("\tSUBQ $4, R9")
 	p("\tJMP pv4")
@@ -398,7 +430,7 @@ func main() {
 	p("\tCMPQ R9, $2")
 	p("\tJLT pv1")
 	pvChunk("pv2", 2)
-	p("\tADDQ $64, SI")
+	p("\tADDQ $%d, SI", 2*bb())
 	p("\tADDQ $128, DI")
 	p("\tSUBQ $2, R9")
 	p("pv1:")
@@ -408,7 +440,4 @@ func main() {
 	p("done:")
 	p("\tVZEROUPPER")
 	p("\tRET")
-	if err := os.WriteFile("attend_amd64.s", out.Bytes(), 0o644); err != nil {
-		log.Fatal(err)
-	}
 }
