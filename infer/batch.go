@@ -345,16 +345,10 @@ func (b *Batch) attend(lo, hi int) {
 	for i := lo; i < hi; i++ {
 		r, hd := i/NH, i%NH
 		s := b.cur[r]
-		p, sl := s.Pos, &s.layers[b.li]
+		sl := &s.layers[b.li]
 		row, a, z := b.qkv[r*3*C:(r+1)*3*C], hd*hs, (hd+1)*hs
 		copy(s.qkv[a:z], row[a:z])
-		if s.kvF16 {
-			toF16(sl.kh[p*C+a:p*C+z], row[C+a:C+z])
-			toF16(sl.vh[p*C+a:p*C+z], row[2*C+a:2*C+z])
-		} else {
-			copy(sl.k[p*C+a:p*C+z], row[C+a:C+z])
-			copy(sl.v[p*C+a:p*C+z], row[2*C+a:2*C+z])
-		}
+		s.storeKV(sl, hd, s.Pos, row)
 		s.attendHead(sl, hd)
 		copy(b.att[r*C+a:r*C+z], s.att[a:z])
 	}

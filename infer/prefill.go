@@ -117,16 +117,9 @@ func (m *Packed) prefillMany(seqs []*Packed, prompts [][]int) ([]float32, error)
 			for pi := lo; pi < hi; pi++ {
 				p, hd := pi/NH, pi%NH
 				r0, M, kv := starts[p], len(prompts[p]), &seqs[p].layers[li]
-				a, z := hd*hs, (hd+1)*hs
+				a := hd * hs
 				for i := range M {
-					row := qkv[(r0+i)*3*C : (r0+i+1)*3*C]
-					if m.kvF16 {
-						toF16(kv.kh[i*C+a:i*C+z], row[C+a:C+z])
-						toF16(kv.vh[i*C+a:i*C+z], row[2*C+a:2*C+z])
-					} else {
-						copy(kv.k[i*C+a:i*C+z], row[C+a:C+z])
-						copy(kv.v[i*C+a:i*C+z], row[2*C+a:2*C+z])
-					}
+					seqs[p].storeKV(kv, hd, i, qkv[(r0+i)*3*C:(r0+i+1)*3*C])
 				}
 				*sp = tensor.Grow(*sp, M*M)
 				s, qp := (*sp)[:M*M], qkv[r0*3*C:]

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -42,6 +43,7 @@ func benchServe(ctx context.Context, args []string) error {
 	tokens := fs.Int("tokens", 32, "tokens each request generates")
 	prompt := fs.Int("prompt", 16, "prompt tokens of each request")
 	requests := fs.Int("requests", 2, "requests per client")
+	warmup := fs.Int("warmup", 1, "untimed requests per client before each client count's timed ones (the slots' KV pages touched, the server in its steady state, as llama-bench warms up)")
 	limit := fs.Duration("max-time", 3*time.Minute, "stop starting new client counts after this long")
 	threads := fs.Int("threads", 0, "kernel threads (0 = all cores)")
 	linear := fs.Bool("linear", true, "time the batched ternary product three ways first")
@@ -65,9 +67,10 @@ func benchServe(ctx context.Context, args []string) error {
 		}
 		clients = append(clients, c)
 	}
-	if *tokens < 2 || *prompt < 1 || *requests < 1 || *parallel < 0 {
-		return fmt.Errorf("--tokens >= 2, --prompt >= 1, --requests >= 1 and --parallel >= 0 needed")
+	if *tokens < 2 || *prompt < 1 || *requests < 1 || *parallel < 0 || *warmup < 0 {
+		return fmt.Errorf("--tokens >= 2, --prompt >= 1, --requests >= 1, --warmup >= 0 and --parallel >= 0 needed")
 	}
+	benchWarmup = *warmup
 	if *parallel == 0 {
 		for _, c := range clients {
 			*parallel = max(*parallel, c)
@@ -230,8 +233,31 @@ type levelResult struct {
 	ttft, tpot       []float64 // ms
 }
 
-// serveLevel runs c clients, each streaming n requests in turn.
+// benchWarmup is --warmup: untimed requests per client before each level's timed ones.
+var benchWarmup = 1
+
+// serveLevel runs c clients, each streaming benchWarmup untimed requests and then n timed ones in turn.
 func serveLevel(ctx context.Context, client *http.Client, url, body string, c, n int) (levelResult, error) {
+	if benchWarmup > 0 {
+		var wg sync.WaitGroup
+		errs := make([]error, c)
+		for i := range c {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range benchWarmup {
+					if _, _, _, err := streamOne(ctx, client, url, body); err != nil {
+						errs[i] = err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return levelResult{}, fmt.Errorf("warm-up: %w", err)
+		}
+	}
 	var mu sync.Mutex
 	var res levelResult
 	var firstErr error
