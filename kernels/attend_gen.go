@@ -19,9 +19,11 @@
 //     16-slot 700M step over a fresh cache took 54 ms instead of 37, one thread.)
 //  2. Softmax weights: the scores' max (a running lane-wise max), then e_t = exp(s_t - max) in place
 //     (exp_amd64.h) and Σ e_t in one 16-lane accumulator folded by a fixed tree.
-//  3. out = (Σ_t e_t·V_t)/Σ e_t over chunks of 4, 2 or 1 column blocks: four position streams
-//     (t mod 4; the last n mod 4 positions go to stream 0) each with its own accumulators, so even a
-//     one-block chunk has four FMA chains; the streams add as (0+1)+(2+3), then the scale 1/Σ e_t.
+//  3. out = (Σ_t e_t·V_t)/Σ e_t over chunks of 4, 2 or 1 column blocks (6 blocks, hs = 96, in one
+//     chunk of 24 accumulators: one pass over the positions instead of two, 8-10% faster at 64
+//     positions): four position streams (t mod 4; the last n mod 4 positions go to stream 0) each with
+//     its own accumulators, so even a one-block chunk has four FMA chains; the streams add as
+//     (0+1)+(2+3), then the scale 1/Σ e_t.
 package main
 
 import (
@@ -207,10 +209,12 @@ func qkGroup(l string, tail bool) {
 }
 
 // pvChunk emits Σ e_t·V_t for a chunk of nb column blocks at SI into out at DI (label prefix l).
-// Stream s, block b accumulates in Z(s·nb + b); Z16..Z19 the weights of the four streams' positions,
-// Z20..Z27 widened rows.
+// Stream s, block b accumulates in Z(s·nb + b); the four streams' weights in the four registers after
+// the accumulators (from Z16), widened rows in those after them up to Z30 (Z31: 1/Σ e_t).
 func pvChunk(l string, nb int) {
 	acc := func(s, b int) int { return s*nb + b }
+	pw := max(16, 4*nb)
+	tmp := func(i int) int { return pw + 4 + i%(31-pw-4) }
 	for i := range 4 * nb {
 		p("\tVXORPS Z%d, Z%d, Z%d", i, i, i)
 	}
@@ -221,14 +225,14 @@ func pvChunk(l string, nb int) {
 	p("\tJLT %sone", l)
 	p("%squad:", l)
 	for s := range 4 {
-		p("\tVBROADCASTSS %d(AX), Z%d", 4*s, 16+s)
+		p("\tVBROADCASTSS %d(AX), Z%d", 4*s, pw+s)
 	}
 	i := 0
 	for s := range 4 {
 		for b := range nb {
-			t := 20 + i%8
+			t := tmp(i)
 			i++
-			fmaRow(rowAddr(s, bb()*b), 16+s, t, acc(s, b), false)
+			fmaRow(rowAddr(s, bb()*b), pw+s, t, acc(s, b), false)
 		}
 	}
 	p("\tLEAQ (R8)(BX*4), R8")
@@ -240,9 +244,9 @@ func pvChunk(l string, nb int) {
 	p("\tTESTQ CX, CX")
 	p("\tJZ %ssum", l)
 	p("%soneloop:", l)
-	p("\tVBROADCASTSS (AX), Z16")
+	p("\tVBROADCASTSS (AX), Z%d", pw)
 	for b := range nb {
-		fmaRow(rowAddr(0, bb()*b), 16, 20+b, acc(0, b), false)
+		fmaRow(rowAddr(0, bb()*b), pw, tmp(b), acc(0, b), false)
 	}
 	p("\tADDQ BX, R8")
 	p("\tADDQ $4, AX")
@@ -418,6 +422,11 @@ func kernel() {
 	p("\tMOVQ v+24(FP), SI")
 	p("\tMOVQ out+0(FP), DI")
 	p("\tMOVQ hs16+48(FP), R9")
+	p("\t// six blocks (hs = 96) in one pass: 24 accumulators")
+	p("\tCMPQ R9, $6")
+	p("\tJNE pv4")
+	pvChunk("pv6", 6)
+	p("\tJMP done")
 	p("pv4:")
 	p("\tCMPQ R9, $4")
 	p("\tJLT pv2")
