@@ -230,7 +230,7 @@ func TestAttendF32Edges(t *testing.T) {
 }
 
 // BenchmarkAttend times one head's decode attention at the serving presets' head sizes (64: the
-// 100M preset, 96: the 700M) and short contexts, hot in the caches, the fused kernel against the
+// 100M preset, 96: the 700M), short contexts and a long one, hot in the caches (n = 1024: in L2), the fused kernel against the
 // composition it replaces (F16: GEMV, scale, softmax, transposed GEMV; fp32: two one-row Sgemm
 // products around a softmax), each row 16 heads long.
 func BenchmarkAttend(b *testing.B) {
@@ -238,7 +238,7 @@ func BenchmarkAttend(b *testing.B) {
 	for _, f32 := range []bool{false, true} {
 		typ := map[bool]string{false: "f16", true: "f32"}[f32]
 		for _, hs := range []int{64, 96} {
-			for _, n := range []int{32, 64} {
+			for _, n := range []int{32, 64, 1024} {
 				ld := 16 * hs
 				c := newAttendCase(rng, f32, n, hs, ld, 1)
 				out, scores := make([]float32, hs), make([]float32, n)
