@@ -49,7 +49,7 @@ func sgemvF16Rows(y []float32, a []uint16, lda int, x []float32, n, k int) {
 		return
 	}
 	if hasAVX512 {
-		sgemvF16TileRows(y, 0, a, lda, x, 0, n, 1, k16, nil)
+		sgemvF16TileRows(y, 0, a, lda, x, 0, n, 1, k16, nil, 0)
 	} else {
 		sgemvF16AVX2(&y[0], &a[0], &x[0], n, lda, k16)
 	}

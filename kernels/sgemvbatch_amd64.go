@@ -67,16 +67,15 @@ var sgemvF16Spaced = true
 
 // sgemvF16TileRows computes y[v·ldy + i] for rows i < n of a (lda apart) and vectors v < nv
 // (nv <= sgemvF16MaxV, x's ldx apart) over the first k16 columns: 4-row tiles, then single rows.
-// With pf != nil the 4-row tiles prefetch from pf on, 128 bytes per 16 columns (as many bytes as
-// they read: a chunk of rows for a chunk). Not from a table that is read once: a linear prefetch
+// With pf != nil the 4-row tiles prefetch from pf on, two lines per 16 columns, advancing step bytes
+// (128: as many bytes as they read, a chunk of rows for a chunk). Not from a table that is read once: a linear prefetch
 // across the four spaced streams doubled the one-vector product's time (fetched too early).
-func sgemvF16TileRows(y []float32, ldy int, a []uint16, lda int, x []float32, ldx, n, nv, k16 int, pf *uint16) {
+func sgemvF16TileRows(y []float32, ldy int, a []uint16, lda int, x []float32, ldx, n, nv, k16 int, pf *uint16, step int) {
 	if m := n / 4; m > 0 {
 		rs, ts := m, 1
 		if !sgemvF16Spaced {
 			rs, ts = 1, 4
 		}
-		step := 128
 		if pf == nil {
 			pf, step = &a[0], 0
 		}
@@ -89,8 +88,8 @@ func sgemvF16TileRows(y []float32, ldy int, a []uint16, lda int, x []float32, ld
 
 // sgemvF16BatchRows computes rows [0, n) of a against vectors [0, b). Rows go in chunks that stay
 // in L2; each chunk meets the vectors in groups of at most 6 (sizes as even as possible), a group's
-// vectors staying in L1 while the chunk's 4-row tiles pass, and the first group's pass prefetches
-// the next chunk (1.1-1.4x at B = 4-16 against the hardware prefetcher alone, 1 thread, Zen 5).
+// vectors staying in L1 while the chunk's 4-row tiles pass, and the passes prefetch the next chunk,
+// each its share (1.1-1.4x at B = 4-16 against the hardware prefetcher alone, 1 thread, Zen 5).
 // Tails (k mod 16) through dotF16, as sgemvF16Rows adds them.
 func sgemvF16BatchRows(y []float32, ldy int, a []uint16, x []float32, n, k, b int) {
 	k16 := k &^ 15
@@ -110,13 +109,16 @@ func sgemvF16BatchRows(y []float32, ldy int, a []uint16, x []float32, n, k, b in
 		r1 := min(n, r0+rows)
 		for g, v0 := 0, 0; g < groups; g++ {
 			nv := (b - v0) / (groups - g)
-			// The first pass over a chunk fetches the next one (4-row tiles take 128 bytes of
-			// rows per 16 columns, so the prefetch keeps pace with them).
+			// Each pass over a chunk fetches its share of the next one: pass g the g-th of groups
+			// equal parts, advancing 128/groups bytes per 16 columns of a tile (which reads 128),
+			// so the next chunk streams in evenly over all passes instead of in the first alone,
+			// which needed groups times the memory bandwidth while it ran.
 			var pf *uint16
-			if g == 0 && r1 < n {
-				pf = &a[r1*k]
+			step := 128 / groups
+			if r1 < n {
+				pf = &a[r1*k+g*((min(n, r1+rows)-r1)*k/groups)]
 			}
-			sgemvF16TileRows(y[v0*ldy+r0:], ldy, a[r0*k:], k, x[v0*k:], k, r1-r0, nv, k16, pf)
+			sgemvF16TileRows(y[v0*ldy+r0:], ldy, a[r0*k:], k, x[v0*k:], k, r1-r0, nv, k16, pf, step)
 			v0 += nv
 		}
 	}
