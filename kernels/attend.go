@@ -1,9 +1,6 @@
 package kernels
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // Decode attention: one query row against the n cached positions of one head (F16 or fp32 cache),
 // out = softmax(scale·q·Kᵀ)·V, in one call. A decoding step runs it once per (sequence, head) with n
@@ -54,7 +51,6 @@ func AttendF32(out, q, k, v []float32, ld, n, hs int, scale float32, scores []fl
 func attendF32Composed(out, q, k, v []float32, ld, n, hs int, scale float32, scores []float32) {
 	s := scores[:n]
 	Sgemm(false, true, 1, n, hs, scale, q, hs, k, ld, 0, s, n)
-	shiftScores(s, 1)
 	softmaxRow(s, s)
 	Sgemm(false, false, 1, hs, n, 1, s, n, v, ld, 0, out, hs)
 }
@@ -64,21 +60,9 @@ func attendF32Composed(out, q, k, v []float32, ld, n, hs int, scale float32, sco
 func attendF16Composed(out, q []float32, k, v []uint16, ld, n, hs int, scale float32, scores []float32) {
 	s := scores[:n]
 	sgemvF16Rows(s, k, ld, q, n, hs)
-	shiftScores(s, scale)
-	softmaxRow(s, s)
-	sgemvTF16(out, v, ld, s, n, hs)
-}
-
-// shiftScores scales the scores and subtracts their max: softmaxRow takes a max below exp's range
-// for a masked (all -Inf) row and answers zeros, which attention scores that are merely very
-// negative (the max subtraction makes them fine) must not get.
-func shiftScores(s []float32, scale float32) {
-	m := float32(math.Inf(-1))
 	for j := range s {
 		s[j] *= scale
-		m = max(m, s[j])
 	}
-	for j := range s {
-		s[j] -= m
-	}
+	softmaxRow(s, s)
+	sgemvTF16(out, v, ld, s, n, hs)
 }

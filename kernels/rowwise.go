@@ -68,12 +68,17 @@ func softmaxRowGeneric(out, inp []float32) {
 		return
 	}
 	m := maxRowGeneric(inp)
-	if m < expMin { // every entry -Inf (fully masked): zeros, not NaN
+	if masked(m) {
 		clear(out[:len(inp)])
 		return
 	}
 	scaleRowGeneric(out[:len(inp)], 1/expSubSumGeneric(out, inp, m))
 }
+
+// masked reports whether a row's max m is -Inf: every entry masked, so the row is zeros, not NaN. Only
+// -Inf: a row whose entries are all merely below exp's range (attention scores of -100, say) has a
+// softmax like any other once its max is subtracted.
+func masked(m float32) bool { return math.IsInf(float64(m), -1) }
 
 // softmaxRow is softmaxRowGeneric on the fastest primitives.
 func softmaxRow(out, inp []float32) {
@@ -81,7 +86,7 @@ func softmaxRow(out, inp []float32) {
 		return
 	}
 	m := maxRow(inp)
-	if m < expMin {
+	if masked(m) {
 		clear(out[:len(inp)])
 		return
 	}
@@ -104,7 +109,7 @@ func SoftmaxRowScaled(out, inp []float32, scale float32) float32 {
 		return float32(math.Inf(-1))
 	}
 	m := maxRow(inp)
-	if m < expMin {
+	if masked(m) {
 		clear(out[:len(inp)])
 		return float32(math.Inf(-1))
 	}

@@ -384,6 +384,37 @@ func TestScalarMath(t *testing.T) {
 	}
 }
 
+// TestSoftmaxVeryNegative: a row whose entries all lie below exp's range (attention scores of a few
+// hundred below zero) is a softmax like any other, not the zeros of a fully masked row.
+func TestSoftmaxVeryNegative(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		rng := tensor.NewRNG(11)
+		for _, c := range rowSizes {
+			x := randRow(rng, c, 3)
+			for j := range x {
+				x[j] -= 200
+			}
+			got, scaled := make([]float32, c), make([]float32, c)
+			SoftmaxRows(got, x, 1, c)
+			lse := SoftmaxRowScaled(scaled, x, 1)
+			m := math.Inf(-1)
+			for _, v := range x {
+				m = math.Max(m, float64(v))
+			}
+			var s float64
+			for _, v := range x {
+				s += math.Exp(float64(v) - m)
+			}
+			near(t, "lse", lse, m+math.Log(s), maxErrRow)
+			for j, v := range x {
+				want := math.Exp(float64(v)-m) / s
+				near(t, "softmax", got[j], want, maxErrRow)
+				near(t, "scaled softmax", scaled[j], want, maxErrRow)
+			}
+		}
+	})
+}
+
 func TestSoftmaxMasked(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
 		inf := float32(math.Inf(-1))
