@@ -10,7 +10,8 @@ import "fmt"
 // AVX-512 kernel (attend_amd64.s, written by attend_gen.go) fuses them: q·K for 16 positions at a
 // time, each position's FMAs into its own accumulator and one transpose-add fold of the 16 into a
 // vector of scores; a vector max/exp/sum; and Σ e_t·V_t over four position streams, scaled by
-// 1/Σ e_t at the end. Other CPUs (and heads whose size is not a multiple of 16) run the composition
+// 1/Σ e_t at the end. It prefetches its rows (and the next head's columns of them): a batch's caches
+// outgrow the CPU's, and serving's attention waits on memory more than on arithmetic. Other CPUs (and heads whose size is not a multiple of 16) run the composition
 // of the existing kernels, attendF16Composed. Each result depends only on the inputs (one thread,
 // a fixed order for every sum), so a sequence decodes the same bits alone or in a batch.
 

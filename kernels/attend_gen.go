@@ -1,7 +1,8 @@
 //go:build ignore
 
-// attend_gen.go writes attend_amd64.s, the AVX-512 decode-attention kernel of AttendF16 (attend.go).
-// Run by hand (`go generate ./kernels` or `go run attend_gen.go` in kernels/) after editing; the .s
+// attend_gen.go writes attend_amd64.s, the AVX-512 decode-attention kernels of AttendF16 and
+// AttendF32 (attend.go): one plan, F16 rows widened by VCVTPH2PS, fp32 rows as the FMAs' memory
+// operands. Run by hand (`go generate ./kernels` or `go run attend_gen.go` in kernels/) after editing; the .s
 // is committed. A plain text generator: the kernel is three loops unrolled over positions and
 // column blocks.
 //
@@ -40,7 +41,8 @@ func p(format string, args ...any) { fmt.Fprintf(&out, format+"\n", args...) }
 // Register plan. BX a row's stride in bytes, R13 three rows; phase 1: SI the group's first key
 // row, R8, R10, R11, R12 rows 0, 4, 8, 12 of the group (rows r..r+3 at (R)(0, BX, BX*2, R13)), DX q,
 // DI q's block, R9 blocks left, CX positions left, AX the scores (the last group: R12 the block's
-// byte offset, R10 a row's address; frame bytes 0..127 the row table, 128..191 the scores);
+// byte offset, R10 a row's address; frame bytes 0..127 the row table, 128..191 the scores, 192..199
+// v - k in bytes for the prefetches);
 // Z0..Z15 accumulators, Z16 q's block, Z17..Z20 widened rows, Z21 scale, Z22 the running max.
 // Phase 3: SI the chunk's first value column, R8 position t's row, DI out's chunk, R9 blocks left.
 
@@ -104,8 +106,8 @@ func rowAddr(r, off int) string {
 	return fmt.Sprintf("%s(%s)%s", o, base, idx)
 }
 
-// accReg is the accumulator of row r: the fold below leaves accumulator a in lane foldLane[a], so
-// row r goes to the accumulator that lands in lane r.
+// accReg is the accumulator of row r: the one that the fold below leaves in lane r (its four stages
+// pair accumulators i, i+8, then i, i+4, then 0, 2 and 1, 3, then 0, 1).
 var accReg = [16]int{0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15}
 
 // qkBlock emits one column block of the 16 rows: (widen, then) multiply (first) or FMA into the
