@@ -105,6 +105,15 @@ const (
 	attendTolExtreme = 2e-3 // scores in the hundreds
 )
 
+// attendContexts: 1..70, then two long ones (several groups of the prefetch 64 rows ahead).
+var attendContexts = func() []int {
+	var ns []int
+	for n := 1; n <= 70; n++ {
+		ns = append(ns, n)
+	}
+	return append(ns, 150, 333)
+}()
+
 // forEachAttendImpl runs f under each implementation that runs different attention code (AVX-512;
 // the composition on AVX2 kernels; on Go ones), for the F16 and the fp32 cache.
 func forEachAttendImpl(t *testing.T, f func(t *testing.T, f32 bool)) {
@@ -127,15 +136,18 @@ func forEachAttendImpl(t *testing.T, f func(t *testing.T, f32 bool)) {
 }
 
 // TestAttend checks AttendF16 and AttendF32 on every path against float64 for contexts 1..70 (both
-// sides of the 16-position groups and the 4-position streams), head sizes around the 16-column
-// blocks and the 4/2/1-block chunks, rows further apart than the head, and scores far beyond exp's
+// sides of the 16-position groups and the 4-position streams) and two long ones, head sizes around
+// the 16-column blocks and the 6/4/2/1-block chunks, rows further apart than the head, and scores far beyond exp's
 // range.
 func TestAttend(t *testing.T) {
 	rng := tensor.NewRNG(7)
 	forEachAttendImpl(t, func(t *testing.T, f32 bool) {
-		for _, hs := range []int{8, 16, 32, 48, 64, 96, 112, 128, 136} {
-			for n := 1; n <= 70; n++ {
+		for _, hs := range []int{8, 16, 32, 48, 64, 96, 112, 128, 136, 256} {
+			for _, n := range attendContexts {
 				if (hs%16 != 0 || !hasAVX512) && n > 5 && n%16 > 1 { // the composition: fewer contexts
+					continue
+				}
+				if n > 70 && hs != 64 && hs != 96 || hs > 128 && n > 20 {
 					continue
 				}
 				for _, extreme := range []bool{false, true} {
