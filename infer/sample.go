@@ -52,6 +52,9 @@ func (s *Sampler) Next(logits []float32) int {
 		probs[i] = x * inv
 	}
 	kernels.SoftmaxRow(probs, probs)
+	if !(probs[kernels.Argmax(probs)] > 0) { // NaN or ±Inf logits: no distribution to draw from
+		return kernels.Argmax(logits)
+	}
 	topK := s.S.TopK > 0 && s.S.TopK < v
 	topP := s.S.TopP > 0 && s.S.TopP < 1
 	if !topK && !topP {
@@ -127,7 +130,7 @@ func (s *Sampler) candidates(probs []float32, topK, topP bool) []int {
 		if tau == 0 || topK && len(idx) >= s.S.TopK || topP && mass >= s.S.TopP+topPSlack {
 			return idx
 		}
-		if tau /= 64; tau < 1e-30 {
+		if tau /= 64; !(tau >= 1e-30) {
 			tau = 0
 		}
 	}

@@ -129,3 +129,16 @@ func BenchmarkSamplerNext(b *testing.B) {
 		})
 	}
 }
+
+// TestNextNonFinite: logits with NaN or ±Inf (a damaged model) give a valid token in every sampling
+// mode, at once, rather than a hang or a panic in the server's scheduler.
+func TestNextNonFinite(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for _, logits := range [][]float32{{nan, 1, 2}, {1, nan, 2}, {nan, nan, nan}, {1, inf, 2}, {-inf, -inf, 0}, {inf, inf}} {
+		for _, s := range []Sampling{{}, {Temperature: 1}, {Temperature: 0.7, TopP: 0.9}, {Temperature: 0.7, TopK: 2}, {Temperature: 1, TopK: 1, TopP: 0.5}} {
+			if got := NewSampler(s, 1).Next(logits); got < 0 || got >= len(logits) {
+				t.Fatalf("%v with %+v: token %d", logits, s, got)
+			}
+		}
+	}
+}
