@@ -229,7 +229,7 @@ func (b *Batch) Start(slot int, prompt []int) ([]float32, error) {
 // as Start runs them; the heads of the prompts' last rows are one batched head product. Each slot's
 // logits and cache equal what Start gives it.
 func (b *Batch) StartMany(slots []int, prompts [][]int) ([]float32, error) {
-	V, C := b.m.Cfg.Vocab, b.m.Cfg.Hidden
+	V := b.m.Cfg.Vocab
 	if len(slots) != len(prompts) {
 		return nil, fmt.Errorf("batch: %d slots for %d prompts", len(slots), len(prompts))
 	}
@@ -261,16 +261,10 @@ func (b *Batch) StartMany(slots []int, prompts [][]int) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	if hd := b.m.head; hd.f16 != nil { // each row as head.gemv computes it
-		b.logits = tensor.Grow(b.logits, len(many)*V)
-		kernels.SgemvF16Batch(b.logits, V, hd.f16, hl, V, C, len(many))
-		for k, i := range at {
-			copy(out[i*V:(i+1)*V], b.logits[k*V:(k+1)*V])
-		}
-	} else {
-		for k, i := range at {
-			hd.gemv(out[i*V:(i+1)*V], hl[k*C:(k+1)*C], V)
-		}
+	b.logits = tensor.Grow(b.logits, len(many)*V)
+	b.m.head.gemvBatch(b.logits, hl, V, len(many)) // each row as head.gemv computes it
+	for k, i := range at {
+		copy(out[i*V:(i+1)*V], b.logits[k*V:(k+1)*V])
 	}
 	return out, nil
 }
@@ -320,13 +314,11 @@ func (b *Batch) Step(slots []int, ids []int) ([]float32, error) {
 	b.norm(h, x, b.m.lnf, B)
 	b.logits = tensor.Grow(b.logits, B*V)
 	switch hd := b.m.head; {
-	case hd.f16 != nil: // the table read once for all rows, each row's logits as Packed.Step's
-		kernels.SgemvF16Batch(b.logits, V, hd.f16, h, V, C, B)
 	case b.gemm && hd.f32 != nil && B >= headGemmMin:
 		kernels.Sgemm(false, true, B, V, C, 1, h, C, hd.f32, C, 0, b.logits, V)
 	case b.head != nil && B >= headGemmMin:
 		kernels.Sgemm(false, true, B, V, C, 1, h, C, b.head, C, 0, b.logits, V)
-	default:
+	default: // the table read once for all rows, each row's logits as Packed.Step's
 		hd.gemvBatch(b.logits, h, V, B)
 	}
 	for _, s := range b.cur {

@@ -126,11 +126,7 @@ func (b *LlamaBatch) StartMany(slots []int, prompts [][]int) ([]float32, error) 
 		}
 		kernels.RMSNormForward(b.h, b.rstd, b.h, m.norm, len(group), C, c.Eps)
 		b.logits = tensor.Grow(b.logits, len(group)*V)
-		if hd := m.head; hd.f16 != nil {
-			kernels.SgemvF16Batch(b.logits, V, hd.f16, b.h, V, C, len(group))
-		} else {
-			hd.gemvBatch(b.logits, b.h, V, len(group))
-		}
+		m.head.gemvBatch(b.logits, b.h, V, len(group))
 		for k, i := range at {
 			copy(out[i*V:(i+1)*V], b.logits[k*V:(k+1)*V])
 		}
@@ -290,11 +286,7 @@ func (b *LlamaBatch) Step(slots []int, ids []int) ([]float32, error) {
 	}
 	norm(h, x, m.norm, C)
 	b.logits = tensor.Grow(b.logits, B*V)
-	if hd := m.head; hd.f16 != nil { // the table read once for all rows, each row's logits as SgemvF16's
-		kernels.SgemvF16Batch(b.logits, V, hd.f16, h, V, C, B)
-	} else {
-		hd.gemvBatch(b.logits, h, V, B)
-	}
+	m.head.gemvBatch(b.logits, h, V, B) // the table read once for all rows, each row's logits as alone
 	for _, s := range b.cur {
 		s.pos++
 	}

@@ -680,30 +680,31 @@ func (t table) gemv(y, x []float32, n int) {
 }
 
 // gemvBatch computes y (B, n) = x (B, cols) · T[:n]ᵀ for B vectors, reading the table from memory
-// once: the rows are taken in chunks small enough to stay in a core's L2 cache (chunks split between
-// threads), and each chunk is multiplied by every vector before the next. Each row's dot is the one
-// gemv computes (the GEMV kernels sum a row in a fixed order, whatever the split), so a vector's
-// logits do not depend on the others.
+// once. An F16 table is kernels.SgemvF16Batch; int8 and fp32 tables go in row chunks small enough to
+// stay in a core's L2 cache (chunks split between threads), each chunk multiplied by every vector
+// before the next. Each row's dot is the one gemv computes (the kernels sum a row in a fixed order,
+// whatever the split or batch), so a vector's logits do not depend on the others.
 func (t table) gemvBatch(y, x []float32, n, B int) {
+	if t.f16 != nil {
+		kernels.SgemvF16Batch(y, n, t.f16, x, n, t.cols, B)
+		return
+	}
 	if B == 1 {
 		t.gemv(y, x, n)
 		return
 	}
 	c := t.cols
-	rows := max(16, (256<<10)/(2*c)) // ~256 KiB of F16 per chunk
+	rows := max(16, (256<<10)/(2*c)) // ~256 KiB of int8 (512 of fp32) per chunk
 	chunks := (n + rows - 1) / rows
 	kernels.ParallelFor(chunks, 1, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			r0, r1 := ch*rows, min(n, (ch+1)*rows)
 			for b := range B {
 				yb, xb := y[b*n+r0:b*n+r1], x[b*c:(b+1)*c]
-				switch {
-				case t.f32 != nil:
+				if t.f32 != nil {
 					kernels.Sgemv(yb, t.f32[r0*c:r1*c], xb, r1-r0, c)
-				case t.i8 != nil:
+				} else {
 					kernels.SgemvI8(yb, t.i8[r0*c:r1*c], t.step[r0:r1], xb, r1-r0, c)
-				default:
-					kernels.SgemvF16(yb, t.f16[r0*c:r1*c], xb, r1-r0, c)
 				}
 			}
 		}
