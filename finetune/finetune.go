@@ -11,6 +11,7 @@ import (
 	"math"
 	"time"
 
+	"tern/kernels"
 	"tern/model"
 	"tern/nn"
 	"tern/optim"
@@ -334,13 +335,13 @@ func Predict(ctx context.Context, m *model.TaskModel, kind string, items []Item,
 		for i, f := range fs {
 			switch kind {
 			case "sequence":
-				p.Labels[f.Item] = argmax(logits[i*k : i*k+k])
+				p.Labels[f.Item] = kernels.Argmax(logits[i*k : i*k+k])
 			case "token":
 				tags := make([]int, len(f.WordPos))
 				for w, pos := range f.WordPos {
 					if pos >= 0 {
 						r := (i*b.T + pos) * k
-						tags[w] = argmax(logits[r : r+k])
+						tags[w] = kernels.Argmax(logits[r : r+k])
 					}
 				}
 				p.Tags[f.Item] = tags
@@ -363,14 +364,4 @@ func Predict(ctx context.Context, m *model.TaskModel, kind string, items []Item,
 	}
 	p.Seconds = time.Since(start).Seconds()
 	return p, nil
-}
-
-func argmax(x []float32) int {
-	bi := 0
-	for i, v := range x {
-		if v > x[bi] {
-			bi = i
-		}
-	}
-	return bi
 }

@@ -232,11 +232,11 @@ func (d *KVDecoder) forward() ([]float32, error) {
 	d.x = tensor.Grow(d.x, n*C)
 	x := d.x
 	copy(x, d.tok.Forward(d.ids, n))
-	addRows(x, d.pos.Forward(d.posIDs, n))
+	kernels.AddInPlace(x, d.pos.Forward(d.posIDs, n)[:len(x)])
 	if d.typ != nil {
 		d.types = tensor.Grow(d.types, n)
 		clear(d.types)
-		addRows(x, d.typ.Forward(d.types, n))
+		kernels.AddInPlace(x, d.typ.Forward(d.types, n)[:len(x)])
 	}
 	d.att = tensor.Grow(d.att, n*C)
 	for li, b := range d.blocks {
@@ -250,16 +250,16 @@ func (d *KVDecoder) forward() ([]float32, error) {
 			s := d.slots[r.slot]
 			d.attend(d.att[i*C:(i+1)*C], qkv[i*3*C:i*3*C+C], s.k[li], s.v[li], C, r.pos+1, nil)
 		}
-		addRows(x, b.self.O.Forward(d.att, n))
+		kernels.AddInPlace(x, b.self.O.Forward(d.att, n)[:len(x)])
 		if b.cross != nil {
 			q := b.cross.Q.Forward(b.lnCross.Forward(x, n), n) // (n, C)
 			for i, r := range d.rows {
 				s := d.slots[r.slot]
 				d.attend(d.att[i*C:(i+1)*C], q[i*C:(i+1)*C], s.mem[li], s.mem[li][C:], 2*C, s.ts, s.pad)
 			}
-			addRows(x, b.cross.O.Forward(d.att, n))
+			kernels.AddInPlace(x, b.cross.O.Forward(d.att, n)[:len(x)])
 		}
-		addRows(x, b.ffn.Forward(b.lnFFN.Forward(x, n), n))
+		kernels.AddInPlace(x, b.ffn.Forward(b.lnFFN.Forward(x, n), n)[:len(x)])
 	}
 	h := d.lnF.Forward(x, n)
 	m := len(d.outRows)
@@ -293,13 +293,6 @@ func (d *KVDecoder) attend(out, q, k, v []float32, ld, nk int, pad []bool) {
 		}
 		kernels.SoftmaxRow(s, s)
 		nn.Matmul(false, false, 1, hs, nk, 1, s, nk, v[h*hs:], ld, 0, out[h*hs:], hs)
-	}
-}
-
-func addRows(dst, a []float32) {
-	_ = a[len(dst)-1]
-	for i := range dst {
-		dst[i] += a[i]
 	}
 }
 

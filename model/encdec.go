@@ -20,6 +20,7 @@ package model
 import (
 	"fmt"
 
+	"tern/kernels"
 	"tern/nn"
 	"tern/tensor"
 )
@@ -287,7 +288,7 @@ func (m *EncDec) Forward(ids []int32, b, t int) ([]float32, error) {
 	// decoder
 	m.xd = tensor.Grow(m.xd, nd*C)
 	copy(m.xd, m.TokDec.Forward(m.dec, nd))
-	addInto(m.xd, m.DecPos.Forward(m.posD, nd))
+	kernels.AddInPlace(m.xd, m.DecPos.Forward(m.posD, nd)[:nd*C])
 	y := m.xd
 	for _, blk := range m.Dec {
 		y = blk.forward(y, m.mem, padMask, b, tt, ts, C)
@@ -314,7 +315,7 @@ func (m *EncDec) encode(padMask []bool, b, ts int) {
 	C, ne := m.Cfg.Hidden, b*ts
 	m.xe = tensor.Grow(m.xe, ne*C)
 	copy(m.xe, m.TokEnc.Forward(m.src, ne))
-	addInto(m.xe, m.EncPos.Forward(m.posE, ne))
+	kernels.AddInPlace(m.xe, m.EncPos.Forward(m.posE, ne)[:ne*C])
 	x := m.xe
 	for _, blk := range m.Enc {
 		x = blk.forward(x, padMask, b, ts, C, m.training, m.dropRNG)
@@ -404,7 +405,7 @@ func (blk *DecBlock) backward(dout, dmem []float32, n, C int) []float32 {
 	add(blk.dres2, dout, blk.Ln3.Backward(blk.FFN.Backward(dout)))
 	// res2 = res1 + cross(ln2(res1), mem)
 	dc, dm := blk.Cross.BackwardCross(blk.dres2)
-	addInto(dmem, dm)
+	kernels.AddInPlace(dmem, dm[:len(dmem)])
 	blk.dres1 = tensor.Grow(blk.dres1, n*C)
 	add(blk.dres1, blk.dres2, blk.Ln2.Backward(dc))
 	// res1 = x + self(ln1(x))

@@ -210,12 +210,5 @@ func add(dst, a, b []float32) {
 	}
 }
 
-func addInto(dst, a []float32) {
-	_ = a[len(dst)-1]
-	for i := range dst {
-		dst[i] += a[i]
-	}
-}
-
 // SetTraining turns dropout on (masks drawn from rng) or off.
 func (m *Transformer) SetTraining(on bool, rng *tensor.RNG) { m.training, m.dropRNG = on, rng }

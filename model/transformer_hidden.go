@@ -60,12 +60,12 @@ func (m *Transformer) ForwardHidden(ids, types []int32, pad []bool, b, t int) ([
 	}
 	m.x = tensor.Grow(m.x, n*C)
 	copy(m.x, m.Tok.Forward(ids, n))
-	addInto(m.x, m.Pos.Forward(m.posIDs, n))
+	kernels.AddInPlace(m.x, m.Pos.Forward(m.posIDs, n)[:n*C])
 	if m.Type != nil {
 		if types == nil {
 			types = make([]int32, n) // segment 0 (allocates, as Forward does, only when types are omitted)
 		}
-		addInto(m.x, m.Type.Forward(types, n))
+		kernels.AddInPlace(m.x, m.Type.Forward(types, n)[:n*C])
 	}
 	x := m.DropE.Forward(m.x, n*C, m.training, m.dropRNG)
 	if m.KeepHidden {
