@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -70,18 +69,17 @@ func benchServe(ctx context.Context, args []string) error {
 	if *tokens < 2 || *prompt < 1 || *requests < 1 || *parallel < 0 || *warmup < 0 {
 		return fmt.Errorf("--tokens >= 2, --prompt >= 1, --requests >= 1, --warmup >= 0 and --parallel >= 0 needed")
 	}
-	benchWarmup = *warmup
 	if *parallel == 0 {
 		for _, c := range clients {
 			*parallel = max(*parallel, c)
 		}
 	}
 	if *target != "" {
-		return benchServeTarget(ctx, *target, *extra, *preset, clients, *parallel, *tokens, *prompt, *requests, *limit, *asJSON)
+		return benchServeTarget(ctx, *target, *extra, *preset, clients, *parallel, *tokens, *prompt, *requests, *warmup, *limit, *asJSON)
 	}
 	setThreads(*threads)
 	if *modelPath != "" {
-		return benchServeModel(ctx, *modelPath, clients, *parallel, *tokens, *prompt, *requests, *limit, *asJSON, *prof)
+		return benchServeModel(ctx, *modelPath, clients, *parallel, *tokens, *prompt, *requests, *warmup, *limit, *asJSON, *prof)
 	}
 	if *linear {
 		if err := benchBatchLinear(cfg.FFN, cfg.Hidden, *asJSON); err != nil {
@@ -127,13 +125,13 @@ func benchServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stop()
-	return runLevels(ctx, "tern", url, body, *preset, clients, *parallel, *requests, *limit, *asJSON)
+	return runLevels(ctx, "tern", url, body, *preset, clients, *parallel, *requests, *warmup, *limit, *asJSON)
 }
 
 // benchServeModel serves a model file in-process, as tern serve loads it (a KV cache of
 // prompt+tokens+16 positions per slot for a GGUF file, as bench-serve.sh gives llama-server), with
 // --target's prompt so both servers see the same text.
-func benchServeModel(ctx context.Context, path string, clients []int, parallel, tokens, prompt, requests int, limit time.Duration, asJSON bool, prof string) error {
+func benchServeModel(ctx context.Context, path string, clients []int, parallel, tokens, prompt, requests, warmup int, limit time.Duration, asJSON bool, prof string) error {
 	debug.FreeOSMemory()
 	resetPeakRSS()
 	var m serve.Model
@@ -162,7 +160,7 @@ func benchServeModel(ctx context.Context, path string, clients []int, parallel, 
 		return err
 	}
 	defer stop()
-	return runLevels(ctx, "tern", "http://"+ln.Addr().String()+"/v1/completions", wordsBody(prompt, tokens, ""), m.Name, clients, parallel, requests, limit, asJSON)
+	return runLevels(ctx, "tern", "http://"+ln.Addr().String()+"/v1/completions", wordsBody(prompt, tokens, ""), m.Name, clients, parallel, requests, warmup, limit, asJSON)
 }
 
 // wordsBody is a streamed greedy completion request whose prompt is "b b b ...": prompt tokens of
@@ -176,16 +174,16 @@ func wordsBody(prompt, tokens int, extra string) string {
 }
 
 // benchServeTarget measures another server (llama-server) with the same clients.
-func benchServeTarget(ctx context.Context, url, extra, preset string, clients []int, parallel, tokens, prompt, requests int, limit time.Duration, asJSON bool) error {
+func benchServeTarget(ctx context.Context, url, extra, preset string, clients []int, parallel, tokens, prompt, requests, warmup int, limit time.Duration, asJSON bool) error {
 	u, err := neturl.Parse(url)
 	if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") {
 		return fmt.Errorf("--target %q: want a loopback URL such as http://127.0.0.1:8081/v1/completions", url)
 	}
-	return runLevels(ctx, "target", url, wordsBody(prompt, tokens, extra), preset, clients, parallel, requests, limit, asJSON)
+	return runLevels(ctx, "target", url, wordsBody(prompt, tokens, extra), preset, clients, parallel, requests, warmup, limit, asJSON)
 }
 
 // runLevels runs each client count against url and prints one result per count.
-func runLevels(ctx context.Context, server, url, body, preset string, clients []int, parallel, requests int, limit time.Duration, asJSON bool) error {
+func runLevels(ctx context.Context, server, url, body, preset string, clients []int, parallel, requests, warmup int, limit time.Duration, asJSON bool) error {
 	// A fresh connection per request for another server: llama-server closes idle keep-alive
 	// connections, which a reusing client would see as EOF.
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512, DisableKeepAlives: server != "tern"}}
@@ -193,6 +191,11 @@ func runLevels(ctx context.Context, server, url, body, preset string, clients []
 	for _, c := range clients {
 		if time.Since(start) > limit || ctx.Err() != nil {
 			break
+		}
+		if warmup > 0 { // untimed: the server's steady state (slots' KV pages touched), as llama-bench warms up
+			if _, err := serveLevel(ctx, client, url, body, c, warmup); err != nil {
+				return fmt.Errorf("warm-up: %w", err)
+			}
 		}
 		r, err := serveLevel(ctx, client, url, body, c, requests)
 		if err != nil {
@@ -233,31 +236,8 @@ type levelResult struct {
 	ttft, tpot       []float64 // ms
 }
 
-// benchWarmup is --warmup: untimed requests per client before each level's timed ones.
-var benchWarmup = 1
-
-// serveLevel runs c clients, each streaming benchWarmup untimed requests and then n timed ones in turn.
+// serveLevel runs c clients, each streaming n requests in turn.
 func serveLevel(ctx context.Context, client *http.Client, url, body string, c, n int) (levelResult, error) {
-	if benchWarmup > 0 {
-		var wg sync.WaitGroup
-		errs := make([]error, c)
-		for i := range c {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for range benchWarmup {
-					if _, _, _, err := streamOne(ctx, client, url, body); err != nil {
-						errs[i] = err
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			return levelResult{}, fmt.Errorf("warm-up: %w", err)
-		}
-	}
 	var mu sync.Mutex
 	var res levelResult
 	var firstErr error
