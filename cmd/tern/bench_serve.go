@@ -197,9 +197,21 @@ func runLevels(ctx context.Context, server, url, body, preset string, clients []
 				return fmt.Errorf("warm-up: %w", err)
 			}
 		}
+		var m0 map[string]float64
+		if server == "tern" {
+			m0 = scrapeMetrics(client, url)
+		}
 		r, err := serveLevel(ctx, client, url, body, c, requests)
 		if err != nil {
 			return err
+		}
+		var stepMS, stepShare float64
+		if server == "tern" { // where the wall time went: batched steps vs the rest (prefill, HTTP, sampling)
+			m1 := scrapeMetrics(client, url)
+			if n := m1["tern_decode_steps_total"] - m0["tern_decode_steps_total"]; n > 0 {
+				d := m1["tern_decode_step_seconds_total"] - m0["tern_decode_step_seconds_total"]
+				stepMS, stepShare = d/n*1e3, d/r.wall.Seconds()
+			}
 		}
 		res := struct {
 			Server     string  `json:"server"`
@@ -216,14 +228,16 @@ func runLevels(ctx context.Context, server, url, body, preset string, clients []
 			RSSMB      int64   `json:"rss_mb,omitempty"`
 			PeakRSSMB  int64   `json:"peak_rss_mb,omitempty"`
 			Threads    int     `json:"threads,omitempty"`
+			StepMS     float64 `json:"step_ms,omitempty"`
+			StepShare  float64 `json:"step_share,omitempty"`
 			Features   string  `json:"features"`
 		}{server, preset, c, parallel, r.requests, r.tokens, float64(r.tokens) / r.wall.Seconds(), pct(r.ttft, 50), pct(r.ttft, 99), pct(r.tpot, 50), pct(r.tpot, 99),
-			0, 0, 0, kernels.Features()}
+			0, 0, 0, stepMS, stepShare, kernels.Features()}
 		if server == "tern" { // the server runs in this process
 			res.RSSMB, res.PeakRSSMB, res.Threads = rssMB("VmRSS:"), peakRSSMB(), kernels.Threads()
 		}
-		if err := printResult(asJSON, res, fmt.Sprintf("serve %s %s, %d clients x %d requests (%d slots): %.1f tokens/s; TTFT p50 %.1f ms p99 %.1f ms; per token p50 %.2f ms p99 %.2f ms; RSS %d MB (peak %d); %d threads (%s)",
-			server, preset, c, requests, parallel, res.TokensPerS, res.TTFTp50, res.TTFTp99, res.TPOTp50, res.TPOTp99, res.RSSMB, res.PeakRSSMB, res.Threads, res.Features)); err != nil {
+		if err := printResult(asJSON, res, fmt.Sprintf("serve %s %s, %d clients x %d requests (%d slots): %.1f tokens/s; TTFT p50 %.1f ms p99 %.1f ms; per token p50 %.2f ms p99 %.2f ms; RSS %d MB (peak %d); %d threads (%s)%s",
+			server, preset, c, requests, parallel, res.TokensPerS, res.TTFTp50, res.TTFTp99, res.TPOTp50, res.TPOTp99, res.RSSMB, res.PeakRSSMB, res.Threads, res.Features, stepNote(stepMS, stepShare))); err != nil {
 			return err
 		}
 	}
@@ -443,4 +457,34 @@ func benchBatchLinear(n, k int, asJSON bool) error {
 		}
 	}
 	return nil
+}
+
+// scrapeMetrics reads the counters of a tern server's /metrics (beside its /v1/completions URL);
+// nil when they cannot be read (the figures that need them are then left out).
+func scrapeMetrics(client *http.Client, completions string) map[string]float64 {
+	resp, err := client.Get(strings.TrimSuffix(completions, "/v1/completions") + "/metrics")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	m := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if !ok || strings.HasPrefix(name, "#") || strings.Contains(name, "{") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(val, 64); err == nil {
+			m[name] = v
+		}
+	}
+	return m
+}
+
+// stepNote is the text line's account of the batched steps: mean step time and their share of the wall.
+func stepNote(ms, share float64) string {
+	if ms == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; decode steps %.2f ms mean, %.0f%% of the wall", ms, share*100)
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"tern/format"
 	"tern/gguf"
 	"tern/infer"
 	"tern/internal/gguftest"
@@ -333,6 +334,55 @@ func TestBenchServeModel(t *testing.T) {
 	}
 	if err := benchServe(context.Background(), []string{"--model", filepath.Join(t.TempDir(), "none.gguf")}); err == nil {
 		t.Error("a missing model file was benchmarked")
+	}
+}
+
+// TestScrapeMetrics: bench serve reads a tern server's step counters from /metrics beside the
+// completions URL (labelled series and comments skipped), through serve's own exposition; an
+// unreachable server gives nil, and the step note is left out without steps.
+func TestScrapeMetrics(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, "# HELP tern_decode_steps_total x\n# TYPE tern_decode_steps_total counter\ntern_decode_steps_total 40\n"+
+			"tern_decode_step_seconds_total 0.25\ntern_requests_total{endpoint=\"/v1/completions\",code=\"200\"} 3\n")
+	}))
+	defer srv.Close()
+	m := scrapeMetrics(srv.Client(), srv.URL+"/v1/completions")
+	if m["tern_decode_steps_total"] != 40 || m["tern_decode_step_seconds_total"] != 0.25 || len(m) != 2 {
+		t.Errorf("scraped %v", m)
+	}
+	srv.Close()
+	if m := scrapeMetrics(srv.Client(), srv.URL+"/v1/completions"); m != nil {
+		t.Errorf("a closed server gave %v", m)
+	}
+	if got := stepNote(6.25, 0.8); got != "; decode steps 6.25 ms mean, 80% of the wall" {
+		t.Errorf("stepNote: %q", got)
+	}
+	if got := stepNote(0, 0); got != "" {
+		t.Errorf("stepNote without steps: %q", got)
+	}
+	// the live exposition has the counters bench serve reads
+	cfg, _ := model.Preset("tiny")
+	cfg.Vocab, cfg.Hidden, cfg.Layers, cfg.Heads, cfg.FFN, cfg.MaxPos = 64, 32, 1, 2, 64, 16
+	pm, err := infer.RandomPacked(cfg, 1, format.F16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := infer.NewBatch(pm, 1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := serve.New(serve.Model{Name: "x", MaxPos: cfg.MaxPos, Decoder: b}, serve.Options{})
+	defer h.Close()
+	live := httptest.NewServer(h)
+	defer live.Close()
+	if m := scrapeMetrics(live.Client(), live.URL+"/v1/completions"); m == nil {
+		t.Error("serve's /metrics could not be read")
+	} else if _, ok := m["tern_decode_step_seconds_total"]; !ok {
+		t.Errorf("serve's /metrics lacks tern_decode_step_seconds_total: %v", m)
 	}
 }
 
