@@ -14,8 +14,9 @@ import (
 // instead of one Step per token. Each ternary matrix is unpacked from its 5-trit bytes into the int8 ×
 // ternary GEMM's layout (kernels.TernaryMatrix) and multiplied by all the prompt's rows together, so
 // its bytes are decoded once per prompt rather than once per token and the product runs at GEMM
-// speed; attention is one causal (M, M) product per head. Unpacking costs about one decode step, so
-// GeneratePacked uses Prefill from prefillMin prompt tokens on.
+// speed; attention is one causal (M, M) product per head (fp32 cache) or each row through Step's
+// attention kernel (F16 cache). Unpacking costs about one decode step, so GeneratePacked uses
+// Prefill from prefillMin prompt tokens on.
 
 // prefillMin is the prompt length from which GeneratePacked prefills instead of stepping.
 const prefillMin = 32
@@ -43,9 +44,9 @@ const prefillPacked = 64
 
 // Prefill feeds ids into an empty KV cache in one pass and returns the logits for the position after
 // the last (V), owned by the model until the next Step or Prefill. The linear products are exactly the
-// ones Step computes (the same int32 sums and rescale) and attention sums each dot in the same order,
-// so with an fp32 cache the logits equal Step's bit for bit (TestPrefill); with an F16 cache prefill
-// attends to the prompt's keys and values as computed, before the cache rounds them.
+// ones Step computes (the same int32 sums and rescale) and attention sums each dot in the same order
+// (fp32 cache) or is Step's own kernel over the rounded cache, row by row (F16 cache), so the logits
+// equal Step's bit for bit (TestPrefill).
 func (m *Packed) Prefill(ids []int) ([]float32, error) {
 	if m.Pos != 0 {
 		return nil, fmt.Errorf("prefill needs an empty KV cache (Reset), it holds %d tokens", m.Pos)
@@ -121,6 +122,15 @@ func (m *Packed) prefillMany(seqs []*Packed, prompts [][]int) ([]float32, error)
 				for i := range M {
 					seqs[p].storeKV(kv, hd, i, qkv[(r0+i)*3*C:(r0+i+1)*3*C])
 				}
+				if m.kvF16 { // each row attends to the cache as Step would: the same kernel, bit for bit
+					*sp = tensor.Grow(*sp, M)
+					o := seqs[p].kvRow(hd, 0)
+					for i := range M {
+						row := (r0 + i) * 3 * C
+						kernels.AttendF16(att[(r0+i)*C+a:], qkv[row+a:row+a+hs], kv.kh[o:], kv.vh[o:], hs, i+1, hs, sc, *sp)
+					}
+					continue
+				}
 				*sp = tensor.Grow(*sp, M*M)
 				s, qp := (*sp)[:M*M], qkv[r0*3*C:]
 				q, k, v := qp[a:], qp[C+a:], qp[2*C+a:]
@@ -135,6 +145,17 @@ func (m *Packed) prefillMany(seqs []*Packed, prompts [][]int) ([]float32, error)
 			}
 			scoresPool.Put(sp)
 		})
+		if li == len(m.layers)-1 {
+			// Past the last layer's attention only each prompt's last row matters (the others'
+			// keys and values are stored): its rows move to the front, rows p < their source, and
+			// the rest of the layer runs on those P rows alone, each computed as before.
+			for p, ids := range prompts {
+				r := starts[p] + len(ids) - 1
+				copy(x[p*C:(p+1)*C], x[r*C:(r+1)*C])
+				copy(att[p*C:(p+1)*C], att[r*C:(r+1)*C])
+			}
+			N, x, att, f1 = P, x[:P*C], att[:P*C], f1[:P*F]
+		}
 		if err := m.linearRows(y, att, ly.o, N); err != nil {
 			return nil, err
 		}
@@ -149,14 +170,10 @@ func (m *Packed) prefillMany(seqs []*Packed, prompts [][]int) ([]float32, error)
 		}
 		kernels.AddInPlace(x, y[:len(x)])
 	}
-	// the last row of each prompt, gathered into y, through the final norm into h
-	r = 0
 	for p, ids := range prompts {
-		r += len(ids)
-		copy(y[p*C:(p+1)*C], x[(r-1)*C:r*C])
 		seqs[p].Pos = len(ids)
 	}
-	m.normRows(h[:P*C], y[:P*C], m.lnf, P)
+	m.normRows(h[:P*C], x[:P*C], m.lnf, P) // x holds each prompt's last row
 	return h[:P*C], nil
 }
 

@@ -191,7 +191,7 @@ func BenchmarkTernaryPanelForward(b *testing.B) {
 	p := NewTernaryPanels(n, k)
 	p.SetRows(0, w)
 	tm := NewTernaryMatrix(w, n, k)
-	for _, m := range []int{1, 4, 8, 16, 32, 64} {
+	for _, m := range []int{1, 4, 8, 16, 32, 64, 240} {
 		x := make([]int8, m*k)
 		for i := range x {
 			x[i] = int8(r.Intn(256) - 128)
