@@ -12,7 +12,7 @@ import (
 
 // The scheduler: one goroutine owns the model's Decoder and runs continuous batching. Each loop it
 // admits queued requests into free slots (prefilling their prompts together when the decoder can, and
-// sampling each one's first token), then
+// sampling each one's first token; admitting again while more arrived meanwhile and slots are free), then
 // runs one Step for all active slots together and samples each slot's next token with the request's
 // own sampler. A request leaves its slot as soon as it has its tokens, its slot's context is full, or
 // its handler cancels it (client gone, stop string found, timeout): cancellation is checked before
@@ -123,6 +123,12 @@ func (s *scheduler) run(ctx context.Context) {
 				continue
 			}
 			act = append(act, a)
+		}
+		if len(adm) > 0 && len(free) > 0 && len(s.queue) > 0 {
+			// Requests arrived while these prefilled (clients of a burst trail its first): start
+			// them before the next step, in one more batched prefill, rather than after it. Each
+			// round takes a free slot, so steps wait for at most as many rounds as there are slots.
+			continue
 		}
 		kept := act[:0]
 		for _, a := range act { // leave at once when cancelled
