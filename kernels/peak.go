@@ -22,9 +22,11 @@ type Peak struct {
 
 // PeakGFLOPS measures the peak GFLOP/s of dtype's GEMM instruction on threads OS threads at once:
 // "f32" is VFMADD231PS on 512-bit registers (2 flops x 16 lanes), "bf16" VDPBF16PS (2 products
-// of 2 flops x 16 lanes). It runs 10 rounds of about d/10 and returns the best: on a shared
-// machine, a round another process interrupted only reads lower. It is an
-// error where the CPU (or the implementation pinned by Use) lacks the instruction.
+// of 2 flops x 16 lanes), "int8" VPDPBUSD (4 u8 x s8 products of 2 operations x 16 lanes: G int8
+// OP/s, twice the G multiply-adds/s, counted as tern bench bitgemm counts its GOP/s). It runs 10
+// rounds of about d/10 and returns the best: on a shared machine, a round another process
+// interrupted only reads lower. It is an error where the CPU (or the implementation pinned by Use)
+// lacks the instruction.
 func PeakGFLOPS(dtype string, threads int, d time.Duration) (Peak, error) {
 	loop, flops := peakLoop(dtype)
 	if loop == nil {

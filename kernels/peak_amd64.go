@@ -10,6 +10,8 @@ func peakLoop(dtype string) (func(n int), float64) {
 		return peakLoopBF16, 24 * 16 * 4
 	case dtype == "f32" && hasAVX512:
 		return peakLoopF32, 24 * 16 * 2
+	case dtype == "int8" && hasVNNI:
+		return peakLoopVNNI, 24 * 16 * 4 * 2
 	}
 	return nil, 0
 }
@@ -23,3 +25,8 @@ func peakLoopBF16(n int)
 //
 //go:noescape
 func peakLoopF32(n int)
+
+// peakLoopVNNI runs n iterations of 24 independent VPDPBUSD (bgemm_amd64.s).
+//
+//go:noescape
+func peakLoopVNNI(n int)

@@ -13,9 +13,9 @@ func TestPeakGFLOPS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, dt := range []string{"f32", "bf16", "int4"} {
+		for _, dt := range []string{"f32", "bf16", "int8", "int4"} {
 			p, err := PeakGFLOPS(dt, 2, 10*time.Millisecond)
-			has := (dt == "f32" && hasAVX512) || (dt == "bf16" && hasBF16)
+			has := (dt == "f32" && hasAVX512) || (dt == "bf16" && hasBF16) || (dt == "int8" && hasVNNI)
 			if has && (err != nil || !(p.GFLOPS > 0) || !(p.PerCPU > 0)) {
 				t.Errorf("%s %s: %+v, %v", name, dt, p, err)
 			}

@@ -20,7 +20,7 @@ func init() {
 }
 
 // bitgemmResult is one measurement; gops counts a multiply and an add per (i, j, k), like GEMM
-// FLOP counts, for the gemm and bitlinear ops (0 for set and quant).
+// FLOP counts, for the gemm, bitlinear and panels ops (0 for set and quant).
 type bitgemmResult struct {
 	Op       string  `json:"op"`
 	M        int     `json:"m"`
@@ -32,19 +32,27 @@ type bitgemmResult struct {
 	MinMs    float64 `json:"min_ms"` // fastest repeat
 	GOPS     float64 `json:"gops"`   // from the median
 	Reps     int     `json:"reps"`
+	// With --peak: VPDPBUSD's own peak on the same threads (24 independent zmm chains, no memory),
+	// in the same GOP/s (a multiply and an add per int8 product), and the product's share of it.
+	PeakGOPS float64 `json:"peak_gops,omitempty"`
+	OfPeak   float64 `json:"of_peak,omitempty"`
+	// threads x the instruction's best GOP/s per thread-CPU-second: its peak with each thread on
+	// its own core, which other processes on a shared machine do not lower.
+	PeakPerCPU float64 `json:"peak_per_cpu_gops,omitempty"`
 }
 
 func runBenchBitgemm(ctx context.Context, args []string) error {
-	fs := newFlags("bench bitgemm", "bench bitgemm [--m M --n N --k K | --sweep 64,...] [--op gemm|bitlinear|set|quant] [--threads T] [--json]")
+	fs := newFlags("bench bitgemm", "bench bitgemm [--m M --n N --k K | --sweep 64,...] [--op gemm|bitlinear|panels|set|quant] [--threads T] [--peak] [--json]")
 	m := fs.Int("m", 1024, "rows of the activations (tokens)")
 	n := fs.Int("n", 1024, "output features (rows of the ternary weight)")
 	k := fs.Int("k", 1024, "input features")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "worker threads")
-	op := fs.String("op", "gemm", "gemm: TernaryGemm; bitlinear: BitLinearForward (fused fp32 rescale); set: QuantizeTernary+Set of the (N,K) weight; quant: QuantizeRowsInt8 of (M,K)")
+	op := fs.String("op", "gemm", "gemm: TernaryGemm; bitlinear: BitLinearForward (fused fp32 rescale); panels: TernaryPanelForward (2-bit panels, the batched decode's product); set: QuantizeTernary+Set of the (N,K) weight; quant: QuantizeRowsInt8 of (M,K)")
 	impl := fs.String("impl", "auto", "kernel implementation: auto or one of "+strings.Join(kernels.Impls(), ", ")+" (those this CPU has)")
 	sweep := fs.String("sweep", "", "comma-separated square sizes (M=N=K) to run instead of --m/--n/--k, e.g. 64,128,256,512,1024,2048")
 	reps := fs.Int("reps", 7, "timed repeats (the median is reported)")
 	minTime := fs.Duration("min-time", 30*time.Millisecond, "minimum duration of one repeat (calls are batched up to it)")
+	peak := fs.Bool("peak", false, "also measure VPDPBUSD's peak GOP/s on the same threads (512-bit registers) and the product's share of it")
 	asJSON := fs.Bool("json", false, "print one JSON object per measurement")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
@@ -83,10 +91,27 @@ func runBenchBitgemm(ctx context.Context, args []string) error {
 		if r.GOPS > 0 {
 			human += fmt.Sprintf(", %.1f GOP/s", r.GOPS)
 		}
+		if *peak && r.GOPS > 0 {
+			if err := bitgemmPeak(&r, 300*time.Millisecond); err != nil {
+				return err
+			}
+			human += fmt.Sprintf("; VPDPBUSD peak %.1f GOP/s on %d threads (%.0f%%; %.1f per thread-CPU-second x threads)", r.PeakGOPS, r.Threads, 100*r.OfPeak, r.PeakPerCPU)
+		}
 		if err := printResult(*asJSON, r, human); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// bitgemmPeak measures VPDPBUSD's peak on r.Threads threads for about d and fills in r's peak
+// fields.
+func bitgemmPeak(r *bitgemmResult, d time.Duration) error {
+	p, err := kernels.PeakGFLOPS("int8", r.Threads, d)
+	if err != nil {
+		return fmt.Errorf("bitgemm: --peak: %v", err)
+	}
+	r.PeakGOPS, r.OfPeak, r.PeakPerCPU = p.GFLOPS, r.GOPS/p.GFLOPS, p.PerCPU
 	return nil
 }
 
@@ -122,6 +147,11 @@ func benchBitgemmOne(op string, m, n, k, reps int, minTime time.Duration) (bitge
 	case "bitlinear":
 		out := make([]float32, m*n)
 		call = func() { kernels.BitLinearForward(out, x, xscale, w, wscale, m) }
+	case "panels":
+		p := kernels.NewTernaryPanels(n, k)
+		p.SetRows(0, wt)
+		out := make([]float32, m*n)
+		call = func() { kernels.TernaryPanelForward(out, x, xscale, p, wscale, m) }
 	case "set":
 		call = func() {
 			kernels.QuantizeTernary(wt, wf)
@@ -132,7 +162,7 @@ func benchBitgemmOne(op string, m, n, k, reps int, minTime time.Duration) (bitge
 		call = func() { kernels.QuantizeRowsInt8(x, xscale, xf, m, k) }
 		flops = 0
 	default:
-		return bitgemmResult{}, fmt.Errorf("--op: unknown %q (gemm, bitlinear, set, quant)", op)
+		return bitgemmResult{}, fmt.Errorf("--op: unknown %q (gemm, bitlinear, panels, set, quant)", op)
 	}
 	call() // warm caches and the worker pool
 	batch := 1
