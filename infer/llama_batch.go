@@ -268,7 +268,7 @@ func (b *LlamaBatch) Step(slots []int, ids []int) ([]float32, error) {
 			copy(s.vc[li][p*kvDim:(p+1)*kvDim], v[i*kvDim:])
 		}
 		b.li = li
-		kernels.ParallelChunks(B*c.Heads, attendChunk(B, c.Heads), b.attendFn) // slots' contexts differ: chunks, not halves
+		kernels.ParallelChunks(B*c.Heads, 2, b.attendFn) // slots' contexts differ: chunks, not halves
 		if ly.attnSub != nil {
 			norm(att, att, ly.attnSub, C)
 		}
