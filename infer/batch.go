@@ -2,6 +2,7 @@ package infer
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"tern/kernels"
@@ -267,6 +268,45 @@ func (b *Batch) StartMany(slots []int, prompts [][]int) ([]float32, error) {
 		copy(out[i*V:(i+1)*V], b.logits[k*V:(k+1)*V])
 	}
 	return out, nil
+}
+
+// ResumeMany implements Resumer: each slot keeps its first keep[i] positions and prefills rests[i]
+// after them, all in one pass (prefillMany from each slot's kept position); the logits equal Start's
+// over the whole prompt bit for bit (prefill computes every row as stepping does, TestResumeMany).
+func (b *Batch) ResumeMany(slots []int, keep []int, rests [][]int) ([]float32, error) {
+	V, P := b.m.Cfg.Vocab, len(slots)
+	if len(keep) != P || len(rests) != P {
+		return nil, fmt.Errorf("batch: %d slots, %d kept lengths, %d prompts", P, len(keep), len(rests))
+	}
+	seqs := make([]*Packed, P)
+	for i, sl := range slots {
+		if sl < 0 || sl >= len(b.slots) {
+			return nil, fmt.Errorf("batch: no slot %d", sl)
+		}
+		if slices.Contains(slots[:i], sl) {
+			return nil, fmt.Errorf("batch: slot %d given twice", sl)
+		}
+		s := b.slots[sl]
+		switch k := keep[i]; {
+		case k < 0 || k > s.Pos:
+			return nil, fmt.Errorf("slot %d holds %d positions: cannot keep %d", sl, s.Pos, k)
+		case len(rests[i]) == 0:
+			return nil, fmt.Errorf("slot %d: nothing to feed after the %d kept positions", sl, k)
+		case k+len(rests[i]) > b.PromptLimit():
+			return nil, fmt.Errorf("prompt of %d tokens fills the %d-position context", k+len(rests[i]), b.m.Cfg.MaxPos)
+		}
+		seqs[i] = s
+	}
+	for i, s := range seqs {
+		s.Pos = keep[i]
+	}
+	hl, err := b.m.prefillMany(seqs, rests)
+	if err != nil {
+		return nil, err
+	}
+	b.startLogits = tensor.Grow(b.startLogits, P*V)
+	b.m.head.gemvBatch(b.startLogits, hl, V, P) // each row as head.gemv computes it
+	return b.startLogits, nil
 }
 
 // Step feeds ids[i] to slots[i] and returns the logits (len(slots), V).

@@ -39,6 +39,16 @@ type ManyStarter interface {
 	StartMany(slots []int, prompts [][]int) ([]float32, error)
 }
 
+// Resumer is a Decoder whose slots keep their caches between requests, so a prompt that begins with
+// tokens a slot was fed before (a conversation's earlier turns, a shared system prompt) needs only the
+// rest prefilled. ResumeMany keeps the first keep[i] positions of slots[i]'s cache (which must hold
+// that many: the caller tracks what it fed), drops the rest, and feeds rests[i] (at least one token)
+// from there, all in one pass; row i of the result is the logits Start(slots[i], prefix+rests[i])
+// would give, where prefix is the kept tokens.
+type Resumer interface {
+	ResumeMany(slots []int, keep []int, rests [][]int) ([]float32, error)
+}
+
 // Recompute is a Decoder over a training-path model: Start and Step rerun the model's forward over
 // the slot's whole sequence and keep the last row. Costly per token (no KV cache or recurrent state
 // is kept), but it serves every architecture tern trains.

@@ -3,6 +3,7 @@ package infer
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"tern/kernels"
 	"tern/tensor"
@@ -100,11 +101,39 @@ func (b *LlamaBatch) Room(slot int) int { return b.m.Cfg.Ctx - b.slots[slot].pos
 // them. The heads of the prompts' last rows are one batched head product. Each slot's logits and cache
 // equal what Start gives it, bit for bit.
 func (b *LlamaBatch) StartMany(slots []int, prompts [][]int) ([]float32, error) {
-	m, c := b.m, b.m.Cfg
-	C, V := c.Hidden, c.Vocab
 	if len(slots) != len(prompts) {
 		return nil, fmt.Errorf("batch: %d slots for %d prompts", len(slots), len(prompts))
 	}
+	return b.resumeMany(slots, make([]int, len(slots)), prompts)
+}
+
+// ResumeMany implements Resumer: each slot keeps its first keep[i] positions and feeds rests[i] after
+// them, grouped into passes as StartMany groups prompts (Llama.blocks extends each cache from its own
+// position); each slot's logits and cache equal a fresh Start of its whole prompt, bit for bit.
+func (b *LlamaBatch) ResumeMany(slots []int, keep []int, rests [][]int) ([]float32, error) {
+	if len(keep) != len(slots) || len(rests) != len(slots) {
+		return nil, fmt.Errorf("batch: %d slots, %d kept lengths, %d prompts", len(slots), len(keep), len(rests))
+	}
+	for i, sl := range slots {
+		if sl < 0 || sl >= len(b.slots) {
+			return nil, fmt.Errorf("slot %d outside [0, %d)", sl, len(b.slots))
+		}
+		if slices.Contains(slots[:i], sl) {
+			return nil, fmt.Errorf("batch: slot %d given twice", sl)
+		}
+		switch k := keep[i]; {
+		case k < 0 || k > b.slots[sl].pos:
+			return nil, fmt.Errorf("slot %d holds %d positions: cannot keep %d", sl, b.slots[sl].pos, k)
+		case len(rests[i]) == 0:
+			return nil, fmt.Errorf("slot %d: nothing to feed after the %d kept positions", sl, k)
+		}
+	}
+	return b.resumeMany(slots, keep, rests)
+}
+
+func (b *LlamaBatch) resumeMany(slots, keep []int, prompts [][]int) ([]float32, error) {
+	m, c := b.m, b.m.Cfg
+	C, V := c.Hidden, c.Vocab
 	out := tensor.Grow(b.startLogits, len(slots)*V)
 	b.startLogits = out
 	var group []llamaSeq
@@ -122,7 +151,7 @@ func (b *LlamaBatch) StartMany(slots []int, prompts [][]int) ([]float32, error) 
 		for k, sq := range group { // each prompt's last row
 			r += len(sq.ids)
 			copy(b.h[k*C:(k+1)*C], x[(r-1)*C:r*C])
-			b.slots[slots[at[k]]].pos = len(sq.ids)
+			b.slots[slots[at[k]]].pos = sq.pos + len(sq.ids)
 		}
 		kernels.RMSNormForward(b.h, b.rstd, b.h, m.norm, len(group), C, c.Eps)
 		b.logits = tensor.Grow(b.logits, len(group)*V)
@@ -139,8 +168,8 @@ func (b *LlamaBatch) StartMany(slots []int, prompts [][]int) ([]float32, error) 
 		if sl < 0 || sl >= len(b.slots) {
 			return nil, fmt.Errorf("slot %d outside [0, %d)", sl, len(b.slots))
 		}
-		if len(p) < 2 || len(p) > llamaChunk || len(p) > b.PromptLimit() {
-			l, err := b.Start(sl, p)
+		if len(p) < 2 || len(p) > llamaChunk || keep[i]+len(p) > b.PromptLimit() {
+			l, err := b.resume(sl, keep[i], p)
 			if err != nil {
 				return nil, err
 			}
@@ -159,8 +188,8 @@ func (b *LlamaBatch) StartMany(slots []int, prompts [][]int) ([]float32, error) 
 			rows = 0
 		}
 		s := b.slot(sl)
-		s.pos = 0
-		group, at = append(group, llamaSeq{ids: p, kc: s.kc, vc: s.vc}), append(at, i)
+		s.pos = keep[i]
+		group, at = append(group, llamaSeq{ids: p, pos: keep[i], kc: s.kc, vc: s.vc}), append(at, i)
 		rows += len(p)
 	}
 	if err := run(); err != nil {
@@ -185,15 +214,20 @@ func (b *LlamaBatch) slot(sl int) *llamaSlot {
 // Start empties slot and feeds prompt: one Prefill pass of the model over the slot's cache (one Step
 // for a one-token prompt).
 func (b *LlamaBatch) Start(slot int, prompt []int) ([]float32, error) {
+	return b.resume(slot, 0, prompt)
+}
+
+// resume keeps slot's first keep positions (checked by the caller) and feeds prompt after them.
+func (b *LlamaBatch) resume(slot, keep int, prompt []int) ([]float32, error) {
 	m := b.m
 	if slot < 0 || slot >= len(b.slots) {
 		return nil, fmt.Errorf("slot %d outside [0, %d)", slot, len(b.slots))
 	}
-	if len(prompt) == 0 || len(prompt) > b.PromptLimit() {
-		return nil, fmt.Errorf("prompt of %d tokens: want 1 to %d", len(prompt), b.PromptLimit())
+	if len(prompt) == 0 || keep+len(prompt) > b.PromptLimit() {
+		return nil, fmt.Errorf("prompt of %d tokens: want 1 to %d", keep+len(prompt), b.PromptLimit())
 	}
 	s := b.slot(slot)
-	s.pos = 0
+	s.pos = keep
 	// the model's own Step and Prefill run on the slot's cache, then get slot 0's back
 	for li := range m.layers {
 		m.layers[li].kc, m.layers[li].vc = s.kc[li], s.vc[li]
@@ -204,6 +238,7 @@ func (b *LlamaBatch) Start(slot int, prompt []int) ([]float32, error) {
 		}
 	}()
 	m.Reset()
+	m.Pos = keep
 	var l []float32
 	var err error
 	if len(prompt) == 1 {
@@ -268,7 +303,7 @@ func (b *LlamaBatch) Step(slots []int, ids []int) ([]float32, error) {
 			copy(s.vc[li][p*kvDim:(p+1)*kvDim], v[i*kvDim:])
 		}
 		b.li = li
-		kernels.ParallelChunks(B*c.Heads, attendChunk(B, c.Heads), b.attendFn) // slots' contexts differ: chunks, not halves
+		kernels.ParallelChunks(B*c.Heads, 2, b.attendFn) // slots' contexts differ: chunks, not halves
 		if ly.attnSub != nil {
 			norm(att, att, ly.attnSub, C)
 		}

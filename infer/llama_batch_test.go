@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"tern/gguf"
@@ -242,5 +243,89 @@ func TestLlamaBatchStartMany(t *testing.T) {
 	}
 	if _, err := bs[0].StartMany([]int{0, 1}, [][]int{{1, 2}, {V, 1}}); err == nil {
 		t.Error("StartMany took a token outside the vocabulary")
+	}
+}
+
+// TestLlamaBatchResumeMany: slots that keep part of an earlier request's cache (filled by prefill and
+// by steps) and feed only the rest give the logits, and the steps after them, of a fresh Start of
+// the whole prompt, bit for bit: in one shared pass, a pass split at llamaChunk rows, a one-token rest
+// and a rest longer than llamaChunk; bad requests are refused.
+func TestLlamaBatchResumeMany(t *testing.T) {
+	old := llamaChunk
+	llamaChunk = 12
+	defer func() { llamaChunk = old }()
+	path := tinyBitnet(t, gguf.TQ2_0, "bitnet")
+	var bs [2]*LlamaBatch
+	for k := range bs {
+		m, err := LoadGGUF(path, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bs[k], err = NewLlamaBatch(m, 4, false); err != nil {
+			t.Fatal(err)
+		}
+		defer bs[k].Close()
+	}
+	b := bs[0]
+	slots := []int{2, 0, 3, 1}
+	first := [][]int{{5, 6, 7, 8, 9, 10, 11}, {1, 2, 3}, {42, 43, 44, 45}, {9, 9}}
+	gen := [][]int{{12, 13}, {}, {46}, {7, 7, 7}}
+	keep := []int{8, 2, 5, 0}
+	rests := [][]int{{20, 21, 22}, {4}, {50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63}, {1, 2}}
+	var fed [][]int
+	for i, sl := range slots {
+		if _, err := b.Start(sl, first[i]); err != nil {
+			t.Fatal(err)
+		}
+		f := slices.Clone(first[i])
+		for _, id := range gen[i] {
+			if _, err := b.Step([]int{sl}, []int{id}); err != nil {
+				t.Fatal(err)
+			}
+			f = append(f, id)
+		}
+		fed = append(fed, f)
+	}
+	res, err := b.ResumeMany(slots, keep, rests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = slices.Clone(res)
+	V := b.Vocab()
+	for i, sl := range slots {
+		want, err := bs[1].Start(sl, append(slices.Clone(fed[i][:keep[i]]), rests[i]...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(want, res[i*V:(i+1)*V]) {
+			t.Fatalf("slot %d: resumed logits differ from a fresh start", sl)
+		}
+		if b.Room(sl) != bs[1].Room(sl) {
+			t.Fatalf("slot %d: room %d resumed, %d fresh", sl, b.Room(sl), bs[1].Room(sl))
+		}
+	}
+	ids := []int{3, 1, 4, 1}
+	for range 3 {
+		l0, _ := b.Step(slots, ids)
+		l0 = slices.Clone(l0)
+		l1, _ := bs[1].Step(slots, ids)
+		if !slices.Equal(l0, l1) {
+			t.Fatal("the resumed caches give other logits")
+		}
+	}
+	for _, tc := range []struct {
+		slots, keep []int
+		rests       [][]int
+		want        string
+	}{
+		{[]int{1}, []int{99}, [][]int{{1}}, "cannot keep 99"},
+		{[]int{1}, []int{1}, [][]int{{}}, "nothing to feed"},
+		{[]int{1, 1}, []int{1, 1}, [][]int{{1}, {2}}, "given twice"},
+		{[]int{9}, []int{0}, [][]int{{1}}, "outside"},
+		{[]int{1}, []int{1}, [][]int{{V}}, "outside vocabulary"},
+	} {
+		if _, err := b.ResumeMany(tc.slots, tc.keep, tc.rests); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ResumeMany(%v, %v, %v): %v, want %q", tc.slots, tc.keep, tc.rests, err, tc.want)
+		}
 	}
 }

@@ -60,21 +60,21 @@ func (m *Packed) Prefill(ids []int) ([]float32, error) {
 }
 
 // prefillMany feeds prompts[p] into the KV cache of seqs[p] (m itself, or Batch slots sharing m's
-// weights and Prefill buffers) from position 0, all prompts in one pass: every projection runs once
-// over the rows of all of them (the weights read once), attention is one causal (M, M) product per
-// head and prompt. Each row is computed exactly as a Prefill of its prompt alone computes it. It sets
-// each seq's Pos and returns the final-norm hidden state of each prompt's last row (P, C), in m's
-// Prefill buffers.
+// weights and Prefill buffers) from that seq's position Pos (0 for a fresh cache; more when the first
+// Pos positions hold a kept prefix, Batch.ResumeMany), all prompts in one pass: every projection runs
+// once over the rows of all of them (the weights read once), attention is per head and prompt. Each row
+// is computed exactly as stepping would compute it. It sets each seq's Pos and returns the final-norm
+// hidden state of each prompt's last row (P, C), in m's Prefill buffers.
 func (m *Packed) prefillMany(seqs []*Packed, prompts [][]int) ([]float32, error) {
 	cfg := m.Cfg
 	C, F, NH, P := cfg.Hidden, cfg.FFN, cfg.Heads, len(prompts)
 	N := 0
-	for _, ids := range prompts {
+	for p, ids := range prompts {
 		switch M := len(ids); {
 		case M == 0:
 			return nil, fmt.Errorf("prefill: no tokens")
-		case M > cfg.MaxPos:
-			return nil, fmt.Errorf("prefill: %d tokens exceed the %d-position context", M, cfg.MaxPos)
+		case seqs[p].Pos+M > cfg.MaxPos:
+			return nil, fmt.Errorf("prefill: %d tokens after %d exceed the %d-position context", M, seqs[p].Pos, cfg.MaxPos)
 		}
 		for _, id := range ids {
 			if id < 0 || id >= cfg.InputVocab() {
@@ -97,9 +97,9 @@ func (m *Packed) prefillMany(seqs []*Packed, prompts [][]int) ([]float32, error)
 	for p, ids := range prompts {
 		starts[p] = r
 		for i, id := range ids {
-			row := x[r*C : (r+1)*C]
+			row, at := x[r*C:(r+1)*C], seqs[p].Pos+i
 			m.tok.row(row, id)
-			kernels.AddInPlace(row, m.pos[i*C:(i+1)*C])
+			kernels.AddInPlace(row, m.pos[at*C:(at+1)*C])
 			r++
 		}
 	}
@@ -117,17 +117,25 @@ func (m *Packed) prefillMany(seqs []*Packed, prompts [][]int) ([]float32, error)
 			sp := scoresPool.Get().(*[]float32)
 			for pi := lo; pi < hi; pi++ {
 				p, hd := pi/NH, pi%NH
-				r0, M, kv := starts[p], len(prompts[p]), &seqs[p].layers[li]
+				sq := seqs[p]
+				r0, M, from, kv := starts[p], len(prompts[p]), sq.Pos, &sq.layers[li]
 				a := hd * hs
 				for i := range M {
-					seqs[p].storeKV(kv, hd, i, qkv[(r0+i)*3*C:(r0+i+1)*3*C])
+					sq.storeKV(kv, hd, from+i, qkv[(r0+i)*3*C:(r0+i+1)*3*C])
 				}
-				if m.kvF16 { // each row attends to the cache as Step would: the same kernel, bit for bit
-					*sp = tensor.Grow(*sp, M)
-					o := seqs[p].kvRow(hd, 0)
+				if m.kvF16 || from > 0 { // each row attends to the cache as Step would, bit for bit
+					*sp = tensor.Grow(*sp, from+M)
+					o := sq.kvRow(hd, 0)
 					for i := range M {
-						row := (r0 + i) * 3 * C
-						kernels.AttendF16(att[(r0+i)*C+a:], qkv[row+a:row+a+hs], kv.kh[o:], kv.vh[o:], hs, i+1, hs, sc, *sp)
+						q, out, n := qkv[(r0+i)*3*C+a:][:hs], att[(r0+i)*C+a:][:hs], from+i+1
+						if m.kvF16 {
+							kernels.AttendF16(out, q, kv.kh[o:], kv.vh[o:], hs, n, hs, sc, *sp)
+							continue
+						}
+						s := (*sp)[:n] // attendHead's fp32 path
+						kernels.Sgemm(false, true, 1, n, hs, sc, q, hs, kv.k[o:], hs, 0, s, n)
+						kernels.SoftmaxRow(s, s)
+						kernels.Sgemm(false, false, 1, hs, n, 1, s, n, kv.v[o:], hs, 0, out, hs)
 					}
 					continue
 				}
@@ -171,7 +179,7 @@ func (m *Packed) prefillMany(seqs []*Packed, prompts [][]int) ([]float32, error)
 		kernels.AddInPlace(x, y[:len(x)])
 	}
 	for p, ids := range prompts {
-		seqs[p].Pos = len(ids)
+		seqs[p].Pos += len(ids)
 	}
 	m.normRows(h[:P*C], x[:P*C], m.lnf, P) // x holds each prompt's last row
 	return h[:P*C], nil

@@ -275,6 +275,9 @@ loop:
 		s.met.done(first.Sub(arrived), last.Sub(first)/time.Duration(max(count-1, 1)), count)
 	}
 	u := usage{PromptTokens: len(p.prompt), CompletionTokens: count, TotalTokens: len(p.prompt) + count}
+	if j.cached > 0 && !first.IsZero() { // j.cached was set before the first token was sent
+		u.PromptDetails = &promptDetails{CachedTokens: j.cached}
+	}
 	switch {
 	case genErr != nil:
 		out.fail(http.StatusInternalServerError, "server_error", genErr.Error())

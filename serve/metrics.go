@@ -18,6 +18,7 @@ type metrics struct {
 	busy        atomic.Int64
 	slots       int
 	promptToks  atomic.Int64
+	cachedToks  atomic.Int64
 	genToks     atomic.Int64
 	steps       atomic.Int64
 	stepSeconds atomic.Int64 // nanoseconds in Step
@@ -58,7 +59,11 @@ func (m *metrics) request(endpoint string, code int) {
 	m.mu.Unlock()
 }
 
-func (m *metrics) prompt(n int) { m.promptToks.Add(int64(n)) }
+// prompt counts a started request's prompt tokens, cached of them kept from a slot's cache.
+func (m *metrics) prompt(n, cached int) {
+	m.promptToks.Add(int64(n))
+	m.cachedToks.Add(int64(cached))
+}
 
 // step records one decoding step.
 func (m *metrics) step(d time.Duration) {
@@ -106,6 +111,8 @@ func (m *metrics) write(w io.Writer) {
 	}
 	p("tern_prompt_tokens_total", "counter", "Prompt tokens processed.")
 	fmt.Fprintf(w, "tern_prompt_tokens_total %d\n", m.promptToks.Load())
+	p("tern_prompt_tokens_cached_total", "counter", "Prompt tokens not prefilled: a slot's cache already held them (a shared prefix with its previous request).")
+	fmt.Fprintf(w, "tern_prompt_tokens_cached_total %d\n", m.cachedToks.Load())
 	p("tern_generated_tokens_total", "counter", "Tokens generated.")
 	fmt.Fprintf(w, "tern_generated_tokens_total %d\n", m.genToks.Load())
 	p("tern_decode_steps_total", "counter", "Batched decoding steps run.")

@@ -11,9 +11,15 @@ import (
 // chunks (text_completion again, chat.completion.chunk with deltas).
 
 type usage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-	TotalTokens      int `json:"total_tokens"`
+	PromptTokens     int            `json:"prompt_tokens"`
+	CompletionTokens int            `json:"completion_tokens"`
+	TotalTokens      int            `json:"total_tokens"`
+	PromptDetails    *promptDetails `json:"prompt_tokens_details,omitempty"` // when a slot's cache served part of the prompt
+}
+
+// promptDetails is OpenAI's prompt_tokens_details: how many prompt tokens came from a cache.
+type promptDetails struct {
+	CachedTokens int `json:"cached_tokens"`
 }
 
 // timing is tern's addition to completions (not chat, whose clients check shapes more strictly).

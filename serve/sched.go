@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,6 +29,7 @@ type job struct {
 	cancel  chan struct{} // closed by the handler: stop generating
 	once    sync.Once
 	queued  time.Time
+	cached  int // prompt tokens whose cache a slot kept (set before the first event is sent)
 }
 
 // event is a token, or the end: finish "length" (max_tokens or a full context) or err.
@@ -52,6 +54,7 @@ func (j *job) cancelled() bool {
 type active struct {
 	j    *job
 	slot int
+	keep int // prompt tokens whose cache the slot kept from before (Resumer)
 	last int
 	next int // sampled from the last step's logits, not yet sent
 	sent int
@@ -62,6 +65,10 @@ type scheduler struct {
 	queue chan *job
 	met   *metrics
 	many  []float32 // the logits of the last batched start, or nil
+	// fed[slot] is the tokens whose keys and values the slot's cache holds, in order (a finished
+	// request's prompt and all it generated but its last token), or nil when unknown; a Resumer
+	// keeps the longest prefix of them that a new prompt shares.
+	fed [][]int
 }
 
 // submit queues j, or reports false when the queue is full.
@@ -84,6 +91,8 @@ func (s *scheduler) run(ctx context.Context) {
 	var act []*active
 	var slots, ids []int
 	V := s.dec.Vocab()
+	_, resumer := s.dec.(infer.Resumer)
+	s.fed = make([][]int, s.dec.Slots())
 	var adm []*active
 	for {
 		adm = adm[:0]
@@ -109,14 +118,26 @@ func (s *scheduler) run(ctx context.Context) {
 				close(j.out)
 				continue
 			}
-			slot := free[len(free)-1]
-			free = free[:len(free)-1]
-			adm = append(adm, &active{j: j, slot: slot})
+			k, keep := len(free)-1, 0
+			if resumer { // the slot whose cache shares most of the prompt, else the longest free
+				k = 0
+				for i, sl := range free {
+					if n := sharedPrefix(s.fed[sl], j.prompt); n > keep && n >= minKeep {
+						k, keep = i, n
+					}
+				}
+			}
+			slot := free[k]
+			free = append(free[:k], free[k+1:]...)
+			adm = append(adm, &active{j: j, slot: slot, keep: keep})
 		}
 		for i, a := range adm { // prefill them together, sample each one's first token
 			logits, err := s.started(adm, i)
+			s.fed[a.slot] = nil
 			if err == nil {
-				s.met.prompt(len(a.j.prompt))
+				s.met.prompt(len(a.j.prompt), a.keep)
+				s.fed[a.slot] = append(s.fed[a.slot], a.j.prompt...)
+				a.j.cached = a.keep
 			}
 			if !s.emit(a, logits, err) {
 				free = append(free, a.slot)
@@ -151,6 +172,13 @@ func (s *scheduler) run(ctx context.Context) {
 		start := time.Now()
 		logits, err := s.step(slots, ids)
 		s.met.step(time.Since(start))
+		for i, a := range act {
+			if err != nil {
+				s.fed[a.slot] = nil
+			} else {
+				s.fed[a.slot] = append(s.fed[a.slot], ids[i])
+			}
+		}
 		if err == nil { // each slot's own sampler on its own row: rows in parallel, tokens as alone
 			kernels.ParallelFor(len(act), 1, func(lo, hi int) {
 				for i := lo; i < hi; i++ {
@@ -178,7 +206,19 @@ func (s *scheduler) started(adm []*active, i int) ([]float32, error) {
 	V := s.dec.Vocab()
 	if i == 0 {
 		s.many = nil
-		if ms, ok := s.dec.(infer.ManyStarter); ok && len(adm) > 1 {
+		if rs, ok := s.dec.(infer.Resumer); ok && slices.ContainsFunc(adm, func(a *active) bool { return a.keep > 0 }) {
+			slots, keep, rests := make([]int, len(adm)), make([]int, len(adm)), make([][]int, len(adm))
+			for k, a := range adm {
+				slots[k], keep[k], rests[k] = a.slot, a.keep, a.j.prompt[a.keep:]
+			}
+			if l, err := s.resumeMany(rs, slots, keep, rests); err == nil {
+				s.many = l
+			} else {
+				for _, a := range adm { // each starts afresh below
+					a.keep = 0
+				}
+			}
+		} else if ms, ok := s.dec.(infer.ManyStarter); ok && len(adm) > 1 {
 			slots, prompts := make([]int, len(adm)), make([][]int, len(adm))
 			for k, a := range adm {
 				slots[k], prompts[k] = a.slot, a.j.prompt
@@ -204,6 +244,11 @@ func (s *scheduler) start(slot int, prompt []int) (l []float32, err error) {
 func (s *scheduler) startMany(ms infer.ManyStarter, slots []int, prompts [][]int) (l []float32, err error) {
 	defer recoverInto(&err)
 	return ms.StartMany(slots, prompts)
+}
+
+func (s *scheduler) resumeMany(rs infer.Resumer, slots, keep []int, rests [][]int) (l []float32, err error) {
+	defer recoverInto(&err)
+	return rs.ResumeMany(slots, keep, rests)
 }
 
 func (s *scheduler) step(slots, ids []int) (l []float32, err error) {
@@ -247,3 +292,19 @@ func (s *scheduler) send(a *active, err error) bool {
 
 // errQueueFull is answered with 503.
 var errQueueFull = fmt.Errorf("server busy: the request queue is full; retry later")
+
+// minKeep is the shortest shared prefix a new request resumes from: a few tokens save next to nothing
+// and would take the slot whose cache a longer match (the same conversation's next turn) could use.
+const minKeep = 4
+
+// sharedPrefix is how many leading tokens a cache holding fed can keep for prompt: their common prefix,
+// short of the prompt's last token (the decoder must be fed at least one to give logits).
+func sharedPrefix(fed, prompt []int) int {
+	n := min(len(fed), len(prompt)-1)
+	for i := range max(n, 0) {
+		if fed[i] != prompt[i] {
+			return i
+		}
+	}
+	return max(n, 0)
+}

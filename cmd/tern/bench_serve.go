@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"tern/format"
@@ -51,6 +52,7 @@ func benchServe(ctx context.Context, args []string) error {
 	prof := fs.String("cpuprofile", "", "write a CPU profile of the client runs (go tool pprof) to this file")
 	extra := fs.String("extra-json", "", "extra request fields for --target, e.g. '\"ignore_eos\": true'")
 	modelPath := fs.String("model", "", "instead of a random preset, serve this model file (GGUF, packed or training checkpoint, as tern serve loads it); prompts are the words of --target's")
+	shared := fs.Bool("shared-prompt", false, "send every request the same prompt (a server that keeps prompt caches then prefills almost nothing); by default each request's first two tokens differ, so no cache is reused")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
 	}
@@ -75,11 +77,11 @@ func benchServe(ctx context.Context, args []string) error {
 		}
 	}
 	if *target != "" {
-		return benchServeTarget(ctx, *target, *extra, *preset, clients, *parallel, *tokens, *prompt, *requests, *warmup, *limit, *asJSON)
+		return benchServeTarget(ctx, *target, *extra, *preset, clients, *parallel, *tokens, *prompt, *requests, *warmup, *limit, *asJSON, *shared)
 	}
 	setThreads(*threads)
 	if *modelPath != "" {
-		return benchServeModel(ctx, *modelPath, clients, *parallel, *tokens, *prompt, *requests, *warmup, *limit, *asJSON, *prof)
+		return benchServeModel(ctx, *modelPath, clients, *parallel, *tokens, *prompt, *requests, *warmup, *limit, *asJSON, *prof, *shared)
 	}
 	if *linear {
 		if err := benchBatchLinear(cfg.FFN, cfg.Hidden, *asJSON); err != nil {
@@ -119,19 +121,28 @@ func benchServe(ctx context.Context, args []string) error {
 	go srv.Serve(ln)
 	defer srv.Close()
 	url := "http://" + ln.Addr().String() + "/v1/completions"
-	body := fmt.Sprintf(`{"prompt": %q, "max_tokens": %d, "temperature": 0, "stream": true}`, strings.Repeat("x", *prompt), *tokens)
+	body := func(i int) string { // bytes: two letters that vary by request (unless shared), then x
+		p := []byte(strings.Repeat("x", *prompt))
+		if !*shared {
+			p[0] = 'a' + byte(i%26)
+			if len(p) > 1 {
+				p[1] = 'a' + byte(i/26%26)
+			}
+		}
+		return fmt.Sprintf(`{"prompt": %q, "max_tokens": %d, "temperature": 0, "stream": true}`, p, *tokens)
+	}
 	stop, err := startCPUProfile(*prof)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	return runLevels(ctx, "tern", url, body, *preset, clients, *parallel, *requests, *warmup, *limit, *asJSON)
+	return runLevels(ctx, "tern", url, body, *shared, *preset, clients, *parallel, *requests, *warmup, *limit, *asJSON)
 }
 
 // benchServeModel serves a model file in-process, as tern serve loads it (a KV cache of
 // prompt+tokens+16 positions per slot for a GGUF file, as bench-serve.sh gives llama-server), with
 // --target's prompt so both servers see the same text.
-func benchServeModel(ctx context.Context, path string, clients []int, parallel, tokens, prompt, requests, warmup int, limit time.Duration, asJSON bool, prof string) error {
+func benchServeModel(ctx context.Context, path string, clients []int, parallel, tokens, prompt, requests, warmup int, limit time.Duration, asJSON bool, prof string, shared bool) error {
 	debug.FreeOSMemory()
 	resetPeakRSS()
 	var m serve.Model
@@ -160,40 +171,52 @@ func benchServeModel(ctx context.Context, path string, clients []int, parallel, 
 		return err
 	}
 	defer stop()
-	return runLevels(ctx, "tern", "http://"+ln.Addr().String()+"/v1/completions", wordsBody(prompt, tokens, ""), m.Name, clients, parallel, requests, warmup, limit, asJSON)
+	return runLevels(ctx, "tern", "http://"+ln.Addr().String()+"/v1/completions", wordsBody(prompt, tokens, "", shared), shared, m.Name, clients, parallel, requests, warmup, limit, asJSON)
 }
 
-// wordsBody is a streamed greedy completion request whose prompt is "b b b ...": prompt tokens of
-// scripts/gguf-random.py's vocabulary ("▁b"), and as many words of a byte-level BPE's.
-func wordsBody(prompt, tokens int, extra string) string {
+// wordsBody gives request i's streamed greedy completion request, whose prompt is prompt words each
+// one token of scripts/gguf-random.py's vocabulary ("▁b", "▁d", ...) and one word of a byte-level
+// BPE's: "b b b ..." when shared, else with the first two words varying by request (13² prompts).
+func wordsBody(prompt, tokens int, extra string, shared bool) func(int) string {
 	if extra != "" {
 		extra = ", " + extra
 	}
-	words := strings.TrimSpace(strings.Repeat(" b", prompt))
-	return fmt.Sprintf(`{"prompt": %q, "max_tokens": %d, "temperature": 0, "stream": true%s}`, words, tokens, extra)
+	const odd = "bdfhjlnprtvxz" // the single letters the random vocabulary has with "▁"
+	return func(i int) string {
+		w := strings.Split(strings.TrimSpace(strings.Repeat(" b", prompt)), " ")
+		if !shared {
+			w[0] = odd[i%13 : i%13+1]
+			if len(w) > 1 {
+				w[1] = odd[i/13%13 : i/13%13+1]
+			}
+		}
+		return fmt.Sprintf(`{"prompt": %q, "max_tokens": %d, "temperature": 0, "stream": true%s}`, strings.Join(w, " "), tokens, extra)
+	}
 }
 
 // benchServeTarget measures another server (llama-server) with the same clients.
-func benchServeTarget(ctx context.Context, url, extra, preset string, clients []int, parallel, tokens, prompt, requests, warmup int, limit time.Duration, asJSON bool) error {
+func benchServeTarget(ctx context.Context, url, extra, preset string, clients []int, parallel, tokens, prompt, requests, warmup int, limit time.Duration, asJSON, shared bool) error {
 	u, err := neturl.Parse(url)
 	if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") {
 		return fmt.Errorf("--target %q: want a loopback URL such as http://127.0.0.1:8081/v1/completions", url)
 	}
-	return runLevels(ctx, "target", url, wordsBody(prompt, tokens, extra), preset, clients, parallel, requests, warmup, limit, asJSON)
+	return runLevels(ctx, "target", url, wordsBody(prompt, tokens, extra, shared), shared, preset, clients, parallel, requests, warmup, limit, asJSON)
 }
 
 // runLevels runs each client count against url and prints one result per count.
-func runLevels(ctx context.Context, server, url, body, preset string, clients []int, parallel, requests, warmup int, limit time.Duration, asJSON bool) error {
+// body(i) is request i's JSON (i counts all requests of the run, warm-ups included).
+func runLevels(ctx context.Context, server, url string, body func(int) string, shared bool, preset string, clients []int, parallel, requests, warmup int, limit time.Duration, asJSON bool) error {
 	// A fresh connection per request for another server: llama-server closes idle keep-alive
 	// connections, which a reusing client would see as EOF.
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512, DisableKeepAlives: server != "tern"}}
 	start := time.Now()
+	var sent atomic.Int64 // requests sent so far: each one's prompt index
 	for _, c := range clients {
 		if time.Since(start) > limit || ctx.Err() != nil {
 			break
 		}
 		if warmup > 0 { // untimed: the server's steady state (slots' KV pages touched), as llama-bench warms up
-			if _, err := serveLevel(ctx, client, url, body, c, warmup); err != nil {
+			if _, err := serveLevel(ctx, client, url, body, &sent, c, warmup); err != nil {
 				return fmt.Errorf("warm-up: %w", err)
 			}
 		}
@@ -201,7 +224,7 @@ func runLevels(ctx context.Context, server, url, body, preset string, clients []
 		if server == "tern" {
 			m0 = scrapeMetrics(client, url)
 		}
-		r, err := serveLevel(ctx, client, url, body, c, requests)
+		r, err := serveLevel(ctx, client, url, body, &sent, c, requests)
 		if err != nil {
 			return err
 		}
@@ -228,16 +251,17 @@ func runLevels(ctx context.Context, server, url, body, preset string, clients []
 			RSSMB      int64   `json:"rss_mb,omitempty"`
 			PeakRSSMB  int64   `json:"peak_rss_mb,omitempty"`
 			Threads    int     `json:"threads,omitempty"`
+			Shared     bool    `json:"shared_prompt"`
 			StepMS     float64 `json:"step_ms,omitempty"`
 			StepShare  float64 `json:"step_share,omitempty"`
 			Features   string  `json:"features"`
 		}{server, preset, c, parallel, r.requests, r.tokens, float64(r.tokens) / r.wall.Seconds(), pct(r.ttft, 50), pct(r.ttft, 99), pct(r.tpot, 50), pct(r.tpot, 99),
-			0, 0, 0, stepMS, stepShare, kernels.Features()}
+			0, 0, 0, shared, stepMS, stepShare, kernels.Features()}
 		if server == "tern" { // the server runs in this process
 			res.RSSMB, res.PeakRSSMB, res.Threads = rssMB("VmRSS:"), peakRSSMB(), kernels.Threads()
 		}
-		if err := printResult(asJSON, res, fmt.Sprintf("serve %s %s, %d clients x %d requests (%d slots): %.1f tokens/s; TTFT p50 %.1f ms p99 %.1f ms; per token p50 %.2f ms p99 %.2f ms; RSS %d MB (peak %d); %d threads (%s)%s",
-			server, preset, c, requests, parallel, res.TokensPerS, res.TTFTp50, res.TTFTp99, res.TPOTp50, res.TPOTp99, res.RSSMB, res.PeakRSSMB, res.Threads, res.Features, stepNote(stepMS, stepShare))); err != nil {
+		if err := printResult(asJSON, res, fmt.Sprintf("serve %s %s, %d clients x %d requests (%d slots): %.1f tokens/s; TTFT p50 %.1f ms p99 %.1f ms; per token p50 %.2f ms p99 %.2f ms; RSS %d MB (peak %d); %d threads (%s)%s%s",
+			server, preset, c, requests, parallel, res.TokensPerS, res.TTFTp50, res.TTFTp99, res.TPOTp50, res.TPOTp99, res.RSSMB, res.PeakRSSMB, res.Threads, res.Features, stepNote(stepMS, stepShare), map[bool]string{true: "; every request the same prompt"}[shared])); err != nil {
 			return err
 		}
 	}
@@ -251,7 +275,7 @@ type levelResult struct {
 }
 
 // serveLevel runs c clients, each streaming n requests in turn.
-func serveLevel(ctx context.Context, client *http.Client, url, body string, c, n int) (levelResult, error) {
+func serveLevel(ctx context.Context, client *http.Client, url string, body func(int) string, sent *atomic.Int64, c, n int) (levelResult, error) {
 	var mu sync.Mutex
 	var res levelResult
 	var firstErr error
@@ -262,7 +286,7 @@ func serveLevel(ctx context.Context, client *http.Client, url, body string, c, n
 		go func() {
 			defer wg.Done()
 			for range n {
-				ttft, tpot, toks, err := streamOne(ctx, client, url, body)
+				ttft, tpot, toks, err := streamOne(ctx, client, url, body(int(sent.Add(1)-1)))
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err

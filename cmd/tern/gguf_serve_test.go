@@ -386,6 +386,33 @@ func TestScrapeMetrics(t *testing.T) {
 	}
 }
 
+// TestBenchPrompts: bench serve's prompts have the asked number of words, differ between requests in
+// their first two words (169 in turn, so no server reuses a cached prefix), and are one prompt when
+// shared.
+func TestBenchPrompts(t *testing.T) {
+	prompt := func(body string) []string {
+		var r struct{ Prompt string }
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Fields(r.Prompt)
+	}
+	seen := map[string]bool{}
+	for i := range 169 {
+		w := prompt(wordsBody(16, 4, "", false)(i))
+		if len(w) != 16 || seen[w[0]+w[1]] || w[15] != "b" {
+			t.Fatalf("request %d: prompt %v (seen: %v)", i, w, seen[w[0]+w[1]])
+		}
+		seen[w[0]+w[1]] = true
+		if s := prompt(wordsBody(16, 4, "", true)(i)); strings.Join(s, " ") != strings.TrimSpace(strings.Repeat(" b", 16)) {
+			t.Fatalf("shared prompt %v", s)
+		}
+	}
+	if w := prompt(wordsBody(1, 4, `"ignore_eos": true`, false)(14)); len(w) != 1 || w[0] != "d" {
+		t.Errorf("one-word prompt %v", w)
+	}
+}
+
 // TestStreamOneHeldBack: a stream whose chunks carry no text (llama-server holds back bytes that never
 // complete a UTF-8 character) is timed by its chunks and counted by its usage; a stream without any
 // chunk is an error.
