@@ -6,7 +6,7 @@
 // memory of a served model; TernaryGemvBatch reads 1.6 bits but spends its time in trit decoding and
 // per-output horizontal sums. This layout decodes with one shift and one mask per VPDPBUSD operand,
 // and its operands land directly in the accumulators' lanes, so the product runs near VPDPBUSD's peak
-// from about 8 rows while reading 0.25 byte per weight.
+// from about 5 rows while reading 0.25 byte per weight.
 //
 // Layout. Codes c = w+1 ∈ {0,1,2} (0 also pads). Output columns (rows of W) come in strips of 16; a
 // strip is KB = ceil(K/16) blocks of 64 bytes, one per 16 inputs. In a block, the 4-byte word i

@@ -77,6 +77,57 @@ func tgVNNI15(a *tgArgs)
 //go:noescape
 func tgVNNI16(a *tgArgs)
 
+//go:noescape
+func tgVNNIW5(a *tgArgs)
+
+//go:noescape
+func tgVNNIW6(a *tgArgs)
+
+//go:noescape
+func tgVNNIW7(a *tgArgs)
+
+//go:noescape
+func tgVNNIW8(a *tgArgs)
+
+//go:noescape
+func tgVNNIW9(a *tgArgs)
+
+//go:noescape
+func tgVNNIW10(a *tgArgs)
+
+//go:noescape
+func tgVNNIW11(a *tgArgs)
+
+//go:noescape
+func tgVNNIW12(a *tgArgs)
+
+// The wide kernels' row counts (tgemm_gen.go has the same bounds).
+const tgWideMin, tgWideMax = 5, 12
+
+// tgWide runs the wide (32-column) micro-kernel for rows rows, tgWideMin..tgWideMax.
+func tgWide(rows int, a *tgArgs) {
+	switch rows {
+	case 5:
+		tgVNNIW5(a)
+	case 6:
+		tgVNNIW6(a)
+	case 7:
+		tgVNNIW7(a)
+	case 8:
+		tgVNNIW8(a)
+	case 9:
+		tgVNNIW9(a)
+	case 10:
+		tgVNNIW10(a)
+	case 11:
+		tgVNNIW11(a)
+	case 12:
+		tgVNNIW12(a)
+	default:
+		panic(fmt.Sprintf("kernels: tgWide: no kernel for %d rows", rows))
+	}
+}
+
 // tgKernel runs the micro-kernel for rows rows (direct calls keep a on the stack).
 func tgKernel(rows int, a *tgArgs) {
 	switch rows {
@@ -129,9 +180,10 @@ type tgScratch struct {
 var tgScratches = sync.Pool{New: func() any { return new(tgScratch) }}
 
 // tgemmAsm runs TernaryPanelForward on the VNNI kernels; false without them. Rows are cut into
-// ceil(m/16) tiles of nearly equal height (20 rows: 10+10, not 16+4: short tiles hide less of the
-// decoding), and tiles run strip-major so that a thread's consecutive tiles reuse one strip
-// (KB·64 bytes) from L1.
+// tiles of nearly equal height (20 rows: 10+10, not 16+4 or 12+8: short tiles hide less of the
+// decoding), at most 16 rows by one strip below tgWideMin rows, else at most 12 rows by two strips;
+// tiles run strip-major so that a thread's consecutive tiles reuse their strips (KB·64 bytes each)
+// from L1.
 func tgemmAsm(out []float32, x []int8, xscale []float32, p *TernaryPanels, wscale float32, m int) bool {
 	if !hasVNNI {
 		return false
@@ -164,29 +216,43 @@ func tgemmAsm(out []float32, x []int8, xscale []float32, p *TernaryPanels, wscal
 		}
 		x = sc.x
 	}
-	nt := (m + 15) / 16
-	h := (m + nt - 1) / nt // tile height
-	nt = (m + h - 1) / h
+	// From tgWideMin rows, tiles of at most tgWideMax rows by two strips (32 columns: each row's
+	// broadcast feeds both); below, tiles of up to 16 rows by one strip. Rows are spread evenly over
+	// the tiles (heights differ by at most one).
+	wide := m >= tgWideMin
+	hmax, unit := 16, 1 // rows per tile, strips per tile
+	if wide {
+		hmax, unit = tgWideMax, 2
+	}
+	nt := (m + hmax - 1) / hmax
+	h := (m + nt - 1) / nt // the tallest tile
 	strips := (n + tgStrip - 1) / tgStrip
-	tiles := strips * nt
-	minChunk := max(1, (1<<18)/(h*tgStrip*max(k, 1))) // >= ~256K multiply-adds per chunk
+	units := (strips + unit - 1) / unit // with an odd count, the last wide unit is one strip
+	tiles := units * nt
+	minChunk := max(1, (1<<18)/(h*unit*tgStrip*max(k, 1))) // >= ~256K multiply-adds per chunk
 	run := func(lo, hi int) {
 		var a tgArgs
 		a.ld, a.kb, a.ldo, a.wscale = ld, p.kb, 4*n, wscale
 		for t := lo; t < hi; t++ {
-			s, rt := t/nt, t%nt
-			r0 := rt * h
-			rows := min(h, m-r0)
+			u, rt := t/nt, t%nt
+			r0 := rt * m / nt
+			rows := (rt+1)*m/nt - r0
 			copy(a.rowsum[:rows], sums[r0:])
 			copy(a.xscale[:rows], xscale[r0:r0+rows])
 			a.x = unsafe.Pointer(unsafe.SliceData(x[r0*ld:]))
-			a.w = unsafe.Pointer(&p.w[s*p.kb*64])
-			a.out = unsafe.Pointer(&out[r0*n+s*tgStrip])
-			a.mask = 0xFFFF
-			if c := n - s*tgStrip; c < tgStrip {
-				a.mask = 1<<c - 1
+			s0, ns := u*unit, min(unit, strips-u*unit) // first strip, strips in this tile
+			wide := ns == 2 && rows >= tgWideMin       // always, with heights spread evenly
+			for s := s0; s < s0+ns; s++ {
+				a.w = unsafe.Pointer(&p.w[s*p.kb*64])
+				a.out = unsafe.Pointer(&out[r0*n+s*tgStrip])
+				if wide {
+					a.mask = 1<<min(2*tgStrip, n-s*tgStrip) - 1
+					tgWide(rows, &a)
+					break
+				}
+				a.mask = 1<<min(tgStrip, n-s*tgStrip) - 1
+				tgKernel(rows, &a)
 			}
-			tgKernel(rows, &a)
 		}
 	}
 	ParallelFor(tiles, minChunk, run)

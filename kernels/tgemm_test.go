@@ -101,6 +101,49 @@ func TestTernaryPanelForwardLarge(t *testing.T) {
 	})
 }
 
+// TestTernaryPanelForwardTiles covers the tilings of the wide (two-strip) kernels against tgRef:
+// every row count from 1 to 26 (one strip at a time below 5 rows, then 5..12-row tiles and pairs of
+// tiles), 133 rows (12 tiles, which ceil-height tiling would have left with a 1-row tail), an odd
+// strip count (the last strip alone), a partial second strip of a pair, and K not a multiple of 16.
+func TestTernaryPanelForwardTiles(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		r := tensor.NewRNG(23)
+		for _, sz := range [][2]int{{50, 64}, {40, 93}, {77, 32}} {
+			n, k := sz[0], sz[1]
+			w := randTernary(r, n*k)
+			p := NewTernaryPanels(n, k)
+			p.SetRows(0, w)
+			for _, m := range append(seq(1, 26), 133) {
+				x := make([]int8, m*k)
+				for i := range x {
+					x[i] = int8(r.Intn(256) - 128)
+				}
+				xs := make([]float32, m)
+				for i := range xs {
+					xs[i] = 0.25 + float32(i%7)
+				}
+				got := make([]float32, m*n)
+				TernaryPanelForward(got, x, xs, p, 0.043, m)
+				want := tgRef(x, xs, w, 0.043, m, n, k)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("n=%d k=%d m=%d: out[%d] = %v, want %v", n, k, m, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	})
+}
+
+// seq returns lo, lo+1, ..., hi.
+func seq(lo, hi int) []int {
+	var s []int
+	for i := lo; i <= hi; i++ {
+		s = append(s, i)
+	}
+	return s
+}
+
 // TestTernaryPanelForwardAllocs: in steady state a call allocates only the closure it hands the
 // worker pool, on every implementation, on one thread and split over the pool, and on each path of
 // the VNNI one: rows as given, rows copied for slack (K%16 != 0, no spare capacity) and rows copied
@@ -211,6 +254,34 @@ func BenchmarkTernaryPanelForward(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/rows=%d", c.name, m), func(b *testing.B) {
 				for b.Loop() {
 					c.f()
+				}
+				b.ReportMetric(float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+			})
+		}
+	}
+}
+
+// BenchmarkTernaryPanelShapes times TernaryPanelForward on the ternary matrices of the 100M and 700M
+// decode presets (qkv, o, fc, f2 as (N, K)) at 16 rows (a decode step of 16 sequences) and 240 rows
+// (a batched prefill), weights in cache, in G multiply-adds/s. One thread:
+// GOMAXPROCS=1 taskset -c 0 kernels.test -test.run XXX -test.bench TernaryPanelShapes -test.cpu 1
+func BenchmarkTernaryPanelShapes(b *testing.B) {
+	r := tensor.NewRNG(20)
+	for _, sh := range [][2]int{{2304, 768}, {768, 768}, {2048, 768}, {768, 2048}, {4608, 1536}, {1536, 1536}, {4096, 1536}, {1536, 4096}} {
+		n, k := sh[0], sh[1]
+		p := NewTernaryPanels(n, k)
+		p.SetRows(0, randTernary(r, n*k))
+		for _, m := range []int{16, 240} {
+			x, xs, out := make([]int8, m*k), make([]float32, m), make([]float32, m*n)
+			for i := range x {
+				x[i] = int8(r.Intn(256) - 128)
+			}
+			for i := range xs {
+				xs[i] = 1
+			}
+			b.Run(fmt.Sprintf("%dx%d/rows=%d", n, k, m), func(b *testing.B) {
+				for b.Loop() {
+					TernaryPanelForward(out, x, xs, p, 1, m)
 				}
 				b.ReportMetric(float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
 			})
