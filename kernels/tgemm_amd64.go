@@ -7,6 +7,7 @@ package kernels
 
 import (
 	"fmt"
+	"os"
 	"sync"
 	"unsafe"
 
@@ -103,6 +104,11 @@ func tgVNNIW12(a *tgArgs)
 
 // The wide kernels' row counts (tgemm_gen.go has the same bounds).
 const tgWideMin, tgWideMax = 5, 12
+
+// tgNarrow turns the wide kernels off (the 16-column kernels only): TERN_TGEMM_NARROW=1 in the
+// environment, to measure a whole decoding step both ways (infer's TestBatchStepMicro); and
+// TestTernaryPanelWideMicro's side-by-side measurement.
+var tgNarrow = os.Getenv("TERN_TGEMM_NARROW") != ""
 
 // tgWide runs the wide (32-column) micro-kernel for rows rows, tgWideMin..tgWideMax.
 func tgWide(rows int, a *tgArgs) {
@@ -219,7 +225,7 @@ func tgemmAsm(out []float32, x []int8, xscale []float32, p *TernaryPanels, wscal
 	// From tgWideMin rows, tiles of at most tgWideMax rows by two strips (32 columns: each row's
 	// broadcast feeds both); below, tiles of up to 16 rows by one strip. Rows are spread evenly over
 	// the tiles (heights differ by at most one).
-	wide := m >= tgWideMin
+	wide := m >= tgWideMin && !tgNarrow
 	hmax, unit := 16, 1 // rows per tile, strips per tile
 	if wide {
 		hmax, unit = tgWideMax, 2
