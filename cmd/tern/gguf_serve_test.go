@@ -231,7 +231,9 @@ func TestEvalGGUF(t *testing.T) {
 // (bos_token and eos_token from its token ids), encodes the special-token text in it as the special
 // ids, and generates what decoding that prompt directly generates, cut at the end-of-sequence text; a
 // template's raise_exception answers 400 with its message; a template outside the subset fails at
-// load, naming the construct, and --chat-template builtin serves it anyway.
+// load, naming the construct, and --chat-template builtin serves it anyway. The conversation's next
+// turn reuses the first turn's cache (usage's cached_tokens) and still replies as decoding its whole
+// prompt directly does.
 func TestServeGGUFChat(t *testing.T) {
 	spec, V := smallBPE(t)
 	const tmpl = "{% for m in messages %}{% if m.role == 'system' and not loop.first %}{{ raise_exception('system first') }}{% endif %}" +
@@ -244,6 +246,7 @@ func TestServeGGUFChat(t *testing.T) {
 	defer closeModel()
 	h := serve.New(m, serve.Options{})
 	defer h.Close()
+	cached := 0
 	chat := func(body string) (int, string, int) {
 		w := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(body))
@@ -252,7 +255,10 @@ func TestServeGGUFChat(t *testing.T) {
 		var c struct {
 			Choices []struct{ Message struct{ Content string } }
 			Usage   struct {
-				PromptTokens int `json:"prompt_tokens"`
+				PromptTokens  int `json:"prompt_tokens"`
+				PromptDetails struct {
+					CachedTokens int `json:"cached_tokens"`
+				} `json:"prompt_tokens_details"`
 			}
 			Error struct{ Message string }
 		}
@@ -260,6 +266,7 @@ func TestServeGGUFChat(t *testing.T) {
 		if w.Code != 200 {
 			return w.Code, c.Error.Message, 0
 		}
+		cached = c.Usage.PromptDetails.CachedTokens
 		return w.Code, c.Choices[0].Message.Content, c.Usage.PromptTokens
 	}
 	code, got, n := chat(`{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": " It was "}], "max_tokens": 12, "temperature": 0}`)
@@ -292,6 +299,36 @@ func TestServeGGUFChat(t *testing.T) {
 	if got != text || text == "" {
 		t.Errorf("chat reply %q, decoding the rendered prompt directly gives %q", got, text)
 	}
+	// the conversation's next turn: its rendered prompt begins with the first one, which a slot's
+	// cache still holds; only the rest is prefilled, and the reply is still decoding's own
+	turn := fmt.Sprintf(`{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": " It was "}, {"role": "assistant", "content": %q}, {"role": "user", "content": "and then"}], "max_tokens": 12, "temperature": 0}`, got)
+	code, got2, n2 := chat(turn)
+	if code != 200 {
+		t.Fatalf("second turn: %d %s", code, got2)
+	}
+	ids2, err := bpe.EncodeWithSpecial(want+strings.TrimSpace(got)+"<|endoftext|><user>and then<|endoftext|><assistant>", tokenizer.SpecialAllow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n2 != len(ids2) || cached < n-1 || cached >= n2 {
+		t.Errorf("second turn: %d prompt tokens (want %d), %d of them cached (want >= %d)", n2, len(ids2), cached, n-1)
+	}
+	lm, err = infer.LoadGGUF(path, 96)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = infer.GenerateLlama(context.Background(), lm, ids2, 12, infer.NewSampler(infer.Sampling{}, 1), nil)
+	lm.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text2, _, _ := strings.Cut(bpe.Decode(out[len(ids2):]), "<|endoftext|>")
+	b, _ = json.Marshal(text2) // invalid UTF-8 as the server's JSON carries it
+	json.Unmarshal(b, &text2)
+	if got2 != text2 {
+		t.Errorf("second turn reply %q (%d of %d prompt tokens cached), decoding its prompt directly gives %q", got2, cached, n2, text2)
+	}
+	t.Logf("second turn: %d prompt tokens, %d cached", n2, cached)
 	if code, msg, _ := chat(`{"messages": [{"role": "user", "content": "a"}, {"role": "system", "content": "b"}]}`); code != 400 || !strings.Contains(msg, "system first") {
 		t.Errorf("raise_exception: %d %q", code, msg)
 	}
