@@ -323,7 +323,7 @@ func streamOne(ctx context.Context, client *http.Client, url, body string) (ttft
 		return 0, 0, 0, fmt.Errorf("bench serve: status %d", resp.StatusCode)
 	}
 	var first, last, firstAny, lastAny time.Time
-	usageTokens := 0
+	usageTokens, chunks := 0, 0
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		line := sc.Text()
@@ -333,11 +333,12 @@ func streamOne(ctx context.Context, client *http.Client, url, body string) (ttft
 		if i := strings.Index(line, `"completion_tokens":`); i >= 0 { // the final chunk's usage
 			fmt.Sscanf(line[i+len(`"completion_tokens":`):], "%d", &usageTokens)
 		}
-		if strings.Contains(line, `"text":`) {
+		if strings.Contains(line, `"text":`) && !strings.Contains(line, `"finish_reason":"`) {
 			lastAny = time.Now()
 			if firstAny.IsZero() {
 				firstAny = lastAny
 			}
+			chunks++
 		}
 		if strings.Contains(line, `"text":""`) || !strings.Contains(line, `"text":"`) {
 			continue // a chunk without text (llama-server holds back an incomplete character so)
@@ -348,10 +349,14 @@ func streamOne(ctx context.Context, client *http.Client, url, body string) (ttft
 		}
 		tokens++
 	}
-	if first.IsZero() && usageTokens > 0 && !firstAny.IsZero() {
+	if first.IsZero() && !firstAny.IsZero() {
 		// no chunk carried text (a random model's tokens may never complete a UTF-8 character, which
-		// llama-server then holds back): time the chunks themselves, one per token
+		// llama-server then holds back): time the chunks themselves, one per token, and count them
+		// where the stream has no usage
 		first, last = firstAny, lastAny
+		if usageTokens == 0 {
+			usageTokens = chunks
+		}
 	}
 	if first.IsZero() {
 		return 0, 0, 0, fmt.Errorf("bench serve: no tokens streamed")

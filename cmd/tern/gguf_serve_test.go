@@ -451,8 +451,8 @@ func TestBenchPrompts(t *testing.T) {
 }
 
 // TestStreamOneHeldBack: a stream whose chunks carry no text (llama-server holds back bytes that never
-// complete a UTF-8 character) is timed by its chunks and counted by its usage; a stream without any
-// chunk is an error.
+// complete a UTF-8 character) is timed by its chunks and counted by its usage, or by its chunks when
+// it has none; a stream without any chunk is an error.
 func TestStreamOneHeldBack(t *testing.T) {
 	chunks := []string{`{"choices":[{"text":""}]}`, `{"choices":[{"text":""}]}`, `{"choices":[{"text":""}]}`, `{"choices":[{"text":"","finish_reason":"length"}],"usage":{"completion_tokens":3}}`}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -467,6 +467,12 @@ func TestStreamOneHeldBack(t *testing.T) {
 	ttft, tpot, n, err := streamOne(context.Background(), srv.Client(), srv.URL, "{}")
 	if err != nil || n != 3 || ttft <= 0 || tpot < 4 {
 		t.Fatalf("ttft %.1f ms, per token %.1f ms, %d tokens, %v", ttft, tpot, n, err)
+	}
+	// without usage (llama-server's streams carry none unless asked): the chunks before the final one
+	// are the tokens
+	chunks = []string{`{"choices":[{"text":""}]}`, `{"choices":[{"text":""}]}`, `{"choices":[{"text":"","finish_reason":"length"}]}`}
+	if _, _, n, err := streamOne(context.Background(), srv.Client(), srv.URL, "{}"); err != nil || n != 2 {
+		t.Errorf("a stream without text or usage: %d tokens, %v", n, err)
 	}
 	chunks = nil
 	if _, _, _, err := streamOne(context.Background(), srv.Client(), srv.URL, "{}"); err == nil {
