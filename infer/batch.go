@@ -382,21 +382,19 @@ func attendChunk(rows, heads int) int {
 }
 
 // attend runs (row, head) pairs [lo, hi) of the current layer: each pair stores its own head's slice
-// of the row's new key and value in the slot's cache, attends with its slice of the query, and writes
-// its slice of the output, so the per-row copies and F16 conversions run on every thread rather than
-// between kernels on one. Pairs are taken in chunks (kernels.ParallelChunks, attendChunk): slots' contexts differ.
+// of the row's new key and value in the slot's cache and attends with its slice of the query into
+// its slice of the output, so the F16 conversions run on every thread rather than between kernels on
+// one. Pairs are taken in chunks (kernels.ParallelChunks, attendChunk): slots' contexts differ.
 func (b *Batch) attend(lo, hi int) {
-	C, NH := b.m.Cfg.Hidden, b.m.Cfg.Heads
+	C, NH, T := b.m.Cfg.Hidden, b.m.Cfg.Heads, b.m.Cfg.MaxPos
 	hs := C / NH
 	for i := lo; i < hi; i++ {
 		r, hd := i/NH, i%NH
 		s := b.cur[r]
 		sl := &s.layers[b.li]
-		row, a, z := b.qkv[r*3*C:(r+1)*3*C], hd*hs, (hd+1)*hs
-		copy(s.qkv[a:z], row[a:z])
+		row, a := b.qkv[r*3*C:(r+1)*3*C], hd*hs
 		s.storeKV(sl, hd, s.Pos, row)
-		s.attendHead(sl, hd)
-		copy(b.att[r*C+a:r*C+z], s.att[a:z])
+		s.attendRow(sl, hd, s.Pos+1, row[a:a+hs], b.att[r*C+a:r*C+a+hs], s.scores[hd*T:])
 	}
 }
 

@@ -482,18 +482,24 @@ func (m *Packed) attend(lo, hi int) {
 
 // attendHead is head h of attend on layer ly's cache.
 func (m *Packed) attendHead(ly *layer, h int) {
-	C, NH, p := m.Cfg.Hidden, m.Cfg.Heads, m.Pos
-	hs := C / NH
+	hs := m.Cfg.Hidden / m.Cfg.Heads
+	m.attendRow(ly, h, m.Pos+1, m.qkv[h*hs:(h+1)*hs], m.att[h*hs:(h+1)*hs], m.scores[h*m.Cfg.MaxPos:])
+}
+
+// attendRow writes out (hs) = head h's attention of query q (hs) over the first n positions of ly's
+// cache, scores being scratch of at least n values: the one computation behind Step, a batched step
+// and prefill's rows, so each gives the others' bits.
+func (m *Packed) attendRow(ly *layer, h, n int, q, out, scores []float32) {
+	hs := m.Cfg.Hidden / m.Cfg.Heads
 	sc := float32(1 / math.Sqrt(float64(hs)))
-	s := m.scores[h*m.Cfg.MaxPos : h*m.Cfg.MaxPos+p+1]
-	q, out, o := m.qkv[h*hs:(h+1)*hs], m.att[h*hs:(h+1)*hs], m.kvRow(h, 0)
+	s, o := scores[:n], m.kvRow(h, 0)
 	if m.kvF16 {
-		kernels.AttendF16(out, q, ly.kh[o:], ly.vh[o:], hs, p+1, hs, sc, s)
+		kernels.AttendF16(out, q, ly.kh[o:], ly.vh[o:], hs, n, hs, sc, s)
 		return
 	}
-	kernels.Sgemm(false, true, 1, p+1, hs, sc, q, hs, ly.k[o:], hs, 0, s, p+1)
+	kernels.Sgemm(false, true, 1, n, hs, sc, q, hs, ly.k[o:], hs, 0, s, n)
 	kernels.SoftmaxRow(s, s)
-	kernels.Sgemm(false, false, 1, hs, p+1, 1, s, p+1, ly.v[o:], hs, 0, out, hs)
+	kernels.Sgemm(false, false, 1, hs, n, 1, s, n, ly.v[o:], hs, 0, out, hs)
 }
 
 // The KV cache is head-major: head h's keys (and values) of positions 0, 1, ... are consecutive

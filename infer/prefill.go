@@ -125,19 +125,10 @@ func (m *Packed) prefillMany(seqs []*Packed, prompts [][]int) ([]float32, error)
 				for i := range M {
 					sq.storeKV(kv, hd, from+i, qkv[(r0+i)*3*C:(r0+i+1)*3*C])
 				}
-				if m.kvF16 || from > 0 { // each row attends to the cache as Step would, bit for bit
+				if m.kvF16 || from > 0 { // each row attends to the cache as Step does, bit for bit
 					*sp = tensor.Grow(*sp, from+M)
-					o := sq.kvRow(hd, 0)
 					for i := range M {
-						q, out, n := qkv[(r0+i)*3*C+a:][:hs], att[(r0+i)*C+a:][:hs], from+i+1
-						if m.kvF16 {
-							kernels.AttendF16(out, q, kv.kh[o:], kv.vh[o:], hs, n, hs, sc, *sp)
-							continue
-						}
-						s := (*sp)[:n] // attendHead's fp32 path
-						kernels.Sgemm(false, true, 1, n, hs, sc, q, hs, kv.k[o:], hs, 0, s, n)
-						kernels.SoftmaxRow(s, s)
-						kernels.Sgemm(false, false, 1, hs, n, 1, s, n, kv.v[o:], hs, 0, out, hs)
+						sq.attendRow(kv, hd, from+i+1, qkv[(r0+i)*3*C+a:][:hs], att[(r0+i)*C+a:][:hs], *sp)
 					}
 					continue
 				}
