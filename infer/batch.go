@@ -2,7 +2,6 @@ package infer
 
 import (
 	"fmt"
-	"slices"
 	"sync"
 
 	"tern/kernels"
@@ -225,49 +224,15 @@ func (b *Batch) Start(slot int, prompt []int) ([]float32, error) {
 	return s.Prefill(prompt)
 }
 
-// StartMany starts several slots at once (ManyStarter): the prompts of two or more tokens run as one
-// prefill pass over all their rows (each weight matrix read once for all of them), one-token prompts
-// as Start runs them; the heads of the prompts' last rows are one batched head product. Each slot's
-// logits and cache equal what Start gives it.
+// StartMany starts several slots at once (ManyStarter): ResumeMany keeping nothing, so all prompts
+// run as one prefill pass over all their rows (each weight matrix read once for all of them) and the
+// heads of their last rows as one batched head product. Each slot's logits and cache equal what
+// Start gives it, bit for bit (prefill computes every row as stepping does).
 func (b *Batch) StartMany(slots []int, prompts [][]int) ([]float32, error) {
-	V := b.m.Cfg.Vocab
 	if len(slots) != len(prompts) {
 		return nil, fmt.Errorf("batch: %d slots for %d prompts", len(slots), len(prompts))
 	}
-	b.startLogits = tensor.Grow(b.startLogits, len(slots)*V)
-	out := b.startLogits
-	var seqs []*Packed
-	var many [][]int
-	var at []int
-	for i, sl := range slots {
-		p := prompts[i]
-		if len(p) > b.PromptLimit() {
-			return nil, fmt.Errorf("prompt of %d tokens fills the %d-position context", len(p), b.m.Cfg.MaxPos)
-		}
-		if len(p) < 2 {
-			l, err := b.Start(sl, p)
-			if err != nil {
-				return nil, err
-			}
-			copy(out[i*V:(i+1)*V], l)
-			continue
-		}
-		b.slots[sl].Reset()
-		seqs, many, at = append(seqs, b.slots[sl]), append(many, p), append(at, i)
-	}
-	if len(many) == 0 {
-		return out, nil
-	}
-	hl, err := b.m.prefillMany(seqs, many)
-	if err != nil {
-		return nil, err
-	}
-	b.logits = tensor.Grow(b.logits, len(many)*V)
-	b.m.head.gemvBatch(b.logits, hl, V, len(many)) // each row as head.gemv computes it
-	for k, i := range at {
-		copy(out[i*V:(i+1)*V], b.logits[k*V:(k+1)*V])
-	}
-	return out, nil
+	return b.ResumeMany(slots, make([]int, len(slots)), prompts)
 }
 
 // ResumeMany implements Resumer: each slot keeps its first keep[i] positions and prefills rests[i]
@@ -275,27 +240,15 @@ func (b *Batch) StartMany(slots []int, prompts [][]int) ([]float32, error) {
 // over the whole prompt bit for bit (prefill computes every row as stepping does, TestResumeMany).
 func (b *Batch) ResumeMany(slots []int, keep []int, rests [][]int) ([]float32, error) {
 	V, P := b.m.Cfg.Vocab, len(slots)
-	if len(keep) != P || len(rests) != P {
-		return nil, fmt.Errorf("batch: %d slots, %d kept lengths, %d prompts", P, len(keep), len(rests))
+	if err := checkResume(slots, keep, rests, len(b.slots), func(sl int) int { return b.slots[sl].Pos }); err != nil {
+		return nil, err
 	}
 	seqs := make([]*Packed, P)
 	for i, sl := range slots {
-		if sl < 0 || sl >= len(b.slots) {
-			return nil, fmt.Errorf("batch: no slot %d", sl)
+		if n := keep[i] + len(rests[i]); n > b.PromptLimit() {
+			return nil, fmt.Errorf("prompt of %d tokens fills the %d-position context", n, b.m.Cfg.MaxPos)
 		}
-		if slices.Contains(slots[:i], sl) {
-			return nil, fmt.Errorf("batch: slot %d given twice", sl)
-		}
-		s := b.slots[sl]
-		switch k := keep[i]; {
-		case k < 0 || k > s.Pos:
-			return nil, fmt.Errorf("slot %d holds %d positions: cannot keep %d", sl, s.Pos, k)
-		case len(rests[i]) == 0:
-			return nil, fmt.Errorf("slot %d: nothing to feed after the %d kept positions", sl, k)
-		case k+len(rests[i]) > b.PromptLimit():
-			return nil, fmt.Errorf("prompt of %d tokens fills the %d-position context", k+len(rests[i]), b.m.Cfg.MaxPos)
-		}
-		seqs[i] = s
+		seqs[i] = b.slots[sl]
 	}
 	for i, s := range seqs {
 		s.Pos = keep[i]

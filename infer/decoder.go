@@ -3,6 +3,7 @@ package infer
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"tern/model"
 )
@@ -47,6 +48,30 @@ type ManyStarter interface {
 // would give, where prefix is the kept tokens.
 type Resumer interface {
 	ResumeMany(slots []int, keep []int, rests [][]int) ([]float32, error)
+}
+
+// checkResume is the argument check both batches' ResumeMany make, over n slots whose positions
+// held pos gives: matching lengths, each slot once and in range, keep within what it holds, and at
+// least one token to feed.
+func checkResume(slots, keep []int, rests [][]int, n int, pos func(slot int) int) error {
+	if len(keep) != len(slots) || len(rests) != len(slots) {
+		return fmt.Errorf("batch: %d slots, %d kept lengths, %d prompts", len(slots), len(keep), len(rests))
+	}
+	for i, sl := range slots {
+		if sl < 0 || sl >= n {
+			return fmt.Errorf("slot %d outside [0, %d)", sl, n)
+		}
+		if slices.Contains(slots[:i], sl) {
+			return fmt.Errorf("batch: slot %d given twice", sl)
+		}
+		switch k := keep[i]; {
+		case k < 0 || k > pos(sl):
+			return fmt.Errorf("slot %d holds %d positions: cannot keep %d", sl, pos(sl), k)
+		case len(rests[i]) == 0:
+			return fmt.Errorf("slot %d: nothing to feed after the %d kept positions", sl, k)
+		}
+	}
+	return nil
 }
 
 // Recompute is a Decoder over a training-path model: Start and Step rerun the model's forward over

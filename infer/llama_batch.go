@@ -3,7 +3,6 @@ package infer
 import (
 	"fmt"
 	"math"
-	"slices"
 
 	"tern/kernels"
 	"tern/tensor"
@@ -111,22 +110,8 @@ func (b *LlamaBatch) StartMany(slots []int, prompts [][]int) ([]float32, error) 
 // them, grouped into passes as StartMany groups prompts (Llama.blocks extends each cache from its own
 // position); each slot's logits and cache equal a fresh Start of its whole prompt, bit for bit.
 func (b *LlamaBatch) ResumeMany(slots []int, keep []int, rests [][]int) ([]float32, error) {
-	if len(keep) != len(slots) || len(rests) != len(slots) {
-		return nil, fmt.Errorf("batch: %d slots, %d kept lengths, %d prompts", len(slots), len(keep), len(rests))
-	}
-	for i, sl := range slots {
-		if sl < 0 || sl >= len(b.slots) {
-			return nil, fmt.Errorf("slot %d outside [0, %d)", sl, len(b.slots))
-		}
-		if slices.Contains(slots[:i], sl) {
-			return nil, fmt.Errorf("batch: slot %d given twice", sl)
-		}
-		switch k := keep[i]; {
-		case k < 0 || k > b.slots[sl].pos:
-			return nil, fmt.Errorf("slot %d holds %d positions: cannot keep %d", sl, b.slots[sl].pos, k)
-		case len(rests[i]) == 0:
-			return nil, fmt.Errorf("slot %d: nothing to feed after the %d kept positions", sl, k)
-		}
+	if err := checkResume(slots, keep, rests, len(b.slots), func(sl int) int { return b.slots[sl].pos }); err != nil {
+		return nil, err
 	}
 	return b.resumeMany(slots, keep, rests)
 }

@@ -182,7 +182,7 @@ func TestResumeMany(t *testing.T) {
 		{[]int{0}, []int{2}, [][]int{{}}, "nothing to feed"},
 		{[]int{0}, []int{3}, [][]int{make([]int, 61)}, "fills the 64-position context"},
 		{[]int{0, 0}, []int{1, 1}, [][]int{{1}, {2}}, "given twice"},
-		{[]int{5}, []int{0}, [][]int{{1}}, "no slot 5"},
+		{[]int{5}, []int{0}, [][]int{{1}}, "slot 5 outside [0, 2)"},
 		{[]int{0}, []int{0, 1}, [][]int{{1}}, "kept lengths"},
 		{[]int{0}, []int{1}, [][]int{{1 << 20}}, "outside vocabulary"},
 	} {
