@@ -128,7 +128,7 @@ func (s *scheduler) run(ctx context.Context) {
 			s.fed[a.slot] = nil
 			if err == nil {
 				s.met.prompt(len(a.j.prompt), a.keep)
-				s.fed[a.slot] = append(s.fed[a.slot], a.j.prompt...)
+				s.fed[a.slot] = slices.Clone(a.j.prompt)
 				a.j.cached = a.keep
 			}
 			if !s.emit(a, logits, err) {
@@ -192,8 +192,9 @@ func (s *scheduler) run(ctx context.Context) {
 }
 
 // started returns the logits of adm[i]'s first token. At i == 0 it starts all of adm: in one batched
-// prefill when the decoder has StartMany and there are several (the weights read once for all
-// prompts), else (or if that fails, to find whose request failed) each on its own as asked.
+// prefill when some keep a prefix of their slot's cache (ResumeMany, the others keeping nothing) or
+// the decoder has StartMany and there are several (the weights read once for all prompts), else (or
+// if that fails, to find whose request failed) each on its own, whole, as asked.
 func (s *scheduler) started(adm []*active, i int) ([]float32, error) {
 	V := s.dec.Vocab()
 	if i == 0 {
@@ -319,11 +320,11 @@ const minKeep = 4
 // sharedPrefix is how many leading tokens a cache holding fed can keep for prompt: their common prefix,
 // short of the prompt's last token (the decoder must be fed at least one to give logits).
 func sharedPrefix(fed, prompt []int) int {
-	n := min(len(fed), len(prompt)-1)
-	for i := range max(n, 0) {
+	n := max(0, min(len(fed), len(prompt)-1))
+	for i := range n {
 		if fed[i] != prompt[i] {
 			return i
 		}
 	}
-	return max(n, 0)
+	return n
 }
