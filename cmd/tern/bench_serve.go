@@ -121,16 +121,7 @@ func benchServe(ctx context.Context, args []string) error {
 	go srv.Serve(ln)
 	defer srv.Close()
 	url := "http://" + ln.Addr().String() + "/v1/completions"
-	body := func(i int) string { // bytes: two letters that vary by request (unless shared), then x
-		p := []byte(strings.Repeat("x", *prompt))
-		if !*shared {
-			p[0] = 'a' + byte(i%26)
-			if len(p) > 1 {
-				p[1] = 'a' + byte(i/26%26)
-			}
-		}
-		return fmt.Sprintf(`{"prompt": %q, "max_tokens": %d, "temperature": 0, "stream": true}`, p, *tokens)
-	}
+	body := promptBodies("x", "", "abcdefghijklmnopqrstuvwxyz", *prompt, *tokens, "", *shared) // byte tokens
 	stop, err := startCPUProfile(*prof)
 	if err != nil {
 		return err
@@ -178,19 +169,25 @@ func benchServeModel(ctx context.Context, path string, clients []int, parallel, 
 // one token of scripts/gguf-random.py's vocabulary ("▁b", "▁d", ...) and one word of a byte-level
 // BPE's: "b b b ..." when shared, else with the first two words varying by request (13² prompts).
 func wordsBody(prompt, tokens int, extra string, shared bool) func(int) string {
+	return promptBodies("b", " ", "bdfhjlnprtvxz", prompt, tokens, extra, shared) // the single letters the random vocabulary has with "▁"
+}
+
+// promptBodies gives request i's streamed greedy completion request, its prompt prompt copies of
+// unit joined by sep; unless shared, the first two units vary by request over alphabet's letters.
+func promptBodies(unit, sep, alphabet string, prompt, tokens int, extra string, shared bool) func(int) string {
 	if extra != "" {
 		extra = ", " + extra
 	}
-	const odd = "bdfhjlnprtvxz" // the single letters the random vocabulary has with "▁"
+	n := len(alphabet)
 	return func(i int) string {
-		w := strings.Split(strings.TrimSpace(strings.Repeat(" b", prompt)), " ")
+		u := slices.Repeat([]string{unit}, prompt)
 		if !shared {
-			w[0] = odd[i%13 : i%13+1]
-			if len(w) > 1 {
-				w[1] = odd[i/13%13 : i/13%13+1]
+			u[0] = alphabet[i%n : i%n+1]
+			if len(u) > 1 {
+				u[1] = alphabet[i/n%n : i/n%n+1]
 			}
 		}
-		return fmt.Sprintf(`{"prompt": %q, "max_tokens": %d, "temperature": 0, "stream": true%s}`, strings.Join(w, " "), tokens, extra)
+		return fmt.Sprintf(`{"prompt": %q, "max_tokens": %d, "temperature": 0, "stream": true%s}`, strings.Join(u, sep), tokens, extra)
 	}
 }
 
